@@ -1,0 +1,53 @@
+//! `fileconv probe`: what a file is.
+
+use std::io::Read;
+use std::path::Path;
+
+use fileconv::{Engine, Options, Source, Value};
+use serde_json::json;
+
+use crate::emit;
+use crate::exit::Failure;
+
+pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure> {
+    let mut head = Vec::new();
+    std::fs::File::open(file)?.take(4096).read_to_end(&mut head)?;
+    let format = match engine.detect(&head) {
+        Some(f) => f,
+        None => {
+            let ext = file.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            engine.format(&ext).map_err(|_| Failure { message: format!("{}: unknown format", file.display()), code: crate::exit::INVALID_INPUT })?
+        }
+    };
+    let size = std::fs::metadata(file)?.len();
+    let value = engine.decode(Source::Path(file), format.id, &Options::new())?;
+    #[allow(unreachable_patterns)]
+    let details = match &value {
+        Value::Raster(r) => json!({
+            "width": r.width(),
+            "height": r.height(),
+            "frames": r.frames.len(),
+            "duration_ms": r.frames.iter().map(|f| f.delay.as_millis() as u64).sum::<u64>(),
+            "color": format!("{:?}", r.first().color()),
+            "icc_profile_bytes": r.icc_profile.as_ref().map_or(0, Vec::len),
+            "exif_bytes": r.exif.as_ref().map_or(0, Vec::len),
+        }),
+        other => json!({ "kind": other.kind().name() }),
+    };
+    if as_json {
+        let mut v = json!({ "file": file.display().to_string(), "format": format.id, "mime": format.mime, "bytes": size });
+        if let (Some(obj), Some(extra)) = (v.as_object_mut(), details.as_object()) {
+            obj.extend(extra.clone());
+        }
+        emit(&format!("{v:#}\n"));
+    } else {
+        let mut text = format!("file:   {}\nformat: {} ({}, {})\nbytes:  {size}\n", file.display(), format.id, format.name, format.mime);
+        if let Some(obj) = details.as_object() {
+            for (k, v) in obj {
+                text.push_str(&format!("{:<7} {v}\n", format!("{k}:")));
+            }
+        }
+        emit(&text);
+    }
+    Ok(())
+}

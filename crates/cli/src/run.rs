@@ -1,0 +1,184 @@
+//! `fileconv convert`: one file, or a batch on several threads.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use fileconv::{Control, Engine, Options, Source};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::exit::Failure;
+
+#[derive(clap::Args)]
+pub struct ConvertArgs {
+    /// INPUT OUTPUT, or FILES... with --to.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Source format (default: the input's extension, else detected from its content).
+    #[arg(long)]
+    from: Option<String>,
+    /// Target format (default: the output's extension).
+    #[arg(long)]
+    to: Option<String>,
+    /// Conversion option, repeatable: -o quality=80 -o width=640.
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+    /// Batch mode: where the outputs go (default: next to each input).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Batch mode: conversions run at once (default: number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Print the conversion path used.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
+    let options = args
+        .options
+        .iter()
+        .map(|pair| Options::parse_pair(pair))
+        .collect::<fileconv::Result<Options>>()?;
+    if args.paths.len() == 2 && args.out_dir.is_none() {
+        return convert_one(engine, &args.paths[0], &args.paths[1], &args, &options);
+    }
+    let Some(to) = args.to.as_deref() else {
+        return Err(Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"));
+    };
+    convert_batch(engine, &args.paths, to, &args, &options)
+}
+
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// `--from`, else the extension when it names a format, else the detected format.
+fn source_format(engine: &Engine, input: &Path, bytes_for_detection: Option<&[u8]>, from: Option<&str>) -> Result<String, Failure> {
+    if let Some(from) = from {
+        return Ok(from.to_string());
+    }
+    if let Some(ext) = extension(input).filter(|e| engine.format(e).is_ok()) {
+        return Ok(ext);
+    }
+    let detected = match bytes_for_detection {
+        Some(bytes) => engine.detect(bytes),
+        None => {
+            let mut head = Vec::new();
+            std::fs::File::open(input)?.take(4096).read_to_end(&mut head)?;
+            engine.detect(&head)
+        }
+    };
+    detected
+        .map(|f| f.id.to_string())
+        .ok_or_else(|| Failure::usage(format!("{}: cannot tell the source format; give --from", input.display())))
+}
+
+fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
+    let to = match (&args.to, extension(output)) {
+        (Some(to), _) => to.clone(),
+        (None, Some(ext)) if !is_stdio(output) => ext,
+        _ => return Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
+    };
+    let control = Control::default();
+    let report = if is_stdio(input) || is_stdio(output) {
+        let mut bytes = Vec::new();
+        let from = if is_stdio(input) {
+            std::io::stdin().lock().take(engine.limits().max_input_bytes + 1).read_to_end(&mut bytes)?;
+            source_format(engine, input, Some(&bytes), args.from.as_deref())?
+        } else {
+            source_format(engine, input, None, args.from.as_deref())?
+        };
+        let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
+        if is_stdio(output) {
+            let mut out = Vec::new();
+            let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&out)?;
+            stdout.flush()?;
+            report
+        } else {
+            let mut out = Vec::new();
+            let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
+            std::fs::write(output, out)?;
+            report
+        }
+    } else {
+        let from = source_format(engine, input, None, args.from.as_deref())?;
+        engine.convert_file(input, output, &from, &to, options, &control)?
+    };
+    if args.verbose {
+        eprintln!("{} ({} bytes)", report.path, report.bytes_written);
+    }
+    Ok(())
+}
+
+/// A line on stderr that does not break the progress bar.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
+    let target = engine.format(to)?;
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, inputs.len().max(1));
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(inputs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {wide_msg}")
+                .expect("valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let failures: Mutex<Vec<(PathBuf, Failure)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(input) = inputs.get(i) else { break };
+                let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
+                let output = dir.join(format!("{stem}.{}", target.id));
+                bar.set_message(input.display().to_string());
+                let result = source_format(engine, input, None, args.from.as_deref()).and_then(|from| {
+                    engine
+                        .convert_file(input, &output, &from, target.id, options, &Control::default())
+                        .map_err(Failure::from)
+                });
+                match result {
+                    Ok(report) if args.verbose => say(&bar, format!("{} -> {}: {}", input.display(), output.display(), report.path)),
+                    Ok(_) => {}
+                    Err(failure) => {
+                        say(&bar, format!("fileconv: {}: {}", input.display(), failure.message));
+                        failures.lock().expect("no panics while held").push((input.clone(), failure));
+                    }
+                }
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let failures = failures.into_inner().expect("threads joined");
+    match failures.into_iter().next() {
+        None => Ok(()),
+        Some((_, first)) if inputs.len() == 1 => Err(first),
+        Some((_, first)) => Err(Failure { message: format!("some of {} conversions failed", inputs.len()), code: first.code }),
+    }
+}

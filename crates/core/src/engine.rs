@@ -1,0 +1,318 @@
+//! The [`Engine`]: looks formats up, finds paths, and runs conversions with
+//! limits, progress, cancellation and panic isolation.
+
+use std::any::Any;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
+use crate::{Context, Control, Error, FormatInfo, Input, Limits, Options, Registry, Result, Value};
+
+/// Where a conversion reads its input from.
+pub enum Source<'a> {
+    /// Bytes already in memory.
+    Bytes(&'a [u8]),
+    /// A file, memory-mapped rather than read.
+    Path(&'a Path),
+    /// A stream, read whole into memory up to the input-size limit.
+    Reader(&'a mut dyn Read),
+}
+
+/// What a finished conversion reports.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub path: ConversionPath,
+    pub bytes_written: u64,
+}
+
+/// A conversion engine over a fixed [`Registry`] with default [`Limits`].
+#[derive(Clone, Debug)]
+pub struct Engine {
+    registry: Registry,
+    limits: Limits,
+}
+
+impl Engine {
+    /// An engine over exactly these registrations.
+    pub fn new(registry: Registry) -> Self {
+        Engine { registry, limits: Limits::default() }
+    }
+
+    /// An engine over every registration linked into the program. Prefer
+    /// `fileconv::Engine::new()`, which also makes sure every enabled plugin is linked.
+    pub fn from_inventory() -> Self {
+        Self::new(Registry::from_inventory())
+    }
+
+    /// Replaces the limits applied to every call.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// All registered formats, sorted by id.
+    pub fn formats(&self) -> &[&'static FormatInfo] {
+        &self.registry.formats
+    }
+
+    /// Looks a format up by id or alias, in any case, with or without a leading dot.
+    ///
+    /// # Errors
+    /// [`Error::UnknownFormat`].
+    pub fn format(&self, name: &str) -> Result<&'static FormatInfo> {
+        let wanted = name.trim().trim_start_matches('.');
+        self.registry
+            .formats
+            .iter()
+            .copied()
+            .find(|f| f.answers_to(wanted))
+            .ok_or_else(|| Error::UnknownFormat { name: name.to_string() })
+    }
+
+    /// The format whose signature the bytes carry, if any.
+    pub fn detect(&self, bytes: &[u8]) -> Option<&'static FormatInfo> {
+        self.registry.formats.iter().copied().find(|f| f.matches(bytes))
+    }
+
+    /// Checks that `bytes` can be a file of `claimed`.
+    ///
+    /// # Errors
+    /// [`Error::FormatMismatch`] naming the detected format when the bytes are
+    /// another format's; [`Error::InvalidInput`] when they carry no known
+    /// signature but `claimed` has one.
+    pub fn check_claim(&self, bytes: &[u8], claimed: &FormatInfo) -> Result<()> {
+        if claimed.matches(bytes) {
+            return Ok(());
+        }
+        match self.detect(bytes) {
+            Some(found) if found.id != claimed.id => {
+                Err(Error::FormatMismatch { claimed: claimed.id.to_string(), detected: found.id.to_string() })
+            }
+            _ if claimed.sniff.is_some() => Err(Error::invalid_input(
+                claimed.id,
+                if bytes.is_empty() { "the file is empty".to_string() } else { format!("not a {} file (no {} signature)", claimed.id, claimed.name) },
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The best conversion path between two formats.
+    ///
+    /// # Errors
+    /// [`Error::UnknownFormat`] or [`Error::NoPath`].
+    pub fn path(&self, from: &str, to: &str) -> Result<ConversionPath> {
+        let (src, dst) = (self.format(from)?, self.format(to)?);
+        shortest_paths(&self.registry, src.id)
+            .remove(dst.id)
+            .ok_or_else(|| Error::NoPath { from: src.id.to_string(), to: dst.id.to_string() })
+    }
+
+    /// Every reachable source-target pair with its path, sorted by (from, to).
+    pub fn conversions(&self) -> Vec<Conversion> {
+        self.registry
+            .formats
+            .iter()
+            .flat_map(|f| shortest_paths(&self.registry, f.id).into_values())
+            .map(|path| Conversion { from: path.from, to: path.to, path })
+            .collect()
+    }
+
+    /// Converts bytes with default options.
+    ///
+    /// # Errors
+    /// See [`Engine::convert_stream`].
+    pub fn convert(&self, input: &[u8], from: &str, to: &str) -> Result<Vec<u8>> {
+        self.convert_with(input, from, to, &Options::new())
+    }
+
+    /// Converts bytes with options.
+    ///
+    /// # Errors
+    /// See [`Engine::convert_stream`].
+    pub fn convert_with(&self, input: &[u8], from: &str, to: &str, options: &Options) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.convert_stream(Source::Bytes(input), from, to, &mut out, options, &Control::default())?;
+        Ok(out)
+    }
+
+    /// Converts a file into another, writing to a temporary file next to the
+    /// output and renaming it into place, so a failure leaves nothing behind.
+    ///
+    /// # Errors
+    /// See [`Engine::convert_stream`]; [`Error::Io`] when the output cannot be written.
+    pub fn convert_file(&self, input: &Path, output: &Path, from: &str, to: &str, options: &Options, control: &Control) -> Result<Report> {
+        let dir = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
+        let result = (|| {
+            let mut file = std::io::BufWriter::new(File::create(&tmp)?);
+            let report = self.convert_stream(Source::Path(input), from, to, &mut file, options, control)?;
+            file.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
+            std::fs::rename(&tmp, output)?;
+            Ok(report)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// The general conversion call: reads `source` as `from`, writes `to` into `sink`.
+    ///
+    /// # Errors
+    /// - [`Error::UnknownFormat`], [`Error::NoPath`] for unsupported pairs;
+    /// - [`Error::InvalidOption`] for options this conversion does not accept;
+    /// - [`Error::FormatMismatch`], [`Error::InvalidInput`] for bad input;
+    /// - [`Error::LimitExceeded`], [`Error::Cancelled`], [`Error::Io`];
+    /// - [`Error::Internal`] when a plugin panicked (the panic is contained).
+    pub fn convert_stream(
+        &self,
+        source: Source<'_>,
+        from: &str,
+        to: &str,
+        sink: &mut dyn Write,
+        options: &Options,
+        control: &Control,
+    ) -> Result<Report> {
+        let path = self.path(from, to)?;
+        options.validate(path.options())?;
+        let claimed = self.format(from)?;
+        with_input(source, &self.limits, |input| {
+            self.limits.check_input_size(input.bytes.len() as u64)?;
+            self.check_claim(input.bytes, claimed)?;
+            let ctx = Context::new(options, &self.limits, control);
+            let mut counter = CountingWriter { inner: sink, written: 0 };
+            contain_panics(|| run_path(&path, input, &mut counter, &ctx))?;
+            ctx.progress(1.0);
+            Ok(Report { path: path.clone(), bytes_written: counter.written })
+        })
+    }
+
+    /// Decodes a file into a value with the cheapest decoder of `from`, for
+    /// inspection (`fileconv probe`).
+    ///
+    /// # Errors
+    /// As for [`Engine::convert_stream`].
+    pub fn decode(&self, source: Source<'_>, from: &str, options: &Options) -> Result<Value> {
+        let format = self.format(from)?;
+        let decoder = self
+            .registry
+            .decoders
+            .iter()
+            .filter(|d| d.format == format.id)
+            .min_by_key(|d| d.cost)
+            .ok_or_else(|| Error::NoPath { from: format.id.to_string(), to: "any value".to_string() })?;
+        options.validate(decoder.options.iter())?;
+        let control = Control::default();
+        with_input(source, &self.limits, |input| {
+            self.limits.check_input_size(input.bytes.len() as u64)?;
+            self.check_claim(input.bytes, format)?;
+            let ctx = Context::new(options, &self.limits, &control);
+            contain_panics(|| (decoder.decode)(input, &ctx))
+        })
+    }
+}
+
+fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) -> Result<T>) -> Result<T> {
+    match source {
+        Source::Bytes(bytes) => f(Input { bytes, path: None }),
+        Source::Path(path) => {
+            let file = File::open(path)?;
+            let len = file.metadata()?.len();
+            limits.check_input_size(len)?;
+            if len == 0 {
+                return f(Input { bytes: &[], path: Some(path) });
+            }
+            // SAFETY: the map is read-only and lives for this call only. A file
+            // truncated by another process meanwhile can fault; that is the
+            // documented cost of mapping, and why the service copies uploads first.
+            let map = unsafe { memmap2::Mmap::map(&file)? };
+            f(Input { bytes: &map, path: Some(path) })
+        }
+        Source::Reader(reader) => {
+            let mut bytes = Vec::new();
+            reader.take(limits.max_input_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
+            limits.check_input_size(bytes.len() as u64)?;
+            f(Input { bytes: &bytes, path: None })
+        }
+    }
+}
+
+fn run_path(path: &ConversionPath, input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let stages = path.steps.len() as f32;
+    let mut value: Option<Value> = None;
+    // Bytes of an intermediate file format, when the path passes through one.
+    let mut intermediate: Option<Vec<u8>> = None;
+    let take = |value: &mut Option<Value>, step: &Step| {
+        value.take().ok_or_else(|| Error::Internal(format!("step {} has no value to work on", step.name())))
+    };
+    for (i, step) in path.steps.iter().enumerate() {
+        ctx.checkpoint()?;
+        let stage = ctx.stage(i as f32 / stages, (i + 1) as f32 / stages);
+        match step {
+            Step::Decode(d) => {
+                let bytes = intermediate.take();
+                let source = bytes.as_deref().map_or(input, Input::from_bytes);
+                value = Some((d.decode)(source, &stage)?);
+            }
+            Step::Adapt(a) => value = Some((a.adapt)(take(&mut value, step)?, &stage)?),
+            Step::Encode(e) => {
+                let mut v = take(&mut value, step)?;
+                for t in path.transforms.iter().filter(|t| t.kind == e.input) {
+                    if ctx.options.any_of(t.options) {
+                        v = (t.apply)(v, &stage)?;
+                    }
+                }
+                if i + 1 == path.steps.len() {
+                    (e.encode)(v, sink, &stage)?;
+                } else {
+                    let mut buffer = Vec::new();
+                    (e.encode)(v, &mut buffer, &stage)?;
+                    intermediate = Some(buffer);
+                }
+            }
+        }
+    }
+    sink.flush()?;
+    Ok(())
+}
+
+fn contain_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(Error::Internal(panic_message(&*payload))))
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    format!("a decoder or encoder panicked: {text}")
+}
+
+struct CountingWriter<'a> {
+    inner: &'a mut dyn Write,
+    written: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,34 @@
+//! fileconv's core: the vocabulary every format plugin and front end shares.
+//!
+//! - [`FormatInfo`]: a file format (canonical id, aliases, MIME type, sniffer).
+//! - [`Value`]: what decoders produce and encoders consume ([`Raster`] so far).
+//! - [`Decoder`], [`Encoder`], [`Adapter`], [`Transform`]: registrations that
+//!   plugins submit with [`inventory::submit!`]; the [`Engine`] collects them.
+//! - The format graph ([`Engine::path`], [`Engine::conversions`]).
+//! - [`Options`], [`Limits`], [`Control`] travel with every call.
+//! - [`Error`]: the one error type.
+
+pub mod error;
+pub mod format;
+pub mod value;
+pub mod options;
+pub mod limits;
+pub mod context;
+pub mod registry;
+pub mod graph;
+pub mod engine;
+pub mod sniff;
+
+pub use error::{Error, ErrorKind, Result};
+pub use format::{Category, FormatInfo};
+pub use value::{Frame, Raster, Value, ValueKind};
+pub use options::{OptionKind, OptionSpec, Options, Rgba};
+pub use limits::Limits;
+pub use context::{Context, Control};
+pub use registry::{Adapter, Decoder, Encoder, Input, Registry, Transform};
+pub use graph::{Conversion, ConversionPath, Step};
+pub use engine::{Engine, Source, Report};
+
+/// Re-exported so plugins use the same `inventory` and `image` versions as core.
+pub use image;
+pub use inventory;

@@ -1,0 +1,84 @@
+//! Resource limits that travel with every conversion. Decoders check them
+//! against header values before they allocate.
+
+use std::time::Duration;
+
+use crate::{Error, Result};
+
+/// Upper bounds for one conversion. The defaults suit a desktop tool; a
+/// service sets tighter ones per plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Size of the input file.
+    pub max_input_bytes: u64,
+    /// Width or height of an image, in pixels.
+    pub max_dimension: u32,
+    /// Pixels in one frame (width x height).
+    pub max_pixels: u64,
+    /// Frames of an animation.
+    pub max_frames: u32,
+    /// Bytes one decoded value may occupy (all frames together).
+    pub max_alloc_bytes: u64,
+    /// Wall time of the whole conversion, checked between stages and inside
+    /// long loops; `None` for no limit.
+    pub max_wall_time: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 1 << 30,
+            max_dimension: 65_535,
+            max_pixels: 200_000_000,
+            max_frames: 10_000,
+            max_alloc_bytes: 4 << 30,
+            max_wall_time: None,
+        }
+    }
+}
+
+impl Limits {
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `len` is over `max_input_bytes`.
+    pub fn check_input_size(&self, len: u64) -> Result<()> {
+        if len > self.max_input_bytes {
+            return Err(Error::limit("input size (bytes)", self.max_input_bytes, len));
+        }
+        Ok(())
+    }
+
+    /// Checks a frame size read from a header before anything is allocated for it.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] naming the first limit that `width` x `height`
+    /// with `bytes_per_pixel` would exceed.
+    pub fn check_frame(&self, width: u32, height: u32, bytes_per_pixel: u64) -> Result<()> {
+        let dim = width.max(height);
+        if dim > self.max_dimension {
+            return Err(Error::limit("image dimension (pixels)", self.max_dimension.into(), dim.into()));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(Error::limit("image size (pixels)", self.max_pixels, pixels));
+        }
+        self.check_alloc(pixels.saturating_mul(bytes_per_pixel))
+    }
+
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `frames` is over `max_frames`.
+    pub fn check_frames(&self, frames: u64) -> Result<()> {
+        if frames > u64::from(self.max_frames) {
+            return Err(Error::limit("animation frames", self.max_frames.into(), frames));
+        }
+        Ok(())
+    }
+
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `bytes` is over `max_alloc_bytes`.
+    pub fn check_alloc(&self, bytes: u64) -> Result<()> {
+        if bytes > self.max_alloc_bytes {
+            return Err(Error::limit("decoded size (bytes)", self.max_alloc_bytes, bytes));
+        }
+        Ok(())
+    }
+}

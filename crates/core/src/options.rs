@@ -1,0 +1,299 @@
+//! Conversion options: what a caller passes (`quality=85`) and what a plugin
+//! declares it accepts. Parsing and validation live here, once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// The type and range of an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A whole number within `min..=max`.
+    Integer { min: i64, max: i64 },
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    Boolean,
+    /// One of the listed words.
+    Choice(&'static [&'static str]),
+    /// A colour: `#rgb`, `#rrggbb`, `#rrggbbaa`, or a name (`white`, `black`, `transparent`...).
+    Color,
+}
+
+/// An option a decoder, encoder, adapter or transform accepts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// camelCase, as in the service's JSON (`sampleRate`).
+    pub name: &'static str,
+    pub kind: OptionKind,
+    /// Value used when the option is not given, in the same syntax as a given value.
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+impl OptionSpec {
+    /// Describes the accepted values, for error messages and listings.
+    pub fn valid_values(&self) -> String {
+        match self.kind {
+            OptionKind::Integer { min, max } => format!("an integer from {min} to {max}"),
+            OptionKind::Boolean => "true or false".to_string(),
+            OptionKind::Choice(words) => format!("one of {}", words.join(", ")),
+            OptionKind::Color => "a colour: #rgb, #rrggbb, #rrggbbaa or a name like white".to_string(),
+        }
+    }
+
+    fn raw<'a>(&'a self, options: &'a Options) -> &'a str {
+        options.get(self.name).unwrap_or(self.default)
+    }
+
+    fn invalid(&self, value: &str) -> Error {
+        Error::InvalidOption {
+            name: self.name.to_string(),
+            reason: format!("'{value}' is not valid"),
+            valid: self.valid_values(),
+        }
+    }
+
+    /// Checks that `value` is acceptable for this option.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] with the valid range.
+    pub fn validate(&self, value: &str) -> Result<()> {
+        let ok = match self.kind {
+            OptionKind::Integer { min, max } => value.trim().parse::<i64>().is_ok_and(|v| (min..=max).contains(&v)),
+            OptionKind::Boolean => parse_bool(value).is_some(),
+            OptionKind::Choice(words) => words.iter().any(|w| w.eq_ignore_ascii_case(value.trim())),
+            OptionKind::Color => Rgba::parse(value).is_some(),
+        };
+        if ok { Ok(()) } else { Err(self.invalid(value)) }
+    }
+
+    /// The integer value given in `options`, or the default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not an integer in range.
+    pub fn integer(&self, options: &Options) -> Result<i64> {
+        let raw = self.raw(options);
+        self.validate(raw)?;
+        raw.trim().parse().map_err(|_| self.invalid(raw))
+    }
+
+    /// Like [`Self::integer`], `None` when the option was not given and has no default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not an integer in range.
+    pub fn integer_opt(&self, options: &Options) -> Result<Option<i64>> {
+        if options.get(self.name).is_none() && self.default.is_empty() {
+            return Ok(None);
+        }
+        self.integer(options).map(Some)
+    }
+
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not a boolean.
+    pub fn boolean(&self, options: &Options) -> Result<bool> {
+        let raw = self.raw(options);
+        parse_bool(raw).ok_or_else(|| self.invalid(raw))
+    }
+
+    /// The chosen word, as spelled in the spec.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not one of the choices.
+    pub fn choice(&self, options: &Options) -> Result<&'static str> {
+        let raw = self.raw(options);
+        match self.kind {
+            OptionKind::Choice(words) => words
+                .iter()
+                .copied()
+                .find(|w| w.eq_ignore_ascii_case(raw.trim()))
+                .ok_or_else(|| self.invalid(raw)),
+            _ => Err(self.invalid(raw)),
+        }
+    }
+
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not a colour.
+    pub fn color(&self, options: &Options) -> Result<Rgba> {
+        let raw = self.raw(options);
+        Rgba::parse(raw).ok_or_else(|| self.invalid(raw))
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Options given by the caller: names to values, as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    values: BTreeMap<String, String>,
+}
+
+impl Options {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces an option; returns `self` for chaining.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(name.into(), value.into());
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// True when any of `specs` was given.
+    pub fn any_of(&self, specs: &[OptionSpec]) -> bool {
+        specs.iter().any(|s| self.values.contains_key(s.name))
+    }
+
+    /// Parses `KEY=VALUE`, as given on a command line.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when there is no `=`.
+    pub fn parse_pair(pair: &str) -> Result<(String, String)> {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(Error::InvalidOption {
+                name: pair.to_string(),
+                reason: "expected KEY=VALUE".to_string(),
+                valid: "KEY=VALUE".to_string(),
+            }),
+        }
+    }
+
+    /// Checks every given option against the accepted `specs`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for the first unknown option (listing the
+    /// accepted names) or the first out-of-range value (stating the range).
+    pub fn validate<'s>(&self, specs: impl IntoIterator<Item = &'s OptionSpec> + Clone) -> Result<()> {
+        for (name, value) in self.iter() {
+            match specs.clone().into_iter().find(|s| s.name == name) {
+                Some(spec) => spec.validate(value)?,
+                None => {
+                    let mut names: Vec<&str> = specs.clone().into_iter().map(|s| s.name).collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    return Err(Error::InvalidOption {
+                        name: name.to_string(),
+                        reason: "unknown option for this conversion".to_string(),
+                        valid: if names.is_empty() { "none".to_string() } else { names.join(", ") },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Options {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Options { values: iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+}
+
+/// An 8-bit RGBA colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rgba(pub [u8; 4]);
+
+impl Rgba {
+    pub const WHITE: Rgba = Rgba([255, 255, 255, 255]);
+
+    /// Parses `#rgb`, `#rrggbb`, `#rrggbbaa` (the `#` optional) or a basic colour name.
+    pub fn parse(text: &str) -> Option<Rgba> {
+        let t = text.trim().to_ascii_lowercase();
+        let named = match t.as_str() {
+            "white" => Some([255, 255, 255, 255]),
+            "black" => Some([0, 0, 0, 255]),
+            "transparent" => Some([0, 0, 0, 0]),
+            "red" => Some([255, 0, 0, 255]),
+            "green" => Some([0, 128, 0, 255]),
+            "blue" => Some([0, 0, 255, 255]),
+            "gray" | "grey" => Some([128, 128, 128, 255]),
+            _ => None,
+        };
+        if let Some(c) = named {
+            return Some(Rgba(c));
+        }
+        let hex = t.strip_prefix('#').unwrap_or(&t);
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let digit = |i: usize| u8::from_str_radix(&hex[i..i + 1], 16).ok();
+        let pair = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        match hex.len() {
+            3 => Some(Rgba([digit(0)? * 17, digit(1)? * 17, digit(2)? * 17, 255])),
+            6 => Some(Rgba([pair(0)?, pair(2)?, pair(4)?, 255])),
+            8 => Some(Rgba([pair(0)?, pair(2)?, pair(4)?, pair(6)?])),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Rgba {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b, a] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUALITY: OptionSpec =
+        OptionSpec { name: "quality", kind: OptionKind::Integer { min: 1, max: 100 }, default: "85", help: "" };
+    const FIT: OptionSpec =
+        OptionSpec { name: "fit", kind: OptionKind::Choice(&["contain", "cover"]), default: "contain", help: "" };
+
+    #[test]
+    fn defaults_and_given_values() {
+        let none = Options::new();
+        assert_eq!(QUALITY.integer(&none).unwrap(), 85);
+        let given = Options::new().with("quality", "40").with("fit", "COVER");
+        assert_eq!(QUALITY.integer(&given).unwrap(), 40);
+        assert_eq!(FIT.choice(&given).unwrap(), "cover");
+    }
+
+    #[test]
+    fn unknown_option_lists_valid_names() {
+        let err = Options::new().with("qualty", "5").validate([&QUALITY, &FIT]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("qualty") && text.contains("fit, quality"), "{text}");
+    }
+
+    #[test]
+    fn out_of_range_states_range() {
+        let err = Options::new().with("quality", "101").validate([&QUALITY]).unwrap_err();
+        assert!(err.to_string().contains("from 1 to 100"), "{err}");
+        assert!(Options::new().with("quality", "abc").validate([&QUALITY]).is_err());
+    }
+
+    #[test]
+    fn colours() {
+        assert_eq!(Rgba::parse("#fff"), Some(Rgba::WHITE));
+        assert_eq!(Rgba::parse("00ff0080"), Some(Rgba([0, 255, 0, 128])));
+        assert_eq!(Rgba::parse("black"), Some(Rgba([0, 0, 0, 255])));
+        assert_eq!(Rgba::parse("#12"), None);
+        assert_eq!(Rgba::parse("#ééé"), None);
+    }
+}

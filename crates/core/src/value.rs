@@ -1,0 +1,107 @@
+//! The values decoders produce, adapters transform and encoders consume.
+
+use std::time::Duration;
+
+use image::DynamicImage;
+
+use crate::{Error, Result};
+
+/// The kind of a [`Value`]: a node of the format graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// A [`Raster`]: one or more frames of pixels.
+    Raster,
+}
+
+impl ValueKind {
+    /// Lower-case name, as printed in conversion paths.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Raster => "raster",
+        }
+    }
+}
+
+/// Data in flight between a decoder and an encoder.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Value {
+    Raster(Raster),
+}
+
+impl Value {
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Value::Raster(_) => ValueKind::Raster,
+        }
+    }
+
+    /// The raster inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind: the graph never
+    /// routes one there, so this is a plugin bug.
+    #[allow(unreachable_patterns)]
+    pub fn into_raster(self) -> Result<Raster> {
+        match self {
+            Value::Raster(r) => Ok(r),
+            other => Err(Error::Internal(format!("expected a raster, got {}", other.kind().name()))),
+        }
+    }
+}
+
+/// A raster image: one frame, or several for an animation, all the same size,
+/// each fully composited (no partial-frame disposal left to the encoder).
+#[derive(Debug, Clone)]
+pub struct Raster {
+    /// At least one frame.
+    pub frames: Vec<Frame>,
+    /// Embedded ICC colour profile, kept where the target can hold one.
+    pub icc_profile: Option<Vec<u8>>,
+    /// Raw EXIF block (TIFF structure, without the `Exif\0\0` prefix). The
+    /// orientation has already been applied to the pixels, and is reset to 1 here.
+    pub exif: Option<Vec<u8>>,
+}
+
+/// One frame of a [`Raster`].
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub image: DynamicImage,
+    /// How long the frame shows in an animation; zero for a still image.
+    pub delay: Duration,
+}
+
+impl Raster {
+    /// A single still image without metadata.
+    pub fn still(image: DynamicImage) -> Self {
+        Raster { frames: vec![Frame { image, delay: Duration::ZERO }], icc_profile: None, exif: None }
+    }
+
+    /// The first frame: the whole image for still targets.
+    pub fn first(&self) -> &DynamicImage {
+        &self.frames[0].image
+    }
+
+    /// Consumes the raster, keeping only its first frame.
+    pub fn into_first(self) -> DynamicImage {
+        self.frames.into_iter().next().map(|f| f.image).unwrap_or_default()
+    }
+
+    pub fn width(&self) -> u32 {
+        self.first().width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.first().height()
+    }
+
+    pub fn is_animated(&self) -> bool {
+        self.frames.len() > 1
+    }
+
+    /// True when any frame has an alpha channel.
+    pub fn has_alpha(&self) -> bool {
+        self.frames.iter().any(|f| f.image.color().has_alpha())
+    }
+}

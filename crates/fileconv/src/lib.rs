@@ -1,0 +1,160 @@
+//! fileconv: convert files between formats, in-process.
+//!
+//! ```no_run
+//! let png = std::fs::read("photo.png")?;
+//! let jpg = fileconv::convert(&png, "png", "jpg")?;
+//! std::fs::write("photo.jpg", jpg)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! For options, limits, progress, cancellation and streaming, use an [`Engine`]:
+//!
+//! ```no_run
+//! use fileconv::{Limits, Options};
+//! let engine = fileconv::default_engine().with_limits(Limits { max_pixels: 50_000_000, ..Limits::default() });
+//! let options = Options::new().with("quality", "80").with("width", "1024");
+//! let png = std::fs::read("photo.png")?;
+//! let jpg = engine.convert_with(&png, "png", "jpg", &options)?;
+//! println!("{}", engine.path("png", "jpg")?); // png --png--> raster --turbojpeg--> jpg
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Each format family is a plugin crate behind a cargo feature (`image`, on by
+//! default). This crate references every enabled plugin, so their
+//! `inventory` registrations are always linked in.
+
+use std::sync::OnceLock;
+
+pub use fileconv_core::*;
+
+/// The plugins compiled in, by feature name.
+pub const ENABLED_PLUGINS: &[&str] = &[
+    #[cfg(feature = "image")]
+    "image",
+];
+
+fn link_plugins() {
+    #[cfg(feature = "image")]
+    fileconv_image::link();
+}
+
+/// A new engine over every enabled plugin, with default limits.
+pub fn default_engine() -> Engine {
+    link_plugins();
+    Engine::from_inventory()
+}
+
+/// A shared engine over every enabled plugin, built on first use.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(default_engine)
+}
+
+/// Converts `input`, a file of format `from`, to format `to`, with default
+/// options and limits. Formats are file extensions (`png`, `jpg`) or aliases (`jpeg`).
+///
+/// # Errors
+/// [`Error::UnknownFormat`] / [`Error::NoPath`] for unsupported pairs,
+/// [`Error::FormatMismatch`] / [`Error::InvalidInput`] for bad input,
+/// [`Error::LimitExceeded`] when the input is too large (see [`Limits`]).
+pub fn convert(input: &[u8], from: &str, to: &str) -> Result<Vec<u8>> {
+    engine().convert(input, from, to)
+}
+
+/// Harnesses shared by the cargo-fuzz targets under `fuzz/` and by the tests
+/// that replay their regression inputs on stable. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// Small limits, so that a fuzzer's bombs fail fast instead of exhausting memory.
+    pub fn limits() -> Limits {
+        Limits {
+            max_input_bytes: 4 << 20,
+            max_dimension: 8192,
+            max_pixels: 4_000_000,
+            max_frames: 64,
+            max_alloc_bytes: 256 << 20,
+            max_wall_time: None,
+        }
+    }
+
+    fn fuzz_engine() -> &'static Engine {
+        static ENGINE: OnceLock<Engine> = OnceLock::new();
+        ENGINE.get_or_init(|| default_engine().with_limits(limits()))
+    }
+
+    /// Panics when a call failed in a way that only a bug explains (a contained
+    /// panic or a broken contract); every other error is a correct answer to bad input.
+    pub fn assert_no_bug<T>(result: Result<T>) {
+        if let Err(e) = result {
+            assert!(e.kind() != ErrorKind::Internal, "internal error: {e}");
+        }
+    }
+
+    /// Decodes bytes of unknown kind as the format they look like, as a service does
+    /// with an upload; bytes with no signature are tried as each signature-less format.
+    pub fn decode_any(data: &[u8]) {
+        let engine = fuzz_engine();
+        let candidates: Vec<&FormatInfo> = match engine.detect(data) {
+            Some(f) => vec![f],
+            None => engine.formats().iter().copied().filter(|f| f.sniff.is_none()).collect(),
+        };
+        for format in candidates {
+            assert_no_bug(engine.decode(Source::Bytes(data), format.id, &Options::new()));
+        }
+    }
+
+    /// The first byte picks a readable image format; the rest is decoded as it
+    /// and re-encoded to PNG, exercising decoders, transforms and an encoder.
+    pub fn decode_image(data: &[u8]) {
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let engine = fuzz_engine();
+        let readable: Vec<&str> = engine
+            .formats()
+            .iter()
+            .filter(|f| f.category == Category::Image && engine.registry().decoders.iter().any(|d| d.format == f.id))
+            .map(|f| f.id)
+            .collect();
+        let from = readable[usize::from(pick) % readable.len()];
+        assert_no_bug(engine.convert(rest, from, "png"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Formats each plugin registers; the registry must hold exactly these.
+    fn expected_formats() -> Vec<&'static str> {
+        let mut ids = Vec::new();
+        if cfg!(feature = "image") {
+            ids.extend([
+                "avif", "bmp", "dds", "exr", "gif", "hdr", "ico", "jpg", "pam", "pbm", "pgm", "png", "ppm", "qoi", "svg",
+                "tga", "tiff", "webp",
+            ]);
+        }
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn registered_formats_equal_enabled_plugins() {
+        let ids: Vec<&str> = engine().formats().iter().map(|f| f.id).collect();
+        assert_eq!(ids, expected_formats());
+    }
+
+    #[test]
+    fn every_format_id_and_alias_is_unique() {
+        let mut names: Vec<String> = engine()
+            .formats()
+            .iter()
+            .flat_map(|f| std::iter::once(f.id).chain(f.aliases.iter().copied()))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let total = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), total, "a name is used twice");
+    }
+}

@@ -1,0 +1,220 @@
+//! Every readable image fixture converted to every writable image format, and
+//! the output decoded again: dimensions, frames, and pixels close to the source.
+
+mod common;
+
+use common::{decode_raster, image_fixtures, luma, mean_abs_diff, on_white};
+use fileconv::{Options, Raster};
+
+/// Largest mean absolute difference (0-255 scale) allowed for a target, given
+/// the source: exact formats allow rounding only; lossy ones what their codec loses.
+fn tolerance(target: &str, source_file: &str) -> f64 {
+    // Dithered 1-bit input is all high frequencies, the worst case for DCT and
+    // palettes; a soft alpha gradient becomes GIF's 1-bit transparency.
+    let hard = source_file.ends_with(".pbm") || (source_file == "alpha.png" && target == "gif");
+    match target {
+        "png" | "bmp" | "tiff" | "tga" | "ppm" | "pam" | "qoi" | "ico" | "exr" => 0.6,
+        "hdr" => 1.5,
+        "pgm" => 1.0,
+        "jpg" | "webp" | "avif" | "gif" if hard => 40.0,
+        "jpg" => 8.0,
+        "webp" => 8.0,
+        "avif" => 10.0,
+        "gif" => 10.0,
+        _ => 0.0,
+    }
+}
+
+fn writable_image_targets() -> Vec<&'static str> {
+    let engine = fileconv::engine();
+    let mut targets: Vec<&str> = engine.registry().encoders.iter().map(|e| e.format).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
+}
+
+fn check_pixels(source: &Raster, output: &Raster, target: &str, file: &str) -> Result<f64, String> {
+    let (a, b) = (source.first(), output.first());
+    if target == "pbm" {
+        let (la, lb) = (luma(a), luma(b));
+        let wrong = la.pixels().zip(lb.pixels()).filter(|(p, q)| (p.0[0] >= 128) != (q.0[0] >= 128)).count();
+        let share = wrong as f64 / la.pixels().len() as f64;
+        return if share <= 0.01 { Ok(share) } else { Err(format!("{:.1}% of 1-bit pixels differ", share * 100.0)) };
+    }
+    let diff = if target == "pgm" {
+        mean_abs_diff(luma(a).as_raw(), luma(b).as_raw())
+    } else {
+        mean_abs_diff(on_white(a).as_raw(), on_white(b).as_raw())
+    };
+    let limit = tolerance(target, file);
+    if diff <= limit { Ok(diff) } else { Err(format!("mean difference {diff:.2} > {limit}")) }
+}
+
+#[test]
+fn every_readable_fixture_to_every_writable_format() {
+    let engine = fileconv::engine();
+    let targets = writable_image_targets();
+    assert!(targets.len() >= 16, "writable formats: {targets:?}");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (file, from, bytes) in image_fixtures() {
+        let source = decode_raster(&bytes, &from);
+        for &to in &targets {
+            let result = engine.convert(&bytes, &from, to).map_err(|e| e.to_string()).and_then(|out| {
+                let output = decode_raster(&out, to);
+                let (sw, sh) = (source.width(), source.height());
+                if (output.width(), output.height()) != (sw, sh) {
+                    return Err(format!("size {}x{} != {sw}x{sh}", output.width(), output.height()));
+                }
+                let keeps_animation = matches!(to, "gif" | "webp");
+                let frames = if keeps_animation { source.frames.len() } else { 1 };
+                if output.frames.len() != frames {
+                    return Err(format!("{} frames, expected {frames}", output.frames.len()));
+                }
+                check_pixels(&source, &output, to, &file)
+            });
+            checked += 1;
+            match result {
+                Ok(diff) => println!("{file:>12} -> {to:<5} ok  (difference {diff:.3})"),
+                Err(why) => failures.push(format!("{file} -> {to}: {why}")),
+            }
+        }
+    }
+    assert!(checked >= 250, "only {checked} conversions checked");
+    assert!(failures.is_empty(), "{} of {checked} conversions failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_listed_image_pair_is_covered_by_a_fixture() {
+    let engine = fileconv::engine();
+    let fixture_formats: Vec<String> = image_fixtures().into_iter().map(|(_, f, _)| f).collect();
+    let pairs: Vec<_> = engine.conversions().into_iter().filter(|c| engine.format(c.from).unwrap().category == fileconv::Category::Image).collect();
+    assert!(pairs.len() >= 250, "{} image pairs", pairs.len());
+    for c in pairs {
+        assert!(fixture_formats.iter().any(|f| f == c.from), "no fixture reads as {}", c.from);
+        assert!(writable_image_targets().contains(&c.to), "{} is listed but has no encoder", c.to);
+    }
+}
+
+#[test]
+fn exif_orientation_is_applied_and_reset() {
+    let bytes = std::fs::read(common::testdata().join("image/rotated.jpg")).unwrap();
+    let raster = decode_raster(&bytes, "jpg");
+    assert_eq!((raster.width(), raster.height()), (70, 46), "stored 46x70 with orientation 6");
+    let exif = raster.exif.expect("EXIF kept");
+    assert_eq!(fileconv::image::metadata::Orientation::from_exif_chunk(&exif), Some(fileconv::image::metadata::Orientation::NoTransforms));
+    // Written back, the JPEG is upright and says so.
+    let out = fileconv::convert(&bytes, "jpg", "jpg").unwrap();
+    let again = decode_raster(&out, "jpg");
+    assert_eq!((again.width(), again.height()), (70, 46));
+    // The rotated pixels match the upright original.
+    let upright = decode_raster(&std::fs::read(common::testdata().join("image/rose.png")).unwrap(), "png");
+    let diff = mean_abs_diff(on_white(upright.first()).as_raw(), on_white(again.first()).as_raw());
+    assert!(diff < 8.0, "rotated image differs from the upright one by {diff}");
+}
+
+#[test]
+fn icc_profile_is_kept_where_the_target_holds_one() {
+    let bytes = std::fs::read(common::testdata().join("image/icc.jpg")).unwrap();
+    let icc = decode_raster(&bytes, "jpg").icc_profile.expect("fixture has an ICC profile");
+    assert_eq!(icc.len(), 2576);
+    // TIFF output carries the profile too (ImageMagick reads it), but image 0.25's
+    // TIFF decoder does not return it, so it cannot be checked here.
+    for to in ["jpg", "png"] {
+        let out = fileconv::convert(&bytes, "jpg", to).unwrap();
+        assert_eq!(decode_raster(&out, to).icc_profile.as_deref(), Some(&icc[..]), "{to} lost the ICC profile");
+    }
+    let stripped = fileconv::engine().convert_with(&bytes, "jpg", "png", &Options::new().with("strip", "true")).unwrap();
+    assert!(decode_raster(&stripped, "png").icc_profile.is_none());
+}
+
+#[test]
+fn alpha_is_kept_or_flattened_onto_the_background() {
+    let bytes = std::fs::read(common::testdata().join("image/alpha.png")).unwrap();
+    // Kept: the corner of the radial gradient is transparent.
+    for to in ["png", "webp", "tiff", "tga", "qoi", "pam", "ico", "bmp", "gif", "exr"] {
+        let out = fileconv::convert(&bytes, "png", to).unwrap();
+        let img = decode_raster(&out, to).into_first().to_rgba8();
+        assert!(img.get_pixel(0, 0).0[3] < 16, "{to} lost alpha: {:?}", img.get_pixel(0, 0));
+    }
+    // Flattened onto black when asked.
+    let out = fileconv::engine().convert_with(&bytes, "png", "jpg", &Options::new().with("background", "black")).unwrap();
+    let corner = *decode_raster(&out, "jpg").into_first().to_rgb8().get_pixel(0, 0);
+    assert!(corner.0.iter().all(|&c| c < 24), "corner {corner:?} is not black");
+    // And onto white by default.
+    let out = fileconv::convert(&bytes, "png", "jpg").unwrap();
+    let corner = *decode_raster(&out, "jpg").into_first().to_rgb8().get_pixel(0, 0);
+    assert!(corner.0.iter().all(|&c| c > 231), "corner {corner:?} is not white");
+}
+
+#[test]
+fn animation_survives_gif_and_webp_and_first_frame_goes_to_stills() {
+    let gif = std::fs::read(common::testdata().join("image/anim.gif")).unwrap();
+    let source = decode_raster(&gif, "gif");
+    assert_eq!(source.frames.len(), 3);
+    let webp = fileconv::convert(&gif, "gif", "webp").unwrap();
+    let via_webp = decode_raster(&webp, "webp");
+    assert_eq!(via_webp.frames.len(), 3);
+    let back = fileconv::convert(&webp, "webp", "gif").unwrap();
+    let via_gif = decode_raster(&back, "gif");
+    assert_eq!(via_gif.frames.len(), 3);
+    let total = |r: &Raster| r.frames.iter().map(|f| f.delay.as_millis()).sum::<u128>();
+    assert_eq!(total(&source), 600);
+    assert!(total(&via_gif).abs_diff(600) <= 30, "duration {} ms", total(&via_gif));
+    let png = fileconv::convert(&gif, "gif", "png").unwrap();
+    let still = decode_raster(&png, "png");
+    assert_eq!(still.frames.len(), 1);
+    let diff = mean_abs_diff(on_white(source.first()).as_raw(), on_white(still.first()).as_raw());
+    assert!(diff < 0.6, "first frame differs by {diff}");
+}
+
+#[test]
+fn sixteen_bit_and_gray_are_kept_where_possible() {
+    use fileconv::image::ColorType;
+    let bytes = std::fs::read(common::testdata().join("image/gray16.png")).unwrap();
+    assert_eq!(decode_raster(&bytes, "png").first().color(), ColorType::L16);
+    for (to, color) in [("png", ColorType::L16), ("tiff", ColorType::L16), ("pgm", ColorType::L16), ("jpg", ColorType::L8), ("bmp", ColorType::Rgb8)] {
+        let out = fileconv::convert(&bytes, "png", to).unwrap();
+        assert_eq!(decode_raster(&out, to).first().color(), color, "{to}");
+    }
+}
+
+#[test]
+fn resize_options() {
+    let engine = fileconv::engine();
+    let bytes = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    let size = |opts: &[(&str, &str)], to: &str| {
+        let options: Options = opts.iter().map(|(k, v)| (*k, *v)).collect();
+        let out = engine.convert_with(&bytes, "png", to, &options).unwrap();
+        let r = decode_raster(&out, to);
+        (r.width(), r.height())
+    };
+    assert_eq!(size(&[("width", "35")], "png"), (35, 23));
+    assert_eq!(size(&[("height", "92")], "jpg"), (140, 92));
+    assert_eq!(size(&[("width", "20"), ("height", "20")], "png"), (20, 13));
+    assert_eq!(size(&[("width", "20"), ("height", "20"), ("fit", "contain")], "png"), (20, 20));
+    assert_eq!(size(&[("width", "20"), ("height", "20"), ("fit", "cover")], "webp"), (20, 20));
+    assert_eq!(size(&[("width", "20"), ("height", "20"), ("fit", "fill")], "bmp"), (20, 20));
+    // SVG renders at the requested size.
+    let svg = std::fs::read(common::testdata().join("image/shapes.svg")).unwrap();
+    let out = engine.convert_with(&svg, "svg", "png", &Options::new().with("width", "400")).unwrap();
+    let r = decode_raster(&out, "png");
+    assert_eq!((r.width(), r.height()), (400, 300));
+    // ICO fits inside 256x256, keeping the aspect ratio.
+    let out = engine.convert_with(&bytes, "png", "ico", &Options::new().with("width", "700")).unwrap();
+    let r = decode_raster(&out, "ico");
+    assert_eq!((r.width(), r.height()), (256, 168));
+}
+
+#[test]
+fn quality_changes_jpeg_size() {
+    let engine = fileconv::engine();
+    let bytes = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    let low = engine.convert_with(&bytes, "png", "jpg", &Options::new().with("quality", "10")).unwrap();
+    let high = engine.convert_with(&bytes, "png", "jpg", &Options::new().with("quality", "95")).unwrap();
+    assert!(low.len() * 2 < high.len(), "q10 {} bytes, q95 {} bytes", low.len(), high.len());
+    let lossless = engine.convert_with(&bytes, "png", "webp", &Options::new().with("lossless", "true")).unwrap();
+    let r = decode_raster(&lossless, "webp");
+    let src = decode_raster(&bytes, "png");
+    assert_eq!(on_white(r.first()).as_raw(), on_white(src.first()).as_raw(), "lossless webp changed pixels");
+}

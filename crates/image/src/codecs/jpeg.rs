@@ -1,0 +1,184 @@
+//! JPEG through libjpeg-turbo 3 (SIMD), the same library vips and ImageMagick
+//! use. Reading falls back to the `image` crate (zune-jpeg) for what TurboJPEG
+//! refuses, such as CMYK files.
+
+use std::io::Write;
+
+use fileconv_core::image::metadata::Orientation;
+use fileconv_core::image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, Frame, FormatInfo, Input, Raster, Result, Value, ValueKind};
+use turbojpeg::{Colorspace, Compressor, PixelFormat, Subsamp};
+
+use crate::decode::decode_still;
+use crate::encode::{fit_pixels, Accepts};
+use crate::options::QUALITY;
+
+const ID: &str = "jpg";
+
+inventory::submit! {
+    FormatInfo {
+        id: ID,
+        aliases: &["jpeg", "jpe", "jfif"],
+        name: "JPEG",
+        mime: "image/jpeg",
+        category: Category::Image,
+        sniff: Some(|b| sniff::starts_with(b, &[0xFF, 0xD8, 0xFF])),
+    }
+}
+inventory::submit! { Decoder { format: ID, name: "turbojpeg", output: ValueKind::Raster, cost: 8, options: &[], decode } }
+inventory::submit! {
+    Encoder { format: ID, name: "turbojpeg", input: ValueKind::Raster, cost: 8, lossy: true, options: &[QUALITY], encode }
+}
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let header = turbojpeg::read_header(input.bytes).map_err(|e| Error::invalid_input(ID, e))?;
+    let (w, h) = (header.width as u32, header.height as u32);
+    let gray = header.colorspace == Colorspace::Gray;
+    ctx.limits.check_frame(w, h, if gray { 1 } else { 3 })?;
+    if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
+        return decode_still(input, ctx, ImageFormat::Jpeg, ID);
+    }
+    let format = if gray { PixelFormat::GRAY } else { PixelFormat::RGB };
+    let pixels = match turbojpeg::decompress(input.bytes, format) {
+        Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
+        // Corrupt or truncated: the zune decoder either recovers what is there or says why not.
+        _ => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
+    };
+    let mut image = if gray {
+        DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(|| Error::invalid_input(ID, "short pixel buffer"))?)
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(|| Error::invalid_input(ID, "short pixel buffer"))?)
+    };
+    let markers = Markers::read(input.bytes);
+    let mut exif = markers.exif;
+    if let Some(exif) = exif.as_mut() {
+        if let Some(orientation) = Orientation::remove_from_exif_chunk(exif) {
+            image.apply_orientation(orientation);
+        }
+    }
+    ctx.progress(1.0);
+    Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Default::default() }], icc_profile: markers.icc, exif }))
+}
+
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let mut raster = value.into_raster()?;
+    let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
+    let quality = QUALITY.integer(ctx.options)? as i32;
+    let image = fit_pixels(raster.into_first(), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
+    let (format, subsamp) = match image {
+        DynamicImage::ImageLuma8(_) => (PixelFormat::GRAY, Subsamp::Gray),
+        _ if quality >= 90 => (PixelFormat::RGB, Subsamp::None),
+        _ => (PixelFormat::RGB, Subsamp::Sub2x2),
+    };
+    let backend = |e: turbojpeg::Error| Error::backend(ID, e);
+    let mut compressor = Compressor::new().map_err(backend)?;
+    compressor.set_quality(quality).map_err(backend)?;
+    compressor.set_subsamp(subsamp).map_err(backend)?;
+    let width = image.width() as usize;
+    let jpeg = compressor
+        .compress_to_owned(turbojpeg::Image {
+            pixels: image.as_bytes(),
+            width,
+            pitch: width * format.size(),
+            height: image.height() as usize,
+            format,
+        })
+        .map_err(backend)?;
+    ctx.progress(0.9);
+    write_with_markers(sink, &jpeg, icc.as_deref(), exif.as_deref())
+}
+
+/// Application segments of interest in a JPEG header.
+#[derive(Default)]
+struct Markers {
+    icc: Option<Vec<u8>>,
+    exif: Option<Vec<u8>>,
+}
+
+const EXIF_TAG: &[u8] = b"Exif\0\0";
+const ICC_TAG: &[u8] = b"ICC_PROFILE\0";
+/// Payload bytes per APP2 segment: 65535 - 2 (length) - 12 (tag) - 2 (sequence).
+const ICC_CHUNK: usize = 65_519;
+
+impl Markers {
+    /// Walks the segments before the first scan. Malformed lengths end the walk.
+    fn read(bytes: &[u8]) -> Markers {
+        let mut markers = Markers::default();
+        let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+        let mut i = 2;
+        while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+            let marker = bytes[i + 1];
+            if marker == 0xDA || marker == 0xD9 {
+                break;
+            }
+            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            let Some(segment) = bytes.get(i + 4..i + 2 + len.max(2)) else { break };
+            match marker {
+                0xE1 if segment.starts_with(EXIF_TAG) && markers.exif.is_none() => {
+                    markers.exif = Some(segment[EXIF_TAG.len()..].to_vec());
+                }
+                0xE2 if segment.starts_with(ICC_TAG) && segment.len() > ICC_TAG.len() + 2 => {
+                    icc_chunks.push((segment[ICC_TAG.len()], &segment[ICC_TAG.len() + 2..]));
+                }
+                _ => {}
+            }
+            i += 2 + len;
+        }
+        if !icc_chunks.is_empty() {
+            icc_chunks.sort_by_key(|(seq, _)| *seq);
+            markers.icc = Some(icc_chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect());
+        }
+        markers
+    }
+}
+
+/// Writes `jpeg` with EXIF (APP1) and ICC (APP2) segments inserted after SOI and JFIF.
+fn write_with_markers(sink: &mut dyn Write, jpeg: &[u8], icc: Option<&[u8]>, exif: Option<&[u8]>) -> Result<()> {
+    let mut split = 2;
+    if jpeg.len() > 6 && jpeg[2] == 0xFF && jpeg[3] == 0xE0 {
+        split += 2 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+    }
+    let split = split.min(jpeg.len());
+    sink.write_all(&jpeg[..split])?;
+    if let Some(exif) = exif.filter(|e| e.len() + EXIF_TAG.len() + 2 <= 65_535) {
+        segment(sink, 0xE1, &[EXIF_TAG, exif])?;
+    }
+    if let Some(icc) = icc {
+        let chunks: Vec<&[u8]> = icc.chunks(ICC_CHUNK).collect();
+        if chunks.len() <= 255 {
+            for (n, chunk) in chunks.iter().enumerate() {
+                segment(sink, 0xE2, &[ICC_TAG, &[n as u8 + 1, chunks.len() as u8], chunk])?;
+            }
+        }
+    }
+    sink.write_all(&jpeg[split..])?;
+    Ok(())
+}
+
+fn segment(sink: &mut dyn Write, marker: u8, parts: &[&[u8]]) -> Result<()> {
+    let len: usize = 2 + parts.iter().map(|p| p.len()).sum::<usize>();
+    sink.write_all(&[0xFF, marker])?;
+    sink.write_all(&(len as u16).to_be_bytes())?;
+    for part in parts {
+        sink.write_all(part)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip() {
+        let bare = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xDA, 0, 2, 0xFF, 0xD9];
+        let icc = vec![7u8; 70_000];
+        let exif = b"MM\0*\0\0\0\x08\0\0".to_vec();
+        let mut out = Vec::new();
+        write_with_markers(&mut out, &bare, Some(&icc), Some(&exif)).unwrap();
+        let read = Markers::read(&out);
+        assert_eq!(read.icc.as_deref(), Some(&icc[..]));
+        assert_eq!(read.exif.as_deref(), Some(&exif[..]));
+        assert!(out.ends_with(&bare[6..]));
+    }
+}

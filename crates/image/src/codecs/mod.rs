@@ -1,0 +1,17 @@
+//! One module per format; each registers its format, decoder and encoder.
+
+mod avif;
+mod bmp;
+mod dds;
+mod exr;
+mod gif;
+mod hdr;
+mod ico;
+mod jpeg;
+mod png;
+mod pnm;
+mod qoi;
+mod svg;
+mod tga;
+mod tiff;
+mod webp;

@@ -1,0 +1,98 @@
+//! Decoding through the `image` crate, shared by most codecs: limits checked
+//! from the header before any pixel is allocated, EXIF orientation applied,
+//! ICC and EXIF kept, animations read frame by frame.
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use fileconv_core::image::metadata::Orientation;
+use fileconv_core::image::{self, AnimationDecoder, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
+use fileconv_core::{Context, Error, Frame, Input, Raster, Result, Value};
+
+/// The `image` crate's limits for our [`fileconv_core::Limits`].
+pub(crate) fn image_limits(ctx: &Context<'_>) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(ctx.limits.max_dimension);
+    limits.max_image_height = Some(ctx.limits.max_dimension);
+    limits.max_alloc = Some(ctx.limits.max_alloc_bytes);
+    limits
+}
+
+/// Maps a decoding failure of the `image` crate for format `id`.
+pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Error {
+    match err {
+        ImageError::Limits(e) => Error::LimitExceeded {
+            what: if matches!(e.kind(), image::error::LimitErrorKind::DimensionError) {
+                "image dimension (pixels)"
+            } else {
+                "decoder allocation (bytes)"
+            },
+            limit: if matches!(e.kind(), image::error::LimitErrorKind::DimensionError) {
+                ctx.limits.max_dimension.into()
+            } else {
+                ctx.limits.max_alloc_bytes
+            },
+            actual: None,
+        },
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::invalid_input(id, "the file is truncated")
+        }
+        ImageError::IoError(e) => Error::invalid_input(id, e),
+        ImageError::Decoding(e) => Error::invalid_input(id, e),
+        ImageError::Unsupported(e) => Error::invalid_input(id, format!("unsupported variant: {e}")),
+        ImageError::Parameter(e) => Error::invalid_input(id, e),
+        other => Error::backend(id, other),
+    }
+}
+
+/// Finishes a decoded still image: checks, orientation, metadata.
+pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Context<'_>) -> Result<Value> {
+    let (w, h) = decoder.dimensions();
+    ctx.limits.check_frame(w, h, u64::from(decoder.color_type().bytes_per_pixel()))?;
+    decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(id, ctx, e))?;
+    let icc_profile = decoder.icc_profile().ok().flatten();
+    let mut exif = decoder.exif_metadata().ok().flatten();
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(id, ctx, e))?;
+    image.apply_orientation(orientation);
+    if let Some(exif) = exif.as_mut() {
+        let _ = Orientation::remove_from_exif_chunk(exif);
+    }
+    ctx.progress(1.0);
+    Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Duration::ZERO }], icc_profile, exif }))
+}
+
+/// Decodes a still image of a format the `image` crate knows.
+pub(crate) fn decode_still(input: Input<'_>, ctx: &Context<'_>, format: ImageFormat, id: &str) -> Result<Value> {
+    let mut reader = ImageReader::with_format(Cursor::new(input.bytes), format);
+    reader.limits(image_limits(ctx));
+    let decoder = reader.into_decoder().map_err(|e| decode_error(id, ctx, e))?;
+    finish_still(decoder, id, ctx)
+}
+
+/// Reads every frame of an animation, checking frame count and total size as it goes.
+pub(crate) fn decode_frames<'a>(
+    decoder: impl AnimationDecoder<'a>,
+    (width, height): (u32, u32),
+    id: &str,
+    ctx: &Context<'_>,
+) -> Result<Value> {
+    ctx.limits.check_frame(width, height, 4)?;
+    let frame_bytes = u64::from(width) * u64::from(height) * 4;
+    let mut frames = Vec::new();
+    for frame in decoder.into_frames() {
+        ctx.checkpoint()?;
+        let count = frames.len() as u64 + 1;
+        ctx.limits.check_frames(count)?;
+        ctx.limits.check_alloc(frame_bytes * count)?;
+        let frame = frame.map_err(|e| decode_error(id, ctx, e))?;
+        let (num, den) = frame.delay().numer_denom_ms();
+        let delay = Duration::from_micros(u64::from(num) * 1000 / u64::from(den.max(1)));
+        frames.push(Frame { image: DynamicImage::ImageRgba8(frame.into_buffer()), delay });
+    }
+    if frames.is_empty() {
+        return Err(Error::invalid_input(id, "the animation has no frames"));
+    }
+    ctx.progress(1.0);
+    Ok(Value::Raster(Raster { frames, icc_profile: None, exif: None }))
+}

@@ -1,0 +1,182 @@
+//! Shared encoding glue: fitting pixels to what a format can hold, and
+//! driving the `image` crate's encoders.
+
+use std::io::{Cursor, Write};
+
+use fileconv_core::image::{
+    ColorType, DynamicImage, GrayImage, ImageEncoder, ImageError, RgbImage, RgbaImage,
+};
+use fileconv_core::{Context, Error, Result, Rgba};
+
+use crate::options::BACKGROUND;
+
+/// The pixel layouts an encoder can write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Accepts {
+    pub alpha: bool,
+    pub gray: bool,
+    pub eight: bool,
+    pub sixteen: bool,
+    pub float: bool,
+}
+
+impl Accepts {
+    /// 8-bit L, LA, RGB, RGBA.
+    pub const EIGHT_BIT: Accepts = Accepts { alpha: true, gray: true, eight: true, sixteen: false, float: false };
+    /// 8- and 16-bit L, LA, RGB, RGBA.
+    pub const UP_TO_SIXTEEN: Accepts = Accepts { sixteen: true, ..Self::EIGHT_BIT };
+    /// 8-bit RGB and RGBA.
+    pub const RGB8: Accepts = Accepts { gray: false, ..Self::EIGHT_BIT };
+    /// 32-bit float RGB(A).
+    pub const FLOAT: Accepts = Accepts { alpha: true, gray: false, eight: false, sixteen: false, float: true };
+
+    pub const fn without_alpha(self) -> Accepts {
+        Accepts { alpha: false, ..self }
+    }
+}
+
+/// Converts `image` to the closest layout the encoder accepts: alpha flattened
+/// onto the `background` option where the target has none, gray kept where it
+/// can be, depth kept where it can be. Returns the image untouched when it fits.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a bad `background`.
+pub(crate) fn fit_pixels(image: DynamicImage, accepts: Accepts, ctx: &Context<'_>) -> Result<DynamicImage> {
+    let color = image.color();
+    let image = if color.has_alpha() && !accepts.alpha { flatten(image, BACKGROUND.color(ctx.options)?) } else { image };
+    let color = image.color();
+    let depth = match color {
+        ColorType::Rgb32F | ColorType::Rgba32F => 32,
+        c if c.bytes_per_pixel() / c.channel_count() == 2 => 16,
+        _ => 8,
+    };
+    let depth = match depth {
+        32 if accepts.float => 32,
+        32 | 16 if accepts.sixteen => 16,
+        16 if accepts.float => 32,
+        _ if accepts.eight => 8,
+        _ if accepts.sixteen => 16,
+        _ => 32,
+    };
+    let alpha = color.has_alpha();
+    let gray = !color.has_color() && accepts.gray && depth != 32;
+    let target = match (gray, alpha, depth) {
+        (true, false, 8) => ColorType::L8,
+        (true, true, 8) => ColorType::La8,
+        (true, false, _) => ColorType::L16,
+        (true, true, _) => ColorType::La16,
+        (false, false, 8) => ColorType::Rgb8,
+        (false, true, 8) => ColorType::Rgba8,
+        (false, false, 16) => ColorType::Rgb16,
+        (false, true, 16) => ColorType::Rgba16,
+        (false, false, _) => ColorType::Rgb32F,
+        (false, true, _) => ColorType::Rgba32F,
+    };
+    if target == color {
+        return Ok(image);
+    }
+    Ok(match target {
+        ColorType::L8 => image.into_luma8().into(),
+        ColorType::La8 => image.into_luma_alpha8().into(),
+        ColorType::L16 => image.into_luma16().into(),
+        ColorType::La16 => image.into_luma_alpha16().into(),
+        ColorType::Rgb8 => image.into_rgb8().into(),
+        ColorType::Rgba8 => image.into_rgba8().into(),
+        ColorType::Rgb16 => image.into_rgb16().into(),
+        ColorType::Rgba16 => image.into_rgba16().into(),
+        ColorType::Rgb32F => image.into_rgb32f().into(),
+        _ => image.into_rgba32f().into(),
+    })
+}
+
+/// Composites an image with alpha onto an opaque `background`.
+pub(crate) fn flatten(image: DynamicImage, background: Rgba) -> DynamicImage {
+    let [br, bg, bb, _] = background.0;
+    match image {
+        DynamicImage::ImageLumaA8(img) if br == bg && bg == bb => {
+            let (w, h) = img.dimensions();
+            let pixels = img.pixels().map(|p| blend8(p.0[0], br, p.0[1])).collect();
+            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).expect("same dimensions"))
+        }
+        DynamicImage::ImageRgba8(_) | DynamicImage::ImageLumaA8(_) => {
+            let img = image.into_rgba8();
+            let (w, h) = img.dimensions();
+            let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+            for p in img.pixels() {
+                let [r, g, b, a] = p.0;
+                out.extend_from_slice(&[blend8(r, br, a), blend8(g, bg, a), blend8(b, bb, a)]);
+            }
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).expect("same dimensions"))
+        }
+        other => {
+            let mut img = other.into_rgba32f();
+            let bgf = [br, bg, bb].map(|c| f32::from(c) / 255.0);
+            for p in img.pixels_mut() {
+                let a = p.0[3].clamp(0.0, 1.0);
+                for c in 0..3 {
+                    p.0[c] = p.0[c] * a + bgf[c] * (1.0 - a);
+                }
+                p.0[3] = 1.0;
+            }
+            DynamicImage::ImageRgb32F(DynamicImage::ImageRgba32F(img).into_rgb32f())
+        }
+    }
+}
+
+fn blend8(fg: u8, bg: u8, alpha: u8) -> u8 {
+    let (fg, bg, a) = (u32::from(fg), u32::from(bg), u32::from(alpha));
+    ((fg * a + bg * (255 - a) + 127) / 255) as u8
+}
+
+/// Writes `image` with one of the `image` crate's encoders.
+///
+/// # Errors
+/// [`Error::Backend`] when the encoder refuses the image.
+pub(crate) fn write_with(encoder: impl ImageEncoder, image: &DynamicImage, id: &str) -> Result<()> {
+    encoder
+        .write_image(image.as_bytes(), image.width(), image.height(), image.color().into())
+        .map_err(|e| encode_error(id, e))
+}
+
+/// Maps an encoding failure of the `image` crate.
+pub(crate) fn encode_error(id: &str, err: ImageError) -> Error {
+    match err {
+        ImageError::IoError(e) => Error::Io(e),
+        other => Error::backend(id, other),
+    }
+}
+
+/// Runs an encoder that needs `Seek` (TIFF) against memory, then copies out.
+///
+/// # Errors
+/// Whatever `encode` returns; [`Error::Io`] when the sink fails.
+pub(crate) fn via_memory(sink: &mut dyn Write, encode: impl FnOnce(&mut Cursor<Vec<u8>>) -> Result<()>) -> Result<()> {
+    let mut buffer = Cursor::new(Vec::new());
+    encode(&mut buffer)?;
+    sink.write_all(buffer.get_ref())?;
+    Ok(())
+}
+
+/// Luma thresholded at 50% into the samples a 1-bit PBM encoder takes: 0 black, 1 white.
+pub(crate) fn bitmap_samples(image: &DynamicImage) -> GrayImage {
+    let mut gray = image.to_luma8();
+    for p in gray.pixels_mut() {
+        p.0[0] = u8::from(p.0[0] >= 128);
+    }
+    gray
+}
+
+/// One-bit transparency, as GIF has: pixels at least half opaque become opaque,
+/// blended onto `background`; the others become fully transparent.
+pub(crate) fn binary_alpha(image: DynamicImage, background: Rgba) -> RgbaImage {
+    let mut rgba = image.into_rgba8();
+    for p in rgba.pixels_mut() {
+        let [r, g, b, a] = p.0;
+        p.0 = if a >= 128 {
+            [blend8(r, background.0[0], a), blend8(g, background.0[1], a), blend8(b, background.0[2], a), 255]
+        } else {
+            [0, 0, 0, 0]
+        };
+    }
+    rgba
+}

@@ -1,0 +1,24 @@
+//! fileconv's raster formats. Each file under `codecs/` is one format (or one
+//! family, like PNM) and registers itself with `inventory::submit!`.
+//!
+//! | format | read | write | backend |
+//! |---|---|---|---|
+//! | png | yes (APNG frames too) | yes | `image` (png crate) |
+//! | jpg | yes | yes | libjpeg-turbo 3 (turbojpeg, SIMD); `image` as read fallback |
+//! | gif | yes, animated | yes, animated | `image` (gif crate) |
+//! | webp | yes, animated | yes: lossy, lossless, animated | `image-webp` read, libwebp write |
+//! | bmp, ico, tga, ppm, pgm, pbm, pam, qoi, tiff, hdr, exr | yes | yes | `image` |
+//! | avif | no (see docs/ARCHITECTURE.md) | yes | `image` (ravif / rav1e) |
+//! | svg | yes | no | resvg |
+//! | dds | yes | no | `image` |
+
+mod codecs;
+mod decode;
+mod encode;
+pub mod options;
+mod transform;
+
+/// Does nothing; calling it makes sure this crate, and so its registrations,
+/// are linked into the program.
+#[inline(never)]
+pub fn link() {}
