@@ -132,6 +132,24 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir)?;
     }
+    let outputs: Vec<PathBuf> = inputs
+        .iter()
+        .map(|input| {
+            let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
+            dir.join(format!("{stem}.{}", target.id))
+        })
+        .collect();
+    for (i, output) in outputs.iter().enumerate() {
+        if let Some(j) = outputs[..i].iter().position(|o| o == output) {
+            return Err(Failure::usage(format!(
+                "{} and {} would both be written to {}",
+                inputs[j].display(),
+                inputs[i].display(),
+                output.display()
+            )));
+        }
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -152,14 +170,11 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
-                let output = dir.join(format!("{stem}.{}", target.id));
+                let (Some(input), Some(output)) = (inputs.get(i), outputs.get(i)) else { break };
                 bar.set_message(input.display().to_string());
                 let result = source_format(engine, input, None, args.from.as_deref()).and_then(|from| {
                     engine
-                        .convert_file(input, &output, &from, target.id, options, &Control::default())
+                        .convert_file(input, output, &from, target.id, options, &Control::default())
                         .map_err(Failure::from)
                 });
                 match result {

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
 use crate::{Context, Control, Error, FormatInfo, Input, Limits, Options, Registry, Result, Value};
@@ -153,7 +154,9 @@ impl Engine {
     pub fn convert_file(&self, input: &Path, output: &Path, from: &str, to: &str, options: &Options, control: &Control) -> Result<Report> {
         let dir = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}-{unique}.part", std::process::id()));
         let result = (|| {
             let mut file = std::io::BufWriter::new(File::create(&tmp)?);
             let report = self.convert_stream(Source::Path(input), from, to, &mut file, options, control)?;

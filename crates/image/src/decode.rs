@@ -2,7 +2,8 @@
 //! from the header before any pixel is allocated, EXIF orientation applied,
 //! ICC and EXIF kept, animations read frame by frame.
 
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::time::Duration;
 
 use fileconv_core::image::metadata::Orientation;
@@ -62,9 +63,62 @@ pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Cont
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Duration::ZERO }], icc_profile, exif }))
 }
 
+/// Reads an input through a buffered file handle when it came from a path,
+/// so that a large file's memory map is never paged in (keeping peak memory
+/// to the decoded pixels), and from the bytes otherwise.
+pub(crate) enum InputReader<'a> {
+    File(BufReader<File>),
+    Bytes(Cursor<&'a [u8]>),
+}
+
+impl<'a> InputReader<'a> {
+    /// # Errors
+    /// [`Error::Io`] when the path cannot be opened again.
+    pub(crate) fn open(input: Input<'a>) -> Result<Self> {
+        Ok(match input.path {
+            Some(path) => InputReader::File(BufReader::with_capacity(1 << 16, File::open(path)?)),
+            None => InputReader::Bytes(Cursor::new(input.bytes)),
+        })
+    }
+}
+
+impl Read for InputReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            InputReader::File(r) => r.read(buf),
+            InputReader::Bytes(r) => r.read(buf),
+        }
+    }
+}
+
+impl BufRead for InputReader<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            InputReader::File(r) => r.fill_buf(),
+            InputReader::Bytes(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match self {
+            InputReader::File(r) => r.consume(amount),
+            InputReader::Bytes(r) => r.consume(amount),
+        }
+    }
+}
+
+impl Seek for InputReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        match self {
+            InputReader::File(r) => r.seek(to),
+            InputReader::Bytes(r) => r.seek(to),
+        }
+    }
+}
+
 /// Decodes a still image of a format the `image` crate knows.
 pub(crate) fn decode_still(input: Input<'_>, ctx: &Context<'_>, format: ImageFormat, id: &str) -> Result<Value> {
-    let mut reader = ImageReader::with_format(Cursor::new(input.bytes), format);
+    let mut reader = ImageReader::with_format(InputReader::open(input)?, format);
     reader.limits(image_limits(ctx));
     let decoder = reader.into_decoder().map_err(|e| decode_error(id, ctx, e))?;
     finish_still(decoder, id, ctx)

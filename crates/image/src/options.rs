@@ -17,8 +17,8 @@ pub const AVIF_QUALITY: OptionSpec = OptionSpec { default: "70", ..QUALITY };
 pub const COMPRESSION: OptionSpec = OptionSpec {
     name: "compression",
     kind: OptionKind::Integer { min: 0, max: 9 },
-    default: "6",
-    help: "PNG compression level, 0 (none, fastest) to 9 (smallest).",
+    default: "1",
+    help: "PNG compression: 0 none; 1 fdeflate, very fast with a good ratio (default); 2-9 zlib levels, slower and smaller.",
 };
 
 /// WebP lossless mode.

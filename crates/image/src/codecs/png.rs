@@ -1,13 +1,13 @@
 //! PNG (and APNG, read as an animation) through the `image` crate's png codec.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 
-use fileconv_core::image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
-use fileconv_core::image::{ImageDecoder, ImageEncoder};
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
+use fileconv_core::image::codecs::png::PngDecoder;
+use fileconv_core::image::{ColorType, ImageDecoder};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Input, Result, Value, ValueKind};
 
-use crate::decode::{decode_error, decode_frames, finish_still, image_limits};
-use crate::encode::{fit_pixels, write_with, Accepts};
+use crate::decode::{decode_error, decode_frames, finish_still, image_limits, InputReader};
+use crate::encode::{fit_pixels, Accepts};
 use crate::options::COMPRESSION;
 
 const ID: &str = "png";
@@ -28,7 +28,8 @@ inventory::submit! {
 }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let decoder = PngDecoder::with_limits(Cursor::new(input.bytes), image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
+    let reader = InputReader::open(input)?;
+    let decoder = PngDecoder::with_limits(reader, image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
     if decoder.is_apng().map_err(|e| decode_error(ID, ctx, e))? {
         let size = decoder.dimensions();
         let frames = decoder.apng().map_err(|e| decode_error(ID, ctx, e))?;
@@ -37,19 +38,57 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     finish_still(decoder, ID, ctx)
 }
 
+/// Streams rows through the png crate, so the compressed file is never held
+/// whole in memory. 16-bit samples are written big-endian, as PNG requires.
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let icc = raster.icc_profile.take();
     let level = COMPRESSION.integer(ctx.options)? as u8;
     let image = fit_pixels(raster.into_first(), Accepts::UP_TO_SIXTEEN, ctx)?;
-    let (compression, filter) = match level {
-        0 => (CompressionType::Uncompressed, FilterType::NoFilter),
-        1 => (CompressionType::Fast, FilterType::Adaptive),
-        level => (CompressionType::Level(level), FilterType::Adaptive),
+    let (color, depth) = match image.color() {
+        ColorType::L8 => (png::ColorType::Grayscale, png::BitDepth::Eight),
+        ColorType::La8 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight),
+        ColorType::Rgb8 => (png::ColorType::Rgb, png::BitDepth::Eight),
+        ColorType::Rgba8 => (png::ColorType::Rgba, png::BitDepth::Eight),
+        ColorType::L16 => (png::ColorType::Grayscale, png::BitDepth::Sixteen),
+        ColorType::La16 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Sixteen),
+        ColorType::Rgb16 => (png::ColorType::Rgb, png::BitDepth::Sixteen),
+        _ => (png::ColorType::Rgba, png::BitDepth::Sixteen),
     };
-    let mut encoder = PngEncoder::new_with_quality(sink, compression, filter);
-    if let Some(icc) = icc {
-        let _ = encoder.set_icc_profile(icc);
+    let mut info = png::Info::with_size(image.width(), image.height());
+    info.color_type = color;
+    info.bit_depth = depth;
+    info.icc_profile = icc.map(Into::into);
+    let mut encoder = png::Encoder::with_info(sink, info).map_err(|e| Error::backend(ID, e))?;
+    encoder.set_deflate_compression(match level {
+        0 => png::DeflateCompression::NoCompression,
+        1 => png::DeflateCompression::FdeflateUltraFast,
+        n => png::DeflateCompression::Level(n),
+    });
+    encoder.set_filter(if level == 0 { png::Filter::NoFilter } else { png::Filter::Adaptive });
+    let backend = |e: png::EncodingError| match e {
+        png::EncodingError::IoError(e) => Error::Io(e),
+        other => Error::backend(ID, other),
+    };
+    let mut writer = encoder.write_header().map_err(backend)?;
+    let mut stream = writer.stream_writer().map_err(backend)?;
+    let row_bytes = image.width() as usize * usize::from(image.color().bytes_per_pixel());
+    let rows = image.as_bytes().chunks(row_bytes.max(1));
+    let total = image.height().max(1) as f32;
+    let mut swapped = Vec::new();
+    for (i, row) in rows.enumerate() {
+        if depth == png::BitDepth::Sixteen {
+            swapped.clear();
+            swapped.extend(row.chunks_exact(2).flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()));
+            stream.write_all(&swapped)?;
+        } else {
+            stream.write_all(row)?;
+        }
+        if i % 256 == 255 {
+            ctx.checkpoint()?;
+            ctx.progress(i as f32 / total);
+        }
     }
-    write_with(encoder, &image, ID)
+    stream.finish().map_err(backend)?;
+    writer.finish().map_err(backend)
 }

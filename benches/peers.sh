@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Side by side: fileconv against libvips and ImageMagick on the same files.
+# Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
+# the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+benches/make-inputs.sh
+cargo build --release -q -p fileconv-cli
+FC=$PWD/target/release/fileconv
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+RUNS=${RUNS:-10}
+
+# measure NAME OUTPUT COMMAND: prints "seconds peak_kb bytes"
+measure() {
+  local json="$out/$1.json"
+  hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "$3" >/dev/null 2>&1
+  local mean
+  mean=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$json")
+  local peak
+  peak=$( { /usr/bin/time -f '%M' sh -c "$3" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  echo "$mean $peak $(stat -c %s "$2")"
+}
+
+case_row() { # TITLE then triples of NAME OUTPUT COMMAND
+  local title=$1; shift
+  echo "== $title"
+  printf '%-10s %10s %12s %12s %10s %10s\n' tool "time (ms)" "peak (MB)" "bytes" "time x" "mem x"
+  local base_t="" base_m=""
+  while [ $# -gt 0 ]; do
+    read -r t m b < <(measure "$1" "$2" "$3")
+    if [ -z "$base_t" ]; then base_t=$t; base_m=$m; fi
+    python3 - "$1" "$t" "$m" "$b" "$base_t" "$base_m" <<'PY'
+import sys
+name, t, m, b, bt, bm = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{name:<10} {t*1000:10.1f} {m/1024:12.1f} {int(b):12d} {t/bt:10.2f} {m/bm:10.2f}")
+PY
+    shift 3
+  done
+}
+
+case_row "PNG to JPEG q85, 9 MP" \
+  fileconv "$out/f.jpg" "$FC convert bench-data/photo.png $out/f.jpg -o quality=85" \
+  vips "$out/v.jpg" "vips copy bench-data/photo.png $out/v.jpg[Q=85]" \
+  magick "$out/m.jpg" "convert bench-data/photo.png -quality 85 $out/m.jpg"
+
+case_row "JPEG to PNG, 9 MP" \
+  fileconv "$out/f.png" "$FC convert bench-data/photo.jpg $out/f.png" \
+  vips "$out/v.png" "vips copy bench-data/photo.jpg $out/v.png" \
+  magick "$out/m.png" "convert bench-data/photo.jpg $out/m.png"

@@ -1,0 +1,135 @@
+//! The format graph and the engine's contracts, on the real registry and on
+//! small explicit ones.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use fileconv::image::DynamicImage;
+use fileconv::{
+    Category, Context, Control, Decoder, Encoder, Engine, Error, ErrorKind, FormatInfo, Input, Options, Raster,
+    Registry, Result, Source, Value, ValueKind,
+};
+
+#[test]
+fn paths_are_the_expected_ones() {
+    let engine = fileconv::engine();
+    assert_eq!(engine.path("png", "jpg").unwrap().to_string(), "png --png--> raster --turbojpeg--> jpg");
+    assert_eq!(engine.path("JPEG", ".tif").unwrap().to_string(), "jpg --turbojpeg--> raster --tiff--> tiff");
+    assert_eq!(engine.path("gif", "webp").unwrap().lossy_steps(), 1);
+    assert_eq!(engine.path("png", "png").unwrap().lossy_steps(), 0);
+}
+
+#[test]
+fn unknown_formats_and_missing_paths_are_typed() {
+    let engine = fileconv::engine();
+    assert!(matches!(engine.path("nope", "png"), Err(Error::UnknownFormat { name }) if name == "nope"));
+    assert!(matches!(engine.path("png", "svg"), Err(Error::NoPath { .. })), "svg is read only");
+    assert!(matches!(engine.path("avif", "png"), Err(Error::NoPath { .. })), "avif is write only");
+    assert_eq!(fileconv::convert(b"x", "png", "doc").unwrap_err().kind(), ErrorKind::Unsupported);
+}
+
+#[test]
+fn conversions_list_is_deterministic_and_carries_options() {
+    let engine = fileconv::engine();
+    let a: Vec<String> = engine.conversions().iter().map(|c| c.path.to_string()).collect();
+    let b: Vec<String> = fileconv::default_engine().conversions().iter().map(|c| c.path.to_string()).collect();
+    assert_eq!(a, b);
+    let jpg = engine.conversions().into_iter().find(|c| c.from == "png" && c.to == "jpg").unwrap();
+    let names: Vec<&str> = jpg.path.options().iter().map(|o| o.name).collect();
+    assert_eq!(names, ["background", "fit", "height", "quality", "strip", "width"]);
+}
+
+#[test]
+fn every_fixture_is_detected_as_its_format() {
+    let engine = fileconv::engine();
+    for (file, format, bytes) in common::image_fixtures() {
+        let expected = engine.format(&format).unwrap();
+        let detected = engine.detect(&bytes).map(|f| f.id);
+        if expected.sniff.is_some() {
+            assert_eq!(detected, Some(expected.id), "{file}");
+        } else {
+            assert_eq!(detected, None, "{file} has no signature");
+        }
+    }
+}
+
+#[test]
+fn progress_rises_to_one() {
+    let png = std::fs::read(common::testdata().join("image/anim.gif")).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let control = Control { progress: Some(Arc::new(move |f| sink.lock().unwrap().push(f))), cancel: None };
+    let options = Options::new().with("width", "20");
+    fileconv::engine().convert_stream(Source::Bytes(&png), "gif", "webp", &mut Vec::new(), &options, &control).unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "not monotonic: {seen:?}");
+    assert_eq!(*seen.last().unwrap(), 1.0);
+}
+
+#[test]
+fn files_convert_through_paths_and_failures_leave_nothing() {
+    let dir = std::env::temp_dir().join(format!("fileconv-engine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("rose.webp");
+    let input = common::testdata().join("image/rose.png");
+    let report = fileconv::engine().convert_file(&input, &out, "png", "webp", &Options::new(), &Control::default()).unwrap();
+    assert_eq!(report.bytes_written, std::fs::metadata(&out).unwrap().len());
+    let bad = dir.join("bad.jpg");
+    let err = fileconv::engine().convert_file(&input, &bad, "gif", "jpg", &Options::new(), &Control::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FormatMismatch);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("rose.webp")]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// A registry of its own: format "t" decodes to a 1x1 raster; "u" has a cheap
+// lossy encoder and a dear exact one; "boom" panics.
+fn decode_t(_: Input<'_>, _: &Context<'_>) -> Result<Value> {
+    Ok(Value::Raster(Raster::still(DynamicImage::new_rgb8(1, 1))))
+}
+fn decode_boom(_: Input<'_>, _: &Context<'_>) -> Result<Value> {
+    panic!("boom")
+}
+fn encode_tag(tag: &'static [u8]) -> impl Fn(&mut dyn Write) -> Result<()> {
+    move |sink| Ok(sink.write_all(tag)?)
+}
+fn encode_lossy(_: Value, sink: &mut dyn Write, _: &Context<'_>) -> Result<()> {
+    encode_tag(b"lossy")(sink)
+}
+fn encode_exact(_: Value, sink: &mut dyn Write, _: &Context<'_>) -> Result<()> {
+    encode_tag(b"exact")(sink)
+}
+
+static T: FormatInfo = FormatInfo { id: "t", aliases: &[], name: "T", mime: "x/t", category: Category::Image, sniff: None };
+static U: FormatInfo = FormatInfo { id: "u", aliases: &[], name: "U", mime: "x/u", category: Category::Image, sniff: None };
+static BOOM: FormatInfo = FormatInfo { id: "boom", aliases: &[], name: "Boom", mime: "x/b", category: Category::Image, sniff: None };
+static DEC_T: Decoder = Decoder { format: "t", name: "t", output: ValueKind::Raster, cost: 1, options: &[], decode: decode_t };
+static DEC_BOOM: Decoder = Decoder { format: "boom", name: "boom", output: ValueKind::Raster, cost: 1, options: &[], decode: decode_boom };
+static LOSSY: Encoder = Encoder { format: "u", name: "cheap", input: ValueKind::Raster, cost: 1, lossy: true, options: &[], encode: encode_lossy };
+static EXACT: Encoder = Encoder { format: "u", name: "dear", input: ValueKind::Raster, cost: 90, lossy: false, options: &[], encode: encode_exact };
+static EXACT_TWIN: Encoder = Encoder { format: "u", name: "also-dear", input: ValueKind::Raster, cost: 90, lossy: false, options: &[], encode: encode_lossy };
+
+#[test]
+fn lossless_paths_win_and_ties_break_by_name_in_any_registration_order() {
+    let forward = Registry::default().format(&T).format(&U).decoder(&DEC_T).encoder(&LOSSY).encoder(&EXACT);
+    let engine = Engine::new(forward);
+    assert_eq!(engine.path("t", "u").unwrap().to_string(), "t --t--> raster --dear--> u");
+    assert_eq!(engine.convert(b"", "t", "u").unwrap(), b"exact");
+    let with_twin = Engine::new(Registry::default().encoder(&EXACT_TWIN).encoder(&EXACT).encoder(&LOSSY).decoder(&DEC_T).format(&U).format(&T));
+    let reversed = Engine::new(Registry::default().encoder(&EXACT).encoder(&EXACT_TWIN).encoder(&LOSSY).decoder(&DEC_T).format(&U).format(&T));
+    assert_eq!(with_twin.path("t", "u").unwrap().to_string(), "t --t--> raster --also-dear--> u");
+    assert_eq!(reversed.path("t", "u").unwrap().to_string(), "t --t--> raster --also-dear--> u");
+}
+
+#[test]
+fn a_panicking_plugin_fails_only_its_own_call() {
+    let engine = Engine::new(Registry::default().format(&BOOM).format(&U).decoder(&DEC_BOOM).encoder(&EXACT));
+    let err = engine.convert(b"", "boom", "u").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Internal);
+    assert!(err.to_string().contains("boom"), "{err}");
+    // The engine still works afterwards.
+    assert!(fileconv::convert(&std::fs::read(common::testdata().join("image/rose.png")).unwrap(), "png", "qoi").is_ok());
+}

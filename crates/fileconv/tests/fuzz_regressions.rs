@@ -1,0 +1,27 @@
+//! Replays every input under `fuzz/regressions/<target>/` through the same
+//! harness the cargo-fuzz target runs, on stable, as an ordinary test.
+
+use std::path::Path;
+
+fn replay(target: &str, harness: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions").join(target);
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(|| harness(&data));
+        assert!(outcome.is_ok(), "{} fails", path.display());
+        count += 1;
+    }
+    assert!(count > 0, "no regression inputs in {}", dir.display());
+}
+
+#[test]
+fn decode_any_regressions() {
+    replay("decode_any", fileconv::fuzzing::decode_any);
+}
+
+#[test]
+fn decode_image_regressions() {
+    replay("decode_image", fileconv::fuzzing::decode_image);
+}
