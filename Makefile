@@ -25,6 +25,7 @@ test: deps
 
 bench: deps
 	@scripts/install-deps --bench
+	benches/make-inputs.sh
 	$(CARGO) bench -p fileconv-benches
 	benches/peers.sh
 

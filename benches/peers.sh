@@ -17,9 +17,10 @@ measure() {
   hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$json" "$3" >/dev/null 2>&1
   local mean
   mean=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$json")
-  local peak
-  peak=$( { /usr/bin/time -f '%M' sh -c "$3" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo "$mean $peak $(stat -c %s "$2")"
+  # Peak RSS of the tool itself (no shell in between); word splitting is intended.
+  # shellcheck disable=SC2086
+  /usr/bin/time -f '%M' -o "$out/$1.mem" $3 >/dev/null 2>&1
+  echo "$mean $(tail -1 "$out/$1.mem") $(stat -c %s "$2")"
 }
 
 case_row() { # TITLE then triples of NAME OUTPUT COMMAND
