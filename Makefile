@@ -1,6 +1,7 @@
 # fileconv: two commands set everything up on a fresh Debian machine.
 #   make run    installs what is missing, builds, converts a sample
 #   make test   installs what is missing, runs every test
+SHELL := bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
@@ -18,10 +19,12 @@ run: build
 	./target/release/fileconv probe target/run/rose.jpg
 	@echo "make run: converted testdata/image/rose.png to target/run/rose.jpg"
 
-# Unit, integration, CLI and fuzz-regression tests; benches are compiled, not timed.
+# Unit, integration, CLI and fuzz-regression tests, then doctests; benches are
+# compiled and run once each, not timed. Ends with one "N passed, N failed" line.
 test: deps
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	@mkdir -p target
+	@set -o pipefail; { $(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc; } 2>&1 | tee target/test.log
+	@scripts/test-summary target/test.log
 
 bench: deps
 	@scripts/install-deps --bench
