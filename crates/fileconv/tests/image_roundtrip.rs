@@ -118,9 +118,7 @@ fn icc_profile_is_kept_where_the_target_holds_one() {
     let bytes = std::fs::read(common::testdata().join("image/icc.jpg")).unwrap();
     let icc = decode_raster(&bytes, "jpg").icc_profile.expect("fixture has an ICC profile");
     assert_eq!(icc.len(), 2576);
-    // TIFF output carries the profile too (ImageMagick reads it), but image 0.25's
-    // TIFF decoder does not return it, so it cannot be checked here.
-    for to in ["jpg", "png"] {
+    for to in ["jpg", "png", "tiff"] {
         let out = fileconv::convert(&bytes, "jpg", to).unwrap();
         assert_eq!(decode_raster(&out, to).icc_profile.as_deref(), Some(&icc[..]), "{to} lost the ICC profile");
     }

@@ -47,13 +47,18 @@ pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Erro
 }
 
 /// Finishes a decoded still image: checks, orientation, metadata.
+///
+/// Metadata is read before our limits are handed to the decoder (`image`'s
+/// TIFF decoder reads no tags once limits are set; each codec's own default
+/// caps still bound metadata size). Pixels are allocated only after the
+/// frame size has passed our limits.
 pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Context<'_>) -> Result<Value> {
     let (w, h) = decoder.dimensions();
     ctx.limits.check_frame(w, h, u64::from(decoder.color_type().bytes_per_pixel()))?;
-    decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(id, ctx, e))?;
     let icc_profile = decoder.icc_profile().ok().flatten();
     let mut exif = decoder.exif_metadata().ok().flatten();
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(id, ctx, e))?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(id, ctx, e))?;
     image.apply_orientation(orientation);
     if let Some(exif) = exif.as_mut() {
@@ -119,7 +124,8 @@ impl Seek for InputReader<'_> {
 /// Decodes a still image of a format the `image` crate knows.
 pub(crate) fn decode_still(input: Input<'_>, ctx: &Context<'_>, format: ImageFormat, id: &str) -> Result<Value> {
     let mut reader = ImageReader::with_format(InputReader::open(input)?, format);
-    reader.limits(image_limits(ctx));
+    // Our limits are applied by `finish_still`, after the header and metadata are read.
+    reader.no_limits();
     let decoder = reader.into_decoder().map_err(|e| decode_error(id, ctx, e))?;
     finish_still(decoder, id, ctx)
 }

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use fileconv_core::image::codecs::tiff::TiffEncoder;
-use fileconv_core::image::{ImageEncoder, ImageFormat};
+use fileconv_core::image::codecs::tiff::{TiffDecoder, TiffEncoder};
+use fileconv_core::image::ImageEncoder;
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
-use crate::decode::decode_still;
+use crate::decode::{decode_error, finish_still, InputReader};
 use crate::encode::{fit_pixels, via_memory, write_with, Accepts};
 
 const ID: &str = "tiff";
@@ -24,8 +24,11 @@ inventory::submit! {
 inventory::submit! { Decoder { format: ID, name: "tiff", output: ValueKind::Raster, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "tiff", input: ValueKind::Raster, cost: 10, lossy: false, options: &[], encode } }
 
+/// Built directly rather than through `ImageReader`, which sets limits on the
+/// decoder first; image 0.25's TIFF decoder reads no tags (ICC) after that.
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    decode_still(input, ctx, ImageFormat::Tiff, ID)
+    let decoder = TiffDecoder::new(InputReader::open(input)?).map_err(|e| decode_error(ID, ctx, e))?;
+    finish_still(decoder, ID, ctx)
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
@@ -40,3 +43,4 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
         write_with(encoder, &image, ID)
     })
 }
+
