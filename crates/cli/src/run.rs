@@ -95,19 +95,17 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
             source_format(engine, input, None, args.from.as_deref())?
         };
         let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
+        // Buffered whole, so that a failed conversion writes nothing.
+        let mut out = Vec::new();
+        let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
         if is_stdio(output) {
-            let mut out = Vec::new();
-            let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(&out)?;
             stdout.flush()?;
-            report
         } else {
-            let mut out = Vec::new();
-            let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
             std::fs::write(output, out)?;
-            report
         }
+        report
     } else {
         let from = source_format(engine, input, None, args.from.as_deref())?;
         engine.convert_file(input, output, &from, &to, options, &control)?

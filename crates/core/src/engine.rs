@@ -189,16 +189,9 @@ impl Engine {
     ) -> Result<Report> {
         let path = self.path(from, to)?;
         options.validate(path.options())?;
-        let claimed = self.format(from)?;
-        with_input(source, &self.limits, |input| {
-            self.limits.check_input_size(input.bytes.len() as u64)?;
-            self.check_claim(input.bytes, claimed)?;
-            let ctx = Context::new(options, &self.limits, control);
-            let mut counter = CountingWriter { inner: sink, written: 0 };
-            contain_panics(|| run_path(&path, input, &mut counter, &ctx))?;
-            ctx.progress(1.0);
-            Ok(Report { path: path.clone(), bytes_written: counter.written })
-        })
+        let mut counter = CountingWriter { inner: sink, written: 0 };
+        self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&path, input, &mut counter, ctx))?;
+        Ok(Report { path, bytes_written: counter.written })
     }
 
     /// Decodes a file into a value with the cheapest decoder of `from`, for
@@ -216,19 +209,35 @@ impl Engine {
             .min_by_key(|d| d.cost)
             .ok_or_else(|| Error::NoPath { from: format.id.to_string(), to: "any value".to_string() })?;
         options.validate(decoder.options.iter())?;
-        let control = Control::default();
+        self.run(source, format, options, &Control::default(), |input, ctx| (decoder.decode)(input, ctx))
+    }
+
+    /// Opens `source` within the size limit, checks it is `claimed`, and runs
+    /// `work` on it with panics contained; reports full progress on success.
+    fn run<T>(
+        &self,
+        source: Source<'_>,
+        claimed: &FormatInfo,
+        options: &Options,
+        control: &Control,
+        work: impl FnOnce(Input<'_>, &Context<'_>) -> Result<T>,
+    ) -> Result<T> {
         with_input(source, &self.limits, |input| {
-            self.limits.check_input_size(input.bytes.len() as u64)?;
-            self.check_claim(input.bytes, format)?;
-            let ctx = Context::new(options, &self.limits, &control);
-            contain_panics(|| (decoder.decode)(input, &ctx))
+            self.check_claim(input.bytes, claimed)?;
+            let ctx = Context::new(options, &self.limits, control);
+            let value = contain_panics(|| work(input, &ctx))?;
+            ctx.progress(1.0);
+            Ok(value)
         })
     }
 }
 
 fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) -> Result<T>) -> Result<T> {
     match source {
-        Source::Bytes(bytes) => f(Input { bytes, path: None }),
+        Source::Bytes(bytes) => {
+            limits.check_input_size(bytes.len() as u64)?;
+            f(Input { bytes, path: None })
+        }
         Source::Path(path) => {
             let file = File::open(path)?;
             let len = file.metadata()?.len();

@@ -108,14 +108,17 @@ pub mod fuzzing {
     /// The first byte picks a readable image format; the rest is decoded as it
     /// and re-encoded to PNG, exercising decoders, transforms and an encoder.
     pub fn decode_image(data: &[u8]) {
+        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
         let engine = fuzz_engine();
-        let readable: Vec<&str> = engine
-            .formats()
-            .iter()
-            .filter(|f| f.category == Category::Image && engine.registry().decoders.iter().any(|d| d.format == f.id))
-            .map(|f| f.id)
-            .collect();
+        let readable = READABLE.get_or_init(|| {
+            engine
+                .formats()
+                .iter()
+                .filter(|f| f.category == Category::Image && engine.registry().decoders.iter().any(|d| d.format == f.id))
+                .map(|f| f.id)
+                .collect()
+        });
         let from = readable[usize::from(pick) % readable.len()];
         assert_no_bug(engine.convert(rest, from, "png"));
     }

@@ -22,19 +22,13 @@ pub(crate) fn image_limits(ctx: &Context<'_>) -> image::Limits {
 /// Maps a decoding failure of the `image` crate for format `id`.
 pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Error {
     match err {
-        ImageError::Limits(e) => Error::LimitExceeded {
-            what: if matches!(e.kind(), image::error::LimitErrorKind::DimensionError) {
-                "image dimension (pixels)"
-            } else {
-                "decoder allocation (bytes)"
-            },
-            limit: if matches!(e.kind(), image::error::LimitErrorKind::DimensionError) {
-                ctx.limits.max_dimension.into()
-            } else {
-                ctx.limits.max_alloc_bytes
-            },
-            actual: None,
-        },
+        ImageError::Limits(e) => {
+            let (what, limit) = match e.kind() {
+                image::error::LimitErrorKind::DimensionError => ("image dimension (pixels)", ctx.limits.max_dimension.into()),
+                _ => ("decoder allocation (bytes)", ctx.limits.max_alloc_bytes),
+            };
+            Error::LimitExceeded { what, limit, actual: None }
+        }
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::invalid_input(id, "the file is truncated")
         }

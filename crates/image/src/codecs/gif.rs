@@ -31,7 +31,6 @@ inventory::submit! {
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut decoder = GifDecoder::new(Cursor::new(input.bytes)).map_err(|e| decode_error(ID, ctx, e))?;
     let size = decoder.dimensions();
-    ctx.limits.check_frame(size.0, size.1, 4)?;
     decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
     decode_frames(decoder, size, ID, ctx)
 }

@@ -42,10 +42,9 @@ inventory::submit! {
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut decoder = WebPDecoder::new(Cursor::new(input.bytes)).map_err(|e| decode_error(ID, ctx, e))?;
-    let size = decoder.dimensions();
-    ctx.limits.check_frame(size.0, size.1, 4)?;
-    decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
     if decoder.has_animation() {
+        let size = decoder.dimensions();
+        decoder.set_limits(image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
         return decode_frames(decoder, size, ID, ctx);
     }
     finish_still(decoder, ID, ctx)
@@ -64,17 +63,13 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     config.alpha_compression = i32::from(!lossless);
 
     if raster.is_animated() {
-        let frames: Vec<DynamicImage> = raster
-            .frames
-            .iter()
-            .map(|f| DynamicImage::ImageRgba8(f.image.to_rgba8()))
-            .collect();
+        let frames: Vec<_> = raster.frames.into_iter().map(|f| (f.image.into_rgba8(), f.delay)).collect();
         let mut encoder = webp::AnimEncoder::new(w, h, &config);
         encoder.set_loop_count(0);
         let mut timestamp = 0i32;
-        for (frame, image) in raster.frames.iter().zip(&frames) {
-            encoder.add_frame(webp::AnimFrame::from_rgba(image.as_bytes(), w, h, timestamp));
-            timestamp = timestamp.saturating_add(frame.delay.as_millis().max(1).min(i32::MAX as u128) as i32);
+        for (image, delay) in &frames {
+            encoder.add_frame(webp::AnimFrame::from_rgba(image.as_raw(), w, h, timestamp));
+            timestamp = timestamp.saturating_add(delay.as_millis().clamp(1, i32::MAX as u128) as i32);
         }
         ctx.checkpoint()?;
         let data = encoder.try_encode().map_err(|e| Error::backend(ID, format!("{e:?}")))?;
