@@ -42,6 +42,16 @@ fn option_json(o: &OptionSpec) -> Value {
             v["choices"] = json!(words);
         }
         OptionKind::Color => v["type"] = json!("color"),
+        OptionKind::Bitrate { min, max } => {
+            v["type"] = json!("bitrate");
+            v["min"] = json!(min);
+            v["max"] = json!(max);
+        }
+        OptionKind::Seconds { max } => {
+            v["type"] = json!("seconds");
+            v["min"] = json!(0);
+            v["max"] = json!(max);
+        }
     }
     v
 }

@@ -1,7 +1,7 @@
 //! fileconv's core: the vocabulary every format plugin and front end shares.
 //!
 //! - [`FormatInfo`]: a file format (canonical id, aliases, MIME type, sniffer).
-//! - [`Value`]: what decoders produce and encoders consume ([`Raster`] so far).
+//! - [`Value`]: what decoders produce and encoders consume ([`Raster`], [`Audio`]).
 //! - [`Decoder`], [`Encoder`], [`Adapter`], [`Transform`]: registrations that
 //!   plugins submit with [`inventory::submit!`]; the [`Engine`] collects them.
 //! - The format graph ([`Engine::path`], [`Engine::conversions`]).
@@ -11,6 +11,8 @@
 pub mod error;
 pub mod format;
 pub mod value;
+pub mod audio;
+pub mod io;
 pub mod options;
 pub mod limits;
 pub mod context;
@@ -22,6 +24,8 @@ pub mod sniff;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{Category, FormatInfo};
 pub use value::{Frame, Raster, Value, ValueKind};
+pub use audio::{Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
+pub use io::{ReadSeek, Spool};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
 pub use context::{Context, Control};

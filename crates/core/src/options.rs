@@ -17,6 +17,10 @@ pub enum OptionKind {
     Choice(&'static [&'static str]),
     /// A colour: `#rgb`, `#rrggbb`, `#rrggbbaa`, or a name (`white`, `black`, `transparent`...).
     Color,
+    /// Bits per second within `min..=max`: `192k`, `192000`, `1.5M`.
+    Bitrate { min: u64, max: u64 },
+    /// A time within `0..=max` seconds: `90`, `1.5`, `01:30`, `00:01:30.250`.
+    Seconds { max: u32 },
 }
 
 /// An option a decoder, encoder, adapter or transform accepts.
@@ -38,6 +42,10 @@ impl OptionSpec {
             OptionKind::Boolean => "true or false".to_string(),
             OptionKind::Choice(words) => format!("one of {}", words.join(", ")),
             OptionKind::Color => "a colour: #rgb, #rrggbb, #rrggbbaa or a name like white".to_string(),
+            OptionKind::Bitrate { min, max } => {
+                format!("a bitrate from {}k to {}k bits/s, like 192k or 192000", min / 1000, max / 1000)
+            }
+            OptionKind::Seconds { max } => format!("a time from 0 to {max} seconds: 90, 1.5, 01:30 or 00:01:30.250"),
         }
     }
 
@@ -63,6 +71,8 @@ impl OptionSpec {
             OptionKind::Boolean => parse_bool(value).is_some(),
             OptionKind::Choice(words) => words.iter().any(|w| w.eq_ignore_ascii_case(value.trim())),
             OptionKind::Color => Rgba::parse(value).is_some(),
+            OptionKind::Bitrate { min, max } => parse_bitrate(value).is_some_and(|v| (min..=max).contains(&v)),
+            OptionKind::Seconds { max } => parse_seconds(value).is_some_and(|v| v <= f64::from(max)),
         };
         if ok { Ok(()) } else { Err(self.invalid(value)) }
     }
@@ -117,6 +127,64 @@ impl OptionSpec {
         let raw = self.raw(options);
         Rgba::parse(raw).ok_or_else(|| self.invalid(raw))
     }
+
+    /// The bitrate in bits per second, `None` when not given and without default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not a bitrate in range.
+    pub fn bitrate(&self, options: &Options) -> Result<Option<u64>> {
+        let raw = self.raw(options);
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        self.validate(raw)?;
+        parse_bitrate(raw).map(Some).ok_or_else(|| self.invalid(raw))
+    }
+
+    /// The time in seconds, `None` when not given and without default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not a time in range.
+    pub fn seconds(&self, options: &Options) -> Result<Option<f64>> {
+        let raw = self.raw(options);
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        self.validate(raw)?;
+        parse_seconds(raw).map(Some).ok_or_else(|| self.invalid(raw))
+    }
+}
+
+/// `192k`, `192000`, `1.5M` (case-insensitive, optional `b`/`bps` suffix) to bits per second.
+fn parse_bitrate(value: &str) -> Option<u64> {
+    let t = value.trim().to_ascii_lowercase();
+    let t = t.strip_suffix("bps").or_else(|| t.strip_suffix('b')).unwrap_or(&t);
+    let (number, scale) = match t.as_bytes().last()? {
+        b'k' => (&t[..t.len() - 1], 1e3),
+        b'm' => (&t[..t.len() - 1], 1e6),
+        _ => (t, 1.0),
+    };
+    let v: f64 = number.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v * scale < 1e12).then(|| (v * scale).round() as u64)
+}
+
+/// `90`, `1.5`, `01:30`, `1:02:03.5` to seconds.
+fn parse_seconds(value: &str) -> Option<f64> {
+    let t = value.trim().trim_end_matches('s');
+    let parts: Vec<&str> = t.split(':').collect();
+    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let mut total = 0.0;
+    for (i, part) in parts.iter().enumerate() {
+        let v: f64 = part.parse().ok()?;
+        let last = i + 1 == parts.len();
+        if !v.is_finite() || v < 0.0 || (!last && v.fract() != 0.0) || (i > 0 && v >= 60.0) {
+            return None;
+        }
+        total = total * 60.0 + v;
+    }
+    Some(total)
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -286,6 +354,27 @@ mod tests {
         let err = Options::new().with("quality", "101").validate([&QUALITY]).unwrap_err();
         assert!(err.to_string().contains("from 1 to 100"), "{err}");
         assert!(Options::new().with("quality", "abc").validate([&QUALITY]).is_err());
+    }
+
+    #[test]
+    fn bitrates_and_times() {
+        assert_eq!(parse_bitrate("192k"), Some(192_000));
+        assert_eq!(parse_bitrate("1.5M"), Some(1_500_000));
+        assert_eq!(parse_bitrate("320000"), Some(320_000));
+        assert_eq!(parse_bitrate("128kbps"), Some(128_000));
+        assert_eq!(parse_bitrate("fast"), None);
+        assert_eq!(parse_bitrate("-5k"), None);
+        assert_eq!(parse_seconds("90"), Some(90.0));
+        assert_eq!(parse_seconds("01:30"), Some(90.0));
+        assert_eq!(parse_seconds("1:02:03.5"), Some(3723.5));
+        assert_eq!(parse_seconds("2.5s"), Some(2.5));
+        assert_eq!(parse_seconds("1:75"), None);
+        assert_eq!(parse_seconds("1::2"), None);
+        assert_eq!(parse_seconds("nan"), None);
+        let rate = OptionSpec { name: "bitrate", kind: OptionKind::Bitrate { min: 8_000, max: 320_000 }, default: "", help: "" };
+        let err = Options::new().with("bitrate", "999k").validate([&rate]).unwrap_err();
+        assert!(err.to_string().contains("8k to 320k"), "{err}");
+        assert_eq!(rate.bitrate(&Options::new()).unwrap(), None);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Registrations that plugins submit with `inventory::submit!`, and the
 //! [`Registry`] that gathers them (from inventory or given explicitly).
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Write};
 use std::path::Path;
 
-use crate::{Context, FormatInfo, OptionSpec, Result, Value, ValueKind};
+use crate::{Context, FormatInfo, OptionSpec, ReadSeek, Result, Value, ValueKind};
 
 /// The input of a decoder: the whole file as bytes (memory-mapped when it
 /// came from a path), and the path when there is one.
@@ -17,6 +18,20 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     pub fn from_bytes(bytes: &'a [u8]) -> Self {
         Input { bytes, path: None }
+    }
+
+    /// The input as an owned, seekable stream, for decoders whose value
+    /// outlives this call (streamed audio): the file itself, read through a
+    /// buffer, when there is a path (so a long file is never resident in
+    /// memory); otherwise a copy of the bytes.
+    ///
+    /// # Errors
+    /// [`crate::Error::Io`] when the file cannot be opened again.
+    pub fn open(&self) -> Result<Box<dyn ReadSeek>> {
+        match self.path {
+            Some(path) => Ok(Box::new(BufReader::with_capacity(64 << 10, File::open(path)?))),
+            None => Ok(Box::new(Cursor::new(self.bytes.to_vec()))),
+        }
     }
 }
 

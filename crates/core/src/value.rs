@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Error, Result};
+use crate::{Audio, Error, Result};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12,6 +12,8 @@ use crate::{Error, Result};
 pub enum ValueKind {
     /// A [`Raster`]: one or more frames of pixels.
     Raster,
+    /// An [`Audio`] stream of PCM chunks.
+    Audio,
 }
 
 impl ValueKind {
@@ -19,6 +21,7 @@ impl ValueKind {
     pub fn name(self) -> &'static str {
         match self {
             ValueKind::Raster => "raster",
+            ValueKind::Audio => "audio",
         }
     }
 }
@@ -28,12 +31,25 @@ impl ValueKind {
 #[non_exhaustive]
 pub enum Value {
     Raster(Raster),
+    Audio(Audio),
 }
 
 impl Value {
     pub fn kind(&self) -> ValueKind {
         match self {
             Value::Raster(_) => ValueKind::Raster,
+            Value::Audio(_) => ValueKind::Audio,
+        }
+    }
+
+    /// The audio stream inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug).
+    pub fn into_audio(self) -> Result<Audio> {
+        match self {
+            Value::Audio(a) => Ok(a),
+            other => Err(Error::Internal(format!("expected audio, got {}", other.kind().name()))),
         }
     }
 

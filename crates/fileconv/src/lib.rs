@@ -19,8 +19,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Each format family is a plugin crate behind a cargo feature (`image`, on by
-//! default). This crate references every enabled plugin, so their
+//! Each format family is a plugin crate behind a cargo feature (`image`,
+//! `audio`; all on by default). This crate references every enabled plugin, so their
 //! `inventory` registrations are always linked in.
 
 use std::sync::OnceLock;
@@ -31,11 +31,15 @@ pub use fileconv_core::*;
 pub const ENABLED_PLUGINS: &[&str] = &[
     #[cfg(feature = "image")]
     "image",
+    #[cfg(feature = "audio")]
+    "audio",
 ];
 
 fn link_plugins() {
     #[cfg(feature = "image")]
     fileconv_image::link();
+    #[cfg(feature = "audio")]
+    fileconv_audio::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -111,16 +115,32 @@ pub mod fuzzing {
         static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
         let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| {
-            engine
-                .formats()
-                .iter()
-                .filter(|f| f.category == Category::Image && engine.registry().decoders.iter().any(|d| d.format == f.id))
-                .map(|f| f.id)
-                .collect()
-        });
+        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Image));
         let from = readable[usize::from(pick) % readable.len()];
         assert_no_bug(engine.convert(rest, from, "png"));
+    }
+
+    /// The first byte picks a readable audio format; the rest is decoded as it
+    /// and written as 16-bit WAV, pulling every chunk through the decoder.
+    pub fn decode_audio(data: &[u8]) {
+        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let engine = fuzz_engine();
+        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Audio));
+        if readable.is_empty() {
+            return;
+        }
+        let from = readable[usize::from(pick) % readable.len()];
+        assert_no_bug(engine.convert(rest, from, "wav"));
+    }
+
+    fn readable_of(engine: &Engine, category: Category) -> Vec<&'static str> {
+        engine
+            .formats()
+            .iter()
+            .filter(|f| f.category == category && engine.registry().decoders.iter().any(|d| d.format == f.id))
+            .map(|f| f.id)
+            .collect()
     }
 }
 
@@ -136,6 +156,9 @@ mod tests {
                 "avif", "bmp", "dds", "exr", "gif", "hdr", "ico", "jpg", "pam", "pbm", "pgm", "png", "ppm", "qoi", "svg",
                 "tga", "tiff", "webp",
             ]);
+        }
+        if cfg!(feature = "audio") {
+            ids.extend(["aac", "ac3", "aiff", "caf", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"]);
         }
         ids.sort_unstable();
         ids

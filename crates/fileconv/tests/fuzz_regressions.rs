@@ -25,3 +25,8 @@ fn decode_any_regressions() {
 fn decode_image_regressions() {
     replay("decode_image", fileconv::fuzzing::decode_image);
 }
+
+#[test]
+fn decode_audio_regressions() {
+    replay("decode_audio", fileconv::fuzzing::decode_audio);
+}

@@ -1,0 +1,44 @@
+//! Raw AAC in ADTS frames: symphonia in, FFmpeg's AAC encoder out.
+
+use std::io::Write;
+
+use fileconv_core::{Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+
+use crate::encode::{Cover, Target};
+use crate::options::bitrate;
+
+const ID: &str = "aac";
+const OPTIONS: &[OptionSpec] = &[bitrate("192k", 16_000, 512_000)];
+
+/// An ADTS frame header: 12-bit sync, layer 0.
+fn is_adts(b: &[u8]) -> bool {
+    b.len() >= 7 && b[0] == 0xFF && b[1] & 0xF6 == 0xF0
+}
+
+inventory::submit! {
+    FormatInfo { id: ID, aliases: &["adts"], name: "AAC audio (ADTS)", mime: "audio/aac", category: Category::Audio, sniff: Some(is_adts) }
+}
+inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Encoder { format: ID, name: "aac", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }
+
+const TARGET: Target = Target {
+    format: ID,
+    muxer: "adts",
+    codec: |_| "aac",
+    depths: &[],
+    rates: super::m4a::AAC_RATES,
+    max_channels: 8,
+    cover: Cover::None,
+    options: OPTIONS,
+    quality: None,
+    default_quality: None,
+    muxer_options: &[],
+};
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    crate::decode::decode(input, ctx, ID, "aac")
+}
+
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    crate::encode::encode_ffmpeg(value, sink, ctx, &TARGET)
+}

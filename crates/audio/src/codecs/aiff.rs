@@ -1,0 +1,44 @@
+//! AIFF: symphonia in, big-endian PCM out at 16, 24 or 32 bits, tags in an ID3 chunk.
+
+use std::io::Write;
+
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+
+use crate::encode::{Cover, Target};
+use crate::options::bit_depth;
+
+const ID: &str = "aiff";
+const OPTIONS: &[OptionSpec] = &[bit_depth(&["16", "24", "32"])];
+
+inventory::submit! {
+    FormatInfo { id: ID, aliases: &["aif", "aifc"], name: "AIFF audio", mime: "audio/aiff", category: Category::Audio,
+        sniff: Some(|b| sniff::starts_with(b, b"FORM") && matches!(b.get(8..12), Some(b"AIFF" | b"AIFC"))) }
+}
+inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Encoder { format: ID, name: "pcm", input: ValueKind::Audio, cost: 10, lossy: false, options: OPTIONS, encode } }
+
+const TARGET: Target = Target {
+    format: ID,
+    muxer: "aiff",
+    codec: |depth| match depth {
+        24 => "pcm_s24be",
+        32 => "pcm_s32be",
+        _ => "pcm_s16be",
+    },
+    depths: &[16, 24, 32],
+    rates: &[],
+    max_channels: 8,
+    cover: Cover::Stream,
+    options: OPTIONS,
+    quality: None,
+    default_quality: None,
+    muxer_options: &[("write_id3v2", "1")],
+};
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    crate::decode::decode(input, ctx, ID, "aiff")
+}
+
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    crate::encode::encode_ffmpeg(value, sink, ctx, &TARGET)
+}

@@ -1,0 +1,14 @@
+//! Core Audio Format (read): symphonia, FFmpeg for codecs it lacks.
+
+use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result, Value, ValueKind};
+
+const ID: &str = "caf";
+
+inventory::submit! {
+    FormatInfo { id: ID, aliases: &[], name: "Core Audio Format", mime: "audio/x-caf", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, b"caff")) }
+}
+inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    crate::decode::decode(input, ctx, ID, "caf")
+}

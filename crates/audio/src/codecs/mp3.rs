@@ -1,0 +1,46 @@
+//! MP3: symphonia in, LAME out (CBR `bitrate` or VBR `quality`), ID3v2.3 tags and cover.
+
+use std::io::Write;
+
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+
+use crate::encode::{Cover, Target};
+use crate::options::{bitrate, QUALITY};
+
+const ID: &str = "mp3";
+const BITRATE: OptionSpec = bitrate("192k", 8_000, 320_000);
+const OPTIONS: &[OptionSpec] = &[BITRATE, QUALITY];
+
+/// An ID3v2 tag, or an MPEG audio layer III frame header.
+fn is_mp3(b: &[u8]) -> bool {
+    sniff::starts_with(b, b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0 && (b[1] >> 1) & 3 == 1)
+}
+
+inventory::submit! {
+    FormatInfo { id: ID, aliases: &[], name: "MP3 audio", mime: "audio/mpeg", category: Category::Audio, sniff: Some(is_mp3) }
+}
+inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Encoder { format: ID, name: "libmp3lame", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }
+
+const TARGET: Target = Target {
+    format: ID,
+    muxer: "mp3",
+    codec: |_| "libmp3lame",
+    depths: &[],
+    rates: &[8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000],
+    max_channels: 2,
+    cover: Cover::Stream,
+    options: OPTIONS,
+    // LAME's -V scale: 0 best, 9 smallest.
+    quality: Some(|q| (10 - q).clamp(0, 9) as f64),
+    default_quality: None,
+    muxer_options: &[("id3v2_version", "3")],
+};
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    crate::decode::decode(input, ctx, ID, "mp3")
+}
+
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    crate::encode::encode_ffmpeg(value, sink, ctx, &TARGET)
+}

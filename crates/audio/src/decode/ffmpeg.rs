@@ -1,0 +1,152 @@
+//! Decoding through FFmpeg's libraries, as a pull stream of interleaved `f32` chunks.
+
+use fileconv_core::{Audio, AudioSource, AudioSpec, Context, Error, Input, Picture, Result, Samples, Tags, Value};
+use fileconv_ffmpeg::ffmpeg::{codec, decoder, format::stream::Disposition, frame, media, Packet};
+use fileconv_ffmpeg::samples::{f32_samples, Converter, PcmFormat};
+use fileconv_ffmpeg::{error, MediaInput};
+
+/// Corrupt packets in a row after which the stream is declared broken.
+const MAX_BAD_PACKETS: u32 = 64;
+
+/// Decodes the best audio stream of `input` with FFmpeg, through `demuxer`
+/// (FFmpeg's short name) or by probing when `None`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when FFmpeg cannot read it or it has no audio.
+pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str, demuxer: Option<&str>) -> Result<Value> {
+    let mut media = MediaInput::open(input.open()?, demuxer, format)?;
+    let mut tags = Tags::default();
+    let ctx = media.context();
+    for (k, v) in ctx.metadata().iter() {
+        tags.set_by_key(k, v);
+    }
+    let stream = ctx.streams().best(media::Type::Audio).ok_or_else(|| Error::invalid_input(format, "no audio stream"))?;
+    let index = stream.index();
+    for (k, v) in stream.metadata().iter() {
+        tags.set_by_key(k, v);
+    }
+    let time_base = f64::from(stream.time_base());
+    let stream_duration = stream.duration();
+    let parameters = stream.parameters();
+    let context_duration = ctx.duration();
+    tags.cover = cover(ctx);
+    let decoder = codec::context::Context::from_parameters(parameters)
+        .and_then(|c| c.decoder().audio())
+        .map_err(|e| error(format, "cannot set up the decoder", e))?;
+    // SAFETY: reading plain fields of the opened codec context.
+    let bits = unsafe {
+        let raw = decoder.as_ptr();
+        let lossless = matches!(decoder.id(), codec::Id::FLAC | codec::Id::ALAC | codec::Id::WAVPACK | codec::Id::TTA)
+            || format!("{:?}", decoder.id()).starts_with("PCM_");
+        let b = if (*raw).bits_per_raw_sample > 0 { (*raw).bits_per_raw_sample } else { (*raw).bits_per_coded_sample };
+        (lossless && b > 0).then_some(b.min(64) as u16)
+    };
+    let spec = AudioSpec { sample_rate: decoder.rate(), channels: decoder.channels(), bits_per_sample: bits };
+    super::check_spec(&spec, format)?;
+    let seconds = if stream_duration > 0 {
+        stream_duration as f64 * time_base
+    } else if context_duration > 0 {
+        context_duration as f64 / 1e6
+    } else {
+        0.0
+    };
+    let total_frames = (seconds > 0.0).then(|| (seconds * f64::from(spec.sample_rate)).round() as u64);
+    let source = Decoded { media, decoder, index, format, spec, converter: None, frame: frame::Audio::empty(), flushed: false, bad_packets: 0 };
+    Ok(Value::Audio(Audio { spec, tags, total_frames, source: Box::new(source) }))
+}
+
+fn cover(ctx: &fileconv_ffmpeg::ffmpeg::format::context::Input) -> Option<Picture> {
+    let stream = ctx.streams().find(|s| s.disposition().contains(Disposition::ATTACHED_PIC))?;
+    let mime = match stream.parameters().id() {
+        codec::Id::PNG => "image/png",
+        codec::Id::MJPEG => "image/jpeg",
+        _ => return None,
+    };
+    // SAFETY: an attached-picture stream carries its picture in `attached_pic`.
+    let data = unsafe {
+        let packet = &(*stream.as_ptr()).attached_pic;
+        if packet.data.is_null() || packet.size <= 0 {
+            return None;
+        }
+        std::slice::from_raw_parts(packet.data, packet.size as usize).to_vec()
+    };
+    Some(Picture { mime: mime.to_string(), data })
+}
+
+struct Decoded {
+    media: MediaInput,
+    decoder: decoder::Audio,
+    index: usize,
+    format: &'static str,
+    spec: AudioSpec,
+    converter: Option<Converter>,
+    frame: frame::Audio,
+    flushed: bool,
+    bad_packets: u32,
+}
+
+impl Decoded {
+    /// Converts the frame just received to interleaved `f32`.
+    fn convert(&mut self) -> Result<Samples> {
+        if self.frame.channels() != self.spec.channels {
+            return Err(Error::invalid_input(self.format, "the channel count changes mid-stream"));
+        }
+        let from = PcmFormat { sample: self.frame.format(), channels: self.spec.channels, rate: self.spec.sample_rate };
+        if self.converter.as_ref().is_none_or(|c| c.input() != from) {
+            let to = PcmFormat::interleaved_f32(self.spec.channels, self.spec.sample_rate);
+            self.converter = Some(Converter::new(from, to, self.format)?);
+        }
+        let converter = self.converter.as_mut().expect("just set");
+        let (planes, _) = converter.convert_frame(&self.frame)?;
+        Ok(f32_samples(&planes))
+    }
+}
+
+impl AudioSource for Decoded {
+    fn next_chunk(&mut self) -> Result<Option<Samples>> {
+        loop {
+            match self.decoder.receive_frame(&mut self.frame) {
+                Ok(()) => {
+                    let chunk = self.convert()?;
+                    if !chunk.is_empty() {
+                        return Ok(Some(chunk));
+                    }
+                    continue;
+                }
+                Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(None),
+                Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == libc_eagain() => {}
+                Err(e) => return Err(error(self.format, "cannot decode", e)),
+            }
+            if self.flushed {
+                return Ok(None);
+            }
+            let mut packet = Packet::empty();
+            match packet.read(self.media.context()) {
+                Ok(()) => {
+                    if packet.stream() != self.index {
+                        continue;
+                    }
+                    match self.decoder.send_packet(&packet) {
+                        Ok(()) => self.bad_packets = 0,
+                        Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => {
+                            self.bad_packets += 1;
+                            if self.bad_packets > MAX_BAD_PACKETS {
+                                return Err(Error::invalid_input(self.format, "too many corrupt packets in a row"));
+                            }
+                        }
+                        Err(e) => return Err(error(self.format, "cannot decode", e)),
+                    }
+                }
+                // The end of the file, or of what a truncated file holds.
+                Err(_) => {
+                    self.flushed = true;
+                    let _ = self.decoder.send_eof();
+                }
+            }
+        }
+    }
+}
+
+fn libc_eagain() -> i32 {
+    fileconv_ffmpeg::EAGAIN
+}

@@ -1,0 +1,244 @@
+//! One encoding loop for every FFmpeg-encoded target: pull chunks, convert
+//! them to the codec's sample format (and a rate and channel count it
+//! supports), cut them into codec frames, encode, mux.
+
+use std::io::Write;
+
+use fileconv_core::{Context, Error, OptionSpec, Result, Tags, Value};
+use fileconv_ffmpeg::ffmpeg::{codec, encoder, format::Sample, Dictionary, Packet, Rational};
+use fileconv_ffmpeg::samples::{default_layout, Converter, PcmFormat, SampleFifo};
+use fileconv_ffmpeg::{dict_set, error, MediaOutput};
+
+use super::{bit_depth, progress};
+use crate::options::QUALITY;
+
+/// How a target carries a cover picture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cover {
+    None,
+    /// An attached-picture stream (ID3v2 APIC in mp3 and aiff, FLAC PICTURE, MP4 `covr`).
+    Stream,
+    /// A `METADATA_BLOCK_PICTURE` Vorbis comment (Ogg Vorbis, Opus).
+    VorbisComment,
+}
+
+/// An audio format FFmpeg writes.
+#[derive(Debug)]
+pub struct Target {
+    pub format: &'static str,
+    /// FFmpeg muxer short name.
+    pub muxer: &'static str,
+    /// FFmpeg encoder name for a bit depth (the depth is 0 for lossy targets).
+    pub codec: fn(u16) -> &'static str,
+    /// Depths a lossless target offers; empty for lossy targets.
+    pub depths: &'static [u16],
+    /// Sample rates the codec takes; empty when any is fine.
+    pub rates: &'static [u32],
+    pub max_channels: u16,
+    pub cover: Cover,
+    /// The target's `bitrate` and `bitDepth` specs, as registered.
+    pub options: &'static [OptionSpec],
+    /// Maps `quality` (0-10) to FFmpeg's `global_quality` scale, when the codec has VBR.
+    pub quality: Option<fn(i64) -> f64>,
+    /// The quality used when neither `quality` nor `bitrate` is given and
+    /// `bitrate` has no default (Vorbis: VBR suits every rate and channel count).
+    pub default_quality: Option<i64>,
+    pub muxer_options: &'static [(&'static str, &'static str)],
+}
+
+/// Lambda units per quality step (FFmpeg's `FF_QP2LAMBDA`).
+const QP2LAMBDA: f64 = 118.0;
+/// Frames per chunk for codecs that take any frame size (PCM).
+const PCM_FRAME: usize = 4096;
+
+/// Encodes `value` as `target` into `sink`.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for bad options, [`Error::Backend`] when FFmpeg
+/// fails, what the source fails with, [`Error::Cancelled`].
+pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: &Target) -> Result<()> {
+    let audio = value.into_audio()?;
+    let id = target.format;
+    let depth = match target.options.iter().find(|o| o.name == "bitDepth") {
+        Some(spec) => bit_depth(spec, ctx.options, &audio, target.depths)?,
+        None => 0,
+    };
+    let codec_name = (target.codec)(depth);
+    let codec = encoder::find_by_name(codec_name).ok_or_else(|| Error::backend(id, format!("FFmpeg was built without the {codec_name} encoder")))?;
+    let channels = audio.spec.channels.min(target.max_channels);
+    let rate = supported_rate(audio.spec.sample_rate, target.rates);
+    let sample = pick_sample_format(&codec, depth);
+
+    let mut output = MediaOutput::new(target.muxer, id)?;
+    let global_header = output.context().format().flags().contains(fileconv_ffmpeg::ffmpeg::format::Flags::GLOBAL_HEADER);
+    let mut setup = codec::context::Context::new_with_codec(codec).encoder().audio().map_err(|e| error(id, "cannot set up the encoder", e))?;
+    setup.set_rate(rate as i32);
+    setup.set_channel_layout(fileconv_ffmpeg::ffmpeg::ChannelLayout::from_bits_truncate(default_layout(channels)));
+    setup.set_channels(i32::from(channels));
+    setup.set_format(sample);
+    // SAFETY: plain fields of the not-yet-opened codec context.
+    unsafe {
+        let raw = setup.as_mut_ptr();
+        (*raw).time_base = Rational::new(1, rate as i32).into();
+        if depth > 0 {
+            (*raw).bits_per_raw_sample = i32::from(depth);
+        }
+        if global_header {
+            (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+        }
+    }
+    let bitrate = match target.options.iter().find(|o| o.name == "bitrate") {
+        Some(spec) => spec.bitrate(ctx.options)?,
+        None => None,
+    };
+    let quality = QUALITY.integer_opt(ctx.options)?.or(if bitrate.is_none() { target.default_quality } else { None });
+    match (target.quality, quality, bitrate) {
+        (Some(scale), Some(q), _) => unsafe {
+            let raw = setup.as_mut_ptr();
+            (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_QSCALE as i32;
+            (*raw).global_quality = (scale(q) * QP2LAMBDA).round() as i32;
+        },
+        (_, _, Some(bits)) => setup.set_bit_rate(bits as usize),
+        _ => {}
+    }
+    let mut encoder = setup.open_as(codec).map_err(|e| match e {
+        // The codec refuses this bitrate at this rate and channel count.
+        fileconv_ffmpeg::ffmpeg::Error::Other { errno: fileconv_ffmpeg::EINVAL } if ctx.options.get("bitrate").is_some() => {
+            let log = fileconv_ffmpeg::take_log().join("; ");
+            Error::InvalidOption {
+                name: "bitrate".to_string(),
+                reason: format!("{codec_name} cannot encode {channels} channel(s) at {rate} Hz at this bitrate ({log})"),
+                valid: "a lower bitrate, or quality".to_string(),
+            }
+        }
+        e => error(id, "cannot open the encoder", e),
+    })?;
+
+    {
+        let mut stream = output.context().add_stream(codec).map_err(|e| error(id, "cannot add the stream", e))?;
+        stream.set_parameters(&encoder);
+        stream.set_time_base(Rational::new(1, rate as i32));
+    }
+    let cover_index = add_cover(&mut output, &audio.tags, target.cover)?;
+    write_tags(&mut output, &audio.tags, target.cover);
+    let mut options = Dictionary::new();
+    for (k, v) in target.muxer_options {
+        options.set(k, v);
+    }
+    output.context().write_header_with(options).map_err(|e| error(id, "cannot write the header", e))?;
+    if let (Some(index), Some(cover)) = (cover_index, &audio.tags.cover) {
+        let mut packet = Packet::copy(&cover.data);
+        packet.set_stream(index);
+        packet.set_flags(codec::packet::Flags::KEY);
+        output.write(&mut packet)?;
+    }
+    let stream_time_base = output.context().stream(0).map(|s| s.time_base()).unwrap_or(Rational::new(1, rate as i32));
+
+    let from = fileconv_ffmpeg::samples::PcmFormat::interleaved_f32(audio.spec.channels, audio.spec.sample_rate);
+    let to = PcmFormat { sample, channels, rate };
+    let mut converter = Converter::new(from, to, id)?;
+    let mut fifo = SampleFifo::new(to)?;
+    let frame_size = match encoder.frame_size() as usize {
+        0 => PCM_FRAME,
+        n => n,
+    };
+    let total = audio.total_frames;
+    let mut source = audio.source;
+    let mut pts: i64 = 0;
+    let mut read_frames: u64 = 0;
+    let sink_packets = |encoder: &mut encoder::Audio, output: &mut MediaOutput| -> Result<()> {
+        let mut packet = Packet::empty();
+        while encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(0);
+            packet.rescale_ts(Rational::new(1, rate as i32), stream_time_base);
+            output.write(&mut packet)?;
+        }
+        Ok(())
+    };
+    let mut finished = false;
+    while !finished {
+        ctx.checkpoint()?;
+        let (mut planes, frames) = match source.next_chunk()? {
+            Some(chunk) => {
+                read_frames += (chunk.len() / usize::from(from.channels.max(1))) as u64;
+                converter.convert_interleaved(&chunk)?
+            }
+            None => {
+                finished = true;
+                converter.flush()?
+            }
+        };
+        fifo.push(&mut planes, frames)?;
+        while fifo.len() >= frame_size || (finished && !fifo.is_empty()) {
+            let mut frame = fifo.pop(frame_size);
+            frame.set_pts(Some(pts));
+            pts += frame.samples() as i64;
+            encoder.send_frame(&frame).map_err(|e| error(id, "cannot encode", e))?;
+            sink_packets(&mut encoder, &mut output)?;
+        }
+        progress(ctx, read_frames, total);
+    }
+    encoder.send_eof().map_err(|e| error(id, "cannot finish encoding", e))?;
+    sink_packets(&mut encoder, &mut output)?;
+    output.finish(sink)?;
+    Ok(())
+}
+
+/// The rate itself when the codec takes it (or any), else the next higher
+/// supported rate, else the highest.
+fn supported_rate(rate: u32, rates: &[u32]) -> u32 {
+    if rates.is_empty() || rates.contains(&rate) {
+        return rate;
+    }
+    rates.iter().copied().filter(|&r| r >= rate).min().unwrap_or_else(|| rates.iter().copied().max().unwrap_or(rate))
+}
+
+/// A sample format the codec takes: float for lossy codecs, 16- or 32-bit
+/// integers for lossless ones by depth.
+fn pick_sample_format(codec: &fileconv_ffmpeg::ffmpeg::Codec, depth: u16) -> Sample {
+    use fileconv_ffmpeg::ffmpeg::format::sample::Type::{Packed, Planar};
+    let offered: Vec<Sample> = codec.audio().ok().and_then(|a| a.formats()).map(|f| f.collect()).unwrap_or_default();
+    let preference: &[Sample] = match depth {
+        0 => &[Sample::F32(Planar), Sample::F32(Packed), Sample::I16(Planar), Sample::I16(Packed), Sample::I32(Planar), Sample::I32(Packed)],
+        1..=16 => &[Sample::I16(Packed), Sample::I16(Planar), Sample::I32(Packed), Sample::I32(Planar), Sample::F32(Packed)],
+        _ => &[Sample::I32(Packed), Sample::I32(Planar), Sample::F32(Packed), Sample::I16(Packed)],
+    };
+    preference.iter().copied().find(|s| offered.contains(s)).or(offered.first().copied()).unwrap_or(Sample::F32(Planar))
+}
+
+fn write_tags(output: &mut MediaOutput, tags: &Tags, cover: Cover) {
+    let mut dict = Dictionary::new();
+    for (key, value) in tags.text_fields() {
+        if let Some(v) = value {
+            dict.set(key, v);
+        }
+    }
+    if let (Cover::VorbisComment, Some(picture)) = (cover, &tags.cover) {
+        dict.set("METADATA_BLOCK_PICTURE", &crate::tags::flac_picture_base64(picture));
+    }
+    output.context().set_metadata(dict);
+}
+
+/// Adds the attached-picture stream when the target holds one; returns its index.
+fn add_cover(output: &mut MediaOutput, tags: &Tags, cover: Cover) -> Result<Option<usize>> {
+    let Some(picture) = tags.cover.as_ref().filter(|_| cover == Cover::Stream) else { return Ok(None) };
+    let id = match picture.mime.as_str() {
+        "image/png" => codec::Id::PNG,
+        "image/jpeg" | "image/jpg" => codec::Id::MJPEG,
+        _ => return Ok(None),
+    };
+    let (width, height) = crate::tags::picture_size(&picture.data).unwrap_or((0, 0));
+    let mut stream = output.context().add_stream(encoder::find(codec::Id::None)).map_err(|e| error("cover", "cannot add the cover", e))?;
+    // SAFETY: plain fields of a stream the muxer has not started.
+    unsafe {
+        let raw = stream.as_mut_ptr();
+        let par = (*raw).codecpar;
+        (*par).codec_type = fileconv_ffmpeg::ffmpeg::ffi::AVMediaType::AVMEDIA_TYPE_VIDEO;
+        (*par).codec_id = id.into();
+        (*par).width = width as i32;
+        (*par).height = height as i32;
+        (*raw).disposition |= fileconv_ffmpeg::ffmpeg::ffi::AV_DISPOSITION_ATTACHED_PIC as i32;
+        dict_set(&mut (*raw).metadata, "comment", "Cover (front)");
+    }
+    Ok(Some(stream.index()))
+}

@@ -1,0 +1,35 @@
+//! fileconv's audio formats. Audio is a [`fileconv_core::Audio`] stream of
+//! interleaved `f32` chunks pulled from the decoder by the encoder, so memory
+//! stays bounded whatever the duration.
+//!
+//! | format | read | write |
+//! |---|---|---|
+//! | wav | symphonia (PCM 8-32 bit, float, mu-law, A-law, ADPCM) | hound: 16/24-bit, 32-bit float, INFO tags |
+//! | mp3 | symphonia | LAME (FFmpeg), CBR or VBR, ID3v2.3 with cover |
+//! | flac | symphonia | FFmpeg, 16/24-bit, cover |
+//! | ogg (Vorbis) | symphonia | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
+//! | opus | FFmpeg | libopus (FFmpeg), 48 kHz |
+//! | m4a (AAC, ALAC) | symphonia | FFmpeg AAC, iTunes tags, cover |
+//! | aac (ADTS) | symphonia | FFmpeg AAC |
+//! | aiff | symphonia | FFmpeg PCM 16/24/32-bit, ID3 chunk |
+//! | caf | symphonia | no |
+//! | wma | FFmpeg | WMA v2 (FFmpeg) |
+//! | ac3 | FFmpeg | no |
+//!
+//! Symphonia decoders fall back to FFmpeg when symphonia lacks the codec.
+//! The `audio` transform (trim, resample, remix) applies before every encoder.
+
+mod codecs;
+mod decode;
+mod encode;
+pub mod options;
+mod tags;
+mod transform;
+
+pub use decode::decode_ffmpeg;
+pub use transform::convert;
+
+/// Does nothing; calling it makes sure this crate, and so its registrations,
+/// are linked into the program.
+#[inline(never)]
+pub fn link() {}

@@ -1,0 +1,352 @@
+//! The one place fileconv talks to FFmpeg's libraries (Debian's FFmpeg 5.1,
+//! through `ffmpeg-next`): initialisation, log capture, error mapping, and
+//! demuxers and muxers over Rust readers and writers (custom AVIO), so that
+//! audio and video plugins never touch FFmpeg's C I/O or its global log.
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+use std::sync::Once;
+
+pub use ffmpeg_next as ffmpeg;
+use ffmpeg_next::format::context::{Input, Output};
+use ffmpeg_sys_next as sys;
+use fileconv_core::{Error, ReadSeek, Spool};
+
+pub mod samples;
+
+/// FFmpeg's "try again" errno, returned when a codec wants more input.
+pub const EAGAIN: i32 = sys::EAGAIN;
+/// The errno FFmpeg returns for an invalid argument (a setting a codec refuses).
+pub const EINVAL: i32 = sys::EINVAL;
+
+const IO_BUFFER: usize = 64 << 10;
+
+/// Initialises FFmpeg once: registers codecs and routes its log into a
+/// per-thread buffer (see [`error`]) instead of stderr. With
+/// `FILECONV_FFMPEG_LOG=debug` in the environment, FFmpeg logs verbosely to
+/// stderr instead, for debugging.
+pub fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = ffmpeg_next::init();
+        // SAFETY: the callback only formats into a thread-local buffer.
+        unsafe {
+            if std::env::var_os("FILECONV_FFMPEG_LOG").is_some_and(|v| v == "debug") {
+                sys::av_log_set_level(sys::AV_LOG_DEBUG);
+            } else {
+                sys::av_log_set_level(sys::AV_LOG_WARNING);
+                sys::av_log_set_callback(Some(capture_log));
+            }
+        }
+    });
+}
+
+thread_local! {
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+const LOG_LINES: usize = 8;
+
+unsafe extern "C" fn capture_log(avcl: *mut c_void, level: c_int, fmt: *const c_char, vl: *mut sys::__va_list_tag) {
+    if level > sys::av_log_get_level() {
+        return;
+    }
+    let mut line = [0 as c_char; 512];
+    let mut prefix: c_int = 1;
+    sys::av_log_format_line2(avcl, level, fmt, vl, line.as_mut_ptr(), line.len() as c_int, &mut prefix);
+    let text = CStr::from_ptr(line.as_ptr()).to_string_lossy().trim().to_string();
+    if text.is_empty() {
+        return;
+    }
+    let _ = LOG.try_with(|log| {
+        if let Ok(mut log) = log.try_borrow_mut() {
+            if log.len() == LOG_LINES {
+                log.remove(0);
+            }
+            log.push(text);
+        }
+    });
+}
+
+/// Empties this thread's captured FFmpeg log and returns its last lines.
+pub fn take_log() -> Vec<String> {
+    LOG.with(|log| std::mem::take(&mut *log.borrow_mut()))
+}
+
+/// Maps an FFmpeg error to fileconv's: malformed data becomes
+/// [`Error::InvalidInput`], the rest [`Error::Backend`]; FFmpeg's last log
+/// lines on this thread are appended, since its error codes say little.
+pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
+    let log = take_log();
+    let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
+    match err {
+        ffmpeg_next::Error::InvalidData
+        | ffmpeg_next::Error::Eof
+        | ffmpeg_next::Error::StreamNotFound
+        | ffmpeg_next::Error::DecoderNotFound
+        | ffmpeg_next::Error::DemuxerNotFound
+        | ffmpeg_next::Error::Other { errno: sys::EINVAL } => {
+            Error::invalid_input(format, format!("{doing}: {err}{detail}"))
+        }
+        _ => Error::backend(format, format!("{doing}: {err}{detail}")),
+    }
+}
+
+/// A demuxer reading from an owned Rust stream.
+pub struct MediaInput {
+    // Declared first: dropped (closed) before the I/O context it reads through.
+    context: Option<Input>,
+    io: *mut sys::AVIOContext,
+    _reader: Box<Box<dyn ReadSeek>>,
+}
+
+// SAFETY: the context, its AVIO and the reader are owned together and only
+// used through `&mut self`; FFmpeg contexts may move between threads.
+unsafe impl Send for MediaInput {}
+
+impl MediaInput {
+    /// Opens `reader` as a file of FFmpeg's demuxer `demuxer` (`"mp3"`,
+    /// `"ogg"`, `"asf"`...), or probes the format when `None`, and reads the
+    /// stream information.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when FFmpeg cannot read it as that format.
+    pub fn open(reader: Box<dyn ReadSeek>, demuxer: Option<&str>, format: &str) -> Result<Self, Error> {
+        init();
+        take_log();
+        let mut reader = Box::new(reader);
+        // SAFETY: FFmpeg's documented custom-I/O sequence. The buffer belongs
+        // to the AVIO context (freed in Drop, as FFmpeg may have replaced it);
+        // `opaque` points at the boxed reader, which outlives the context.
+        unsafe {
+            let buffer = sys::av_malloc(IO_BUFFER) as *mut u8;
+            if buffer.is_null() {
+                return Err(Error::backend(format, "out of memory for the I/O buffer"));
+            }
+            let opaque = (&mut *reader) as *mut Box<dyn ReadSeek> as *mut c_void;
+            let io = sys::avio_alloc_context(buffer, IO_BUFFER as c_int, 0, opaque, Some(read_packet), None, Some(seek_input));
+            if io.is_null() {
+                sys::av_free(buffer as *mut c_void);
+                return Err(Error::backend(format, "cannot allocate an I/O context"));
+            }
+            let mut this = MediaInput { context: None, io, _reader: reader };
+            let mut ctx = sys::avformat_alloc_context();
+            if ctx.is_null() {
+                return Err(Error::backend(format, "cannot allocate a format context"));
+            }
+            (*ctx).pb = io;
+            (*ctx).flags |= sys::AVFMT_FLAG_CUSTOM_IO as c_int;
+            let input_format = match demuxer {
+                Some(name) => {
+                    let name = CString::new(name).map_err(|_| Error::Internal("demuxer name".into()))?;
+                    let found = sys::av_find_input_format(name.as_ptr());
+                    if found.is_null() {
+                        sys::avformat_free_context(ctx);
+                        return Err(Error::backend(format, "FFmpeg was built without this demuxer"));
+                    }
+                    found
+                }
+                None => ptr::null(),
+            };
+            let status = sys::avformat_open_input(&mut ctx, ptr::null(), input_format as _, ptr::null_mut());
+            if status < 0 {
+                // avformat_open_input frees the context on failure.
+                return Err(error(format, "cannot open", ffmpeg_next::Error::from(status)));
+            }
+            this.context = Some(Input::wrap(ctx));
+            let status = sys::avformat_find_stream_info(ctx, ptr::null_mut());
+            if status < 0 {
+                return Err(error(format, "cannot read stream information", ffmpeg_next::Error::from(status)));
+            }
+            Ok(this)
+        }
+    }
+
+    pub fn context(&mut self) -> &mut Input {
+        self.context.as_mut().expect("open until dropped")
+    }
+}
+
+impl Drop for MediaInput {
+    fn drop(&mut self) {
+        self.context = None;
+        // SAFETY: the format context is closed; the AVIO context and its
+        // (possibly reallocated) buffer are ours to free.
+        unsafe {
+            if !self.io.is_null() {
+                sys::av_freep(&mut (*self.io).buffer as *mut *mut u8 as *mut c_void);
+                sys::avio_context_free(&mut self.io);
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn read_packet(opaque: *mut c_void, buf: *mut u8, size: c_int) -> c_int {
+    let reader = &mut *(opaque as *mut Box<dyn ReadSeek>);
+    let out = std::slice::from_raw_parts_mut(buf, size.max(0) as usize);
+    loop {
+        match reader.read(out) {
+            Ok(0) => return sys::AVERROR_EOF,
+            Ok(n) => return n as c_int,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return sys::AVERROR(sys::EIO),
+        }
+    }
+}
+
+unsafe extern "C" fn seek_input(opaque: *mut c_void, offset: i64, whence: c_int) -> i64 {
+    seek_any(&mut **(opaque as *mut Box<dyn ReadSeek>), offset, whence)
+}
+
+/// Implements AVIO's seek over a Rust stream, including `AVSEEK_SIZE`.
+fn seek_any<S: Seek + ?Sized>(stream: &mut S, offset: i64, whence: c_int) -> i64 {
+    let result = if whence & sys::AVSEEK_SIZE as c_int != 0 {
+        (|| {
+            let here = stream.stream_position()?;
+            let end = stream.seek(SeekFrom::End(0))?;
+            stream.seek(SeekFrom::Start(here))?;
+            Ok(end)
+        })()
+    } else {
+        let pos = match whence & !(sys::AVSEEK_FORCE as c_int) {
+            0 => SeekFrom::Start(offset.max(0) as u64),
+            1 => SeekFrom::Current(offset),
+            2 => SeekFrom::End(offset),
+            _ => return i64::from(sys::AVERROR(sys::EINVAL)),
+        };
+        stream.seek(pos)
+    };
+    match result {
+        Ok(p) => p as i64,
+        Err(_) => i64::from(sys::AVERROR(sys::EIO)),
+    }
+}
+
+/// A muxer writing into a [`Spool`], so muxers that seek back to patch
+/// headers (mp4, wav, flac) work while the engine's sink is a plain writer.
+pub struct MediaOutput {
+    context: Option<Output>,
+    io: *mut sys::AVIOContext,
+    spool: Box<Spool>,
+    format: &'static str,
+}
+
+// SAFETY: as for MediaInput.
+unsafe impl Send for MediaOutput {}
+
+impl MediaOutput {
+    /// A muxer of FFmpeg's format `muxer` (`"mp3"`, `"ipod"`, `"adts"`...).
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when FFmpeg lacks the muxer.
+    pub fn new(muxer: &str, format: &'static str) -> Result<Self, Error> {
+        init();
+        take_log();
+        let mut spool = Box::new(Spool::new());
+        // SAFETY: as in MediaInput::open; `opaque` points at the boxed spool.
+        unsafe {
+            let buffer = sys::av_malloc(IO_BUFFER) as *mut u8;
+            if buffer.is_null() {
+                return Err(Error::backend(format, "out of memory for the I/O buffer"));
+            }
+            let opaque = (&mut *spool) as *mut Spool as *mut c_void;
+            let io = sys::avio_alloc_context(buffer, IO_BUFFER as c_int, 1, opaque, None, Some(write_packet), Some(seek_output));
+            if io.is_null() {
+                sys::av_free(buffer as *mut c_void);
+                return Err(Error::backend(format, "cannot allocate an I/O context"));
+            }
+            let mut this = MediaOutput { context: None, io, spool, format };
+            let name = CString::new(muxer).map_err(|_| Error::Internal("muxer name".into()))?;
+            let mut ctx = ptr::null_mut();
+            let status = sys::avformat_alloc_output_context2(&mut ctx, ptr::null(), name.as_ptr(), ptr::null());
+            if status < 0 || ctx.is_null() {
+                return Err(error(format, "no such muxer", ffmpeg_next::Error::from(status)));
+            }
+            (*ctx).pb = io;
+            (*ctx).flags |= sys::AVFMT_FLAG_CUSTOM_IO as c_int;
+            this.context = Some(Output::wrap(ctx));
+            Ok(this)
+        }
+    }
+
+    pub fn context(&mut self) -> &mut Output {
+        self.context.as_mut().expect("open until finished")
+    }
+
+    /// Writes a packet through the interleaving queue. Unlike ffmpeg-next's
+    /// `write_interleaved`, a packet with no payload but side data (FLAC's
+    /// final STREAMINFO update) is passed on, not refused.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the muxer refuses it.
+    pub fn write(&mut self, packet: &mut ffmpeg_next::Packet) -> Result<(), Error> {
+        let format = self.format;
+        // SAFETY: a valid packet and our open output context.
+        let status = unsafe { sys::av_interleaved_write_frame(self.context().as_mut_ptr(), ffmpeg_next::packet::Mut::as_mut_ptr(packet)) };
+        if status < 0 {
+            return Err(error(format, "cannot write a packet", ffmpeg_next::Error::from(status)));
+        }
+        Ok(())
+    }
+
+    /// Writes the trailer and copies the finished file into `sink`.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the muxer fails, [`Error::Io`] when the sink does.
+    pub fn finish(mut self, sink: &mut dyn Write) -> Result<u64, Error> {
+        let format = self.format;
+        self.context().write_trailer().map_err(|e| error(format, "cannot finish the file", e))?;
+        // SAFETY: flushing our own AVIO context.
+        unsafe { sys::avio_flush(self.io) };
+        self.close();
+        let spool = std::mem::replace(&mut *self.spool, Spool::new());
+        Ok(spool.copy_to(sink)?)
+    }
+
+    fn close(&mut self) {
+        if let Some(mut ctx) = self.context.take() {
+            // SAFETY: detach our AVIO so ffmpeg-next's destructor does not
+            // avio_close() a context it did not open.
+            unsafe { (*ctx.as_mut_ptr()).pb = ptr::null_mut() };
+        }
+        // SAFETY: ours to free, once (nulled by avio_context_free).
+        unsafe {
+            if !self.io.is_null() {
+                sys::av_freep(&mut (*self.io).buffer as *mut *mut u8 as *mut c_void);
+                sys::avio_context_free(&mut self.io);
+            }
+        }
+    }
+}
+
+impl Drop for MediaOutput {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+unsafe extern "C" fn write_packet(opaque: *mut c_void, buf: *mut u8, size: c_int) -> c_int {
+    let spool = &mut *(opaque as *mut Spool);
+    let data = std::slice::from_raw_parts(buf, size.max(0) as usize);
+    match spool.write_all(data) {
+        Ok(()) => size,
+        Err(_) => sys::AVERROR(sys::EIO),
+    }
+}
+
+unsafe extern "C" fn seek_output(opaque: *mut c_void, offset: i64, whence: c_int) -> i64 {
+    seek_any(&mut *(opaque as *mut Spool), offset, whence)
+}
+
+/// Sets a key in an FFmpeg dictionary pointer (metadata of a context or stream).
+///
+/// # Safety
+/// `dict` must point at a valid, possibly null, `AVDictionary*` owned by FFmpeg.
+pub unsafe fn dict_set(dict: *mut *mut sys::AVDictionary, key: &str, value: &str) {
+    if let (Ok(k), Ok(v)) = (CString::new(key), CString::new(value)) {
+        sys::av_dict_set(dict, k.as_ptr(), v.as_ptr(), 0);
+    }
+}
