@@ -9,9 +9,9 @@
 //! | flac | symphonia | FFmpeg, 16/24-bit, cover |
 //! | ogg (Vorbis) | symphonia | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
 //! | opus | FFmpeg | libopus (FFmpeg), 48 kHz |
-//! | m4a (AAC, ALAC) | symphonia | FFmpeg AAC, iTunes tags, cover |
+//! | m4a (AAC, ALAC) | FFmpeg (edit lists) | FFmpeg AAC, iTunes tags, cover |
 //! | aac (ADTS) | symphonia | FFmpeg AAC |
-//! | aiff | symphonia | FFmpeg PCM 16/24/32-bit, ID3 chunk |
+//! | aiff | FFmpeg (tags) | FFmpeg PCM 16/24/32-bit, ID3 chunk |
 //! | caf | symphonia | no |
 //! | wma | FFmpeg | WMA v2 (FFmpeg) |
 //! | ac3 | FFmpeg | no |

@@ -26,11 +26,7 @@ fn tolerance(target: &str, source_file: &str) -> f64 {
 }
 
 fn writable_image_targets() -> Vec<&'static str> {
-    let engine = fileconv::engine();
-    let mut targets: Vec<&str> = engine.registry().encoders.iter().map(|e| e.format).collect();
-    targets.sort_unstable();
-    targets.dedup();
-    targets
+    common::writable(fileconv::Category::Image)
 }
 
 fn check_pixels(source: &Raster, output: &Raster, target: &str, file: &str) -> Result<f64, String> {

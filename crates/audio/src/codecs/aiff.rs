@@ -1,4 +1,5 @@
-//! AIFF: symphonia in, big-endian PCM out at 16, 24 or 32 bits, tags in an ID3 chunk.
+//! AIFF: big-endian PCM at 16, 24 or 32 bits, tags in an ID3 chunk. Read
+//! through FFmpeg: symphonia 0.5 reads no AIFF tags.
 
 use std::io::Write;
 
@@ -14,7 +15,7 @@ inventory::submit! {
     FormatInfo { id: ID, aliases: &["aif", "aifc"], name: "AIFF audio", mime: "audio/aiff", category: Category::Audio,
         sniff: Some(|b| sniff::starts_with(b, b"FORM") && matches!(b.get(8..12), Some(b"AIFF" | b"AIFC"))) }
 }
-inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "pcm", input: ValueKind::Audio, cost: 10, lossy: false, options: OPTIONS, encode } }
 
 const TARGET: Target = Target {
@@ -36,7 +37,7 @@ const TARGET: Target = Target {
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    crate::decode::decode(input, ctx, ID, "aiff")
+    crate::decode::decode_ffmpeg(input, ctx, ID, Some("aiff"))
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {

@@ -1,5 +1,7 @@
-//! M4A (MPEG-4 audio): AAC or ALAC in through symphonia, AAC out (FFmpeg's
-//! native encoder) with iTunes tags and cover.
+//! M4A (MPEG-4 audio): AAC or ALAC in, AAC out (FFmpeg's native encoder)
+//! with iTunes tags and cover. Read through FFmpeg rather than symphonia:
+//! symphonia 0.5 ignores the edit list that trims the encoder's priming
+//! samples (1024 frames, 128 ms at 8 kHz), FFmpeg applies it.
 
 use std::io::Write;
 
@@ -16,7 +18,7 @@ inventory::submit! {
     FormatInfo { id: ID, aliases: &["m4b", "alac"], name: "MPEG-4 audio", mime: "audio/mp4", category: Category::Audio,
         sniff: Some(|b| sniff::iso_brand(b, &[b"M4A ", b"M4B ", b"M4P "])) }
 }
-inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "aac", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }
 
 const TARGET: Target = Target {
@@ -34,7 +36,7 @@ const TARGET: Target = Target {
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    crate::decode::decode(input, ctx, ID, "mov")
+    crate::decode::decode_ffmpeg(input, ctx, ID, Some("mov"))
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {

@@ -22,7 +22,8 @@ const TARGET: Target = Target {
     muxer: "opus",
     codec: |_| "libopus",
     depths: &[],
-    rates: &[8_000, 12_000, 16_000, 24_000, 48_000],
+    // Opus always decodes at 48 kHz; a lower input rate would only be a header hint.
+    rates: &[48_000],
     max_channels: 2,
     cover: Cover::VorbisComment,
     options: OPTIONS,

@@ -13,8 +13,32 @@ pub fn testdata() -> PathBuf {
 
 /// Every image fixture: (file name, format id from its extension, bytes).
 pub fn image_fixtures() -> Vec<(String, String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(testdata().join("image"))
-        .expect("testdata/image exists")
+    fixtures("image")
+}
+
+/// Every audio fixture except the cover pictures: (file name, format id, bytes).
+pub fn audio_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    fixtures("audio").into_iter().filter(|(name, _, _)| !name.starts_with("cover.")).collect()
+}
+
+/// The formats of `category` that fileconv writes, sorted.
+pub fn writable(category: fileconv::Category) -> Vec<&'static str> {
+    let engine = fileconv::engine();
+    let mut targets: Vec<&str> = engine
+        .registry()
+        .encoders
+        .iter()
+        .map(|e| e.format)
+        .filter(|id| engine.format(id).is_ok_and(|f| f.category == category))
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
+}
+
+fn fixtures(folder: &str) -> Vec<(String, String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(testdata().join(folder))
+        .expect("testdata folder exists")
         .map(|e| e.expect("readable dir").path())
         .collect();
     files.sort();
@@ -69,4 +93,80 @@ pub fn luma(image: &DynamicImage) -> GrayImage {
 pub fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
     assert_eq!(a.len(), b.len(), "sizes differ");
     a.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / a.len().max(1) as f64
+}
+
+/// A decoded audio file: its spec, tags and all its samples (interleaved).
+pub struct Decoded {
+    pub spec: fileconv::AudioSpec,
+    pub tags: fileconv::Tags,
+    pub samples: Vec<f32>,
+}
+
+impl Decoded {
+    pub fn frames(&self) -> usize {
+        self.samples.len() / usize::from(self.spec.channels)
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.frames() as f64 / f64::from(self.spec.sample_rate)
+    }
+
+    /// Power of `freq` Hz in `channel` over the middle of the clip (Goertzel).
+    pub fn power(&self, channel: usize, freq: f64) -> f64 {
+        let ch = usize::from(self.spec.channels);
+        let frames = self.frames();
+        let (start, end) = (frames / 4, frames * 3 / 4);
+        let w = 2.0 * std::f64::consts::PI * freq / f64::from(self.spec.sample_rate);
+        let coeff = 2.0 * w.cos();
+        let (mut s1, mut s2) = (0.0f64, 0.0f64);
+        for i in start..end {
+            let s0 = f64::from(self.samples[i * ch + channel]) + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((end - start).max(1) as f64).powi(2)
+    }
+
+    /// True when `freq` stands well above its neighbours in `channel`.
+    pub fn has_tone(&self, channel: usize, freq: f64) -> bool {
+        let p = self.power(channel, freq);
+        let others = [freq * 0.8, freq * 1.25].map(|f| self.power(channel, f));
+        others.iter().all(|&o| p > 20.0 * o) && p > 1e-4
+    }
+}
+
+/// Decodes an audio file with fileconv.
+pub fn decode_audio(bytes: &[u8], format: &str) -> Decoded {
+    let value = fileconv::engine().decode(Source::Bytes(bytes), format, &Options::new()).unwrap_or_else(|e| panic!("{format} does not decode: {e}"));
+    let audio = value.into_audio().unwrap();
+    let tags = audio.tags.clone();
+    let (spec, samples) = audio.collect_samples().unwrap_or_else(|e| panic!("{format} fails while decoding: {e}"));
+    Decoded { spec, tags, samples }
+}
+
+/// `ffprobe`'s view of a file's first audio stream: (codec, rate, channels, seconds).
+pub fn ffprobe(bytes: &[u8], ext: &str) -> (String, u32, u16, f64) {
+    let dir = std::env::temp_dir().join(format!("fileconv-probe-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("in.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    // Decoding to null counts the samples really there, not a header's estimate.
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "csv=p=0"])
+        .arg(&path)
+        .output()
+        .expect("ffprobe is installed (scripts/install-deps)");
+    assert!(out.status.success(), "ffprobe failed on {ext}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let fields: Vec<&str> = text.split(',').collect();
+    let decoded = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-map", "0:a:0", "-f", "s16le", "-ac", "1", "-"])
+        .output()
+        .expect("ffmpeg is installed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let rate: u32 = fields.get(1).and_then(|r| r.parse().ok()).unwrap_or(0);
+    let seconds = decoded.stdout.len() as f64 / 2.0 / f64::from(rate.max(1));
+    (fields[0].to_string(), rate, fields.get(2).and_then(|c| c.parse().ok()).unwrap_or(0), seconds)
 }

@@ -1,0 +1,253 @@
+//! Every readable audio fixture converted to every writable audio format; the
+//! output decoded again by fileconv and by FFmpeg's command-line tools:
+//! duration within 50 ms, channels and rate kept, the test tones intact.
+
+mod common;
+
+use common::{audio_fixtures, decode_audio, ffprobe, writable, Decoded};
+use fileconv::{Category, Options};
+
+/// Rates a target cannot hold are raised to the next one it can.
+fn expected_rate(target: &str, source: u32) -> u32 {
+    match target {
+        "opus" => 48_000,
+        _ => source,
+    }
+}
+
+/// Largest duration difference allowed. Raw ADTS has nowhere to record the
+/// AAC encoder's delay: 1024 priming frames plus up to 1023 of padding stay
+/// in the stream (46 ms at 44.1 kHz, 256 ms at 8 kHz), for every decoder.
+fn duration_tolerance(target: &str, rate: u32) -> f64 {
+    match target {
+        "aac" => 2048.0 / f64::from(rate) + 0.005,
+        _ => 0.05,
+    }
+}
+
+/// ffprobe's codec name for what each target writes.
+fn expected_codec(target: &str) -> &'static str {
+    match target {
+        "wav" => "pcm_",
+        "mp3" => "mp3",
+        "flac" => "flac",
+        "ogg" => "vorbis",
+        "opus" => "opus",
+        "m4a" | "aac" => "aac",
+        "aiff" => "pcm_s",
+        "wma" => "wmav2",
+        _ => "?",
+    }
+}
+
+fn check(source: &Decoded, output: &Decoded, target: &str) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if output.spec.channels != source.spec.channels {
+        problems.push(format!("{} channels, source has {}", output.spec.channels, source.spec.channels));
+    }
+    let rate = expected_rate(target, source.spec.sample_rate);
+    if output.spec.sample_rate != rate {
+        problems.push(format!("{} Hz, expected {rate}", output.spec.sample_rate));
+    }
+    let drift = (output.seconds() - source.seconds()).abs();
+    if drift > duration_tolerance(target, rate) {
+        problems.push(format!("{:.3} s, source {:.3} s", output.seconds(), source.seconds()));
+    }
+    if !output.has_tone(0, 440.0) {
+        problems.push("no 440 Hz tone in channel 1".to_string());
+    }
+    if output.spec.channels == 2 && !output.has_tone(1, 660.0) {
+        problems.push("no 660 Hz tone in channel 2".to_string());
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+#[test]
+fn every_readable_fixture_to_every_writable_format() {
+    let engine = fileconv::engine();
+    let targets = writable(Category::Audio);
+    assert_eq!(targets, ["aac", "aiff", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"]);
+    let fixtures = audio_fixtures();
+    let mut sources: Vec<&str> = fixtures.iter().map(|(_, f, _)| f.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    assert_eq!(sources, ["aac", "ac3", "aiff", "caf", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"]);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (file, from, bytes) in &fixtures {
+        let source = decode_audio(bytes, from);
+        assert!(source.has_tone(0, 440.0), "{file}: the fixture itself lacks its tone");
+        for target in &targets {
+            let out = match engine.convert(bytes, from, target) {
+                Ok(out) => out,
+                Err(e) => {
+                    failures.push(format!("{file} -> {target}: {e}"));
+                    continue;
+                }
+            };
+            let output = decode_audio(&out, target);
+            if let Err(e) = check(&source, &output, target) {
+                failures.push(format!("{file} -> {target}: {e}"));
+            }
+            // An independent reader agrees on codec, rate, channels and length.
+            let (codec, rate, channels, seconds) = ffprobe(&out, target);
+            let rate_for_tolerance = rate.max(1);
+            if !codec.starts_with(expected_codec(target)) || rate != output.spec.sample_rate || channels != output.spec.channels {
+                failures.push(format!("{file} -> {target}: ffprobe sees {codec} {rate} Hz {channels} ch"));
+            }
+            if (seconds - source.seconds()).abs() > duration_tolerance(target, rate_for_tolerance) {
+                failures.push(format!("{file} -> {target}: ffmpeg decodes {seconds:.3} s, source {:.3} s", source.seconds()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} conversions failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(checked, fixtures.len() * targets.len());
+}
+
+#[test]
+fn options_resample_remix_trim() {
+    let engine = fileconv::engine();
+    let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let cases: &[(&[(&str, &str)], &str, u32, u16, f64)] = &[
+        (&[("sampleRate", "22050")], "wav", 22_050, 2, 1.5),
+        (&[("sampleRate", "96000")], "flac", 96_000, 2, 1.5),
+        (&[("channels", "1")], "mp3", 44_100, 1, 1.5),
+        (&[("channels", "1"), ("sampleRate", "16000")], "ogg", 16_000, 1, 1.5),
+        (&[("start", "0.5")], "wav", 44_100, 2, 1.0),
+        (&[("start", "00:00.25"), ("duration", "0.5")], "flac", 44_100, 2, 0.5),
+        (&[("duration", "1")], "m4a", 44_100, 2, 1.0),
+    ];
+    for (options, target, rate, channels, seconds) in cases {
+        let opts: Options = options.iter().map(|(k, v)| (*k, *v)).collect();
+        let out = engine.convert_with(&wav, "wav", target, &opts).unwrap_or_else(|e| panic!("{options:?} -> {target}: {e}"));
+        let d = decode_audio(&out, target);
+        assert_eq!((d.spec.sample_rate, d.spec.channels), (*rate, *channels), "{options:?} -> {target}");
+        assert!((d.seconds() - seconds).abs() <= 0.05, "{options:?} -> {target}: {:.3} s, expected {seconds}", d.seconds());
+        // Resampled, not decimated: the tone is still 440 Hz.
+        assert!(d.has_tone(0, 440.0), "{options:?} -> {target}: tone lost");
+    }
+}
+
+#[test]
+fn bitrate_quality_and_depth_options() {
+    let engine = fileconv::engine();
+    let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let size = |target: &str, options: &[(&str, &str)]| {
+        let opts: Options = options.iter().map(|(k, v)| (*k, *v)).collect();
+        engine.convert_with(&wav, "wav", target, &opts).unwrap_or_else(|e| panic!("{options:?}: {e}")).len()
+    };
+    for target in ["mp3", "m4a", "opus", "ogg", "wma"] {
+        let (low, high) = (size(target, &[("bitrate", "64k")]), size(target, &[("bitrate", "256k")]));
+        assert!(low * 2 < high, "{target}: 64k gives {low} bytes, 256k {high}");
+    }
+    for target in ["mp3", "ogg"] {
+        let (low, high) = (size(target, &[("quality", "1")]), size(target, &[("quality", "9")]));
+        assert!(low < high, "{target}: quality 1 gives {low} bytes, 9 gives {high}");
+    }
+    // WAV: 16 -> 2 bytes per sample, 24 -> 3, float -> 4.
+    let frames = 66_150 * 2;
+    for (depth, bytes) in [("16", 2), ("24", 3), ("32", 4)] {
+        let n = size("wav", &[("bitDepth", depth)]);
+        assert!((n as i64 - (frames * bytes) as i64).abs() < 400, "wav at {depth} bits: {n} bytes");
+    }
+    let flac24 = engine.convert_with(&wav, "wav", "flac", &Options::new().with("bitDepth", "24")).unwrap();
+    assert_eq!(decode_audio(&flac24, "flac").spec.bits_per_sample, Some(24));
+    // Depth follows the source when not given: the 24-bit fixture stays 24-bit.
+    let wav24 = std::fs::read(common::testdata().join("audio/tone24.wav")).unwrap();
+    let out = engine.convert(&wav24, "wav", "flac").unwrap();
+    assert_eq!(decode_audio(&out, "flac").spec.bits_per_sample, Some(24));
+    let aiff = engine.convert(&wav24, "wav", "aiff").unwrap();
+    assert_eq!(decode_audio(&aiff, "aiff").spec.bits_per_sample, Some(24));
+}
+
+#[test]
+fn invalid_options_are_refused_with_the_valid_range() {
+    let engine = fileconv::engine();
+    let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("mp3", "sampleRate", "5", "8000 to 192000"),
+        ("mp3", "channels", "0", "1 to 8"),
+        ("mp3", "bitrate", "999k", "8k to 320k"),
+        ("mp3", "bitrate", "fast", "bitrate"),
+        ("mp3", "quality", "11", "0 to 10"),
+        ("wav", "bitDepth", "12", "16, 24, 32"),
+        ("flac", "bitDepth", "32", "16, 24"),
+        ("wav", "start", "-1", "seconds"),
+        ("wav", "duration", "1:99", "seconds"),
+        ("wav", "bitrate", "128k", "unknown option"),
+    ];
+    for (target, name, value, expect) in cases {
+        let err = engine.convert_with(&wav, "wav", target, &Options::new().with(*name, *value)).unwrap_err();
+        assert_eq!(err.kind(), fileconv::ErrorKind::InvalidOption, "{name}={value}: {err}");
+        assert!(err.to_string().contains(expect), "{name}={value}: '{err}' lacks '{expect}'");
+    }
+    // A bitrate the codec cannot reach at this rate and channel count.
+    let mono8k = std::fs::read(common::testdata().join("audio/mulaw.wav")).unwrap();
+    let err = engine.convert_with(&mono8k, "wav", "ogg", &Options::new().with("bitrate", "480k")).unwrap_err();
+    assert_eq!(err.kind(), fileconv::ErrorKind::InvalidOption, "{err}");
+}
+
+#[test]
+fn tags_and_cover_survive() {
+    let engine = fileconv::engine();
+    // Targets that hold text tags, and those that also hold a cover.
+    let tagged = ["wav", "mp3", "flac", "ogg", "opus", "m4a", "aiff", "wma"];
+    let with_cover = ["mp3", "flac", "ogg", "opus", "m4a"];
+    let mut failures = Vec::new();
+    for file in ["tone.wav", "tone.mp3", "tone.flac", "tone.ogg", "tone.opus", "tone.m4a", "tone.wma"] {
+        let from = file.rsplit('.').next().unwrap();
+        let bytes = std::fs::read(common::testdata().join("audio").join(file)).unwrap();
+        let source = decode_audio(&bytes, from).tags;
+        assert_eq!(source.title.as_deref(), Some("Test Tone"), "{file}: fixture tags not read: {source:?}");
+        for target in tagged {
+            let out = engine.convert(&bytes, from, target).unwrap();
+            let tags = decode_audio(&out, target).tags;
+            for (key, want) in [("title", &source.title), ("artist", &source.artist), ("album", &source.album), ("genre", &source.genre)] {
+                let got = tags.text_fields().into_iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.map(str::to_string));
+                if want.is_some() && got.as_ref() != want.as_ref() && !(target == "wma" && key == "genre") {
+                    failures.push(format!("{file} -> {target}: {key} {got:?}, expected {want:?}"));
+                }
+            }
+            let year = |d: &Option<String>| d.as_deref().map(|d| d.chars().take(4).collect::<String>());
+            if source.date.is_some() && year(&tags.date) != year(&source.date) {
+                failures.push(format!("{file} -> {target}: date {:?}, expected {:?}", tags.date, source.date));
+            }
+            let track = |t: &Option<String>| t.as_deref().and_then(|t| t.split('/').next()).map(str::to_string);
+            if source.track.is_some() && track(&tags.track) != track(&source.track) {
+                failures.push(format!("{file} -> {target}: track {:?}, expected {:?}", tags.track, source.track));
+            }
+            if let Some(cover) = source.cover.as_ref().filter(|_| with_cover.contains(&target)) {
+                match &tags.cover {
+                    Some(c) if c.data == cover.data => {}
+                    other => failures.push(format!("{file} -> {target}: cover {other:?}, expected {cover:?}")),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn progress_rises_and_cancellation_stops() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let engine = fileconv::engine();
+    let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let control = fileconv::Control { progress: Some(Arc::new(move |f| log.lock().unwrap().push(f))), cancel: None };
+    let mut out = Vec::new();
+    engine.convert_stream(fileconv::Source::Bytes(&wav), "wav", "mp3", &mut out, &Options::new(), &control).unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() > 5, "only {} progress reports", seen.len());
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress went backwards: {seen:?}");
+    assert_eq!(seen.last().copied(), Some(1.0));
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    // Raise the flag from the progress callback: the next chunk must not be encoded.
+    let control = fileconv::Control { progress: Some(Arc::new(move |f| if f > 0.2 { flag.store(true, Ordering::Relaxed) })), cancel: Some(cancel) };
+    let err = engine.convert_stream(fileconv::Source::Bytes(&wav), "wav", "flac", &mut Vec::new(), &Options::new(), &control).unwrap_err();
+    assert_eq!(err.kind(), fileconv::ErrorKind::Cancelled);
+}
