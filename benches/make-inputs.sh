@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Makes the bench inputs in bench-data/ (not committed): a 9-megapixel
-# photo-like image (ImageMagick plasma fractal with sensor-like noise), as an
-# 8-bit PNG (15 MB) and a quality-90 JPEG.
+# Makes the bench inputs in bench-data/ (not committed):
+# - a 9-megapixel photo-like image (ImageMagick plasma fractal with
+#   sensor-like noise), as an 8-bit PNG (15 MB) and a quality-90 JPEG;
+# - 5 minutes of music-like stereo audio at 44.1 kHz (pink noise in each
+#   channel under a chord of sines, made by ffmpeg) as 16-bit WAV (53 MB),
+#   FLAC and 192k MP3, and the same looped to one hour (635 MB WAV) for the
+#   memory target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-data
@@ -11,3 +15,14 @@ fi
 if [ ! -s bench-data/photo.jpg ]; then
   convert bench-data/photo.png -quality 90 bench-data/photo.jpg
 fi
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+if [ ! -s bench-data/music.wav ]; then
+  ff -f lavfi -i "anoisesrc=color=pink:amplitude=0.15:seed=1:sample_rate=44100:duration=300" \
+     -f lavfi -i "anoisesrc=color=pink:amplitude=0.15:seed=2:sample_rate=44100:duration=300" \
+     -f lavfi -i "aevalsrc=0.2*sin(2*PI*220*t)+0.15*sin(2*PI*277.2*t)+0.1*sin(2*PI*329.6*t)*sin(2*PI*0.5*t):s=44100:d=300" \
+     -filter_complex "[0][2]amix=inputs=2:normalize=0[l];[1][2]amix=inputs=2:normalize=0[r];[l][r]amerge=inputs=2[a]" \
+     -map "[a]" -c:a pcm_s16le bench-data/music.wav
+fi
+[ -s bench-data/music.flac ] || ff -i bench-data/music.wav -c:a flac bench-data/music.flac
+[ -s bench-data/music.mp3 ] || ff -i bench-data/music.wav -c:a libmp3lame -b:a 192k bench-data/music.mp3
+[ -s bench-data/hour.wav ] || ff -stream_loop 11 -i bench-data/music.wav -c copy bench-data/hour.wav

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Side by side: fileconv against libvips and ImageMagick on the same files.
+# Side by side: fileconv against libvips and ImageMagick (images) and the
+# ffmpeg CLI (audio) on the same files, with the same encoder settings.
 # Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
 # the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
+# Usage: benches/peers.sh [image|audio|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benches/make-inputs.sh
@@ -40,6 +42,8 @@ PY
   done
 }
 
+what=${1:-all}
+if [ "$what" = image ] || [ "$what" = all ]; then
 case_row "PNG to JPEG q85, 9 MP" \
   fileconv "$out/f.jpg" "$FC convert bench-data/photo.png $out/f.jpg -o quality=85" \
   vips "$out/v.jpg" "vips copy bench-data/photo.png $out/v.jpg[Q=85]" \
@@ -49,3 +53,23 @@ case_row "JPEG to PNG, 9 MP" \
   fileconv "$out/f.png" "$FC convert bench-data/photo.jpg $out/f.png" \
   vips "$out/v.png" "vips copy bench-data/photo.jpg $out/v.png" \
   magick "$out/m.png" "convert bench-data/photo.jpg $out/m.png"
+fi
+
+if [ "$what" = audio ] || [ "$what" = all ]; then
+FF="ffmpeg -nostdin -hide_banner -loglevel error -y"
+case_row "WAV to MP3 192k CBR, 5 min stereo" \
+  fileconv "$out/f.mp3" "$FC convert bench-data/music.wav $out/f.mp3 -o bitrate=192k" \
+  ffmpeg "$out/g.mp3" "$FF -i bench-data/music.wav -c:a libmp3lame -b:a 192k $out/g.mp3"
+
+case_row "FLAC to MP3 192k CBR, 5 min stereo" \
+  fileconv "$out/f2.mp3" "$FC convert bench-data/music.flac $out/f2.mp3 -o bitrate=192k" \
+  ffmpeg "$out/g2.mp3" "$FF -i bench-data/music.flac -c:a libmp3lame -b:a 192k $out/g2.mp3"
+
+case_row "MP3 to WAV 16-bit, 5 min stereo" \
+  fileconv "$out/f.wav" "$FC convert bench-data/music.mp3 $out/f.wav" \
+  ffmpeg "$out/g.wav" "$FF -i bench-data/music.mp3 -c:a pcm_s16le $out/g.wav"
+
+RUNS=2 case_row "WAV to MP3 192k, 1 hour stereo (memory)" \
+  fileconv "$out/h.mp3" "$FC convert bench-data/hour.wav $out/h.mp3 -o bitrate=192k" \
+  ffmpeg "$out/k.mp3" "$FF -i bench-data/hour.wav -c:a libmp3lame -b:a 192k $out/k.mp3"
+fi

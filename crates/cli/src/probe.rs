@@ -32,6 +32,23 @@ pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure>
             "icc_profile_bytes": r.icc_profile.as_ref().map_or(0, Vec::len),
             "exif_bytes": r.exif.as_ref().map_or(0, Vec::len),
         }),
+        Value::Audio(a) => {
+            let mut v = json!({
+                "sample_rate": a.spec.sample_rate,
+                "channels": a.spec.channels,
+                "bits_per_sample": a.spec.bits_per_sample,
+                "duration_ms": a.duration().map(|s| (s * 1000.0).round() as u64),
+            });
+            for (key, value) in a.tags.text_fields() {
+                if let Some(text) = value {
+                    v[key] = json!(text);
+                }
+            }
+            if let Some(cover) = &a.tags.cover {
+                v["cover"] = json!(format!("{}, {} bytes", cover.mime, cover.data.len()));
+            }
+            v
+        }
         other => json!({ "kind": other.kind().name() }),
     };
     if as_json {

@@ -128,3 +128,36 @@ fn readme_formats_table_is_current() {
     let run = fileconv(&["formats", "--markdown"]);
     assert_eq!(&readme[start..end], String::from_utf8_lossy(&run.stdout), "README formats table is stale: run `make readme`");
 }
+
+#[test]
+fn converts_audio_with_options_and_probes_it() {
+    let dir = scratch("audio");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/audio/tone.flac");
+    let out = dir.join("tone.mp3");
+    let run = fileconv(&[
+        "convert",
+        source.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "-o",
+        "bitrate=96k",
+        "-o",
+        "channels=1",
+        "-o",
+        "duration=1",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let probe = fileconv(&["probe", "--json", out.to_str().unwrap()]);
+    assert!(probe.status.success(), "{}", stderr(&probe));
+    let v: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+    assert_eq!(v["format"], "mp3");
+    assert_eq!(v["channels"], 1);
+    assert_eq!(v["sample_rate"], 44_100);
+    assert_eq!(v["title"], "Test Tone");
+    assert!(v["cover"].as_str().is_some_and(|c| c.starts_with("image/jpeg")), "{v}");
+    let ms = v["duration_ms"].as_u64().unwrap();
+    assert!((950..=1050).contains(&ms), "{ms} ms");
+    // A bad option value is a usage error, exit code 2, with the valid range.
+    let bad = fileconv(&["convert", source.to_str().unwrap(), dir.join("x.mp3").to_str().unwrap(), "-o", "bitrate=5000k"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("8k to 320k"), "{}", stderr(&bad));
+}

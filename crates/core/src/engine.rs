@@ -189,8 +189,14 @@ impl Engine {
     ) -> Result<Report> {
         let path = self.path(from, to)?;
         options.validate(path.options())?;
-        let mut counter = CountingWriter { inner: sink, written: 0 };
-        self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&path, input, &mut counter, ctx))?;
+        let limit = self.limits.max_output_bytes;
+        let mut counter = CountingWriter { inner: sink, written: 0, limit, exceeded: false };
+        let result = self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&path, input, &mut counter, ctx));
+        if counter.exceeded {
+            // Whatever error the encoder made of the refused write, the cause is the limit.
+            return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
+        }
+        result?;
         Ok(Report { path, bytes_written: counter.written })
     }
 
@@ -312,13 +318,20 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     format!("a decoder or encoder panicked: {text}")
 }
 
+/// Counts what is written and refuses to go past the output-size limit.
 struct CountingWriter<'a> {
     inner: &'a mut dyn Write,
     written: u64,
+    limit: u64,
+    exceeded: bool,
 }
 
 impl Write for CountingWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written + buf.len() as u64 > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("output size limit reached"));
+        }
         let n = self.inner.write(buf)?;
         self.written += n as u64;
         Ok(n)

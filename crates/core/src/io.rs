@@ -9,14 +9,34 @@ pub trait ReadSeek: Read + Seek + Send + Sync {}
 impl<T: Read + Seek + Send + Sync> ReadSeek for T {}
 
 /// A seekable buffer for output: memory up to 8 MB, a temporary file beyond,
-/// so memory stays bounded whatever the output size.
-pub struct Spool(tempfile::SpooledTempFile);
+/// so memory stays bounded whatever the output size; writes past `limit`
+/// bytes fail, and [`Spool::exceeded`] tells why.
+pub struct Spool {
+    file: tempfile::SpooledTempFile,
+    limit: u64,
+    exceeded: bool,
+}
 
 impl Spool {
     const IN_MEMORY: usize = 8 << 20;
 
+    /// A spool without a size limit.
     pub fn new() -> Self {
-        Spool(tempfile::SpooledTempFile::new(Self::IN_MEMORY))
+        Self::with_limit(u64::MAX)
+    }
+
+    /// A spool that refuses to grow past `limit` bytes (see [`crate::Limits::max_output_bytes`]).
+    pub fn with_limit(limit: u64) -> Self {
+        Spool { file: tempfile::SpooledTempFile::new(Self::IN_MEMORY), limit, exceeded: false }
+    }
+
+    /// True once a write was refused for going past the limit.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
     }
 
     /// Copies everything written so far into `sink`.
@@ -24,8 +44,8 @@ impl Spool {
     /// # Errors
     /// [`io::Error`] from the spool or the sink.
     pub fn copy_to(mut self, sink: &mut dyn Write) -> io::Result<u64> {
-        self.0.seek(SeekFrom::Start(0))?;
-        io::copy(&mut self.0, sink)
+        self.file.seek(SeekFrom::Start(0))?;
+        io::copy(&mut self.file, sink)
     }
 }
 
@@ -37,23 +57,28 @@ impl Default for Spool {
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
+        let end = self.file.stream_position()? + buf.len() as u64;
+        if end > self.limit {
+            self.exceeded = true;
+            return Err(io::Error::other("output size limit reached"));
+        }
+        self.file.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.file.flush()
     }
 }
 
 impl Seek for Spool {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.0.seek(pos)
+        self.file.seek(pos)
     }
 }
 
 impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
+        self.file.read(buf)
     }
 }
 
@@ -71,5 +96,13 @@ mod tests {
         let mut out = Vec::new();
         spool.copy_to(&mut out).unwrap();
         assert_eq!(out, b"HEADdata");
+    }
+
+    #[test]
+    fn spool_refuses_to_pass_its_limit() {
+        let mut spool = Spool::with_limit(10);
+        spool.write_all(b"0123456789").unwrap();
+        assert!(spool.write_all(b"x").is_err());
+        assert!(spool.exceeded());
     }
 }

@@ -19,6 +19,10 @@ pub struct Limits {
     pub max_frames: u32,
     /// Bytes one decoded value may occupy (all frames together).
     pub max_alloc_bytes: u64,
+    /// Size of the output file. Streamed media cannot be bounded by its
+    /// header (a few KB of FLAC silence can decode to hours), so this is what
+    /// bounds the memory of an in-memory conversion and the disk of a spool.
+    pub max_output_bytes: u64,
     /// Wall time of the whole conversion, checked between stages and inside
     /// long loops; `None` for no limit.
     pub max_wall_time: Option<Duration>,
@@ -32,6 +36,7 @@ impl Default for Limits {
             max_pixels: 200_000_000,
             max_frames: 10_000,
             max_alloc_bytes: 4 << 30,
+            max_output_bytes: 4 << 30,
             max_wall_time: None,
         }
     }
@@ -69,6 +74,15 @@ impl Limits {
     pub fn check_frames(&self, frames: u64) -> Result<()> {
         if frames > u64::from(self.max_frames) {
             return Err(Error::limit("animation frames", self.max_frames.into(), frames));
+        }
+        Ok(())
+    }
+
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `bytes` is over `max_output_bytes`.
+    pub fn check_output_size(&self, bytes: u64) -> Result<()> {
+        if bytes > self.max_output_bytes {
+            return Err(Error::limit("output size (bytes)", self.max_output_bytes, bytes));
         }
         Ok(())
     }

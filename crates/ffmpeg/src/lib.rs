@@ -95,6 +95,20 @@ pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
     }
 }
 
+/// Maps an error met while demuxing or decoding: whatever FFmpeg says (bad
+/// data, "not implemented", I/O errors on a truncated stream), the cause is
+/// the input, so it is [`Error::InvalidInput`]; only running out of memory is not.
+pub fn decode_error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
+    match err {
+        ffmpeg_next::Error::Other { errno: sys::ENOMEM } => error(format, doing, err),
+        _ => {
+            let log = take_log();
+            let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
+            Error::invalid_input(format, format!("{doing}: {err}{detail}"))
+        }
+    }
+}
+
 /// A demuxer reading from an owned Rust stream.
 pub struct MediaInput {
     // Declared first: dropped (closed) before the I/O context it reads through.
@@ -154,12 +168,12 @@ impl MediaInput {
             let status = sys::avformat_open_input(&mut ctx, ptr::null(), input_format as _, ptr::null_mut());
             if status < 0 {
                 // avformat_open_input frees the context on failure.
-                return Err(error(format, "cannot open", ffmpeg_next::Error::from(status)));
+                return Err(decode_error(format, "cannot open", ffmpeg_next::Error::from(status)));
             }
             this.context = Some(Input::wrap(ctx));
             let status = sys::avformat_find_stream_info(ctx, ptr::null_mut());
             if status < 0 {
-                return Err(error(format, "cannot read stream information", ffmpeg_next::Error::from(status)));
+                return Err(decode_error(format, "cannot read stream information", ffmpeg_next::Error::from(status)));
             }
             Ok(this)
         }
@@ -238,14 +252,15 @@ pub struct MediaOutput {
 unsafe impl Send for MediaOutput {}
 
 impl MediaOutput {
-    /// A muxer of FFmpeg's format `muxer` (`"mp3"`, `"ipod"`, `"adts"`...).
+    /// A muxer of FFmpeg's format `muxer` (`"mp3"`, `"ipod"`, `"adts"`...)
+    /// whose file may grow to `max_bytes`.
     ///
     /// # Errors
     /// [`Error::Backend`] when FFmpeg lacks the muxer.
-    pub fn new(muxer: &str, format: &'static str) -> Result<Self, Error> {
+    pub fn new(muxer: &str, format: &'static str, max_bytes: u64) -> Result<Self, Error> {
         init();
         take_log();
-        let mut spool = Box::new(Spool::new());
+        let mut spool = Box::new(Spool::with_limit(max_bytes));
         // SAFETY: as in MediaInput::open; `opaque` points at the boxed spool.
         unsafe {
             let buffer = sys::av_malloc(IO_BUFFER) as *mut u8;
@@ -283,13 +298,21 @@ impl MediaOutput {
     /// # Errors
     /// [`Error::Backend`] when the muxer refuses it.
     pub fn write(&mut self, packet: &mut ffmpeg_next::Packet) -> Result<(), Error> {
-        let format = self.format;
         // SAFETY: a valid packet and our open output context.
         let status = unsafe { sys::av_interleaved_write_frame(self.context().as_mut_ptr(), ffmpeg_next::packet::Mut::as_mut_ptr(packet)) };
         if status < 0 {
-            return Err(error(format, "cannot write a packet", ffmpeg_next::Error::from(status)));
+            return Err(self.failure("cannot write a packet", status));
         }
         Ok(())
+    }
+
+    /// The error for a failed write: the output limit when the spool refused it.
+    fn failure(&self, doing: &str, status: i32) -> Error {
+        if self.spool.exceeded() {
+            take_log();
+            return Error::LimitExceeded { what: "output size (bytes)", limit: self.spool.limit(), actual: None };
+        }
+        error(self.format, doing, ffmpeg_next::Error::from(status))
     }
 
     /// Writes the trailer and copies the finished file into `sink`.
@@ -297,12 +320,15 @@ impl MediaOutput {
     /// # Errors
     /// [`Error::Backend`] when the muxer fails, [`Error::Io`] when the sink does.
     pub fn finish(mut self, sink: &mut dyn Write) -> Result<u64, Error> {
-        let format = self.format;
-        self.context().write_trailer().map_err(|e| error(format, "cannot finish the file", e))?;
+        // SAFETY: our open output context.
+        let status = unsafe { sys::av_write_trailer(self.context().as_mut_ptr()) };
+        if status < 0 {
+            return Err(self.failure("cannot finish the file", status));
+        }
         // SAFETY: flushing our own AVIO context.
         unsafe { sys::avio_flush(self.io) };
         self.close();
-        let spool = std::mem::replace(&mut *self.spool, Spool::new());
+        let spool = std::mem::take(&mut *self.spool);
         Ok(spool.copy_to(sink)?)
     }
 

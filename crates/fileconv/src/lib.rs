@@ -79,6 +79,7 @@ pub mod fuzzing {
             max_pixels: 4_000_000,
             max_frames: 64,
             max_alloc_bytes: 256 << 20,
+            max_output_bytes: 64 << 20,
             max_wall_time: None,
         }
     }

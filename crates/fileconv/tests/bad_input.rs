@@ -6,9 +6,24 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::image_fixtures;
+use common::{audio_fixtures, image_fixtures};
 use fileconv::fuzzing::assert_no_bug;
 use fileconv::{Control, Engine, Error, ErrorKind, Limits, Options, Source};
+
+/// Every fixture, images and audio.
+fn all_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    let mut all = image_fixtures();
+    all.extend(audio_fixtures());
+    all
+}
+
+/// A target every readable format of the same family converts to.
+fn target_for(format: &str) -> &'static str {
+    match fileconv::engine().format(format).map(|f| f.category) {
+        Ok(fileconv::Category::Audio) => "wav",
+        _ => "png",
+    }
+}
 
 fn readable_formats() -> Vec<&'static str> {
     let engine = fileconv::engine();
@@ -20,13 +35,13 @@ fn readable_formats() -> Vec<&'static str> {
 #[test]
 fn truncated_fixtures_fail_cleanly_or_decode_what_is_there() {
     let engine = fileconv::engine();
-    for (file, format, bytes) in image_fixtures() {
+    for (file, format, bytes) in all_fixtures() {
         let n = bytes.len();
         let mut cuts = vec![0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 100, 200, n / 4, n / 3, n / 2, 2 * n / 3, 3 * n / 4];
         cuts.extend([n.saturating_sub(16), n.saturating_sub(2), n.saturating_sub(1)]);
         cuts.retain(|&c| c < n);
         for cut in cuts {
-            let result = engine.convert(&bytes[..cut], &format, "png");
+            let result = engine.convert(&bytes[..cut], &format, target_for(&format));
             if let Err(e) = &result {
                 assert!(e.kind() != ErrorKind::Internal, "{file} cut at {cut}: {e}");
             }
@@ -61,7 +76,7 @@ fn random_bytes_give_errors_not_panics() {
         for _ in 0..40 {
             let len = (noise.next() % 3000) as usize;
             let bytes = noise.bytes(len);
-            let result = engine.convert(&bytes, format, "png");
+            let result = engine.convert(&bytes, format, target_for(format));
             assert!(result.is_err(), "{format}: random bytes converted");
             assert_no_bug(result);
         }
@@ -72,12 +87,12 @@ fn random_bytes_give_errors_not_panics() {
 fn real_headers_followed_by_noise_give_errors_not_panics() {
     let engine = fileconv::engine();
     let mut noise = Noise(0xF00D);
-    for (file, format, bytes) in image_fixtures() {
+    for (file, format, bytes) in all_fixtures() {
         for keep in [8usize, 16, 32, 64, 128] {
             let mut mangled = bytes[..keep.min(bytes.len())].to_vec();
             let len = (noise.next() % 2000) as usize;
             mangled.extend(noise.bytes(len));
-            let result = engine.convert(&mangled, &format, "png");
+            let result = engine.convert(&mangled, &format, target_for(&format));
             if let Err(e) = &result {
                 assert!(e.kind() != ErrorKind::Internal, "{file} header {keep} + noise: {e}");
             }
@@ -89,7 +104,7 @@ fn real_headers_followed_by_noise_give_errors_not_panics() {
                 let at = (noise.next() as usize) % mangled.len();
                 mangled[at] ^= noise.next() as u8 | 1;
             }
-            assert_no_bug(engine.convert(&mangled, &format, "png"));
+            assert_no_bug(engine.convert(&mangled, &format, target_for(&format)));
         }
     }
 }
@@ -185,7 +200,7 @@ fn tighter_limits_are_enforced() {
 #[test]
 fn mislabelled_files_name_the_detected_format() {
     let engine = fileconv::engine();
-    let fixtures = image_fixtures();
+    let fixtures = all_fixtures();
     for (file, actual, bytes) in &fixtures {
         if engine.format(actual).unwrap().sniff.is_none() {
             continue;
@@ -194,7 +209,7 @@ fn mislabelled_files_name_the_detected_format() {
             if claimed == actual {
                 continue;
             }
-            match engine.convert(bytes, claimed, "png") {
+            match engine.convert(bytes, claimed, target_for(claimed)) {
                 Err(Error::FormatMismatch { claimed: c, detected }) => {
                     assert_eq!((c.as_str(), detected.as_str()), (claimed, actual.as_str()), "{file}");
                 }
@@ -231,4 +246,57 @@ fn absurd_options_are_refused_with_the_valid_range() {
     }
     let err = engine.convert_with(&png, "png", "png", &Options::new().with("quality", "50")).unwrap_err();
     assert!(err.to_string().contains("unknown option") && err.to_string().contains("compression"), "{err}");
+}
+
+#[test]
+fn audio_output_is_bounded_by_the_output_limit() {
+    let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let small = fileconv::default_engine().with_limits(Limits { max_output_bytes: 20_000, ..Limits::default() });
+    for target in ["wav", "flac", "aiff", "mp3"] {
+        let err = small.convert(&wav, "wav", target).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{target}: {err}");
+    }
+    // Images are bounded by the same limit.
+    let png = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    let tiny = fileconv::default_engine().with_limits(Limits { max_output_bytes: 100, ..Limits::default() });
+    assert_eq!(tiny.convert(&png, "png", "bmp").unwrap_err().kind(), ErrorKind::LimitExceeded);
+}
+
+/// A RIFF/WAVE header declaring `channels`, `rate` and `bits`, then `data` bytes.
+fn wav_header(channels: u16, rate: u32, bits: u16, data_len: u32, data: &[u8]) -> Vec<u8> {
+    let block = channels.wrapping_mul(bits / 8);
+    let mut w = b"RIFF".to_vec();
+    w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&channels.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&rate.wrapping_mul(u32::from(block)).to_le_bytes());
+    w.extend_from_slice(&block.to_le_bytes());
+    w.extend_from_slice(&bits.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data_len.to_le_bytes());
+    w.extend_from_slice(data);
+    w
+}
+
+#[test]
+fn absurd_audio_headers_give_typed_errors() {
+    let engine = fileconv::engine();
+    let samples = vec![0u8; 4096];
+    for (channels, rate, bits) in [(0, 44_100, 16), (65_535, 44_100, 16), (2, 0, 16), (2, u32::MAX, 16), (2, 44_100, 0), (2, 44_100, 7)] {
+        let wav = wav_header(channels, rate, bits, 4096, &samples);
+        for target in ["wav", "mp3", "flac"] {
+            let result = engine.convert(&wav, "wav", target);
+            assert!(result.is_err(), "{channels} ch, {rate} Hz, {bits} bits -> {target} converted");
+            assert_no_bug(result);
+        }
+    }
+    // Sizes of 4 GB, as a streaming writer leaves them (ffmpeg to a pipe),
+    // over 4 KB of samples: what is there is decoded.
+    let mut wav = wav_header(2, 44_100, 16, u32::MAX, &samples);
+    wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let out = engine.convert(&wav, "wav", "wav").unwrap();
+    assert!(out.len() < 10_000, "{} bytes from 4 KB of samples", out.len());
 }

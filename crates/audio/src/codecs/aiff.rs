@@ -33,6 +33,7 @@ const TARGET: Target = Target {
     options: OPTIONS,
     quality: None,
     default_quality: None,
+    segmented: false,
     muxer_options: &[("write_id3v2", "1")],
 };
 

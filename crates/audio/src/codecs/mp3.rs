@@ -34,6 +34,7 @@ const TARGET: Target = Target {
     // LAME's -V scale: 0 best, 9 smallest.
     quality: Some(|q| (10 - q).clamp(0, 9) as f64),
     default_quality: None,
+    segmented: true,
     muxer_options: &[("id3v2_version", "3")],
 };
 

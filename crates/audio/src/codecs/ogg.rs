@@ -30,6 +30,7 @@ const TARGET: Target = Target {
     options: OPTIONS,
     quality: Some(|q| q as f64),
     default_quality: Some(6),
+    segmented: false,
     muxer_options: &[],
 };
 

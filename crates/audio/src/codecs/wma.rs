@@ -29,6 +29,7 @@ const TARGET: Target = Target {
     options: OPTIONS,
     quality: None,
     default_quality: None,
+    segmented: false,
     muxer_options: &[],
 };
 

@@ -3,7 +3,7 @@
 use fileconv_core::{Audio, AudioSource, AudioSpec, Context, Error, Input, Picture, Result, Samples, Tags, Value};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, format::stream::Disposition, frame, media, Packet};
 use fileconv_ffmpeg::samples::{f32_samples, Converter, PcmFormat};
-use fileconv_ffmpeg::{error, MediaInput};
+use fileconv_ffmpeg::{decode_error, MediaInput};
 
 /// Corrupt packets in a row after which the stream is declared broken.
 const MAX_BAD_PACKETS: u32 = 64;
@@ -32,7 +32,7 @@ pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str,
     tags.cover = cover(ctx);
     let decoder = codec::context::Context::from_parameters(parameters)
         .and_then(|c| c.decoder().audio())
-        .map_err(|e| error(format, "cannot set up the decoder", e))?;
+        .map_err(|e| decode_error(format, "cannot set up the decoder", e))?;
     // SAFETY: reading plain fields of the opened codec context.
     let bits = unsafe {
         let raw = decoder.as_ptr();
@@ -115,7 +115,7 @@ impl AudioSource for Decoded {
                 }
                 Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(None),
                 Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == libc_eagain() => {}
-                Err(e) => return Err(error(self.format, "cannot decode", e)),
+                Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
             }
             if self.flushed {
                 return Ok(None);
@@ -134,7 +134,7 @@ impl AudioSource for Decoded {
                                 return Err(Error::invalid_input(self.format, "too many corrupt packets in a row"));
                             }
                         }
-                        Err(e) => return Err(error(self.format, "cannot decode", e)),
+                        Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
                     }
                 }
                 // The end of the file, or of what a truncated file holds.

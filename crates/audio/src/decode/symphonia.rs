@@ -18,7 +18,27 @@ pub struct Unsupported(#[allow(dead_code)] pub String);
 const MAX_BAD_PACKETS: u32 = 64;
 
 /// Decodes `input`, or says that symphonia does not support it.
-pub fn decode(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::result::Result<Result<Value>, Unsupported> {
+pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> std::result::Result<Result<Value>, Unsupported> {
+    match guarded(format, || open(input, ctx, format)) {
+        Ok(result) => result,
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Runs symphonia code, turning a panic into [`Error::InvalidInput`]:
+/// symphonia 0.5 asserts on some malformed headers (a zero sample rate).
+fn guarded<T>(format: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::invalid_input(format, format!("malformed stream ({text})"))
+    })
+}
+
+fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::result::Result<Result<Value>, Unsupported> {
     let source = match input.open() {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
@@ -132,6 +152,13 @@ struct Decoded {
 // SAFETY-free: symphonia's readers and decoders are Send.
 impl AudioSource for Decoded {
     fn next_chunk(&mut self) -> Result<Option<Samples>> {
+        let format = self.format;
+        guarded(format, || self.decode_next())?
+    }
+}
+
+impl Decoded {
+    fn decode_next(&mut self) -> Result<Option<Samples>> {
         if let Some(chunk) = self.pending.take() {
             return Ok(Some(chunk));
         }

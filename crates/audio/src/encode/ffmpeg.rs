@@ -44,6 +44,9 @@ pub struct Target {
     /// `bitrate` has no default (Vorbis: VBR suits every rate and channel count).
     pub default_quality: Option<i64>,
     pub muxer_options: &'static [(&'static str, &'static str)],
+    /// Encode long inputs as independent segments on every core (see
+    /// `segmented.rs`); only for codecs whose frames can be made independent.
+    pub segmented: bool,
 }
 
 /// Lambda units per quality step (FFmpeg's `FF_QP2LAMBDA`).
@@ -59,65 +62,17 @@ const PCM_FRAME: usize = 4096;
 pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: &Target) -> Result<()> {
     let audio = value.into_audio()?;
     let id = target.format;
-    let depth = match target.options.iter().find(|o| o.name == "bitDepth") {
-        Some(spec) => bit_depth(spec, ctx.options, &audio, target.depths)?,
-        None => 0,
-    };
-    let codec_name = (target.codec)(depth);
-    let codec = encoder::find_by_name(codec_name).ok_or_else(|| Error::backend(id, format!("FFmpeg was built without the {codec_name} encoder")))?;
-    let channels = audio.spec.channels.min(target.max_channels);
-    let rate = supported_rate(audio.spec.sample_rate, target.rates);
-    let sample = pick_sample_format(&codec, depth);
-
-    let mut output = MediaOutput::new(target.muxer, id)?;
+    let mut output = MediaOutput::new(target.muxer, id, ctx.limits.max_output_bytes)?;
     let global_header = output.context().format().flags().contains(fileconv_ffmpeg::ffmpeg::format::Flags::GLOBAL_HEADER);
-    let mut setup = codec::context::Context::new_with_codec(codec).encoder().audio().map_err(|e| error(id, "cannot set up the encoder", e))?;
-    setup.set_rate(rate as i32);
-    setup.set_channel_layout(fileconv_ffmpeg::ffmpeg::ChannelLayout::from_bits_truncate(default_layout(channels)));
-    setup.set_channels(i32::from(channels));
-    setup.set_format(sample);
-    // SAFETY: plain fields of the not-yet-opened codec context.
-    unsafe {
-        let raw = setup.as_mut_ptr();
-        (*raw).time_base = Rational::new(1, rate as i32).into();
-        if depth > 0 {
-            (*raw).bits_per_raw_sample = i32::from(depth);
-        }
-        if global_header {
-            (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
-        }
-    }
-    let bitrate = match target.options.iter().find(|o| o.name == "bitrate") {
-        Some(spec) => spec.bitrate(ctx.options)?,
-        None => None,
-    };
-    let quality = QUALITY.integer_opt(ctx.options)?.or(if bitrate.is_none() { target.default_quality } else { None });
-    match (target.quality, quality, bitrate) {
-        (Some(scale), Some(q), _) => unsafe {
-            let raw = setup.as_mut_ptr();
-            (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_QSCALE as i32;
-            (*raw).global_quality = (scale(q) * QP2LAMBDA).round() as i32;
-        },
-        (_, _, Some(bits)) => setup.set_bit_rate(bits as usize),
-        _ => {}
-    }
-    let mut encoder = setup.open_as(codec).map_err(|e| match e {
-        // The codec refuses this bitrate at this rate and channel count.
-        fileconv_ffmpeg::ffmpeg::Error::Other { errno: fileconv_ffmpeg::EINVAL } if ctx.options.get("bitrate").is_some() => {
-            let log = fileconv_ffmpeg::take_log().join("; ");
-            Error::InvalidOption {
-                name: "bitrate".to_string(),
-                reason: format!("{codec_name} cannot encode {channels} channel(s) at {rate} Hz at this bitrate ({log})"),
-                valid: "a lower bitrate, or quality".to_string(),
-            }
-        }
-        e => error(id, "cannot open the encoder", e),
-    })?;
-
+    let settings = Settings::new(&audio, target, ctx, global_header)?;
+    let segmented = target.segmented && super::segmented::worth_it(&audio);
+    // The encoder whose parameters describe the stream; with segments, each
+    // worker opens its own with the same settings.
+    let mut encoder = settings.open(if segmented { super::segmented::ENCODER_OPTIONS } else { &[] }, ctx)?;
     {
-        let mut stream = output.context().add_stream(codec).map_err(|e| error(id, "cannot add the stream", e))?;
+        let mut stream = output.context().add_stream(settings.codec).map_err(|e| error(id, "cannot add the stream", e))?;
         stream.set_parameters(&encoder);
-        stream.set_time_base(Rational::new(1, rate as i32));
+        stream.set_time_base(Rational::new(1, settings.rate as i32));
     }
     let cover_index = add_cover(&mut output, &audio.tags, target.cover)?;
     write_tags(&mut output, &audio.tags, target.cover);
@@ -132,10 +87,138 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
         packet.set_flags(codec::packet::Flags::KEY);
         output.write(&mut packet)?;
     }
-    let stream_time_base = output.context().stream(0).map(|s| s.time_base()).unwrap_or(Rational::new(1, rate as i32));
+    let stream_time_base = output.context().stream(0).map(|s| s.time_base()).unwrap_or(Rational::new(1, settings.rate as i32));
+    let mut mux = |mut packet: Packet| -> Result<()> {
+        packet.set_stream(0);
+        packet.rescale_ts(Rational::new(1, settings.rate as i32), stream_time_base);
+        output.write(&mut packet)
+    };
+    if segmented {
+        super::segmented::encode(audio, &settings, ctx, &mut mux)?;
+    } else {
+        encode_stream(audio, &settings, &mut encoder, ctx, &mut mux)?;
+    }
+    drop(mux);
+    output.finish(sink)?;
+    Ok(())
+}
 
-    let from = fileconv_ffmpeg::samples::PcmFormat::interleaved_f32(audio.spec.channels, audio.spec.sample_rate);
-    let to = PcmFormat { sample, channels, rate };
+/// Everything needed to open identical encoders for one output.
+pub struct Settings {
+    pub format: &'static str,
+    pub codec: fileconv_ffmpeg::ffmpeg::Codec,
+    codec_name: &'static str,
+    pub rate: u32,
+    pub channels: u16,
+    pub sample: Sample,
+    depth: u16,
+    bitrate: Option<u64>,
+    /// FFmpeg `global_quality` for VBR.
+    global_quality: Option<i32>,
+    global_header: bool,
+}
+
+impl Settings {
+    fn new(audio: &fileconv_core::Audio, target: &Target, ctx: &Context<'_>, global_header: bool) -> Result<Self> {
+        let id = target.format;
+        let depth = match target.options.iter().find(|o| o.name == "bitDepth") {
+            Some(spec) => bit_depth(spec, ctx.options, audio, target.depths)?,
+            None => 0,
+        };
+        let codec_name = (target.codec)(depth);
+        let codec = encoder::find_by_name(codec_name)
+            .ok_or_else(|| Error::backend(id, format!("FFmpeg was built without the {codec_name} encoder")))?;
+        let bitrate = match target.options.iter().find(|o| o.name == "bitrate") {
+            Some(spec) => spec.bitrate(ctx.options)?,
+            None => None,
+        };
+        let quality = QUALITY.integer_opt(ctx.options)?.or(if bitrate.is_none() { target.default_quality } else { None });
+        let global_quality = match (target.quality, quality) {
+            (Some(scale), Some(q)) => Some((scale(q) * QP2LAMBDA).round() as i32),
+            _ => None,
+        };
+        Ok(Settings {
+            format: id,
+            codec,
+            codec_name,
+            rate: supported_rate(audio.spec.sample_rate, target.rates),
+            channels: audio.spec.channels.min(target.max_channels),
+            sample: pick_sample_format(&codec, depth),
+            depth,
+            bitrate,
+            global_quality,
+            global_header,
+        })
+    }
+
+    /// The format chunks must be in for [`Settings::open`]'s encoder.
+    pub fn pcm(&self) -> PcmFormat {
+        PcmFormat { sample: self.sample, channels: self.channels, rate: self.rate }
+    }
+
+    /// Opens an encoder with these settings and the codec's private `options`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the codec refuses an explicit bitrate,
+    /// [`Error::Backend`] otherwise.
+    pub fn open(&self, options: &[(&str, &str)], ctx: &Context<'_>) -> Result<encoder::Audio> {
+        let id = self.format;
+        let mut setup = codec::context::Context::new_with_codec(self.codec)
+            .encoder()
+            .audio()
+            .map_err(|e| error(id, "cannot set up the encoder", e))?;
+        setup.set_rate(self.rate as i32);
+        setup.set_channel_layout(fileconv_ffmpeg::ffmpeg::ChannelLayout::from_bits_truncate(default_layout(self.channels)));
+        setup.set_channels(i32::from(self.channels));
+        setup.set_format(self.sample);
+        // SAFETY: plain fields of the not-yet-opened codec context.
+        unsafe {
+            let raw = setup.as_mut_ptr();
+            (*raw).time_base = Rational::new(1, self.rate as i32).into();
+            if self.depth > 0 {
+                (*raw).bits_per_raw_sample = i32::from(self.depth);
+            }
+            if self.global_header {
+                (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+            }
+            if let Some(q) = self.global_quality {
+                (*raw).flags |= fileconv_ffmpeg::ffmpeg::ffi::AV_CODEC_FLAG_QSCALE as i32;
+                (*raw).global_quality = q;
+            }
+        }
+        if let (None, Some(bits)) = (self.global_quality, self.bitrate) {
+            setup.set_bit_rate(bits as usize);
+        }
+        let mut dict = Dictionary::new();
+        for (k, v) in options {
+            dict.set(k, v);
+        }
+        setup.open_as_with(self.codec, dict).map_err(|e| match e {
+            // The codec refuses this bitrate at this rate and channel count.
+            fileconv_ffmpeg::ffmpeg::Error::Other { errno: fileconv_ffmpeg::EINVAL } if ctx.options.get("bitrate").is_some() => {
+                let log = fileconv_ffmpeg::take_log().join("; ");
+                Error::InvalidOption {
+                    name: "bitrate".to_string(),
+                    reason: format!("{} cannot encode {} channel(s) at {} Hz at this bitrate ({log})", self.codec_name, self.channels, self.rate),
+                    valid: "a lower bitrate, or quality".to_string(),
+                }
+            }
+            e => error(id, "cannot open the encoder", e),
+        })
+    }
+}
+
+/// Encodes the whole stream with one encoder, handing each packet to `mux`.
+fn encode_stream(
+    audio: fileconv_core::Audio,
+    settings: &Settings,
+    encoder: &mut encoder::Audio,
+    ctx: &Context<'_>,
+    mux: &mut dyn FnMut(Packet) -> Result<()>,
+) -> Result<()> {
+    let id = settings.format;
+    let from = PcmFormat::interleaved_f32(audio.spec.channels, audio.spec.sample_rate);
+    let to = settings.pcm();
     let mut converter = Converter::new(from, to, id)?;
     let mut fifo = SampleFifo::new(to)?;
     let frame_size = match encoder.frame_size() as usize {
@@ -146,15 +229,6 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
     let mut source = audio.source;
     let mut pts: i64 = 0;
     let mut read_frames: u64 = 0;
-    let sink_packets = |encoder: &mut encoder::Audio, output: &mut MediaOutput| -> Result<()> {
-        let mut packet = Packet::empty();
-        while encoder.receive_packet(&mut packet).is_ok() {
-            packet.set_stream(0);
-            packet.rescale_ts(Rational::new(1, rate as i32), stream_time_base);
-            output.write(&mut packet)?;
-        }
-        Ok(())
-    };
     let mut finished = false;
     while !finished {
         ctx.checkpoint()?;
@@ -174,14 +248,25 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
             frame.set_pts(Some(pts));
             pts += frame.samples() as i64;
             encoder.send_frame(&frame).map_err(|e| error(id, "cannot encode", e))?;
-            sink_packets(&mut encoder, &mut output)?;
+            drain(encoder, id, mux)?;
         }
         progress(ctx, read_frames, total);
     }
     encoder.send_eof().map_err(|e| error(id, "cannot finish encoding", e))?;
-    sink_packets(&mut encoder, &mut output)?;
-    output.finish(sink)?;
-    Ok(())
+    drain(encoder, id, mux)
+}
+
+/// Hands every packet the encoder has ready to `mux`.
+pub fn drain(encoder: &mut encoder::Audio, id: &str, mux: &mut dyn FnMut(Packet) -> Result<()>) -> Result<()> {
+    loop {
+        let mut packet = Packet::empty();
+        match encoder.receive_packet(&mut packet) {
+            Ok(()) => mux(packet)?,
+            Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(()),
+            Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == fileconv_ffmpeg::EAGAIN => return Ok(()),
+            Err(e) => return Err(error(id, "cannot encode", e)),
+        }
+    }
 }
 
 /// The rate itself when the codec takes it (or any), else the next higher

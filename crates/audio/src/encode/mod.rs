@@ -1,6 +1,7 @@
 //! Encoding: hound for WAV, FFmpeg's encoders and muxers for the rest.
 
 mod ffmpeg;
+mod segmented;
 mod wav;
 
 use fileconv_core::{Audio, OptionSpec, Options, Result};

@@ -3,7 +3,7 @@
 
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
-use fileconv_core::{Context, Error, OptionSpec, Result, Spool, Value};
+use fileconv_core::{AudioSource, Context, Error, OptionSpec, Result, Spool, Value};
 
 use super::{bit_depth, progress};
 use crate::tags::riff_info_chunk;
@@ -21,14 +21,31 @@ pub fn encode_wav(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, depth_s
         bits_per_sample: depth,
         sample_format: if depth == 32 { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
     };
-    let mut spool = BufWriter::with_capacity(256 << 10, Spool::new());
+    let limit = ctx.limits.max_output_bytes;
+    let mut spool = BufWriter::with_capacity(256 << 10, Spool::with_limit(limit));
+    let written = write_samples(audio.source, audio.total_frames, &mut spool, spec, depth, ctx);
+    if spool.get_ref().exceeded() {
+        return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
+    }
+    written?;
+    let spool = spool.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+    write_with_info(spool, riff_info_chunk(&audio.tags), sink)
+}
+
+fn write_samples(
+    mut source: Box<dyn AudioSource>,
+    total: Option<u64>,
+    spool: &mut BufWriter<Spool>,
+    spec: hound::WavSpec,
+    depth: u16,
+    ctx: &Context<'_>,
+) -> Result<()> {
     let wav_error = |e: hound::Error| match e {
         hound::Error::IoError(io) => Error::Io(io),
         other => Error::backend("wav", other),
     };
-    let mut writer = hound::WavWriter::new(&mut spool, spec).map_err(wav_error)?;
-    let (total, mut done) = (audio.total_frames, 0u64);
-    let mut source = audio.source;
+    let mut writer = hound::WavWriter::new(spool, spec).map_err(wav_error)?;
+    let mut done = 0u64;
     let channels = u64::from(spec.channels.max(1));
     while let Some(chunk) = source.next_chunk()? {
         ctx.checkpoint()?;
@@ -54,9 +71,7 @@ pub fn encode_wav(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, depth_s
         done += chunk.len() as u64 / channels;
         progress(ctx, done, total);
     }
-    writer.finalize().map_err(wav_error)?;
-    let spool = spool.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-    write_with_info(spool, riff_info_chunk(&audio.tags), sink)
+    writer.finalize().map_err(wav_error)
 }
 
 /// Copies the RIFF file in `spool` to `sink`, inserting `info` before the `data` chunk.
