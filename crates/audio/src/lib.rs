@@ -5,7 +5,7 @@
 //! | format | read | write |
 //! |---|---|---|
 //! | wav | symphonia (PCM 8-32 bit, float, mu-law, A-law, ADPCM) | hound: 16/24-bit, 32-bit float, INFO tags |
-//! | mp3 | symphonia | LAME (FFmpeg), CBR or VBR, ID3v2.3 with cover |
+//! | mp3 | FFmpeg (speed) | LAME (FFmpeg), CBR or VBR, ID3v2.3 with cover; long files in parallel segments |
 //! | flac | symphonia | FFmpeg, 16/24-bit, cover |
 //! | ogg (Vorbis) | symphonia | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
 //! | opus | FFmpeg | libopus (FFmpeg), 48 kHz |

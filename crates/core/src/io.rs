@@ -8,7 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 pub trait ReadSeek: Read + Seek + Send + Sync {}
 impl<T: Read + Seek + Send + Sync> ReadSeek for T {}
 
-/// A seekable buffer for output: memory up to 8 MB, a temporary file beyond,
+/// A seekable buffer for output: memory up to 2 MB, a temporary file beyond,
 /// so memory stays bounded whatever the output size; writes past `limit`
 /// bytes fail, and [`Spool::exceeded`] tells why.
 pub struct Spool {
@@ -18,7 +18,7 @@ pub struct Spool {
 }
 
 impl Spool {
-    const IN_MEMORY: usize = 8 << 20;
+    const IN_MEMORY: usize = 2 << 20;
 
     /// A spool without a size limit.
     pub fn new() -> Self {

@@ -70,7 +70,8 @@ pub fn encode(audio: Audio, settings: &Settings, ctx: &Context<'_>, mux: &mut dy
     let total = audio.total_frames;
     let mut source = audio.source;
 
-    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
+    // One job waits while each worker encodes one: memory stays at a few segments.
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Vec<Packet>>)>();
@@ -174,21 +175,23 @@ fn encode_segment(job: Job, settings: &Settings, ctx: &Context<'_>) -> Result<Ve
     let mut encoder = settings.open(ENCODER_OPTIONS, ctx)?;
     let mut converter = Converter::new(PcmFormat::interleaved_f32(settings.channels, settings.rate), settings.pcm(), id)?;
     let mut fifo = SampleFifo::new(settings.pcm())?;
-    let (mut planes, frames) = converter.convert_interleaved(&job.samples)?;
-    fifo.push(&mut planes, frames)?;
-    drop(job.samples);
     let mut packets = Vec::new();
     let mut collect = |p: Packet| {
         packets.push(p);
         Ok(())
     };
     let mut pts = 0i64;
-    while !fifo.is_empty() {
-        let mut frame = fifo.pop(FRAME);
-        frame.set_pts(Some(pts));
-        pts += frame.samples() as i64;
-        encoder.send_frame(&frame).map_err(|e| fileconv_ffmpeg::error(id, "cannot encode", e))?;
-        drain(&mut encoder, id, &mut collect)?;
+    // Frame by frame, so the segment is held once, not also converted.
+    for chunk in job.samples.chunks(FRAME * usize::from(settings.channels)) {
+        let (mut planes, frames) = converter.convert_interleaved(chunk)?;
+        fifo.push(&mut planes, frames)?;
+        while !fifo.is_empty() {
+            let mut frame = fifo.pop(FRAME);
+            frame.set_pts(Some(pts));
+            pts += frame.samples() as i64;
+            encoder.send_frame(&frame).map_err(|e| fileconv_ffmpeg::error(id, "cannot encode", e))?;
+            drain(&mut encoder, id, &mut collect)?;
+        }
     }
     encoder.send_eof().map_err(|e| fileconv_ffmpeg::error(id, "cannot finish encoding", e))?;
     drain(&mut encoder, id, &mut collect)?;

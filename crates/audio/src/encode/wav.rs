@@ -53,13 +53,13 @@ fn write_samples(
             16 => {
                 let mut w = writer.get_i16_writer(chunk.len() as u32);
                 for s in &chunk {
-                    w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16);
+                    w.write_sample(to_int(*s, 32_767.0) as i16);
                 }
                 w.flush().map_err(wav_error)?;
             }
             24 => {
                 for s in &chunk {
-                    writer.write_sample((f64::from(s.clamp(-1.0, 1.0)) * 8_388_607.0).round() as i32).map_err(wav_error)?;
+                    writer.write_sample(to_int(*s, 8_388_607.0)).map_err(wav_error)?;
                 }
             }
             _ => {
@@ -72,6 +72,14 @@ fn write_samples(
         progress(ctx, done, total);
     }
     writer.finalize().map_err(wav_error)
+}
+
+/// A sample scaled to `full_scale` and rounded half away from zero, clipped
+/// at full scale (`round()` is a libm call without SSE4.1; this is not).
+#[inline]
+fn to_int(sample: f32, full_scale: f32) -> i32 {
+    let v = sample.clamp(-1.0, 1.0) * full_scale;
+    (v + if v >= 0.0 { 0.5 } else { -0.5 }) as i32
 }
 
 /// Copies the RIFF file in `spool` to `sink`, inserting `info` before the `data` chunk.
