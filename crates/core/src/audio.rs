@@ -165,3 +165,85 @@ impl AudioSource for MemorySource {
         Ok(Some(chunk))
     }
 }
+
+/// Runs `source` on its own thread, up to `depth` batches ahead of the
+/// consumer, so decoding overlaps encoding on a second core. Small chunks
+/// (an MP3 frame is 1152 samples) are joined into batches of at least
+/// [`READ_AHEAD_BATCH`] samples, so threads hand over rarely. Memory grows by
+/// at most `depth + 1` batches. Dropping the returned source stops the thread
+/// at its next chunk; a panic there is reported as [`crate::Error::Internal`].
+pub fn read_ahead(source: Box<dyn AudioSource>, depth: usize) -> Box<dyn AudioSource> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Samples>>>(depth.max(1));
+    let spawned = std::thread::Builder::new().name("fileconv-decode".into()).spawn(move || {
+        let mut source = source;
+        let mut batch: Samples = Vec::new();
+        loop {
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.next_chunk()))
+                .unwrap_or_else(|_| Err(crate::Error::Internal("the audio decoder panicked".into())));
+            let message = match next {
+                Ok(Some(chunk)) => {
+                    if batch.is_empty() {
+                        batch = chunk;
+                    } else {
+                        batch.extend_from_slice(&chunk);
+                    }
+                    if batch.len() < READ_AHEAD_BATCH {
+                        continue;
+                    }
+                    Ok(Some(std::mem::take(&mut batch)))
+                }
+                Ok(None) if !batch.is_empty() => {
+                    if tx.send(Ok(Some(std::mem::take(&mut batch)))).is_err() {
+                        return;
+                    }
+                    Ok(None)
+                }
+                other => other,
+            };
+            let end = !matches!(message, Ok(Some(_)));
+            if tx.send(message).is_err() || end {
+                return;
+            }
+        }
+    });
+    match spawned {
+        Ok(_) => Box::new(ReadAhead { rx, done: false }),
+        // No thread to be had: the consumer will see an error, not a hang.
+        Err(e) => Box::new(ReadAhead::failed(e)),
+    }
+}
+
+/// Samples per batch handed between threads by [`read_ahead`] (128 KB of `f32`).
+pub const READ_AHEAD_BATCH: usize = 32_768;
+
+struct ReadAhead {
+    rx: std::sync::mpsc::Receiver<Result<Option<Samples>>>,
+    done: bool,
+}
+
+impl ReadAhead {
+    fn failed(e: std::io::Error) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let _ = tx.send(Err(crate::Error::Io(e)));
+        ReadAhead { rx, done: false }
+    }
+}
+
+impl AudioSource for ReadAhead {
+    fn next_chunk(&mut self) -> Result<Option<Samples>> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.rx.recv() {
+            Ok(Ok(Some(chunk))) => Ok(Some(chunk)),
+            Ok(other) => {
+                self.done = true;
+                other
+            }
+            Err(_) => {
+                self.done = true;
+                Err(crate::Error::Internal("the audio decoder thread stopped".into()))
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@ pub mod sniff;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{Category, FormatInfo};
 pub use value::{Frame, Raster, Value, ValueKind};
-pub use audio::{Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
+pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;

@@ -226,7 +226,7 @@ fn encode_stream(
         n => n,
     };
     let total = audio.total_frames;
-    let mut source = audio.source;
+    let mut source = fileconv_core::read_ahead(audio.source, super::READ_AHEAD);
     let mut pts: i64 = 0;
     let mut read_frames: u64 = 0;
     let mut finished = false;

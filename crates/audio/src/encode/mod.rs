@@ -9,6 +9,9 @@ use fileconv_core::{Audio, OptionSpec, Options, Result};
 pub use self::ffmpeg::{encode_ffmpeg, Cover, Target};
 pub use self::wav::encode_wav;
 
+/// Chunks decoded ahead of the encoder, on a second thread (a few hundred KB).
+pub const READ_AHEAD: usize = 8;
+
 /// The depth a lossless target writes: `bitDepth` when given, else the
 /// source's rounded up to one the target holds, else 16.
 ///

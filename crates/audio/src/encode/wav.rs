@@ -3,9 +3,9 @@
 
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
-use fileconv_core::{AudioSource, Context, Error, OptionSpec, Result, Spool, Value};
+use fileconv_core::{read_ahead, AudioSource, Context, Error, OptionSpec, Result, Spool, Value};
 
-use super::{bit_depth, progress};
+use super::{bit_depth, progress, READ_AHEAD};
 use crate::tags::riff_info_chunk;
 
 /// Writes `value` as WAV at the depth `depth_spec` picks (32 = float).
@@ -23,7 +23,7 @@ pub fn encode_wav(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, depth_s
     };
     let limit = ctx.limits.max_output_bytes;
     let mut spool = BufWriter::with_capacity(256 << 10, Spool::with_limit(limit));
-    let written = write_samples(audio.source, audio.total_frames, &mut spool, spec, depth, ctx);
+    let written = write_samples(read_ahead(audio.source, READ_AHEAD), audio.total_frames, &mut spool, spec, depth, ctx);
     if spool.get_ref().exceeded() {
         return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
     }
