@@ -6,17 +6,18 @@
 //! |---|---|---|
 //! | wav | symphonia (PCM 8-32 bit, float, mu-law, A-law, ADPCM) | hound: 16/24-bit, 32-bit float, INFO tags |
 //! | mp3 | FFmpeg (speed) | LAME (FFmpeg), CBR or VBR, ID3v2.3 with cover; long files in parallel segments |
-//! | flac | symphonia | FFmpeg, 16/24-bit, cover |
-//! | ogg (Vorbis) | symphonia | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
+//! | flac | FFmpeg | FFmpeg, 16/24-bit, cover |
+//! | ogg (Vorbis) | FFmpeg | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
 //! | opus | FFmpeg | libopus (FFmpeg), 48 kHz |
 //! | m4a (AAC, ALAC) | FFmpeg (edit lists) | FFmpeg AAC, iTunes tags, cover |
 //! | aac (ADTS) | symphonia | FFmpeg AAC |
 //! | aiff | FFmpeg (tags) | FFmpeg PCM 16/24/32-bit, ID3 chunk |
-//! | caf | symphonia | no |
+//! | caf | FFmpeg | no |
 //! | wma | FFmpeg | WMA v2 (FFmpeg) |
 //! | ac3 | FFmpeg | no |
 //!
-//! Symphonia decoders fall back to FFmpeg when symphonia lacks the codec.
+//! Symphonia reads wav and aac and falls back to FFmpeg when it lacks the
+//! codec; the other formats are read by FFmpeg, for the reasons their files give.
 //! The `audio` transform (trim, resample, remix) applies before every encoder.
 
 mod codecs;

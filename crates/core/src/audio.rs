@@ -247,3 +247,40 @@ impl AudioSource for ReadAhead {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Panics;
+
+    impl AudioSource for Panics {
+        fn next_chunk(&mut self) -> Result<Option<Samples>> {
+            panic!("decoder bug")
+        }
+    }
+
+    #[test]
+    fn read_ahead_hands_out_every_sample_in_order() {
+        let samples: Samples = (0..100_003).map(|i| i as f32).collect();
+        let mut ahead = read_ahead(Box::new(MemorySource::new(samples.clone(), 1, 1152)), 2);
+        let mut got = Vec::new();
+        while let Some(chunk) = ahead.next_chunk().unwrap() {
+            assert!(chunk.len() >= READ_AHEAD_BATCH || got.len() + chunk.len() == samples.len(), "small batch");
+            got.extend(chunk);
+        }
+        assert_eq!(got, samples);
+        assert!(ahead.next_chunk().unwrap().is_none(), "stays ended");
+    }
+
+    #[test]
+    fn read_ahead_reports_a_panic_and_stops_when_dropped() {
+        let mut ahead = read_ahead(Box::new(Panics), 2);
+        assert!(matches!(ahead.next_chunk(), Err(crate::Error::Internal(_))));
+        // Dropping a consumer early must not block the producer forever.
+        let endless = MemorySource::new(vec![0.0; 10_000_000], 2, 4096);
+        let mut ahead = read_ahead(Box::new(endless), 1);
+        ahead.next_chunk().unwrap();
+        drop(ahead);
+    }
+}

@@ -300,3 +300,17 @@ fn absurd_audio_headers_give_typed_errors() {
     let out = engine.convert(&wav, "wav", "wav").unwrap();
     assert!(out.len() < 10_000, "{} bytes from 4 KB of samples", out.len());
 }
+
+#[test]
+fn chunk_lengths_beyond_the_file_are_refused_before_allocating() {
+    // A LIST/INFO chunk whose INAM sub-chunk claims 3 GB, before the data chunk.
+    let mut wav = b"RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x44\xac\x00\x00\x88\x58\x01\x00\x02\x00\x10\x00".to_vec();
+    wav.extend_from_slice(b"LIST\x10\x00\x00\x00INFOINAM");
+    wav.extend_from_slice(&3_000_000_000u32.to_le_bytes());
+    wav.extend_from_slice(b"data\x04\x00\x00\x00\x00\x00\x00\x00");
+    let len = wav.len() as u32 - 8;
+    wav[4..8].copy_from_slice(&len.to_le_bytes());
+    let err = fileconv::engine().convert(&wav, "wav", "mp3").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("INAM"), "{err}");
+}

@@ -1,4 +1,5 @@
-//! Core Audio Format (read): symphonia, FFmpeg for codecs it lacks.
+//! Core Audio Format (read): FFmpeg (symphonia 0.5.5 allocates whatever a
+//! CAF chunk's 64-bit size says).
 
 use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result, Value, ValueKind};
 
@@ -7,8 +8,8 @@ const ID: &str = "caf";
 inventory::submit! {
     FormatInfo { id: ID, aliases: &[], name: "Core Audio Format", mime: "audio/x-caf", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, b"caff")) }
 }
-inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    crate::decode::decode(input, ctx, ID, "caf")
+    crate::decode::decode_ffmpeg(input, ctx, ID, Some("caf"))
 }

@@ -1,4 +1,5 @@
-//! Ogg Vorbis: symphonia in, libvorbis out: VBR `quality` (6 by default, about
+//! Ogg Vorbis: FFmpeg in (symphonia 0.5.5 allocates whatever a Vorbis
+//! comment's length field says), libvorbis out: VBR `quality` (6 by default, about
 //! 190 kb/s for stereo at 44.1 kHz) or an average `bitrate`.
 
 use std::io::Write;
@@ -16,7 +17,7 @@ inventory::submit! {
     FormatInfo { id: ID, aliases: &["oga"], name: "Ogg Vorbis audio", mime: "audio/ogg", category: Category::Audio,
         sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..35) == Some(b"\x01vorbis")) }
 }
-inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "libvorbis", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }
 
 const TARGET: Target = Target {
@@ -35,7 +36,7 @@ const TARGET: Target = Target {
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    crate::decode::decode(input, ctx, ID, "ogg")
+    crate::decode::decode_ffmpeg(input, ctx, ID, Some("ogg"))
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
 
 use crate::options::bit_depth;
 
@@ -17,7 +17,41 @@ inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind:
 inventory::submit! { Encoder { format: ID, name: "hound", input: ValueKind::Audio, cost: 10, lossy: false, options: &[BIT_DEPTH], encode } }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    check_chunk_sizes(input.bytes)?;
     crate::decode::decode(input, ctx, ID, "wav")
+}
+
+/// Refuses RIFF chunks (and `LIST` sub-chunks) before `data` that declare more
+/// bytes than the file holds: symphonia 0.5.5 allocates an INFO chunk's
+/// declared size (up to 4 GB) before reading it.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the chunk.
+fn check_chunk_sizes(bytes: &[u8]) -> Result<()> {
+    fn walk(bytes: &[u8], mut pos: usize, end: usize) -> Result<()> {
+        while pos + 8 <= end {
+            let id = &bytes[pos..pos + 4];
+            if id == b"data" {
+                // May legitimately declare more than is there (streamed WAV).
+                return Ok(());
+            }
+            let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+            let body = pos + 8;
+            if size > end - body {
+                let name = String::from_utf8_lossy(id);
+                return Err(Error::invalid_input(ID, format!("chunk '{name}' declares {size} bytes, {} remain", end - body)));
+            }
+            if id == b"LIST" && size >= 4 {
+                walk(bytes, body + 4, body + size)?;
+            }
+            pos = body + size + (size & 1);
+        }
+        Ok(())
+    }
+    if bytes.len() < 12 {
+        return Ok(());
+    }
+    walk(bytes, 12, bytes.len())
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
