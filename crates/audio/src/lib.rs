@@ -10,14 +10,13 @@
 //! | ogg (Vorbis) | FFmpeg | libvorbis (FFmpeg), cover as METADATA_BLOCK_PICTURE |
 //! | opus | FFmpeg | libopus (FFmpeg), 48 kHz |
 //! | m4a (AAC, ALAC) | FFmpeg (edit lists) | FFmpeg AAC, iTunes tags, cover |
-//! | aac (ADTS) | symphonia | FFmpeg AAC |
+//! | aac (ADTS) | FFmpeg | FFmpeg AAC |
 //! | aiff | FFmpeg (tags) | FFmpeg PCM 16/24/32-bit, ID3 chunk |
 //! | caf | FFmpeg | no |
 //! | wma | FFmpeg | WMA v2 (FFmpeg) |
 //! | ac3 | FFmpeg | no |
 //!
-//! Symphonia reads wav and aac and falls back to FFmpeg when it lacks the
-//! codec; the other formats are read by FFmpeg, for the reasons their files give.
+//! Symphonia reads wav and falls back to FFmpeg when it lacks the codec; the other formats are read by FFmpeg, for the reasons their files give.
 //! The `audio` transform (trim, resample, remix) applies before every encoder.
 
 mod codecs;

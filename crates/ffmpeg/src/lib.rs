@@ -95,18 +95,14 @@ pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
     }
 }
 
-/// Maps an error met while demuxing or decoding: whatever FFmpeg says (bad
-/// data, "not implemented", I/O errors on a truncated stream), the cause is
-/// the input, so it is [`Error::InvalidInput`]; only running out of memory is not.
+/// Maps an error met while demuxing or decoding to [`Error::InvalidInput`]:
+/// whatever FFmpeg says (bad data, "not implemented", I/O errors on a
+/// truncated stream, even ENOMEM, which its ASF demuxer returns when a
+/// declared extradata size is not in the file), the cause is the input.
 pub fn decode_error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
-    match err {
-        ffmpeg_next::Error::Other { errno: sys::ENOMEM } => error(format, doing, err),
-        _ => {
-            let log = take_log();
-            let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
-            Error::invalid_input(format, format!("{doing}: {err}{detail}"))
-        }
-    }
+    let log = take_log();
+    let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
+    Error::invalid_input(format, format!("{doing}: {err}{detail}"))
 }
 
 /// A demuxer reading from an owned Rust stream.

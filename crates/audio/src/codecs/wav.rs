@@ -22,8 +22,9 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 /// Refuses RIFF chunks (and `LIST` sub-chunks) before `data` that declare more
-/// bytes than the file holds: symphonia 0.5.5 allocates an INFO chunk's
-/// declared size (up to 4 GB) before reading it.
+/// bytes than the file holds (symphonia 0.5.5 allocates an INFO chunk's
+/// declared size, up to 4 GB, before reading it), and a `fmt ` chunk with no
+/// channels, no sample rate or an impossible PCM depth (symphonia asserts).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] naming the chunk.
@@ -44,6 +45,9 @@ fn check_chunk_sizes(bytes: &[u8]) -> Result<()> {
             if id == b"LIST" && size >= 4 {
                 walk(bytes, body + 4, body + size)?;
             }
+            if id == b"fmt " && size >= 16 {
+                check_format(&bytes[body..body + size])?;
+            }
             pos = body + size + (size & 1);
         }
         Ok(())
@@ -52,6 +56,36 @@ fn check_chunk_sizes(bytes: &[u8]) -> Result<()> {
         return Ok(());
     }
     walk(bytes, 12, bytes.len())
+}
+
+fn check_format(fmt: &[u8]) -> Result<()> {
+    let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
+    let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
+    let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+    let block_align = u16::from_le_bytes([fmt[12], fmt[13]]);
+    let bits = u16::from_le_bytes([fmt[14], fmt[15]]);
+    let depth_ok = match tag {
+        1 => matches!(bits, 8 | 16 | 24 | 32),
+        3 => matches!(bits, 32 | 64),
+        _ => true,
+    };
+    if channels == 0 || rate == 0 || block_align == 0 || !depth_ok {
+        return Err(Error::invalid_input(
+            ID,
+            format!("format chunk: {channels} channels, {rate} Hz, {bits} bits, block {block_align} bytes"),
+        ));
+    }
+    // WAVE_FORMAT_EXTENSIBLE: a speaker mask with fewer positions than
+    // channels is widened by symphonia with shifts that overflow when the
+    // mask's top bit is set or 32 or more positions are missing.
+    if tag == 0xFFFE && fmt.len() >= 24 {
+        let mask = u32::from_le_bytes([fmt[20], fmt[21], fmt[22], fmt[23]]);
+        let missing = i64::from(channels) - i64::from(mask.count_ones());
+        if missing > 0 && (missing >= 32 || mask.leading_zeros() == 0) {
+            return Err(Error::invalid_input(ID, format!("speaker mask {mask:#010x} does not fit {channels} channels")));
+        }
+    }
+    Ok(())
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
