@@ -1,5 +1,5 @@
-//! Decoding: symphonia first; FFmpeg for what symphonia cannot read (Opus,
-//! WMA, AC-3, and codecs symphonia lacks inside containers it knows).
+//! Decoding: symphonia for WAV (FFmpeg when symphonia lacks the codec);
+//! FFmpeg for the other formats, for the reasons each codec file gives.
 
 mod ffmpeg;
 mod symphonia;
@@ -13,8 +13,8 @@ pub use self::ffmpeg::decode_ffmpeg;
 const MAX_CHANNELS: u16 = 64;
 const MAX_RATE: u32 = 768_000;
 
-/// Decodes with symphonia, falling back to FFmpeg (demuxer `demuxer`) when
-/// symphonia does not support the container or codec.
+/// Decodes WAV with symphonia, falling back to FFmpeg (demuxer `demuxer`)
+/// when symphonia does not support the codec.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when neither can read the file.

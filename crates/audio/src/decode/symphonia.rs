@@ -1,4 +1,4 @@
-//! Decoding through symphonia, as a pull stream of interleaved `f32` chunks.
+//! WAV decoding through symphonia, as a pull stream of interleaved `f32` chunks.
 
 use std::io::{Read, Seek, SeekFrom};
 
@@ -9,7 +9,6 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::{Metadata, MetadataRevision, StandardTagKey, StandardVisualKey};
-use symphonia::core::probe::Hint;
 
 /// Symphonia has no reader for this container or codec: try FFmpeg.
 pub struct Unsupported(#[allow(dead_code)] pub String);
@@ -45,15 +44,14 @@ fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::resu
     };
     let len = input.bytes.len() as u64;
     let stream = MediaSourceStream::new(Box::new(Source { inner: source, len }), Default::default());
-    let mut hint = Hint::new();
-    hint.with_extension(format);
+    // The WAV reader itself, not symphonia's probe: the probe scans for any
+    // container's signature and handed a fuzzed WAV to the AAC decoder.
     let options = FormatOptions { enable_gapless: true, ..Default::default() };
-    let mut probed = match symphonia::default::get_probe().format(&hint, stream, &options, &Default::default()) {
-        Ok(p) => p,
+    let mut reader: Box<dyn FormatReader> = match symphonia::default::formats::WavReader::try_new(stream, &options) {
+        Ok(r) => Box::new(r),
         Err(SymphoniaError::Unsupported(what)) => return Err(Unsupported(what.to_string())),
         Err(e) => return Ok(Err(invalid(format, "cannot read the container", e))),
     };
-    let mut reader = probed.format;
     let Some(track) = reader.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL) else {
         return Ok(Err(Error::invalid_input(format, "no audio track")));
     };
@@ -65,9 +63,6 @@ fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::resu
         Err(e) => return Ok(Err(invalid(format, "cannot set up the decoder", e))),
     };
     let mut tags = Tags::default();
-    if let Some(meta) = probed.metadata.get() {
-        read_tags(&meta, &mut tags);
-    }
     read_tags(&reader.metadata(), &mut tags);
     // The first decoded buffer states the real layout; containers (MP4 with
     // AAC) may leave it to the codec. Its samples are handed out first.
