@@ -363,6 +363,26 @@ unsafe extern "C" fn seek_output(opaque: *mut c_void, offset: i64, whence: c_int
     seek_any(&mut *(opaque as *mut Spool), offset, whence)
 }
 
+/// The entries of an FFmpeg dictionary, decoded as UTF-8 with replacement.
+/// (ffmpeg-next's own iterator assumes valid UTF-8, which tags read from a
+/// file need not be: undefined behaviour, found by `fuzz/decode_audio`.)
+///
+/// # Safety
+/// `dict` must be null or a valid `AVDictionary`.
+pub unsafe fn dict_entries(dict: *const sys::AVDictionary) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut entry: *mut sys::AVDictionaryEntry = ptr::null_mut();
+    loop {
+        entry = sys::av_dict_get(dict, c"".as_ptr(), entry, sys::AV_DICT_IGNORE_SUFFIX as c_int);
+        if entry.is_null() {
+            return out;
+        }
+        let key = CStr::from_ptr((*entry).key).to_string_lossy().into_owned();
+        let value = CStr::from_ptr((*entry).value).to_string_lossy().into_owned();
+        out.push((key, value));
+    }
+}
+
 /// Sets a key in an FFmpeg dictionary pointer (metadata of a context or stream).
 ///
 /// # Safety

@@ -3,7 +3,7 @@
 use fileconv_core::{Audio, AudioSource, AudioSpec, Context, Error, Input, Picture, Result, Samples, Tags, Value};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, format::stream::Disposition, frame, media, Packet};
 use fileconv_ffmpeg::samples::{f32_samples, Converter, PcmFormat};
-use fileconv_ffmpeg::{decode_error, MediaInput};
+use fileconv_ffmpeg::{decode_error, dict_entries, MediaInput};
 
 /// Corrupt packets in a row after which the stream is declared broken.
 const MAX_BAD_PACKETS: u32 = 64;
@@ -17,13 +17,15 @@ pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str,
     let mut media = MediaInput::open(input.open()?, demuxer, format)?;
     let mut tags = Tags::default();
     let ctx = media.context();
-    for (k, v) in ctx.metadata().iter() {
-        tags.set_by_key(k, v);
+    // SAFETY: the context's own metadata dictionary.
+    for (k, v) in unsafe { dict_entries((*ctx.as_ptr()).metadata) } {
+        tags.set_by_key(&k, &v);
     }
     let stream = ctx.streams().best(media::Type::Audio).ok_or_else(|| Error::invalid_input(format, "no audio stream"))?;
     let index = stream.index();
-    for (k, v) in stream.metadata().iter() {
-        tags.set_by_key(k, v);
+    // SAFETY: the stream's own metadata dictionary.
+    for (k, v) in unsafe { dict_entries((*stream.as_ptr()).metadata) } {
+        tags.set_by_key(&k, &v);
     }
     let time_base = f64::from(stream.time_base());
     let stream_duration = stream.duration();
