@@ -193,7 +193,7 @@ fn tags_and_cover_survive() {
     let engine = fileconv::engine();
     // Targets that hold text tags, and those that also hold a cover.
     let tagged = ["wav", "mp3", "flac", "ogg", "opus", "m4a", "aiff", "wma"];
-    let with_cover = ["mp3", "flac", "ogg", "opus", "m4a"];
+    let with_cover = ["mp3", "flac", "ogg", "opus", "m4a", "aiff"];
     let mut failures = Vec::new();
     for file in ["tone.wav", "tone.mp3", "tone.flac", "tone.ogg", "tone.opus", "tone.m4a", "tone.wma"] {
         let from = file.rsplit('.').next().unwrap();
