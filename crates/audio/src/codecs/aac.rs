@@ -6,7 +6,7 @@ use std::io::Write;
 
 use fileconv_core::{Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
 
-use crate::encode::{Cover, Target};
+use crate::encode::Target;
 use crate::options::bitrate;
 
 const ID: &str = "aac";
@@ -27,15 +27,9 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "adts",
     codec: |_| "aac",
-    depths: &[],
     rates: super::m4a::AAC_RATES,
-    max_channels: 8,
-    cover: Cover::None,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

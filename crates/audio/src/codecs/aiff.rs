@@ -27,14 +27,10 @@ const TARGET: Target = Target {
         _ => "pcm_s16be",
     },
     depths: &[16, 24, 32],
-    rates: &[],
-    max_channels: 8,
     cover: Cover::Stream,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
     muxer_options: &[("write_id3v2", "1")],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

@@ -23,14 +23,9 @@ const TARGET: Target = Target {
     muxer: "flac",
     codec: |_| "flac",
     depths: &[16, 24],
-    rates: &[],
-    max_channels: 8,
     cover: Cover::Stream,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

@@ -25,15 +25,10 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "ipod",
     codec: |_| "aac",
-    depths: &[],
     rates: AAC_RATES,
-    max_channels: 8,
     cover: Cover::Stream,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

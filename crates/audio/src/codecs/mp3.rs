@@ -29,16 +29,15 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "mp3",
     codec: |_| "libmp3lame",
-    depths: &[],
     rates: &[8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000],
     max_channels: 2,
     cover: Cover::Stream,
     options: OPTIONS,
     // LAME's -V scale: 0 best, 9 smallest.
     quality: Some(|q| (10 - q).clamp(0, 9) as f64),
-    default_quality: None,
     segmented: true,
     muxer_options: &[("id3v2_version", "3")],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

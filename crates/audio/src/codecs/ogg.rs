@@ -24,15 +24,11 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "ogg",
     codec: |_| "libvorbis",
-    depths: &[],
-    rates: &[],
-    max_channels: 8,
     cover: Cover::VorbisComment,
     options: OPTIONS,
     quality: Some(|q| q as f64),
     default_quality: Some(6),
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

@@ -21,16 +21,12 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "opus",
     codec: |_| "libopus",
-    depths: &[],
     // Opus always decodes at 48 kHz; a lower input rate would only be a header hint.
     rates: &[48_000],
     max_channels: 2,
     cover: Cover::VorbisComment,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

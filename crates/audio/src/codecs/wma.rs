@@ -4,7 +4,7 @@ use std::io::Write;
 
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
 
-use crate::encode::{Cover, Target};
+use crate::encode::Target;
 use crate::options::bitrate;
 
 const ID: &str = "wma";
@@ -22,15 +22,10 @@ const TARGET: Target = Target {
     format: ID,
     muxer: "asf",
     codec: |_| "wmav2",
-    depths: &[],
     rates: &[8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000],
     max_channels: 2,
-    cover: Cover::None,
     options: OPTIONS,
-    quality: None,
-    default_quality: None,
-    segmented: false,
-    muxer_options: &[],
+    ..Target::DEFAULT
 };
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {

@@ -49,6 +49,25 @@ pub struct Target {
     pub segmented: bool,
 }
 
+impl Target {
+    /// The values most targets share; a codec file states what differs:
+    /// `Target { format: ID, muxer: "adts", codec: |_| "aac", ..Target::DEFAULT }`.
+    pub const DEFAULT: Target = Target {
+        format: "",
+        muxer: "",
+        codec: |_| "",
+        depths: &[],
+        rates: &[],
+        max_channels: 8,
+        cover: Cover::None,
+        options: &[],
+        quality: None,
+        default_quality: None,
+        segmented: false,
+        muxer_options: &[],
+    };
+}
+
 /// Lambda units per quality step (FFmpeg's `FF_QP2LAMBDA`).
 const QP2LAMBDA: f64 = 118.0;
 /// Frames per chunk for codecs that take any frame size (PCM).
