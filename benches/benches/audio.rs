@@ -13,16 +13,9 @@ fn input(name: &str) -> Option<Vec<u8>> {
 
 /// 20 s of 16-bit stereo at 44.1 kHz: two tones under a little noise.
 fn synthetic_wav() -> Vec<u8> {
-    let frames = 44_100 * 20u32;
-    let mut wav = b"RIFF".to_vec();
-    wav.extend_from_slice(&(36 + frames * 4).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00");
-    wav.extend_from_slice(&44_100u32.to_le_bytes());
-    wav.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
-    wav.extend_from_slice(b"\x04\x00\x10\x00data");
-    wav.extend_from_slice(&(frames * 4).to_le_bytes());
     let mut seed = 0x2545_F491u32;
-    for i in 0..frames {
+    let mut samples = Vec::with_capacity(44_100 * 20 * 2);
+    for i in 0..44_100 * 20u32 {
         let t = f64::from(i) / 44_100.0;
         for f in [440.0, 660.0] {
             seed ^= seed << 13;
@@ -30,10 +23,10 @@ fn synthetic_wav() -> Vec<u8> {
             seed ^= seed << 5;
             let noise = f64::from(seed % 2000) / 2000.0 - 0.5;
             let v = 0.4 * (2.0 * std::f64::consts::PI * f * t).sin() + 0.05 * noise;
-            wav.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
+            samples.push((v * 32767.0) as i16);
         }
     }
-    wav
+    fileconv::fuzzing::pcm16_wav(44_100, 2, &samples)
 }
 
 fn audio_paths(c: &mut Criterion) {

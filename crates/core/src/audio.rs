@@ -179,7 +179,7 @@ pub fn read_ahead(source: Box<dyn AudioSource>, depth: usize) -> Box<dyn AudioSo
         let mut batch: Samples = Vec::new();
         loop {
             let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.next_chunk()))
-                .unwrap_or_else(|_| Err(crate::Error::Internal("the audio decoder panicked".into())));
+                .unwrap_or_else(|p| Err(crate::Error::Internal(format!("the audio decoder panicked: {}", crate::panic_text(&*p)))));
             let message = match next {
                 Ok(Some(chunk)) => {
                     if batch.is_empty() {

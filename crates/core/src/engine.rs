@@ -310,12 +310,7 @@ fn contain_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    format!("a decoder or encoder panicked: {text}")
+    format!("a decoder or encoder panicked: {}", crate::panic_text(payload))
 }
 
 /// Counts what is written and refuses to go past the output-size limit.

@@ -115,3 +115,13 @@ impl Error {
 fn needs(actual: &Option<u64>) -> String {
     actual.map(|a| format!(" (needs {a})")).unwrap_or_default()
 }
+
+/// The message of a caught panic's payload (`&str` or `String`), for errors
+/// that report a contained panic.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

@@ -21,7 +21,7 @@ pub mod graph;
 pub mod engine;
 pub mod sniff;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{panic_text, Error, ErrorKind, Result};
 pub use format::{Category, FormatInfo};
 pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};

@@ -80,19 +80,22 @@ pub fn take_log() -> Vec<String> {
 /// [`Error::InvalidInput`], the rest [`Error::Backend`]; FFmpeg's last log
 /// lines on this thread are appended, since its error codes say little.
 pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
-    let log = take_log();
-    let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
+    let message = describe(doing, err);
     match err {
         ffmpeg_next::Error::InvalidData
         | ffmpeg_next::Error::Eof
         | ffmpeg_next::Error::StreamNotFound
         | ffmpeg_next::Error::DecoderNotFound
         | ffmpeg_next::Error::DemuxerNotFound
-        | ffmpeg_next::Error::Other { errno: sys::EINVAL } => {
-            Error::invalid_input(format, format!("{doing}: {err}{detail}"))
-        }
-        _ => Error::backend(format, format!("{doing}: {err}{detail}")),
+        | ffmpeg_next::Error::Other { errno: sys::EINVAL } => Error::invalid_input(format, message),
+        _ => Error::backend(format, message),
     }
+}
+
+/// `doing: FFmpeg's error (its last log lines on this thread)`.
+fn describe(doing: &str, err: ffmpeg_next::Error) -> String {
+    let log = take_log();
+    if log.is_empty() { format!("{doing}: {err}") } else { format!("{doing}: {err} ({})", log.join("; ")) }
 }
 
 /// Maps an error met while demuxing or decoding to [`Error::InvalidInput`]:
@@ -100,9 +103,7 @@ pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
 /// truncated stream, even ENOMEM, which its ASF demuxer returns when a
 /// declared extradata size is not in the file), the cause is the input.
 pub fn decode_error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
-    let log = take_log();
-    let detail = if log.is_empty() { String::new() } else { format!(" ({})", log.join("; ")) };
-    Error::invalid_input(format, format!("{doing}: {err}{detail}"))
+    Error::invalid_input(format, describe(doing, err))
 }
 
 /// A demuxer reading from an owned Rust stream.

@@ -65,8 +65,8 @@ pub fn convert(input: &[u8], from: &str, to: &str) -> Result<Vec<u8>> {
     engine().convert(input, from, to)
 }
 
-/// Harnesses shared by the cargo-fuzz targets under `fuzz/` and by the tests
-/// that replay their regression inputs on stable. Not a stable API.
+/// Harnesses shared by the cargo-fuzz targets under `fuzz/`, the tests that
+/// replay their regression inputs on stable, and the benches. Not a stable API.
 #[doc(hidden)]
 pub mod fuzzing {
     use super::*;
@@ -150,6 +150,27 @@ pub mod fuzzing {
         }
         let from = readable[usize::from(pick) % readable.len()];
         assert_no_bug(engine.convert(rest, from, "wav"));
+    }
+
+    /// A 16-bit PCM WAV of interleaved `samples`, for benches and tests that
+    /// need long inputs without committing them.
+    pub fn pcm16_wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
+        let data = (samples.len() * 2) as u32;
+        let block = channels * 2;
+        let mut wav = Vec::with_capacity(44 + samples.len() * 2);
+        wav.extend_from_slice(b"RIFF");
+        wav.extend_from_slice(&(36 + data).to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt \x10\x00\x00\x00\x01\x00");
+        wav.extend_from_slice(&channels.to_le_bytes());
+        wav.extend_from_slice(&rate.to_le_bytes());
+        wav.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
+        wav.extend_from_slice(&block.to_le_bytes());
+        wav.extend_from_slice(b"\x10\x00data");
+        wav.extend_from_slice(&data.to_le_bytes());
+        for s in samples {
+            wav.extend_from_slice(&s.to_le_bytes());
+        }
+        wav
     }
 
     fn readable_of(engine: &Engine, category: Category) -> Vec<&'static str> {

@@ -252,23 +252,14 @@ fn progress_rises_and_cancellation_stops() {
     assert_eq!(err.kind(), fileconv::ErrorKind::Cancelled);
 }
 
-/// 30 s of 16-bit stereo at 44.1 kHz: 440 Hz left, 660 Hz right, at half scale.
+/// `seconds` of 16-bit stereo at 44.1 kHz: 440 Hz left, 660 Hz right, at half scale.
 fn long_tone_wav(seconds: u32) -> Vec<u8> {
-    let frames = 44_100 * seconds;
-    let mut wav = b"RIFF".to_vec();
-    wav.extend_from_slice(&(36 + frames * 4).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00");
-    wav.extend_from_slice(&44_100u32.to_le_bytes());
-    wav.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
-    wav.extend_from_slice(b"\x04\x00\x10\x00data");
-    wav.extend_from_slice(&(frames * 4).to_le_bytes());
-    for i in 0..frames {
-        for f in [440.0, 660.0] {
-            let v = 0.5 * (2.0 * std::f64::consts::PI * f * f64::from(i) / 44_100.0).sin();
-            wav.extend_from_slice(&((v * 32767.0).round() as i16).to_le_bytes());
-        }
-    }
-    wav
+    let samples: Vec<i16> = (0..44_100 * seconds)
+        .flat_map(|i| {
+            [440.0, 660.0].map(|f| (0.5 * (2.0 * std::f64::consts::PI * f * f64::from(i) / 44_100.0).sin() * 32767.0).round() as i16)
+        })
+        .collect();
+    fileconv::fuzzing::pcm16_wav(44_100, 2, &samples)
 }
 
 /// Long MP3 output is encoded in parallel segments (6.7 s each): the joined

@@ -116,7 +116,7 @@ impl AudioSource for Decoded {
                     continue;
                 }
                 Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(None),
-                Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == libc_eagain() => {}
+                Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == fileconv_ffmpeg::EAGAIN => {}
                 Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
             }
             if self.flushed {
@@ -147,8 +147,4 @@ impl AudioSource for Decoded {
             }
         }
     }
-}
-
-fn libc_eagain() -> i32 {
-    fileconv_ffmpeg::EAGAIN
 }

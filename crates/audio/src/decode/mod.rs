@@ -20,7 +20,7 @@ const MAX_RATE: u32 = 768_000;
 /// [`Error::InvalidInput`] when neither can read the file.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, demuxer: &str) -> Result<Value> {
     match symphonia::decode(input, ctx, format) {
-        Err(symphonia::Unsupported(_)) => decode_ffmpeg(input, ctx, format, Some(demuxer)),
+        Err(symphonia::Unsupported) => decode_ffmpeg(input, ctx, format, Some(demuxer)),
         Ok(value) => value,
     }
 }

@@ -11,7 +11,7 @@ use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::{Metadata, MetadataRevision, StandardTagKey, StandardVisualKey};
 
 /// Symphonia has no reader for this container or codec: try FFmpeg.
-pub struct Unsupported(#[allow(dead_code)] pub String);
+pub struct Unsupported;
 
 /// Corrupt packets in a row after which the stream is declared broken.
 const MAX_BAD_PACKETS: u32 = 64;
@@ -27,14 +27,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> std:
 /// Runs symphonia code, turning a panic into [`Error::InvalidInput`]:
 /// symphonia 0.5 asserts on some malformed headers (a zero sample rate).
 fn guarded<T>(format: &str, f: impl FnOnce() -> T) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
-        let text = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Error::invalid_input(format, format!("malformed stream ({text})"))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|payload| Error::invalid_input(format, format!("malformed stream ({})", fileconv_core::panic_text(&*payload))))
 }
 
 fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::result::Result<Result<Value>, Unsupported> {
@@ -49,7 +43,7 @@ fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::resu
     let options = FormatOptions { enable_gapless: true, ..Default::default() };
     let mut reader: Box<dyn FormatReader> = match symphonia::default::formats::WavReader::try_new(stream, &options) {
         Ok(r) => Box::new(r),
-        Err(SymphoniaError::Unsupported(what)) => return Err(Unsupported(what.to_string())),
+        Err(SymphoniaError::Unsupported(_)) => return Err(Unsupported),
         Err(e) => return Ok(Err(invalid(format, "cannot read the container", e))),
     };
     let Some(track) = reader.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL) else {
@@ -59,7 +53,7 @@ fn open(input: Input<'_>, _ctx: &Context<'_>, format: &'static str) -> std::resu
     let track_id = track.id;
     let decoder = match symphonia::default::get_codecs().make(&params, &DecoderOptions::default()) {
         Ok(d) => d,
-        Err(SymphoniaError::Unsupported(what)) => return Err(Unsupported(what.to_string())),
+        Err(SymphoniaError::Unsupported(_)) => return Err(Unsupported),
         Err(e) => return Ok(Err(invalid(format, "cannot set up the decoder", e))),
     };
     let mut tags = Tags::default();
