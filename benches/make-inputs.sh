@@ -5,7 +5,10 @@
 # - 5 minutes of music-like stereo audio at 44.1 kHz (pink noise in each
 #   channel under a chord of sines, made by ffmpeg) as 16-bit WAV (53 MB),
 #   FLAC and 192k MP3, and the same looped to one hour (635 MB WAV) for the
-#   memory target.
+#   memory target;
+# - 30 s of 1280x720 video at 30 fps (ffmpeg's testsrc2 with moving noise, so
+#   the encoder has real work) with stereo audio, as H.264 + AAC in MP4 and
+#   in Matroska (for the remux case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-data
@@ -26,3 +29,9 @@ fi
 [ -s bench-data/music.flac ] || ff -i bench-data/music.wav -c:a flac bench-data/music.flac
 [ -s bench-data/music.mp3 ] || ff -i bench-data/music.wav -c:a libmp3lame -b:a 192k bench-data/music.mp3
 [ -s bench-data/hour.wav ] || ff -stream_loop 11 -i bench-data/music.wav -c copy bench-data/hour.wav
+if [ ! -s bench-data/movie.mp4 ]; then
+  ff -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=30,noise=alls=12:allf=t" \
+     -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=30" -ac 2 \
+     -c:v libx264 -preset medium -crf 20 -pix_fmt yuv420p -c:a aac -b:a 160k bench-data/movie.mp4
+fi
+[ -s bench-data/movie.mkv ] || ff -i bench-data/movie.mp4 -c copy bench-data/movie.mkv

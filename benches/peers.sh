@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Side by side: fileconv against libvips and ImageMagick (images) and the
-# ffmpeg CLI (audio) on the same files, with the same encoder settings.
+# ffmpeg CLI (audio, video) on the same files, with the same encoder settings.
 # Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
 # the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
-# Usage: benches/peers.sh [image|audio|all]   (default all)
+# Usage: benches/peers.sh [image|audio|video|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benches/make-inputs.sh
@@ -72,4 +72,23 @@ case_row "MP3 to WAV 16-bit, 5 min stereo" \
 RUNS=1 WARMUP=0 case_row "WAV to MP3 192k, 1 hour stereo (memory)" \
   fileconv "$out/h.mp3" "$FC convert bench-data/hour.wav $out/h.mp3 -o bitrate=192k" \
   ffmpeg "$out/k.mp3" "$FF -i bench-data/hour.wav -c:a libmp3lame -b:a 192k $out/k.mp3"
+fi
+
+if [ "$what" = video ] || [ "$what" = all ]; then
+FF="ffmpeg -nostdin -hide_banner -loglevel error -y"
+RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to MP4, H.264 veryfast crf 23 + AAC 160k, 30 s 720p" \
+  fileconv "$out/f.mp4" "$FC convert bench-data/movie.mp4 $out/f.mp4 -o crf=23 -o preset=veryfast -o audioBitrate=160k" \
+  ffmpeg "$out/g.mp4" "$FF -i bench-data/movie.mp4 -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 160k $out/g.mp4"
+
+RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to WebM, VP9 (good, cpu-used 5, row-mt) crf 32 + Opus 128k, 30 s 720p" \
+  fileconv "$out/f.webm" "$FC convert bench-data/movie.mp4 $out/f.webm" \
+  ffmpeg "$out/g.webm" "$FF -i bench-data/movie.mp4 -c:v libvpx-vp9 -deadline good -cpu-used 5 -row-mt 1 -crf 32 -b:v 0 -pix_fmt yuv420p -c:a libopus -b:a 128k $out/g.webm"
+
+case_row "MKV to MP4 remux (H.264 + AAC copied), 30 s 720p" \
+  fileconv "$out/r.mp4" "$FC convert bench-data/movie.mkv $out/r.mp4" \
+  ffmpeg "$out/s.mp4" "$FF -i bench-data/movie.mkv -c copy $out/s.mp4"
+
+RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to GIF, 10 fps, 480 wide, palette, 30 s" \
+  fileconv "$out/f.gif" "$FC convert bench-data/movie.mp4 $out/f.gif" \
+  ffmpeg "$out/g.gif" "$FF -i bench-data/movie.mp4 -vf fps=10,scale=min(480\,iw):-2:flags=lanczos,split[a][b];[b]palettegen=stats_mode=diff[p];[a][p]paletteuse=diff_mode=rectangle $out/g.gif"
 fi

@@ -18,10 +18,12 @@
 //!
 //! Symphonia reads wav and falls back to FFmpeg when it lacks the codec; the other formats are read by FFmpeg, for the reasons their files give.
 //! The `audio` transform (trim, resample, remix) applies before every encoder.
+//! The `audio-track` adapter reads the audio of a video (a `Media` value).
 
 mod codecs;
 mod decode;
 mod encode;
+mod from_media;
 pub mod options;
 mod tags;
 mod transform;

@@ -49,6 +49,17 @@ pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure>
             }
             v
         }
+        Value::Media(m) => {
+            let mut v = json!({ "duration_ms": m.duration.map(|s| (s * 1000.0).round() as u64) });
+            if let Some(video) = &m.video {
+                v["video"] = json!(format!("{} {}x{}", video.codec, video.width, video.height));
+                v["fps"] = json!(video.frame_rate.map(|f| (f * 1000.0).round() / 1000.0));
+            }
+            if let Some(audio) = &m.audio {
+                v["audio"] = json!(format!("{} {} Hz, {} channels", audio.codec, audio.sample_rate, audio.channels));
+            }
+            v
+        }
         other => json!({ "kind": other.kind().name() }),
     };
     if as_json {

@@ -167,6 +167,9 @@ pub(crate) fn shortest_paths(registry: &Registry, from: &'static str) -> BTreeMa
             continue;
         }
         for step in edges_from(registry, node) {
+            if !continues(&steps, &step) {
+                continue;
+            }
             let mut names = label.2.clone();
             names.push(step.name());
             let next = (label.0 + u32::from(step.lossy()), label.1 + u64::from(step.cost()), names);
@@ -188,6 +191,17 @@ pub(crate) fn shortest_paths(registry: &Registry, from: &'static str) -> BTreeMa
             (to, ConversionPath { from, to, steps, transforms })
         })
         .collect()
+}
+
+/// Whether `next` may follow `steps`. Through an intermediate file the value
+/// must come back as the kind it went in as: an image written as a video file
+/// comes back as media, whose audio track was never there (PNG to MP3
+/// through a silent MP4 is not a conversion).
+fn continues(steps: &[Step], next: &Step) -> bool {
+    match (steps.last(), next) {
+        (Some(Step::Encode(e)), Step::Decode(d)) => d.output == e.input,
+        _ => true,
+    }
 }
 
 fn transforms_for(registry: &Registry, steps: &[Step]) -> Vec<&'static Transform> {

@@ -121,6 +121,17 @@ impl OptionSpec {
         }
     }
 
+    /// Like [`Self::choice`], `None` when the option was not given and has no default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the value is not one of the choices.
+    pub fn choice_opt(&self, options: &Options) -> Result<Option<&'static str>> {
+        if options.get(self.name).is_none() && self.default.is_empty() {
+            return Ok(None);
+        }
+        self.choice(options).map(Some)
+    }
+
     /// # Errors
     /// [`Error::InvalidOption`] when the value is not a colour.
     pub fn color(&self, options: &Options) -> Result<Rgba> {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Audio, Error, Result};
+use crate::{Audio, Error, Media, Result};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,6 +14,8 @@ pub enum ValueKind {
     Raster,
     /// An [`Audio`] stream of PCM chunks.
     Audio,
+    /// A [`Media`] handle on a video file, read lazily by its backend.
+    Media,
 }
 
 impl ValueKind {
@@ -22,6 +24,7 @@ impl ValueKind {
         match self {
             ValueKind::Raster => "raster",
             ValueKind::Audio => "audio",
+            ValueKind::Media => "media",
         }
     }
 }
@@ -32,6 +35,7 @@ impl ValueKind {
 pub enum Value {
     Raster(Raster),
     Audio(Audio),
+    Media(Media),
 }
 
 impl Value {
@@ -39,6 +43,7 @@ impl Value {
         match self {
             Value::Raster(_) => ValueKind::Raster,
             Value::Audio(_) => ValueKind::Audio,
+            Value::Media(_) => ValueKind::Media,
         }
     }
 
@@ -50,6 +55,17 @@ impl Value {
         match self {
             Value::Audio(a) => Ok(a),
             other => Err(Error::Internal(format!("expected audio, got {}", other.kind().name()))),
+        }
+    }
+
+    /// The media handle inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug).
+    pub fn into_media(self) -> Result<Media> {
+        match self {
+            Value::Media(m) => Ok(m),
+            other => Err(Error::Internal(format!("expected media, got {}", other.kind().name()))),
         }
     }
 

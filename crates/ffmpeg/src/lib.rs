@@ -11,9 +11,10 @@ use std::ptr;
 use std::sync::Once;
 
 pub use ffmpeg_next as ffmpeg;
+pub use ffmpeg_sys_next as ffmpeg_sys;
 use ffmpeg_next::format::context::{Input, Output};
 use ffmpeg_sys_next as sys;
-use fileconv_core::{Error, ReadSeek, Spool};
+use fileconv_core::{Error, Media, ReadSeek, Spool};
 
 pub mod samples;
 
@@ -178,6 +179,14 @@ impl MediaInput {
 
     pub fn context(&mut self) -> &mut Input {
         self.context.as_mut().expect("open until dropped")
+    }
+
+    /// The demuxer inside a [`Media`] value (which FFmpeg plugins fill with one).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when another backend opened it.
+    pub fn from_media(media: Media) -> Result<Self, Error> {
+        media.demuxer.downcast::<MediaInput>().map(|d| *d).map_err(|_| Error::Internal("a media value not opened by FFmpeg".into()))
     }
 }
 

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Each format family is a plugin crate behind a cargo feature (`image`,
-//! `audio`; all on by default). This crate references every enabled plugin, so their
+//! `audio`, `video`; all on by default). This crate references every enabled plugin, so their
 //! `inventory` registrations are always linked in.
 
 use std::sync::OnceLock;
@@ -33,6 +33,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
     "image",
     #[cfg(feature = "audio")]
     "audio",
+    #[cfg(feature = "video")]
+    "video",
 ];
 
 fn link_plugins() {
@@ -40,6 +42,8 @@ fn link_plugins() {
     fileconv_image::link();
     #[cfg(feature = "audio")]
     fileconv_audio::link();
+    #[cfg(feature = "video")]
+    fileconv_video::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -152,6 +156,22 @@ pub mod fuzzing {
         assert_no_bug(engine.convert(rest, from, "wav"));
     }
 
+    /// The first byte picks a readable video format; the rest is remuxed to
+    /// Matroska (even bytes: demuxers and the muxer) or has a frame taken as
+    /// PNG (odd bytes: demuxers and decoders).
+    pub fn decode_media(data: &[u8]) {
+        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let engine = fuzz_engine();
+        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Video));
+        if readable.is_empty() {
+            return;
+        }
+        let from = readable[usize::from(pick >> 1) % readable.len()];
+        let to = if pick & 1 == 0 { "mkv" } else { "png" };
+        assert_no_bug(engine.convert(rest, from, to));
+    }
+
     /// A 16-bit PCM WAV of interleaved `samples`, for benches and tests that
     /// need long inputs without committing them.
     pub fn pcm16_wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
@@ -198,6 +218,9 @@ mod tests {
         }
         if cfg!(feature = "audio") {
             ids.extend(["aac", "ac3", "aiff", "caf", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"]);
+        }
+        if cfg!(feature = "video") {
+            ids.extend(["3gp", "avi", "flv", "m4v", "mkv", "mov", "mp4", "mpeg", "ogv", "ts", "webm", "wmv"]);
         }
         ids.sort_unstable();
         ids

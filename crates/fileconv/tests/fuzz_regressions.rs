@@ -30,3 +30,8 @@ fn decode_image_regressions() {
 fn decode_audio_regressions() {
     replay("decode_audio", fileconv::fuzzing::decode_audio);
 }
+
+#[test]
+fn decode_media_regressions() {
+    replay("decode_media", fileconv::fuzzing::decode_media);
+}

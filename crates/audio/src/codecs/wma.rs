@@ -9,11 +9,9 @@ use crate::options::bitrate;
 
 const ID: &str = "wma";
 const OPTIONS: &[OptionSpec] = &[bitrate("192k", 24_000, 384_000)];
-/// The ASF header object's GUID.
-const ASF: [u8; 16] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C];
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["asf"], name: "Windows Media Audio", mime: "audio/x-ms-wma", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, &ASF)) }
+    FormatInfo { id: ID, aliases: &["asf"], name: "Windows Media Audio", mime: "audio/x-ms-wma", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, &sniff::ASF) && !sniff::contains_early(b, &sniff::ASF_VIDEO_MEDIA, 4096)) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "wmav2", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

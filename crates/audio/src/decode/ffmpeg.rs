@@ -14,7 +14,14 @@ const MAX_BAD_PACKETS: u32 = 64;
 /// # Errors
 /// [`Error::InvalidInput`] when FFmpeg cannot read it or it has no audio.
 pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str, demuxer: Option<&str>) -> Result<Value> {
-    let mut media = MediaInput::open(input.open()?, demuxer, format)?;
+    decode_media_input(MediaInput::open(input.open()?, demuxer, format)?, format).map(Value::Audio)
+}
+
+/// Decodes the best audio stream of an open demuxer (the audio track of a video).
+///
+/// # Errors
+/// [`Error::InvalidInput`] when it has no audio stream or its decoder cannot be set up.
+pub fn decode_media_input(mut media: MediaInput, format: &'static str) -> Result<Audio> {
     let mut tags = Tags::default();
     let ctx = media.context();
     // SAFETY: the context's own metadata dictionary.
@@ -54,7 +61,7 @@ pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str,
     };
     let total_frames = (seconds > 0.0).then(|| (seconds * f64::from(spec.sample_rate)).round() as u64);
     let source = Decoded { media, decoder, index, format, spec, converter: None, frame: frame::Audio::empty(), flushed: false, bad_packets: 0 };
-    Ok(Value::Audio(Audio { spec, tags, total_frames, source: Box::new(source) }))
+    Ok(Audio { spec, tags, total_frames, source: Box::new(source) })
 }
 
 fn cover(ctx: &fileconv_ffmpeg::ffmpeg::format::context::Input) -> Option<Picture> {

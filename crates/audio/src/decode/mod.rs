@@ -6,7 +6,7 @@ mod symphonia;
 
 use fileconv_core::{AudioSpec, Context, Error, Input, Result, Value};
 
-pub use self::ffmpeg::decode_ffmpeg;
+pub use self::ffmpeg::{decode_ffmpeg, decode_media_input};
 
 /// Most channels a source may declare; real files have up to 8 (7.1) or a few
 /// dozen in production formats.

@@ -170,3 +170,68 @@ pub fn ffprobe(bytes: &[u8], ext: &str) -> (String, u32, u16, f64) {
     let seconds = decoded.stdout.len() as f64 / 2.0 / f64::from(rate.max(1));
     (fields[0].to_string(), rate, fields.get(2).and_then(|c| c.parse().ok()).unwrap_or(0), seconds)
 }
+
+/// Every video fixture: (file name, format id, bytes).
+pub fn video_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    fixtures("video")
+}
+
+/// `ffprobe`'s view of a media file.
+#[derive(Debug, Default)]
+pub struct MediaProbe {
+    pub seconds: f64,
+    /// (codec, width, height, frames per second)
+    pub video: Option<(String, u32, u32, f64)>,
+    /// Video frames ffprobe decoded.
+    pub frames: u64,
+    /// (codec, sample rate, channels)
+    pub audio: Option<(String, u32, u16)>,
+}
+
+/// Probes a media file with `ffprobe`, independently of fileconv.
+pub fn probe_media(bytes: &[u8], ext: &str) -> MediaProbe {
+    let dir = std::env::temp_dir().join(format!("fileconv-media-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("in.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-show_entries", "format=duration:stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate,channels,nb_read_frames"])
+        .args(["-of", "default=nw=0"])
+        .arg(&path)
+        .output()
+        .expect("ffprobe is installed (scripts/install-deps)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "ffprobe failed on {ext}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut probe = MediaProbe::default();
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for line in text.lines() {
+        match line {
+            "[STREAM]" | "[FORMAT]" => fields.clear(),
+            "[/STREAM]" => {
+                let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+                let num = |k: &str| get(k).parse::<u32>().unwrap_or(0);
+                match get("codec_type").as_str() {
+                    "video" if probe.video.is_none() => {
+                        let rate = get("r_frame_rate");
+                        probe.frames = get("nb_read_frames").parse().unwrap_or(0);
+                        let fps = match rate.split_once('/') {
+                            Some((n, d)) => n.parse::<f64>().unwrap_or(0.0) / d.parse::<f64>().unwrap_or(1.0).max(1e-9),
+                            None => 0.0,
+                        };
+                        probe.video = Some((get("codec_name"), num("width"), num("height"), fps));
+                    }
+                    "audio" if probe.audio.is_none() => probe.audio = Some((get("codec_name"), num("sample_rate"), num("channels") as u16)),
+                    _ => {}
+                }
+            }
+            "[/FORMAT]" => probe.seconds = fields.get("duration").and_then(|d| d.parse().ok()).unwrap_or(0.0),
+            _ => {
+                if let Some((k, v)) = line.split_once('=') {
+                    fields.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+    }
+    probe
+}
