@@ -6,9 +6,9 @@
 #   channel under a chord of sines, made by ffmpeg) as 16-bit WAV (53 MB),
 #   FLAC and 192k MP3, and the same looped to one hour (635 MB WAV) for the
 #   memory target;
-# - 30 s of 1280x720 video at 30 fps (ffmpeg's testsrc2 with moving noise, so
-#   the encoder has real work) with stereo audio, as H.264 + AAC in MP4 and
-#   in Matroska (for the remux case).
+# - 20 s of 1280x720 video at 30 fps (ffmpeg's testsrc2 with light moving
+#   noise, so the encoder has real work) with stereo audio, as H.264 + AAC in
+#   MP4 and in Matroska (for the remux case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-data
@@ -30,8 +30,8 @@ fi
 [ -s bench-data/music.mp3 ] || ff -i bench-data/music.wav -c:a libmp3lame -b:a 192k bench-data/music.mp3
 [ -s bench-data/hour.wav ] || ff -stream_loop 11 -i bench-data/music.wav -c copy bench-data/hour.wav
 if [ ! -s bench-data/movie.mp4 ]; then
-  ff -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=30,noise=alls=12:allf=t" \
-     -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=30" -ac 2 \
+  ff -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20,noise=alls=3:allf=t" \
+     -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=20" -ac 2 \
      -c:v libx264 -preset medium -crf 20 -pix_fmt yuv420p -c:a aac -b:a 160k bench-data/movie.mp4
 fi
 [ -s bench-data/movie.mkv ] || ff -i bench-data/movie.mp4 -c copy bench-data/movie.mkv

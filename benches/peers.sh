@@ -76,19 +76,19 @@ fi
 
 if [ "$what" = video ] || [ "$what" = all ]; then
 FF="ffmpeg -nostdin -hide_banner -loglevel error -y"
-RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to MP4, H.264 veryfast crf 23 + AAC 160k, 30 s 720p" \
+RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to MP4, H.264 veryfast crf 23 + AAC 160k, 20 s 720p" \
   fileconv "$out/f.mp4" "$FC convert bench-data/movie.mp4 $out/f.mp4 -o crf=23 -o preset=veryfast -o audioBitrate=160k" \
   ffmpeg "$out/g.mp4" "$FF -i bench-data/movie.mp4 -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 160k $out/g.mp4"
 
-RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to WebM, VP9 (good, cpu-used 5, row-mt) crf 32 + Opus 128k, 30 s 720p" \
+RUNS=${VIDEO_RUNS:-2} WARMUP=0 case_row "MP4 to WebM, VP9 (good, cpu-used 5, row-mt) crf 32 + Opus 128k, 20 s 720p" \
   fileconv "$out/f.webm" "$FC convert bench-data/movie.mp4 $out/f.webm" \
   ffmpeg "$out/g.webm" "$FF -i bench-data/movie.mp4 -c:v libvpx-vp9 -deadline good -cpu-used 5 -row-mt 1 -crf 32 -b:v 0 -pix_fmt yuv420p -c:a libopus -b:a 128k $out/g.webm"
 
-case_row "MKV to MP4 remux (H.264 + AAC copied), 30 s 720p" \
+case_row "MKV to MP4 remux (H.264 + AAC copied), 20 s 720p" \
   fileconv "$out/r.mp4" "$FC convert bench-data/movie.mkv $out/r.mp4" \
   ffmpeg "$out/s.mp4" "$FF -i bench-data/movie.mkv -c copy $out/s.mp4"
 
-RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to GIF, 10 fps, 480 wide, palette, 30 s" \
+RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to GIF, 10 fps, 480 wide, palette, 20 s 720p" \
   fileconv "$out/f.gif" "$FC convert bench-data/movie.mp4 $out/f.gif" \
   ffmpeg "$out/g.gif" "$FF -i bench-data/movie.mp4 -vf fps=10,scale=min(480\,iw):-2:flags=lanczos,split[a][b];[b]palettegen=stats_mode=diff[p];[a][p]paletteuse=diff_mode=rectangle $out/g.gif"
 fi
