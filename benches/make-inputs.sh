@@ -8,7 +8,10 @@
 #   memory target;
 # - 20 s of 1280x720 video at 30 fps (ffmpeg's testsrc2 with light moving
 #   noise, so the encoder has real work) with stereo audio, as H.264 + AAC in
-#   MP4 and in Matroska (for the remux case).
+#   MP4 and in Matroska (for the remux case);
+# - a table of 200,000 rows x 10 columns (an id, names, numbers, dates,
+#   booleans, text with commas and quotes) as CSV (written by a few lines of
+#   Python) and as XLSX (written from that CSV by gnumeric's ssconvert).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-data
@@ -35,3 +38,20 @@ if [ ! -s bench-data/movie.mp4 ]; then
      -c:v libx264 -preset medium -crf 20 -pix_fmt yuv420p -c:a aac -b:a 160k bench-data/movie.mp4
 fi
 [ -s bench-data/movie.mkv ] || ff -i bench-data/movie.mp4 -c copy bench-data/movie.mkv
+if [ ! -s bench-data/table.csv ]; then
+  python3 - bench-data/table.csv <<'PY'
+import csv, datetime, random, sys
+random.seed(7)
+words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+start = datetime.date(2020, 1, 1)
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "name", "city", "amount", "count", "ratio", "date", "active", "note", "code"])
+    for i in range(200_000):
+        w.writerow([i + 1, random.choice(words).title() + " " + random.choice(words), random.choice(words).upper(),
+                    round(random.uniform(-1000, 100000), 2), random.randint(0, 5000), round(random.random(), 6),
+                    (start + datetime.timedelta(days=i % 2000)).isoformat(), random.choice(["TRUE", "FALSE"]),
+                    'note, "quoted" %d' % (i % 97), "C%05d" % random.randint(0, 99999)])
+PY
+fi
+[ -s bench-data/table.xlsx ] || ssconvert bench-data/table.csv bench-data/table.xlsx 2>/dev/null

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Side by side: fileconv against libvips and ImageMagick (images) and the
-# ffmpeg CLI (audio, video) on the same files, with the same encoder settings.
+# Side by side: fileconv against libvips and ImageMagick (images), the
+# ffmpeg CLI (audio, video) and gnumeric's ssconvert (spreadsheets) on the
+# same files, with the same encoder settings.
 # Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
 # the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
-# Usage: benches/peers.sh [image|audio|video|all]   (default all)
+# Usage: benches/peers.sh [image|audio|video|sheet|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benches/make-inputs.sh
@@ -90,5 +91,15 @@ case_row "MKV to MP4 remux (H.264 + AAC copied), 20 s 720p" \
 
 RUNS=${VIDEO_RUNS:-3} WARMUP=1 case_row "MP4 to GIF, 10 fps, 480 wide, palette, 20 s 720p" \
   fileconv "$out/f.gif" "$FC convert bench-data/movie.mp4 $out/f.gif" \
-  ffmpeg "$out/g.gif" "$FF -i bench-data/movie.mp4 -vf fps=10,scale=min(480\,iw):-2:flags=lanczos,split[a][b];[b]palettegen=stats_mode=diff[p];[a][p]paletteuse=diff_mode=rectangle $out/g.gif"
+  ffmpeg "$out/g.gif" "$FF -i bench-data/movie.mp4 -vf fps=10,scale=480:-2:flags=lanczos,split[a][b];[b]palettegen=stats_mode=diff[p];[a][p]paletteuse=diff_mode=rectangle $out/g.gif"
+fi
+
+if [ "$what" = sheet ] || [ "$what" = all ]; then
+RUNS=${SHEET_RUNS:-3} WARMUP=1 case_row "XLSX to CSV, 200,000 rows x 10 columns" \
+  fileconv "$out/f.csv" "$FC convert bench-data/table.xlsx $out/f.csv" \
+  ssconvert "$out/s.csv" "ssconvert bench-data/table.xlsx $out/s.csv"
+
+RUNS=${SHEET_RUNS:-3} WARMUP=1 case_row "CSV to XLSX, 200,000 rows x 10 columns" \
+  fileconv "$out/f.xlsx" "$FC convert bench-data/table.csv $out/f.xlsx" \
+  ssconvert "$out/s.xlsx" "ssconvert bench-data/table.csv $out/s.xlsx"
 fi

@@ -52,6 +52,10 @@ fn option_json(o: &OptionSpec) -> Value {
             v["min"] = json!(0);
             v["max"] = json!(max);
         }
+        OptionKind::Text { max_len } => {
+            v["type"] = json!("text");
+            v["maxLength"] = json!(max_len);
+        }
     }
     v
 }

@@ -20,9 +20,9 @@ pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure>
         }
     };
     let size = std::fs::metadata(file)?.len();
-    let value = engine.decode(Source::Path(file), format.id, &Options::new())?;
+    let mut value = engine.decode(Source::Path(file), format.id, &Options::new())?;
     #[allow(unreachable_patterns)]
-    let details = match &value {
+    let details = match &mut value {
         Value::Raster(r) => json!({
             "width": r.width(),
             "height": r.height(),
@@ -59,6 +59,19 @@ pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure>
                 v["audio"] = json!(format!("{} {} Hz, {} channels", audio.codec, audio.sample_rate, audio.channels));
             }
             v
+        }
+        Value::Table(t) => {
+            let mut sheets = Vec::new();
+            for index in 0..t.sheets.len() {
+                let (mut rows, mut columns) = (0u32, 0usize);
+                t.read_sheet(index, &mut |row| {
+                    rows = row.index + 1;
+                    columns = columns.max(row.cells.len());
+                    Ok(())
+                })?;
+                sheets.push(json!({ "name": t.sheets[index].name, "rows": rows, "columns": columns }));
+            }
+            json!({ "sheets": sheets })
         }
         other => json!({ "kind": other.kind().name() }),
     };

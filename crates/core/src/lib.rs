@@ -1,7 +1,8 @@
 //! fileconv's core: the vocabulary every format plugin and front end shares.
 //!
 //! - [`FormatInfo`]: a file format (canonical id, aliases, MIME type, sniffer).
-//! - [`Value`]: what decoders produce and encoders consume ([`Raster`], [`Audio`]).
+//! - [`Value`]: what decoders produce and encoders consume ([`Raster`], [`Audio`],
+//!   [`Media`], [`Table`]).
 //! - [`Decoder`], [`Encoder`], [`Adapter`], [`Transform`]: registrations that
 //!   plugins submit with [`inventory::submit!`]; the [`Engine`] collects them.
 //! - The format graph ([`Engine::path`], [`Engine::conversions`]).
@@ -13,6 +14,7 @@ pub mod format;
 pub mod value;
 pub mod audio;
 pub mod media;
+pub mod table;
 pub mod io;
 pub mod options;
 pub mod limits;
@@ -28,6 +30,7 @@ pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
+pub use table::{Cell, CellBudget, Date, DateTime, Row, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
 pub use context::{Context, Control};

@@ -23,6 +23,16 @@ pub struct Limits {
     /// header (a few KB of FLAC silence can decode to hours), so this is what
     /// bounds the memory of an in-memory conversion and the disk of a spool.
     pub max_output_bytes: u64,
+    /// Cells read from a spreadsheet, all sheets together (empty cells
+    /// that a format spells out, such as repeated ODS cells, count too).
+    pub max_cells: u64,
+    /// Entries in a zip container (XLSX, ODS, DOCX, EPUB...).
+    pub max_zip_entries: u64,
+    /// Bytes all entries of a zip container inflate to, together.
+    pub max_unzipped_bytes: u64,
+    /// How many times larger than its compressed size an entry of over
+    /// 1 MiB may inflate (zip bombs inflate a thousandfold; XML ~5 to 50).
+    pub max_zip_ratio: u64,
     /// Wall time of the whole conversion, checked between stages and inside
     /// long loops; `None` for no limit.
     pub max_wall_time: Option<Duration>,
@@ -37,6 +47,10 @@ impl Default for Limits {
             max_frames: 10_000,
             max_alloc_bytes: 4 << 30,
             max_output_bytes: 4 << 30,
+            max_cells: 100_000_000,
+            max_zip_entries: 10_000,
+            max_unzipped_bytes: 2 << 30,
+            max_zip_ratio: 200,
             max_wall_time: None,
         }
     }

@@ -21,6 +21,8 @@ pub enum OptionKind {
     Bitrate { min: u64, max: u64 },
     /// A time within `0..=max` seconds: `90`, `1.5`, `01:30`, `00:01:30.250`.
     Seconds { max: u32 },
+    /// Free text of at most `max_len` characters (a sheet name, a pattern).
+    Text { max_len: usize },
 }
 
 /// An option a decoder, encoder, adapter or transform accepts.
@@ -46,6 +48,7 @@ impl OptionSpec {
                 format!("a bitrate from {}k to {}k bits/s, like 192k or 192000", min / 1000, max / 1000)
             }
             OptionKind::Seconds { max } => format!("a time from 0 to {max} seconds: 90, 1.5, 01:30 or 00:01:30.250"),
+            OptionKind::Text { max_len } => format!("text of up to {max_len} characters"),
         }
     }
 
@@ -73,6 +76,7 @@ impl OptionSpec {
             OptionKind::Color => Rgba::parse(value).is_some(),
             OptionKind::Bitrate { min, max } => parse_bitrate(value).is_some_and(|v| (min..=max).contains(&v)),
             OptionKind::Seconds { max } => parse_seconds(value).is_some_and(|v| v <= f64::from(max)),
+            OptionKind::Text { max_len } => value.chars().count() <= max_len,
         };
         if ok { Ok(()) } else { Err(self.invalid(value)) }
     }
@@ -150,6 +154,16 @@ impl OptionSpec {
         }
         self.validate(raw)?;
         parse_bitrate(raw).map(Some).ok_or_else(|| self.invalid(raw))
+    }
+
+    /// The text given, or the default; `None` when neither is there.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the text is too long.
+    pub fn text<'a>(&'a self, options: &'a Options) -> Result<Option<&'a str>> {
+        let raw = self.raw(options);
+        self.validate(raw)?;
+        Ok((!raw.is_empty()).then_some(raw))
     }
 
     /// The time in seconds, `None` when not given and without default.

@@ -29,3 +29,52 @@ pub const ASF: [u8; 16] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6,
 
 /// The ASF video media stream type GUID, found in a WMV's header (not a WMA's).
 pub const ASF_VIDEO_MEDIA: [u8; 16] = [0xC0, 0xEF, 0x19, 0xBC, 0x4D, 0x5B, 0xCF, 0x11, 0xA8, 0xFD, 0x00, 0x80, 0x5F, 0x5C, 0x44, 0x2B];
+
+/// The entry names of a zip archive, read from its central directory (no
+/// inflating), at most `max` of them; empty when the bytes are not a zip.
+pub fn zip_entry_names(bytes: &[u8], max: usize) -> Vec<&[u8]> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    if !starts_with(bytes, b"PK\x03\x04") || bytes.len() < 22 {
+        return Vec::new();
+    }
+    // The end record sits in the last 64 KiB + 22 bytes (its comment is at most 64 KiB).
+    let tail_start = bytes.len().saturating_sub(65_557);
+    let Some(eocd) = bytes[tail_start..].windows(4).rposition(|w| w == EOCD).map(|i| tail_start + i) else {
+        return Vec::new();
+    };
+    let (Some(count), Some(mut at)) = (u16_at(eocd + 10), u32_at(eocd + 16)) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for _ in 0..count.min(max) {
+        if bytes.get(at..at + 4) != Some(b"PK\x01\x02") {
+            break;
+        }
+        let (Some(name_len), Some(extra_len), Some(comment_len)) = (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32)) else {
+            break;
+        };
+        let Some(name) = bytes.get(at + 46..at + 46 + name_len) else { break };
+        names.push(name);
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    names
+}
+
+/// True when the zip's central directory lists an entry called `name`.
+pub fn zip_has_entry(bytes: &[u8], name: &str) -> bool {
+    zip_entry_names(bytes, 10_000).iter().any(|n| *n == name.as_bytes())
+}
+
+/// The OpenDocument signature: a first entry `mimetype`, stored, holding
+/// `mime` (`application/vnd.oasis.opendocument.spreadsheet`).
+pub fn opendocument(bytes: &[u8], mime: &str) -> bool {
+    if !starts_with(bytes, b"PK\x03\x04") || bytes.len() < 30 {
+        return false;
+    }
+    let name_len = usize::from(u16::from_le_bytes([bytes[26], bytes[27]]));
+    let extra_len = usize::from(u16::from_le_bytes([bytes[28], bytes[29]]));
+    let data = 30 + name_len + extra_len;
+    bytes.get(30..30 + name_len) == Some(b"mimetype") && bytes.get(data..data + mime.len()) == Some(mime.as_bytes())
+}

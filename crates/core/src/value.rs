@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Audio, Error, Media, Result};
+use crate::{Audio, Error, Media, Result, Table};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,6 +16,8 @@ pub enum ValueKind {
     Audio,
     /// A [`Media`] handle on a video file, read lazily by its backend.
     Media,
+    /// A [`Table`]: sheets of rows of typed cells, streamed.
+    Table,
 }
 
 impl ValueKind {
@@ -25,6 +27,7 @@ impl ValueKind {
             ValueKind::Raster => "raster",
             ValueKind::Audio => "audio",
             ValueKind::Media => "media",
+            ValueKind::Table => "table",
         }
     }
 }
@@ -36,6 +39,7 @@ pub enum Value {
     Raster(Raster),
     Audio(Audio),
     Media(Media),
+    Table(Table),
 }
 
 impl Value {
@@ -44,6 +48,7 @@ impl Value {
             Value::Raster(_) => ValueKind::Raster,
             Value::Audio(_) => ValueKind::Audio,
             Value::Media(_) => ValueKind::Media,
+            Value::Table(_) => ValueKind::Table,
         }
     }
 
@@ -66,6 +71,17 @@ impl Value {
         match self {
             Value::Media(m) => Ok(m),
             other => Err(Error::Internal(format!("expected media, got {}", other.kind().name()))),
+        }
+    }
+
+    /// The table inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug).
+    pub fn into_table(self) -> Result<Table> {
+        match self {
+            Value::Table(t) => Ok(t),
+            other => Err(Error::Internal(format!("expected a table, got {}", other.kind().name()))),
         }
     }
 

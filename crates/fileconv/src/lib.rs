@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Each format family is a plugin crate behind a cargo feature (`image`,
-//! `audio`, `video`; all on by default). This crate references every enabled plugin, so their
+//! `audio`, `video`, `sheet`; all on by default). This crate references every enabled plugin, so their
 //! `inventory` registrations are always linked in.
 
 use std::sync::OnceLock;
@@ -35,6 +35,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
     "audio",
     #[cfg(feature = "video")]
     "video",
+    #[cfg(feature = "sheet")]
+    "sheet",
 ];
 
 fn link_plugins() {
@@ -44,6 +46,8 @@ fn link_plugins() {
     fileconv_audio::link();
     #[cfg(feature = "video")]
     fileconv_video::link();
+    #[cfg(feature = "sheet")]
+    fileconv_sheet::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -84,13 +88,25 @@ pub mod fuzzing {
             max_frames: 64,
             max_alloc_bytes: 256 << 20,
             max_output_bytes: 64 << 20,
+            max_cells: 2_000_000,
+            max_zip_entries: 1000,
+            max_unzipped_bytes: 64 << 20,
+            max_zip_ratio: 200,
             max_wall_time: None,
         }
     }
 
+    /// The engine the harnesses share. cargo-fuzz's panic hook aborts at the
+    /// panic, before the engine's `catch_unwind` or a plugin's own guard can
+    /// turn it into an error; the hook is replaced by one that only prints,
+    /// so a contained panic is judged by its error (an `Internal` error still
+    /// fails the run, through `assert_no_bug`, as does an uncaught panic).
     fn fuzz_engine() -> &'static Engine {
         static ENGINE: OnceLock<Engine> = OnceLock::new();
-        ENGINE.get_or_init(|| default_engine().with_limits(limits()))
+        ENGINE.get_or_init(|| {
+            std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
+            default_engine().with_limits(limits())
+        })
     }
 
     /// Panics when a call failed in a way that only a bug explains (a contained
@@ -114,6 +130,7 @@ pub mod fuzzing {
             match decoded {
                 // A stream decodes as it is pulled: pull it, within a budget.
                 Ok(Value::Audio(audio)) => assert_no_bug(pull(audio.source, 20_000_000)),
+                Ok(Value::Table(table)) => assert_no_bug(drain(table)),
                 other => assert_no_bug(other),
             }
         }
@@ -129,6 +146,28 @@ pub mod fuzzing {
             }
         }
         Ok(())
+    }
+
+    /// Reads every row of every sheet.
+    fn drain(mut table: Table) -> Result<()> {
+        for index in 0..table.sheets.len() {
+            table.read_sheet(index, &mut |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// The first byte picks a readable spreadsheet format; the rest is read
+    /// as it and written as JSON, every sheet, every row.
+    pub fn decode_sheet(data: &[u8]) {
+        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let engine = fuzz_engine();
+        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Spreadsheet));
+        if readable.is_empty() {
+            return;
+        }
+        let from = readable[usize::from(pick) % readable.len()];
+        assert_no_bug(engine.convert(rest, from, "json"));
     }
 
     /// The first byte picks a readable image format; the rest is decoded as it
@@ -221,6 +260,9 @@ mod tests {
         }
         if cfg!(feature = "video") {
             ids.extend(["3gp", "avi", "flv", "m4v", "mkv", "mov", "mp4", "mpeg", "ogv", "ts", "webm", "wmv"]);
+        }
+        if cfg!(feature = "sheet") {
+            ids.extend(["csv", "html", "json", "md", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
         }
         ids.sort_unstable();
         ids

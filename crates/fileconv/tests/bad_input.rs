@@ -6,15 +6,16 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{audio_fixtures, image_fixtures, video_fixtures};
+use common::{audio_fixtures, image_fixtures, sheet_fixtures, video_fixtures};
 use fileconv::fuzzing::assert_no_bug;
 use fileconv::{Control, Engine, Error, ErrorKind, Limits, Options, Source};
 
-/// Every fixture: images, audio and video.
+/// Every fixture: images, audio, video and spreadsheets.
 fn all_fixtures() -> Vec<(String, String, Vec<u8>)> {
     let mut all = image_fixtures();
     all.extend(audio_fixtures());
     all.extend(video_fixtures());
+    all.extend(sheet_fixtures());
     all
 }
 
@@ -22,6 +23,7 @@ fn all_fixtures() -> Vec<(String, String, Vec<u8>)> {
 fn target_for(format: &str) -> &'static str {
     match fileconv::engine().format(format).map(|f| f.category) {
         Ok(fileconv::Category::Audio) => "wav",
+        Ok(fileconv::Category::Spreadsheet) => "json",
         _ => "png",
     }
 }
@@ -199,9 +201,9 @@ fn tighter_limits_are_enforced() {
 }
 
 /// Formats one container reader reads alike: a claim within a family is
-/// honoured (a QuickTime file sent as `mp4`, WebM as `mkv`), as FFmpeg does.
+/// honoured (a QuickTime file sent as `mp4`, WebM as `mkv`, an xlsm as `xlsx`), as FFmpeg does.
 fn same_family(a: &str, b: &str) -> bool {
-    const FAMILIES: &[&[&str]] = &[&["mp4", "m4a", "m4v", "mov", "3gp"], &["mkv", "webm"], &["wma", "wmv"]];
+    const FAMILIES: &[&[&str]] = &[&["mp4", "m4a", "m4v", "mov", "3gp"], &["mkv", "webm"], &["wma", "wmv"], &["xlsx", "xlsm"]];
     FAMILIES.iter().any(|f| f.contains(&a) && f.contains(&b))
 }
 

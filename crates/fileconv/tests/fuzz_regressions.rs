@@ -35,3 +35,8 @@ fn decode_audio_regressions() {
 fn decode_media_regressions() {
     replay("decode_media", fileconv::fuzzing::decode_media);
 }
+
+#[test]
+fn decode_sheet_regressions() {
+    replay("decode_sheet", fileconv::fuzzing::decode_sheet);
+}

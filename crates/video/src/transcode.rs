@@ -11,7 +11,7 @@ use fileconv_ffmpeg::{decode_error, error, MediaInput, MediaOutput, EAGAIN};
 
 use crate::codecs::{pick, AudioCodec, VideoCodec};
 use crate::container::{seek_before, video_stream, Container};
-use crate::options::{AUDIO_BITRATE, AUDIO_CODEC, CRF, DURATION, FPS, HEIGHT, MUTE, START, VIDEO_BITRATE, VIDEO_CODEC, WIDTH};
+use crate::options::{AUDIO_BITRATE, AUDIO_CODEC, CRF, DURATION, FPS, HEIGHT, MUTE, PRESET, START, VIDEO_BITRATE, VIDEO_CODEC, WIDTH};
 use crate::pipeline::{Lane, SourceShape, VideoQuality};
 
 /// The source's size, rounded down to even (4:2:0 needs it), at least 2x2.
@@ -59,7 +59,7 @@ impl Request {
             audio_codec: AUDIO_CODEC.choice_opt(o)?,
             audio_bitrate: AUDIO_BITRATE.bitrate(o)?,
             mute: MUTE.boolean(o)?,
-            reencode_video: trims || o.any_of(&[WIDTH, HEIGHT, FPS, CRF, VIDEO_BITRATE]),
+            reencode_video: trims || o.any_of(&[WIDTH, HEIGHT, FPS, CRF, VIDEO_BITRATE, PRESET]),
             reencode_audio: trims || o.any_of(&[AUDIO_BITRATE]),
         };
         if trims && (r.video_codec == Some("copy") || r.audio_codec == Some("copy")) {

@@ -21,6 +21,54 @@ pub fn audio_fixtures() -> Vec<(String, String, Vec<u8>)> {
     fixtures("audio").into_iter().filter(|(name, _, _)| !name.starts_with("cover.")).collect()
 }
 
+/// Every spreadsheet fixture: (file name, format id, bytes).
+pub fn sheet_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    fixtures("sheet")
+}
+
+/// A sheet as an independent reader sees it: cells as text.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct SheetText {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+    /// openpyxl's cell types (`n`, `s`, `d`, `b`, `e`), for xlsx only.
+    pub types: Vec<Vec<String>>,
+    pub bold_first_row: bool,
+    pub frozen: Option<String>,
+}
+
+/// Reads a spreadsheet file with independent readers (openpyxl, odfpy,
+/// Python's csv, json and html.parser, a GFM parser): `tests/tools/read_table.py`.
+pub fn read_table(bytes: &[u8], format: &str) -> Vec<SheetText> {
+    let path = std::env::temp_dir().join(format!(
+        "fileconv-table-{}-{:?}.{format}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, bytes).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/read_table.py");
+    let out = Command::new("/usr/bin/python3").arg(&script).arg(format).arg(&path).output().expect("python3 runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "read_table.py {format}: {}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let grid = |v: &serde_json::Value| -> Vec<Vec<String>> {
+        v.as_array()
+            .map(|rows| rows.iter().map(|r| r.as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()).collect())
+            .unwrap_or_default()
+    };
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| SheetText {
+            name: s["name"].as_str().unwrap_or_default().to_string(),
+            rows: grid(&s["rows"]),
+            types: grid(&s["types"]),
+            bold_first_row: s["bold_first_row"].as_bool().unwrap_or(false),
+            frozen: s["frozen"].as_str().map(str::to_string),
+        })
+        .collect()
+}
+
 /// The formats of `category` that fileconv writes, sorted.
 pub fn writable(category: fileconv::Category) -> Vec<&'static str> {
     let engine = fileconv::engine();

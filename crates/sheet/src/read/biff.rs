@@ -1,0 +1,192 @@
+//! A bound on what calamine will allocate for an xls file, computed before
+//! calamine reads it. calamine parses every sheet of an xls at open time and
+//! sizes each one from its DIMENSIONS record and from its first and last
+//! cells, so a few hundred bytes can ask for gigabytes, and cells out of row
+//! order make its arithmetic wrap. This scan walks the same records and
+//! refuses such files with a clear error.
+
+use std::io::{Cursor, Read};
+
+use fileconv_core::{Error, Limits, Result};
+
+const BOF: u16 = 0x0809;
+const EOF: u16 = 0x000A;
+const BOUND_SHEET: u16 = 0x0085;
+const DIMENSIONS: u16 = 0x0200;
+const MUL_RK: u16 = 0x00BD;
+/// Records that hold one cell and start with its row and column (u16 each).
+const CELL_RECORDS: [u16; 7] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006];
+
+/// Checks an xls file's sheets against [`Limits::max_cells`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the bytes are not a compound file with a
+/// workbook stream, or a sheet's records are inconsistent (cells out of row
+/// order, an inverted DIMENSIONS record); [`Error::LimitExceeded`] when the
+/// sheets would occupy more cells than allowed.
+pub fn check(bytes: &[u8], limits: &Limits) -> Result<()> {
+    let invalid = |reason: String| Error::invalid_input("xls", reason);
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| invalid(format!("not a compound file: {e}")))?;
+    let name = ["/Workbook", "/Book"].into_iter().find(|n| file.is_stream(n)).ok_or_else(|| invalid("no Workbook stream".to_string()))?;
+    let mut stream = Vec::new();
+    file.open_stream(name)
+        .map_err(|e| invalid(format!("workbook stream: {e}")))?
+        .take(bytes.len() as u64)
+        .read_to_end(&mut stream)
+        .map_err(|e| invalid(format!("workbook stream: {e}")))?;
+
+    let mut total: u64 = 0;
+    for (typ, data) in records(&stream) {
+        if typ == EOF {
+            break;
+        }
+        if typ == BOUND_SHEET && data.len() >= 4 {
+            let pos = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+            let cells = sheet_cells(stream.get(pos..).unwrap_or_default()).map_err(invalid)?;
+            total = total.saturating_add(cells);
+            if total > limits.max_cells {
+                return Err(Error::limit("cells", limits.max_cells, total));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let head = stream.get(at..at + 4)?;
+        let typ = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let data = stream.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        Some((typ, data))
+    })
+}
+
+fn u16_at(data: &[u8], at: usize) -> Option<u32> {
+    data.get(at..at + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+}
+
+/// The cells calamine will reserve or lay out for the sheet starting at
+/// `stream`: the larger of its DIMENSIONS area and its cells' area.
+fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
+    let mut reserved: u64 = 0;
+    let (mut first_row, mut last_row) = (None::<u32>, 0u32);
+    let (mut min_col, mut max_col) = (u32::MAX, 0u32);
+    let mut depth = 0usize;
+    let mut seen_bof = false;
+    for (typ, data) in records(stream) {
+        if depth > 0 {
+            match typ {
+                BOF => depth += 1,
+                EOF => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let (row, col_first, col_last) = match typ {
+            BOF if seen_bof => {
+                depth += 1;
+                continue;
+            }
+            BOF => {
+                seen_bof = true;
+                continue;
+            }
+            EOF => break,
+            DIMENSIONS => {
+                reserved = reserved.max(dimensions_area(data)?);
+                continue;
+            }
+            MUL_RK if data.len() >= 6 => {
+                let (Some(row), Some(first), Some(last)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, data.len() - 2)) else { continue };
+                (row, first, last.max(first))
+            }
+            t if CELL_RECORDS.contains(&t) => {
+                let (Some(row), Some(col)) = (u16_at(data, 0), u16_at(data, 2)) else { continue };
+                (row, col, col)
+            }
+            _ => continue,
+        };
+        match first_row {
+            None => first_row = Some(row),
+            Some(_) if row < last_row => return Err(format!("cells of row {} come after row {}", row + 1, last_row + 1)),
+            Some(_) => {}
+        }
+        last_row = row;
+        min_col = min_col.min(col_first);
+        max_col = max_col.max(col_last);
+    }
+    let laid_out = first_row.map_or(0, |first| u64::from(last_row - first + 1) * u64::from(max_col - min_col + 1));
+    Ok(reserved.max(laid_out))
+}
+
+/// The area calamine reserves for a DIMENSIONS record, as it reads one.
+fn dimensions_area(data: &[u8]) -> std::result::Result<u64, String> {
+    let u32_at = |at: usize| data.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let fields = match data.len() {
+        10 => [u16_at(data, 0), u16_at(data, 2), u16_at(data, 4), u16_at(data, 6)],
+        14 | 16 => [u32_at(0), u32_at(4), u16_at(data, 8), u16_at(data, 10)],
+        _ => return Ok(0),
+    };
+    let [Some(first_row), Some(last_row_plus_one), Some(mut first_col), Some(last_col_plus_one)] = fields else {
+        return Err("short DIMENSIONS record".to_string());
+    };
+    if first_col > 0xFF || last_col_plus_one < first_col {
+        first_col = 0;
+    }
+    if last_row_plus_one == 0 || last_col_plus_one == 0 {
+        return Ok(1);
+    }
+    if last_row_plus_one - 1 < first_row || last_col_plus_one - 1 < first_col {
+        return Err(format!("DIMENSIONS record ends (row {last_row_plus_one}) before it starts (row {first_row})"));
+    }
+    Ok(u64::from(last_row_plus_one - first_row) * u64::from(last_col_plus_one - first_col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut r = typ.to_le_bytes().to_vec();
+        r.extend((data.len() as u16).to_le_bytes());
+        r.extend(data);
+        r
+    }
+
+    fn number(row: u16, col: u16) -> Vec<u8> {
+        let mut d = row.to_le_bytes().to_vec();
+        d.extend(col.to_le_bytes());
+        d.extend([0u8; 10]);
+        record(0x0203, &d)
+    }
+
+    #[test]
+    fn far_apart_cells_count_their_whole_area() {
+        let sheet = [record(BOF, &[0; 16]), number(0, 0), number(65_535, 255), record(EOF, &[])].concat();
+        assert_eq!(sheet_cells(&sheet).unwrap(), 65_536 * 256);
+    }
+
+    #[test]
+    fn rows_out_of_order_are_refused() {
+        let sheet = [record(BOF, &[0; 16]), number(5, 0), number(2, 0), record(EOF, &[])].concat();
+        assert!(sheet_cells(&sheet).unwrap_err().contains("row 3"));
+    }
+
+    #[test]
+    fn dimensions_are_checked_as_calamine_reads_them() {
+        let dims = |r0: u32, r1: u32, c0: u16, c1: u16| {
+            let mut d = r0.to_le_bytes().to_vec();
+            d.extend(r1.to_le_bytes());
+            d.extend(c0.to_le_bytes());
+            d.extend(c1.to_le_bytes());
+            d.extend([0, 0]);
+            d
+        };
+        assert_eq!(dimensions_area(&dims(0, 10, 0, 4)).unwrap(), 40);
+        assert_eq!(dimensions_area(&dims(0, 1_000_000, 0, 256)).unwrap(), 256_000_000);
+        assert!(dimensions_area(&dims(10, 5, 0, 4)).is_err());
+    }
+}

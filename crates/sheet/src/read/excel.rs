@@ -1,0 +1,198 @@
+//! Excel workbooks through calamine. xlsx, xlsm and xlsb are streamed cell by
+//! cell with calamine's cell readers (never its dense `Range`, which two
+//! far-apart cells would make enormous); xls is read whole by calamine, so
+//! [`super::biff`] bounds its size before calamine sees it.
+
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use calamine::{CellErrorType, Data, DataRef, ExcelDateTime, Reader, SheetType, Xls, Xlsb, Xlsx};
+use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowSink, SheetInfo, Table, TableSource, Time, Value};
+
+use super::rows::RowBuilder;
+
+enum Book {
+    Xlsx(Xlsx<Box<dyn ReadSeek>>),
+    Xlsb(Xlsb<Box<dyn ReadSeek>>),
+    Xls(Xls<Box<dyn ReadSeek>>),
+}
+
+struct ExcelSource {
+    book: Book,
+    names: Vec<String>,
+    format: &'static str,
+    budget: CellBudget,
+}
+
+/// Which calamine reader a format takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// xlsx and xlsm: zipped XML.
+    Xlsx,
+    /// Zipped binary records.
+    Xlsb,
+    /// BIFF in a compound file.
+    Xls,
+}
+
+/// Opens an Excel workbook of `format` as a [`Table`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] when calamine cannot read it (or it is encrypted);
+/// [`Error::LimitExceeded`] for a zip or an xls sheet past the limits.
+pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -> Result<Value> {
+    guarded(format, || open(input, ctx, format, kind))
+}
+
+/// Runs calamine. Its binary parsers index into records without bounds
+/// checks (fuzzing found `xlsb/mod.rs` panicking on a short BrtBundleSh), so
+/// a panic inside it is malformed input, not a bug of ours.
+fn guarded<T>(format: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(Error::invalid_input(format, format!("malformed workbook (calamine stopped: {})", panic_text(&*payload))))
+    })
+}
+
+fn open(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -> Result<Value> {
+    let invalid = |e: &dyn std::fmt::Display| Error::invalid_input(format, e);
+    let book = match kind {
+        Kind::Xlsx | Kind::Xlsb => {
+            drop(fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, format)?);
+            if kind == Kind::Xlsx {
+                Book::Xlsx(Xlsx::new(input.open()?).map_err(|e| invalid(&e))?)
+            } else {
+                Book::Xlsb(Xlsb::new(input.open()?).map_err(|e| invalid(&e))?)
+            }
+        }
+        Kind::Xls => {
+            super::biff::check(input.bytes, ctx.limits)?;
+            Book::Xls(Xls::new(input.open()?).map_err(|e| invalid(&e))?)
+        }
+    };
+    let metadata = match &book {
+        Book::Xlsx(b) => b.sheets_metadata().to_vec(),
+        Book::Xlsb(b) => b.sheets_metadata().to_vec(),
+        Book::Xls(b) => b.sheets_metadata().to_vec(),
+    };
+    let names: Vec<String> = metadata.into_iter().filter(|s| s.typ == SheetType::WorkSheet).map(|s| s.name).collect();
+    if names.is_empty() {
+        return Err(Error::invalid_input(format, "the workbook has no worksheet"));
+    }
+    let mut book = book;
+    let sheets = names.iter().map(|name| SheetInfo { name: name.clone(), columns: declared_width(&mut book, name) }).collect();
+    let source = ExcelSource { book, names, format, budget: CellBudget::new(ctx.limits) };
+    Ok(Value::Table(Table::new(sheets, Box::new(source))))
+}
+
+/// Widths wider than this are not trusted: a writer pads every row to the
+/// width, and a forged `<dimension ref="A1:XFD1">` would make each row 16,384 fields.
+const MAX_DECLARED_WIDTH: u32 = 1024;
+
+/// The sheet's width as its `dimension` record declares it (xlsx, xlsb), so
+/// rectangular targets pad rows to the used range, as spreadsheets export it.
+fn declared_width(book: &mut Book, name: &str) -> Option<u32> {
+    let dimensions = match book {
+        Book::Xlsx(b) => b.worksheet_cells_reader(name).ok()?.dimensions(),
+        Book::Xlsb(b) => b.worksheet_cells_reader(name).ok()?.dimensions(),
+        Book::Xls(_) => return None,
+    };
+    let width = dimensions.end.1.checked_add(1)?;
+    (dimensions.end >= dimensions.start && width <= MAX_DECLARED_WIDTH).then_some(width)
+}
+
+impl TableSource for ExcelSource {
+    fn read_sheet(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+        let format = self.format;
+        guarded(format, || self.read(index, sink))
+    }
+}
+
+impl ExcelSource {
+    fn read(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+        let format = self.format;
+        let invalid = |e: &dyn std::fmt::Display| Error::invalid_input(format, e);
+        let name = &self.names[index];
+        let mut rows = RowBuilder::new(format, &mut self.budget);
+        match &mut self.book {
+            Book::Xlsx(book) => {
+                let mut reader = book.worksheet_cells_reader(name).map_err(|e| invalid(&e))?;
+                while let Some(cell) = reader.next_cell().map_err(|e| invalid(&e))? {
+                    let (r, c) = cell.get_position();
+                    rows.put(r, c, from_ref(cell.get_value()), sink)?;
+                }
+            }
+            Book::Xlsb(book) => {
+                let mut reader = book.worksheet_cells_reader(name).map_err(|e| invalid(&e))?;
+                while let Some(cell) = reader.next_cell().map_err(|e| invalid(&e))? {
+                    let (r, c) = cell.get_position();
+                    rows.put(r, c, from_ref(cell.get_value()), sink)?;
+                }
+            }
+            Book::Xls(book) => {
+                let range = book.worksheet_range(name).map_err(|e| invalid(&e))?;
+                if let Some((top, left)) = range.start() {
+                    for (i, row) in range.rows().enumerate() {
+                        for (j, value) in row.iter().enumerate() {
+                            rows.put(top + i as u32, left + j as u32, from_data(value), sink)?;
+                        }
+                    }
+                }
+            }
+        }
+        rows.flush(sink)
+    }
+}
+
+fn from_ref(value: &DataRef<'_>) -> Cell {
+    match value {
+        DataRef::Int(i) => Cell::Int(*i),
+        DataRef::Float(f) => Cell::number(*f),
+        DataRef::String(s) => Cell::String(s.clone()),
+        DataRef::SharedString(s) => Cell::String((*s).to_string()),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(d) => from_excel_datetime(d),
+        DataRef::DateTimeIso(s) => iso(s),
+        DataRef::DurationIso(s) => Cell::String(s.clone()),
+        DataRef::Error(e) => error(e),
+        DataRef::Empty => Cell::Empty,
+    }
+}
+
+fn from_data(value: &Data) -> Cell {
+    match value {
+        Data::Int(i) => Cell::Int(*i),
+        Data::Float(f) => Cell::number(*f),
+        Data::String(s) => Cell::String(s.clone()),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(d) => from_excel_datetime(d),
+        Data::DateTimeIso(s) => iso(s),
+        Data::DurationIso(s) => Cell::String(s.clone()),
+        Data::Error(e) => error(e),
+        Data::Empty => Cell::Empty,
+    }
+}
+
+fn iso(text: &str) -> Cell {
+    DateTime::parse_iso(text).map_or_else(|| Cell::String(text.to_string()), Cell::DateTime)
+}
+
+fn error(e: &CellErrorType) -> Cell {
+    Cell::Error(e.to_string())
+}
+
+/// A date-formatted number: a time of day below 1, a date when whole, else
+/// both. Durations of a day or more stay numbers (days).
+fn from_excel_datetime(d: &ExcelDateTime) -> Cell {
+    let serial = d.as_f64();
+    if !serial.is_finite() || serial < 0.0 || (d.is_duration() && serial >= 1.0) {
+        return Cell::number(serial);
+    }
+    let (year, month, day, hour, minute, second, millis) = d.to_ymd_hms_milli();
+    let time = Time::new(hour, minute, second, millis.min(999));
+    if serial < 1.0 {
+        return time.map_or(Cell::number(serial), |t| Cell::DateTime(DateTime::time(t)));
+    }
+    let Some(date) = Date::new(i32::from(year), month, day) else { return Cell::number(serial) };
+    let time = time.filter(|t| *t != Time { hour: 0, minute: 0, second: 0, millis: 0 });
+    Cell::DateTime(DateTime { date: Some(date), time })
+}

@@ -1,0 +1,143 @@
+//! Zip containers (XLSX, XLSM, ODS, and later DOCX, EPUB, PPTX) opened
+//! safely, in one place.
+//!
+//! [`open`] reads the central directory and refuses the archive, before a
+//! byte is inflated, when its entry count, the sum of its declared sizes or
+//! one entry's expansion ratio passes the [`Limits`]. The declared sizes can
+//! be trusted after that: `zip` stops any entry that inflates past its
+//! declared size with an error, so a lying header cannot get round the check.
+//! Only stored and deflated entries are accepted (what office formats use).
+
+use std::io::{Read, Seek};
+
+use fileconv_core::{Error, Limits, Result};
+pub use zip;
+use zip::{CompressionMethod, ZipArchive};
+
+/// Entries smaller than this are never refused for their ratio: small XML
+/// parts of long runs of spaces legitimately compress a hundredfold.
+const RATIO_FLOOR: u64 = 1 << 20;
+
+/// Opens a zip archive after checking it against `limits`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `format` when the bytes are not a readable
+/// zip or use a compression method other than stored or deflate;
+/// [`Error::LimitExceeded`] for too many entries, too many bytes once
+/// inflated, or an entry inflating more than `max_zip_ratio` times.
+pub fn open<R: Read + Seek>(reader: R, limits: &Limits, format: &str) -> Result<ZipArchive<R>> {
+    let mut archive = ZipArchive::new(reader).map_err(|e| Error::invalid_input(format, format!("not a readable zip container: {e}")))?;
+    let entries = archive.len() as u64;
+    if entries > limits.max_zip_entries {
+        return Err(Error::limit("zip entries", limits.max_zip_entries, entries));
+    }
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|e| Error::invalid_input(format, format!("zip entry {i}: {e}")))?;
+        match entry.compression() {
+            CompressionMethod::Stored | CompressionMethod::Deflated => {}
+            other => {
+                return Err(Error::invalid_input(format, format!("zip entry {i} uses {other}, not stored or deflate")));
+            }
+        }
+        let (size, packed) = (entry.size(), entry.compressed_size());
+        total = total.saturating_add(size);
+        if total > limits.max_unzipped_bytes {
+            return Err(Error::limit("unzipped size (bytes)", limits.max_unzipped_bytes, total));
+        }
+        if size > RATIO_FLOOR && size / packed.max(1) > limits.max_zip_ratio {
+            return Err(Error::limit("zip expansion ratio", limits.max_zip_ratio, size / packed.max(1)));
+        }
+    }
+    Ok(archive)
+}
+
+/// Inflates the entry `name` whole (its size was bounded by [`open`]).
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the entry is missing or corrupt.
+pub fn read_entry<R: Read + Seek>(archive: &mut ZipArchive<R>, name: &str, format: &str) -> Result<Vec<u8>> {
+    let mut entry = archive.by_name(name).map_err(|e| Error::invalid_input(format, format!("'{name}': {e}")))?;
+    let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+    entry.read_to_end(&mut data).map_err(|e| Error::invalid_input(format, format!("'{name}': {e}")))?;
+    Ok(data)
+}
+
+/// For sniffers: true when `bytes` is a zip whose entry `name` (of at most
+/// 64 KiB) contains `needle`. Never fails: anything unreadable is `false`.
+pub fn entry_contains(bytes: &[u8], name: &str, needle: &[u8]) -> bool {
+    const MAX: u64 = 64 << 10;
+    let Ok(mut archive) = ZipArchive::new(std::io::Cursor::new(bytes)) else { return false };
+    let Ok(entry) = archive.by_name(name) else { return false };
+    if entry.size() > MAX {
+        return false;
+    }
+    let mut data = Vec::new();
+    if entry.take(MAX).read_to_end(&mut data).is_err() {
+        return false;
+    }
+    data.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, Write};
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            w.start_file(*name, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn reads_a_plain_archive() {
+        let bytes = archive(&[("a.xml", b"<a/>".to_vec())]);
+        let mut zip = open(Cursor::new(&bytes), &Limits::default(), "xlsx").unwrap();
+        assert_eq!(read_entry(&mut zip, "a.xml", "xlsx").unwrap(), b"<a/>");
+        assert!(matches!(read_entry(&mut zip, "b.xml", "xlsx"), Err(Error::InvalidInput { .. })));
+    }
+
+    #[test]
+    fn refuses_bombs_before_inflating() {
+        let bomb = archive(&[("sheet.xml", vec![b' '; 50 << 20])]);
+        assert!(bomb.len() < 200_000, "{}", bomb.len());
+        let err = open(Cursor::new(&bomb), &Limits::default(), "xlsx").unwrap_err();
+        assert!(matches!(err, Error::LimitExceeded { what: "zip expansion ratio", .. }), "{err}");
+        let small = Limits { max_unzipped_bytes: 1000, ..Limits::default() };
+        let plain = archive(&[("a", vec![b'x'; 600]), ("b", vec![b'y'; 600])]);
+        assert!(matches!(open(Cursor::new(&plain), &small, "ods"), Err(Error::LimitExceeded { what: "unzipped size (bytes)", .. })));
+        let few = Limits { max_zip_entries: 1, ..Limits::default() };
+        assert!(matches!(open(Cursor::new(&plain), &few, "ods"), Err(Error::LimitExceeded { what: "zip entries", .. })));
+    }
+
+    #[test]
+    fn a_lying_size_stops_at_the_declared_size() {
+        let mut bytes = archive(&[("a", vec![b'x'; 5000])]);
+        // Declare 10 bytes in the central directory: reading stops there.
+        let cd = bytes.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+        bytes[cd + 24..cd + 28].copy_from_slice(&10u32.to_le_bytes());
+        let mut zip = open(Cursor::new(&bytes), &Limits::default(), "xlsx").unwrap();
+        assert!(read_entry(&mut zip, "a", "xlsx").is_err());
+    }
+
+    #[test]
+    fn sniffs_inside_an_entry() {
+        let bytes = archive(&[("[Content_Types].xml", b"<Types>sheet.macroEnabled.main+xml</Types>".to_vec())]);
+        assert!(entry_contains(&bytes, "[Content_Types].xml", b"macroEnabled"));
+        assert!(!entry_contains(&bytes, "[Content_Types].xml", b"binary"));
+        assert!(!entry_contains(&bytes, "other", b"x"));
+        assert!(!entry_contains(b"PK\x03\x04junk", "a", b"x"));
+    }
+
+    #[test]
+    fn garbage_is_invalid_input() {
+        assert!(matches!(open(Cursor::new(b"PK\x03\x04garbage"), &Limits::default(), "xlsx"), Err(Error::InvalidInput { .. })));
+    }
+}
