@@ -30,7 +30,7 @@ pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
-pub use table::{Cell, CellBudget, Date, DateTime, Row, RowSink, SheetInfo, Table, TableSource, Time};
+pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
 pub use context::{Context, Control};

@@ -3,6 +3,7 @@
 //! conversion holds one row, not the sheet, whatever the sheet's size.
 
 use std::fmt;
+use std::sync::mpsc;
 
 use crate::{Error, Limits, Result};
 
@@ -57,8 +58,12 @@ pub struct SheetInfo {
     pub columns: Option<u32>,
 }
 
-/// Receives the rows of one sheet, in increasing `index` order.
+/// Receives the rows of one sheet, in increasing `index` order (encoders).
 pub type RowSink<'a> = dyn FnMut(&Row) -> Result<()> + 'a;
+
+/// Takes the rows a [`TableSource`] reads, as owned values, so they can
+/// cross to the encoder's thread without a copy.
+pub type RowOut<'a> = dyn FnMut(Row) -> Result<()> + 'a;
 
 /// Where a [`Table`]'s rows come from: a format's reader, kept open.
 pub trait TableSource: Send {
@@ -69,7 +74,7 @@ pub trait TableSource: Send {
     /// # Errors
     /// [`Error::InvalidInput`] for malformed data, [`Error::LimitExceeded`]
     /// past [`Limits::max_cells`], or whatever `sink` returns.
-    fn read_sheet(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()>;
+    fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()>;
 }
 
 /// A workbook: its sheets and the source that reads their rows.
@@ -95,7 +100,9 @@ impl Table {
         Table::new(info, Box::new(MemoryTable(sheets.into_iter().map(|(_, rows)| rows).collect())))
     }
 
-    /// See [`TableSource::read_sheet`].
+    /// See [`TableSource::read_sheet`]. The source reads on a second thread,
+    /// a few hundred rows ahead of `sink`, so parsing the input and writing
+    /// the output take a core each; `sink` runs on the caller's thread.
     ///
     /// # Errors
     /// As [`TableSource::read_sheet`]; [`Error::Internal`] for an index out of range.
@@ -103,7 +110,38 @@ impl Table {
         if index >= self.sheets.len() {
             return Err(Error::Internal(format!("sheet {index} of {}", self.sheets.len())));
         }
-        self.source.read_sheet(index, sink)
+        const BATCH: usize = 256;
+        let source = &mut self.source;
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<Vec<Row>>(4);
+            let reader = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                let read = source.read_sheet(index, &mut |row| {
+                    batch.push(row);
+                    if batch.len() == BATCH {
+                        // The receiver is gone only when the sink failed: its error is the one reported.
+                        tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| Error::Cancelled)?;
+                    }
+                    Ok(())
+                });
+                if read.is_ok() && !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                read
+            });
+            let mut written = Ok(());
+            'batches: for batch in rx.iter() {
+                for row in &batch {
+                    written = sink(row);
+                    if written.is_err() {
+                        break 'batches;
+                    }
+                }
+            }
+            drop(rx);
+            let read = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            written.and(read)
+        })
     }
 
     /// Every row of sheet `index`, collected (for small sheets and tests).
@@ -129,8 +167,8 @@ impl fmt::Debug for Table {
 struct MemoryTable(Vec<Vec<Row>>);
 
 impl TableSource for MemoryTable {
-    fn read_sheet(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
-        self.0[index].iter().try_for_each(|row| sink(row))
+    fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
+        self.0[index].iter().try_for_each(|row| sink(row.clone()))
     }
 }
 

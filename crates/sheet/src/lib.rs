@@ -5,7 +5,7 @@
 //!
 //! | format | read | write |
 //! |---|---|---|
-//! | xlsx, xlsm | calamine, cell by cell | xlsx: rust_xlsxwriter, constant memory |
+//! | xlsx, xlsm | own SpreadsheetML reader (memchr scanner, inflating on a second thread) | xlsx: rust_xlsxwriter, constant memory |
 //! | xlsb | calamine, cell by cell | no |
 //! | xls | calamine, whole (sized by our BIFF scan first) | no |
 //! | ods | own streaming reader of content.xml | own writer, streamed |

@@ -3,7 +3,6 @@
 use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use super::READ_WORKBOOK;
-use crate::read::excel::{self, Kind};
 
 const ID: &str = "xlsm";
 
@@ -18,8 +17,8 @@ inventory::submit! {
         sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml") && fileconv_zip::entry_contains(b, "[Content_Types].xml", b"sheet.macroEnabled.main+xml")),
     }
 }
-inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "spreadsheetml", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    excel::decode(input, ctx, ID, Kind::Xlsx)
+    crate::read::xlsx::decode(input, ctx, ID)
 }

@@ -3,7 +3,6 @@
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use super::{READ_WORKBOOK, WORKBOOK, WRITE};
-use crate::read::excel::{self, Kind};
 
 const ID: &str = "xlsx";
 
@@ -18,9 +17,9 @@ inventory::submit! {
         sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml")),
     }
 }
-inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
+inventory::submit! { Decoder { format: ID, name: "spreadsheetml", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "rust_xlsxwriter", input: ValueKind::Table, cost: WRITE, lossy: false, options: WORKBOOK, encode: crate::write::xlsx::encode } }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    excel::decode(input, ctx, ID, Kind::Xlsx)
+    crate::read::xlsx::decode(input, ctx, ID)
 }

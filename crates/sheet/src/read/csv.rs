@@ -7,7 +7,7 @@
 use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
-use fileconv_core::{Cell, CellBudget, Context, Error, Input, Result, Row, RowSink, SheetInfo, Table, TableSource, Value};
+use fileconv_core::{Cell, CellBudget, Context, Error, Input, Result, Row, RowOut, SheetInfo, Table, TableSource, Value};
 
 use crate::options::{delimiter, ENCODING, INPUT_DELIMITER};
 use crate::text::infer;
@@ -28,6 +28,9 @@ struct CsvSource {
 /// [`Error::InvalidOption`] for an unknown encoding label or a bad delimiter;
 /// [`Error::Io`] when the file cannot be reopened.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, fixed: Option<u8>) -> Result<Value> {
+    if input.bytes.is_empty() {
+        return Err(Error::invalid_input(format, "the file is empty"));
+    }
     let (encoding, bom) = encoding(input.bytes, ctx)?;
     let reader: Box<dyn Read + Send> = if encoding == UTF_8 {
         let mut file = input.open()?;
@@ -39,6 +42,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, fixed: 
     };
     let head_bytes = &input.bytes[bom..input.bytes.len().min(bom + HEAD)];
     let head = encoding.decode_without_bom_handling(head_bytes).0;
+    if !looks_like_text(&head) {
+        return Err(Error::invalid_input(format, format!("binary data, not {} text (NUL or control characters)", encoding.name())));
+    }
     let delimiter = match delimiter(&INPUT_DELIMITER, ctx.options)? {
         Some(d) => d,
         None => fixed.unwrap_or_else(|| sniff_delimiter(&head, input.bytes.len() > bom + HEAD)),
@@ -80,6 +86,22 @@ fn encoding(bytes: &[u8], ctx: &Context<'_>) -> Result<(&'static Encoding, usize
     } else {
         (WINDOWS_1252, 0)
     })
+}
+
+/// Text has no NUL and almost no control characters besides tab, line
+/// breaks and form feed; binary data (or a wrong encoding) has plenty.
+fn looks_like_text(head: &str) -> bool {
+    let (mut chars, mut controls) = (0usize, 0usize);
+    for c in head.chars() {
+        chars += 1;
+        match c {
+            '\0' => return false,
+            '\t' | '\n' | '\r' | '\x0c' => {}
+            c if c.is_control() => controls += 1,
+            _ => {}
+        }
+    }
+    controls * 100 <= chars
 }
 
 /// The delimiter among comma, semicolon, tab and pipe that splits the first
@@ -132,15 +154,14 @@ fn sniff_delimiter(head: &str, truncated: bool) -> u8 {
 }
 
 impl TableSource for CsvSource {
-    fn read_sheet(&mut self, _index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+    fn read_sheet(&mut self, _index: usize, sink: &mut RowOut<'_>) -> Result<()> {
         let format = self.format;
         let mut reader = self.reader.take().ok_or_else(|| Error::Internal("a csv sheet is read once".to_string()))?;
         let mut record = csv::ByteRecord::new();
-        let mut row = Row::default();
         let mut line: u64 = 0;
         while reader.read_byte_record(&mut record).map_err(|e| Error::invalid_input(format, e))? {
             self.budget.take(record.len() as u64)?;
-            row.cells.clear();
+            let mut row = Row { index: 0, cells: Vec::with_capacity(record.len()) };
             row.cells.extend(record.iter().map(|field| match std::str::from_utf8(field) {
                 Ok(text) => infer(text),
                 Err(_) => Cell::String(String::from_utf8_lossy(field).into_owned()),
@@ -150,7 +171,7 @@ impl TableSource for CsvSource {
             }
             if !row.cells.is_empty() {
                 row.index = u32::try_from(line).map_err(|_| Error::limit("rows", u64::from(u32::MAX), line))?;
-                sink(&row)?;
+                sink(row)?;
             }
             line += 1;
         }
@@ -161,6 +182,13 @@ impl TableSource for CsvSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_is_not_text() {
+        assert!(looks_like_text("a,b\r\n1,2\n\tx"));
+        assert!(!looks_like_text("PK\u{3}\u{4}\0\0"));
+        assert!(!looks_like_text(&"\u{1}\u{2}abc".repeat(10)));
+    }
 
     #[test]
     fn delimiters_are_detected() {

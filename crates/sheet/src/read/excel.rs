@@ -1,18 +1,18 @@
-//! Excel workbooks through calamine. xlsx, xlsm and xlsb are streamed cell by
-//! cell with calamine's cell readers (never its dense `Range`, which two
-//! far-apart cells would make enormous); xls is read whole by calamine, so
-//! [`super::biff`] bounds its size before calamine sees it.
+//! Excel's binary workbooks through calamine. xlsb is streamed cell by cell
+//! with calamine's cell reader (never its dense `Range`, which two far-apart
+//! cells would make enormous); xls is read whole by calamine, so
+//! [`super::biff`] bounds its size before calamine sees it. (xlsx and xlsm
+//! have their own reader, [`super::xlsx`].)
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use calamine::{CellErrorType, Data, DataRef, ExcelDateTime, Reader, SheetType, Xls, Xlsb, Xlsx};
-use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowSink, SheetInfo, Table, TableSource, Time, Value};
+use calamine::{CellErrorType, Data, DataRef, ExcelDateTime, Reader, SheetType, Xls, Xlsb};
+use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Time, Value};
 
 use super::rows::RowBuilder;
 
 enum Book {
-    Xlsx(Xlsx<Box<dyn ReadSeek>>),
     Xlsb(Xlsb<Box<dyn ReadSeek>>),
     Xls(Xls<Box<dyn ReadSeek>>),
 }
@@ -27,8 +27,6 @@ struct ExcelSource {
 /// Which calamine reader a format takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// xlsx and xlsm: zipped XML.
-    Xlsx,
     /// Zipped binary records.
     Xlsb,
     /// BIFF in a compound file.
@@ -56,13 +54,9 @@ fn guarded<T>(format: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 fn open(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -> Result<Value> {
     let invalid = |e: &dyn std::fmt::Display| Error::invalid_input(format, e);
     let book = match kind {
-        Kind::Xlsx | Kind::Xlsb => {
+        Kind::Xlsb => {
             drop(fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, format)?);
-            if kind == Kind::Xlsx {
-                Book::Xlsx(Xlsx::new(input.open()?).map_err(|e| invalid(&e))?)
-            } else {
-                Book::Xlsb(Xlsb::new(input.open()?).map_err(|e| invalid(&e))?)
-            }
+            Book::Xlsb(Xlsb::new(input.open()?).map_err(|e| invalid(&e))?)
         }
         Kind::Xls => {
             super::biff::check(input.bytes, ctx.limits)?;
@@ -70,7 +64,6 @@ fn open(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -
         }
     };
     let metadata = match &book {
-        Book::Xlsx(b) => b.sheets_metadata().to_vec(),
         Book::Xlsb(b) => b.sheets_metadata().to_vec(),
         Book::Xls(b) => b.sheets_metadata().to_vec(),
     };
@@ -84,15 +77,12 @@ fn open(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -
     Ok(Value::Table(Table::new(sheets, Box::new(source))))
 }
 
-/// Widths wider than this are not trusted: a writer pads every row to the
-/// width, and a forged `<dimension ref="A1:XFD1">` would make each row 16,384 fields.
-const MAX_DECLARED_WIDTH: u32 = 1024;
+use super::xlsx::MAX_DECLARED_WIDTH;
 
-/// The sheet's width as its `dimension` record declares it (xlsx, xlsb), so
+/// The sheet's width as its dimension record declares it (xlsb), so
 /// rectangular targets pad rows to the used range, as spreadsheets export it.
 fn declared_width(book: &mut Book, name: &str) -> Option<u32> {
     let dimensions = match book {
-        Book::Xlsx(b) => b.worksheet_cells_reader(name).ok()?.dimensions(),
         Book::Xlsb(b) => b.worksheet_cells_reader(name).ok()?.dimensions(),
         Book::Xls(_) => return None,
     };
@@ -101,26 +91,19 @@ fn declared_width(book: &mut Book, name: &str) -> Option<u32> {
 }
 
 impl TableSource for ExcelSource {
-    fn read_sheet(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+    fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
         let format = self.format;
         guarded(format, || self.read(index, sink))
     }
 }
 
 impl ExcelSource {
-    fn read(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+    fn read(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
         let format = self.format;
         let invalid = |e: &dyn std::fmt::Display| Error::invalid_input(format, e);
         let name = &self.names[index];
         let mut rows = RowBuilder::new(format, &mut self.budget);
         match &mut self.book {
-            Book::Xlsx(book) => {
-                let mut reader = book.worksheet_cells_reader(name).map_err(|e| invalid(&e))?;
-                while let Some(cell) = reader.next_cell().map_err(|e| invalid(&e))? {
-                    let (r, c) = cell.get_position();
-                    rows.put(r, c, from_ref(cell.get_value()), sink)?;
-                }
-            }
             Book::Xlsb(book) => {
                 let mut reader = book.worksheet_cells_reader(name).map_err(|e| invalid(&e))?;
                 while let Some(cell) = reader.next_cell().map_err(|e| invalid(&e))? {

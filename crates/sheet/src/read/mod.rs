@@ -6,3 +6,4 @@ pub mod csv;
 pub mod excel;
 pub mod ods;
 pub mod rows;
+pub mod xlsx;

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Cursor};
 
-use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, Row, RowSink, SheetInfo, Table, TableSource, Time, Value};
+use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, Row, RowOut, SheetInfo, Table, TableSource, Time, Value};
 use fileconv_zip::zip::ZipArchive;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -91,7 +91,7 @@ fn sheet_names(zip: &mut ZipArchive<Box<dyn ReadSeek>>) -> Result<Vec<String>> {
 }
 
 impl TableSource for OdsSource {
-    fn read_sheet(&mut self, index: usize, sink: &mut RowSink<'_>) -> Result<()> {
+    fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
         let budget = &mut self.budget;
         let mut xml = open_content(&mut self.zip)?;
         let mut buf = Vec::new();
@@ -186,7 +186,7 @@ fn duration(text: &str) -> Option<Cell> {
     Some(Cell::DateTime(DateTime::time(time)))
 }
 
-fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, sink: &mut RowSink<'_>) -> Result<()> {
+fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, sink: &mut RowOut<'_>) -> Result<()> {
     let mut buf = Vec::new();
     let mut row = Row::default();
     let mut row_index: u64 = 0;
@@ -219,8 +219,7 @@ fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, sink: &m
                         return Err(xml_error(format!("rows past row {MAX_ROWS}")));
                     }
                     for k in 0..rows_repeated {
-                        row.index = (row_index + k) as u32;
-                        sink(&row)?;
+                        sink(Row { index: (row_index + k) as u32, cells: row.cells.clone() })?;
                     }
                 }
                 row_index = row_index.saturating_add(rows_repeated);

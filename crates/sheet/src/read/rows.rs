@@ -1,6 +1,6 @@
 //! Assembles cells that arrive one by one, in reading order, into rows.
 
-use fileconv_core::{Cell, CellBudget, Error, Result, Row, RowSink};
+use fileconv_core::{Cell, CellBudget, Error, Result, Row, RowOut};
 
 /// Columns and rows a sheet may have: Excel's and LibreOffice's maximum.
 pub const MAX_COLUMNS: u32 = 16_384;
@@ -25,7 +25,7 @@ impl<'b> RowBuilder<'b> {
     /// [`Error::InvalidInput`] for a position past the sheet's maximum or a
     /// row before one already read; [`Error::LimitExceeded`] past the cell
     /// budget; whatever the sink returns.
-    pub fn put(&mut self, row: u32, col: u32, cell: Cell, sink: &mut RowSink<'_>) -> Result<()> {
+    pub fn put(&mut self, row: u32, col: u32, cell: Cell, sink: &mut RowOut<'_>) -> Result<()> {
         if cell.is_empty() {
             return Ok(());
         }
@@ -53,9 +53,11 @@ impl<'b> RowBuilder<'b> {
     ///
     /// # Errors
     /// Whatever the sink returns.
-    pub fn flush(&mut self, sink: &mut RowSink<'_>) -> Result<()> {
+    pub fn flush(&mut self, sink: &mut RowOut<'_>) -> Result<()> {
         if self.open && !self.row.cells.is_empty() {
-            sink(&self.row)?;
+            let width = self.row.cells.len();
+            let row = std::mem::replace(&mut self.row, Row { index: 0, cells: Vec::with_capacity(width) });
+            sink(row)?;
         }
         self.row.cells.clear();
         self.open = false;
@@ -73,8 +75,8 @@ mod tests {
     fn cells_become_rows_in_place() {
         let mut budget = CellBudget::new(&Limits::default());
         let mut rows = Vec::new();
-        let mut sink = |r: &Row| {
-            rows.push(r.clone());
+        let mut sink = |r: Row| {
+            rows.push(r);
             Ok(())
         };
         let mut b = RowBuilder::new("xlsx", &mut budget);

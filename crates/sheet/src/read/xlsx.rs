@@ -1,0 +1,673 @@
+//! XLSX and XLSM, read by our own SpreadsheetML reader. The workbook's small
+//! parts (workbook, relationships, styles, shared strings) are parsed with
+//! quick-xml; the worksheets, which are nearly all of the work, with a scanner
+//! that knows only `<row>` and `<c>` and finds them with memchr, while a
+//! second thread inflates the next megabyte. calamine's general XML path
+//! spent 85% of an XLSX-to-CSV conversion parsing (6x faster than ssconvert
+//! on 200,000 rows, short of the 10x target); this reader is several times
+//! faster on the same file.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::sync::{mpsc, LazyLock};
+
+use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Value};
+use fileconv_zip::zip::ZipArchive;
+use memchr::memmem;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+use super::rows::RowBuilder;
+
+/// The end of a cell, searched for once per cell.
+static CELL_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"</c>"));
+
+/// Bytes inflated per step.
+const CHUNK: usize = 1 << 20;
+/// Longest single element (a cell with its text) the scanner accepts.
+const MAX_ELEMENT: usize = 64 << 20;
+/// Widths wider than this are not trusted: a writer pads every row to the
+/// width, and a forged `<dimension ref="A1:XFD1"/>` would make each row 16,384 fields.
+pub const MAX_DECLARED_WIDTH: u32 = 1024;
+
+struct XlsxSource {
+    zip: ZipArchive<Box<dyn ReadSeek>>,
+    format: &'static str,
+    paths: Vec<String>,
+    strings: Vec<String>,
+    /// Per cell style (`s`): whether its number format shows a date or time.
+    date_styles: Vec<bool>,
+    date1904: bool,
+    budget: CellBudget,
+}
+
+/// Opens an XLSX or XLSM workbook as a [`Table`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a broken zip or part; [`Error::LimitExceeded`]
+/// for a zip past the limits.
+pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Result<Value> {
+    drop(fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, format)?);
+    let mut zip = fileconv_zip::open(input.open()?, ctx.limits, format)?;
+    let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
+    let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| -> Result<Option<Vec<u8>>> {
+        if zip.index_for_name(name).is_none() {
+            return Ok(None);
+        }
+        fileconv_zip::read_entry(zip, name, format).map(Some)
+    };
+    if zip.index_for_name("EncryptedPackage").is_some() {
+        return Err(Error::invalid_input(format, "the workbook is encrypted"));
+    }
+    let workbook_path = part(&mut zip, "_rels/.rels")?
+        .and_then(|rels| relationships(&rels).ok())
+        .and_then(|r| r.into_values().find(|(kind, _)| kind.ends_with("/officeDocument")).map(|(_, target)| target.trim_start_matches('/').to_string()))
+        .unwrap_or_else(|| "xl/workbook.xml".to_string());
+    let base = workbook_path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let rels_path = format!("{base}_rels/{}.rels", workbook_path.rsplit('/').next().unwrap_or_default());
+    let workbook = part(&mut zip, &workbook_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {workbook_path}")))?;
+    let rels = relationships(&part(&mut zip, &rels_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {rels_path}")))?)
+        .map_err(|e| invalid(&rels_path, &e))?;
+    let (sheets, date1904) = workbook_sheets(&workbook).map_err(|e| invalid(&workbook_path, &e))?;
+    let mut names = Vec::new();
+    let mut paths = Vec::new();
+    for (name, id) in sheets {
+        let Some((kind, target)) = rels.get(&id) else { continue };
+        if !kind.ends_with("/worksheet") {
+            continue;
+        }
+        let path = match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_string(),
+            None => format!("{base}{target}"),
+        };
+        names.push(name);
+        paths.push(path);
+    }
+    if names.is_empty() {
+        return Err(Error::invalid_input(format, "the workbook has no worksheet"));
+    }
+    let strings = match part(&mut zip, &format!("{base}sharedStrings.xml"))? {
+        Some(xml) => shared_strings(&xml).map_err(|e| invalid("sharedStrings.xml", &e))?,
+        None => Vec::new(),
+    };
+    let date_styles = match part(&mut zip, &format!("{base}styles.xml"))? {
+        Some(xml) => date_styles(&xml).map_err(|e| invalid("styles.xml", &e))?,
+        None => Vec::new(),
+    };
+    let mut infos = Vec::new();
+    for (name, path) in names.into_iter().zip(&paths) {
+        infos.push(SheetInfo { name, columns: declared_width(&mut zip, path) });
+    }
+    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits) };
+    Ok(Value::Table(Table::new(infos, Box::new(source))))
+}
+
+fn xml_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn attr(e: &BytesStart<'_>, key: &str) -> std::result::Result<Option<String>, String> {
+    match e.try_get_attribute(key).map_err(xml_error)? {
+        Some(a) => Ok(Some(a.normalized_value(XmlVersion::Implicit1_0).map_err(xml_error)?.into_owned())),
+        None => Ok(None),
+    }
+}
+
+/// Relationship id to (type, target).
+fn relationships(xml: &[u8]) -> std::result::Result<HashMap<String, (String, String)>, String> {
+    let mut reader = Reader::from_reader(xml);
+    let mut map = HashMap::new();
+    loop {
+        match reader.read_event().map_err(xml_error)? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(target)) = (attr(&e, "Id")?, attr(&e, "Target")?) {
+                    map.insert(id, (attr(&e, "Type")?.unwrap_or_default(), target));
+                }
+            }
+            Event::Eof => return Ok(map),
+            _ => {}
+        }
+    }
+}
+
+/// The sheets (name, relationship id) in order, and whether dates count from 1904.
+fn workbook_sheets(xml: &[u8]) -> std::result::Result<(Vec<(String, String)>, bool), String> {
+    let mut reader = Reader::from_reader(xml);
+    let mut sheets = Vec::new();
+    let mut date1904 = false;
+    loop {
+        match reader.read_event().map_err(xml_error)? {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                "sheet" => {
+                    let id = e
+                        .attributes()
+                        .filter_map(|a| a.ok())
+                        .find(|a| a.key.local_name().as_ref() == "id")
+                        .map(|a| a.normalized_value(XmlVersion::Implicit1_0).map(|v| v.into_owned()))
+                        .transpose()
+                        .map_err(xml_error)?;
+                    if let (Some(name), Some(id)) = (attr(&e, "name")?, id) {
+                        sheets.push((name, id));
+                    }
+                }
+                "workbookPr" => date1904 = matches!(attr(&e, "date1904")?.as_deref(), Some("1" | "true")),
+                _ => {}
+            },
+            Event::Eof => return Ok((sheets, date1904)),
+            _ => {}
+        }
+    }
+}
+
+/// The shared strings: each `<si>`'s text runs, phonetic runs left out.
+fn shared_strings(xml: &[u8]) -> std::result::Result<Vec<String>, String> {
+    let mut reader = Reader::from_reader(xml);
+    let mut strings = Vec::new();
+    let mut current = String::new();
+    let (mut in_t, mut in_phonetic) = (false, false);
+    loop {
+        match reader.read_event().map_err(xml_error)? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "si" => current.clear(),
+                "t" => in_t = true,
+                "rPh" => in_phonetic = true,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "si" => strings.push(std::mem::take(&mut current)),
+                "t" => in_t = false,
+                "rPh" => in_phonetic = false,
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == "si" => strings.push(String::new()),
+            Event::Text(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
+            Event::CData(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
+            Event::GeneralRef(r) if in_t && !in_phonetic => {
+                if let Some(c) = r.resolve_char_ref().map_err(xml_error)? {
+                    current.push(c);
+                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml_content(XmlVersion::Implicit1_0)) {
+                    current.push_str(s);
+                }
+            }
+            Event::Eof => return Ok(strings),
+            _ => {}
+        }
+    }
+}
+
+/// For each cell format (`cellXfs`), whether its number format is a date or time.
+fn date_styles(xml: &[u8]) -> std::result::Result<Vec<bool>, String> {
+    let mut reader = Reader::from_reader(xml);
+    let mut custom: HashMap<u32, bool> = HashMap::new();
+    let mut styles = Vec::new();
+    let mut in_cell_xfs = false;
+    loop {
+        match reader.read_event().map_err(xml_error)? {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                "numFmt" => {
+                    if let (Some(id), Some(code)) = (attr(&e, "numFmtId")?, attr(&e, "formatCode")?) {
+                        custom.insert(id.parse().unwrap_or(u32::MAX), is_date_format(&code));
+                    }
+                }
+                "cellXfs" => in_cell_xfs = true,
+                "xf" if in_cell_xfs => {
+                    let id: u32 = attr(&e, "numFmtId")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                    styles.push(custom.get(&id).copied().unwrap_or_else(|| is_builtin_date(id)));
+                }
+                _ => {}
+            },
+            Event::End(e) if e.local_name().as_ref() == "cellXfs" => in_cell_xfs = false,
+            Event::Eof => return Ok(styles),
+            _ => {}
+        }
+    }
+}
+
+/// The built-in number formats that show dates or times (ECMA-376 18.8.30).
+fn is_builtin_date(id: u32) -> bool {
+    matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58)
+}
+
+/// A custom format shows a date or time when it holds d, m, y, h or s outside
+/// quotes, brackets (colours, conditions, elapsed `[h]`) and escapes.
+fn is_date_format(code: &str) -> bool {
+    let section = code.split(';').next().unwrap_or_default();
+    let mut chars = section.chars();
+    let (mut quoted, mut bracket) = (false, false);
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            '\\' | '_' | '*' => {
+                chars.next();
+            }
+            '[' => bracket = true,
+            ']' => bracket = false,
+            _ if bracket => {}
+            'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' => return !section.eq_ignore_ascii_case("general"),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The width a worksheet's `<dimension ref="A1:J6"/>` declares, read from
+/// the part's first 64 KB.
+fn declared_width(zip: &mut ZipArchive<Box<dyn ReadSeek>>, path: &str) -> Option<u32> {
+    let mut head = Vec::new();
+    zip.by_name(path).ok()?.take(64 << 10).read_to_end(&mut head).ok()?;
+    let at = memmem::find(&head, b"<dimension ref=\"")? + 16;
+    let end = at + memchr::memchr(b'"', &head[at..])?;
+    let last = std::str::from_utf8(&head[at..end]).ok()?.rsplit(':').next()?;
+    let (_, col) = cell_ref(last.as_bytes())?;
+    let width = col.checked_add(1)?;
+    (width <= MAX_DECLARED_WIDTH).then_some(width)
+}
+
+/// `B12` to (row 11, column 1); the row is `None` when absent (`B`).
+fn cell_ref(r: &[u8]) -> Option<(Option<u32>, u32)> {
+    let letters = r.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    if letters == 0 || letters > 3 {
+        return None;
+    }
+    let col = r[..letters].iter().fold(0u32, |acc, b| acc * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1)) - 1;
+    let digits = &r[letters..];
+    let row = if digits.is_empty() { None } else { Some(std::str::from_utf8(digits).ok()?.parse::<u32>().ok()?.checked_sub(1)?) };
+    Some((row, col))
+}
+
+impl TableSource for XlsxSource {
+    fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
+        let format = self.format;
+        let path = self.paths[index].clone();
+        let mut entry = self.zip.by_name(&path).map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
+        let scanner = Scanner {
+            strings: &self.strings,
+            date_styles: &self.date_styles,
+            date1904: self.date1904,
+            format,
+            row: None,
+            next_col: 0,
+        };
+        let mut rows = RowBuilder::new(format, &mut self.budget);
+        // Inflate on a second thread, a megabyte ahead of the scanner.
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+            scope.spawn(move || loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                match (&mut entry).take(CHUNK as u64).read_to_end(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if tx.send(Ok(chunk)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            });
+            let mut scanner = scanner;
+            let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
+            let mut done = false;
+            for chunk in rx {
+                let chunk = chunk.map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
+                buf.extend_from_slice(&chunk);
+                let used = scanner.scan(&buf, &mut rows, sink, &mut done)?;
+                buf.drain(..used);
+                if done {
+                    break;
+                }
+                if buf.len() > MAX_ELEMENT {
+                    return Err(Error::limit("xlsx element (bytes)", MAX_ELEMENT as u64, buf.len() as u64));
+                }
+            }
+            Ok(())
+        })?;
+        rows.flush(sink)
+    }
+}
+
+/// The worksheet scanner's state between chunks.
+struct Scanner<'a> {
+    strings: &'a [String],
+    date_styles: &'a [bool],
+    date1904: bool,
+    format: &'static str,
+    /// The current row (0-based), once a `<row>` was seen.
+    row: Option<u32>,
+    /// The column a cell without `r` takes.
+    next_col: u32,
+}
+
+impl Scanner<'_> {
+    /// Scans the complete elements in `buf`; returns how many bytes were used.
+    /// Sets `done` at `</sheetData>`.
+    fn scan(&mut self, buf: &[u8], rows: &mut RowBuilder<'_>, sink: &mut RowOut<'_>, done: &mut bool) -> Result<usize> {
+        let mut at = 0;
+        while let Some(offset) = memchr::memchr(b'<', &buf[at..]) {
+            let start = at + offset;
+            let rest = &buf[start + 1..];
+            let Some(tag_end) = memchr::memchr(b'>', rest).map(|i| start + 1 + i) else { return Ok(start) };
+            let tag = &buf[start + 1..tag_end];
+            // A closing tag's name starts with its '/'.
+            let name_len = tag.iter().skip(1).position(|b| b.is_ascii_whitespace() || *b == b'/').map_or(tag.len(), |p| p + 1);
+            match &tag[..name_len] {
+                b"c" => {
+                    let self_closing = tag.last() == Some(&b'/');
+                    let end = if self_closing {
+                        tag_end + 1
+                    } else {
+                        match CELL_END.find(&buf[tag_end..]) {
+                            Some(i) => tag_end + i + 4,
+                            None => return Ok(start),
+                        }
+                    };
+                    let body = if self_closing { &[][..] } else { &buf[tag_end + 1..end - 4] };
+                    self.cell(&tag[name_len..], body, rows, sink)?;
+                    at = end;
+                    continue;
+                }
+                b"row" => {
+                    let r = attribute(&tag[name_len..], b"r").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u32>().ok());
+                    let row = match (r, self.row) {
+                        (Some(r), _) if r >= 1 => r - 1,
+                        (_, Some(prev)) => prev + 1,
+                        (_, None) => 0,
+                    };
+                    self.row = Some(row);
+                    self.next_col = 0;
+                }
+                b"/sheetData" => {
+                    *done = true;
+                    return Ok(tag_end + 1);
+                }
+                _ => {}
+            }
+            at = tag_end + 1;
+        }
+        Ok(buf.len())
+    }
+
+    fn cell(&mut self, attrs: &[u8], body: &[u8], rows: &mut RowBuilder<'_>, sink: &mut RowOut<'_>) -> Result<()> {
+        let (mut reference, mut kind, mut style) = (None, None, None);
+        for_each_attribute(attrs, |key, value| match key {
+            b"r" => reference = Some(value),
+            b"t" => kind = Some(value),
+            b"s" => style = Some(value),
+            _ => {}
+        });
+        let (row, col) = match reference.and_then(cell_ref) {
+            Some((Some(row), col)) => (row, col),
+            Some((None, col)) => (self.row.unwrap_or(0), col),
+            None => (self.row.unwrap_or(0), self.next_col),
+        };
+        self.next_col = col + 1;
+        let kind = kind.unwrap_or(b"n");
+        let value = element_text(body, b"v");
+        let cell = match kind {
+            b"inlineStr" => Cell::String(inline_text(body)),
+            _ if value.is_none() => Cell::Empty,
+            b"s" => {
+                let text = value.unwrap_or_default();
+                let index: usize = std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).ok_or_else(|| self.bad("a shared string index", text))?;
+                let s = self.strings.get(index).ok_or_else(|| self.bad("a shared string index", text))?;
+                Cell::String(s.clone())
+            }
+            b"b" => Cell::Bool(value == Some(b"1") || value == Some(b"true")),
+            b"e" => Cell::Error(unescape(value.unwrap_or_default())),
+            b"str" => Cell::String(unescape(value.unwrap_or_default())),
+            b"d" => {
+                let text = unescape(value.unwrap_or_default());
+                DateTime::parse_iso(&text).map_or(Cell::String(text), Cell::DateTime)
+            }
+            _ => {
+                let text = value.unwrap_or_default();
+                let number: f64 = std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).ok_or_else(|| self.bad("a number", text))?;
+                let style: usize = style.and_then(|s| std::str::from_utf8(s).ok()?.parse().ok()).unwrap_or(0);
+                if self.date_styles.get(style).copied().unwrap_or(false) {
+                    let serial = if self.date1904 { number + 1462.0 } else { number };
+                    DateTime::from_serial(serial).map_or(Cell::number(number), Cell::DateTime)
+                } else {
+                    Cell::number(number)
+                }
+            }
+        };
+        rows.put(row, col, cell, sink)
+    }
+
+    fn bad(&self, what: &str, text: &[u8]) -> Error {
+        Error::invalid_input(self.format, format!("'{}' is not {what}", String::from_utf8_lossy(&text[..text.len().min(40)])))
+    }
+}
+
+/// Calls `f` with each attribute of a tag's attribute text (` r="B2" s="1"`).
+fn for_each_attribute<'a>(attrs: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) {
+    let mut at = 0;
+    loop {
+        while attrs.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        let Some(eq) = memchr::memchr(b'=', &attrs[at.min(attrs.len())..]).map(|e| at + e) else { return };
+        let key = attrs[at..eq].trim_ascii_end();
+        let mut v = eq + 1;
+        while attrs.get(v).is_some_and(|b| b.is_ascii_whitespace()) {
+            v += 1;
+        }
+        let Some(&quote) = attrs.get(v).filter(|q| **q == b'"' || **q == b'\'') else { return };
+        let Some(end) = memchr::memchr(quote, &attrs[v + 1..]).map(|e| v + 1 + e) else { return };
+        f(key, &attrs[v + 1..end]);
+        at = end + 1;
+    }
+}
+
+/// The value of attribute `name` in a tag's attribute text.
+fn attribute<'a>(attrs: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut found = None;
+    for_each_attribute(attrs, |key, value| {
+        if found.is_none() && key == name {
+            found = Some(value);
+        }
+    });
+    found
+}
+
+/// The raw text of the first `<name>...</name>` (or `<name attr...>`) in `body`.
+fn element_text<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'<', &body[at..]).map(|i| at + i) {
+        let after = &body[i + 1..];
+        if after.starts_with(name) {
+            let next = after.get(name.len()).copied();
+            if next == Some(b'>') || next.is_some_and(|b| b.is_ascii_whitespace()) {
+                let open_end = i + 1 + memchr::memchr(b'>', after)?;
+                if body[open_end - 1] == b'/' {
+                    return Some(&[]);
+                }
+                let close = memchr::memchr(b'<', &body[open_end..])?;
+                return Some(&body[open_end + 1..open_end + close]);
+            }
+            if next == Some(b'/') {
+                return Some(&[]);
+            }
+        }
+        at = i + 1;
+    }
+    None
+}
+
+/// The text of an inline string: every `<t>` run outside phonetic `<rPh>`.
+fn inline_text(body: &[u8]) -> String {
+    let mut text = String::new();
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'<', &body[at..]).map(|i| at + i) {
+        let after = &body[i + 1..];
+        if after.starts_with(b"rPh") {
+            match memmem::find(&body[i..], b"</rPh>") {
+                Some(end) => {
+                    at = i + end + 6;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        if after.starts_with(b"t>") || after.starts_with(b"t ") {
+            let Some(open_end) = memchr::memchr(b'>', after).map(|e| i + 1 + e) else { break };
+            if body[open_end - 1] != b'/' {
+                let Some(close) = memmem::find(&body[open_end..], b"</t>") else { break };
+                text.push_str(&unescape(&body[open_end + 1..open_end + close]));
+                at = open_end + close + 4;
+                continue;
+            }
+        }
+        at = i + 1;
+    }
+    text
+}
+
+/// XML text to a string: the five entities and character references
+/// resolved, `\r\n` as `\n`, invalid UTF-8 replaced.
+fn unescape(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    if !text.contains('&') && !text.contains('\r') {
+        return text.into_owned();
+    }
+    let text = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|e| *e <= 12) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let resolved = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match resolved {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    // Excel's own escape for control characters: _x000D_.
+    if out.contains("_x") {
+        return unescape_ooxml(&out);
+    }
+    out
+}
+
+/// `_xHHHH_` escapes (ECMA-376 22.9.2.19) to their characters.
+fn unescape_ooxml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("_x") {
+        out.push_str(&rest[..i]);
+        let candidate = &rest[i..];
+        let decoded = candidate
+            .get(2..6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()) && candidate.as_bytes().get(6) == Some(&b'_'))
+            .and_then(|h| char::from_u32(u32::from_str_radix(h, 16).ok()?));
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &candidate[7..];
+            }
+            None => {
+                out.push_str("_x");
+                rest = &candidate[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_references() {
+        assert_eq!(cell_ref(b"A1"), Some((Some(0), 0)));
+        assert_eq!(cell_ref(b"XFD1048576"), Some((Some(1_048_575), 16_383)));
+        assert_eq!(cell_ref(b"C"), Some((None, 2)));
+        assert_eq!(cell_ref(b"A0"), None);
+        assert_eq!(cell_ref(b"12"), None);
+        assert_eq!(cell_ref(b"ABCD1"), None);
+    }
+
+    #[test]
+    fn attributes_and_elements() {
+        assert_eq!(attribute(b" r=\"B2\" s=\"3\" t=\"s\"", b"s"), Some(&b"3"[..]));
+        assert_eq!(attribute(b" r=\"B2\" t='str'", b"t"), Some(&b"str"[..]));
+        assert_eq!(attribute(b" rs=\"1\"", b"s"), None);
+        assert_eq!(element_text(b"<f>A1*2</f><v>4</v>", b"v"), Some(&b"4"[..]));
+        assert_eq!(element_text(b"<f>A1</f>", b"v"), None);
+        assert_eq!(inline_text(b"<is><r><t>a</t></r><r><t xml:space=\"preserve\"> &amp; b</t></r><rPh><t>x</t></rPh></is>"), "a & b");
+    }
+
+    #[test]
+    fn text_escapes() {
+        assert_eq!(unescape(b"a &lt;b&gt; &#233; &#x1F600; &bogus; &"), "a <b> é 😀 &bogus; &");
+        assert_eq!(unescape(b"line_x000D_\r\nnext"), "line\r\nnext");
+    }
+
+    #[test]
+    fn date_formats() {
+        for code in ["yyyy-mm-dd", "d/m/yy h:mm", "[$-409]mmmm d, yyyy", "hh:mm:ss", "[h]:mm:ss"] {
+            assert!(is_date_format(code), "{code}");
+        }
+        for code in ["General", "0.00", "#,##0 \"days\"", "[Red]0.00", "0.0%", "\\d0"] {
+            assert!(!is_date_format(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn scanner_resumes_across_chunks() {
+        let xml = b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"str\"><v>a&amp;b</v></c><c r=\"C1\"><v>2.5</v></c></row><row r=\"3\"><c><v>7</v></c><c t=\"b\"><v>1</v></c></row></sheetData></worksheet>";
+        let limits = fileconv_core::Limits::default();
+        for split in [1, 10, 40, 57, 90, xml.len() - 1] {
+            let mut budget = CellBudget::new(&limits);
+            let mut collected = Vec::new();
+            let mut sink = |r: fileconv_core::Row| {
+                collected.push(r);
+                Ok(())
+            };
+            let mut rows = RowBuilder::new("xlsx", &mut budget);
+            let mut scanner = Scanner { strings: &[], date_styles: &[], date1904: false, format: "xlsx", row: None, next_col: 0 };
+            let mut done = false;
+            let mut buf = xml[..split].to_vec();
+            let used = scanner.scan(&buf, &mut rows, &mut sink, &mut done).unwrap();
+            buf.drain(..used);
+            buf.extend_from_slice(&xml[split..]);
+            scanner.scan(&buf, &mut rows, &mut sink, &mut done).unwrap();
+            rows.flush(&mut sink).unwrap();
+            assert!(done);
+            assert_eq!(collected.len(), 2, "split at {split}");
+            assert_eq!(collected[0].cells, [Cell::String("a&b".into()), Cell::Empty, Cell::Float(2.5)]);
+            assert_eq!(collected[1].index, 2);
+            assert_eq!(collected[1].cells, [Cell::Int(7), Cell::Bool(true)]);
+        }
+    }
+}
