@@ -7,3 +7,4 @@ pub mod excel;
 pub mod ods;
 pub mod rows;
 pub mod xlsx;
+pub mod xml;

@@ -51,10 +51,7 @@ fn open_content(zip: &mut ZipArchive<Box<dyn ReadSeek>>) -> Result<Reader<BufRea
 }
 
 fn attr(e: &BytesStart<'_>, key: &str) -> Result<Option<String>> {
-    match e.try_get_attribute(key).map_err(xml_error)? {
-        Some(a) => Ok(Some(a.normalized_value(XmlVersion::Implicit1_0).map_err(xml_error)?.into_owned())),
-        None => Ok(None),
-    }
+    super::xml::attr(e, key).map_err(xml_error)
 }
 
 fn repeats(e: &BytesStart<'_>, key: &str) -> Result<u64> {
@@ -302,13 +299,7 @@ fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
             _ if paragraph_depth.is_none() => {}
             Event::Text(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
-            Event::GeneralRef(r) => {
-                if let Some(c) = r.resolve_char_ref().map_err(xml_error)? {
-                    text.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml_content(XmlVersion::Implicit1_0)) {
-                    text.push_str(s);
-                }
-            }
+            Event::GeneralRef(r) => super::xml::push_reference(r, &mut text).map_err(xml_error)?,
             Event::Eof => return Err(xml_error("a cell is not closed")),
             _ => {}
         }

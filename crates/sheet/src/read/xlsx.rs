@@ -14,7 +14,7 @@ use std::sync::{mpsc, LazyLock};
 use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Value};
 use fileconv_zip::zip::ZipArchive;
 use memchr::memmem;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 
 use super::rows::RowBuilder;
@@ -106,12 +106,7 @@ fn xml_error(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-fn attr(e: &BytesStart<'_>, key: &str) -> std::result::Result<Option<String>, String> {
-    match e.try_get_attribute(key).map_err(xml_error)? {
-        Some(a) => Ok(Some(a.normalized_value(XmlVersion::Implicit1_0).map_err(xml_error)?.into_owned())),
-        None => Ok(None),
-    }
-}
+use super::xml::attr;
 
 /// Relationship id to (type, target).
 fn relationships(xml: &[u8]) -> std::result::Result<HashMap<String, (String, String)>, String> {
@@ -182,13 +177,7 @@ fn shared_strings(xml: &[u8]) -> std::result::Result<Vec<String>, String> {
             Event::Empty(e) if e.local_name().as_ref() == "si" => strings.push(String::new()),
             Event::Text(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
-            Event::GeneralRef(r) if in_t && !in_phonetic => {
-                if let Some(c) = r.resolve_char_ref().map_err(xml_error)? {
-                    current.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml_content(XmlVersion::Implicit1_0)) {
-                    current.push_str(s);
-                }
-            }
+            Event::GeneralRef(r) if in_t && !in_phonetic => super::xml::push_reference(&r, &mut current)?,
             Event::Eof => return Ok(strings),
             _ => {}
         }

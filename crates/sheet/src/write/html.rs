@@ -6,19 +6,15 @@ use std::io::{BufWriter, Write};
 
 use fileconv_core::{Cell, Context, Result, Row, Value};
 
-use crate::options::HEADER;
 use crate::text::TextStyle;
-use crate::write::{rows, sheets, text_style, width};
+use crate::write::{rows, text_target, width, TextTarget};
 
 const STYLE: &str = "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:.2em .5em;vertical-align:top}th{background:#f3f3f3;text-align:left}td.n{text-align:right}caption{font-weight:bold;text-align:left;padding:.3em 0}";
 
 /// # Errors
 /// [`fileconv_core::Error::InvalidOption`] for a bad option, [`fileconv_core::Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let mut table = value.into_table()?;
-    let header = HEADER.boolean(ctx.options)?;
-    let style = text_style(ctx)?;
-    let chosen = sheets(&table, ctx, true)?;
+    let TextTarget { mut table, header, style, sheets: chosen } = text_target(value, ctx)?;
     let captions = chosen.len() > 1;
     let mut out = BufWriter::with_capacity(64 << 10, out);
     let title = chosen.first().map(|(i, _)| table.sheets[*i].name.clone()).unwrap_or_default();

@@ -7,17 +7,13 @@ use std::io::{BufWriter, Write};
 
 use fileconv_core::{Cell, Context, Result, Row, Value};
 
-use crate::options::HEADER;
 use crate::text::{column_name, TextStyle};
-use crate::write::{rows, sheets, text_style, width};
+use crate::write::{rows, text_target, width, TextTarget};
 
 /// # Errors
 /// [`fileconv_core::Error::InvalidOption`] for a bad option, [`fileconv_core::Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let mut table = value.into_table()?;
-    let header = HEADER.boolean(ctx.options)?;
-    let style = text_style(ctx)?;
-    let chosen = sheets(&table, ctx, true)?;
+    let TextTarget { mut table, header, style, sheets: chosen } = text_target(value, ctx)?;
     let headings = chosen.len() > 1;
     let mut out = BufWriter::with_capacity(64 << 10, out);
     for (k, (index, sheet_ctx)) in chosen.into_iter().enumerate() {

@@ -9,9 +9,9 @@ pub mod md;
 pub mod ods;
 pub mod xlsx;
 
-use fileconv_core::{Context, Result, Row, Table};
+use fileconv_core::{Context, Result, Row, Table, Value};
 
-use crate::options::{selected_sheets, DATE_FORMAT};
+use crate::options::{selected_sheets, DATE_FORMAT, HEADER};
 use crate::text::TextStyle;
 
 /// Rows between two checks of the cancel flag and the wall-time limit.
@@ -49,6 +49,25 @@ pub fn sheets<'a>(table: &Table, ctx: &Context<'a>, multi: bool) -> Result<Vec<(
 /// [`fileconv_core::Error::InvalidOption`] for a bad `dateFormat`.
 pub fn text_style<'a>(ctx: &Context<'a>) -> Result<TextStyle<'a>> {
     Ok(TextStyle { date_format: DATE_FORMAT.text(ctx.options)? })
+}
+
+/// What the writers of several sheets as text (json, html, md) start from.
+pub struct TextTarget<'a> {
+    pub table: Table,
+    pub header: bool,
+    pub style: TextStyle<'a>,
+    /// The selected sheets, each with its share of the progress.
+    pub sheets: Vec<(usize, Context<'a>)>,
+}
+
+/// Reads the options of a text target holding several sheets.
+///
+/// # Errors
+/// [`fileconv_core::Error::InvalidOption`] for a bad `sheet`, `header` or `dateFormat`.
+pub fn text_target<'a>(value: Value, ctx: &Context<'a>) -> Result<TextTarget<'a>> {
+    let table = value.into_table()?;
+    let sheets = sheets(&table, ctx, true)?;
+    Ok(TextTarget { header: HEADER.boolean(ctx.options)?, style: text_style(ctx)?, sheets, table })
 }
 
 /// The column count of a sheet's rows (at least 1).
