@@ -73,6 +73,11 @@ pub fn print(engine: &Engine, file: &Path, as_json: bool) -> Result<(), Failure>
             }
             json!({ "sheets": sheets })
         }
+        Value::Document(d) => json!({
+            "title": d.display_title(),
+            "author": d.author,
+            "blocks": d.blocks.len(),
+        }),
         other => json!({ "kind": other.kind().name() }),
     };
     if as_json {

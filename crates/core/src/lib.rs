@@ -2,7 +2,7 @@
 //!
 //! - [`FormatInfo`]: a file format (canonical id, aliases, MIME type, sniffer).
 //! - [`Value`]: what decoders produce and encoders consume ([`Raster`], [`Audio`],
-//!   [`Media`], [`Table`]).
+//!   [`Media`], [`Table`], [`Document`]).
 //! - [`Decoder`], [`Encoder`], [`Adapter`], [`Transform`]: registrations that
 //!   plugins submit with [`inventory::submit!`]; the [`Engine`] collects them.
 //! - The format graph ([`Engine::path`], [`Engine::conversions`]).
@@ -15,6 +15,7 @@ pub mod value;
 pub mod audio;
 pub mod media;
 pub mod table;
+pub mod document;
 pub mod io;
 pub mod options;
 pub mod limits;
@@ -30,6 +31,7 @@ pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
+pub use document::{plain_text, Block, Document, Image, Inline, Run, TableBlock};
 pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;

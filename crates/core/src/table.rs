@@ -42,6 +42,27 @@ impl Cell {
     }
 }
 
+/// How text targets write a cell: integers without a decimal point, floats
+/// in their shortest exact form (exponent form only past 1e16 or under 1e-6,
+/// as spreadsheets show them; `#NUM!` for NaN and infinities), `TRUE`/`FALSE`,
+/// ISO 8601 dates and times, errors as the spreadsheet shows them.
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cell::Empty => Ok(()),
+            Cell::Bool(true) => f.write_str("TRUE"),
+            Cell::Bool(false) => f.write_str("FALSE"),
+            Cell::Int(i) => write!(f, "{i}"),
+            Cell::Float(x) if !x.is_finite() => f.write_str("#NUM!"),
+            Cell::Float(x) if *x != 0.0 && (x.abs() >= 1e16 || x.abs() < 1e-6) => write!(f, "{x:e}"),
+            Cell::Float(x) => write!(f, "{x}"),
+            Cell::String(s) => f.write_str(s),
+            Cell::DateTime(d) => f.write_str(&d.iso()),
+            Cell::Error(e) => f.write_str(e),
+        }
+    }
+}
+
 /// A row: its 0-based index in the sheet and its cells from column A on.
 /// Trailing empty cells may be left out.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -514,6 +535,16 @@ mod tests {
         for days in [-800_000, -1, 0, 59, 11_017, 2_000_000] {
             assert_eq!(Date::from_days_since_epoch(days).unwrap().days_since_epoch(), days);
         }
+    }
+
+    #[test]
+    fn cells_as_text() {
+        assert_eq!(Cell::Int(42).to_string(), "42");
+        assert_eq!(Cell::Float(0.1).to_string(), "0.1");
+        assert_eq!(Cell::Float(1.5e300).to_string(), "1.5e300");
+        assert_eq!(Cell::Float(f64::NAN).to_string(), "#NUM!");
+        assert_eq!(Cell::Bool(false).to_string(), "FALSE");
+        assert_eq!(Cell::DateTime(DateTime::parse_iso("2024-03-01").unwrap()).to_string(), "2024-03-01");
     }
 
     #[test]

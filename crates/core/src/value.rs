@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Audio, Error, Media, Result, Table};
+use crate::{Audio, Document, Error, Media, Result, Table};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,6 +18,8 @@ pub enum ValueKind {
     Media,
     /// A [`Table`]: sheets of rows of typed cells, streamed.
     Table,
+    /// A [`Document`]: a tree of blocks and metadata.
+    Document,
 }
 
 impl ValueKind {
@@ -28,6 +30,7 @@ impl ValueKind {
             ValueKind::Audio => "audio",
             ValueKind::Media => "media",
             ValueKind::Table => "table",
+            ValueKind::Document => "document",
         }
     }
 }
@@ -40,6 +43,7 @@ pub enum Value {
     Audio(Audio),
     Media(Media),
     Table(Table),
+    Document(Document),
 }
 
 impl Value {
@@ -49,6 +53,7 @@ impl Value {
             Value::Audio(_) => ValueKind::Audio,
             Value::Media(_) => ValueKind::Media,
             Value::Table(_) => ValueKind::Table,
+            Value::Document(_) => ValueKind::Document,
         }
     }
 
@@ -82,6 +87,17 @@ impl Value {
         match self {
             Value::Table(t) => Ok(t),
             other => Err(Error::Internal(format!("expected a table, got {}", other.kind().name()))),
+        }
+    }
+
+    /// The document inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug).
+    pub fn into_document(self) -> Result<Document> {
+        match self {
+            Value::Document(d) => Ok(d),
+            other => Err(Error::Internal(format!("expected a document, got {}", other.kind().name()))),
         }
     }
 

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Each format family is a plugin crate behind a cargo feature (`image`,
-//! `audio`, `video`, `sheet`; all on by default). This crate references every enabled plugin, so their
+//! `audio`, `video`, `sheet`, `document`; all on by default). This crate references every enabled plugin, so their
 //! `inventory` registrations are always linked in.
 
 use std::sync::OnceLock;
@@ -37,6 +37,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
     "video",
     #[cfg(feature = "sheet")]
     "sheet",
+    #[cfg(feature = "document")]
+    "document",
 ];
 
 fn link_plugins() {
@@ -48,6 +50,8 @@ fn link_plugins() {
     fileconv_video::link();
     #[cfg(feature = "sheet")]
     fileconv_sheet::link();
+    #[cfg(feature = "document")]
+    fileconv_document::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -170,6 +174,20 @@ pub mod fuzzing {
         assert_no_bug(engine.convert(rest, from, "json"));
     }
 
+    /// The first byte picks a readable document format; the rest is read as
+    /// it and written as HTML.
+    pub fn decode_document(data: &[u8]) {
+        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let engine = fuzz_engine();
+        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Document));
+        if readable.is_empty() {
+            return;
+        }
+        let from = readable[usize::from(pick) % readable.len()];
+        assert_no_bug(engine.convert(rest, from, "html"));
+    }
+
     /// The first byte picks a readable image format; the rest is decoded as it
     /// and re-encoded to PNG, exercising decoders, transforms and an encoder.
     pub fn decode_image(data: &[u8]) {
@@ -262,7 +280,10 @@ mod tests {
             ids.extend(["3gp", "avi", "flv", "m4v", "mkv", "mov", "mp4", "mpeg", "ogv", "ts", "webm", "wmv"]);
         }
         if cfg!(feature = "sheet") {
-            ids.extend(["csv", "html", "json", "md", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
+            ids.extend(["csv", "json", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
+        }
+        if cfg!(feature = "document") {
+            ids.extend(["html", "md", "txt"]);
         }
         ids.sort_unstable();
         ids

@@ -6,16 +6,17 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{audio_fixtures, image_fixtures, sheet_fixtures, video_fixtures};
+use common::{audio_fixtures, document_fixtures, image_fixtures, sheet_fixtures, video_fixtures};
 use fileconv::fuzzing::assert_no_bug;
 use fileconv::{Control, Engine, Error, ErrorKind, Limits, Options, Source};
 
-/// Every fixture: images, audio, video and spreadsheets.
+/// Every fixture: images, audio, video, spreadsheets and documents.
 fn all_fixtures() -> Vec<(String, String, Vec<u8>)> {
     let mut all = image_fixtures();
     all.extend(audio_fixtures());
     all.extend(video_fixtures());
     all.extend(sheet_fixtures());
+    all.extend(document_fixtures());
     all
 }
 
@@ -24,6 +25,7 @@ fn target_for(format: &str) -> &'static str {
     match fileconv::engine().format(format).map(|f| f.category) {
         Ok(fileconv::Category::Audio) => "wav",
         Ok(fileconv::Category::Spreadsheet) => "json",
+        Ok(fileconv::Category::Document) => "html",
         _ => "png",
     }
 }

@@ -40,3 +40,8 @@ fn decode_media_regressions() {
 fn decode_sheet_regressions() {
     replay("decode_sheet", fileconv::fuzzing::decode_sheet);
 }
+
+#[test]
+fn decode_document_regressions() {
+    replay("decode_document", fileconv::fuzzing::decode_document);
+}

@@ -13,24 +13,15 @@ pub struct TextStyle<'a> {
 }
 
 impl TextStyle<'_> {
-    /// Appends the cell's text to `out`: integers without a decimal point,
-    /// floats in their shortest exact form, `TRUE`/`FALSE`, dates in ISO 8601
-    /// or the chosen pattern, errors as the spreadsheet shows them.
+    /// Appends the cell's text to `out`: as [`Cell`]'s `Display` writes it,
+    /// dates in the chosen pattern when there is one.
     pub fn write(&self, cell: &Cell, out: &mut String) {
-        match cell {
-            Cell::Empty => {}
-            Cell::Bool(true) => out.push_str("TRUE"),
-            Cell::Bool(false) => out.push_str("FALSE"),
-            Cell::Int(i) => {
-                let _ = write!(out, "{i}");
+        match (cell, self.date_format) {
+            (Cell::DateTime(d), Some(pattern)) => out.push_str(&d.format(pattern)),
+            (Cell::String(s), _) => out.push_str(s),
+            _ => {
+                let _ = write!(out, "{cell}");
             }
-            Cell::Float(f) => write_float(*f, out),
-            Cell::String(s) => out.push_str(s),
-            Cell::DateTime(d) => match self.date_format {
-                Some(pattern) => out.push_str(&d.format(pattern)),
-                None => out.push_str(&d.iso()),
-            },
-            Cell::Error(e) => out.push_str(e),
         }
     }
 
@@ -38,18 +29,6 @@ impl TextStyle<'_> {
         let mut s = String::new();
         self.write(cell, &mut s);
         s
-    }
-}
-
-/// Shortest text that reads back as the same `f64`; exponent form only for
-/// magnitudes a spreadsheet would also show that way.
-pub fn write_float(f: f64, out: &mut String) {
-    if !f.is_finite() {
-        out.push_str("#NUM!");
-    } else if f != 0.0 && (f.abs() >= 1e16 || f.abs() < 1e-6) {
-        let _ = write!(out, "{f:e}");
-    } else {
-        let _ = write!(out, "{f}");
     }
 }
 

@@ -26,6 +26,11 @@ pub fn sheet_fixtures() -> Vec<(String, String, Vec<u8>)> {
     fixtures("sheet")
 }
 
+/// Every document fixture: (file name, format id, bytes).
+pub fn document_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    fixtures("document")
+}
+
 /// A sheet as an independent reader sees it: cells as text.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct SheetText {

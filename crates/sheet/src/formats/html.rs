@@ -1,17 +1,8 @@
-//! HTML: written from tables (one table per sheet).
+//! HTML written straight from tables (one table per sheet); the format is
+//! registered by the document crate.
 
-use fileconv_core::{Category, Encoder, FormatInfo, ValueKind};
+use fileconv_core::{Encoder, ValueKind};
 
 use super::{MANY_SHEETS_TEXT, WRITE};
 
-inventory::submit! {
-    FormatInfo {
-        id: "html",
-        aliases: &["htm"],
-        name: "HTML",
-        mime: "text/html",
-        category: Category::Document,
-        sniff: None,
-    }
-}
 inventory::submit! { Encoder { format: "html", name: "html-table", input: ValueKind::Table, cost: WRITE, lossy: false, options: MANY_SHEETS_TEXT, encode: crate::write::html::encode } }

@@ -42,7 +42,9 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<()> {
         }
         if typ == BOUND_SHEET && data.len() >= 4 {
             let pos = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
-            let cells = sheet_cells(stream.get(pos..).unwrap_or_default()).map_err(invalid)?;
+            // calamine slices the stream at this offset unchecked.
+            let sheet = stream.get(pos..).ok_or_else(|| invalid(format!("a sheet starts at byte {pos}, past the workbook stream's {}", stream.len())))?;
+            let cells = sheet_cells(sheet).map_err(invalid)?;
             total = total.saturating_add(cells);
             if total > limits.max_cells {
                 return Err(Error::limit("cells", limits.max_cells, total));

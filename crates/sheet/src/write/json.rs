@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 
 use fileconv_core::{Cell, Context, Result, Row, Value};
 
-use crate::text::{column_name, write_float, TextStyle};
+use crate::text::{column_name, TextStyle};
 use crate::write::{rows, text_target, TextTarget};
 
 /// # Errors
@@ -119,10 +119,7 @@ fn cell(out: &mut impl Write, cell: &Cell, style: &TextStyle<'_>, text: &mut Str
         Cell::Empty => out.write_all(b"null")?,
         Cell::Bool(b) => out.write_all(if *b { b"true" } else { b"false" })?,
         Cell::Int(i) => write!(out, "{i}")?,
-        Cell::Float(f) if f.is_finite() => {
-            write_float(*f, text);
-            out.write_all(text.as_bytes())?;
-        }
+        Cell::Float(f) if f.is_finite() => write!(out, "{cell}")?,
         other => {
             style.write(other, text);
             string(out, text)?;

@@ -12,7 +12,6 @@ use fileconv_zip::zip::write::SimpleFileOptions;
 use fileconv_zip::zip::{CompressionMethod, ZipWriter};
 
 use crate::options::HEADER;
-use crate::text::write_float;
 use crate::write::html::escape;
 use crate::write::{rows, sheets};
 
@@ -118,7 +117,6 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
 
 fn write_cell(xml: &mut String, cell: &Cell, bold: bool) {
     let style = if bold { " table:style-name=\"bold\"" } else { "" };
-    let mut text = String::new();
     match cell {
         Cell::Empty => {}
         Cell::Bool(b) => {
@@ -126,11 +124,7 @@ fn write_cell(xml: &mut String, cell: &Cell, bold: bool) {
             xml.push_str(&format!("<table:table-cell{style} office:value-type=\"boolean\" office:boolean-value=\"{word}\"><text:p>{}</text:p></table:table-cell>", word.to_uppercase()));
         }
         Cell::Int(_) | Cell::Float(_) => {
-            match cell {
-                Cell::Int(i) => text.push_str(&i.to_string()),
-                Cell::Float(f) => write_float(*f, &mut text),
-                _ => {}
-            }
+            let text = cell.to_string();
             if matches!(cell, Cell::Float(f) if !f.is_finite()) {
                 xml.push_str(&format!("<table:table-cell{style} office:value-type=\"string\" calcext:value-type=\"error\"><text:p>#NUM!</text:p></table:table-cell>"));
             } else {

@@ -1,0 +1,10 @@
+//! One file per format: its [`fileconv_core::FormatInfo`] and the decoder
+//! and encoder it registers.
+
+mod html;
+mod md;
+mod txt;
+
+/// Relative costs.
+pub const READ: u32 = 10;
+pub const WRITE: u32 = 10;

@@ -1,0 +1,126 @@
+//! Documents: every readable fixture (made by pandoc) to every writable
+//! format, read back by pandoc and compared with pandoc's own reading of the
+//! fixture: the same words in the same order, and (for structured targets)
+//! the same headings, lists, tables, code blocks and quotes.
+
+mod common;
+
+use std::process::Command;
+
+use fileconv::{Error, Options};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(common::testdata().join("document").join(name)).unwrap()
+}
+
+/// Runs pandoc on `bytes` of pandoc's format `from`, to `to`.
+fn pandoc(bytes: &[u8], from: &str, to: &str) -> String {
+    let path = std::env::temp_dir().join(format!("fileconv-doc-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("pandoc").args(["-f", from, "-t", to, "--wrap=none"]).arg(&path).output().expect("pandoc runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "pandoc -f {from}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The words of a text, markup-only tokens (list markers, table rules) left out.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "|*_~`#>-=+:".contains(c)).to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Block counts in pandoc's JSON AST: headers by level, lists, tables, code, quotes.
+fn structure(json: &str) -> Vec<(String, usize)> {
+    fn walk(v: &serde_json::Value, counts: &mut std::collections::BTreeMap<String, usize>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(t)) = map.get("t") {
+                    let key = match (t.as_str(), map.get("c")) {
+                        ("Header", Some(c)) => format!("Header{}", c[0]),
+                        (t @ ("BulletList" | "OrderedList" | "Table" | "CodeBlock" | "BlockQuote" | "Link" | "Strong" | "Emph" | "Strikeout" | "Code"), _) => t.to_string(),
+                        _ => String::new(),
+                    };
+                    if !key.is_empty() {
+                        *counts.entry(key).or_default() += 1;
+                    }
+                }
+                map.values().for_each(|x| walk(x, counts));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|x| walk(x, counts)),
+            _ => {}
+        }
+    }
+    let ast: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    walk(&ast["blocks"], &mut counts);
+    counts.into_iter().collect()
+}
+
+fn convert(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    fileconv::engine().convert_with(bytes, from, to, &Options::new()).unwrap_or_else(|e| panic!("{from} to {to}: {e}"))
+}
+
+#[test]
+fn markdown_converts_to_every_target_keeping_text_and_structure() {
+    let source = fixture("sample.md");
+    let expected_words = words(&pandoc(&source, "gfm", "plain"));
+    let expected_structure = structure(&pandoc(&source, "gfm", "json"));
+    assert!(expected_structure.iter().any(|(k, n)| k == "Table" && *n == 1), "{expected_structure:?}");
+    assert!(expected_words.contains(&"日本語,".to_string()), "{expected_words:?}");
+    for (target, reader) in [("md", "gfm"), ("html", "html"), ("txt", "")] {
+        let out = convert(&source, "md", target);
+        let text = String::from_utf8(out.clone()).unwrap();
+        let got = if reader.is_empty() { words(&text) } else { words(&pandoc(&out, reader, "plain")) };
+        assert_eq!(got, expected_words, "md to {target}:\n{text}");
+        if !reader.is_empty() {
+            assert_eq!(structure(&pandoc(&out, reader, "json")), expected_structure, "md to {target}:\n{text}");
+        }
+    }
+    let html = String::from_utf8(convert(&source, "md", "html")).unwrap();
+    assert!(html.contains("<title>Sample Document</title>"), "the front matter's title");
+    assert!(html.contains("<a href=\"https://example.com/path?q=1&amp;r=2\">"), "{html}");
+    assert!(html.contains("<code class=\"language-rust\">"), "{html}");
+    assert!(html.contains("&lt;world&gt; &amp; friends"), "{html}");
+}
+
+#[test]
+fn text_converts_to_every_target_keeping_its_words() {
+    let source = fixture("sample.txt");
+    let expected = words(&String::from_utf8(source.clone()).unwrap());
+    for (target, reader) in [("md", "gfm"), ("html", "html"), ("txt", "")] {
+        let out = convert(&source, "txt", target);
+        let text = String::from_utf8(out.clone()).unwrap();
+        let got = if reader.is_empty() { words(&text) } else { words(&pandoc(&out, reader, "plain")) };
+        assert_eq!(got, expected, "txt to {target}:\n{text}");
+    }
+    // Markup characters in text stay text in Markdown.
+    let md = convert(b"5 * 3 = 15, a_b_c, <tag> & [x](y)\n\n# not a heading\n", "txt", "md");
+    assert_eq!(pandoc(&md, "gfm", "plain").trim(), "5 * 3 = 15, a_b_c, <tag> & [x](y)\n\n# not a heading");
+}
+
+#[test]
+fn spreadsheets_become_documents() {
+    let csv = b"Name,Amount\nApple,1.5\nBanana,20\n";
+    let txt = String::from_utf8(convert(csv, "csv", "txt")).unwrap();
+    assert_eq!(txt, "Name    Amount\nApple   1.5\nBanana  20\n");
+    let xlsx = std::fs::read(common::testdata().join("sheet/book.xlsx")).unwrap();
+    let text = String::from_utf8(convert(&xlsx, "xlsx", "txt")).unwrap();
+    assert!(text.starts_with("Data\n\nName"), "{text}");
+    assert!(text.contains("Zweite Ü") && text.contains("123456789012"), "{text}");
+    assert!(fileconv::engine().path("xlsx", "txt").unwrap().to_string().contains("table-document"));
+}
+
+#[test]
+fn bad_documents_give_clear_errors() {
+    let engine = fileconv::engine();
+    for format in ["md", "txt"] {
+        assert!(matches!(engine.convert(b"", format, "html"), Err(Error::InvalidInput { .. })), "{format}: empty");
+        assert!(matches!(engine.convert(b"\xff\xfe\x00binary", format, "html"), Err(Error::InvalidInput { .. })), "{format}: binary");
+    }
+    let deep = [">".repeat(5000).as_bytes(), b" x\n"].concat();
+    assert!(matches!(engine.convert(&deep, "md", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+    let lists: Vec<u8> = (0..300).flat_map(|i| format!("{}- x\n", "  ".repeat(i)).into_bytes()).collect();
+    assert!(matches!(engine.convert(&lists, "md", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+}
