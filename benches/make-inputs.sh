@@ -12,7 +12,8 @@
 # - a table of 200,000 rows x 10 columns (an id, names, numbers, dates,
 #   booleans, text with commas and quotes) as CSV (written by a few lines of
 #   Python) and as XLSX (written from that CSV by LibreOffice, shared strings
-#   and styled date cells as Excel writes them).
+#   and styled date cells as Excel writes them);
+# - a 200 KB Markdown document: the Markdown fixture's body repeated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench-data
@@ -56,3 +57,6 @@ with open(sys.argv[1], "w", newline="") as f:
 PY
 fi
 [ -s bench-data/table.xlsx ] || soffice --headless --norestore --convert-to xlsx --outdir bench-data bench-data/table.csv >/dev/null 2>&1
+if [ ! -s bench-data/doc.md ]; then
+  for _ in $(seq 230); do sed '1,/^---$/{/^---$/!d};1,/^---$/d' testdata/document/sample.md; echo; done > bench-data/doc.md
+fi

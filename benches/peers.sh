@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Side by side: fileconv against libvips and ImageMagick (images), the
-# ffmpeg CLI (audio, video) and gnumeric's ssconvert (spreadsheets) on the
+# ffmpeg CLI (audio, video), gnumeric's ssconvert (spreadsheets) and pandoc
+# (documents) on the
 # same files, with the same encoder settings.
 # Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
 # the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
-# Usage: benches/peers.sh [image|audio|video|sheet|all]   (default all)
+# Usage: benches/peers.sh [image|audio|video|sheet|document|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benches/make-inputs.sh
@@ -102,4 +103,10 @@ RUNS=${SHEET_RUNS:-3} WARMUP=1 case_row "XLSX to CSV, 200,000 rows x 10 columns"
 RUNS=${SHEET_RUNS:-3} WARMUP=1 case_row "CSV to XLSX, 200,000 rows x 10 columns" \
   fileconv "$out/f.xlsx" "$FC convert bench-data/table.csv $out/f.xlsx" \
   ssconvert "$out/s.xlsx" "ssconvert bench-data/table.csv $out/s.xlsx"
+fi
+
+if [ "$what" = document ] || [ "$what" = all ]; then
+case_row "Markdown to HTML, 200 KB" \
+  fileconv "$out/f.html" "$FC convert bench-data/doc.md $out/f.html" \
+  pandoc "$out/p.html" "pandoc -s -f gfm -t html bench-data/doc.md -o $out/p.html"
 fi
