@@ -5,7 +5,7 @@
 //! million blank rows LibreOffice writes at the end of a sheet) only move the
 //! row index.
 
-use std::io::{BufRead, BufReader, Cursor};
+use std::io::{BufRead, BufReader};
 
 use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, Row, RowOut, SheetInfo, Table, TableSource, Time, Value};
 use fileconv_zip::zip::ZipArchive;
@@ -31,7 +31,6 @@ struct OdsSource {
 /// [`Error::InvalidInput`] for a broken zip or XML, [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    drop(fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?);
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, FORMAT)?;
     let names = sheet_names(&mut zip)?;
     if names.is_empty() {

@@ -8,7 +8,7 @@
 //! faster on the same file.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::sync::{mpsc, LazyLock};
 
 use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Value};
@@ -47,7 +47,6 @@ struct XlsxSource {
 /// [`Error::InvalidInput`] for a broken zip or part; [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Result<Value> {
-    drop(fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, format)?);
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, format)?;
     let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
     let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| -> Result<Option<Vec<u8>>> {
