@@ -86,6 +86,30 @@ fn markdown_converts_to_every_target_keeping_text_and_structure() {
 }
 
 #[test]
+fn html_converts_to_every_target_keeping_text_and_structure() {
+    let source = fixture("sample.html");
+    let expected_words = words(&pandoc(&source, "html", "plain"));
+    let expected_structure = structure(&pandoc(&source, "html", "json"));
+    assert!(expected_structure.iter().any(|(k, n)| k == "BulletList" && *n == 2), "{expected_structure:?}");
+    for (target, reader) in [("md", "gfm"), ("html", "html"), ("txt", "")] {
+        let out = convert(&source, "html", target);
+        let text = String::from_utf8(out.clone()).unwrap();
+        let got = if reader.is_empty() { words(&text) } else { words(&pandoc(&out, reader, "plain")) };
+        assert_eq!(got, expected_words, "html to {target}:\n{text}");
+        if !reader.is_empty() {
+            assert_eq!(structure(&pandoc(&out, reader, "json")), expected_structure, "html to {target}:\n{text}");
+        }
+    }
+    let md = String::from_utf8(convert(&source, "html", "md")).unwrap();
+    assert!(md.starts_with("---\ntitle: \"Sample Document\""), "the <title> and author meta: {md}");
+    // Deep nesting of plain containers costs nothing; of lists, an error.
+    let divs = format!("{}text{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+    assert!(String::from_utf8(convert(divs.as_bytes(), "html", "txt")).unwrap().contains("text"));
+    let lists = "<ul><li>".repeat(1000);
+    assert!(matches!(fileconv::engine().convert(lists.as_bytes(), "html", "md"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+}
+
+#[test]
 fn text_converts_to_every_target_keeping_its_words() {
     let source = fixture("sample.txt");
     let expected = words(&String::from_utf8(source.clone()).unwrap());
@@ -115,7 +139,7 @@ fn spreadsheets_become_documents() {
 #[test]
 fn bad_documents_give_clear_errors() {
     let engine = fileconv::engine();
-    for format in ["md", "txt"] {
+    for format in ["html", "md", "txt"] {
         assert!(matches!(engine.convert(b"", format, "html"), Err(Error::InvalidInput { .. })), "{format}: empty");
         assert!(matches!(engine.convert(b"\xff\xfe\x00binary", format, "html"), Err(Error::InvalidInput { .. })), "{format}: binary");
     }

@@ -8,7 +8,7 @@ use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Resul
 use pulldown_cmark::{CodeBlockKind, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 
 /// A container being filled.
-enum Open {
+pub(super) enum Open {
     /// A list and the blocks of its current item.
     List { ordered: bool, start: u64, items: Vec<Vec<Block>> },
     Quote(Vec<Block>),
@@ -177,7 +177,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 /// Adds a finished block to the innermost container that holds blocks.
-fn push_block(stack: &mut [Open], doc: &mut Document, block: Block) {
+pub(super) fn push_block(stack: &mut [Open], doc: &mut Document, block: Block) {
     match stack.last_mut() {
         Some(Open::List { items, .. }) => match items.last_mut() {
             Some(item) => item.push(block),
@@ -190,7 +190,7 @@ fn push_block(stack: &mut [Open], doc: &mut Document, block: Block) {
 
 /// Adds an inline to the innermost inline container; text directly in a
 /// list item (a tight list) becomes the item's paragraph.
-fn push_inline(stack: &mut Vec<Open>, doc: &mut Document, inline: Inline) {
+pub(super) fn push_inline(stack: &mut Vec<Open>, doc: &mut Document, inline: Inline) {
     match stack.last_mut() {
         Some(Open::Inlines(inlines)) => inlines.push(inline),
         Some(Open::List { items, .. }) => {

@@ -1,5 +1,6 @@
 //! Readers: each builds a whole [`fileconv_core::Document`].
 
+pub mod html;
 pub mod md;
 pub mod txt;
 
