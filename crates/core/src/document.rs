@@ -93,6 +93,23 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     out
 }
 
+/// Text with the characters special to HTML and XML escaped (`&`, `<`,
+/// `>`, `"`, `'`), for element content and attribute values alike.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 impl Document {
     /// The title, else the text of the first heading.
     pub fn display_title(&self) -> Option<String> {

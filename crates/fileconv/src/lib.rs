@@ -163,70 +163,47 @@ pub mod fuzzing {
     /// The first byte picks a readable spreadsheet format; the rest is read
     /// as it and written as JSON, every sheet, every row.
     pub fn decode_sheet(data: &[u8]) {
-        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
-        let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Spreadsheet));
-        if readable.is_empty() {
-            return;
+        if let Some(from) = pick_readable(pick, Category::Spreadsheet) {
+            assert_no_bug(fuzz_engine().convert(rest, from, "json"));
         }
-        let from = readable[usize::from(pick) % readable.len()];
-        assert_no_bug(engine.convert(rest, from, "json"));
     }
 
     /// The first byte picks a readable document format; the rest is read as
     /// it and written as HTML.
     pub fn decode_document(data: &[u8]) {
-        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
-        let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Document));
-        if readable.is_empty() {
-            return;
+        if let Some(from) = pick_readable(pick, Category::Document) {
+            assert_no_bug(fuzz_engine().convert(rest, from, "html"));
         }
-        let from = readable[usize::from(pick) % readable.len()];
-        assert_no_bug(engine.convert(rest, from, "html"));
     }
 
     /// The first byte picks a readable image format; the rest is decoded as it
     /// and re-encoded to PNG, exercising decoders, transforms and an encoder.
     pub fn decode_image(data: &[u8]) {
-        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
-        let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Image));
-        let from = readable[usize::from(pick) % readable.len()];
-        assert_no_bug(engine.convert(rest, from, "png"));
+        if let Some(from) = pick_readable(pick, Category::Image) {
+            assert_no_bug(fuzz_engine().convert(rest, from, "png"));
+        }
     }
 
     /// The first byte picks a readable audio format; the rest is decoded as it
     /// and written as 16-bit WAV, pulling every chunk through the decoder.
     pub fn decode_audio(data: &[u8]) {
-        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
-        let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Audio));
-        if readable.is_empty() {
-            return;
+        if let Some(from) = pick_readable(pick, Category::Audio) {
+            assert_no_bug(fuzz_engine().convert(rest, from, "wav"));
         }
-        let from = readable[usize::from(pick) % readable.len()];
-        assert_no_bug(engine.convert(rest, from, "wav"));
     }
 
     /// The first byte picks a readable video format; the rest is remuxed to
     /// Matroska (even bytes: demuxers and the muxer) or has a frame taken as
     /// PNG (odd bytes: demuxers and decoders).
     pub fn decode_media(data: &[u8]) {
-        static READABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
         let Some((&pick, rest)) = data.split_first() else { return };
-        let engine = fuzz_engine();
-        let readable = READABLE.get_or_init(|| readable_of(engine, Category::Video));
-        if readable.is_empty() {
-            return;
+        if let Some(from) = pick_readable(pick >> 1, Category::Video) {
+            assert_no_bug(fuzz_engine().convert(rest, from, if pick & 1 == 0 { "mkv" } else { "png" }));
         }
-        let from = readable[usize::from(pick >> 1) % readable.len()];
-        let to = if pick & 1 == 0 { "mkv" } else { "png" };
-        assert_no_bug(engine.convert(rest, from, to));
     }
 
     /// A 16-bit PCM WAV of interleaved `samples`, for benches and tests that
@@ -250,13 +227,21 @@ pub mod fuzzing {
         wav
     }
 
-    fn readable_of(engine: &Engine, category: Category) -> Vec<&'static str> {
-        engine
-            .formats()
-            .iter()
-            .filter(|f| f.category == category && engine.registry().decoders.iter().any(|d| d.format == f.id))
-            .map(|f| f.id)
-            .collect()
+    /// The readable format of `category` that `pick` selects (by id order),
+    /// `None` when the category has none compiled in.
+    fn pick_readable(pick: u8, category: Category) -> Option<&'static str> {
+        static READABLE: OnceLock<Vec<(Category, &'static str)>> = OnceLock::new();
+        let readable = READABLE.get_or_init(|| {
+            let engine = fuzz_engine();
+            engine
+                .formats()
+                .iter()
+                .filter(|f| engine.registry().decoders.iter().any(|d| d.format == f.id))
+                .map(|f| (f.category, f.id))
+                .collect()
+        });
+        let of: Vec<&'static str> = readable.iter().filter(|(c, _)| *c == category).map(|(_, id)| *id).collect();
+        (!of.is_empty()).then(|| of[usize::from(pick) % of.len()])
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::{BufWriter, Write};
 
-use fileconv_core::{Block, Context, Image, Inline, Result, Run, Value};
+use fileconv_core::{escape_markup, Block, Context, Image, Inline, Result, Run, Value};
 
 const STYLE: &str = "body{max-width:48em;margin:2em auto;padding:0 1em;font-family:sans-serif;line-height:1.5}table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:.2em .5em}pre{background:#f6f6f6;padding:.5em;overflow:auto}blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:1em}";
 
@@ -12,9 +12,9 @@ pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<(
     let doc = value.into_document()?;
     let mut html = String::with_capacity(64 << 10);
     html.push_str("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str(&format!("<title>{}</title>\n", escape(&doc.display_title().unwrap_or_default())));
+    html.push_str(&format!("<title>{}</title>\n", escape_markup(&doc.display_title().unwrap_or_default())));
     if let Some(author) = &doc.author {
-        html.push_str(&format!("<meta name=\"author\" content=\"{}\">\n", escape(author)));
+        html.push_str(&format!("<meta name=\"author\" content=\"{}\">\n", escape_markup(author)));
     }
     html.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
     blocks(&mut html, &doc.blocks);
@@ -90,10 +90,10 @@ fn blocks(html: &mut String, list: &[Block]) {
             }
             Block::CodeBlock { language, text } => {
                 match language {
-                    Some(lang) => html.push_str(&format!("<pre><code class=\"language-{}\">", escape(lang))),
+                    Some(lang) => html.push_str(&format!("<pre><code class=\"language-{}\">", escape_markup(lang))),
                     None => html.push_str("<pre><code>"),
                 }
-                html.push_str(&escape(text));
+                html.push_str(&escape_markup(text));
                 html.push_str("</code></pre>\n");
             }
             Block::Quote(inner) => {
@@ -108,7 +108,7 @@ fn blocks(html: &mut String, list: &[Block]) {
 }
 
 fn img(html: &mut String, image: &Image) {
-    html.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape(&image.src), escape(&image.alt)));
+    html.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_markup(&image.src), escape_markup(&image.alt)));
 }
 
 fn inlines(html: &mut String, list: &[Inline]) {
@@ -125,31 +125,16 @@ fn run_html(html: &mut String, run: &Run) {
     let tags: Vec<&str> =
         [(run.bold, "strong"), (run.italic, "em"), (run.underline, "u"), (run.strike, "s"), (run.code, "code")].into_iter().filter(|(on, _)| *on).map(|(_, t)| t).collect();
     if let Some(link) = &run.link {
-        html.push_str(&format!("<a href=\"{}\">", escape(link)));
+        html.push_str(&format!("<a href=\"{}\">", escape_markup(link)));
     }
     for t in &tags {
         html.push_str(&format!("<{t}>"));
     }
-    html.push_str(&escape(&run.text));
+    html.push_str(&escape_markup(&run.text));
     for t in tags.iter().rev() {
         html.push_str(&format!("</{t}>"));
     }
     if run.link.is_some() {
         html.push_str("</a>");
     }
-}
-
-/// Text with the HTML-special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

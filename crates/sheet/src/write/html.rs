@@ -4,7 +4,7 @@
 
 use std::io::{BufWriter, Write};
 
-use fileconv_core::{Cell, Context, Result, Row, Value};
+use fileconv_core::{escape_markup, Cell, Context, Result, Row, Value};
 
 use crate::text::TextStyle;
 use crate::write::{rows, text_target, width, TextTarget};
@@ -18,7 +18,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     let captions = chosen.len() > 1;
     let mut out = BufWriter::with_capacity(64 << 10, out);
     let title = chosen.first().map(|(i, _)| table.sheets[*i].name.clone()).unwrap_or_default();
-    write!(out, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", escape(&title))?;
+    write!(out, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", escape_markup(&title))?;
     for (index, sheet_ctx) in chosen {
         let mut collected = Vec::new();
         rows(&mut table, index, &sheet_ctx, |row| {
@@ -28,7 +28,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         let width = width(&collected);
         out.write_all(b"<table>\n")?;
         if captions {
-            writeln!(out, "<caption>{}</caption>", escape(&table.sheets[index].name))?;
+            writeln!(out, "<caption>{}</caption>", escape_markup(&table.sheets[index].name))?;
         }
         let mut body = collected.as_slice();
         let mut next = 0u32;
@@ -63,24 +63,8 @@ fn write_row(out: &mut impl Write, row: &Row, width: usize, tag: &str, style: &T
     for col in 0..width {
         let cell = row.cells.get(col).unwrap_or(&Cell::Empty);
         let class = if tag == "td" && matches!(cell, Cell::Int(_) | Cell::Float(_)) { " class=\"n\"" } else { "" };
-        write!(out, "<{tag}{class}>{}</{tag}>", escape(&style.text(cell)).replace('\n', "<br>"))?;
+        write!(out, "<{tag}{class}>{}</{tag}>", escape_markup(&style.text(cell)).replace('\n', "<br>"))?;
     }
     out.write_all(b"</tr>\n")?;
     Ok(())
-}
-
-/// Text with the five HTML-special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

@@ -7,12 +7,11 @@
 
 use std::io::Write;
 
-use fileconv_core::{Cell, Context, Error, Result, Spool, Value};
+use fileconv_core::{escape_markup, Cell, Context, Error, Result, Spool, Value};
 use fileconv_zip::zip::write::SimpleFileOptions;
 use fileconv_zip::zip::{CompressionMethod, ZipWriter};
 
 use crate::options::HEADER;
-use crate::write::html::escape;
 use crate::write::{rows, sheets};
 
 const MIME: &str = "application/vnd.oasis.opendocument.spreadsheet";
@@ -69,7 +68,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     zip.write_all(CONTENT_HEAD.as_bytes())?;
     let mut xml = String::with_capacity(64 << 10);
     for (index, sheet_ctx) in chosen {
-        write!(zip, "<table:table table:name=\"{}\">", escape(&table.sheets[index].name))?;
+        write!(zip, "<table:table table:name=\"{}\">", escape_markup(&table.sheets[index].name))?;
         let mut next = 0u32;
         let mut header_row = None;
         rows(&mut table, index, &sheet_ctx, |row| {
@@ -156,7 +155,7 @@ fn write_cell(xml: &mut String, cell: &Cell, bold: bool) {
             }
         }
         Cell::Error(e) => {
-            xml.push_str(&format!("<table:table-cell{style} office:value-type=\"string\" calcext:value-type=\"error\"><text:p>{}</text:p></table:table-cell>", escape(e)));
+            xml.push_str(&format!("<table:table-cell{style} office:value-type=\"string\" calcext:value-type=\"error\"><text:p>{}</text:p></table:table-cell>", escape_markup(e)));
         }
     }
 }
