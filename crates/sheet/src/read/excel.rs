@@ -7,7 +7,7 @@
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use calamine::{CellErrorType, Data, DataRef, ExcelDateTime, Reader, SheetType, Xls, Xlsb};
+use calamine::{CellErrorType, Data, ExcelDateTime, Reader, SheetType, Xls, Xlsb};
 use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Time, Value};
 
 use super::rows::RowBuilder;
@@ -108,7 +108,7 @@ impl ExcelSource {
                 let mut reader = book.worksheet_cells_reader(name).map_err(|e| invalid(&e))?;
                 while let Some(cell) = reader.next_cell().map_err(|e| invalid(&e))? {
                     let (r, c) = cell.get_position();
-                    rows.put(r, c, from_ref(cell.get_value()), sink)?;
+                    rows.put(r, c, from_data(&Data::from(cell.get_value().clone())), sink)?;
                 }
             }
             Book::Xls(book) => {
@@ -123,21 +123,6 @@ impl ExcelSource {
             }
         }
         rows.flush(sink)
-    }
-}
-
-fn from_ref(value: &DataRef<'_>) -> Cell {
-    match value {
-        DataRef::Int(i) => Cell::Int(*i),
-        DataRef::Float(f) => Cell::number(*f),
-        DataRef::String(s) => Cell::String(s.clone()),
-        DataRef::SharedString(s) => Cell::String((*s).to_string()),
-        DataRef::Bool(b) => Cell::Bool(*b),
-        DataRef::DateTime(d) => from_excel_datetime(d),
-        DataRef::DateTimeIso(s) => iso(s),
-        DataRef::DurationIso(s) => Cell::String(s.clone()),
-        DataRef::Error(e) => error(e),
-        DataRef::Empty => Cell::Empty,
     }
 }
 
