@@ -94,7 +94,9 @@ pub fn plain_text(inlines: &[Inline]) -> String {
 }
 
 /// Text with the characters special to HTML and XML escaped (`&`, `<`,
-/// `>`, `"`, `'`), for element content and attribute values alike.
+/// `>`, `"`, `'`), for element content and attribute values alike; control
+/// characters XML 1.0 forbids (all below U+0020 but tab, line feed and
+/// carriage return; U+FFFE, U+FFFF) are dropped.
 pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -104,6 +106,8 @@ pub fn escape_markup(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             _ => out.push(c),
         }
     }
@@ -135,5 +139,6 @@ mod tests {
         assert_eq!(doc.display_title().as_deref(), Some("Hello\nthere"));
         let titled = Document { title: Some("T".into()), ..doc };
         assert_eq!(titled.display_title().as_deref(), Some("T"));
+        assert_eq!(escape_markup("a<b>&\"'\t\u{1}\u{FFFF}z"), "a&lt;b&gt;&amp;&quot;&#39;\tz");
     }
 }

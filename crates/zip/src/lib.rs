@@ -7,12 +7,20 @@
 //! be trusted after that: `zip` stops any entry that inflates past its
 //! declared size with an error, so a lying header cannot get round the check.
 //! Only stored and deflated entries are accepted (what office formats use).
+//!
+//! [`Package`] writes such containers (ODS, DOCX, ODT, EPUB) into a
+//! size-limited [`Spool`]; [`xml`] holds the quick-xml helpers their readers
+//! share.
 
-use std::io::{Read, Seek};
+pub mod xml;
 
-use fileconv_core::{Error, Limits, Result};
+use std::io::{Read, Seek, Write};
+
+use fileconv_core::{Error, Limits, Result, Spool};
+pub use quick_xml;
 pub use zip;
-use zip::{CompressionMethod, ZipArchive};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 /// Entries smaller than this are never refused for their ratio: small XML
 /// parts of long runs of spaces legitimately compress a hundredfold.
@@ -77,6 +85,72 @@ pub fn entry_contains(bytes: &[u8], name: &str, needle: &[u8]) -> bool {
         return false;
     }
     data.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A zip container being written, entries deflated at a fast level unless
+/// stored, into a spool that stops at the output limit.
+pub struct Package {
+    zip: ZipWriter<Spool>,
+    format: &'static str,
+}
+
+impl Package {
+    pub fn new(limits: &Limits, format: &'static str) -> Self {
+        Package { zip: ZipWriter::new(Spool::with_limit(limits.max_output_bytes)), format }
+    }
+
+    fn error(&self, e: zip::result::ZipError) -> Error {
+        match e {
+            zip::result::ZipError::Io(io) => Error::Io(io),
+            other => Error::backend(self.format, other),
+        }
+    }
+
+    /// Adds an entry stored uncompressed (an OpenDocument or EPUB `mimetype`, which must come first).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the spool refuses the bytes.
+    pub fn stored(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        self.zip.start_file(name, options).map_err(|e| self.error(e))?;
+        Ok(self.zip.write_all(bytes)?)
+    }
+
+    /// Starts a deflated entry; write its bytes into the returned writer.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the spool refuses the bytes.
+    pub fn start(&mut self, name: &str) -> Result<&mut impl Write> {
+        let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).compression_level(Some(1));
+        self.zip.start_file(name, options).map_err(|e| self.error(e))?;
+        Ok(&mut self.zip)
+    }
+
+    /// Adds a deflated entry.
+    ///
+    /// # Errors
+    /// As [`Package::start`].
+    pub fn file(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        Ok(self.start(name)?.write_all(bytes)?)
+    }
+
+    /// Finishes the archive and copies it into `out`.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] when the archive passed `max_output_bytes`;
+    /// [`Error::Io`] when writing fails.
+    pub fn finish(self, out: &mut dyn Write) -> Result<()> {
+        let format = self.format;
+        let spool = self.zip.finish().map_err(|e| match e {
+            zip::result::ZipError::Io(io) => Error::Io(io),
+            other => Error::backend(format, other),
+        })?;
+        if spool.exceeded() {
+            return Err(Error::limit("output size (bytes)", spool.limit(), spool.limit()));
+        }
+        spool.copy_to(out)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

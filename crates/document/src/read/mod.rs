@@ -1,5 +1,7 @@
 //! Readers: each builds a whole [`fileconv_core::Document`].
 
+pub mod docx;
+pub mod flow;
 pub mod html;
 pub mod md;
 pub mod txt;

@@ -7,4 +7,3 @@ pub mod excel;
 pub mod ods;
 pub mod rows;
 pub mod xlsx;
-pub mod xml;

@@ -50,7 +50,7 @@ fn open_content(zip: &mut ZipArchive<Box<dyn ReadSeek>>) -> Result<Reader<BufRea
 }
 
 fn attr(e: &BytesStart<'_>, key: &str) -> Result<Option<String>> {
-    super::xml::attr(e, key).map_err(xml_error)
+    fileconv_zip::xml::attr(e, key).map_err(xml_error)
 }
 
 fn repeats(e: &BytesStart<'_>, key: &str) -> Result<u64> {
@@ -298,7 +298,7 @@ fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
             _ if paragraph_depth.is_none() => {}
             Event::Text(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
-            Event::GeneralRef(r) => super::xml::push_reference(r, &mut text).map_err(xml_error)?,
+            Event::GeneralRef(r) => fileconv_zip::xml::push_reference(r, &mut text).map_err(xml_error)?,
             Event::Eof => return Err(xml_error("a cell is not closed")),
             _ => {}
         }

@@ -105,7 +105,7 @@ fn xml_error(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-use super::xml::attr;
+use fileconv_zip::xml::attr;
 
 /// Relationship id to (type, target).
 fn relationships(xml: &[u8]) -> std::result::Result<HashMap<String, (String, String)>, String> {
@@ -176,7 +176,7 @@ fn shared_strings(xml: &[u8]) -> std::result::Result<Vec<String>, String> {
             Event::Empty(e) if e.local_name().as_ref() == "si" => strings.push(String::new()),
             Event::Text(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) if in_t && !in_phonetic => current.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
-            Event::GeneralRef(r) if in_t && !in_phonetic => super::xml::push_reference(&r, &mut current)?,
+            Event::GeneralRef(r) if in_t && !in_phonetic => fileconv_zip::xml::push_reference(&r, &mut current)?,
             Event::Eof => return Ok(strings),
             _ => {}
         }

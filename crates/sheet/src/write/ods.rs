@@ -7,9 +7,8 @@
 
 use std::io::Write;
 
-use fileconv_core::{escape_markup, Cell, Context, Error, Result, Spool, Value};
-use fileconv_zip::zip::write::SimpleFileOptions;
-use fileconv_zip::zip::{CompressionMethod, ZipWriter};
+use fileconv_core::{escape_markup, Cell, Context, Result, Value};
+use fileconv_zip::Package;
 
 use crate::options::HEADER;
 use crate::write::{rows, sheets};
@@ -42,29 +41,18 @@ const CONTENT_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 const CONTENT_TAIL: &str = "</office:spreadsheet></office:body></office:document-content>";
 
-fn zip_error(e: fileconv_zip::zip::result::ZipError) -> Error {
-    match e {
-        fileconv_zip::zip::result::ZipError::Io(io) => Error::Io(io),
-        other => Error::backend("ods", other),
-    }
-}
-
 /// # Errors
 /// [`Error::InvalidOption`] for a bad option, [`Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut table = value.into_table()?;
     let header = HEADER.boolean(ctx.options)?;
     let chosen = sheets(&table, ctx, true)?;
-    let mut zip = ZipWriter::new(Spool::with_limit(ctx.limits.max_output_bytes));
-    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
-    let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).compression_level(Some(1));
-    zip.start_file("mimetype", stored).map_err(zip_error)?;
-    zip.write_all(MIME.as_bytes())?;
+    let mut package = Package::new(ctx.limits, "ods");
+    package.stored("mimetype", MIME.as_bytes())?;
     for (name, text) in [("META-INF/manifest.xml", MANIFEST), ("styles.xml", STYLES), ("meta.xml", META)] {
-        zip.start_file(name, deflated).map_err(zip_error)?;
-        zip.write_all(text.as_bytes())?;
+        package.file(name, text.as_bytes())?;
     }
-    zip.start_file("content.xml", deflated).map_err(zip_error)?;
+    let zip = package.start("content.xml")?;
     zip.write_all(CONTENT_HEAD.as_bytes())?;
     let mut xml = String::with_capacity(64 << 10);
     for (index, sheet_ctx) in chosen {
@@ -106,12 +94,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         zip.write_all(b"</table:table>")?;
     }
     zip.write_all(CONTENT_TAIL.as_bytes())?;
-    let spool = zip.finish().map_err(zip_error)?;
-    if spool.exceeded() {
-        return Err(Error::limit("output size (bytes)", spool.limit(), spool.limit()));
-    }
-    spool.copy_to(out)?;
-    Ok(())
+    package.finish(out)
 }
 
 fn write_cell(xml: &mut String, cell: &Cell, bold: bool) {

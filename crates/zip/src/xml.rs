@@ -1,4 +1,4 @@
-//! quick-xml helpers the XML readers (ods, xlsx) share.
+//! quick-xml helpers every reader of XML parts (xlsx, ods, docx, odt, epub) shares.
 
 use quick_xml::events::{BytesRef, BytesStart};
 use quick_xml::XmlVersion;

@@ -1,0 +1,582 @@
+//! DOCX (WordprocessingML): `word/document.xml` read with quick-xml as a
+//! stream of paragraphs and tables, styled by `styles.xml` (headings by
+//! name or outline level, code, quotes, title), numbered by `numbering.xml`
+//! (bullet or ordered, level), with links and images resolved through the
+//! part's relationships. The zip is checked by fileconv-zip before any part
+//! is inflated; tracked deletions, field codes and footnote marks are left out.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_zip::quick_xml::events::{BytesStart, Event};
+use fileconv_zip::quick_xml::{Reader, XmlVersion};
+use fileconv_zip::xml::{attr, push_reference};
+
+use super::flow::{push_text, Flow, Kind};
+
+const FORMAT: &str = "docx";
+const DOCUMENT: &str = "word/document.xml";
+
+fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
+    Error::invalid_input(FORMAT, format!("{part}: {e}"))
+}
+
+/// # Errors
+/// [`Error::InvalidInput`] when the zip or its XML is broken or
+/// `word/document.xml` is missing; [`Error::LimitExceeded`] for zip bombs.
+pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    let mut part = |name: &str| -> Result<Option<Vec<u8>>> {
+        if zip.index_for_name(name).is_none() {
+            return Ok(None);
+        }
+        fileconv_zip::read_entry(&mut zip, name, FORMAT).map(Some)
+    };
+    let document = part(DOCUMENT)?.ok_or_else(|| Error::invalid_input(FORMAT, format!("no {DOCUMENT}: not a Word document")))?;
+    let styles = part("word/styles.xml")?.map(|x| read_styles(&x)).transpose()?.unwrap_or_default();
+    let numbering = part("word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();
+    let rels = part("word/_rels/document.xml.rels")?.map(|x| read_rels(&x)).transpose()?.unwrap_or_default();
+    let core = part("docProps/core.xml")?.map(|x| read_core(&x)).transpose()?.unwrap_or_default();
+    let mut media = HashMap::new();
+    for (id, rel) in &rels {
+        if rel.kind.ends_with("/image") && !rel.external {
+            let path = resolve("word/", &rel.target);
+            if let Some(bytes) = part(&path)? {
+                media.insert(id.clone(), bytes);
+            }
+        }
+    }
+    let mut reader = BodyReader { styles, numbering, rels, media, flow: Flow::default() };
+    reader.read(&document, ctx)?;
+    reader.flow.metadata(core.0, core.1);
+    Ok(Value::Document(reader.flow.finish()))
+}
+
+/// A relationship target made absolute within the package.
+fn resolve(base: &str, target: &str) -> String {
+    match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None => {
+            let mut parts: Vec<&str> = base.trim_end_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+            for piece in target.split('/') {
+                match piece {
+                    ".." => {
+                        parts.pop();
+                    }
+                    "." | "" => {}
+                    p => parts.push(p),
+                }
+            }
+            parts.join("/")
+        }
+    }
+}
+
+fn local(e: &BytesStart<'_>) -> String {
+    e.local_name().as_ref().to_string()
+}
+
+/// The value of `w:val` (or another attribute), `None` when absent.
+fn val(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>> {
+    attr(e, key).map_err(|m| xml_error(part, m))
+}
+
+/// Whether an on/off property (`<w:b/>`, `<w:b w:val="0"/>`) is on.
+fn on(e: &BytesStart<'_>) -> Result<bool> {
+    Ok(!matches!(val(e, "w:val", DOCUMENT)?.as_deref(), Some("0" | "false" | "off" | "none")))
+}
+
+fn xml_reader(bytes: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().expand_empty_elements = true;
+    reader
+}
+
+#[derive(Clone, Debug, Default)]
+struct Style {
+    name: String,
+    based_on: Option<String>,
+    outline: Option<u8>,
+}
+
+/// What a paragraph or character style means, its `basedOn` chain followed.
+#[derive(Default)]
+struct Styles(HashMap<String, Style>);
+
+impl Styles {
+    fn kind(&self, id: &str) -> Kind {
+        let mut id = id.to_string();
+        for _ in 0..16 {
+            let Some(style) = self.0.get(&id) else { break };
+            let name = style.name.to_ascii_lowercase();
+            if let Some(level) = name.strip_prefix("heading ").and_then(|n| n.trim().parse::<u8>().ok()) {
+                return Kind::Heading(level.clamp(1, 6));
+            }
+            if let Some(level) = style.outline.filter(|l| *l < 9) {
+                return Kind::Heading((level + 1).min(6));
+            }
+            match name.as_str() {
+                "title" => return Kind::Title,
+                "author" => return Kind::Author,
+                "source code" | "html preformatted" | "code" | "preformatted text" => return Kind::Code,
+                "block text" | "quote" | "intense quote" | "quotations" => return Kind::Quote,
+                _ => {}
+            }
+            match &style.based_on {
+                Some(parent) => id = parent.clone(),
+                None => break,
+            }
+        }
+        Kind::Normal
+    }
+
+    /// A character style's effect on a run.
+    fn apply(&self, id: &str, run: &mut Run) {
+        let name = self.0.get(id).map(|s| s.name.to_ascii_lowercase()).unwrap_or_default();
+        match name.as_str() {
+            "strong" => run.bold = true,
+            "emphasis" => run.italic = true,
+            n if n.contains("verbatim") || n.contains("code") || n.replace('_', " ") == "source text" => run.code = true,
+            _ => {}
+        }
+    }
+}
+
+fn read_styles(bytes: &[u8]) -> Result<Styles> {
+    const PART: &str = "word/styles.xml";
+    let mut reader = xml_reader(bytes);
+    let mut styles = HashMap::new();
+    let mut current: Option<(String, Style)> = None;
+    loop {
+        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+            Event::Start(e) => match local(&e).as_str() {
+                "style" => current = val(&e, "w:styleId", PART)?.map(|id| (id, Style::default())),
+                "name" => {
+                    if let Some((_, s)) = &mut current {
+                        s.name = val(&e, "w:val", PART)?.unwrap_or_default();
+                    }
+                }
+                "basedOn" => {
+                    if let Some((_, s)) = &mut current {
+                        s.based_on = val(&e, "w:val", PART)?;
+                    }
+                }
+                "outlineLvl" => {
+                    if let Some((_, s)) = &mut current {
+                        s.outline = val(&e, "w:val", PART)?.and_then(|v| v.parse().ok());
+                    }
+                }
+                _ => {}
+            },
+            Event::End(e) if e.local_name().as_ref() == "style" => {
+                if let Some((id, style)) = current.take() {
+                    styles.insert(id, style);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(Styles(styles))
+}
+
+/// `numId` to its levels: (ordered, start) by `ilvl`.
+#[derive(Default)]
+struct Numbering(HashMap<String, Vec<(bool, u64)>>);
+
+fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
+    const PART: &str = "word/numbering.xml";
+    let mut reader = xml_reader(bytes);
+    let mut abstracts: HashMap<String, Vec<(bool, u64)>> = HashMap::new();
+    let mut nums: Vec<(String, String)> = Vec::new();
+    let mut current_abstract: Option<String> = None;
+    let mut current_num: Option<String> = None;
+    let mut level: usize = 0;
+    loop {
+        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+            Event::Start(e) => match local(&e).as_str() {
+                "abstractNum" => current_abstract = val(&e, "w:abstractNumId", PART)?,
+                "lvl" => {
+                    level = val(&e, "w:ilvl", PART)?.and_then(|v| v.parse().ok()).unwrap_or(0).min(super::flow::MAX_LEVEL);
+                    if let Some(id) = &current_abstract {
+                        let levels = abstracts.entry(id.clone()).or_default();
+                        if levels.len() <= level {
+                            levels.resize(level + 1, (false, 1));
+                        }
+                    }
+                }
+                "start" => {
+                    if let Some(levels) = current_abstract.as_ref().and_then(|id| abstracts.get_mut(id)) {
+                        levels[level].1 = val(&e, "w:val", PART)?.and_then(|v| v.parse().ok()).unwrap_or(1);
+                    }
+                }
+                "numFmt" => {
+                    if let Some(levels) = current_abstract.as_ref().and_then(|id| abstracts.get_mut(id)) {
+                        let format = val(&e, "w:val", PART)?.unwrap_or_default();
+                        levels[level].0 = !matches!(format.as_str(), "bullet" | "none" | "");
+                    }
+                }
+                "num" => current_num = val(&e, "w:numId", PART)?,
+                "abstractNumId" => {
+                    if let (Some(num), Some(target)) = (&current_num, val(&e, "w:val", PART)?) {
+                        nums.push((num.clone(), target));
+                    }
+                }
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "abstractNum" => current_abstract = None,
+                "num" => current_num = None,
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(Numbering(nums.into_iter().filter_map(|(num, target)| abstracts.get(&target).map(|levels| (num, levels.clone()))).collect()))
+}
+
+struct Rel {
+    kind: String,
+    target: String,
+    external: bool,
+}
+
+fn read_rels(bytes: &[u8]) -> Result<HashMap<String, Rel>> {
+    const PART: &str = "word/_rels/document.xml.rels";
+    let mut reader = xml_reader(bytes);
+    let mut rels = HashMap::new();
+    loop {
+        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+            Event::Start(e) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(target)) = (val(&e, "Id", PART)?, val(&e, "Target", PART)?) {
+                    let kind = val(&e, "Type", PART)?.unwrap_or_default();
+                    let external = val(&e, "TargetMode", PART)?.is_some_and(|m| m == "External");
+                    rels.insert(id, Rel { kind, target, external });
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(rels)
+}
+
+/// Title and creator from `docProps/core.xml`.
+fn read_core(bytes: &[u8]) -> Result<(Option<String>, Option<String>)> {
+    const PART: &str = "docProps/core.xml";
+    let mut reader = xml_reader(bytes);
+    let (mut title, mut author) = (None, None);
+    let mut field: Option<bool> = None;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+            Event::Start(e) => {
+                field = match e.local_name().as_ref() {
+                    "title" => Some(true),
+                    "creator" => Some(false),
+                    _ => None,
+                };
+                text.clear();
+            }
+            Event::Text(t) if field.is_some() => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
+            Event::GeneralRef(r) if field.is_some() => push_reference(&r, &mut text).map_err(|m| xml_error(PART, m))?,
+            Event::End(_) => {
+                match field.take() {
+                    Some(true) => title = Some(text.trim().to_string()),
+                    Some(false) => author = Some(text.trim().to_string()),
+                    None => {}
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok((title, author))
+}
+
+/// A table being read: rows of cells of inlines, header rows counted.
+#[derive(Default)]
+struct OpenTable {
+    rows: Vec<Vec<Vec<Inline>>>,
+    header_rows: usize,
+    header_look: bool,
+    row_is_header: bool,
+}
+
+struct BodyReader {
+    styles: Styles,
+    numbering: Numbering,
+    rels: HashMap<String, Rel>,
+    media: HashMap<String, Vec<u8>>,
+    flow: Flow,
+}
+
+/// Paragraph state while its runs are read.
+#[derive(Default)]
+struct Paragraph {
+    style: Option<String>,
+    num: Option<(String, usize)>,
+    outline: Option<u8>,
+    inlines: Vec<Inline>,
+    page_break: bool,
+}
+
+impl BodyReader {
+    fn read(&mut self, bytes: &[u8], ctx: &Context<'_>) -> Result<()> {
+        let mut reader = xml_reader(bytes);
+        let mut tables: Vec<OpenTable> = Vec::new();
+        let mut para: Option<Paragraph> = None;
+        let mut run = Run::default();
+        let mut links: Vec<Option<String>> = Vec::new();
+        let mut in_text = false;
+        let mut in_run = false;
+        // Depth inside elements whose text is not content (deleted text,
+        // field instructions, footnote references).
+        let mut skip = 0usize;
+        // Field codes: text between `begin` and `separate` is the instruction.
+        let mut in_field_code = false;
+        let mut field_link: Option<String> = None;
+        let mut image_alt = String::new();
+        let mut events = 0u64;
+        loop {
+            let event = reader.read_event().map_err(|e| xml_error(DOCUMENT, e))?;
+            events += 1;
+            if events % 65_536 == 0 {
+                ctx.checkpoint()?;
+            }
+            match event {
+                Event::Start(e) => {
+                    let name = local(&e);
+                    if skip > 0 {
+                        skip += 1;
+                        continue;
+                    }
+                    match name.as_str() {
+                        "del" | "instrText" | "delText" | "footnoteReference" | "endnoteReference" | "commentReference" | "fallback" | "Fallback" => skip = 1,
+                        "tbl" => {
+                            if tables.len() >= fileconv_core::document::MAX_DEPTH {
+                                return Err(Error::limit("nesting depth", fileconv_core::document::MAX_DEPTH as u64, tables.len() as u64 + 1));
+                            }
+                            tables.push(OpenTable::default());
+                        }
+                        "tblLook" => {
+                            if let Some(t) = tables.last_mut() {
+                                let first_row = val(&e, "w:firstRow", DOCUMENT)?.is_some_and(|v| v == "1" || v == "true")
+                                    || val(&e, "w:val", DOCUMENT)?.and_then(|v| u32::from_str_radix(&v, 16).ok()).is_some_and(|bits| bits & 0x20 != 0);
+                                t.header_look = first_row;
+                            }
+                        }
+                        "tr" => {
+                            if let Some(t) = tables.last_mut() {
+                                t.rows.push(Vec::new());
+                                t.row_is_header = false;
+                            }
+                        }
+                        "tblHeader" => {
+                            if let Some(t) = tables.last_mut() {
+                                t.row_is_header = on(&e)?;
+                            }
+                        }
+                        "tc" => {
+                            if let Some(row) = tables.last_mut().and_then(|t| t.rows.last_mut()) {
+                                row.push(Vec::new());
+                            }
+                        }
+                        "p" => {
+                            para = Some(Paragraph::default());
+                            run = Run::default();
+                        }
+                        "pStyle" => {
+                            if let Some(p) = &mut para {
+                                p.style = val(&e, "w:val", DOCUMENT)?;
+                            }
+                        }
+                        "outlineLvl" => {
+                            if let Some(p) = &mut para {
+                                p.outline = val(&e, "w:val", DOCUMENT)?.and_then(|v| v.parse().ok());
+                            }
+                        }
+                        "ilvl" => {
+                            if let Some(p) = &mut para {
+                                let level = val(&e, "w:val", DOCUMENT)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                                p.num.get_or_insert_with(|| (String::new(), 0)).1 = level;
+                            }
+                        }
+                        "numId" => {
+                            if let Some(p) = &mut para {
+                                let id = val(&e, "w:val", DOCUMENT)?.unwrap_or_default();
+                                p.num.get_or_insert_with(|| (String::new(), 0)).0 = id;
+                            }
+                        }
+                        "r" => {
+                            in_run = true;
+                            run = Run { link: links.last().cloned().flatten().or_else(|| field_link.clone()), ..Run::default() };
+                        }
+                        "rStyle" => {
+                            if let Some(id) = val(&e, "w:val", DOCUMENT)? {
+                                self.styles.apply(&id, &mut run);
+                            }
+                        }
+                        "b" => run.bold = on(&e)?,
+                        "i" => run.italic = on(&e)?,
+                        "u" => run.underline = on(&e)?,
+                        "strike" | "dstrike" => run.strike = on(&e)?,
+                        "hyperlink" => {
+                            let target = match val(&e, "r:id", DOCUMENT)? {
+                                Some(id) => self.rels.get(&id).map(|r| r.target.clone()),
+                                None => val(&e, "w:anchor", DOCUMENT)?.map(|a| format!("#{a}")),
+                            };
+                            links.push(target);
+                            run.link = links.last().cloned().flatten();
+                        }
+                        "t" => in_text = true,
+                        "tab" if in_run && !in_field_code => push(&mut para, &run, "\t"),
+                        "br" | "cr" if in_run => {
+                            if let Some(p) = &mut para {
+                                if val(&e, "w:type", DOCUMENT)?.is_some_and(|t| t == "page") {
+                                    p.page_break = true;
+                                } else {
+                                    p.inlines.push(Inline::Break);
+                                }
+                            }
+                        }
+                        "fldChar" => match val(&e, "w:fldCharType", DOCUMENT)?.as_deref() {
+                            Some("begin") => in_field_code = true,
+                            Some("separate") => in_field_code = false,
+                            Some("end") => {
+                                in_field_code = false;
+                                field_link = None;
+                            }
+                            _ => {}
+                        },
+                        "docPr" => image_alt = val(&e, "descr", DOCUMENT)?.or(val(&e, "title", DOCUMENT)?).unwrap_or_default(),
+                        "blip" => {
+                            let id = val(&e, "r:embed", DOCUMENT)?.or(val(&e, "r:link", DOCUMENT)?).unwrap_or_default();
+                            let src = self.rels.get(&id).map(|r| r.target.clone()).unwrap_or_default();
+                            let image = Image { src, alt: std::mem::take(&mut image_alt), data: self.media.get(&id).cloned() };
+                            match &mut para {
+                                Some(p) => p.inlines.push(Inline::Image(image)),
+                                None => self.flow.image(image),
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::End(e) => {
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    match e.local_name().as_ref() {
+                        "t" => in_text = false,
+                        "r" => in_run = false,
+                        "hyperlink" => {
+                            links.pop();
+                            run.link = links.last().cloned().flatten();
+                        }
+                        "p" => {
+                            let Some(p) = para.take() else { continue };
+                            if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                                if !cell.is_empty() && !p.inlines.is_empty() {
+                                    cell.push(Inline::Break);
+                                }
+                                let mut inlines = p.inlines;
+                                super::flow::trim(&mut inlines);
+                                cell.extend(inlines);
+                            } else {
+                                let kind = self.paragraph_kind(&p);
+                                self.flow.paragraph(kind, p.inlines);
+                                if p.page_break {
+                                    self.flow.block(fileconv_core::Block::PageBreak);
+                                }
+                            }
+                        }
+                        "tr" => {
+                            if let Some(t) = tables.last_mut() {
+                                if t.row_is_header && t.header_rows + 1 == t.rows.len() {
+                                    t.header_rows += 1;
+                                }
+                            }
+                        }
+                        "tbl" => {
+                            let Some(t) = tables.pop() else { continue };
+                            let header_rows = if t.header_rows == 0 && t.header_look && t.rows.len() > 1 { 1 } else { t.header_rows };
+                            let table = TableBlock { header_rows, rows: t.rows };
+                            match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                                // A table in a cell: its text joins the cell's.
+                                Some(cell) => {
+                                    for row in table.rows {
+                                        for c in row {
+                                            if !cell.is_empty() {
+                                                cell.push(Inline::Break);
+                                            }
+                                            cell.extend(c);
+                                        }
+                                    }
+                                }
+                                None => self.flow.table(table),
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::Text(t) if in_text && !in_field_code => {
+                    let text = t.xml_content(XmlVersion::Implicit1_0);
+                    push(&mut para, &run, &text);
+                }
+                Event::GeneralRef(r) if in_text && !in_field_code => {
+                    let mut text = String::new();
+                    push_reference(&r, &mut text).map_err(|m| xml_error(DOCUMENT, m))?;
+                    push(&mut para, &run, &text);
+                }
+                Event::Text(t) if skip > 0 && in_field_code => {
+                    // `HYPERLINK "url"` field instructions give the link of the field's result.
+                    let code = t.xml_content(XmlVersion::Implicit1_0);
+                    if let Some(rest) = code.trim().strip_prefix("HYPERLINK") {
+                        field_link = rest.split('"').nth(1).map(str::to_string);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn paragraph_kind(&self, p: &Paragraph) -> Kind {
+        let styled = p.style.as_deref().map(|id| self.styles.kind(id)).unwrap_or(Kind::Normal);
+        if let Some((num, level)) = &p.num {
+            if let Some(levels) = self.numbering.0.get(num) {
+                if !matches!(styled, Kind::Heading(_)) {
+                    let (ordered, start) = levels.get(*level).copied().unwrap_or((false, 1));
+                    return Kind::Item { level: *level, ordered, start };
+                }
+            }
+        }
+        match (styled, p.outline) {
+            (Kind::Normal, Some(level)) if level < 9 => Kind::Heading((level + 1).min(6)),
+            (kind, _) => kind,
+        }
+    }
+}
+
+fn push(para: &mut Option<Paragraph>, run: &Run, text: &str) {
+    if let Some(p) = para {
+        push_text(&mut p.inlines, run, text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn resolves_relationship_targets() {
+        assert_eq!(resolve("word/", "media/image1.png"), "word/media/image1.png");
+        assert_eq!(resolve("word/", "../media/a.png"), "media/a.png");
+        assert_eq!(resolve("word/", "/word/media/b.png"), "word/media/b.png");
+    }
+}

@@ -1,0 +1,234 @@
+//! Word-processor documents (docx, odt, rtf) and slides store a flat run of
+//! paragraphs, each with a style and maybe a list level; [`Flow`] folds that
+//! run into the document tree: list paragraphs into nested lists, code and
+//! quote paragraphs into one code block or quote, title and author
+//! paragraphs into the metadata. One builder, so every such reader nests
+//! the same way.
+
+use fileconv_core::{Block, Document, Image, Inline, Run, TableBlock};
+
+/// What a paragraph is, from its style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Normal,
+    /// Level 1 to 6.
+    Heading(u8),
+    /// A list item paragraph at `level` (0 outermost, at most 8).
+    Item { level: usize, ordered: bool, start: u64 },
+    Code,
+    Quote,
+    Title,
+    Author,
+}
+
+/// Deepest list level a word processor stores (Word's `ilvl` 0-8).
+pub const MAX_LEVEL: usize = 8;
+
+struct OpenList {
+    ordered: bool,
+    start: u64,
+    items: Vec<Vec<Block>>,
+}
+
+/// Builds a [`Document`] from paragraphs and tables in reading order.
+#[derive(Default)]
+pub struct Flow {
+    doc: Document,
+    lists: Vec<OpenList>,
+    /// Code lines or quote paragraphs waiting for their block to end.
+    code: Option<String>,
+    quote: Vec<Block>,
+}
+
+impl Flow {
+    /// Adds a paragraph of `kind`. Empty paragraphs (spacing) are dropped,
+    /// but an empty code line is kept.
+    pub fn paragraph(&mut self, kind: Kind, mut inlines: Vec<Inline>) {
+        if kind != Kind::Code {
+            trim(&mut inlines);
+            if inlines.is_empty() {
+                return;
+            }
+        }
+        if kind != Kind::Code {
+            self.end_code();
+        }
+        if kind != Kind::Quote {
+            self.end_quote();
+        }
+        match kind {
+            Kind::Item { level, ordered, start } => self.item(level.min(MAX_LEVEL), ordered, start, Block::Paragraph(inlines)),
+            Kind::Code => {
+                self.end_lists();
+                let line = fileconv_core::document::plain_text(&inlines);
+                match &mut self.code {
+                    Some(text) => {
+                        text.push('\n');
+                        text.push_str(&line);
+                    }
+                    None => self.code = Some(line),
+                }
+            }
+            Kind::Quote => {
+                self.end_lists();
+                self.quote.push(Block::Paragraph(inlines));
+            }
+            Kind::Title if self.doc.title.is_none() => self.doc.title = Some(fileconv_core::document::plain_text(&inlines)),
+            Kind::Author if self.doc.author.is_none() => self.doc.author = Some(fileconv_core::document::plain_text(&inlines)),
+            Kind::Heading(level) => self.block(Block::Heading { level: level.clamp(1, 6), content: inlines }),
+            Kind::Normal | Kind::Title | Kind::Author => self.block(Block::Paragraph(inlines)),
+        }
+    }
+
+    /// Adds a block that is not a paragraph (a table, an image, a rule, a
+    /// page break), closing open lists, code and quotes.
+    pub fn block(&mut self, block: Block) {
+        self.end_code();
+        self.end_quote();
+        self.end_lists();
+        self.doc.blocks.push(block);
+    }
+
+    pub fn table(&mut self, table: TableBlock) {
+        if !table.rows.is_empty() {
+            self.block(Block::Table(table));
+        }
+    }
+
+    pub fn image(&mut self, image: Image) {
+        self.block(Block::Image(image));
+    }
+
+    /// Sets metadata found outside the body (a core-properties part).
+    pub fn metadata(&mut self, title: Option<String>, author: Option<String>) {
+        self.doc.title = title.filter(|t| !t.trim().is_empty()).or(self.doc.title.take());
+        self.doc.author = author.filter(|a| !a.trim().is_empty()).or(self.doc.author.take());
+    }
+
+    pub fn finish(mut self) -> Document {
+        self.end_code();
+        self.end_quote();
+        self.end_lists();
+        self.doc
+    }
+
+    fn item(&mut self, level: usize, ordered: bool, start: u64, block: Block) {
+        while self.lists.len() > level + 1 {
+            self.close_list();
+        }
+        if self.lists.len() == level + 1 && self.lists[level].ordered != ordered {
+            self.close_list();
+        }
+        while self.lists.len() < level + 1 {
+            self.lists.push(OpenList { ordered, start, items: Vec::new() });
+        }
+        let list = self.lists.last_mut().expect("a list is open");
+        list.items.push(vec![block]);
+    }
+
+    /// Closes the innermost list into its parent's last item (or the body).
+    fn close_list(&mut self) {
+        let Some(list) = self.lists.pop() else { return };
+        let block = Block::List { ordered: list.ordered, start: list.start, items: list.items };
+        match self.lists.last_mut() {
+            Some(parent) => match parent.items.last_mut() {
+                Some(item) => item.push(block),
+                None => parent.items.push(vec![block]),
+            },
+            None => self.doc.blocks.push(block),
+        }
+    }
+
+    fn end_lists(&mut self) {
+        while !self.lists.is_empty() {
+            self.close_list();
+        }
+    }
+
+    fn end_code(&mut self) {
+        if let Some(text) = self.code.take() {
+            self.doc.blocks.push(Block::CodeBlock { language: None, text });
+        }
+    }
+
+    fn end_quote(&mut self) {
+        if !self.quote.is_empty() {
+            let blocks = std::mem::take(&mut self.quote);
+            self.doc.blocks.push(Block::Quote(blocks));
+        }
+    }
+}
+
+/// Appends `text` in `style`, merged into the last run when it has the same style.
+pub fn push_text(inlines: &mut Vec<Inline>, style: &Run, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Inline::Text(last)) = inlines.last_mut() {
+        if last.with_text("") == style.with_text("") {
+            last.text.push_str(text);
+            return;
+        }
+    }
+    inlines.push(Inline::Text(style.with_text(text)));
+}
+
+/// Drops leading and trailing whitespace and breaks of a paragraph.
+pub fn trim(inlines: &mut Vec<Inline>) {
+    while matches!(inlines.first(), Some(Inline::Break)) {
+        inlines.remove(0);
+    }
+    while matches!(inlines.last(), Some(Inline::Break)) {
+        inlines.pop();
+    }
+    if let Some(Inline::Text(run)) = inlines.first_mut() {
+        let trimmed = run.text.trim_start().len();
+        run.text.drain(..run.text.len() - trimmed);
+    }
+    if let Some(Inline::Text(run)) = inlines.last_mut() {
+        run.text.truncate(run.text.trim_end().len());
+    }
+    inlines.retain(|i| !matches!(i, Inline::Text(r) if r.text.is_empty()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn para(text: &str) -> Vec<Inline> {
+        vec![Inline::Text(Run::plain(text))]
+    }
+
+    #[test]
+    fn nests_list_levels_and_merges_code_and_quotes() {
+        let mut flow = Flow::default();
+        flow.paragraph(Kind::Title, para("T"));
+        flow.paragraph(Kind::Item { level: 0, ordered: false, start: 1 }, para("a"));
+        flow.paragraph(Kind::Item { level: 1, ordered: true, start: 1 }, para("a1"));
+        flow.paragraph(Kind::Item { level: 0, ordered: false, start: 1 }, para("b"));
+        flow.paragraph(Kind::Code, para("x"));
+        flow.paragraph(Kind::Code, Vec::new());
+        flow.paragraph(Kind::Code, para("y"));
+        flow.paragraph(Kind::Quote, para("q1"));
+        flow.paragraph(Kind::Quote, para("q2"));
+        flow.paragraph(Kind::Normal, para("   "));
+        let doc = flow.finish();
+        assert_eq!(doc.title.as_deref(), Some("T"));
+        let Block::List { items, ordered: false, .. } = &doc.blocks[0] else { panic!("{:?}", doc.blocks) };
+        assert_eq!(items.len(), 2);
+        assert!(matches!(&items[0][1], Block::List { ordered: true, items, .. } if items.len() == 1));
+        assert_eq!(doc.blocks[1], Block::CodeBlock { language: None, text: "x\n\ny".into() });
+        assert!(matches!(&doc.blocks[2], Block::Quote(b) if b.len() == 2));
+        assert_eq!(doc.blocks.len(), 3);
+    }
+
+    #[test]
+    fn merges_runs_of_one_style() {
+        let mut inlines = Vec::new();
+        push_text(&mut inlines, &Run::plain(""), " a");
+        push_text(&mut inlines, &Run::plain(""), "b ");
+        push_text(&mut inlines, &Run { bold: true, ..Run::default() }, "c ");
+        trim(&mut inlines);
+        assert_eq!(inlines, vec![Inline::Text(Run::plain("ab ")), Inline::Text(Run { text: "c".into(), bold: true, ..Run::default() })]);
+    }
+}
