@@ -4,6 +4,7 @@
 mod docx;
 mod html;
 mod md;
+mod odt;
 mod txt;
 
 /// Relative costs.

@@ -13,12 +13,16 @@ pub enum Kind {
     Normal,
     /// Level 1 to 6.
     Heading(u8),
-    /// A list item paragraph at `level` (0 outermost, at most 8).
+    /// The first paragraph of a list item at `level` (0 outermost, at most 8).
     Item { level: usize, ordered: bool, start: u64 },
+    /// A further paragraph of the current item at `level`.
+    ItemMore { level: usize, ordered: bool },
     Code,
     Quote,
     Title,
     Author,
+    /// A horizontal rule (an empty paragraph styled as a line).
+    Rule,
 }
 
 /// Deepest list level a word processor stores (Word's `ilvl` 0-8).
@@ -44,6 +48,10 @@ impl Flow {
     /// Adds a paragraph of `kind`. Empty paragraphs (spacing) are dropped,
     /// but an empty code line is kept.
     pub fn paragraph(&mut self, kind: Kind, mut inlines: Vec<Inline>) {
+        if kind == Kind::Rule {
+            self.block(Block::Rule);
+            return;
+        }
         if kind != Kind::Code {
             trim(&mut inlines);
             if inlines.is_empty() {
@@ -57,7 +65,8 @@ impl Flow {
             self.end_quote();
         }
         match kind {
-            Kind::Item { level, ordered, start } => self.item(level.min(MAX_LEVEL), ordered, start, Block::Paragraph(inlines)),
+            Kind::Item { level, ordered, start } => self.item(level.min(MAX_LEVEL), ordered, start, Block::Paragraph(inlines), true),
+            Kind::ItemMore { level, ordered } => self.item(level.min(MAX_LEVEL), ordered, 1, Block::Paragraph(inlines), false),
             Kind::Code => {
                 self.end_lists();
                 let line = fileconv_core::document::plain_text(&inlines);
@@ -76,7 +85,7 @@ impl Flow {
             Kind::Title if self.doc.title.is_none() => self.doc.title = Some(fileconv_core::document::plain_text(&inlines)),
             Kind::Author if self.doc.author.is_none() => self.doc.author = Some(fileconv_core::document::plain_text(&inlines)),
             Kind::Heading(level) => self.block(Block::Heading { level: level.clamp(1, 6), content: inlines }),
-            Kind::Normal | Kind::Title | Kind::Author => self.block(Block::Paragraph(inlines)),
+            Kind::Normal | Kind::Title | Kind::Author | Kind::Rule => self.block(Block::Paragraph(inlines)),
         }
     }
 
@@ -112,7 +121,7 @@ impl Flow {
         self.doc
     }
 
-    fn item(&mut self, level: usize, ordered: bool, start: u64, block: Block) {
+    fn item(&mut self, level: usize, ordered: bool, start: u64, block: Block, new_item: bool) {
         while self.lists.len() > level + 1 {
             self.close_list();
         }
@@ -123,7 +132,10 @@ impl Flow {
             self.lists.push(OpenList { ordered, start, items: Vec::new() });
         }
         let list = self.lists.last_mut().expect("a list is open");
-        list.items.push(vec![block]);
+        match list.items.last_mut() {
+            Some(item) if !new_item => item.push(block),
+            _ => list.items.push(vec![block]),
+        }
     }
 
     /// Closes the innermost list into its parent's last item (or the body).

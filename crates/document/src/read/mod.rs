@@ -4,6 +4,7 @@ pub mod docx;
 pub mod flow;
 pub mod html;
 pub mod md;
+pub mod odt;
 pub mod txt;
 
 use fileconv_core::{Error, Input, Result};

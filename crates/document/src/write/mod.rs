@@ -3,6 +3,7 @@
 pub mod docx;
 pub mod html;
 pub mod md;
+pub mod odt;
 pub mod txt;
 /// What a writer that embeds an image needs to know about its bytes.
 pub struct EmbeddedImage {
