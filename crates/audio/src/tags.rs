@@ -16,50 +16,12 @@ pub fn flac_picture_base64(picture: &Picture) -> String {
     }
     block.extend_from_slice(&(picture.data.len() as u32).to_be_bytes());
     block.extend_from_slice(&picture.data);
-    base64(&block)
+    fileconv_core::io::base64(&block)
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Width and height of a PNG or JPEG, read from its header.
+/// Width and height of a cover picture, read from its header.
 pub fn picture_size(data: &[u8]) -> Option<(u32, u32)> {
-    if data.starts_with(b"\x89PNG\r\n\x1a\n") && data.len() >= 24 {
-        let w = u32::from_be_bytes(data[16..20].try_into().ok()?);
-        let h = u32::from_be_bytes(data[20..24].try_into().ok()?);
-        return Some((w, h));
-    }
-    if !data.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
-    let mut i = 2;
-    while i + 9 < data.len() {
-        if data[i] != 0xFF {
-            return None;
-        }
-        let marker = data[i + 1];
-        let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
-            let h = u16::from_be_bytes([data[i + 5], data[i + 6]]);
-            let w = u16::from_be_bytes([data[i + 7], data[i + 8]]);
-            return Some((u32::from(w), u32::from(h)));
-        }
-        i += 2 + len;
-    }
-    None
+    fileconv_core::EmbeddedImage::probe(data).map(|i| (i.width, i.height))
 }
 
 /// A RIFF `LIST` chunk of type `INFO` with the tags WAV can hold; `None` without tags.
@@ -94,16 +56,3 @@ pub fn riff_info_chunk(tags: &Tags) -> Option<Vec<u8>> {
     Some(chunk)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
-}

@@ -39,6 +39,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
     "sheet",
     #[cfg(feature = "document")]
     "document",
+    #[cfg(feature = "pdf")]
+    "pdf",
 ];
 
 fn link_plugins() {
@@ -52,6 +54,8 @@ fn link_plugins() {
     fileconv_sheet::link();
     #[cfg(feature = "document")]
     fileconv_document::link();
+    #[cfg(feature = "pdf")]
+    fileconv_pdf::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -268,7 +272,10 @@ mod tests {
             ids.extend(["csv", "json", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
         }
         if cfg!(feature = "document") {
-            ids.extend(["html", "md", "txt"]);
+            ids.extend(["docx", "html", "md", "odt", "txt"]);
+        }
+        if cfg!(feature = "pdf") {
+            ids.push("pdf");
         }
         ids.sort_unstable();
         ids

@@ -26,7 +26,7 @@ fn pandoc(bytes: &[u8], from: &str, to: &str) -> String {
 /// The words of a text, markup-only tokens (list markers, table rules) left out.
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| "|*_~`#>-=+:".contains(c)).to_string())
+        .map(|w| w.trim_matches(|c: char| "|*_~`#>-=+:•".contains(c)).to_string())
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -63,10 +63,21 @@ fn convert(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 }
 
 /// Every writable document format and how it is read back: by pandoc in
-/// its format ("" for plain text, compared by words only), or "libreoffice"
+/// its format ("" for plain text, compared by words only), "libreoffice"
 /// (LibreOffice opens it and saves HTML, which pandoc reads: pandoc's own
-/// odt reader reads neither code blocks nor quotes nor table headers).
-const TARGETS: &[(&str, &str)] = &[("md", "gfm"), ("html", "html"), ("txt", ""), ("docx", "docx"), ("odt", "libreoffice")];
+/// odt reader reads neither code blocks nor quotes nor table headers), or
+/// "pdftotext" (poppler; words only).
+const TARGETS: &[(&str, &str)] = &[("md", "gfm"), ("html", "html"), ("txt", ""), ("docx", "docx"), ("odt", "libreoffice"), ("epub", "epub"), ("pdf", "pdftotext")];
+
+/// The text poppler's pdftotext finds in a PDF.
+fn pdftotext(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("fileconv-pdf-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output().expect("pdftotext runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
 
 /// `bytes` (a file of `extension`) opened by LibreOffice and saved as HTML.
 fn libreoffice_html(bytes: &[u8], extension: &str) -> Vec<u8> {
@@ -96,6 +107,10 @@ fn read_back(out: &[u8], back: &str, target: &str) -> (Vec<String>, Option<Vec<(
             (words(&text), None, text)
         }
         "libreoffice" => read_back(&libreoffice_html(out, target), "html", target),
+        "pdftotext" => {
+            let text = pdftotext(out);
+            (words(&text), None, text)
+        }
         reader => (words(&pandoc(out, reader, "plain")), Some(structure(&pandoc(out, reader, "json"))), pandoc(out, reader, "markdown")),
     }
 }
@@ -142,7 +157,7 @@ fn converts_like(source: &[u8], from: &str, original: &[u8], reader: &str) -> (V
         let out = convert(source, from, target);
         let (mut got, got_structure, shown) = read_back(&out, back, target);
         // Word processors show the title and author at the top, as text.
-        if matches!(target, "docx" | "odt") && got != expected_words && got.starts_with(&metadata) {
+        if matches!(target, "docx" | "odt" | "pdf") && got != expected_words && got.starts_with(&metadata) {
             got.drain(..metadata.len());
         }
         assert_eq!(got, expected_words, "{from} to {target}:\n{shown}");
@@ -202,6 +217,139 @@ fn odt_converts_to_every_target_keeping_text_and_structure() {
     assert!(md.contains("author: \"Ada Lovelace\""), "{md}");
     assert!(md.contains("    println!(\"Hello, <world> & friends\");"), "code keeps its indent: {md}");
     converts_like(&fixture("libreoffice.odt"), "odt", &fixture("sample.md"), "gfm");
+}
+
+#[test]
+fn epub_converts_to_every_target_keeping_text_and_structure() {
+    // pandoc's EPUB: a title page (left out: it is the metadata), then the chapter.
+    let source = fixture("sample.epub");
+    converts_like(&source, "epub", &fixture("sample.md"), "gfm");
+    let md = String::from_utf8(convert(&source, "epub", "md")).unwrap();
+    assert!(md.starts_with("---\ntitle: \"Sample Document\"\nauthor: \"Ada Lovelace\""), "{md}");
+    // Chapters at level-1 headings; images stored once and read back with their bytes.
+    let png = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    let uri = format!("data:image/png;base64,{}", fileconv::io::base64(&png));
+    let html = format!("<title>Book</title><h1>One</h1><p><img src=\"{uri}\" alt=\"A rose\"></p><h1>Two</h1><p><img src=\"{uri}\" alt=\"Again\"></p>");
+    let epub = convert(html.as_bytes(), "html", "epub");
+    let mut zip = fileconv_zip::zip::ZipArchive::new(std::io::Cursor::new(&epub)).unwrap();
+    let names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    assert!(names.contains(&"EPUB/text/ch002.xhtml".to_string()) && names.iter().filter(|n| n.starts_with("EPUB/media/")).count() == 1, "{names:?}");
+    assert_eq!(names[0], "mimetype");
+    let back = fileconv::engine().decode(fileconv::Source::Bytes(&epub), "epub", &Options::new()).unwrap().into_document().unwrap();
+    let images: Vec<_> = back.blocks.iter().flat_map(|b| match b {
+        fileconv::Block::Paragraph(inlines) => inlines.iter().filter_map(|i| match i { fileconv::Inline::Image(img) => img.data.clone(), _ => None }).collect(),
+        fileconv::Block::Image(img) => img.data.clone().into_iter().collect(),
+        _ => Vec::new(),
+    }).collect();
+    assert_eq!(images, vec![png.clone(), png]);
+}
+
+#[test]
+fn rtf_converts_to_every_target_keeping_text_and_structure() {
+    // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
+    // fixtures are held to the Markdown they were made from.
+    let md = String::from_utf8(convert(&fixture("sample.rtf"), "rtf", "md")).unwrap();
+    assert!(md.contains("naïve café, Ελληνικά, 日本語, emoji 😀"), "\\uN escapes and surrogate pairs: {md}");
+    converts_like(&fixture("sample.rtf"), "rtf", &fixture("sample.md"), "gfm");
+    converts_like(&fixture("libreoffice.rtf"), "rtf", &fixture("sample.md"), "gfm");
+    // Code pages: a Cyrillic font's \'hh bytes, a Shift-JIS font's byte pairs.
+    let rtf = br"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}{\f1\fcharset204 Arial Cyr;}{\f2\fcharset128 MS Mincho;}}\f1 \'cf\'f0\'e8\'e2\'e5\'f2 \f2 \'93\'fa\'96\'7b\f0  caf\'e9\par}";
+    let txt = String::from_utf8(convert(rtf, "rtf", "txt")).unwrap();
+    assert_eq!(txt.trim(), "Привет 日本 café");
+}
+
+#[test]
+fn pdf_reads_back_as_text_headings_lists_and_code() {
+    // LibreOffice's PDF of the sample: every word in order; headings from
+    // font sizes, lists from markers, code from its fixed-pitch font.
+    let source = fixture("libreoffice.pdf");
+    let expected = words(&pandoc(&fixture("sample.md"), "gfm", "plain"));
+    let md = convert(&source, "pdf", "md");
+    assert_eq!(words(&pandoc(&md, "gfm", "plain")), expected, "{}", String::from_utf8_lossy(&md));
+    let kept = |s: Vec<(String, usize)>| s.into_iter().filter(|(k, _)| k.starts_with("Header") || k.ends_with("List") || k == "CodeBlock").collect::<Vec<_>>();
+    let got = kept(structure(&pandoc(&md, "gfm", "json")));
+    let want = kept(structure(&pandoc(&fixture("sample.md"), "gfm", "json")));
+    // LibreOffice sets the last (third-level) heading barely above the body size: read as text.
+    let want: Vec<_> = want.into_iter().filter(|(k, _)| k != "Header3").collect();
+    assert_eq!(got, want, "{}", String::from_utf8_lossy(&md));
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("title: \"Sample Document\"") && md.contains("    println!(\"Hello, <world> & friends\");"), "{md}");
+    // Every target from the PDF: the same words.
+    for &(target, back) in TARGETS {
+        let (got, _, shown) = read_back(&convert(&source, "pdf", target), back, target);
+        let metadata = metadata_words(&fixture("sample.md"), "gfm");
+        let got = if got.starts_with(&metadata) && got != expected { got[metadata.len()..].to_vec() } else { got };
+        assert_eq!(got, expected, "pdf to {target}: {shown}");
+    }
+}
+
+#[test]
+fn pdf_output_is_laid_out_with_embedded_fonts_and_page_options() {
+    let source = fixture("sample.md");
+    let pdf = convert(&source, "md", "pdf");
+    let dir = std::env::temp_dir().join(format!("fileconv-pdfinfo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("a.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let fonts = Command::new("pdffonts").arg(&path).output().unwrap();
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    // Every font embedded (emb), subset (sub) and mapped to Unicode (uni).
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(rows.len() >= 4, "{fonts}");
+    assert!(rows.iter().all(|r| r.contains("yes yes yes")), "{fonts}");
+    let info = |pdf: &[u8]| {
+        std::fs::write(&path, pdf).unwrap();
+        String::from_utf8(Command::new("pdfinfo").arg(&path).output().unwrap().stdout).unwrap()
+    };
+    let a4 = info(&pdf);
+    assert!(a4.contains("595.28 x 841.89 pts (A4)") && a4.contains("Title:           Sample Document") && a4.contains("Author:          Ada Lovelace"), "{a4}");
+    let options = Options::new().with("pageSize", "letter").with("orientation", "landscape").with("margin", "1in");
+    let letter = fileconv::engine().convert_with(&source, "md", "pdf", &options).unwrap();
+    assert!(info(&letter).contains("792 x 612 pts (letter)"), "{}", info(&letter));
+    let bad = Options::new().with("margin", "5 furlongs");
+    assert!(matches!(fileconv::engine().convert_with(&source, "md", "pdf", &bad), Err(Error::InvalidOption { .. })));
+    let huge = Options::new().with("margin", "200mm");
+    assert!(matches!(fileconv::engine().convert_with(&source, "md", "pdf", &huge), Err(Error::InvalidOption { .. })));
+    // A long table continues across pages with its header row repeated.
+    let mut md = String::from("| Key | Value |\n|---|---|\n");
+    for i in 0..300 {
+        md.push_str(&format!("| row{i} | value {i} |\n"));
+    }
+    let long = convert(md.as_bytes(), "md", "pdf");
+    let text = pdftotext(&long);
+    let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
+    assert!(pages >= 5, "{pages} pages");
+    assert_eq!(text.matches("Key").count(), pages, "the header on every page");
+    assert!(text.contains("row0") && text.contains("row299"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn spreadsheets_and_images_become_pdf_pages() {
+    let xlsx = std::fs::read(common::testdata().join("sheet/book.xlsx")).unwrap();
+    let text = pdftotext(&convert(&xlsx, "xlsx", "pdf"));
+    assert!(text.contains("Zweite Ü") && text.contains("123456789012"), "{text}");
+    let csv = convert(&xlsx, "xlsx", "csv");
+    for cell in String::from_utf8(csv).unwrap().lines().next().unwrap().split(',') {
+        assert!(text.contains(cell.trim_matches('"')), "{cell} in {text}");
+    }
+    // Images: a page per frame, each the image's size at 96 dpi, or fitted to a paper size.
+    let poppler = |tool: &str, pdf: &[u8]| {
+        let path = std::env::temp_dir().join(format!("fileconv-img-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
+        std::fs::write(&path, pdf).unwrap();
+        let out = Command::new(tool).args(if tool == "pdfimages" { &["-list"][..] } else { &[][..] }).arg(&path).output().unwrap();
+        let _ = std::fs::remove_file(&path);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let gif = convert(&std::fs::read(common::testdata().join("image/anim.gif")).unwrap(), "gif", "pdf");
+    assert!(poppler("pdfinfo", &gif).contains("Pages:           3"), "{}", poppler("pdfinfo", &gif));
+    assert!(poppler("pdfinfo", &gif).contains("Page size:       52.5 x 34.5 pts"));
+    let images = poppler("pdfimages", &gif);
+    assert_eq!(images.lines().filter(|l| l.contains(" image      70    46  rgb ")).count(), 3, "{images}");
+    let jpg = std::fs::read(common::testdata().join("image/rose.jpg")).unwrap();
+    let a4 = fileconv::engine().convert_with(&jpg, "jpg", "pdf", &Options::new().with("pageSize", "a4")).unwrap();
+    assert!(poppler("pdfinfo", &a4).contains("(A4)"), "{}", poppler("pdfinfo", &a4));
+    assert!(poppler("pdfimages", &a4).contains(" image      70    46  rgb "));
 }
 
 #[test]

@@ -87,6 +87,44 @@ pub fn entry_contains(bytes: &[u8], name: &str, needle: &[u8]) -> bool {
     data.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A path inside a package: `href` (a relationship target, a manifest or
+/// `src` reference; percent-escapes decoded, `#fragment` dropped) taken
+/// relative to the folder `base_dir`, or from the root when it starts with `/`.
+pub fn resolve(base_dir: &str, href: &str) -> String {
+    let href = percent_decode(href.split('#').next().unwrap_or(""));
+    let mut parts: Vec<&str> = if href.starts_with('/') { Vec::new() } else { base_dir.split('/').filter(|p| !p.is_empty()).collect() };
+    for piece in href.split('/') {
+        match piece {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A zip container being written, entries deflated at a fast level unless
 /// stored, into a spool that stops at the output limit.
 pub struct Package {
@@ -208,6 +246,16 @@ mod tests {
         assert!(!entry_contains(&bytes, "[Content_Types].xml", b"binary"));
         assert!(!entry_contains(&bytes, "other", b"x"));
         assert!(!entry_contains(b"PK\x03\x04junk", "a", b"x"));
+    }
+
+    #[test]
+    fn resolves_package_paths() {
+        assert_eq!(resolve("word/", "media/image1.png"), "word/media/image1.png");
+        assert_eq!(resolve("word", "../media/a.png"), "media/a.png");
+        assert_eq!(resolve("word/", "/word/media/b.png"), "word/media/b.png");
+        assert_eq!(resolve("EPUB/text", "../media/a%20b.png#x"), "EPUB/media/a b.png");
+        assert_eq!(resolve("", "OEBPS/content.opf"), "OEBPS/content.opf");
+        assert_eq!(resolve("a", "%e2%82"), "a/\u{fffd}");
     }
 
     #[test]

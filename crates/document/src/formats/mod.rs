@@ -2,9 +2,11 @@
 //! and encoder it registers.
 
 mod docx;
+mod epub;
 mod html;
 mod md;
 mod odt;
+mod rtf;
 mod txt;
 
 /// Relative costs.

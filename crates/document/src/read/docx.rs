@@ -13,7 +13,7 @@ use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::{Reader, XmlVersion};
 use fileconv_zip::xml::{attr, push_reference};
 
-use super::flow::{push_text, Flow, Kind};
+use fileconv_core::document::flow::{push_text, Flow, Kind};
 
 const FORMAT: &str = "docx";
 const DOCUMENT: &str = "word/document.xml";
@@ -41,7 +41,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut media = HashMap::new();
     for (id, rel) in &rels {
         if rel.kind.ends_with("/image") && !rel.external {
-            let path = resolve("word/", &rel.target);
+            let path = fileconv_zip::resolve("word", &rel.target);
             if let Some(bytes) = part(&path)? {
                 media.insert(id.clone(), bytes);
             }
@@ -51,26 +51,6 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.read(&document, ctx)?;
     reader.flow.metadata(core.0, core.1);
     Ok(Value::Document(reader.flow.finish()))
-}
-
-/// A relationship target made absolute within the package.
-fn resolve(base: &str, target: &str) -> String {
-    match target.strip_prefix('/') {
-        Some(absolute) => absolute.to_string(),
-        None => {
-            let mut parts: Vec<&str> = base.trim_end_matches('/').split('/').filter(|p| !p.is_empty()).collect();
-            for piece in target.split('/') {
-                match piece {
-                    ".." => {
-                        parts.pop();
-                    }
-                    "." | "" => {}
-                    p => parts.push(p),
-                }
-            }
-            parts.join("/")
-        }
-    }
 }
 
 fn local(e: &BytesStart<'_>) -> String {
@@ -198,7 +178,7 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
             Event::Start(e) => match local(&e).as_str() {
                 "abstractNum" => current_abstract = val(&e, "w:abstractNumId", PART)?,
                 "lvl" => {
-                    level = val(&e, "w:ilvl", PART)?.and_then(|v| v.parse().ok()).unwrap_or(0).min(super::flow::MAX_LEVEL);
+                    level = val(&e, "w:ilvl", PART)?.and_then(|v| v.parse().ok()).unwrap_or(0).min(fileconv_core::document::flow::MAX_LEVEL);
                     if let Some(id) = &current_abstract {
                         let levels = abstracts.entry(id.clone()).or_default();
                         if levels.len() <= level {
@@ -484,7 +464,7 @@ impl BodyReader {
                                     cell.push(Inline::Break);
                                 }
                                 let mut inlines = p.inlines;
-                                super::flow::trim(&mut inlines);
+                                fileconv_core::document::flow::trim(&mut inlines);
                                 cell.extend(inlines);
                             } else {
                                 let kind = self.paragraph_kind(&p);
@@ -566,17 +546,5 @@ impl BodyReader {
 fn push(para: &mut Option<Paragraph>, run: &Run, text: &str) {
     if let Some(p) = para {
         push_text(&mut p.inlines, run, text);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::resolve;
-
-    #[test]
-    fn resolves_relationship_targets() {
-        assert_eq!(resolve("word/", "media/image1.png"), "word/media/image1.png");
-        assert_eq!(resolve("word/", "../media/a.png"), "media/a.png");
-        assert_eq!(resolve("word/", "/word/media/b.png"), "word/media/b.png");
     }
 }

@@ -19,7 +19,14 @@ use super::md::{push_block, push_inline, Open};
 /// [`Error::InvalidInput`] for empty, binary or non-UTF-8 input;
 /// [`Error::LimitExceeded`] for lists or quotes nested past [`MAX_DEPTH`].
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let text = super::text(&input, "html")?;
+    parse(super::text(&input, "html")?, ctx).map(Value::Document)
+}
+
+/// HTML text to a document (also each chapter of an EPUB).
+///
+/// # Errors
+/// [`Error::LimitExceeded`] for lists or quotes nested past [`MAX_DEPTH`].
+pub fn parse(text: &str, ctx: &Context<'_>) -> Result<Document> {
     let sink = Sink(RefCell::new(Builder::default()));
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
@@ -47,7 +54,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     while !builder.stack.is_empty() {
         builder.close_top();
     }
-    Ok(Value::Document(builder.doc))
+    Ok(builder.doc)
 }
 
 struct Sink(RefCell<Builder>);
@@ -132,7 +139,12 @@ impl Builder {
                 self.links.pop();
             }
             ("br", true) => self.inline(Inline::Break),
-            ("img", true) => self.inline(Inline::Image(Image { src: attr("src").unwrap_or_default(), alt: attr("alt").unwrap_or_default(), data: None })),
+            ("img", true) => {
+                let src = attr("src").unwrap_or_default();
+                // A `data:` URI holds the image itself.
+                let data = src.strip_prefix("data:").and_then(|d| d.split_once(";base64,")).and_then(|(_, b64)| fileconv_core::io::base64_decode(b64));
+                self.inline(Inline::Image(Image { src, alt: attr("alt").unwrap_or_default(), data }));
+            }
             ("hr", true) => {
                 self.close_implicit();
                 self.block(Block::Rule);

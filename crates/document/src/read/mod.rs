@@ -1,10 +1,11 @@
 //! Readers: each builds a whole [`fileconv_core::Document`].
 
 pub mod docx;
-pub mod flow;
+pub mod epub;
 pub mod html;
 pub mod md;
 pub mod odt;
+pub mod rtf;
 pub mod txt;
 
 use fileconv_core::{Error, Input, Result};

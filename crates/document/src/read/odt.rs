@@ -14,7 +14,7 @@ use fileconv_zip::quick_xml::events::Event;
 use fileconv_zip::quick_xml::{Reader, XmlVersion};
 use fileconv_zip::xml::{attr, push_reference};
 
-use super::flow::{push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
 
 const FORMAT: &str = "odt";
 const CONTENT: &str = "content.xml";
@@ -492,7 +492,7 @@ impl BodyReader {
                         "text:p" | "text:h" => {
                             let Some((kind, mut inlines)) = para.take() else { continue };
                             if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                                super::flow::trim(&mut inlines);
+                                fileconv_core::document::flow::trim(&mut inlines);
                                 if !cell.is_empty() && !inlines.is_empty() {
                                     cell.push(Inline::Break);
                                 }

@@ -17,7 +17,7 @@ pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<(
         html.push_str(&format!("<meta name=\"author\" content=\"{}\">\n", escape_markup(author)));
     }
     html.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
-    blocks(&mut html, &doc.blocks);
+    body(&mut html, &doc.blocks, &mut data_uri);
     html.push_str("</body>\n</html>\n");
     let mut out = BufWriter::new(out);
     out.write_all(html.as_bytes())?;
@@ -25,18 +25,30 @@ pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<(
     Ok(())
 }
 
-fn blocks(html: &mut String, list: &[Block]) {
+/// An image's `src`: its bytes inline as a `data:` URI when the document
+/// holds them (a standalone page needs no side files), else where it points.
+fn data_uri(image: &Image) -> String {
+    match image.data.as_deref().and_then(|d| fileconv_core::EmbeddedImage::probe(d).map(|i| (d, i))) {
+        Some((data, info)) => format!("data:{};base64,{}", info.mime, fileconv_core::io::base64(data)),
+        None => image.src.clone(),
+    }
+}
+
+/// Blocks as HTML that is also well-formed XHTML (void elements closed with
+/// ` />`), for pages and EPUB chapters alike; `image_src` says what an
+/// image's `src` is.
+pub fn body(html: &mut String, list: &[Block], image_src: &mut dyn FnMut(&Image) -> String) {
     for block in list {
         match block {
             Block::Heading { level, content } => {
                 let level = (*level).clamp(1, 6);
                 html.push_str(&format!("<h{level}>"));
-                inlines(html, content);
+                inlines(html, content, image_src);
                 html.push_str(&format!("</h{level}>\n"));
             }
             Block::Paragraph(content) => {
                 html.push_str("<p>");
-                inlines(html, content);
+                inlines(html, content, image_src);
                 html.push_str("</p>\n");
             }
             Block::List { ordered, start, items } => {
@@ -49,8 +61,8 @@ fn blocks(html: &mut String, list: &[Block]) {
                     html.push_str("<li>");
                     // A lone paragraph reads better without its <p>.
                     match item.as_slice() {
-                        [Block::Paragraph(content)] => inlines(html, content),
-                        _ => blocks(html, item),
+                        [Block::Paragraph(content)] => inlines(html, content, image_src),
+                        _ => body(html, item, image_src),
                     }
                     html.push_str("</li>\n");
                 }
@@ -70,7 +82,7 @@ fn blocks(html: &mut String, list: &[Block]) {
                     let tag = if header { "th" } else { "td" };
                     for cell in row {
                         html.push_str(&format!("<{tag}>"));
-                        inlines(html, cell);
+                        inlines(html, cell, image_src);
                         html.push_str(&format!("</{tag}>"));
                     }
                     html.push_str("</tr>\n");
@@ -85,7 +97,7 @@ fn blocks(html: &mut String, list: &[Block]) {
             }
             Block::Image(image) => {
                 html.push_str("<p>");
-                img(html, image);
+                img(html, image, image_src);
                 html.push_str("</p>\n");
             }
             Block::CodeBlock { language, text } => {
@@ -98,25 +110,25 @@ fn blocks(html: &mut String, list: &[Block]) {
             }
             Block::Quote(inner) => {
                 html.push_str("<blockquote>\n");
-                blocks(html, inner);
+                body(html, inner, image_src);
                 html.push_str("</blockquote>\n");
             }
-            Block::Rule => html.push_str("<hr>\n"),
+            Block::Rule => html.push_str("<hr />\n"),
             Block::PageBreak => html.push_str("<div style=\"page-break-after: always\"></div>\n"),
         }
     }
 }
 
-fn img(html: &mut String, image: &Image) {
-    html.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_markup(&image.src), escape_markup(&image.alt)));
+fn img(html: &mut String, image: &Image, image_src: &mut dyn FnMut(&Image) -> String) {
+    html.push_str(&format!("<img src=\"{}\" alt=\"{}\" />", escape_markup(&image_src(image)), escape_markup(&image.alt)));
 }
 
-fn inlines(html: &mut String, list: &[Inline]) {
+fn inlines(html: &mut String, list: &[Inline], image_src: &mut dyn FnMut(&Image) -> String) {
     for inline in list {
         match inline {
             Inline::Text(run) => run_html(html, run),
-            Inline::Break => html.push_str("<br>\n"),
-            Inline::Image(image) => img(html, image),
+            Inline::Break => html.push_str("<br />\n"),
+            Inline::Image(image) => img(html, image, image_src),
         }
     }
 }

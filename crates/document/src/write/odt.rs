@@ -12,7 +12,7 @@ use std::io::Write;
 use fileconv_core::{escape_markup, Block, Context, Document, Image, Inline, Result, Run, TableBlock, Value};
 use fileconv_zip::Package;
 
-use super::EmbeddedImage;
+use fileconv_core::EmbeddedImage;
 
 const MIME: &str = "application/vnd.oasis.opendocument.text";
 

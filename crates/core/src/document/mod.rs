@@ -3,6 +3,8 @@
 //! Readers build it whole; its size is bounded by the input's, and its depth
 //! by [`MAX_DEPTH`], which every reader enforces so writers may recurse.
 
+pub mod flow;
+
 /// Deepest nesting of lists and quotes a reader may build.
 pub const MAX_DEPTH: usize = 64;
 
@@ -112,6 +114,34 @@ pub fn escape_markup(text: &str) -> String {
         }
     }
     out
+}
+
+/// What a writer that embeds an image needs to know about its bytes.
+pub struct EmbeddedImage {
+    pub extension: &'static str,
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl EmbeddedImage {
+    /// The type and size of an image file, `None` when it is not a PNG,
+    /// JPEG, GIF, BMP, TIFF or WebP (such images are written as their alt text).
+    pub fn probe(bytes: &[u8]) -> Option<Self> {
+        use imagesize::ImageType;
+        let (extension, mime) = match imagesize::image_type(bytes).ok()? {
+            ImageType::Png => ("png", "image/png"),
+            ImageType::Jpeg => ("jpeg", "image/jpeg"),
+            ImageType::Gif => ("gif", "image/gif"),
+            ImageType::Bmp => ("bmp", "image/bmp"),
+            ImageType::Tiff => ("tiff", "image/tiff"),
+            ImageType::Webp => ("webp", "image/webp"),
+            _ => return None,
+        };
+        let size = imagesize::blob_size(bytes).ok()?;
+        let (width, height) = (u32::try_from(size.width).ok()?, u32::try_from(size.height).ok()?);
+        (width > 0 && height > 0).then_some(EmbeddedImage { extension, mime, width, height })
+    }
 }
 
 impl Document {

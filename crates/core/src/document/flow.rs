@@ -5,7 +5,7 @@
 //! paragraphs into the metadata. One builder, so every such reader nests
 //! the same way.
 
-use fileconv_core::{Block, Document, Image, Inline, Run, TableBlock};
+use super::{plain_text, Block, Document, Image, Inline, Run, TableBlock};
 
 /// What a paragraph is, from its style.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Flow {
             Kind::ItemMore { level, ordered } => self.item(level.min(MAX_LEVEL), ordered, 1, Block::Paragraph(inlines), false),
             Kind::Code => {
                 self.end_lists();
-                let line = fileconv_core::document::plain_text(&inlines);
+                let line = plain_text(&inlines);
                 match &mut self.code {
                     Some(text) => {
                         text.push('\n');
@@ -82,9 +82,19 @@ impl Flow {
                 self.end_lists();
                 self.quote.push(Block::Paragraph(inlines));
             }
-            Kind::Title if self.doc.title.is_none() => self.doc.title = Some(fileconv_core::document::plain_text(&inlines)),
-            Kind::Author if self.doc.author.is_none() => self.doc.author = Some(fileconv_core::document::plain_text(&inlines)),
-            Kind::Heading(level) => self.block(Block::Heading { level: level.clamp(1, 6), content: inlines }),
+            Kind::Title if self.doc.title.is_none() => self.doc.title = Some(plain_text(&inlines)),
+            Kind::Author if self.doc.author.is_none() => self.doc.author = Some(plain_text(&inlines)),
+            Kind::Heading(level) => {
+                // Bold throughout is the heading's look, not emphasis.
+                if inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.bold) || !matches!(i, Inline::Text(_))) {
+                    for inline in &mut inlines {
+                        if let Inline::Text(run) = inline {
+                            run.bold = false;
+                        }
+                    }
+                }
+                self.block(Block::Heading { level: level.clamp(1, 6), content: inlines });
+            }
             Kind::Normal | Kind::Title | Kind::Author | Kind::Rule => self.block(Block::Paragraph(inlines)),
         }
     }

@@ -1,0 +1,511 @@
+//! PDF to document: lopdf parses the file (broken cross-reference tables
+//! are rebuilt by scanning; every stream it inflates is bounded), then each
+//! page's content stream is interpreted for its text operators: positions
+//! from the text and graphics matrices, strings decoded through the font's
+//! ToUnicode map or encoding, widths from the font's width tables. Text is
+//! put in reading order (lines top to bottom, chunks left to right, spaces
+//! where glyphs are apart), lines joined into paragraphs by their spacing,
+//! headings inferred from font sizes clearly above the body size, list
+//! items from bullet and number markers, and a page break between pages.
+//! Not read: text in form XObjects and annotations, tables (their text
+//! comes out line by line), several columns on one page (read across).
+
+use std::collections::{BTreeMap, HashMap};
+
+use fileconv_core::document::flow::{Flow, Kind};
+use fileconv_core::{Block, Context, Error, Inline, Input, Result, Run, Value};
+use lopdf::content::Content;
+use lopdf::Encoding;
+use lopdf::{Dictionary, Document, LoadOptions, Object};
+
+const FORMAT: &str = "pdf";
+/// Most pages read from one PDF.
+const MAX_PAGES: usize = 100_000;
+/// Most content-stream operations read from one page.
+const MAX_OPERATIONS: usize = 5_000_000;
+
+/// # Errors
+/// [`Error::InvalidInput`] for bytes lopdf cannot read or a PDF that needs
+/// a password; [`Error::LimitExceeded`] for streams inflating past the
+/// limit, or too many pages.
+pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let bytes = input.bytes;
+    // lopdf reports most damage as errors; a panic in it is damage too.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_bytes(bytes, ctx))) {
+        Ok(result) => result,
+        Err(panic) => Err(Error::invalid_input(FORMAT, format!("lopdf stopped: {}", fileconv_core::panic_text(panic.as_ref())))),
+    }
+}
+
+fn inflate_limit(ctx: &Context<'_>) -> usize {
+    usize::try_from(ctx.limits.max_unzipped_bytes.min(1 << 30)).unwrap_or(1 << 30)
+}
+
+fn pdf_error(e: lopdf::Error, limit: usize) -> Error {
+    match e {
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => Error::limit("inflated PDF stream (bytes)", limit as u64, limit as u64 + 1),
+        other => Error::invalid_input(FORMAT, other),
+    }
+}
+
+fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
+    if !bytes.starts_with(b"%PDF-") && !bytes.windows(5).take(1024).any(|w| w == b"%PDF-") {
+        return Err(Error::invalid_input(FORMAT, "no %PDF- header"));
+    }
+    let limit = inflate_limit(ctx);
+    let options = LoadOptions { max_decompressed_size: Some(limit), ..LoadOptions::default() };
+    let mut doc = Document::load_mem_with_options(bytes, options).map_err(|e| pdf_error(e, limit))?;
+    if doc.is_encrypted() && doc.decrypt("").is_err() {
+        return Err(Error::invalid_input(FORMAT, "the PDF is encrypted with a password"));
+    }
+    let pages = doc.get_pages();
+    if pages.len() > MAX_PAGES {
+        return Err(Error::limit("PDF pages", MAX_PAGES as u64, pages.len() as u64));
+    }
+    let mut flow = Flow::default();
+    let (title, author) = info(&doc);
+    let mut page_lines = Vec::with_capacity(pages.len());
+    for (_, page_id) in pages {
+        ctx.checkpoint()?;
+        let content = match doc.get_page_content_with_limit(page_id, limit) {
+            Ok(content) => content,
+            Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
+            Err(_) => Vec::new(),
+        };
+        let fonts = page_fonts(&doc, page_id, limit)?;
+        let operations = Content::decode(&content).map(|c| c.operations).unwrap_or_default();
+        if operations.len() > MAX_OPERATIONS {
+            return Err(Error::limit("PDF content operations per page", MAX_OPERATIONS as u64, operations.len() as u64));
+        }
+        let chunks = interpret(&operations, &fonts);
+        page_lines.push(lines(chunks));
+    }
+    let body = body_size(&page_lines);
+    let heading_sizes = heading_sizes(&page_lines, body, &[title.as_deref(), author.as_deref()]);
+    let last = page_lines.len().saturating_sub(1);
+    let pages: Vec<Vec<Paragraph>> = page_lines.into_iter().map(|lines| paragraphs(lines, body)).collect();
+    let indents = list_indents(&pages);
+    let mut seen = (false, false);
+    for (number, paragraphs) in pages.into_iter().enumerate() {
+        for (i, paragraph) in paragraphs.into_iter().enumerate() {
+            // The title and author set at the top of the first page are the metadata's.
+            let kind = match (number, i) {
+                (0, 0..=2) if !seen.0 && title.as_deref() == Some(paragraph.text.as_str()) => {
+                    seen.0 = true;
+                    Kind::Title
+                }
+                (0, 0..=2) if !seen.1 && author.as_deref() == Some(paragraph.text.as_str()) => {
+                    seen.1 = true;
+                    Kind::Author
+                }
+                _ => classify(&paragraph, &heading_sizes, &indents),
+            };
+            let mut text = paragraph.text;
+            if let Kind::Item { .. } = kind {
+                text = strip_marker(&text).to_string();
+            }
+            flow.paragraph(kind, vec![Inline::Text(Run::plain(text))]);
+        }
+        if number < last {
+            flow.block(Block::PageBreak);
+        }
+    }
+    flow.metadata(title, author);
+    Ok(Value::Document(flow.finish()))
+}
+
+/// Title and author from the document information dictionary.
+fn info(doc: &Document) -> (Option<String>, Option<String>) {
+    let Ok(info) = doc.trailer.get(b"Info").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_dict()) else { return (None, None) };
+    let text = |key: &[u8]| info.get(key).ok().and_then(|o| lopdf::decode_text_string(o).ok()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    (text(b"Title"), text(b"Author"))
+}
+
+/// What a font needs to turn string bytes into text and widths.
+struct FontInfo<'a> {
+    encoding: Option<Encoding<'a>>,
+    /// A fixed-pitch font (its descriptor says so, or its name: Mono, Courier, Consolas...).
+    mono: bool,
+    two_byte: bool,
+    /// Widths in thousandths of an em by character code.
+    widths: HashMap<u32, f32>,
+    default_width: f32,
+}
+
+fn number(o: &Object) -> Option<f32> {
+    match o {
+        Object::Integer(i) => Some(*i as f32),
+        Object::Real(r) => Some(*r),
+        _ => None,
+    }
+}
+
+fn page_fonts<'a>(doc: &'a Document, page: lopdf::ObjectId, limit: usize) -> Result<BTreeMap<Vec<u8>, FontInfo<'a>>> {
+    let mut fonts = BTreeMap::new();
+    for (name, dict) in doc.get_page_fonts(page).unwrap_or_default() {
+        let encoding = match dict.get_font_encoding_with_limit(doc, limit) {
+            Ok(e) => Some(e),
+            Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
+            Err(_) => None,
+        };
+        let two_byte = dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|s| s == b"Type0");
+        let mut widths = HashMap::new();
+        let mut default_width = if two_byte { 1000.0 } else { 500.0 };
+        if two_byte {
+            if let Some(descendant) = descendant(doc, dict) {
+                if let Some(dw) = descendant.get(b"DW").ok().and_then(number) {
+                    default_width = dw;
+                }
+                if let Ok(w) = descendant.get(b"W").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
+                    cid_widths(doc, w, &mut widths);
+                }
+            }
+        } else if let Ok(list) = dict.get(b"Widths").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
+            let first = dict.get(b"FirstChar").ok().and_then(number).unwrap_or(0.0) as u32;
+            for (i, w) in list.iter().take(65_536).enumerate() {
+                if let Some(w) = doc.dereference(w).ok().and_then(|(_, o)| number(o)) {
+                    widths.insert(first + i as u32, w);
+                }
+            }
+        }
+        let base = dict.get(b"BaseFont").and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
+        let descriptor = descendant(doc, dict).unwrap_or(dict).get(b"FontDescriptor").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
+        let fixed = descriptor.and_then(|d| d.get(b"Flags").ok()).and_then(number).is_some_and(|f| (f as u32) & 1 != 0);
+        let mono = fixed || ["mono", "courier", "consol", "code"].iter().any(|n| base.contains(n));
+        fonts.insert(name, FontInfo { encoding, mono, two_byte, widths, default_width });
+    }
+    Ok(fonts)
+}
+
+fn descendant<'a>(doc: &'a Document, font: &'a Dictionary) -> Option<&'a Dictionary> {
+    let list = font.get(b"DescendantFonts").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_array().ok())?;
+    doc.dereference(list.first()?).ok().and_then(|(_, o)| o.as_dict().ok())
+}
+
+/// A CID font's `W` array: `c [w1 w2 ...]` and `c_first c_last w` entries.
+fn cid_widths(doc: &Document, w: &[Object], widths: &mut HashMap<u32, f32>) {
+    let mut i = 0;
+    while i < w.len() && widths.len() < 65_536 {
+        let Some(first) = number(&w[i]) else { break };
+        match w.get(i + 1).map(|o| doc.dereference(o).map(|(_, o)| o)) {
+            Some(Ok(Object::Array(list))) => {
+                for (k, v) in list.iter().take(65_536).enumerate() {
+                    if let Some(v) = number(v) {
+                        widths.insert(first as u32 + k as u32, v);
+                    }
+                }
+                i += 2;
+            }
+            Some(Ok(last)) => {
+                let (Some(last), Some(v)) = (number(last), w.get(i + 2).and_then(number)) else { break };
+                for c in (first as u32)..=(last as u32).min(first as u32 + 65_536) {
+                    widths.insert(c, v);
+                }
+                i += 3;
+            }
+            _ => break,
+        }
+    }
+}
+
+type Matrix = [f32; 6];
+
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+fn multiply(a: &Matrix, b: &Matrix) -> Matrix {
+    [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3], a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
+}
+
+/// Text at a place: its start and end x, baseline y (PDF space, y up), size.
+#[derive(Debug, Clone)]
+struct Chunk {
+    mono: bool,
+    x: f32,
+    end: f32,
+    y: f32,
+    size: f32,
+    text: String,
+}
+
+fn operand(ops: &[Object], i: usize) -> f32 {
+    ops.get(i).and_then(number).unwrap_or(0.0)
+}
+
+/// Runs the text operators of a page's content stream.
+fn interpret(operations: &[lopdf::content::Operation], fonts: &BTreeMap<Vec<u8>, FontInfo<'_>>) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut ctm = IDENTITY;
+    let mut stack: Vec<Matrix> = Vec::new();
+    let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
+    let mut font: Option<&FontInfo<'_>> = None;
+    let (mut size, mut leading, mut char_spacing, mut word_spacing, mut scale) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 1.0f32);
+    for op in operations {
+        let o = &op.operands;
+        match op.operator.as_str() {
+            "q" => {
+                if stack.len() < 1024 {
+                    stack.push(ctm);
+                }
+            }
+            "Q" => ctm = stack.pop().unwrap_or(IDENTITY),
+            "cm" if o.len() == 6 => ctm = multiply(&[operand(o, 0), operand(o, 1), operand(o, 2), operand(o, 3), operand(o, 4), operand(o, 5)], &ctm),
+            "BT" => {
+                tm = IDENTITY;
+                tlm = IDENTITY;
+            }
+            "Tf" => {
+                font = o.first().and_then(|n| n.as_name().ok()).and_then(|n| fonts.get(n));
+                size = operand(o, 1);
+            }
+            "TL" => leading = operand(o, 0),
+            "Tc" => char_spacing = operand(o, 0),
+            "Tw" => word_spacing = operand(o, 0),
+            "Tz" => scale = operand(o, 0) / 100.0,
+            "Td" | "TD" => {
+                if op.operator == "TD" {
+                    leading = -operand(o, 1);
+                }
+                tlm = multiply(&[1.0, 0.0, 0.0, 1.0, operand(o, 0), operand(o, 1)], &tlm);
+                tm = tlm;
+            }
+            "Tm" if o.len() == 6 => {
+                tlm = [operand(o, 0), operand(o, 1), operand(o, 2), operand(o, 3), operand(o, 4), operand(o, 5)];
+                tm = tlm;
+            }
+            "T*" => {
+                tlm = multiply(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                tm = tlm;
+            }
+            "Tj" | "'" | "\"" | "TJ" => {
+                if op.operator == "'" || op.operator == "\"" {
+                    if op.operator == "\"" {
+                        word_spacing = operand(o, 0);
+                        char_spacing = operand(o, 1);
+                    }
+                    tlm = multiply(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                    tm = tlm;
+                }
+                let Some(f) = font else { continue };
+                let items: Vec<&Object> = match (op.operator.as_str(), o.last()) {
+                    ("TJ", Some(Object::Array(list))) => list.iter().collect(),
+                    (_, Some(s @ Object::String(..))) => vec![s],
+                    _ => continue,
+                };
+                for item in items {
+                    match item {
+                        Object::String(bytes, _) => {
+                            let text = decode_string(f, bytes);
+                            let start = multiply(&tm, &ctm);
+                            let mut advance = 0.0;
+                            let codes: Vec<u32> = if f.two_byte { bytes.chunks(2).map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0))).collect() } else { bytes.iter().map(|b| u32::from(*b)).collect() };
+                            for code in codes {
+                                let w = f.widths.get(&code).copied().unwrap_or(f.default_width) / 1000.0;
+                                advance += (w * size + char_spacing + if code == 32 && !f.two_byte { word_spacing } else { 0.0 }) * scale;
+                            }
+                            tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
+                            let end = multiply(&tm, &ctm);
+                            let effective = size * (start[2] * start[2] + start[3] * start[3]).sqrt();
+                            if !text.is_empty() && chunks.len() < 10_000_000 {
+                                chunks.push(Chunk { mono: f.mono, x: start[4], end: end[4], y: start[5], size: effective.abs().max(0.1), text });
+                            }
+                        }
+                        other => {
+                            let shift = -number(other).unwrap_or(0.0) / 1000.0 * size * scale;
+                            tm = multiply(&[1.0, 0.0, 0.0, 1.0, shift, 0.0], &tm);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    chunks
+}
+
+fn decode_string(font: &FontInfo<'_>, bytes: &[u8]) -> String {
+    let text = match &font.encoding {
+        Some(encoding) => encoding.bytes_to_string(bytes).unwrap_or_default(),
+        None => bytes.iter().map(|b| char::from(*b)).collect(),
+    };
+    text.chars().filter(|c| !c.is_control() || *c == '\t').collect()
+}
+
+/// A line of text: its baseline, size (largest), left edge and text.
+#[derive(Debug)]
+struct Line {
+    y: f32,
+    x: f32,
+    mono: bool,
+    size: f32,
+    text: String,
+}
+
+/// Chunks into lines, top to bottom, each read left to right.
+fn lines(mut chunks: Vec<Chunk>) -> Vec<Line> {
+    chunks.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x.total_cmp(&b.x)));
+    let mut lines: Vec<Vec<Chunk>> = Vec::new();
+    for chunk in chunks {
+        match lines.last_mut() {
+            Some(line) if (line[0].y - chunk.y).abs() <= line[0].size.min(chunk.size) * 0.35 => line.push(chunk),
+            _ => lines.push(vec![chunk]),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|mut chunks| {
+            chunks.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let mut text = String::new();
+            let mut end: Option<f32> = None;
+            for c in &chunks {
+                if let Some(e) = end {
+                    let gap = c.x - e;
+                    if gap > c.size * 0.15 && !text.ends_with(' ') && !c.text.starts_with(' ') {
+                        text.push(' ');
+                    }
+                }
+                text.push_str(&c.text);
+                end = Some(c.end.max(c.x));
+            }
+            let size = chunks.iter().map(|c| c.size).fold(0.0, f32::max);
+            let mono = chunks.iter().all(|c| c.mono);
+            // Code keeps the spaces it is indented with.
+            let text = if mono { text.trim_end().to_string() } else { text.trim().to_string() };
+            Line { y: chunks[0].y, x: chunks[0].x, mono, size, text }
+        })
+        .filter(|l| !l.text.trim().is_empty())
+        .collect()
+}
+
+/// The body text size: the size most characters are set in.
+fn body_size(pages: &[Vec<Line>]) -> f32 {
+    let mut counts: HashMap<i32, usize> = HashMap::new();
+    for line in pages.iter().flatten() {
+        *counts.entry((line.size * 2.0).round() as i32).or_default() += line.text.chars().count();
+    }
+    counts.into_iter().max_by_key(|(size, n)| (*n, -size)).map_or(11.0, |(size, _)| size as f32 / 2.0)
+}
+
+/// Sizes clearly above the body's, largest first: heading levels 1, 2...
+fn heading_sizes(pages: &[Vec<Line>], body: f32, metadata: &[Option<&str>]) -> Vec<i32> {
+    // The title and author lines at the top of the first page (each once) are not headings.
+    let mut unused: Vec<&str> = metadata.iter().flatten().copied().collect();
+    let top = pages.first().map_or(0, |p| {
+        p.iter()
+            .take(3)
+            .take_while(|l| match unused.iter().position(|m| *m == l.text) {
+                Some(at) => {
+                    unused.remove(at);
+                    true
+                }
+                None => false,
+            })
+            .count()
+    });
+    let mut sizes: Vec<i32> = pages.iter().flatten().skip(top).filter(|l| l.size >= body * 1.15 && l.text.chars().count() <= 200).map(|l| (l.size * 2.0).round() as i32).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+    sizes.truncate(6);
+    sizes
+}
+
+struct Paragraph {
+    text: String,
+    size: f32,
+    /// Left edge of the first line.
+    x: f32,
+    lines: usize,
+    mono: bool,
+}
+
+/// Lines into paragraphs: a new one where the gap is larger than the line
+/// spacing, the size changes, a list marker starts a line, or a line is
+/// code (each code line is its own paragraph: its breaks are kept).
+fn paragraphs(lines: Vec<Line>, body: f32) -> Vec<Paragraph> {
+    let mut out: Vec<Paragraph> = Vec::new();
+    let mut previous: Option<(f32, f32, f32)> = None;
+    for line in lines {
+        let starts_new = match previous {
+            None => true,
+            Some((y, size, x)) => {
+                let gap = y - line.y;
+                gap > size.max(line.size) * 1.6 || gap < 0.0 || (size - line.size).abs() > 0.5 || marker(&line.text).is_some() || (line.x - x).abs() > body * 3.0 || line.mono || out.last().is_some_and(|p| p.mono)
+            }
+        };
+        match out.last_mut() {
+            Some(p) if !starts_new => {
+                if p.text.ends_with('-') && line.text.starts_with(|c: char| c.is_lowercase()) {
+                    p.text.pop();
+                } else {
+                    p.text.push(' ');
+                }
+                p.text.push_str(&line.text);
+                p.lines += 1;
+            }
+            _ => out.push(Paragraph { text: line.text.clone(), size: line.size, x: line.x, lines: 1, mono: line.mono }),
+        }
+        previous = Some((line.y, line.size, line.x));
+    }
+    // Code lines get back their indentation, in character widths from the block's left edge.
+    let mut i = 0;
+    while i < out.len() {
+        let run = out[i..].iter().take_while(|p| p.mono).count();
+        if run > 0 {
+            let left = out[i..i + run].iter().map(|p| p.x).fold(f32::INFINITY, f32::min);
+            for p in &mut out[i..i + run] {
+                let spaces = ((p.x - left) / (p.size * 0.6).max(0.1)).round() as usize;
+                p.text.insert_str(0, &" ".repeat(spaces.min(200)));
+            }
+        }
+        i += run.max(1);
+    }
+    out
+}
+
+/// A list marker at the start of a line: bullet, or number with its value.
+fn marker(text: &str) -> Option<Option<u64>> {
+    let first = text.split_whitespace().next()?;
+    if matches!(first, "•" | "◦" | "▪" | "-" | "–" | "*" | "·") && text.len() > first.len() {
+        return Some(None);
+    }
+    let digits = first.strip_suffix(['.', ')'])?;
+    (text.len() > first.len() && !digits.is_empty() && digits.len() <= 4).then(|| digits.parse().ok()).flatten().map(Some)
+}
+
+fn strip_marker(text: &str) -> &str {
+    let first = text.split_whitespace().next().unwrap_or("");
+    text.trim_start()[first.len()..].trim_start()
+}
+
+/// The x positions list markers start at (their left edges: markers of one
+/// level line up on the left in word processors' output, and within a
+/// few points in ours, which aligns them on the right), clustered: level 0, 1...
+fn list_indents(pages: &[Vec<Paragraph>]) -> Vec<f32> {
+    let mut xs: Vec<f32> = pages.iter().flatten().filter(|p| marker(&p.text).is_some()).map(|p| p.x).collect();
+    xs.sort_by(f32::total_cmp);
+    let mut levels: Vec<f32> = Vec::new();
+    for x in xs {
+        if levels.last().is_none_or(|l| x - l > 4.0) {
+            levels.push(x);
+        }
+    }
+    levels
+}
+
+fn classify(p: &Paragraph, heading_sizes: &[i32], indents: &[f32]) -> Kind {
+    let key = (p.size * 2.0).round() as i32;
+    if p.lines <= 3 && p.text.chars().count() <= 200 {
+        if let Some(level) = heading_sizes.iter().position(|s| *s == key) {
+            return Kind::Heading(level as u8 + 1);
+        }
+    }
+    if p.mono {
+        return Kind::Code;
+    }
+    match marker(&p.text) {
+        Some(number) => {
+            let level = indents.iter().rposition(|x| *x <= p.x + 4.0).unwrap_or(0);
+            Kind::Item { level: level.min(fileconv_core::document::flow::MAX_LEVEL), ordered: number.is_some(), start: number.unwrap_or(1) }
+        }
+        None => Kind::Normal,
+    }
+}

@@ -1,0 +1,637 @@
+//! Lays a [`Document`] out on pages: text measured with the fonts' own
+//! advances and broken into lines (at spaces, after hyphens, between CJK
+//! ideographs, inside a word only when it is wider than the line),
+//! paginated line by line; headings kept with what follows; lists indented
+//! with their markers; code on a shaded band; quotes with a bar; tables
+//! with columns fitted to the width, borders, and header rows repeated on
+//! every page the table continues on; images scaled to fit. The result is
+//! a list of drawing operations per page, which [`super::render`] hands to krilla.
+
+use fileconv_core::{Block, Document, Image, Inline, Result, Run, TableBlock};
+
+use crate::fonts::FontSet;
+
+/// Page size and margins in points.
+#[derive(Clone, Copy, Debug)]
+pub struct PageSetup {
+    pub width: f32,
+    pub height: f32,
+    pub margin: f32,
+}
+
+pub type Rgb = (u8, u8, u8);
+
+const BLACK: Rgb = (0, 0, 0);
+const LINK: Rgb = (0x1a, 0x4f, 0xc4);
+const BODY_SIZE: f32 = 11.0;
+const CODE_SIZE: f32 = 9.0;
+const TABLE_SIZE: f32 = 10.0;
+const LINE_SPACING: f32 = 1.3;
+const HEADING_SIZES: [f32; 6] = [20.0, 16.0, 14.0, 12.0, 11.0, 11.0];
+const INDENT: f32 = 20.0;
+const CELL_PAD: f32 = 4.0;
+
+/// One drawing operation; coordinates in points from the page's top left.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Glyphs of one face from `x` on the baseline `y`: (glyph, advance in ems, byte range in `text`).
+    Glyphs { x: f32, y: f32, face: usize, size: f32, glyphs: Vec<(u16, f32, std::ops::Range<usize>)>, text: String, color: Rgb },
+    Line { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb },
+    Rect { x: f32, y: f32, w: f32, h: f32, color: Rgb },
+    /// An image file's bytes, drawn into the box.
+    Image { x: f32, y: f32, w: f32, h: f32, data: std::sync::Arc<Vec<u8>> },
+    Link { x: f32, y: f32, w: f32, h: f32, uri: String },
+}
+
+#[derive(Default)]
+pub struct Page {
+    pub ops: Vec<Op>,
+}
+
+/// A heading for the PDF's outline: level, text, page, y.
+pub struct Bookmark {
+    pub level: u8,
+    pub title: String,
+    pub page: usize,
+    pub y: f32,
+}
+
+pub struct Layout {
+    pub pages: Vec<Page>,
+    pub bookmarks: Vec<Bookmark>,
+}
+
+/// The look of a run of text.
+#[derive(Clone, Debug, PartialEq)]
+struct Style {
+    size: f32,
+    bold: bool,
+    italic: bool,
+    mono: bool,
+    underline: bool,
+    strike: bool,
+    color: Rgb,
+    link: Option<String>,
+}
+
+impl Style {
+    fn body(size: f32) -> Self {
+        Style { size, bold: false, italic: false, mono: false, underline: false, strike: false, color: BLACK, link: None }
+    }
+
+    fn with_run(&self, run: &Run) -> Self {
+        Style {
+            size: if run.code && !self.mono { self.size * 0.92 } else { self.size },
+            bold: self.bold || run.bold,
+            italic: self.italic || run.italic,
+            mono: self.mono || run.code,
+            underline: self.underline || run.underline || run.link.is_some(),
+            strike: self.strike || run.strike,
+            color: if run.link.is_some() { LINK } else { self.color },
+            link: run.link.clone().or_else(|| self.link.clone()),
+        }
+    }
+}
+
+/// A piece of a line: text that is never broken (a word, a space, a CJK
+/// character), or an image.
+#[derive(Clone, Debug)]
+enum Piece {
+    Text { text: String, style: Style, width: f32, space: bool },
+    Image { data: std::sync::Arc<Vec<u8>>, w: f32, h: f32, link: Option<String> },
+    Break,
+}
+
+/// A laid-out line: pieces with their x offsets, and its height and ascent.
+#[derive(Debug, Default)]
+struct LineBox {
+    items: Vec<(f32, Piece)>,
+    width: f32,
+    height: f32,
+    ascent: f32,
+}
+
+/// Whether a line may break before `c` (or after it, for a CJK ideograph).
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
+}
+
+pub struct Engine<'f> {
+    fonts: &'f FontSet,
+    setup: PageSetup,
+    pages: Vec<Page>,
+    bookmarks: Vec<Bookmark>,
+    y: f32,
+    /// Left bars of the quotes the cursor is in: their x.
+    quote_bars: Vec<f32>,
+    ops_budget: usize,
+}
+
+/// At most this many drawing operations (a bound on output and memory).
+const MAX_OPS: usize = 20_000_000;
+
+impl<'f> Engine<'f> {
+    pub fn new(fonts: &'f FontSet, setup: PageSetup) -> Self {
+        Engine { fonts, setup, pages: vec![Page::default()], bookmarks: Vec::new(), y: setup.margin, quote_bars: Vec::new(), ops_budget: MAX_OPS }
+    }
+
+    fn left(&self) -> f32 {
+        self.setup.margin
+    }
+
+    fn content_width(&self) -> f32 {
+        self.setup.width - 2.0 * self.setup.margin
+    }
+
+    fn bottom(&self) -> f32 {
+        self.setup.height - self.setup.margin
+    }
+
+    fn push(&mut self, op: Op) -> Result<()> {
+        if self.ops_budget == 0 {
+            return Err(fileconv_core::Error::limit("PDF drawing operations", MAX_OPS as u64, MAX_OPS as u64 + 1));
+        }
+        self.ops_budget -= 1;
+        self.pages.last_mut().expect("a page").ops.push(op);
+        Ok(())
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Page::default());
+        self.y = self.setup.margin;
+    }
+
+    /// Starts a new page unless `height` fits below the cursor (or the page is empty).
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > self.bottom() && self.y > self.setup.margin + 0.5 {
+            self.new_page();
+        }
+    }
+
+    /// Lays out the whole document.
+    ///
+    /// # Errors
+    /// [`fileconv_core::Error::LimitExceeded`] past the drawing-operation limit;
+    /// cancellation from `checkpoint`.
+    pub fn run(mut self, doc: &Document, checkpoint: &dyn Fn() -> Result<()>) -> Result<Layout> {
+        if let Some(title) = &doc.title {
+            let style = Style { bold: true, ..Style::body(22.0) };
+            self.paragraph(&[Inline::Text(Run::plain(title.clone()))], &style, self.left(), self.content_width(), true)?;
+            self.y += 4.0;
+        }
+        if let Some(author) = &doc.author {
+            self.paragraph(&[Inline::Text(Run::plain(author.clone()))], &Style::body(12.0), self.left(), self.content_width(), true)?;
+        }
+        if doc.title.is_some() || doc.author.is_some() {
+            self.y += 12.0;
+        }
+        let (x, width) = (self.left(), self.content_width());
+        for (i, block) in doc.blocks.iter().enumerate() {
+            if i % 64 == 0 {
+                checkpoint()?;
+            }
+            let next = doc.blocks.get(i + 1);
+            self.block(block, next, x, width, checkpoint)?;
+        }
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks })
+    }
+
+    fn block(&mut self, block: &Block, next: Option<&Block>, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {
+        match block {
+            Block::Heading { level, content } => {
+                let level = (*level).clamp(1, 6);
+                let size = HEADING_SIZES[usize::from(level) - 1];
+                let style = Style { bold: true, ..Style::body(size) };
+                self.y += if level <= 2 { 12.0 } else { 8.0 };
+                // Kept with the start of what follows.
+                let lines = self.break_lines(content, &style, width);
+                let own: f32 = lines.iter().map(|l| l.height).sum();
+                let follow = if next.is_some() { BODY_SIZE * LINE_SPACING * 2.0 } else { 0.0 };
+                self.ensure(own + follow);
+                self.bookmarks.push(Bookmark { level, title: fileconv_core::document::plain_text(content), page: self.pages.len() - 1, y: self.y });
+                for line in lines {
+                    self.emit_line(line, x)?;
+                }
+                self.y += 4.0;
+            }
+            Block::Paragraph(content) => {
+                self.paragraph(content, &Style::body(BODY_SIZE), x, width, false)?;
+                self.y += 6.0;
+            }
+            Block::List { ordered, start, items } => {
+                for (n, item) in items.iter().enumerate() {
+                    let marker = if *ordered { format!("{}.", start.saturating_add(n as u64)) } else { "•".to_string() };
+                    let style = Style::body(BODY_SIZE);
+                    let marker_line = self.break_lines(&[Inline::Text(Run::plain(marker))], &style, INDENT * 3.0);
+                    let marker_width = marker_line.first().map_or(0.0, |l| l.width);
+                    let first_height = marker_line.first().map_or(0.0, |l| l.height);
+                    self.ensure(first_height);
+                    // The marker beside the item's first line, drawn first.
+                    if let Some(line) = marker_line.into_iter().next() {
+                        let top = self.y;
+                        self.emit_line(line, x + INDENT - 5.0 - marker_width)?;
+                        self.y = top;
+                    }
+                    for (i, child) in item.iter().enumerate() {
+                        self.block(child, item.get(i + 1), x + INDENT, width - INDENT, checkpoint)?;
+                    }
+                    if item.is_empty() {
+                        self.y += first_height;
+                    }
+                }
+            }
+            Block::Table(table) => {
+                self.table(table, x, width, checkpoint)?;
+                self.y += 8.0;
+            }
+            Block::Image(image) => {
+                if let Some((data, w, h)) = self.image_box(image, width) {
+                    self.ensure(h);
+                    self.push(Op::Image { x, y: self.y, w, h, data })?;
+                    self.y += h + 6.0;
+                } else {
+                    let text = if image.alt.is_empty() { image.src.clone() } else { image.alt.clone() };
+                    self.paragraph(&[Inline::Text(Run::plain(format!("[{text}]")))], &Style::body(BODY_SIZE), x, width, false)?;
+                }
+            }
+            Block::CodeBlock { text, .. } => {
+                let style = Style { mono: true, ..Style::body(CODE_SIZE) };
+                self.y += 2.0;
+                for line in text.trim_end_matches('\n').split('\n') {
+                    let inlines = [Inline::Text(Run::plain(line.replace('\t', "    ")))];
+                    let mut lines = self.break_lines(&inlines, &style, width - 8.0);
+                    if lines.is_empty() {
+                        lines.push(LineBox { height: CODE_SIZE * LINE_SPACING, ascent: CODE_SIZE, ..LineBox::default() });
+                    }
+                    for l in lines {
+                        self.ensure(l.height);
+                        self.push(Op::Rect { x, y: self.y, w: width, h: l.height, color: (0xf3, 0xf3, 0xf3) })?;
+                        self.emit_line(l, x + 4.0)?;
+                    }
+                }
+                self.y += 8.0;
+            }
+            Block::Quote(inner) => {
+                self.quote_bars.push(x + 2.0);
+                for (i, child) in inner.iter().enumerate() {
+                    self.block(child, inner.get(i + 1), x + 14.0, width - 14.0, checkpoint)?;
+                }
+                self.quote_bars.pop();
+            }
+            Block::Rule => {
+                self.ensure(12.0);
+                self.y += 6.0;
+                self.push(Op::Line { x1: x, y1: self.y, x2: x + width, y2: self.y, width: 0.75, color: (0x99, 0x99, 0x99) })?;
+                self.y += 8.0;
+            }
+            Block::PageBreak => self.new_page(),
+        }
+        Ok(())
+    }
+
+    fn paragraph(&mut self, content: &[Inline], style: &Style, x: f32, width: f32, centered: bool) -> Result<()> {
+        let lines = self.break_lines(content, style, width);
+        for mut line in lines {
+            let offset = if centered { ((width - line.width) / 2.0).max(0.0) } else { 0.0 };
+            for item in &mut line.items {
+                item.0 += offset;
+            }
+            self.ensure(line.height);
+            self.emit_line(line, x)?;
+        }
+        Ok(())
+    }
+
+    /// The image's bytes and its box: 96 dpi, scaled down to `width` and the page's height.
+    fn image_box(&self, image: &Image, width: f32) -> Option<(std::sync::Arc<Vec<u8>>, f32, f32)> {
+        let data = image.data.as_ref()?;
+        let (w, h) = crate::write::image_size(data)?;
+        let (mut w, mut h) = (w as f32 * 0.75, h as f32 * 0.75);
+        let max_h = self.bottom() - self.setup.margin;
+        let scale = (width / w).min(max_h / h).min(1.0);
+        w *= scale;
+        h *= scale;
+        Some((std::sync::Arc::new(data.clone()), w, h))
+    }
+
+    /// The width of `text` in `style`, glyph by glyph.
+    fn measure(&self, text: &str, style: &Style) -> f32 {
+        let face = FontSet::styled(style.bold, style.italic, style.mono);
+        text.chars().map(|c| self.fonts.glyph(face, c).2).sum::<f32>() * style.size
+    }
+
+    /// Cuts inlines into unbreakable pieces.
+    fn pieces(&self, content: &[Inline], base: &Style, width: f32) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        for inline in content {
+            match inline {
+                Inline::Text(run) => {
+                    let style = base.with_run(run);
+                    let mut word = String::new();
+                    let flush = |word: &mut String, pieces: &mut Vec<Piece>| {
+                        if !word.is_empty() {
+                            let text = std::mem::take(word);
+                            pieces.push(Piece::Text { width: self.measure(&text, &style), text, style: style.clone(), space: false });
+                        }
+                    };
+                    for c in run.text.chars() {
+                        match c {
+                            '\n' => {
+                                flush(&mut word, &mut pieces);
+                                pieces.push(Piece::Break);
+                            }
+                            c if c.is_whitespace() && c != '\u{a0}' => {
+                                flush(&mut word, &mut pieces);
+                                let text = if c == '\t' { "    ".to_string() } else { " ".to_string() };
+                                pieces.push(Piece::Text { width: self.measure(&text, &style), text, style: style.clone(), space: true });
+                            }
+                            c if is_cjk(c) => {
+                                flush(&mut word, &mut pieces);
+                                word.push(c);
+                                flush(&mut word, &mut pieces);
+                            }
+                            '-' | '/' => {
+                                word.push(c);
+                                flush(&mut word, &mut pieces);
+                            }
+                            c => word.push(c),
+                        }
+                    }
+                    flush(&mut word, &mut pieces);
+                }
+                Inline::Break => pieces.push(Piece::Break),
+                Inline::Image(image) => match self.image_box(image, width) {
+                    Some((data, w, h)) => pieces.push(Piece::Image { data, w, h, link: None }),
+                    None => {
+                        let text = format!("[{}]", if image.alt.is_empty() { &image.src } else { &image.alt });
+                        pieces.push(Piece::Text { width: self.measure(&text, base), text, style: base.clone(), space: false });
+                    }
+                },
+            }
+        }
+        pieces
+    }
+
+    /// Breaks inlines into lines no wider than `width`.
+    fn break_lines(&self, content: &[Inline], style: &Style, width: f32) -> Vec<LineBox> {
+        let width = width.max(20.0);
+        let mut lines = Vec::new();
+        let mut line = LineBox::default();
+        let finish = |line: &mut LineBox, lines: &mut Vec<LineBox>| {
+            // Spaces at the end of a line take no room.
+            while matches!(line.items.last(), Some((_, Piece::Text { space: true, .. }))) {
+                line.items.pop();
+            }
+            line.width = line.items.last().map_or(0.0, |(x, p)| x + piece_width(p));
+            if line.height == 0.0 {
+                line.height = style.size * LINE_SPACING;
+                line.ascent = style.size;
+            }
+            lines.push(std::mem::take(line));
+        };
+        let mut x = 0.0f32;
+        for piece in self.pieces(content, style, width) {
+            match &piece {
+                Piece::Break => {
+                    finish(&mut line, &mut lines);
+                    x = 0.0;
+                    continue;
+                }
+                Piece::Text { space: true, .. } if line.items.is_empty() && !lines.is_empty() => continue,
+                _ => {}
+            }
+            let w = piece_width(&piece);
+            if x + w > width && !line.items.is_empty() && !matches!(piece, Piece::Text { space: true, .. }) {
+                finish(&mut line, &mut lines);
+                x = 0.0;
+            }
+            if w > width {
+                // A word wider than the line: cut it between characters.
+                if let Piece::Text { text, style: s, .. } = &piece {
+                    let mut part = String::new();
+                    let mut part_width = 0.0;
+                    for c in text.chars() {
+                        let cw = self.measure(c.encode_utf8(&mut [0; 4]), s);
+                        if part_width + cw > width - x && !part.is_empty() {
+                            self.place(&mut line, x, Piece::Text { text: std::mem::take(&mut part), style: s.clone(), width: part_width, space: false });
+                            finish(&mut line, &mut lines);
+                            x = 0.0;
+                            part_width = 0.0;
+                        }
+                        part.push(c);
+                        part_width += cw;
+                    }
+                    if !part.is_empty() {
+                        self.place(&mut line, x, Piece::Text { text: part, style: s.clone(), width: part_width, space: false });
+                        x += part_width;
+                    }
+                    continue;
+                }
+            }
+            self.place(&mut line, x, piece);
+            x += w;
+        }
+        if !line.items.is_empty() || lines.is_empty() {
+            finish(&mut line, &mut lines);
+        }
+        lines
+    }
+
+    fn place(&self, line: &mut LineBox, x: f32, piece: Piece) {
+        let (height, ascent) = match &piece {
+            Piece::Text { style, .. } => (style.size * LINE_SPACING, style.size * (1.0 + (LINE_SPACING - 1.0) / 2.0) * 0.93),
+            Piece::Image { h, .. } => (h + 2.0, *h),
+            Piece::Break => (0.0, 0.0),
+        };
+        line.height = line.height.max(height);
+        line.ascent = line.ascent.max(ascent);
+        line.items.push((x, piece));
+    }
+
+    /// Draws a line at the cursor, from `x`, and moves the cursor below it.
+    fn emit_line(&mut self, line: LineBox, x: f32) -> Result<()> {
+        let baseline = self.y + line.ascent;
+        for bar in self.quote_bars.clone() {
+            self.push(Op::Line { x1: bar, y1: self.y, x2: bar, y2: self.y + line.height, width: 2.0, color: (0xcc, 0xcc, 0xcc) })?;
+        }
+        for (offset, piece) in line.items {
+            let left = x + offset;
+            match piece {
+                Piece::Text { text, style, width, space } => {
+                    if !space {
+                        self.glyphs(left, baseline, &text, &style)?;
+                    }
+                    if style.underline {
+                        let y = baseline + style.size * 0.12;
+                        self.push(Op::Line { x1: left, y1: y, x2: left + width, y2: y, width: style.size * 0.06, color: style.color })?;
+                    }
+                    if style.strike {
+                        let y = baseline - style.size * 0.3;
+                        self.push(Op::Line { x1: left, y1: y, x2: left + width, y2: y, width: style.size * 0.06, color: style.color })?;
+                    }
+                    if let Some(uri) = style.link {
+                        self.push(Op::Link { x: left, y: baseline - style.size, w: width, h: style.size * 1.25, uri })?;
+                    }
+                }
+                Piece::Image { data, w, h, link } => {
+                    self.push(Op::Image { x: left, y: baseline - h, w, h, data })?;
+                    if let Some(uri) = link {
+                        self.push(Op::Link { x: left, y: baseline - h, w, h, uri })?;
+                    }
+                }
+                Piece::Break => {}
+            }
+        }
+        self.y += line.height;
+        Ok(())
+    }
+
+    /// Text in runs of one face each (characters the style's face lacks come from a fallback).
+    fn glyphs(&mut self, x: f32, y: f32, text: &str, style: &Style) -> Result<()> {
+        let preferred = FontSet::styled(style.bold, style.italic, style.mono);
+        let mut x = x;
+        let mut run: Option<(usize, f32, Vec<(u16, f32, std::ops::Range<usize>)>, String)> = None;
+        for c in text.chars() {
+            let (face, glyph, advance) = self.fonts.glyph(preferred, c);
+            if run.as_ref().is_some_and(|r| r.0 != face) {
+                let (face, start, glyphs, text) = run.take().expect("checked");
+                self.push(Op::Glyphs { x: start, y, face, size: style.size, glyphs, text, color: style.color })?;
+            }
+            let r = run.get_or_insert_with(|| (face, x, Vec::new(), String::new()));
+            let at = r.3.len();
+            r.3.push(c);
+            r.2.push((glyph, advance, at..r.3.len()));
+            x += advance * style.size;
+        }
+        if let Some((face, start, glyphs, text)) = run {
+            self.push(Op::Glyphs { x: start, y, face, size: style.size, glyphs, text, color: style.color })?;
+        }
+        Ok(())
+    }
+
+    fn table(&mut self, table: &TableBlock, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {
+        let columns = table.rows.iter().map(Vec::len).max().unwrap_or(0);
+        if columns == 0 {
+            return Ok(());
+        }
+        // Natural widths: the widest word (minimum) and the widest cell on one line (maximum).
+        let mut min = vec![0.0f32; columns];
+        let mut max = vec![0.0f32; columns];
+        for (r, row) in table.rows.iter().enumerate().take(2000) {
+            let probe = Self::cell_style(TABLE_SIZE, r < table.header_rows);
+            for (c, cell) in row.iter().enumerate() {
+                let mut line = 0.0f32;
+                for piece in self.pieces(cell, &probe, width) {
+                    match piece {
+                        Piece::Text { width: w, space, .. } => {
+                            line += w;
+                            if !space {
+                                min[c] = min[c].max(w);
+                            }
+                        }
+                        Piece::Image { w, .. } => {
+                            line += w;
+                            min[c] = min[c].max(w.min(width / columns as f32));
+                        }
+                        Piece::Break => {
+                            max[c] = max[c].max(line);
+                            line = 0.0;
+                        }
+                    }
+                }
+                max[c] = max[c].max(line);
+            }
+        }
+        let pad = 2.0 * CELL_PAD;
+        let available = width - pad * columns as f32;
+        let min_total: f32 = min.iter().sum();
+        let max_total: f32 = max.iter().sum();
+        // Too wide even word by word: a smaller size (down to 6 pt), then words are cut.
+        let size = if min_total > available && min_total > 0.0 { (TABLE_SIZE * available / min_total).max(6.0) } else { TABLE_SIZE };
+        let scale = size / TABLE_SIZE;
+        let widths: Vec<f32> = if max_total * scale <= available {
+            max.iter().map(|m| m * scale).collect()
+        } else if min_total * scale <= available {
+            let extra = available - min_total * scale;
+            let flexible: f32 = max.iter().zip(&min).map(|(a, b)| (a - b) * scale).sum::<f32>().max(1e-3);
+            min.iter().zip(&max).map(|(lo, hi)| lo * scale + extra * (hi - lo) * scale / flexible).collect()
+        } else {
+            vec![available / columns as f32; columns]
+        };
+        let widths: Vec<f32> = widths.into_iter().map(|w| w.max(4.0) + pad).collect();
+        let header_rows = table.header_rows.min(table.rows.len());
+        for (r, row) in table.rows.iter().enumerate() {
+            if r % 256 == 0 {
+                checkpoint()?;
+            }
+            let header = r < header_rows;
+            let height = self.row_height(row, &widths, size, header);
+            if self.y + height > self.bottom() && self.y > self.setup.margin + 0.5 {
+                self.new_page();
+                if !header {
+                    for h in &table.rows[..header_rows] {
+                        let hh = self.row_height(h, &widths, size, true);
+                        self.row(h, &widths, x, size, true, hh)?;
+                    }
+                }
+            }
+            self.row(row, &widths, x, size, header, height)?;
+        }
+        Ok(())
+    }
+
+    fn cell_style(size: f32, header: bool) -> Style {
+        Style { bold: header, ..Style::body(size) }
+    }
+
+    fn row_height(&self, row: &[Vec<Inline>], widths: &[f32], size: f32, header: bool) -> f32 {
+        let style = Self::cell_style(size, header);
+        let tallest = row.iter().zip(widths).map(|(cell, w)| self.break_lines(cell, &style, w - 2.0 * CELL_PAD).iter().map(|l| l.height).sum::<f32>()).fold(size * LINE_SPACING, f32::max);
+        // A row never taller than a page: what does not fit is cut.
+        (tallest + 2.0 * CELL_PAD).min(self.bottom() - self.setup.margin)
+    }
+
+    fn row(&mut self, row: &[Vec<Inline>], widths: &[f32], x: f32, size: f32, header: bool, height: f32) -> Result<()> {
+        let style = Self::cell_style(size, header);
+        let top = self.y;
+        let total: f32 = widths.iter().sum();
+        if header {
+            self.push(Op::Rect { x, y: top, w: total, h: height, color: (0xee, 0xee, 0xee) })?;
+        }
+        let mut left = x;
+        for (c, w) in widths.iter().enumerate() {
+            if let Some(cell) = row.get(c) {
+                self.y = top + CELL_PAD;
+                let saved_bars = std::mem::take(&mut self.quote_bars);
+                for line in self.break_lines(cell, &style, w - 2.0 * CELL_PAD) {
+                    if self.y + line.height > top + height + 0.01 {
+                        break;
+                    }
+                    self.emit_line(line, left + CELL_PAD)?;
+                }
+                self.quote_bars = saved_bars;
+            }
+            left += w;
+        }
+        let grey = (0x99, 0x99, 0x99);
+        let bottom = top + height;
+        self.push(Op::Line { x1: x, y1: top, x2: x + total, y2: top, width: 0.5, color: grey })?;
+        self.push(Op::Line { x1: x, y1: bottom, x2: x + total, y2: bottom, width: 0.5, color: grey })?;
+        let mut edge = x;
+        self.push(Op::Line { x1: edge, y1: top, x2: edge, y2: bottom, width: 0.5, color: grey })?;
+        for w in widths {
+            edge += w;
+            self.push(Op::Line { x1: edge, y1: top, x2: edge, y2: bottom, width: 0.5, color: grey })?;
+        }
+        self.y = bottom;
+        Ok(())
+    }
+}
+
+fn piece_width(piece: &Piece) -> f32 {
+    match piece {
+        Piece::Text { width, .. } => *width,
+        Piece::Image { w, .. } => *w,
+        Piece::Break => 0.0,
+    }
+}
