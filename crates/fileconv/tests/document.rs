@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use fileconv::{Error, Options};
+use fileconv::{Error, Limits, Options};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(common::testdata().join("document").join(name)).unwrap()
@@ -350,6 +350,51 @@ fn spreadsheets_and_images_become_pdf_pages() {
     let a4 = fileconv::engine().convert_with(&jpg, "jpg", "pdf", &Options::new().with("pageSize", "a4")).unwrap();
     assert!(poppler("pdfinfo", &a4).contains("(A4)"), "{}", poppler("pdfinfo", &a4));
     assert!(poppler("pdfimages", &a4).contains(" image      70    46  rgb "));
+}
+
+#[test]
+fn pdf_pages_become_images_like_poppler_draws_them() {
+    let pdf = fixture("libreoffice.pdf");
+    let dir = std::env::temp_dir().join(format!("fileconv-ppm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.pdf"), &pdf).unwrap();
+    let status = Command::new("pdftoppm").args(["-r", "100", "-png", "-singlefile"]).arg(dir.join("a.pdf")).arg(dir.join("poppler")).status().unwrap();
+    assert!(status.success());
+    let poppler = common::decode_raster(&std::fs::read(dir.join("poppler.png")).unwrap(), "png").into_first().to_rgb8();
+    let _ = std::fs::remove_dir_all(&dir);
+    for target in ["png", "jpg"] {
+        let out = fileconv::engine().convert_with(&pdf, "pdf", target, &Options::new().with("dpi", "100")).unwrap();
+        let ours = common::decode_raster(&out, target).into_first().to_rgb8();
+        // The same size (hayro rounds a fractional pixel down, poppler up).
+        let ((w, h), (pw, ph)) = (ours.dimensions(), poppler.dimensions());
+        assert!(w.abs_diff(pw) <= 1 && h.abs_diff(ph) <= 1, "{target}: {w}x{h} vs poppler's {pw}x{ph}");
+        let (w, h) = (w.min(pw), h.min(ph));
+        let mut diff = 0u64;
+        for y in 0..h {
+            for x in 0..w {
+                let (a, b) = (ours.get_pixel(x, y), poppler.get_pixel(x, y));
+                diff += (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>();
+            }
+        }
+        let mean = diff as f64 / (u64::from(w) * u64::from(h) * 3) as f64;
+        assert!(mean < 4.0, "{target}: mean difference {mean:.2} from poppler's rendering");
+    }
+    // Every page as a frame; a page past the end is refused with the count.
+    let two = convert(&fixture("sample.md"), "md", "pdf");
+    let long = {
+        let mut md = String::new();
+        for i in 0..120 {
+            md.push_str(&format!("Paragraph {i} with enough words to take a line.\n\n"));
+        }
+        convert(md.as_bytes(), "md", "pdf")
+    };
+    let gif = fileconv::engine().convert_with(&long, "pdf", "gif", &Options::new().with("page", "all").with("dpi", "36")).unwrap();
+    let frames = common::decode_raster(&gif, "gif").frames.len();
+    assert!(frames >= 3, "{frames} frames");
+    assert!(matches!(fileconv::engine().convert_with(&two, "pdf", "png", &Options::new().with("page", "99")), Err(Error::InvalidOption { .. })));
+    let tiny = Limits { max_pixels: 1000, ..Limits::default() };
+    let limited = fileconv::Engine::from_inventory().with_limits(tiny);
+    assert!(matches!(limited.convert(&two, "pdf", "png"), Err(Error::LimitExceeded { .. })));
 }
 
 #[test]

@@ -4,13 +4,15 @@
 //!   measured and embedded as subsets by krilla, lines broken, pages
 //!   filled, tables continued with their headers, links, outline), and
 //!   images as pages (one per frame).
-//! - Read: text in reading order with lopdf, page by page (see [`read`]).
+//! - Read: text in reading order with lopdf, page by page (see [`read`]);
+//!   pages as images with hayro (see [`render`]).
 //!
 //! Spreadsheets reach PDF through the document crate's table-to-document adapter.
 
 mod fonts;
 mod formats;
 pub mod read;
+pub mod render;
 pub mod write;
 
 /// Does nothing; calling it makes sure this crate, and so its registrations,
