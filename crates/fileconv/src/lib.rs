@@ -173,12 +173,15 @@ pub mod fuzzing {
         }
     }
 
-    /// The first byte picks a readable document format; the rest is read as
-    /// it and written as HTML.
+    /// The first byte picks a readable document format (high bit set: a
+    /// presentation format); the rest is read as it and written as HTML, or
+    /// for PDF with bit 6 set, its first page drawn as PNG.
     pub fn decode_document(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
-        if let Some(from) = pick_readable(pick, Category::Document) {
-            assert_no_bug(fuzz_engine().convert(rest, from, "html"));
+        let category = if pick & 0x80 != 0 { Category::Presentation } else { Category::Document };
+        if let Some(from) = pick_readable(pick & 0x7f, category) {
+            let to = if from == "pdf" && pick & 0x40 != 0 { "png" } else { "html" };
+            assert_no_bug(fuzz_engine().convert(rest, from, to));
         }
     }
 
@@ -272,7 +275,7 @@ mod tests {
             ids.extend(["csv", "json", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
         }
         if cfg!(feature = "document") {
-            ids.extend(["docx", "html", "md", "odt", "txt"]);
+            ids.extend(["docx", "epub", "html", "md", "odp", "odt", "pptx", "rtf", "txt"]);
         }
         if cfg!(feature = "pdf") {
             ids.push("pdf");

@@ -25,7 +25,7 @@ fn target_for(format: &str) -> &'static str {
     match fileconv::engine().format(format).map(|f| f.category) {
         Ok(fileconv::Category::Audio) => "wav",
         Ok(fileconv::Category::Spreadsheet) => "json",
-        Ok(fileconv::Category::Document) => "html",
+        Ok(fileconv::Category::Document | fileconv::Category::Presentation) => "html",
         _ => "png",
     }
 }

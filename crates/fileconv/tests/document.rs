@@ -245,6 +245,36 @@ fn epub_converts_to_every_target_keeping_text_and_structure() {
 }
 
 #[test]
+fn presentations_read_slide_by_slide() {
+    // pandoc's pptx of the sample, and LibreOffice's odp of that pptx:
+    // every word in order to every target; slide titles become headings,
+    // the title slide the metadata; lists, tables and code are kept.
+    let original = words(&pandoc(&fixture("sample.md"), "gfm", "plain"));
+    for (name, format) in [("sample.pptx", "pptx"), ("sample.odp", "odp")] {
+        let source = fixture(name);
+        for &(target, back) in TARGETS {
+            let (got, _, shown) = read_back(&convert(&source, format, target), back, target);
+            let metadata = metadata_words(&fixture("sample.md"), "gfm");
+            let got = if got != original && got.starts_with(&metadata) { got[metadata.len()..].to_vec() } else { got };
+            assert_eq!(got, original, "{name} to {target}: {shown}");
+        }
+        let md = convert(&source, format, "md");
+        let found = structure(&pandoc(&md, "gfm", "json"));
+        let count = |key: &str| found.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
+        assert_eq!(count("Table"), 1, "{name}: {found:?}");
+        assert_eq!(count("CodeBlock"), 1, "{name}: {found:?}");
+        assert_eq!(count("OrderedList"), 1, "{name}: {found:?}");
+        assert!(count("Header1") >= 1, "{name}: {found:?}");
+        let md = String::from_utf8(md).unwrap();
+        assert!(md.starts_with("---\ntitle: \"Sample Document\"\nauthor: \"Ada Lovelace\""), "{name}: {md}");
+        assert!(md.contains("    println!(\"Hello, <world> & friends\");"), "{name}: {md}");
+    }
+    // pptx keeps its bullet lists and their levels (LibreOffice's odp of it does not say them).
+    let found = structure(&pandoc(&convert(&fixture("sample.pptx"), "pptx", "md"), "gfm", "json"));
+    assert!(found.contains(&("BulletList".to_string(), 2)), "{found:?}");
+}
+
+#[test]
 fn rtf_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
     // fixtures are held to the Markdown they were made from.
@@ -434,4 +464,71 @@ fn bad_documents_give_clear_errors() {
     assert!(matches!(engine.convert(&deep, "md", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
     let lists: Vec<u8> = (0..300).flat_map(|i| format!("{}- x\n", "  ".repeat(i)).into_bytes()).collect();
     assert!(matches!(engine.convert(&lists, "md", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+
+    // Packages: not a zip, a zip without the main part, a zip bomb.
+    let zip = |entries: &[(&str, Vec<u8>)]| {
+        use std::io::Write;
+        let mut w = fileconv_zip::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            w.start_file(*name, fileconv_zip::zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    for format in ["docx", "odt", "epub", "pptx", "odp"] {
+        assert!(matches!(engine.convert(b"PK\x03\x04 not really", format, "html"), Err(Error::InvalidInput { .. })), "{format}");
+        let empty = zip(&[("other.xml", b"<a/>".to_vec())]);
+        assert!(matches!(engine.convert(&empty, format, "html"), Err(Error::InvalidInput { .. })), "{format}: no main part");
+    }
+    let mut body = b"<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>".to_vec();
+    body.resize(body.len() + (60 << 20), b' ');
+    let bomb = zip(&[("[Content_Types].xml", b"<Types/>".to_vec()), ("word/document.xml", body)]);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    assert!(matches!(engine.convert(&bomb, "docx", "html"), Err(Error::LimitExceeded { what: "zip expansion ratio", .. })));
+    // Tables nested in table cells, past the depth limit.
+    let nested = format!("<w:document xmlns:w=\"w\"><w:body>{}</w:body></w:document>", "<w:tbl><w:tr><w:tc>".repeat(200));
+    let nested = zip(&[("word/document.xml", nested.into_bytes())]);
+    assert!(matches!(engine.convert(&nested, "docx", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+    // RTF: groups nested past the limit; not RTF at all.
+    let deep = [b"{\\rtf1".to_vec(), vec![b'{'; 5000]].concat();
+    assert!(matches!(engine.convert(&deep, "rtf", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+    assert!(matches!(engine.convert(b"plain words", "rtf", "html"), Err(Error::InvalidInput { .. })));
+    // PDF: garbage, a cut file, and a stream that inflates past the limit.
+    assert!(matches!(engine.convert(b"%PDF-1.7 garbage", "pdf", "txt"), Err(Error::InvalidInput { .. })));
+    let pdf = fixture("libreoffice.pdf");
+    assert!(engine.convert(&pdf[..pdf.len() / 2], "pdf", "txt").is_err_and(|e| e.kind() != fileconv::ErrorKind::Internal));
+    let bomb = flate_bomb_pdf(8 << 20);
+    let tight = fileconv::Engine::from_inventory().with_limits(Limits { max_unzipped_bytes: 1 << 20, ..Limits::default() });
+    let err = tight.convert(&bomb, "pdf", "txt").unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+    assert!(engine.convert(&bomb, "pdf", "txt").is_ok(), "within the default limit it reads");
+}
+
+/// A one-page PDF whose content stream is `size` bytes of spaces, deflated.
+fn flate_bomb_pdf(size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![b' '; size]).unwrap();
+    let stream = encoder.finish().unwrap();
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_vec(),
+        [format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", stream.len()).into_bytes(), stream, b"\nendstream".to_vec()].concat(),
+    ];
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    pdf
 }

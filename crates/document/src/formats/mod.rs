@@ -5,7 +5,9 @@ mod docx;
 mod epub;
 mod html;
 mod md;
+mod odp;
 mod odt;
+mod pptx;
 mod rtf;
 mod txt;
 

@@ -1,4 +1,7 @@
-//! ODT (OpenDocument text): `content.xml` read with quick-xml as a stream;
+//! ODT (OpenDocument text) and ODP (presentation, one section per slide:
+//! its title a level-1 heading; the first slide's title and subtitle are
+//! the document's title and author; speaker notes left out): `content.xml`
+//! read with quick-xml as a stream;
 //! styles from `styles.xml` and the automatic styles say what a paragraph
 //! is (title, author, code, quote: by the style's name, its parents
 //! followed) and what a span looks like (bold, italic, underline, strike,
@@ -17,6 +20,12 @@ use fileconv_zip::xml::{attr, push_reference};
 use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
 
 const FORMAT: &str = "odt";
+
+/// # Errors
+/// As [`decode`].
+pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    decode(input, ctx)
+}
 const CONTENT: &str = "content.xml";
 
 fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
@@ -360,6 +369,11 @@ impl BodyReader {
         let mut skip = 0usize;
         let mut image: Option<Image> = None;
         let mut alt_depth: Option<usize> = None;
+        // Presentations: the slide number (from 1) and the frame's class (title, subtitle, outline...).
+        let mut slide = 0usize;
+        let mut frame_class: Option<String> = None;
+        let mut first_title = true;
+        let mut frame_has_content = false;
         let mut events = 0u64;
         loop {
             let event = reader.read_event().map_err(|e| xml_error(CONTENT, e))?;
@@ -375,9 +389,15 @@ impl BodyReader {
                     }
                     let get = |key: &str| attr(&e, key).map_err(|m| xml_error(CONTENT, m));
                     match e.name().as_ref() {
-                        "office:text" => in_body = true,
+                        "office:text" | "office:presentation" => in_body = true,
                         _ if !in_body => {}
-                        "text:note" | "office:annotation" | "text:tracked-changes" | "text:sequence-decls" | "office:forms" => skip = 1,
+                        "text:note" | "office:annotation" | "text:tracked-changes" | "text:sequence-decls" | "office:forms" | "presentation:notes" => skip = 1,
+                        "draw:page" => slide += 1,
+                        "draw:frame" => {
+                            frame_class = get("presentation:class")?;
+                            frame_has_content = false;
+                        }
+                        "draw:object" | "draw:object-ole" => frame_has_content = true,
                         "text:list" => {
                             if lists.len() >= fileconv_core::document::MAX_DEPTH {
                                 return Err(Error::limit("nesting depth", fileconv_core::document::MAX_DEPTH as u64, lists.len() as u64 + 1));
@@ -391,6 +411,7 @@ impl BodyReader {
                             }
                         }
                         "table:table" => {
+                            frame_has_content = true;
                             if tables.len() >= fileconv_core::document::MAX_DEPTH {
                                 return Err(Error::limit("nesting depth", fileconv_core::document::MAX_DEPTH as u64, tables.len() as u64 + 1));
                             }
@@ -419,7 +440,13 @@ impl BodyReader {
                             if self.styles.page_break(&style) && para.is_none() && tables.is_empty() && lists.is_empty() {
                                 self.flow.block(Block::PageBreak);
                             }
-                            let kind = if name == "text:h" {
+                            let kind = if let Some(class) = frame_class.as_deref().filter(|c| matches!(*c, "title" | "subtitle")) {
+                                match (class, slide) {
+                                    ("title", 1) if first_title => Kind::Title,
+                                    ("subtitle", 1) => Kind::Author,
+                                    _ => Kind::Heading(1),
+                                }
+                            } else if name == "text:h" {
                                 let level = get("text:outline-level")?.and_then(|l| l.parse::<u8>().ok()).unwrap_or(1);
                                 Kind::Heading(level.clamp(1, 6))
                             } else if !lists.is_empty() {
@@ -453,9 +480,12 @@ impl BodyReader {
                         "text:line-break" => {
                             if let Some((_, inlines)) = &mut para {
                                 inlines.push(Inline::Break);
-                                last_space = true;
+                                // A space after a line break is kept, as LibreOffice shows it.
+                                last_space = false;
                             }
                         }
+                        // A frame's image after its table or object is only their preview.
+                        "draw:image" if frame_has_content => {}
                         "draw:image" => {
                             let src = get("xlink:href")?.unwrap_or_default();
                             let data = self.pictures.get(src.trim_start_matches("./")).cloned();
@@ -471,7 +501,7 @@ impl BodyReader {
                         continue;
                     }
                     match e.name().as_ref() {
-                        "office:text" => in_body = false,
+                        "office:text" | "office:presentation" => in_body = false,
                         "text:list" => {
                             lists.pop();
                         }
@@ -482,6 +512,10 @@ impl BodyReader {
                         }
                         "svg:title" | "svg:desc" => alt_depth = None,
                         "draw:frame" => {
+                            if frame_class.as_deref() == Some("title") && slide == 1 {
+                                first_title = false;
+                            }
+                            frame_class = None;
                             if let Some(img) = image.take() {
                                 match &mut para {
                                     Some((_, inlines)) => inlines.push(Inline::Image(img)),
@@ -498,7 +532,15 @@ impl BodyReader {
                                 }
                                 cell.extend(inlines);
                             } else {
-                                self.flow.paragraph(kind, inlines);
+                                let all_code = !inlines.is_empty() && inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
+                                if kind == Kind::Normal && all_code {
+                                    // A paragraph set wholly in code: a code block, line by line.
+                                    for line in fileconv_core::document::plain_text(&inlines).split('\n') {
+                                        self.flow.paragraph(Kind::Code, vec![Inline::Text(Run::plain(line))]);
+                                    }
+                                } else {
+                                    self.flow.paragraph(kind, inlines);
+                                }
                             }
                         }
                         "table:table-header-rows" => {

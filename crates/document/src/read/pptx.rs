@@ -1,0 +1,326 @@
+//! PPTX (PresentationML): slides in the order `presentation.xml` lists
+//! them, each a section: its title placeholder a level-1 heading, then the
+//! text of its shapes (paragraphs; bullets and numbering as nested lists,
+//! from the paragraph's own `buChar`/`buAutoNum`/`buNone` or, in body
+//! placeholders, the master's default bullets; `lvl` gives the depth),
+//! tables, and pictures with their bytes. A first slide holding only a
+//! centred title and subtitle is the document's title and author.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_zip::quick_xml::events::{BytesStart, Event};
+use fileconv_zip::quick_xml::{Reader, XmlVersion};
+use fileconv_zip::xml::{attr, push_reference};
+
+const FORMAT: &str = "pptx";
+
+fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
+    Error::invalid_input(FORMAT, format!("{part}: {e}"))
+}
+
+fn get(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>> {
+    attr(e, key).map_err(|m| xml_error(part, m))
+}
+
+/// Relationship id to (target path, external).
+fn read_rels(bytes: &[u8], base: &str) -> Result<HashMap<String, (String, bool)>> {
+    let mut reader = Reader::from_reader(bytes);
+    let mut rels = HashMap::new();
+    loop {
+        match reader.read_event().map_err(|e| xml_error("relationships", e))? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(target)) = (get(&e, "Id", "relationships")?, get(&e, "Target", "relationships")?) {
+                    let external = get(&e, "TargetMode", "relationships")?.is_some_and(|m| m == "External");
+                    let target = if external { target } else { fileconv_zip::resolve(base, &target) };
+                    rels.insert(id, (target, external));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(rels)
+}
+
+fn rels_path(part: &str) -> String {
+    match part.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
+        None => format!("_rels/{part}.rels"),
+    }
+}
+
+/// # Errors
+/// [`Error::InvalidInput`] for a broken zip or XML, or no presentation part;
+/// [`Error::LimitExceeded`] for zip bombs.
+pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    let presentation = fileconv_zip::read_entry(&mut zip, "ppt/presentation.xml", FORMAT)?;
+    let rels = match zip.index_for_name("ppt/_rels/presentation.xml.rels") {
+        Some(_) => read_rels(&fileconv_zip::read_entry(&mut zip, "ppt/_rels/presentation.xml.rels", FORMAT)?, "ppt")?,
+        None => HashMap::new(),
+    };
+    let mut order = Vec::new();
+    let mut reader = Reader::from_reader(&presentation[..]);
+    loop {
+        match reader.read_event().map_err(|e| xml_error("presentation.xml", e))? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sldId" => {
+                if let Some((path, _)) = get(&e, "r:id", "presentation.xml")?.and_then(|id| rels.get(&id)) {
+                    order.push(path.clone());
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let mut flow = Flow::default();
+    for (number, path) in order.iter().enumerate() {
+        ctx.checkpoint()?;
+        if zip.index_for_name(path).is_none() {
+            continue;
+        }
+        let slide = fileconv_zip::read_entry(&mut zip, path, FORMAT)?;
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        let slide_rels = match zip.index_for_name(&rels_path(path)) {
+            Some(_) => read_rels(&fileconv_zip::read_entry(&mut zip, &rels_path(path), FORMAT)?, &dir)?,
+            None => HashMap::new(),
+        };
+        let mut pictures = HashMap::new();
+        for (id, (target, external)) in &slide_rels {
+            if !external && zip.index_for_name(target).is_some() && is_image(target) {
+                pictures.insert(id.clone(), fileconv_zip::read_entry(&mut zip, target, FORMAT)?);
+            }
+        }
+        read_slide(&slide, number, &slide_rels, &pictures, &mut flow)?;
+    }
+    Ok(Value::Document(flow.finish()))
+}
+
+fn is_image(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".emf", ".wmf", ".svg"].iter().any(|e| lower.ends_with(e))
+}
+
+/// A paragraph's `bullet` when `buNone` says it has none.
+const NO_BULLET: u64 = u64::MAX;
+
+/// A shape's text paragraphs as they are read.
+struct ShapePara {
+    level: usize,
+    bullet: Option<Option<u64>>,
+    inlines: Vec<Inline>,
+}
+
+fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>, pictures: &HashMap<String, Vec<u8>>, flow: &mut Flow) -> Result<()> {
+    const PART: &str = "slide";
+    let mut reader = Reader::from_reader(xml);
+    reader.config_mut().expand_empty_elements = true;
+    // Placeholder type of the shape being read ("title", "ctrTitle", "subTitle", "body", "" for a text box).
+    let mut placeholder: Option<String> = None;
+    let mut paragraphs: Vec<ShapePara> = Vec::new();
+    let mut shapes: Vec<(Option<String>, Vec<ShapePara>)> = Vec::new();
+    let mut para: Option<ShapePara> = None;
+    let mut run = Run::default();
+    let mut in_text = false;
+    let mut table: Option<TableBlock> = None;
+    let mut cell: Option<Vec<Inline>> = None;
+    let mut picture_alt = String::new();
+    let mut depth = 0usize;
+    loop {
+        let event = reader.read_event().map_err(|e| xml_error(PART, e))?;
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if depth > 256 {
+                    return Err(Error::limit("nesting depth", 256, depth as u64));
+                }
+                match e.local_name().as_ref() {
+                    "sp" => {
+                        placeholder = None;
+                        paragraphs.clear();
+                    }
+                    "ph" => placeholder = Some(get(&e, "type", PART)?.unwrap_or_else(|| "body".into())),
+                    "tbl" => table = Some(TableBlock { header_rows: 0, rows: Vec::new() }),
+                    "tblPr" => {
+                        if let Some(t) = &mut table {
+                            t.header_rows = usize::from(get(&e, "firstRow", PART)?.is_some_and(|v| v == "1" || v == "true"));
+                        }
+                    }
+                    "tr" => {
+                        if let Some(t) = &mut table {
+                            t.rows.push(Vec::new());
+                        }
+                    }
+                    "tc" => cell = Some(Vec::new()),
+                    "p" => {
+                        para = Some(ShapePara { level: 0, bullet: None, inlines: Vec::new() });
+                    }
+                    "pPr" => {
+                        if let Some(p) = &mut para {
+                            p.level = get(&e, "lvl", PART)?.and_then(|l| l.parse().ok()).unwrap_or(0).min(MAX_LEVEL);
+                        }
+                    }
+                    "buNone" => {
+                        // No bullet, stated: the placeholder's default bullet does not apply.
+                        if let Some(p) = &mut para {
+                            p.bullet = Some(Some(NO_BULLET));
+                        }
+                    }
+                    "buChar" => {
+                        if let Some(p) = &mut para {
+                            p.bullet = Some(None);
+                        }
+                    }
+                    "buAutoNum" => {
+                        if let Some(p) = &mut para {
+                            let start = get(&e, "startAt", PART)?.and_then(|s| s.parse().ok()).unwrap_or(1);
+                            p.bullet = Some(Some(start));
+                        }
+                    }
+                    "r" | "fld" => run = Run::default(),
+                    "rPr" => {
+                        let flag = |v: Option<String>| v.is_some_and(|v| v == "1" || v == "true");
+                        run.bold = flag(get(&e, "b", PART)?);
+                        run.italic = flag(get(&e, "i", PART)?);
+                        run.underline = get(&e, "u", PART)?.is_some_and(|u| u != "none");
+                        run.strike = get(&e, "strike", PART)?.is_some_and(|s| s != "noStrike");
+                    }
+                    "latin" => {
+                        let face = get(&e, "typeface", PART)?.unwrap_or_default().to_ascii_lowercase();
+                        if ["courier", "mono", "consolas", "code"].iter().any(|m| face.contains(m)) {
+                            run.code = true;
+                        }
+                    }
+                    "hlinkClick" => {
+                        if let Some((target, _)) = get(&e, "r:id", PART)?.and_then(|id| rels.get(&id)) {
+                            run.link = Some(target.clone());
+                        }
+                    }
+                    "t" => in_text = true,
+                    "cNvPr" => picture_alt = get(&e, "descr", PART)?.unwrap_or_default(),
+                    "blip" => {
+                        if let Some(id) = get(&e, "r:embed", PART)? {
+                            let src = rels.get(&id).map(|(t, _)| t.clone()).unwrap_or_default();
+                            let image = Image { src, alt: std::mem::take(&mut picture_alt), data: pictures.get(&id).cloned() };
+                            flow.image(image);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                match e.local_name().as_ref() {
+                    "t" => in_text = false,
+                    "br" => {
+                        if let Some(p) = &mut para {
+                            p.inlines.push(Inline::Break);
+                        }
+                    }
+                    "p" => {
+                        let Some(p) = para.take() else { continue };
+                        match &mut cell {
+                            Some(c) => {
+                                if !c.is_empty() && !p.inlines.is_empty() {
+                                    c.push(Inline::Break);
+                                }
+                                c.extend(p.inlines);
+                            }
+                            None => paragraphs.push(p),
+                        }
+                    }
+                    "tc" => {
+                        if let (Some(c), Some(t)) = (cell.take(), &mut table) {
+                            if let Some(row) = t.rows.last_mut() {
+                                let mut c = c;
+                                fileconv_core::document::flow::trim(&mut c);
+                                row.push(c);
+                            }
+                        }
+                    }
+                    "tbl" => {
+                        if let Some(t) = table.take() {
+                            shapes.push((Some("table".into()), Vec::new()));
+                            flush(&mut shapes, number, flow);
+                            flow.table(t);
+                        }
+                    }
+                    "sp" => {
+                        shapes.push((placeholder.take(), std::mem::take(&mut paragraphs)));
+                        flush(&mut shapes, number, flow);
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_text => {
+                let text = t.xml_content(XmlVersion::Implicit1_0);
+                if let Some(p) = &mut para {
+                    push_text(&mut p.inlines, &run, &text);
+                }
+            }
+            Event::GeneralRef(r) if in_text => {
+                let mut text = String::new();
+                push_reference(&r, &mut text).map_err(|m| xml_error(PART, m))?;
+                if let Some(p) = &mut para {
+                    push_text(&mut p.inlines, &run, &text);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes finished shapes into the flow.
+fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow: &mut Flow) {
+    for (placeholder, paragraphs) in shapes.drain(..) {
+        let kind = placeholder.as_deref().unwrap_or("");
+        let text = |p: &ShapePara| fileconv_core::document::plain_text(&p.inlines);
+        match kind {
+            "title" | "ctrTitle" => {
+                let inlines: Vec<Inline> = paragraphs.into_iter().flat_map(|p| p.inlines).collect();
+                if slide == 0 && kind == "ctrTitle" {
+                    flow.paragraph(Kind::Title, inlines);
+                } else {
+                    flow.paragraph(Kind::Heading(1), inlines);
+                }
+            }
+            "subTitle" if slide == 0 => {
+                let inlines: Vec<Inline> = paragraphs.into_iter().flat_map(|p| p.inlines).collect();
+                flow.paragraph(Kind::Author, inlines);
+            }
+            "sldNum" | "dt" | "ftr" | "hdr" => {}
+            _ => {
+                let body = kind == "body" || kind == "obj";
+                for p in paragraphs {
+                    if text(&p).trim().is_empty() {
+                        continue;
+                    }
+                    let bullet = match p.bullet {
+                        Some(Some(NO_BULLET)) => None,
+                        Some(b) => Some(b),
+                        None if body => Some(None),
+                        None => None,
+                    };
+                    let kind = match bullet {
+                        Some(number) => Kind::Item { level: p.level, ordered: number.is_some(), start: number.unwrap_or(1) },
+                        None => {
+                            let all_code = p.inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
+                            if all_code { Kind::Code } else { Kind::Normal }
+                        }
+                    };
+                    if kind == Kind::Code {
+                        for line in text(&p).split('\n') {
+                            flow.paragraph(Kind::Code, vec![Inline::Text(Run::plain(line))]);
+                        }
+                    } else {
+                        flow.paragraph(kind, p.inlines);
+                    }
+                }
+            }
+        }
+    }
+}
