@@ -60,3 +60,5 @@ fi
 if [ ! -s bench-data/doc.md ]; then
   for _ in $(seq 230); do sed '1,/^---$/{/^---$/!d};1,/^---$/d' testdata/document/sample.md; echo; done > bench-data/doc.md
 fi
+# The same document as Word writes it (pandoc's docx), for docx to Markdown.
+[ -s bench-data/doc.docx ] || pandoc -f gfm bench-data/doc.md -o bench-data/doc.docx

@@ -1,6 +1,7 @@
-//! Criterion bench of the document path the issue sets a target for:
-//! Markdown to HTML of a 200 KB document (`benches/make-inputs.sh`; without
-//! it the Markdown fixture repeated to about the same size).
+//! Criterion bench of the document paths the issue sets targets for, on a
+//! 200 KB document (`benches/make-inputs.sh`; without it the Markdown
+//! fixture repeated to about the same size): Markdown to HTML and to PDF,
+//! and DOCX (written from it) to Markdown.
 
 use std::path::Path;
 
@@ -21,6 +22,10 @@ fn document_paths(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(md.len() as u64));
     group.bench_function("md_to_html", |b| b.iter(|| engine.convert(&md, "md", "html").unwrap()));
     group.bench_function("md_to_txt", |b| b.iter(|| engine.convert(&md, "md", "txt").unwrap()));
+    let docx = engine.convert(&md, "md", "docx").unwrap();
+    group.bench_function("docx_to_md", |b| b.iter(|| engine.convert(&docx, "docx", "md").unwrap()));
+    group.sample_size(20);
+    group.bench_function("md_to_pdf", |b| b.iter(|| engine.convert(&md, "md", "pdf").unwrap()));
     group.finish();
 }
 

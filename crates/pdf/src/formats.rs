@@ -9,5 +9,5 @@ inventory::submit! {
 }
 inventory::submit! { Decoder { format: "pdf", name: "lopdf", output: ValueKind::Document, cost: 20, options: &[], decode: crate::read::decode } }
 inventory::submit! { Decoder { format: "pdf", name: "hayro", output: ValueKind::Raster, cost: 40, options: crate::render::RENDER_OPTIONS, decode: crate::render::decode } }
-inventory::submit! { Encoder { format: "pdf", name: "krilla", input: ValueKind::Document, cost: 20, lossy: true, options: DOCUMENT_OPTIONS, encode: crate::write::encode_document } }
+inventory::submit! { Encoder { format: "pdf", name: "krilla", input: ValueKind::Document, cost: 20, lossy: false, options: DOCUMENT_OPTIONS, encode: crate::write::encode_document } }
 inventory::submit! { Encoder { format: "pdf", name: "krilla-images", input: ValueKind::Raster, cost: 20, lossy: false, options: DOCUMENT_OPTIONS, encode: crate::write::encode_raster } }

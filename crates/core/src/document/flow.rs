@@ -181,6 +181,23 @@ impl Flow {
     }
 }
 
+/// Adds a paragraph's inlines to a table cell: trimmed, on a new line
+/// when the cell already has text.
+pub fn push_cell_paragraph(cell: &mut Vec<Inline>, mut inlines: Vec<Inline>) {
+    trim(&mut inlines);
+    if !cell.is_empty() && !inlines.is_empty() {
+        cell.push(Inline::Break);
+    }
+    cell.extend(inlines);
+}
+
+/// A table nested in a cell: its cells' text joins the cell's, one line each.
+pub fn flatten_into_cell(cell: &mut Vec<Inline>, table: TableBlock) {
+    for inlines in table.rows.into_iter().flatten() {
+        push_cell_paragraph(cell, inlines);
+    }
+}
+
 /// Appends `text` in `style`, merged into the last run when it has the same style.
 pub fn push_text(inlines: &mut Vec<Inline>, style: &Run, text: &str) {
     if text.is_empty() {

@@ -10,10 +10,10 @@ use std::io::Cursor;
 
 use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
-use fileconv_zip::quick_xml::{Reader, XmlVersion};
-use fileconv_zip::xml::{attr, push_reference};
+use fileconv_zip::quick_xml::XmlVersion;
+use fileconv_zip::xml::{attr, push_reference, Events};
 
-use fileconv_core::document::flow::{push_text, Flow, Kind};
+use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push_text, Flow, Kind};
 
 const FORMAT: &str = "docx";
 const DOCUMENT: &str = "word/document.xml";
@@ -65,12 +65,6 @@ fn val(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>> {
 /// Whether an on/off property (`<w:b/>`, `<w:b w:val="0"/>`) is on.
 fn on(e: &BytesStart<'_>) -> Result<bool> {
     Ok(!matches!(val(e, "w:val", DOCUMENT)?.as_deref(), Some("0" | "false" | "off" | "none")))
-}
-
-fn xml_reader(bytes: &[u8]) -> Reader<&[u8]> {
-    let mut reader = Reader::from_reader(bytes);
-    reader.config_mut().expand_empty_elements = true;
-    reader
 }
 
 #[derive(Clone, Debug, Default)]
@@ -125,11 +119,11 @@ impl Styles {
 
 fn read_styles(bytes: &[u8]) -> Result<Styles> {
     const PART: &str = "word/styles.xml";
-    let mut reader = xml_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, PART);
     let mut styles = HashMap::new();
     let mut current: Option<(String, Style)> = None;
     loop {
-        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+        match reader.read()? {
             Event::Start(e) => match local(&e).as_str() {
                 "style" => current = val(&e, "w:styleId", PART)?.map(|id| (id, Style::default())),
                 "name" => {
@@ -167,14 +161,14 @@ struct Numbering(HashMap<String, Vec<(bool, u64)>>);
 
 fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
     const PART: &str = "word/numbering.xml";
-    let mut reader = xml_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, PART);
     let mut abstracts: HashMap<String, Vec<(bool, u64)>> = HashMap::new();
     let mut nums: Vec<(String, String)> = Vec::new();
     let mut current_abstract: Option<String> = None;
     let mut current_num: Option<String> = None;
     let mut level: usize = 0;
     loop {
-        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+        match reader.read()? {
             Event::Start(e) => match local(&e).as_str() {
                 "abstractNum" => current_abstract = val(&e, "w:abstractNumId", PART)?,
                 "lvl" => {
@@ -225,10 +219,10 @@ struct Rel {
 
 fn read_rels(bytes: &[u8]) -> Result<HashMap<String, Rel>> {
     const PART: &str = "word/_rels/document.xml.rels";
-    let mut reader = xml_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, PART);
     let mut rels = HashMap::new();
     loop {
-        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+        match reader.read()? {
             Event::Start(e) if e.local_name().as_ref() == "Relationship" => {
                 if let (Some(id), Some(target)) = (val(&e, "Id", PART)?, val(&e, "Target", PART)?) {
                     let kind = val(&e, "Type", PART)?.unwrap_or_default();
@@ -246,12 +240,12 @@ fn read_rels(bytes: &[u8]) -> Result<HashMap<String, Rel>> {
 /// Title and creator from `docProps/core.xml`.
 fn read_core(bytes: &[u8]) -> Result<(Option<String>, Option<String>)> {
     const PART: &str = "docProps/core.xml";
-    let mut reader = xml_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, PART);
     let (mut title, mut author) = (None, None);
     let mut field: Option<bool> = None;
     let mut text = String::new();
     loop {
-        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+        match reader.read()? {
             Event::Start(e) => {
                 field = match e.local_name().as_ref() {
                     "title" => Some(true),
@@ -306,7 +300,7 @@ struct Paragraph {
 
 impl BodyReader {
     fn read(&mut self, bytes: &[u8], ctx: &Context<'_>) -> Result<()> {
-        let mut reader = xml_reader(bytes);
+        let mut events = Events::new(bytes, FORMAT, DOCUMENT);
         let mut tables: Vec<OpenTable> = Vec::new();
         let mut para: Option<Paragraph> = None;
         let mut run = Run::default();
@@ -320,14 +314,8 @@ impl BodyReader {
         let mut in_field_code = false;
         let mut field_link: Option<String> = None;
         let mut image_alt = String::new();
-        let mut events = 0u64;
         loop {
-            let event = reader.read_event().map_err(|e| xml_error(DOCUMENT, e))?;
-            events += 1;
-            if events % 65_536 == 0 {
-                ctx.checkpoint()?;
-            }
-            match event {
+            match events.next(ctx)? {
                 Event::Start(e) => {
                     let name = local(&e);
                     if skip > 0 {
@@ -460,12 +448,7 @@ impl BodyReader {
                         "p" => {
                             let Some(p) = para.take() else { continue };
                             if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                                if !cell.is_empty() && !p.inlines.is_empty() {
-                                    cell.push(Inline::Break);
-                                }
-                                let mut inlines = p.inlines;
-                                fileconv_core::document::flow::trim(&mut inlines);
-                                cell.extend(inlines);
+                                push_cell_paragraph(cell, p.inlines);
                             } else {
                                 let kind = self.paragraph_kind(&p);
                                 self.flow.paragraph(kind, p.inlines);
@@ -486,17 +469,7 @@ impl BodyReader {
                             let header_rows = if t.header_rows == 0 && t.header_look && t.rows.len() > 1 { 1 } else { t.header_rows };
                             let table = TableBlock { header_rows, rows: t.rows };
                             match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                                // A table in a cell: its text joins the cell's.
-                                Some(cell) => {
-                                    for row in table.rows {
-                                        for c in row {
-                                            if !cell.is_empty() {
-                                                cell.push(Inline::Break);
-                                            }
-                                            cell.extend(c);
-                                        }
-                                    }
-                                }
+                                Some(cell) => flatten_into_cell(cell, table),
                                 None => self.flow.table(table),
                             }
                         }

@@ -11,9 +11,9 @@ use std::io::Cursor;
 
 use fileconv_core::{Block, Context, Document, Error, Inline, Input, Result, Value};
 use fileconv_zip::quick_xml::events::Event;
-use fileconv_zip::quick_xml::{Reader, XmlVersion};
+use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::resolve;
-use fileconv_zip::xml::{attr, push_reference};
+use fileconv_zip::xml::{attr, push_reference, Events};
 
 const FORMAT: &str = "epub";
 
@@ -100,9 +100,9 @@ fn fill_images(blocks: &mut [Block], load: &mut dyn FnMut(&str) -> Option<Vec<u8
 }
 
 fn rootfile(container: &[u8]) -> Result<String> {
-    let mut reader = Reader::from_reader(container);
+    let mut reader = Events::new(container, FORMAT, "container.xml");
     loop {
-        match reader.read_event().map_err(|e| xml_error("container.xml", e))? {
+        match reader.read()? {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "rootfile" => {
                 if let Some(path) = attr(&e, "full-path").map_err(|m| xml_error("container.xml", m))? {
                     return Ok(resolve("", &path));
@@ -116,14 +116,14 @@ fn rootfile(container: &[u8]) -> Result<String> {
 
 fn read_package(opf: &[u8], base: &str) -> Result<Package> {
     const PART: &str = "package document";
-    let mut reader = Reader::from_reader(opf);
+    let mut reader = Events::new(opf, FORMAT, PART);
     let (mut title, mut author) = (None, None);
     let mut manifest: HashMap<String, (String, bool)> = HashMap::new();
     let mut spine_ids = Vec::new();
     let mut field: Option<bool> = None;
     let mut text = String::new();
     loop {
-        match reader.read_event().map_err(|e| xml_error(PART, e))? {
+        match reader.read()? {
             Event::Start(e) | Event::Empty(e) => {
                 let get = |k: &str| attr(&e, k).map_err(|m| xml_error(PART, m));
                 match e.local_name().as_ref() {

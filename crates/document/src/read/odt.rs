@@ -14,10 +14,10 @@ use std::io::Cursor;
 
 use fileconv_core::{Block, Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::Event;
-use fileconv_zip::quick_xml::{Reader, XmlVersion};
-use fileconv_zip::xml::{attr, push_reference};
+use fileconv_zip::quick_xml::XmlVersion;
+use fileconv_zip::xml::{attr, push_reference, Events};
 
-use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 
 const FORMAT: &str = "odt";
 
@@ -30,12 +30,6 @@ const CONTENT: &str = "content.xml";
 
 fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
     Error::invalid_input(FORMAT, format!("{part}: {e}"))
-}
-
-fn xml_reader(bytes: &[u8]) -> Reader<&[u8]> {
-    let mut reader = Reader::from_reader(bytes);
-    reader.config_mut().expand_empty_elements = true;
-    reader
 }
 
 /// # Errors
@@ -118,11 +112,11 @@ fn decode_name(name: &str) -> String {
 
 impl Styles {
     fn read(&mut self, bytes: &[u8], part: &str) -> Result<()> {
-        let mut reader = xml_reader(bytes);
+        let mut reader = Events::new(bytes, FORMAT, part);
         let mut current: Option<(String, Style)> = None;
         let mut list: Option<(String, ListStyle)> = None;
         loop {
-            let event = reader.read_event().map_err(|e| xml_error(part, e))?;
+            let event = reader.read()?;
             match event {
                 Event::Start(e) => {
                     let get = |key: &str| attr(&e, key).map_err(|m| xml_error(part, m));
@@ -288,12 +282,12 @@ impl Styles {
 }
 
 fn read_meta(bytes: &[u8]) -> Result<(Option<String>, Option<String>)> {
-    let mut reader = xml_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, "meta.xml");
     let (mut title, mut author, mut initial) = (None, None, None);
     let mut field: Option<u8> = None;
     let mut text = String::new();
     loop {
-        match reader.read_event().map_err(|e| xml_error("meta.xml", e))? {
+        match reader.read()? {
             Event::Start(e) => {
                 field = match e.name().as_ref() {
                     "dc:title" => Some(0),
@@ -358,7 +352,7 @@ impl BodyReader {
     }
 
     fn read(&mut self, bytes: &[u8], ctx: &Context<'_>) -> Result<()> {
-        let mut reader = xml_reader(bytes);
+        let mut events = Events::new(bytes, FORMAT, CONTENT);
         let mut in_body = false;
         let mut lists: Vec<OpenList> = Vec::new();
         let mut tables: Vec<OpenTable> = Vec::new();
@@ -374,14 +368,8 @@ impl BodyReader {
         let mut frame_class: Option<String> = None;
         let mut first_title = true;
         let mut frame_has_content = false;
-        let mut events = 0u64;
         loop {
-            let event = reader.read_event().map_err(|e| xml_error(CONTENT, e))?;
-            events += 1;
-            if events % 65_536 == 0 {
-                ctx.checkpoint()?;
-            }
-            match event {
+            match events.next(ctx)? {
                 Event::Start(e) => {
                     if skip > 0 {
                         skip += 1;
@@ -524,13 +512,9 @@ impl BodyReader {
                             }
                         }
                         "text:p" | "text:h" => {
-                            let Some((kind, mut inlines)) = para.take() else { continue };
+                            let Some((kind, inlines)) = para.take() else { continue };
                             if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                                fileconv_core::document::flow::trim(&mut inlines);
-                                if !cell.is_empty() && !inlines.is_empty() {
-                                    cell.push(Inline::Break);
-                                }
-                                cell.extend(inlines);
+                                push_cell_paragraph(cell, inlines);
                             } else {
                                 let all_code = !inlines.is_empty() && inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
                                 if kind == Kind::Normal && all_code {
@@ -552,14 +536,7 @@ impl BodyReader {
                             let Some(t) = tables.pop() else { continue };
                             let table = TableBlock { header_rows: t.header_rows, rows: t.rows };
                             match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                                Some(cell) => {
-                                    for c in table.rows.into_iter().flatten() {
-                                        if !cell.is_empty() {
-                                            cell.push(Inline::Break);
-                                        }
-                                        cell.extend(c);
-                                    }
-                                }
+                                Some(cell) => flatten_into_cell(cell, table),
                                 None => self.flow.table(table),
                             }
                         }

@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
-use fileconv_zip::quick_xml::{Reader, XmlVersion};
-use fileconv_zip::xml::{attr, push_reference};
+use fileconv_zip::quick_xml::XmlVersion;
+use fileconv_zip::xml::{attr, push_reference, Events};
 
 const FORMAT: &str = "pptx";
 
@@ -27,10 +27,10 @@ fn get(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>> {
 
 /// Relationship id to (target path, external).
 fn read_rels(bytes: &[u8], base: &str) -> Result<HashMap<String, (String, bool)>> {
-    let mut reader = Reader::from_reader(bytes);
+    let mut reader = Events::new(bytes, FORMAT, "relationships");
     let mut rels = HashMap::new();
     loop {
-        match reader.read_event().map_err(|e| xml_error("relationships", e))? {
+        match reader.read()? {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
                 if let (Some(id), Some(target)) = (get(&e, "Id", "relationships")?, get(&e, "Target", "relationships")?) {
                     let external = get(&e, "TargetMode", "relationships")?.is_some_and(|m| m == "External");
@@ -63,9 +63,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         None => HashMap::new(),
     };
     let mut order = Vec::new();
-    let mut reader = Reader::from_reader(&presentation[..]);
+    let mut reader = Events::new(&presentation, FORMAT, "presentation.xml");
     loop {
-        match reader.read_event().map_err(|e| xml_error("presentation.xml", e))? {
+        match reader.read()? {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sldId" => {
                 if let Some((path, _)) = get(&e, "r:id", "presentation.xml")?.and_then(|id| rels.get(&id)) {
                     order.push(path.clone());
@@ -115,8 +115,7 @@ struct ShapePara {
 
 fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>, pictures: &HashMap<String, Vec<u8>>, flow: &mut Flow) -> Result<()> {
     const PART: &str = "slide";
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().expand_empty_elements = true;
+    let mut reader = Events::new(xml, FORMAT, PART);
     // Placeholder type of the shape being read ("title", "ctrTitle", "subTitle", "body", "" for a text box).
     let mut placeholder: Option<String> = None;
     let mut paragraphs: Vec<ShapePara> = Vec::new();
@@ -129,7 +128,7 @@ fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>,
     let mut picture_alt = String::new();
     let mut depth = 0usize;
     loop {
-        let event = reader.read_event().map_err(|e| xml_error(PART, e))?;
+        let event = reader.read()?;
         match event {
             Event::Start(e) => {
                 depth += 1;
@@ -222,20 +221,13 @@ fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>,
                     "p" => {
                         let Some(p) = para.take() else { continue };
                         match &mut cell {
-                            Some(c) => {
-                                if !c.is_empty() && !p.inlines.is_empty() {
-                                    c.push(Inline::Break);
-                                }
-                                c.extend(p.inlines);
-                            }
+                            Some(c) => push_cell_paragraph(c, p.inlines),
                             None => paragraphs.push(p),
                         }
                     }
                     "tc" => {
                         if let (Some(c), Some(t)) = (cell.take(), &mut table) {
                             if let Some(row) = t.rows.last_mut() {
-                                let mut c = c;
-                                fileconv_core::document::flow::trim(&mut c);
                                 row.push(c);
                             }
                         }

@@ -12,7 +12,7 @@
 //! `\ilvl` or the indent, fixed-pitch fonts (code), indents (quotes);
 //! `\trowd...\cell...\row` build tables.
 
-use fileconv_core::document::flow::{push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 use fileconv_core::{Block, Context, Error, Inline, Input, Result, Run, TableBlock, Value};
 
 const FORMAT: &str = "rtf";
@@ -536,12 +536,8 @@ impl Reader<'_> {
         }
         if self.para.in_table && self.table.is_some() {
             // A paragraph inside a cell: a line of the cell.
-            let mut inlines = std::mem::take(&mut self.inlines);
-            fileconv_core::document::flow::trim(&mut inlines);
-            if !self.cell.is_empty() && !inlines.is_empty() {
-                self.cell.push(Inline::Break);
-            }
-            self.cell.extend(inlines);
+            let inlines = std::mem::take(&mut self.inlines);
+            push_cell_paragraph(&mut self.cell, inlines);
             self.reset_counts();
             return;
         }
@@ -559,12 +555,8 @@ impl Reader<'_> {
         if self.table.is_none() {
             return;
         }
-        let mut inlines = std::mem::take(&mut self.inlines);
-        fileconv_core::document::flow::trim(&mut inlines);
-        if !self.cell.is_empty() && !inlines.is_empty() {
-            self.cell.push(Inline::Break);
-        }
-        self.cell.extend(inlines);
+        let inlines = std::mem::take(&mut self.inlines);
+        push_cell_paragraph(&mut self.cell, inlines);
         let cell = std::mem::take(&mut self.cell);
         self.row.push(cell);
         self.reset_counts();
