@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
 fn pandoc(bytes: &[u8], from: &str, to: &str) -> String {
     let path = std::env::temp_dir().join(format!("fileconv-doc-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::write(&path, bytes).unwrap();
-    let out = Command::new("pandoc").args(["-f", from, "-t", to, "--wrap=none"]).arg(&path).output().expect("pandoc runs");
+    let out = Command::new("pandoc").args(["-f", from, "-t", to, "--wrap=none", "--columns=100000"]).arg(&path).output().expect("pandoc runs");
     let _ = std::fs::remove_file(&path);
     assert!(out.status.success(), "pandoc -f {from}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
@@ -409,6 +409,18 @@ fn pdf_pages_become_images_like_poppler_draws_them() {
         let mean = diff as f64 / (u64::from(w) * u64::from(h) * 3) as f64;
         assert!(mean < 4.0, "{target}: mean difference {mean:.2} from poppler's rendering");
     }
+    // Every image format: the page at 36 dpi (612 x 792 pt: 306 x 396 pixels).
+    for target in common::writable(fileconv::Category::Image) {
+        let out = fileconv::engine().convert_with(&pdf, "pdf", target, &Options::new().with("dpi", "36")).unwrap_or_else(|e| panic!("pdf to {target}: {e}"));
+        let page = common::decode_raster(&out, target);
+        let (w, h) = (page.width(), page.height());
+        if target == "ico" {
+            // Icons hold at most 256 x 256: the page is scaled into that, its shape kept.
+            assert!(h == 256 && w.abs_diff(198) <= 1, "pdf to ico: {w}x{h}");
+        } else {
+            assert!(w.abs_diff(306) <= 1 && h.abs_diff(396) <= 1, "pdf to {target}: {w}x{h}");
+        }
+    }
     // Every page as a frame; a page past the end is refused with the count.
     let two = convert(&fixture("sample.md"), "md", "pdf");
     let long = {
@@ -425,6 +437,64 @@ fn pdf_pages_become_images_like_poppler_draws_them() {
     let tiny = Limits { max_pixels: 1000, ..Limits::default() };
     let limited = fileconv::Engine::from_inventory().with_limits(tiny);
     assert!(matches!(limited.convert(&two, "pdf", "png"), Err(Error::LimitExceeded { .. })));
+}
+
+/// pdfinfo's page count and first page size (points), and pdfimages' image sizes.
+fn pdf_pages_and_images(pdf: &[u8]) -> (usize, (f64, f64), Vec<(u32, u32)>) {
+    let path = std::env::temp_dir().join(format!("fileconv-pdfpages-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, pdf).unwrap();
+    let info = String::from_utf8(Command::new("pdfinfo").arg(&path).output().unwrap().stdout).unwrap();
+    let images = String::from_utf8(Command::new("pdfimages").arg("-list").arg(&path).output().unwrap().stdout).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let field = |name: &str| info.lines().find(|l| l.starts_with(name)).map(|l| l[name.len()..].trim().to_string()).unwrap_or_default();
+    let pages = field("Pages:").parse().unwrap();
+    let size: Vec<f64> = field("Page size:").split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let sizes = images.lines().skip(2).filter_map(|l| {
+        let cols: Vec<&str> = l.split_whitespace().collect();
+        // An image's soft mask (alpha) is listed as its own row.
+        (cols.get(2) == Some(&"image")).then(|| (cols[3].parse().unwrap(), cols[4].parse().unwrap()))
+    });
+    (pages, (size[0], size[1]), sizes.collect())
+}
+
+#[test]
+fn every_image_fixture_becomes_pdf_pages() {
+    for (file, format, bytes) in common::image_fixtures() {
+        let raster = common::decode_raster(&bytes, &format);
+        let pdf = convert(&bytes, &format, "pdf");
+        let (pages, size, images) = pdf_pages_and_images(&pdf);
+        assert_eq!(pages, raster.frames.len(), "{file}: a page per frame");
+        let (w, h) = (raster.width(), raster.height());
+        assert!((size.0 - f64::from(w) * 0.75).abs() < 0.1 && (size.1 - f64::from(h) * 0.75).abs() < 0.1, "{file}: page {size:?} for {w}x{h}");
+        assert_eq!(images, vec![(w, h); pages], "{file}");
+    }
+}
+
+#[test]
+fn every_spreadsheet_fixture_becomes_every_document_format() {
+    let targets = ["txt", "md", "html", "docx", "odt", "epub", "pdf"];
+    for (file, format, bytes) in common::sheet_fixtures() {
+        // The first sheet's cells as CSV says them: each must appear in every document.
+        let csv = String::from_utf8(convert(&bytes, &format, "csv")).unwrap();
+        let cells: Vec<String> = csv.lines().flat_map(|l| l.split(',')).map(|c| c.trim_matches('"').trim().to_string()).filter(|c| !c.is_empty() && !c.contains(['"', '\n'])).collect();
+        assert!(!cells.is_empty(), "{file}");
+        for target in targets {
+            let out = convert(&bytes, &format, target);
+            let text = match target {
+                "docx" | "epub" => pandoc(&out, target, "plain"),
+                "odt" => pandoc(&libreoffice_html(&out, "odt"), "html", "plain"),
+                "pdf" => pdftotext(&out),
+                "html" => pandoc(&out, "html", "plain"),
+                "md" => pandoc(&out, "gfm", "plain"),
+                _ => String::from_utf8(out).unwrap(),
+            };
+            let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            for cell in &cells {
+                let cell = cell.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(squeezed.contains(&cell), "{file} to {target}: '{cell}' missing in:\n{squeezed}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -74,6 +74,16 @@ macro_rules! container_tests {
             }
 
             #[test]
+            fn from_a_pdf_page() {
+                // A PDF of a small image: its first page drawn at 150 dpi, shown for a second.
+                let png = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+                let pdf = convert(&png, "png", "pdf", &Options::new());
+                let page = decode_raster(&convert(&pdf, "pdf", "png", &Options::new()), "png");
+                let output = convert(&pdf, "pdf", $target, &options(&[("duration", "1")]));
+                check_image_output(&output, &format!("pdf -> {}", $target), $target, (page.width(), page.height()), 1.0);
+            }
+
+            #[test]
             fn from_every_image_fixture() {
                 for (file, format, bytes) in image_fixtures() {
                     if fileconv::engine().path(&format, $target).is_err() {
@@ -113,14 +123,15 @@ fn every_conversion_from_or_to_video_is_one_of_the_tested_kinds() {
     let category = |id: &str| engine.format(id).unwrap().category;
     for conversion in engine.conversions() {
         let (from, to) = (category(conversion.from), category(conversion.to));
+        // A frame becomes a PDF page; a PDF's page becomes a still video.
         if from == Category::Video {
-            assert!(matches!(to, Category::Video | Category::Audio | Category::Image), "{} -> {}", conversion.from, conversion.to);
+            assert!(matches!(to, Category::Video | Category::Audio | Category::Image) || conversion.to == "pdf", "{} -> {}", conversion.from, conversion.to);
         } else if to == Category::Video {
-            assert_eq!(from, Category::Image, "{} -> {}", conversion.from, conversion.to);
+            assert!(from == Category::Image || conversion.from == "pdf", "{} -> {}", conversion.from, conversion.to);
         }
         // An image made into a video has no audio track to take back out.
         if from == Category::Image {
-            assert!(matches!(to, Category::Image | Category::Video), "{}: {}", conversion.from, conversion.path);
+            assert!(matches!(to, Category::Image | Category::Video) || conversion.to == "pdf", "{}: {}", conversion.from, conversion.path);
         }
     }
 }
@@ -159,6 +170,21 @@ fn a_frame_converts_to_every_image_format_and_animations_move() {
 }
 
 /// The frame at `time` matches ffmpeg's own extraction of it.
+#[test]
+fn a_frame_becomes_a_pdf_page() {
+    for (file, format, bytes) in clips() {
+        let frame = decode_raster(&convert(&bytes, &format, "png", &Options::new()), "png");
+        let pdf = convert(&bytes, &format, "pdf", &Options::new());
+        let path = std::env::temp_dir().join(format!("fileconv-vpdf-{}-{format}.pdf", std::process::id()));
+        std::fs::write(&path, &pdf).unwrap();
+        let list = String::from_utf8(std::process::Command::new("pdfimages").arg("-list").arg(&path).output().unwrap().stdout).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let (w, h) = (frame.width().to_string(), frame.height().to_string());
+        let matching = list.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).filter(|c| c.len() > 4 && c[2] == "image" && c[3] == w && c[4] == h).count();
+        assert_eq!(matching, 1, "{file}: {list}");
+    }
+}
+
 #[test]
 fn the_frame_taken_is_the_one_asked_for() {
     let bytes = std::fs::read(common::testdata().join("video/clip.mp4")).unwrap();

@@ -401,11 +401,12 @@ impl<'f> Engine<'f> {
                 _ => {}
             }
             let w = piece_width(&piece);
-            if x + w > width && !line.items.is_empty() && !matches!(piece, Piece::Text { space: true, .. }) {
+            // A hair of slack: a column sized to its widest word must hold it.
+            if x + w > width + 0.01 && !line.items.is_empty() && !matches!(piece, Piece::Text { space: true, .. }) {
                 finish(&mut line, &mut lines);
                 x = 0.0;
             }
-            if w > width {
+            if w > width + 0.01 {
                 // A word wider than the line: cut it between characters.
                 if let Piece::Text { text, style: s, .. } = &piece {
                     let mut part = String::new();
@@ -520,15 +521,15 @@ impl<'f> Engine<'f> {
         for (r, row) in table.rows.iter().enumerate().take(2000) {
             let probe = Self::cell_style(TABLE_SIZE, r < table.header_rows);
             for (c, cell) in row.iter().enumerate() {
+                // A column is at least as wide as its widest word (cut at
+                // spaces only: `2024-03-01` stays whole when it can).
+                for word in fileconv_core::document::plain_text(cell).split_whitespace() {
+                    min[c] = min[c].max(self.measure(word, &probe));
+                }
                 let mut line = 0.0f32;
                 for piece in self.pieces(cell, &probe, width) {
                     match piece {
-                        Piece::Text { width: w, space, .. } => {
-                            line += w;
-                            if !space {
-                                min[c] = min[c].max(w);
-                            }
-                        }
+                        Piece::Text { width: w, .. } => line += w,
                         Piece::Image { w, .. } => {
                             line += w;
                             min[c] = min[c].max(w.min(width / columns as f32));
