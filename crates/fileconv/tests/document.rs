@@ -376,6 +376,8 @@ fn spreadsheets_and_images_become_pdf_pages() {
     assert!(poppler("pdfinfo", &gif).contains("Page size:       52.5 x 34.5 pts"));
     let images = poppler("pdfimages", &gif);
     assert_eq!(images.lines().filter(|l| l.contains(" image      70    46  rgb ")).count(), 3, "{images}");
+    let tiff = convert(&std::fs::read(common::testdata().join("image/pages.tiff")).unwrap(), "tiff", "pdf");
+    assert!(poppler("pdfinfo", &tiff).contains("Pages:           3"), "a page per TIFF page: {}", poppler("pdfinfo", &tiff));
     let jpg = std::fs::read(common::testdata().join("image/rose.jpg")).unwrap();
     let a4 = fileconv::engine().convert_with(&jpg, "jpg", "pdf", &Options::new().with("pageSize", "a4")).unwrap();
     assert!(poppler("pdfinfo", &a4).contains("(A4)"), "{}", poppler("pdfinfo", &a4));

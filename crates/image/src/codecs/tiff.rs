@@ -1,10 +1,13 @@
-//! TIFF. Reads the first page; writes one page, 8 or 16 bits.
+//! TIFF. Reads every page of the first page's size as frames (a scanned
+//! document becomes PDF pages); writes one page, 8 or 16 bits.
 
 use std::io::Write;
+use std::time::Duration;
 
 use fileconv_core::image::codecs::tiff::{TiffDecoder, TiffEncoder};
 use fileconv_core::image::ImageEncoder;
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
+use fileconv_core::image::DynamicImage;
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Frame, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::{decode_error, finish_still, InputReader};
 use crate::encode::{fit_pixels, via_memory, write_with, Accepts};
@@ -26,9 +29,52 @@ inventory::submit! { Encoder { format: ID, name: "tiff", input: ValueKind::Raste
 
 /// Built directly rather than through `ImageReader`, which sets limits on the
 /// decoder first; image 0.25's TIFF decoder reads no tags (ICC) after that.
+/// Further pages come from the tiff crate itself (image reads only the first).
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let bytes = input.bytes;
     let decoder = TiffDecoder::new(InputReader::open(input)?).map_err(|e| decode_error(ID, ctx, e))?;
-    finish_still(decoder, ID, ctx)
+    let Value::Raster(mut raster) = finish_still(decoder, ID, ctx)? else { unreachable!("a still is a raster") };
+    let size = (raster.width(), raster.height());
+    let mut pages = match tiff::decoder::Decoder::new(std::io::Cursor::new(bytes)) {
+        Ok(pages) => pages,
+        Err(_) => return Ok(Value::Raster(raster)),
+    };
+    while pages.more_images() {
+        ctx.checkpoint()?;
+        ctx.limits.check_frames(raster.frames.len() as u64 + 1)?;
+        if pages.next_image().is_err() {
+            break;
+        }
+        // Frames share one size: pages of another size are left out.
+        if pages.dimensions().ok() != Some(size) {
+            continue;
+        }
+        let Ok(color) = pages.colortype() else { break };
+        ctx.limits.check_frame(size.0, size.1, 8)?;
+        let Some(image) = pages.read_image().ok().and_then(|pixels| page_image(color, pixels, size)) else { break };
+        raster.frames.push(Frame { image, delay: Duration::from_secs(1) });
+    }
+    if raster.frames.len() > 1 {
+        raster.frames[0].delay = Duration::from_secs(1);
+    }
+    Ok(Value::Raster(raster))
+}
+
+/// A page's pixels as an image, for the common sample layouts.
+fn page_image(color: tiff::ColorType, pixels: tiff::decoder::DecodingResult, (w, h): (u32, u32)) -> Option<DynamicImage> {
+    use fileconv_core::image::{ImageBuffer, Luma, LumaA, Rgb, Rgba};
+    use tiff::decoder::DecodingResult::{U16, U8};
+    use tiff::ColorType::{Gray, GrayA, RGB, RGBA};
+    Some(match (color, pixels) {
+        (Gray(8), U8(v)) => DynamicImage::ImageLuma8(ImageBuffer::<Luma<u8>, _>::from_raw(w, h, v)?),
+        (Gray(16), U16(v)) => DynamicImage::ImageLuma16(ImageBuffer::<Luma<u16>, _>::from_raw(w, h, v)?),
+        (GrayA(8), U8(v)) => DynamicImage::ImageLumaA8(ImageBuffer::<LumaA<u8>, _>::from_raw(w, h, v)?),
+        (RGB(8), U8(v)) => DynamicImage::ImageRgb8(ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, v)?),
+        (RGB(16), U16(v)) => DynamicImage::ImageRgb16(ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, v)?),
+        (RGBA(8), U8(v)) => DynamicImage::ImageRgba8(ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, v)?),
+        (RGBA(16), U16(v)) => DynamicImage::ImageRgba16(ImageBuffer::<Rgba<u16>, _>::from_raw(w, h, v)?),
+        _ => return None,
+    })
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
