@@ -90,8 +90,9 @@ macro_rules! container_tests {
                         continue;
                     }
                     let source = decode_raster(&bytes, &format);
+                    // A still shows for `duration`; an animation plays, cut at `duration`.
                     let seconds = if source.is_animated() {
-                        source.frames.iter().map(|f| f.delay.as_secs_f64()).sum()
+                        source.frames.iter().map(|f| f.delay.as_secs_f64()).sum::<f64>().min(1.0)
                     } else {
                         1.0
                     };
