@@ -71,6 +71,18 @@ pub fn read_entry<R: Read + Seek>(archive: &mut ZipArchive<R>, name: &str, forma
     Ok(data)
 }
 
+/// Inflates the entry `name` when the archive has it (an optional part:
+/// styles, numbering, metadata), `None` when it does not.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the entry is corrupt.
+pub fn read_optional<R: Read + Seek>(archive: &mut ZipArchive<R>, name: &str, format: &str) -> Result<Option<Vec<u8>>> {
+    match archive.index_for_name(name) {
+        Some(_) => read_entry(archive, name, format).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// For sniffers: true when `bytes` is a zip whose entry `name` (of at most
 /// 64 KiB) contains `needle`. Never fails: anything unreadable is `false`.
 pub fn entry_contains(bytes: &[u8], name: &str, needle: &[u8]) -> bool {

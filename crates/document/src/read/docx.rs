@@ -27,12 +27,7 @@ fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
 /// `word/document.xml` is missing; [`Error::LimitExceeded`] for zip bombs.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
-    let mut part = |name: &str| -> Result<Option<Vec<u8>>> {
-        if zip.index_for_name(name).is_none() {
-            return Ok(None);
-        }
-        fileconv_zip::read_entry(&mut zip, name, FORMAT).map(Some)
-    };
+    let mut part = |name: &str| fileconv_zip::read_optional(&mut zip, name, FORMAT);
     let document = part(DOCUMENT)?.ok_or_else(|| Error::invalid_input(FORMAT, format!("no {DOCUMENT}: not a Word document")))?;
     let styles = part("word/styles.xml")?.map(|x| read_styles(&x)).transpose()?.unwrap_or_default();
     let numbering = part("word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();

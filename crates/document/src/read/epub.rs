@@ -44,10 +44,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut doc = Document { title: package.title, author: package.author, blocks: Vec::new() };
     for chapter in &package.spine {
         ctx.checkpoint()?;
-        if zip.index_for_name(chapter).is_none() {
-            continue;
-        }
-        let bytes = fileconv_zip::read_entry(&mut zip, chapter, FORMAT)?;
+        let Some(bytes) = fileconv_zip::read_optional(&mut zip, chapter, FORMAT)? else { continue };
         if contains(&bytes, b"epub:type=\"titlepage\"") || contains(&bytes, b"epub:type=\"cover\"") {
             continue;
         }
@@ -57,7 +54,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         let mut missing: HashMap<String, Option<Vec<u8>>> = HashMap::new();
         let mut load = |src: &str| -> Option<Vec<u8>> {
             let path = resolve(&base, src);
-            missing.entry(path.clone()).or_insert_with(|| if zip.index_for_name(&path).is_some() { fileconv_zip::read_entry(&mut zip, &path, FORMAT).ok() } else { None }).clone()
+            missing.entry(path.clone()).or_insert_with(|| fileconv_zip::read_optional(&mut zip, &path, FORMAT).ok().flatten()).clone()
         };
         fill_images(&mut part.blocks, &mut load);
         if doc.title.is_none() {

@@ -26,6 +26,7 @@ const FORMAT: &str = "odt";
 pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     decode(input, ctx)
 }
+
 const CONTENT: &str = "content.xml";
 
 fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
@@ -38,12 +39,7 @@ fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
 /// lists nested past the limit.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
-    let mut part = |name: &str| -> Result<Option<Vec<u8>>> {
-        if zip.index_for_name(name).is_none() {
-            return Ok(None);
-        }
-        fileconv_zip::read_entry(&mut zip, name, FORMAT).map(Some)
-    };
+    let mut part = |name: &str| fileconv_zip::read_optional(&mut zip, name, FORMAT);
     let content = part(CONTENT)?.ok_or_else(|| Error::invalid_input(FORMAT, "no content.xml: not an OpenDocument file"))?;
     let mut styles = Styles::default();
     if let Some(bytes) = part("styles.xml")? {

@@ -58,8 +58,8 @@ fn rels_path(part: &str) -> String {
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
     let presentation = fileconv_zip::read_entry(&mut zip, "ppt/presentation.xml", FORMAT)?;
-    let rels = match zip.index_for_name("ppt/_rels/presentation.xml.rels") {
-        Some(_) => read_rels(&fileconv_zip::read_entry(&mut zip, "ppt/_rels/presentation.xml.rels", FORMAT)?, "ppt")?,
+    let rels = match fileconv_zip::read_optional(&mut zip, "ppt/_rels/presentation.xml.rels", FORMAT)? {
+        Some(bytes) => read_rels(&bytes, "ppt")?,
         None => HashMap::new(),
     };
     let mut order = Vec::new();
@@ -78,19 +78,18 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut flow = Flow::default();
     for (number, path) in order.iter().enumerate() {
         ctx.checkpoint()?;
-        if zip.index_for_name(path).is_none() {
-            continue;
-        }
-        let slide = fileconv_zip::read_entry(&mut zip, path, FORMAT)?;
+        let Some(slide) = fileconv_zip::read_optional(&mut zip, path, FORMAT)? else { continue };
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
-        let slide_rels = match zip.index_for_name(&rels_path(path)) {
-            Some(_) => read_rels(&fileconv_zip::read_entry(&mut zip, &rels_path(path), FORMAT)?, &dir)?,
+        let slide_rels = match fileconv_zip::read_optional(&mut zip, &rels_path(path), FORMAT)? {
+            Some(bytes) => read_rels(&bytes, &dir)?,
             None => HashMap::new(),
         };
         let mut pictures = HashMap::new();
         for (id, (target, external)) in &slide_rels {
-            if !external && zip.index_for_name(target).is_some() && is_image(target) {
-                pictures.insert(id.clone(), fileconv_zip::read_entry(&mut zip, target, FORMAT)?);
+            if !external && is_image(target) {
+                if let Some(bytes) = fileconv_zip::read_optional(&mut zip, target, FORMAT)? {
+                    pictures.insert(id.clone(), bytes);
+                }
             }
         }
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow)?;

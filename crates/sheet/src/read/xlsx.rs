@@ -49,12 +49,7 @@ struct XlsxSource {
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Result<Value> {
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, format)?;
     let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
-    let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| -> Result<Option<Vec<u8>>> {
-        if zip.index_for_name(name).is_none() {
-            return Ok(None);
-        }
-        fileconv_zip::read_entry(zip, name, format).map(Some)
-    };
+    let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| fileconv_zip::read_optional(zip, name, format);
     if zip.index_for_name("EncryptedPackage").is_some() {
         return Err(Error::invalid_input(format, "the workbook is encrypted"));
     }
