@@ -64,7 +64,7 @@ pub fn zip_entry_names(bytes: &[u8], max: usize) -> Vec<&[u8]> {
 
 /// True when the zip's central directory lists an entry called `name`.
 pub fn zip_has_entry(bytes: &[u8], name: &str) -> bool {
-    zip_entry_names(bytes, 10_000).iter().any(|n| *n == name.as_bytes())
+    zip_entry_names(bytes, 10_000).contains(&name.as_bytes())
 }
 
 /// The OpenDocument signature: a first entry `mimetype`, stored, holding

@@ -285,7 +285,7 @@ impl Date {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let year = yoe + era * 400 + i64::from(month <= 2);
-        (-9999..=9999).contains(&year).then(|| Date { year: year as i32, month, day })
+        (-9999..=9999).contains(&year).then_some(Date { year: year as i32, month, day })
     }
 }
 

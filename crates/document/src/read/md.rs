@@ -190,7 +190,7 @@ pub(super) fn push_block(stack: &mut [Open], doc: &mut Document, block: Block) {
 
 /// Adds an inline to the innermost inline container; text directly in a
 /// list item (a tight list) becomes the item's paragraph.
-pub(super) fn push_inline(stack: &mut Vec<Open>, doc: &mut Document, inline: Inline) {
+pub(super) fn push_inline(stack: &mut [Open], doc: &mut Document, inline: Inline) {
     match stack.last_mut() {
         Some(Open::Inlines(inlines)) => inlines.push(inline),
         Some(Open::List { items, .. }) => {

@@ -103,7 +103,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     if let Some(author) = &doc.author {
         let _ = write!(w.body, r#"<text:p text:style-name="Author"><text:initial-creator text:fixed="true">{}</text:initial-creator></text:p>"#, text(author));
     }
-    w.blocks(&doc.blocks, "Text_20_body", 0);
+    w.blocks(&doc.blocks, "Text_20_body");
 
     let mut package = Package::new(ctx.limits, "odt");
     package.stored("mimetype", MIME.as_bytes())?;
@@ -223,7 +223,7 @@ impl Writer {
         self.body.push_str("</text:p>");
     }
 
-    fn blocks(&mut self, blocks: &[Block], style: &str, depth: usize) {
+    fn blocks(&mut self, blocks: &[Block], style: &str) {
         for block in blocks {
             match block {
                 Block::Heading { level, content } => {
@@ -245,7 +245,7 @@ impl Writer {
                         if !matches!(item.first(), Some(Block::Paragraph(_))) {
                             self.body.push_str(&format!(r#"<text:p text:style-name="{style}"/>"#));
                         }
-                        self.blocks(item, style, depth + 1);
+                        self.blocks(item, style);
                         self.body.push_str("</text:list-item>");
                     }
                     self.body.push_str("</text:list>");
@@ -261,7 +261,7 @@ impl Writer {
                         let _ = write!(self.body, r#"<text:p text:style-name="Preformatted_20_Text">{}</text:p>"#, text(line));
                     }
                 }
-                Block::Quote(inner) => self.blocks(inner, "Quotations", depth),
+                Block::Quote(inner) => self.blocks(inner, "Quotations"),
                 Block::Rule => self.body.push_str(r#"<text:p text:style-name="Horizontal_20_Line"/>"#),
                 Block::PageBreak => self.body.push_str(r#"<text:p text:style-name="PageBreak"/>"#),
             }

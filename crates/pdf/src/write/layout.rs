@@ -31,11 +31,14 @@ const HEADING_SIZES: [f32; 6] = [20.0, 16.0, 14.0, 12.0, 11.0, 11.0];
 const INDENT: f32 = 20.0;
 const CELL_PAD: f32 = 4.0;
 
+/// A glyph drawn: its id, its advance in ems, the byte range of its text.
+pub type PlacedGlyph = (u16, f32, std::ops::Range<usize>);
+
 /// One drawing operation; coordinates in points from the page's top left.
 #[derive(Clone, Debug)]
 pub enum Op {
     /// Glyphs of one face from `x` on the baseline `y`: (glyph, advance in ems, byte range in `text`).
-    Glyphs { x: f32, y: f32, face: usize, size: f32, glyphs: Vec<(u16, f32, std::ops::Range<usize>)>, text: String, color: Rgb },
+    Glyphs { x: f32, y: f32, face: usize, size: f32, glyphs: Vec<PlacedGlyph>, text: String, color: Rgb },
     Line { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb },
     Rect { x: f32, y: f32, w: f32, h: f32, color: Rgb },
     /// An image file's bytes, drawn into the box.
@@ -491,7 +494,7 @@ impl<'f> Engine<'f> {
     fn glyphs(&mut self, x: f32, y: f32, text: &str, style: &Style) -> Result<()> {
         let preferred = FontSet::styled(style.bold, style.italic, style.mono);
         let mut x = x;
-        let mut run: Option<(usize, f32, Vec<(u16, f32, std::ops::Range<usize>)>, String)> = None;
+        let mut run: Option<(usize, f32, Vec<PlacedGlyph>, String)> = None;
         for c in text.chars() {
             let (face, glyph, advance) = self.fonts.glyph(preferred, c);
             if run.as_ref().is_some_and(|r| r.0 != face) {
