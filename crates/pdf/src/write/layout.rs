@@ -569,17 +569,17 @@ impl<'f> Engine<'f> {
                 checkpoint()?;
             }
             let header = r < header_rows;
-            let height = self.row_height(row, &widths, size, header);
+            let (cells, height) = self.layout_row(row, &widths, size, header);
             if self.y + height > self.bottom() && self.y > self.setup.margin + 0.5 {
                 self.new_page();
                 if !header {
                     for h in &table.rows[..header_rows] {
-                        let hh = self.row_height(h, &widths, size, true);
-                        self.row(h, &widths, x, size, true, hh)?;
+                        let (header_cells, header_height) = self.layout_row(h, &widths, size, true);
+                        self.row(header_cells, &widths, x, true, header_height)?;
                     }
                 }
             }
-            self.row(row, &widths, x, size, header, height)?;
+            self.row(cells, &widths, x, header, height)?;
         }
         Ok(())
     }
@@ -588,35 +588,35 @@ impl<'f> Engine<'f> {
         Style { bold: header, ..Style::body(size) }
     }
 
-    fn row_height(&self, row: &[Vec<Inline>], widths: &[f32], size: f32, header: bool) -> f32 {
+    /// A row's cells broken into lines (once: the height is measured and
+    /// the same lines are drawn), and the row's height.
+    fn layout_row(&self, row: &[Vec<Inline>], widths: &[f32], size: f32, header: bool) -> (Vec<Vec<LineBox>>, f32) {
         let style = Self::cell_style(size, header);
-        let tallest = row.iter().zip(widths).map(|(cell, w)| self.break_lines(cell, &style, w - 2.0 * CELL_PAD).iter().map(|l| l.height).sum::<f32>()).fold(size * LINE_SPACING, f32::max);
+        let cells: Vec<Vec<LineBox>> = row.iter().zip(widths).map(|(cell, w)| self.break_lines(cell, &style, w - 2.0 * CELL_PAD)).collect();
+        let tallest = cells.iter().map(|lines| lines.iter().map(|l| l.height).sum::<f32>()).fold(size * LINE_SPACING, f32::max);
         // A row never taller than a page: what does not fit is cut.
-        (tallest + 2.0 * CELL_PAD).min(self.bottom() - self.setup.margin)
+        (cells, (tallest + 2.0 * CELL_PAD).min(self.bottom() - self.setup.margin))
     }
 
-    fn row(&mut self, row: &[Vec<Inline>], widths: &[f32], x: f32, size: f32, header: bool, height: f32) -> Result<()> {
-        let style = Self::cell_style(size, header);
+    fn row(&mut self, cells: Vec<Vec<LineBox>>, widths: &[f32], x: f32, header: bool, height: f32) -> Result<()> {
         let top = self.y;
         let total: f32 = widths.iter().sum();
         if header {
             self.push(Op::Rect { x, y: top, w: total, h: height, color: (0xee, 0xee, 0xee) })?;
         }
         let mut left = x;
-        for (c, w) in widths.iter().enumerate() {
-            if let Some(cell) = row.get(c) {
-                self.y = top + CELL_PAD;
-                let saved_bars = std::mem::take(&mut self.quote_bars);
-                for line in self.break_lines(cell, &style, w - 2.0 * CELL_PAD) {
-                    if self.y + line.height > top + height + 0.01 {
-                        break;
-                    }
-                    self.emit_line(line, left + CELL_PAD)?;
+        let saved_bars = std::mem::take(&mut self.quote_bars);
+        for (lines, w) in cells.into_iter().zip(widths) {
+            self.y = top + CELL_PAD;
+            for line in lines {
+                if self.y + line.height > top + height + 0.01 {
+                    break;
                 }
-                self.quote_bars = saved_bars;
+                self.emit_line(line, left + CELL_PAD)?;
             }
             left += w;
         }
+        self.quote_bars = saved_bars;
         let grey = (0x99, 0x99, 0x99);
         let bottom = top + height;
         self.push(Op::Line { x1: x, y1: top, x2: x + total, y2: top, width: 0.5, color: grey })?;
