@@ -1,5 +1,5 @@
 # fileconv: two commands set everything up on a fresh Debian machine.
-#   make run    installs what is missing, builds, converts a sample
+#   make run    installs what is missing, builds, starts the HTTP service
 #   make test   installs what is missing, runs every test
 SHELL := bash
 CARGO ?= cargo
@@ -10,14 +10,20 @@ FUZZ_SECONDS ?= 60
 deps:
 	@scripts/install-deps
 
-build: deps
-	$(CARGO) build --release -p fileconv-cli
+LISTEN ?= 127.0.0.1:8080
 
+build: deps
+	$(CARGO) build --release -p fileconv-cli -p fileconv-server
+
+# The service on its embedded defaults: SQLite and files under ./fileconv-data.
 run: build
-	@mkdir -p target/run
-	./target/release/fileconv convert testdata/image/rose.png target/run/rose.jpg --verbose
-	./target/release/fileconv probe target/run/rose.jpg
-	@echo "make run: converted testdata/image/rose.png to target/run/rose.jpg"
+	@echo
+	@echo "fileconv-server on http://$(LISTEN) (records and files in ./fileconv-data; Ctrl-C stops it). Try, from another shell:"
+	@echo "  curl -s -X POST http://$(LISTEN)/api/files/get-upload-url -H 'Content-Type: application/json' -d '{\"fileName\":\"photo.png\",\"fileSize\":204800,\"contentType\":\"image/png\"}'"
+	@echo "  cp testdata/image/rose.png photo.png && BASE_URL=http://$(LISTEN) scripts/quickstart.sh   # the Quick Start: photo.png -> output.jpg"
+	@echo "  ./target/release/fileconv-server keys create --plan pro   # a key for Authorization: Bearer coco_..."
+	@echo
+	./target/release/fileconv-server --listen $(LISTEN)
 
 # Unit, integration, CLI and fuzz-regression tests, then doctests; benches are
 # compiled and run once each, not timed. Ends with one "N passed, N failed" line.

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use fileconv::{Conversion, Engine, OptionKind, OptionSpec};
-use serde_json::{json, Value};
+use fileconv::Engine;
 
 use crate::emit;
 use crate::exit::Failure;
@@ -11,7 +10,7 @@ use crate::exit::Failure;
 pub fn print(engine: &Engine, as_json: bool, as_markdown: bool) -> Result<(), Failure> {
     let conversions = engine.conversions();
     if as_json {
-        let list: Vec<Value> = conversions.iter().map(|c| conversion_json(engine, c)).collect();
+        let list = fileconv::catalog::conversions_json(engine);
         let text = serde_json::to_string_pretty(&list).map_err(|e| Failure { message: e.to_string(), code: 1 })?;
         emit(&format!("{text}\n"));
     } else if as_markdown {
@@ -26,50 +25,6 @@ pub fn print(engine: &Engine, as_json: bool, as_markdown: bool) -> Result<(), Fa
         eprintln!("{} conversions", conversions.len());
     }
     Ok(())
-}
-
-fn option_json(o: &OptionSpec) -> Value {
-    let mut v = json!({ "name": o.name, "default": o.default, "help": o.help });
-    match o.kind {
-        OptionKind::Integer { min, max } => {
-            v["type"] = json!("integer");
-            v["min"] = json!(min);
-            v["max"] = json!(max);
-        }
-        OptionKind::Boolean => v["type"] = json!("boolean"),
-        OptionKind::Choice(words) => {
-            v["type"] = json!("choice");
-            v["choices"] = json!(words);
-        }
-        OptionKind::Color => v["type"] = json!("color"),
-        OptionKind::Bitrate { min, max } => {
-            v["type"] = json!("bitrate");
-            v["min"] = json!(min);
-            v["max"] = json!(max);
-        }
-        OptionKind::Seconds { max } => {
-            v["type"] = json!("seconds");
-            v["min"] = json!(0);
-            v["max"] = json!(max);
-        }
-        OptionKind::Text { max_len } => {
-            v["type"] = json!("text");
-            v["maxLength"] = json!(max_len);
-        }
-    }
-    v
-}
-
-fn conversion_json(engine: &Engine, c: &Conversion) -> Value {
-    let category = engine.format(c.from).map(|f| f.category.name()).unwrap_or_default();
-    json!({
-        "from": c.from,
-        "to": c.to,
-        "category": category,
-        "path": c.path.to_string(),
-        "lossy": c.path.lossy_steps() > 0,
-        "options": c.path.options().into_iter().map(option_json).collect::<Vec<_>>(),
-    })
 }
 
 /// One row per format: what it is, whether it is read and written, and what it converts to.

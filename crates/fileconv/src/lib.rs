@@ -25,6 +25,8 @@
 
 use std::sync::OnceLock;
 
+pub mod catalog;
+
 pub use fileconv_core::*;
 
 /// The plugins compiled in, by feature name.

@@ -1,0 +1,505 @@
+//! The routes: the four published endpoints with their exact JSON shapes,
+//! the signed storage routes of local mode, and the extras (formats, health,
+//! OpenAPI document, metrics, job deletion).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use chrono::{DateTime, SecondsFormat};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::{random_hex, Client};
+use crate::db::{now_ms, status, FileRecord, JobRecord};
+use crate::error::{ApiError, ErrorBody};
+use crate::jobs::options_from_json;
+use crate::quota;
+use crate::storage::UploadError;
+
+/// Files up to this size are checked against `sourceFormat` when the job is
+/// created (422); larger ones are checked by the conversion itself.
+const SNIFF_AT_CREATE_BYTES: u64 = 8 << 20;
+
+// ---- bodies ----
+
+/// `POST /api/files/get-upload-url` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadUrlRequest {
+    /// The file's name; the result is named after it.
+    pub file_name: String,
+    /// The most bytes the upload may have.
+    pub file_size: f64,
+    /// The `Content-Type` the upload will be sent with.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadUrlResponse {
+    /// Where to `PUT` the bytes; works for `expiresIn` seconds without other authorisation.
+    pub upload_url: String,
+    pub file_key: String,
+    pub file_id: String,
+    pub expires_in: u64,
+}
+
+/// `POST /api/jobs/create` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJobRequest {
+    pub file_key: String,
+    /// A format name (file extension): `png`, `docx`, `mp3`...
+    pub source_format: String,
+    pub target_format: String,
+    #[serde(default)]
+    pub file_size: Option<f64>,
+    /// Conversion options; `GET /api/formats` lists each pair's.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJobResponse {
+    pub job_id: String,
+}
+
+/// A job, as `GET /api/jobs/{jobId}` shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobResponse {
+    pub job_id: String,
+    /// `pending`, `processing`, `completed` or `failed`.
+    pub status: String,
+    /// The result's URL once completed; works for 600 s from this response.
+    pub download_url: Option<String>,
+    /// Why the job failed; null unless it did.
+    pub error: Option<String>,
+    pub source_format: String,
+    pub target_format: String,
+    /// The result's name: the upload's name with the target extension.
+    pub file_name: String,
+    /// CPU time the conversion used, in minutes.
+    pub cpu_minutes: f64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    /// 0 to 100.
+    pub progress: u32,
+}
+
+#[derive(Deserialize)]
+pub struct Signed {
+    expires: i64,
+    signature: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitQuery {
+    /// Seconds to wait for an unfinished job (default from the configuration, at most 60).
+    wait: Option<f64>,
+}
+
+/// A JSON body, whatever its `Content-Type`; a body that is not the
+/// expected JSON is a 400 with the usual error body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
+
+// ---- the published endpoints ----
+
+/// Reserves a file and returns the URL to upload it to.
+#[utoipa::path(post, path = "/api/files/get-upload-url", tag = "files", request_body = UploadUrlRequest,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = UploadUrlResponse),
+        (status = 400, description = "Bad body", body = ErrorBody),
+        (status = 401, description = "Unknown key", body = ErrorBody),
+        (status = 413, description = "Larger than the plan allows", body = ErrorBody),
+        (status = 429, description = "Rate limit or quota", body = ErrorBody)))]
+pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, headers: HeaderMap, ApiJson(request): ApiJson<UploadUrlRequest>) -> Result<Json<UploadUrlResponse>, ApiError> {
+    let name = request.file_name.trim();
+    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("fileName must be 1 to 255 characters without control characters"));
+    }
+    let size = request.file_size;
+    if !size.is_finite() || size < 1.0 || size.fract() != 0.0 {
+        return Err(ApiError::bad_request("fileSize must be a whole number of bytes above 0"));
+    }
+    let plan = state.plan(&client.plan);
+    if size > plan.max_file_bytes() as f64 {
+        return Err(ApiError::too_large(format!("the {} plan takes files up to {} MB", client.plan, plan.max_file_mb)));
+    }
+    quota::consume(&state.db, &client.owner, quota::Kind::FilesPerHour, plan.files_per_hour).await?;
+    let now = now_ms();
+    let id = random_hex(16);
+    let file = FileRecord {
+        file_key: format!("uploads/{id}/{}", safe_file_name(name)),
+        id,
+        owner: client.owner,
+        file_name: name.to_string(),
+        content_type: request.content_type.unwrap_or_else(|| "application/octet-stream".to_string()),
+        declared_size: size as i64,
+        size: None,
+        created_at: now,
+        expires_at: now + state.config.file_ttl().as_millis() as i64,
+    };
+    state.db.insert_file(&file).await?;
+    let upload_url = signed_url(&state, &headers, "PUT", &file.file_key).await?;
+    Ok(Json(UploadUrlResponse { upload_url, file_key: file.file_key, file_id: file.id, expires_in: state.config.url_expiry_seconds }))
+}
+
+/// Creates a conversion job for an uploaded file; it runs asynchronously.
+#[utoipa::path(post, path = "/api/jobs/create", tag = "jobs", request_body = CreateJobRequest,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = CreateJobResponse),
+        (status = 400, description = "Bad body or option", body = ErrorBody),
+        (status = 404, description = "No such file for this client", body = ErrorBody),
+        (status = 409, description = "Not uploaded yet", body = ErrorBody),
+        (status = 413, description = "Upload larger than declared", body = ErrorBody),
+        (status = 415, description = "Unsupported conversion", body = ErrorBody),
+        (status = 422, description = "The file is not sourceFormat", body = ErrorBody),
+        (status = 429, description = "Rate limit or quota", body = ErrorBody)))]
+pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJson(request): ApiJson<CreateJobRequest>) -> Result<Json<CreateJobResponse>, ApiError> {
+    let file = state.db.file_by_key(&request.file_key).await?.filter(|f| f.owner == client.owner).ok_or_else(|| ApiError::not_found("file"))?;
+    let engine = state.engine(&client.plan);
+    let source_name = format_name(&request.source_format);
+    let target_name = format_name(&request.target_format);
+    let source = engine.format(&source_name)?;
+    let path = engine.path(&source_name, &target_name)?;
+    let options_text = match request.options {
+        None | Some(Value::Null) => "{}".to_string(),
+        Some(value) => value.to_string(),
+    };
+    let options = options_from_json(&options_text).map_err(ApiError::bad_request)?;
+    options.validate(path.options())?;
+
+    let size = state.storage.size(&file.file_key).await?.ok_or_else(|| ApiError::upload_incomplete("the file has not been uploaded yet"))?;
+    if size > file.declared_size as u64 {
+        return Err(ApiError::too_large(format!("the upload has {size} bytes, more than the {} declared", file.declared_size)));
+    }
+    if size <= SNIFF_AT_CREATE_BYTES {
+        let head = state.storage.head_bytes(&file.file_key, size).await?;
+        engine.check_claim(&head, source)?;
+    }
+    let plan = state.plan(&client.plan);
+    quota::consume(&state.db, &client.owner, quota::Kind::ConversionsPerDay, plan.conversions_per_day).await?;
+    state.db.set_file_size(&file.id, size as i64).await?;
+    let now = now_ms();
+    let job = JobRecord {
+        id: random_hex(16),
+        owner: client.owner,
+        plan: client.plan,
+        file_id: file.id,
+        file_name: result_name(&file.file_name, &target_name),
+        source_format: source_name,
+        target_format: target_name,
+        options: options_text,
+        status: status::PENDING.to_string(),
+        progress: 0,
+        error: None,
+        result_key: None,
+        result_size: None,
+        cpu_seconds: 0.0,
+        attempts: 0,
+        created_at: now,
+        started_at: None,
+        completed_at: None,
+        expires_at: now + state.config.file_ttl().as_millis() as i64,
+    };
+    state.db.insert_job(&job).await?;
+    state.jobs.wake_one();
+    Ok(Json(CreateJobResponse { job_id: job.id }))
+}
+
+/// A job's state. An unfinished job is awaited for a few seconds first, so
+/// one poll right after create sees a small conversion completed.
+#[utoipa::path(get, path = "/api/jobs/{jobId}", tag = "jobs",
+    params(("jobId" = String, Path, description = "From create"), WaitQuery),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = JobResponse), (status = 404, description = "No such job for this client", body = ErrorBody)))]
+pub async fn get_job(
+    State(state): State<Arc<AppState>>,
+    client: Client,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+    Query(query): Query<WaitQuery>,
+) -> Result<Json<JobResponse>, ApiError> {
+    let mut job = owned_job(&state, &client, &job_id).await?;
+    let wait = query.wait.unwrap_or(state.config.job_wait_seconds).clamp(0.0, 60.0);
+    if !job.is_finished() && wait > 0.0 {
+        let mut finished = state.jobs.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
+        // Re-read after subscribing: the job may have finished in between.
+        job = owned_job(&state, &client, &job_id).await?;
+        while !job.is_finished() {
+            match tokio::time::timeout_at(deadline, finished.recv()).await {
+                Err(_) => break,
+                Ok(Ok(id)) if id != job_id => continue,
+                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => job = owned_job(&state, &client, &job_id).await?,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+            }
+        }
+    }
+    let download_url = match (&job.status[..], &job.result_key) {
+        (status::COMPLETED, Some(key)) => Some(signed_url(&state, &headers, "GET", key).await?),
+        _ => None,
+    };
+    let progress = match &job.status[..] {
+        status::COMPLETED => 100,
+        status::PROCESSING => state.jobs.progress(&job.id).unwrap_or(job.progress as u32),
+        _ => 0,
+    };
+    Ok(Json(JobResponse {
+        job_id: job.id,
+        status: job.status,
+        download_url,
+        error: job.error,
+        source_format: job.source_format,
+        target_format: job.target_format,
+        file_name: job.file_name,
+        cpu_minutes: job.cpu_seconds / 60.0,
+        created_at: rfc3339(job.created_at),
+        completed_at: job.completed_at.map(rfc3339),
+        progress,
+    }))
+}
+
+/// Cancels a job if it is running and deletes it and its result.
+#[utoipa::path(delete, path = "/api/jobs/{jobId}", tag = "jobs",
+    params(("jobId" = String, Path, description = "From create")),
+    security((), ("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such job for this client", body = ErrorBody)))]
+pub async fn delete_job(State(state): State<Arc<AppState>>, client: Client, Path(job_id): Path<String>) -> Result<StatusCode, ApiError> {
+    let job = owned_job(&state, &client, &job_id).await?;
+    state.jobs.cancel_deleted(&job.id);
+    state.db.delete_job(&job.id).await?;
+    if let Some(key) = &job.result_key {
+        state.storage.delete(key).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every format and every source→target pair with its options.
+#[utoipa::path(get, path = "/api/formats", tag = "service", responses((status = 200, description = "`formats` and `conversions`")))]
+pub async fn formats(State(state): State<Arc<AppState>>) -> Response {
+    static CATALOGUE: OnceLock<Bytes> = OnceLock::new();
+    let body = CATALOGUE.get_or_init(|| {
+        let engine = state.engine(crate::config::FREE_PLAN);
+        let conversions = fileconv::catalog::conversions_json(&engine);
+        let formats: Vec<Value> = engine
+            .formats()
+            .iter()
+            .map(|f| {
+                let reads = conversions.iter().any(|c| c["from"] == f.id);
+                let writes = conversions.iter().any(|c| c["to"] == f.id);
+                json!({ "id": f.id, "name": f.name, "mime": f.mime, "category": f.category.name(), "aliases": f.aliases, "read": reads, "write": writes })
+            })
+            .collect();
+        Bytes::from(json!({ "formats": formats, "conversions": conversions }).to_string())
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
+}
+
+/// Whether the service and its database answer.
+#[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, description = "Up"), (status = 503, description = "The database does not answer")))]
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let database = if state.db.is_sqlite() { "sqlite" } else { "postgres" };
+    let storage = if state.storage.is_local() { "local" } else { "s3" };
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": database, "storage": storage, "workers": state.config.worker_count(), "running": state.jobs.running_count() })).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "error": e.to_string() }))).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let (pending, processing) = state.db.queue_depth().await.unwrap_or((-1, -1));
+    let text = state.metrics.render(pending, processing, state.config.worker_count());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+// ---- local mode's signed storage routes ----
+
+async fn upload(State(state): State<Arc<AppState>>, Path(key): Path<String>, Query(signed): Query<Signed>, headers: HeaderMap, body: Body) -> Result<StatusCode, ApiError> {
+    state.signer.verify("PUT", &key, signed.expires, &signed.signature, now_ms() / 1000)?;
+    let file = state.db.file_by_key(&key).await?.ok_or_else(|| ApiError::not_found("file"))?;
+    if state.storage.size(&key).await?.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_uploaded", "this file has already been uploaded"));
+    }
+    let limit = file.declared_size as u64;
+    let declared_length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > limit) {
+        return Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it")));
+    }
+    match state.storage.put_stream(&key, body.into_data_stream(), limit).await {
+        Ok(bytes) => {
+            state.metrics.uploaded(bytes);
+            Ok(StatusCode::OK)
+        }
+        Err(UploadError::TooLarge { limit }) => Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it"))),
+        Err(UploadError::Body(message)) => Err(ApiError::bad_request(format!("the upload was interrupted: {message}"))),
+        Err(UploadError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn download(State(state): State<Arc<AppState>>, Path(key): Path<String>, Query(signed): Query<Signed>) -> Result<Response, ApiError> {
+    state.signer.verify("GET", &key, signed.expires, &signed.signature, now_ms() / 1000)?;
+    let (size, chunks) = state.storage.read_stream(&key).await?;
+    let name = key.rsplit('/').next().unwrap_or("file").to_string();
+    let mime = name.rsplit_once('.').and_then(|(_, ext)| fileconv::engine().format(ext).ok()).map(|f| f.mime).unwrap_or("application/octet-stream");
+    let mut response = Body::from_stream(chunks).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+// ---- helpers ----
+
+async fn owned_job(state: &AppState, client: &Client, id: &str) -> Result<JobRecord, ApiError> {
+    state.db.job(id).await?.filter(|j| j.owner == client.owner).ok_or_else(|| ApiError::not_found("job"))
+}
+
+/// A URL for `method` on `key`: the store's own pre-signed URL (S3), or this
+/// service's `/storage/` route signed with its key (local).
+async fn signed_url(state: &AppState, headers: &HeaderMap, method: &str, key: &str) -> Result<String, ApiError> {
+    let ttl = state.config.url_expiry_seconds;
+    if let Some(url) = state.storage.presigned_url(method, key, Duration::from_secs(ttl)).await? {
+        return Ok(url);
+    }
+    let expires = now_ms() / 1000 + ttl as i64;
+    let signature = state.signer.sign(method, key, expires);
+    Ok(format!("{}/storage/{key}?expires={expires}&signature={signature}", base_url(state, headers)))
+}
+
+/// The service's public base URL: configured, or from the request's `Host`.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let host = header_text("x-forwarded-host").filter(|_| state.config.trust_forwarded_for).or_else(|| header_text("host"));
+    let scheme = header_text("x-forwarded-proto").filter(|_| state.config.trust_forwarded_for).unwrap_or_else(|| "http".to_string());
+    format!("{scheme}://{}", host.unwrap_or_else(|| state.config.listen.clone()))
+}
+
+/// A format name as clients write it: lowercase, without a leading dot.
+fn format_name(name: &str) -> String {
+    name.trim().trim_start_matches('.').to_ascii_lowercase()
+}
+
+/// The upload's name with the target extension: `photo.png` → `photo.jpg`.
+pub fn result_name(upload_name: &str, target: &str) -> String {
+    let stem = match upload_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => upload_name,
+    };
+    format!("{stem}.{target}")
+}
+
+/// A name safe in a storage key and a URL path: letters, digits, `.`, `-`
+/// and `_` kept, everything else `_`, at most 100 characters, never `.` or `..`.
+pub fn safe_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let safe: String = safe.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    if safe.trim_matches('.').is_empty() {
+        format!("file{safe}").replace('.', "_")
+    } else {
+        safe
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+// ---- the router and its OpenAPI document ----
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fileconv", description = "The CocoConvert conversion API: ask for an upload URL, PUT the bytes, create a job, poll it, download the result. Without an Authorization header a client is on the free tier, keyed by its IP address."),
+    modifiers(&BearerAuth),
+    tags((name = "files"), (name = "jobs"), (name = "service"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("coco_...").build()));
+    }
+}
+
+/// Every route, with rate limits, metrics and request logs.
+pub fn router(state: Arc<AppState>) -> Router {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(get_upload_url))
+        .routes(routes!(create_job))
+        .routes(routes!(get_job, delete_job))
+        .routes(routes!(formats))
+        .routes(routes!(health))
+        .split_for_parts();
+    let document = Bytes::from(openapi.to_json().unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string()));
+    router
+        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document.clone()) }))
+        .route("/metrics", get(metrics))
+        .route("/storage/{*key}", put(upload).get(download))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
+        .layer(from_fn_with_state(state.clone(), crate::metrics::record))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(result_name("photo.png", "jpg"), "photo.jpg");
+        assert_eq!(result_name("archive.tar.gz", "zip"), "archive.tar.zip");
+        assert_eq!(result_name(".hidden", "txt"), ".hidden.txt");
+        assert_eq!(result_name("noext", "pdf"), "noext.pdf");
+        assert_eq!(safe_file_name("my photo (1).png"), "my_photo__1_.png");
+        assert_eq!(safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(safe_file_name(".."), "file__");
+        assert_eq!(safe_file_name("日本.png"), "__.png");
+    }
+}

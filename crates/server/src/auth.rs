@@ -1,0 +1,94 @@
+//! Who is calling: an API key's owner and plan, or the free tier keyed by
+//! client IP; plus the monthly API-call quota of keyed plans.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::config::FREE_PLAN;
+use crate::error::ApiError;
+use crate::quota;
+
+/// The prefix of every API key.
+pub const KEY_PREFIX: &str = "coco_";
+
+/// `bytes` random bytes as lowercase hex, from the operating system's generator.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("the operating system's random generator works");
+    hex::encode(buf)
+}
+
+/// What is stored of a key: its SHA-256, hex.
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new key: (`coco_` + 48 hex digits, its public id, its hash). The key
+/// itself is shown once and never stored.
+pub fn new_api_key() -> (String, String, String) {
+    let secret = random_hex(24);
+    let key = format!("{KEY_PREFIX}{secret}");
+    let id = secret[..12].to_string();
+    let hash = hash_key(&key);
+    (key, id, hash)
+}
+
+/// The client's address: the peer's, or with `trust_forwarded_for` the first
+/// address in `X-Forwarded-For`.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.map(|p| p.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// The caller of an API route.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// `key:<id>` or `ip:<address>`: what files, jobs and counters belong to.
+    pub owner: String,
+    pub plan: String,
+    pub ip: IpAddr,
+}
+
+impl FromRequestParts<Arc<AppState>> for Client {
+    type Rejection = ApiError;
+
+    /// # Errors
+    /// 401 for a malformed, unknown or revoked key; 429 when a keyed plan's
+    /// monthly API calls are used up.
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let ip = client_ip(&parts.headers, peer, state.config.trust_forwarded_for);
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Client { owner: format!("ip:{ip}"), plan: FREE_PLAN.to_string(), ip });
+        };
+        let value = value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer coco_..."))?;
+        if !token.starts_with(KEY_PREFIX) {
+            return Err(ApiError::unauthorized("API keys start with coco_"));
+        }
+        let key = state.db.active_key(&hash_key(token)).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
+        let client = Client { owner: format!("key:{}", key.id), plan: key.plan, ip };
+        let plan = state.plan(&client.plan);
+        quota::consume(&state.db, &client.owner, quota::Kind::ApiCalls, plan.api_calls_per_month).await?;
+        Ok(client)
+    }
+}

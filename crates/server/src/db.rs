@@ -1,0 +1,461 @@
+//! Records: files, jobs, API keys and usage counters, through sqlx's `Any`
+//! driver so the same queries run on SQLite (the embedded default) and
+//! PostgreSQL. Placeholders are `$1`, `$2`..., which both accept; times are
+//! milliseconds since 1970 in BIGINT columns.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Connection, Executor, Row};
+
+/// Milliseconds since 1970, the unit of every time column.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Job states, as the API spells them.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const PROCESSING: &str = "processing";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+}
+
+#[derive(Clone, Debug)]
+pub struct FileRecord {
+    pub id: String,
+    pub file_key: String,
+    /// `key:<id>` for a key's files, `ip:<address>` on the free tier.
+    pub owner: String,
+    pub file_name: String,
+    pub content_type: String,
+    /// The `fileSize` given with the upload URL: the upload may not exceed it.
+    pub declared_size: i64,
+    /// The uploaded size, once a job has been created from it.
+    pub size: Option<i64>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobRecord {
+    pub id: String,
+    pub owner: String,
+    pub plan: String,
+    pub file_id: String,
+    pub source_format: String,
+    pub target_format: String,
+    /// The options object, as JSON text.
+    pub options: String,
+    /// The result's name: the upload's name with the target extension.
+    pub file_name: String,
+    pub status: String,
+    pub progress: i64,
+    pub error: Option<String>,
+    pub result_key: Option<String>,
+    pub result_size: Option<i64>,
+    pub cpu_seconds: f64,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+impl JobRecord {
+    pub fn is_finished(&self) -> bool {
+        self.status == status::COMPLETED || self.status == status::FAILED
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyRecord {
+    pub id: String,
+    pub plan: String,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// The database, migrated.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    sqlite: bool,
+}
+
+const JOB_COLUMNS: &str = "id, owner, plan, file_id, source_format, target_format, options, file_name, status, progress, error, \
+     result_key, result_size, cpu_seconds, attempts, created_at, started_at, completed_at, expires_at";
+const FILE_COLUMNS: &str = "id, file_key, owner, file_name, content_type, declared_size, size, created_at, expires_at";
+
+fn migrator() -> Migrator {
+    // sqlx's `migrate!` macro would pull its compile-time toolchain into the
+    // build; the migrations are embedded the same way by hand.
+    let migrations = vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+        false,
+    )];
+    Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and
+    /// applies the migrations that have not run yet.
+    ///
+    /// # Errors
+    /// The database cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Readers do not wait for the writer; writers wait for each other.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        migrator().run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+        Ok(Db { pool, sqlite })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// # Errors
+    /// The database does not answer.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.acquire().await?.ping().await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- files ----
+
+    pub async fn insert_file(&self, f: &FileRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO files (id, file_key, owner, file_name, content_type, declared_size, size, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&f.id)
+        .bind(&f.file_key)
+        .bind(&f.owner)
+        .bind(&f.file_name)
+        .bind(&f.content_type)
+        .bind(f.declared_size)
+        .bind(f.size)
+        .bind(f.created_at)
+        .bind(f.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn file_by_key(&self, file_key: &str) -> Result<Option<FileRecord>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {FILE_COLUMNS} FROM files WHERE file_key = $1"))
+            .bind(file_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| file_from_row(&r)).transpose()
+    }
+
+    pub async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| file_from_row(&r)).transpose()
+    }
+
+    pub async fn set_file_size(&self, id: &str, size: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE files SET size = $1 WHERE id = $2").bind(size).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Files past their expiry: (id, storage key), oldest first.
+    pub async fn expired_files(&self, now: i64, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, file_key FROM files WHERE expires_at < $1 ORDER BY expires_at LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("file_key")?))).collect()
+    }
+
+    pub async fn delete_file(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM files WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ---- jobs ----
+
+    pub async fn insert_job(&self, j: &JobRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(&j.id)
+        .bind(&j.owner)
+        .bind(&j.plan)
+        .bind(&j.file_id)
+        .bind(&j.source_format)
+        .bind(&j.target_format)
+        .bind(&j.options)
+        .bind(&j.file_name)
+        .bind(&j.status)
+        .bind(j.progress)
+        .bind(j.error.clone())
+        .bind(j.result_key.clone())
+        .bind(j.result_size)
+        .bind(j.cpu_seconds)
+        .bind(j.attempts)
+        .bind(j.created_at)
+        .bind(j.started_at)
+        .bind(j.completed_at)
+        .bind(j.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<JobRecord>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Takes the oldest pending job, marks it processing and counts the attempt.
+    /// Two workers racing for one job: the loser's UPDATE matches no row.
+    pub async fn claim_job(&self, now: i64) -> Result<Option<JobRecord>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET status = $1, attempts = attempts + 1, started_at = $2, progress = 0 \
+             WHERE id = (SELECT id FROM jobs WHERE status = $3 ORDER BY created_at, id LIMIT 1) AND status = $3 \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(status::PROCESSING)
+        .bind(now)
+        .bind(status::PENDING)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Marks a processing job completed. Returns false when the job is gone
+    /// (deleted while it ran).
+    pub async fn complete_job(&self, id: &str, result_key: &str, result_size: i64, cpu_seconds: f64, now: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, progress = 100, result_key = $2, result_size = $3, cpu_seconds = $4, completed_at = $5, error = NULL \
+             WHERE id = $6 AND status = $7",
+        )
+        .bind(status::COMPLETED)
+        .bind(result_key)
+        .bind(result_size)
+        .bind(cpu_seconds)
+        .bind(now)
+        .bind(id)
+        .bind(status::PROCESSING)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn fail_job(&self, id: &str, error: &str, cpu_seconds: f64, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE jobs SET status = $1, error = $2, cpu_seconds = $3, completed_at = $4 WHERE id = $5 AND status <> $1")
+            .bind(status::FAILED)
+            .bind(error)
+            .bind(cpu_seconds)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a job stopped by a shutdown back in the queue; the attempt does not count.
+    pub async fn requeue_job(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE jobs SET status = $1, attempts = attempts - 1, progress = 0, started_at = NULL WHERE id = $2 AND status = $3")
+            .bind(status::PENDING)
+            .bind(id)
+            .bind(status::PROCESSING)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_job(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// At start-up: jobs left processing by a process that died. Each gets
+    /// one more attempt; a job that was already on its second fails.
+    /// Returns (re-queued, failed).
+    pub async fn recover_interrupted(&self, max_attempts: i64, now: i64) -> Result<(u64, u64), sqlx::Error> {
+        let failed = sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE status = $4 AND attempts >= $5")
+            .bind(status::FAILED)
+            .bind(format!("the service stopped while converting this file, {max_attempts} times; it was not retried again"))
+            .bind(now)
+            .bind(status::PROCESSING)
+            .bind(max_attempts)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let requeued = sqlx::query("UPDATE jobs SET status = $1, progress = 0, started_at = NULL WHERE status = $2")
+            .bind(status::PENDING)
+            .bind(status::PROCESSING)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((requeued, failed))
+    }
+
+    /// Jobs past their expiry: (id, result key).
+    pub async fn expired_jobs(&self, now: i64, limit: i64) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, result_key FROM jobs WHERE expires_at < $1 AND status <> $2 ORDER BY expires_at LIMIT $3")
+            .bind(now)
+            .bind(status::PROCESSING)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("result_key")?))).collect()
+    }
+
+    /// Jobs waiting and jobs running.
+    pub async fn queue_depth(&self) -> Result<(i64, i64), sqlx::Error> {
+        let count = |s: &'static str| {
+            let pool = self.pool.clone();
+            async move { sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE status = $1").bind(s).fetch_one(&pool).await?.try_get::<i64, _>("n") }
+        };
+        Ok((count(status::PENDING).await?, count(status::PROCESSING).await?))
+    }
+
+    // ---- API keys ----
+
+    pub async fn insert_key(&self, id: &str, key_hash: &str, plan: &str, label: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO api_keys (id, key_hash, plan, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)")
+            .bind(id)
+            .bind(key_hash)
+            .bind(plan)
+            .bind(label.map(str::to_string))
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The key with this hash, unless revoked.
+    pub async fn active_key(&self, key_hash: &str) -> Result<Option<KeyRecord>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, plan, label, created_at, revoked_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| key_from_row(&r)).transpose()
+    }
+
+    pub async fn keys(&self) -> Result<Vec<KeyRecord>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, plan, label, created_at, revoked_at FROM api_keys ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// Revokes the key with this id or hash; false when there is none.
+    pub async fn revoke_key(&self, id: &str, key_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR key_hash = $3) AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .bind(key_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // ---- usage counters ----
+
+    /// Counts one use of `kind` by `owner` in the window starting at
+    /// `window_start`, unless that would pass `limit`. Returns the count
+    /// after the attempt and whether it was within the limit (a refused
+    /// attempt is not counted).
+    pub async fn consume(&self, owner: &str, kind: &str, window_start: i64, limit: u64) -> Result<(i64, bool), sqlx::Error> {
+        let count: i64 = sqlx::query(
+            "INSERT INTO usage_counters (owner, kind, window_start, count) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (owner, kind, window_start) DO UPDATE SET count = usage_counters.count + 1 RETURNING count",
+        )
+        .bind(owner)
+        .bind(kind)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("count")?;
+        if limit > 0 && count > limit as i64 {
+            sqlx::query("UPDATE usage_counters SET count = count - 1 WHERE owner = $1 AND kind = $2 AND window_start = $3")
+                .bind(owner)
+                .bind(kind)
+                .bind(window_start)
+                .execute(&self.pool)
+                .await?;
+            return Ok((count - 1, false));
+        }
+        Ok((count, true))
+    }
+
+    /// Drops counters of windows that started before `before`.
+    pub async fn purge_usage(&self, before: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM usage_counters WHERE window_start < $1").bind(before).execute(&self.pool).await?.rows_affected())
+    }
+}
+
+fn file_from_row(r: &AnyRow) -> Result<FileRecord, sqlx::Error> {
+    Ok(FileRecord {
+        id: r.try_get("id")?,
+        file_key: r.try_get("file_key")?,
+        owner: r.try_get("owner")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        declared_size: r.try_get("declared_size")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+fn job_from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
+    Ok(JobRecord {
+        id: r.try_get("id")?,
+        owner: r.try_get("owner")?,
+        plan: r.try_get("plan")?,
+        file_id: r.try_get("file_id")?,
+        source_format: r.try_get("source_format")?,
+        target_format: r.try_get("target_format")?,
+        options: r.try_get("options")?,
+        file_name: r.try_get("file_name")?,
+        status: r.try_get("status")?,
+        progress: r.try_get("progress")?,
+        error: r.try_get("error")?,
+        result_key: r.try_get("result_key")?,
+        result_size: r.try_get("result_size")?,
+        cpu_seconds: r.try_get("cpu_seconds")?,
+        attempts: r.try_get("attempts")?,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        completed_at: r.try_get("completed_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+fn key_from_row(r: &AnyRow) -> Result<KeyRecord, sqlx::Error> {
+    Ok(KeyRecord {
+        id: r.try_get("id")?,
+        plan: r.try_get("plan")?,
+        label: r.try_get("label")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}

@@ -1,0 +1,143 @@
+//! Per-IP request rates: fixed one-minute windows, one counter per client
+//! address and route class, in memory.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::auth::client_ip;
+use crate::config::RateLimits;
+use crate::error::ApiError;
+
+/// Which budget a route draws on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Get an upload URL, upload, create a job.
+    Upload,
+    Other,
+}
+
+impl Class {
+    /// The class of a request; `None` for routes without a limit (`/health`, `/metrics`).
+    pub fn of(method: &Method, path: &str) -> Option<Class> {
+        if path == "/health" || path == "/metrics" {
+            return None;
+        }
+        let upload = (method == Method::POST && (path == "/api/files/get-upload-url" || path == "/api/jobs/create"))
+            || (method == Method::PUT && path.starts_with("/storage/"));
+        Some(if upload { Class::Upload } else { Class::Other })
+    }
+}
+
+/// The outcome of one check, for the `X-RateLimit-*` headers.
+#[derive(Clone, Copy, Debug)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset: u64,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: RateLimits,
+    windows: Mutex<HashMap<(IpAddr, Class), (u64, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        RateLimiter { limits, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts a request at `now_seconds` and says whether it is within the limit.
+    pub fn check(&self, ip: IpAddr, class: Class, now_seconds: u64) -> Decision {
+        let limit = match class {
+            Class::Upload => self.limits.upload_per_minute,
+            Class::Other => self.limits.other_per_minute,
+        };
+        let minute = now_seconds / 60;
+        let reset = 60 - now_seconds % 60;
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = windows.entry((ip, class)).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        let allowed = entry.1 < limit;
+        if allowed {
+            entry.1 += 1;
+        }
+        Decision { allowed, limit, remaining: limit - entry.1, reset }
+    }
+
+    /// Forgets windows that have ended.
+    pub fn purge(&self, now_seconds: u64) {
+        let minute = now_seconds / 60;
+        self.windows.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (m, _)| *m == minute);
+    }
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Middleware: 429 with `Retry-After` past the limit; `X-RateLimit-Limit`,
+/// `-Remaining` and `-Reset` on every limited response.
+pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let Some(class) = Class::of(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let ip = client_ip(request.headers(), peer, state.config.trust_forwarded_for);
+    let decision = state.limiter.check(ip, class, now_seconds());
+    let mut response = if decision.allowed {
+        next.run(request).await
+    } else {
+        state.metrics.rate_limited();
+        let what = if class == Class::Upload { "upload and convert" } else { "these" };
+        ApiError::too_many("rate_limited", format!("at most {} {what} requests per minute per client", decision.limit), decision.reset)
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_class_has_its_own_budget_per_minute() {
+        let limiter = RateLimiter::new(RateLimits { upload_per_minute: 2, other_per_minute: 3 });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let t = 6000;
+        assert!(limiter.check(ip, Class::Upload, t).allowed);
+        let d = limiter.check(ip, Class::Upload, t + 1);
+        assert!(d.allowed && d.remaining == 0);
+        let d = limiter.check(ip, Class::Upload, t + 2);
+        assert!(!d.allowed && d.reset == 58);
+        assert!(limiter.check(ip, Class::Other, t + 2).allowed);
+        assert!(limiter.check("10.0.0.2".parse().unwrap(), Class::Upload, t + 2).allowed);
+        assert!(limiter.check(ip, Class::Upload, t + 60).allowed);
+    }
+
+    #[test]
+    fn routes_fall_into_classes() {
+        assert_eq!(Class::of(&Method::POST, "/api/jobs/create"), Some(Class::Upload));
+        assert_eq!(Class::of(&Method::PUT, "/storage/uploads/x/a.png"), Some(Class::Upload));
+        assert_eq!(Class::of(&Method::GET, "/api/jobs/abc"), Some(Class::Other));
+        assert_eq!(Class::of(&Method::GET, "/health"), None);
+    }
+}

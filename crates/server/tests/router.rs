@@ -1,0 +1,349 @@
+//! Every route and every error status, through the router alone (tower's
+//! `oneshot`), over a fresh SQLite database and local store per test.
+
+mod common;
+
+use common::{app, image_size, path_of, rose_png};
+use serde_json::json;
+
+const IP: &str = "10.0.0.1";
+
+async fn create(app: &common::TestApp, ip: &str, key: Option<&str>, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let (status, _, body) = app.json("POST", "/api/jobs/create", ip, key, Some(body)).await;
+    (status, body)
+}
+
+fn job_body(file_key: &str, from: &str, to: &str) -> serde_json::Value {
+    json!({"fileKey": file_key, "sourceFormat": from, "targetFormat": to, "fileSize": 204800})
+}
+
+#[tokio::test]
+async fn the_four_steps_convert_a_png_to_a_jpeg() {
+    let app = app("").await;
+    app.workers(2);
+    let (status, headers, body) = app
+        .json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "my photo.png", "fileSize": 204800, "contentType": "image/png"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expiresIn"], 600);
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["expiresIn", "fileId", "fileKey", "uploadUrl"]);
+    let upload_url = body["uploadUrl"].as_str().unwrap();
+    assert!(upload_url.starts_with("http://files.test/storage/uploads/"), "{upload_url}");
+    assert_eq!(headers["x-ratelimit-limit"], "20");
+    assert_eq!(headers["x-ratelimit-remaining"], "19");
+
+    let (status, put) = app.put(upload_url, IP, rose_png()).await;
+    assert_eq!((status, put), (200, serde_json::Value::Null));
+
+    let (status, created) = create(&app, IP, None, job_body(body["fileKey"].as_str().unwrap(), "png", "jpg")).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created.as_object().unwrap().len(), 1);
+    let job_id = created["jobId"].as_str().unwrap();
+
+    // One poll: the job endpoint waits for a small job.
+    let (status, _, job) = app.json("GET", &format!("/api/jobs/{job_id}"), IP, None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(job["status"], "completed", "{job}");
+    let mut fields: Vec<&String> = job.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat"]
+    );
+    assert_eq!(job["fileName"], "my photo.jpg");
+    assert_eq!((job["sourceFormat"].as_str(), job["targetFormat"].as_str()), (Some("png"), Some("jpg")));
+    assert!(job["error"].is_null());
+    assert_eq!(job["progress"], 100);
+    assert!(job["cpuMinutes"].as_f64().unwrap() > 0.0, "{job}");
+    assert!(job["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert!(job["completedAt"].as_str().unwrap() >= job["createdAt"].as_str().unwrap());
+
+    let (status, bytes, content_type) = app.get_bytes(job["downloadUrl"].as_str().unwrap(), IP).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "image/jpeg");
+    assert_eq!(image_size(&bytes, "jpg"), image_size(&rose_png(), "png"));
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_with_a_json_error() {
+    let app = app("").await;
+    let url = "/api/files/get-upload-url";
+    for body in [json!({"fileSize": 10}), json!({"fileName": "a.png", "fileSize": -1}), json!({"fileName": "", "fileSize": 10}), json!({"fileName": "a.png", "fileSize": 1.5})] {
+        let (status, _, error) = app.json("POST", url, IP, None, Some(body.clone())).await;
+        assert_eq!(status, 400, "{body} -> {error}");
+        assert_eq!(error["code"], "bad_request");
+        assert!(error["error"].as_str().unwrap().len() > 5);
+    }
+    let request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP).body(axum::body::Body::from("{not json")).unwrap();
+    assert_eq!(app.send(request).await.status(), 400);
+
+    let (status, _, error) = app.json("GET", "/api/nothing-here", IP, None, None).await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn keys_select_plans_and_unknown_keys_are_401() {
+    let app = app("[plans.plus]\napi_calls_per_month = 3").await;
+    let (key, id, hash) = fileconv_server::auth::new_api_key();
+    app.state.db.insert_key(&id, &hash, "plus", None, 0).await.unwrap();
+    let body = json!({"fileName": "a.png", "fileSize": 1000});
+    for bad in ["coco_0000", "sk_live_123"] {
+        let (status, _, error) = app.json("POST", "/api/files/get-upload-url", IP, Some(bad), Some(body.clone())).await;
+        assert_eq!((status, error["code"].as_str()), (401, Some("unauthorized")), "{bad}");
+    }
+    let request = axum::http::Request::builder().uri("/api/formats").header("authorization", "Basic abc").body(axum::body::Body::empty()).unwrap();
+    assert_eq!(app.send(request).await.status(), 200, "formats need no key");
+    let request = axum::http::Request::builder().uri("/api/jobs/x").header("authorization", "Basic abc").body(axum::body::Body::empty()).unwrap();
+    assert_eq!(app.send(request).await.status(), 401);
+
+    for _ in 0..3 {
+        let (status, _, _) = app.json("POST", "/api/files/get-upload-url", IP, Some(&key), Some(body.clone())).await;
+        assert_eq!(status, 200);
+    }
+    let (status, headers, error) = app.json("POST", "/api/files/get-upload-url", IP, Some(&key), Some(body.clone())).await;
+    assert_eq!((status, error["code"].as_str()), (429, Some("quota_exceeded")), "{error}");
+    assert!(headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
+
+    // Revoked keys are unknown.
+    app.state.db.revoke_key(&id, "", 1).await.unwrap();
+    let (status, _, _) = app.json("POST", "/api/files/get-upload-url", IP, Some(&key), Some(body)).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn size_limits_are_413() {
+    let app = app("[plans.free]\nmax_file_mb = 1").await;
+    let (status, _, error) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "a.png", "fileSize": 2 << 20}))).await;
+    assert_eq!((status, error["code"].as_str()), (413, Some("too_large")), "{error}");
+
+    let (status, _, body) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "a.png", "fileSize": 100}))).await;
+    assert_eq!(status, 200);
+    let (status, error) = app.put(body["uploadUrl"].as_str().unwrap(), IP, vec![0u8; 101]).await;
+    assert_eq!((status, error["code"].as_str()), (413, Some("too_large")), "{error}");
+    // Nothing was kept: the job cannot be created from it.
+    let (status, error) = create(&app, IP, None, job_body(body["fileKey"].as_str().unwrap(), "png", "jpg")).await;
+    assert_eq!((status, error["code"].as_str()), (409, Some("upload_incomplete")), "{error}");
+}
+
+#[tokio::test]
+async fn signatures_are_checked_and_uploads_happen_once() {
+    let app = app("").await;
+    let (_, _, body) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "a.png", "fileSize": 204800}))).await;
+    let url = body["uploadUrl"].as_str().unwrap().to_string();
+    let tampered = url.replace("signature=", "signature=00");
+    assert_eq!(app.put(&tampered, IP, rose_png()).await.0, 403);
+    let other_key = url.replace("/a.png?", "/b.png?");
+    assert_eq!(app.put(&other_key, IP, rose_png()).await.0, 403);
+    let (status, error) = app.put(&url.replace("expires=", "expires=1"), IP, rose_png()).await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("bad_signature")));
+    // A download signature does not open an upload.
+    let key = body["fileKey"].as_str().unwrap();
+    let expires = fileconv_server::db::now_ms() / 1000 + 60;
+    let get_signature = app.state.signer.sign("GET", key, expires);
+    assert_eq!(app.put(&format!("/storage/{key}?expires={expires}&signature={get_signature}"), IP, rose_png()).await.0, 403);
+    // An expired, correctly signed URL.
+    let past = fileconv_server::db::now_ms() / 1000 - 1;
+    let signature = app.state.signer.sign("PUT", key, past);
+    let (status, error) = app.put(&format!("/storage/{key}?expires={past}&signature={signature}"), IP, rose_png()).await;
+    assert_eq!(status, 403);
+    assert!(error["error"].as_str().unwrap().contains("expired"));
+    // A signed URL for a file nobody reserved.
+    let signature = app.state.signer.sign("PUT", "uploads/none/x.png", expires);
+    assert_eq!(app.put(&format!("/storage/uploads/none/x.png?expires={expires}&signature={signature}"), IP, rose_png()).await.0, 404);
+
+    assert_eq!(app.put(&url, IP, rose_png()).await.0, 200);
+    let (status, error) = app.put(&url, IP, rose_png()).await;
+    assert_eq!((status, error["code"].as_str()), (409, Some("already_uploaded")));
+    // Missing query: 400 from the extractor.
+    assert_eq!(app.get_bytes(path_of(&url).split('?').next().unwrap(), IP).await.0, 400);
+}
+
+#[tokio::test]
+async fn create_refuses_what_it_can_tell_is_wrong() {
+    let app = app("").await;
+    let png = app.upload(IP, None, "a.png", rose_png()).await;
+    let text = app.upload(IP, None, "notes.png", b"just some text, not an image".to_vec()).await;
+
+    let (status, error) = create(&app, IP, None, job_body(&png, "png", "mp3")).await;
+    assert_eq!((status, error["code"].as_str()), (415, Some("unsupported_conversion")), "{error}");
+    let (status, error) = create(&app, IP, None, job_body(&png, "png", "xyz")).await;
+    assert_eq!((status, error["code"].as_str()), (415, Some("unsupported_conversion")), "{error}");
+    let (status, error) = create(&app, IP, None, job_body(&text, "png", "jpg")).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid_input")), "{error}");
+    let (status, error) = create(&app, IP, None, job_body(&png, "jpg", "png")).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid_input")), "{error}");
+    assert!(error["error"].as_str().unwrap().contains("png"), "{error}");
+    let mut with_option = job_body(&png, "png", "jpg");
+    with_option["options"] = json!({"quality": 500});
+    let (status, error) = create(&app, IP, None, with_option.clone()).await;
+    assert_eq!((status, error["code"].as_str()), (400, Some("invalid_option")), "{error}");
+    with_option["options"] = json!({"colour": "red"});
+    assert_eq!(create(&app, IP, None, with_option).await.0, 400);
+    let (status, error) = create(&app, IP, None, job_body("uploads/nope/a.png", "png", "jpg")).await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
+
+    // Another client (another IP, or a key) cannot see the file.
+    assert_eq!(create(&app, "10.0.0.2", None, job_body(&png, "png", "jpg")).await.0, 404);
+    let (key, id, hash) = fileconv_server::auth::new_api_key();
+    app.state.db.insert_key(&id, &hash, "pro", None, 0).await.unwrap();
+    assert_eq!(create(&app, IP, Some(&key), job_body(&png, "png", "jpg")).await.0, 404);
+}
+
+#[tokio::test]
+async fn jobs_are_private_fail_clearly_and_can_be_deleted() {
+    let app = app("").await;
+    app.workers(1);
+    // A PNG signature with nothing valid behind it: accepted at create, fails in the conversion.
+    let mut broken = rose_png();
+    broken.truncate(60);
+    let file = app.upload(IP, None, "broken.png", broken).await;
+    let (status, created) = create(&app, IP, None, job_body(&file, "png", "webp")).await;
+    assert_eq!(status, 200, "{created}");
+    let job = created["jobId"].as_str().unwrap().to_string();
+    let (_, _, body) = app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await;
+    assert_eq!(body["status"], "failed", "{body}");
+    assert!(body["downloadUrl"].is_null());
+    assert!(body["error"].as_str().unwrap().contains("png"), "{body}");
+    assert!(body["completedAt"].is_string());
+
+    assert_eq!(app.json("GET", &format!("/api/jobs/{job}"), "10.9.9.9", None, None).await.0, 404);
+    assert_eq!(app.json("DELETE", &format!("/api/jobs/{job}"), "10.9.9.9", None, None).await.0, 404);
+    assert_eq!(app.json("DELETE", &format!("/api/jobs/{job}"), IP, None, None).await.0, 204);
+    assert_eq!(app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await.0, 404);
+    assert_eq!(app.json("GET", "/api/jobs/does-not-exist", IP, None, None).await.0, 404);
+
+    // A completed job's result goes with it.
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let (_, created) = create(&app, IP, None, job_body(&file, "png", "bmp")).await;
+    let job = created["jobId"].as_str().unwrap().to_string();
+    let (_, _, body) = app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await;
+    let download = body["downloadUrl"].as_str().unwrap().to_string();
+    assert_eq!(app.get_bytes(&download, IP).await.0, 200);
+    assert_eq!(app.json("DELETE", &format!("/api/jobs/{job}"), IP, None, None).await.0, 204);
+    assert_eq!(app.get_bytes(&download, IP).await.0, 404);
+}
+
+#[tokio::test]
+async fn a_pending_job_is_answered_after_the_wait() {
+    let app = app("job_wait_seconds = 0.2").await;
+    // No workers: the job stays pending.
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let (_, created) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
+    let started = std::time::Instant::now();
+    let (status, _, body) = app.json("GET", &format!("/api/jobs/{}", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    assert_eq!((status, body["status"].as_str(), body["progress"].as_u64()), (200, Some("pending"), Some(0)));
+    assert!(body["downloadUrl"].is_null() && body["completedAt"].is_null());
+    assert!(started.elapsed().as_millis() >= 150);
+    let (_, _, body) = app.json("GET", &format!("/api/jobs/{}?wait=0", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    assert_eq!(body["status"], "pending");
+}
+
+#[tokio::test]
+async fn rate_limits_and_quotas_are_429_with_retry_after() {
+    let app = app("[rate_limits]\nupload_per_minute = 2\nother_per_minute = 3\n[plans.free]\nfiles_per_hour = 1").await;
+    let body = json!({"fileName": "a.png", "fileSize": 100});
+    let (status, _, _) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(body.clone())).await;
+    assert_eq!(status, 200);
+    let (status, headers, error) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(body.clone())).await;
+    assert_eq!((status, error["code"].as_str()), (429, Some("quota_exceeded")), "{error}");
+    assert!(headers.contains_key("retry-after"));
+    let (status, headers, error) = app.json("POST", "/api/files/get-upload-url", IP, None, Some(body.clone())).await;
+    assert_eq!((status, error["code"].as_str()), (429, Some("rate_limited")), "{error}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(headers["x-ratelimit-remaining"], "0");
+    // Another address has its own budget; the other class too.
+    assert_eq!(app.json("POST", "/api/files/get-upload-url", "10.0.0.7", None, Some(body)).await.0, 200);
+    for expected in [404, 404, 404, 429] {
+        assert_eq!(app.json("GET", "/api/jobs/x", IP, None, None).await.0, expected);
+    }
+    // Health and metrics are not limited.
+    for _ in 0..5 {
+        assert_eq!(app.json("GET", "/health", IP, None, None).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn service_routes_describe_the_service() {
+    let app = app("").await;
+    let (status, _, health) = app.json("GET", "/health", IP, None, None).await;
+    assert_eq!((status, health["status"].as_str(), health["database"].as_str()), (200, Some("ok"), Some("sqlite")));
+
+    let (status, _, formats) = app.json("GET", "/api/formats", IP, None, None).await;
+    assert_eq!(status, 200);
+    let conversions = formats["conversions"].as_array().unwrap();
+    assert_eq!(conversions.len(), fileconv::engine().conversions().len());
+    let png_jpg = conversions.iter().find(|c| c["from"] == "png" && c["to"] == "jpg").unwrap();
+    assert!(png_jpg["options"].as_array().unwrap().iter().any(|o| o["name"] == "quality"));
+    assert!(formats["formats"].as_array().unwrap().len() >= 50);
+
+    let (status, _, openapi) = app.json("GET", "/api/openapi.json", IP, None, None).await;
+    assert_eq!(status, 200);
+    for path in ["/api/files/get-upload-url", "/api/jobs/create", "/api/jobs/{jobId}", "/api/formats", "/health"] {
+        assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    let job = &openapi["components"]["schemas"]["JobResponse"]["properties"];
+    for field in ["jobId", "status", "downloadUrl", "error", "sourceFormat", "targetFormat", "fileName", "cpuMinutes", "createdAt", "completedAt", "progress"] {
+        assert!(job[field].is_object(), "JobResponse.{field} missing");
+    }
+
+    let request = axum::http::Request::builder().uri("/metrics").body(axum::body::Body::empty()).unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status(), 200);
+    let text = String::from_utf8(http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("fileconv_http_requests_total{method=\"GET\",route=\"/api/formats\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("fileconv_jobs_pending 0"));
+}
+
+#[tokio::test]
+async fn the_sweeper_deletes_expired_files_and_jobs() {
+    let app = app("file_ttl_hours = 0.0000001").await;
+    app.workers(1);
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    // Created before the sweep, its record expires at once; the job itself is made first.
+    let (status, created) = create(&app, IP, None, job_body(&file, "png", "gif")).await;
+    assert_eq!(status, 200, "{created}");
+    let job = created["jobId"].as_str().unwrap().to_string();
+    let (_, _, body) = app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await;
+    assert_eq!(body["status"], "completed", "{body}");
+    let objects = app.dir.path().join("objects");
+    assert!(objects.join(&file).is_file());
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (files, jobs) = fileconv_server::app::sweep(&app.state).await.unwrap();
+    assert_eq!((files, jobs), (1, 1));
+    assert!(!objects.join(&file).exists());
+    assert_eq!(app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await.0, 404);
+    assert!(app.state.db.file_by_key(&file).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_job_interrupted_by_a_crash_is_retried_once_then_fails() {
+    let app = app("").await;
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (_, created) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
+        ids.push(created["jobId"].as_str().unwrap().to_string());
+    }
+    // Both were taken by a worker of a process that then died; the second was already on its retry.
+    let db = &app.state.db;
+    let first = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    let second = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    db.requeue_job(&second.id).await.unwrap();
+    let second = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    db.requeue_job(&second.id).await.unwrap();
+    // requeue_job gives the attempt back; a crash does not: take it twice for real.
+    let _ = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    assert_eq!(db.job(&second.id).await.unwrap().unwrap().attempts, 1);
+    assert_eq!(first.attempts, 1);
+    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, 0).await.unwrap();
+    assert_eq!((requeued, failed), (2, 0));
+    // Crash again during the retries: now both are on attempt 2 and fail.
+    assert!(db.claim_job(1).await.unwrap().is_some() && db.claim_job(1).await.unwrap().is_some());
+    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, 0).await.unwrap();
+    assert_eq!((requeued, failed), (0, 2));
+    let (_, _, body) = app.json("GET", &format!("/api/jobs/{}", ids[0]), IP, None, None).await;
+    assert_eq!(body["status"], "failed");
+    assert!(body["error"].as_str().unwrap().contains("stopped while converting"), "{body}");
+}
