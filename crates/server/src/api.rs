@@ -125,7 +125,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large("the JSON body is larger than 2 MB")
+            } else {
+                ApiError::bad_request(format!("cannot read the body: {e}"))
+            }
+        })?;
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 }

@@ -77,6 +77,9 @@ async fn bad_bodies_are_400_with_a_json_error() {
     }
     let request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP).body(axum::body::Body::from("{not json")).unwrap();
     assert_eq!(app.send(request).await.status(), 400);
+    let huge = format!("{{\"fileName\": \"{}\", \"fileSize\": 1}}", "a".repeat(3 << 20));
+    let request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP).body(axum::body::Body::from(huge)).unwrap();
+    assert_eq!(app.send(request).await.status(), 413);
 
     let (status, _, error) = app.json("GET", "/api/nothing-here", IP, None, None).await;
     assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
