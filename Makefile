@@ -20,8 +20,8 @@ run: build
 	@echo
 	@echo "fileconv-server on http://$(LISTEN) (records and files in ./fileconv-data; Ctrl-C stops it). Try, from another shell:"
 	@echo "  curl -s -X POST http://$(LISTEN)/api/files/get-upload-url -H 'Content-Type: application/json' -d '{\"fileName\":\"photo.png\",\"fileSize\":204800,\"contentType\":\"image/png\"}'"
-	@echo "  cp testdata/image/rose.png photo.png && BASE_URL=http://$(LISTEN) scripts/quickstart.sh   # the Quick Start: photo.png -> output.jpg"
-	@echo "  ./target/release/fileconv-server keys create --plan pro   # a key for Authorization: Bearer coco_..."
+	@echo "  cp testdata/image/rose.png photo.png && grep -v Authorization scripts/quickstart.sh | BASE_URL=http://$(LISTEN) bash   # the Quick Start, free tier: photo.png -> output.jpg"
+	@echo "  API_KEY=\$$(./target/release/fileconv-server keys create --plan pro) BASE_URL=http://$(LISTEN) scripts/quickstart.sh   # the same with a new Pro key"
 	@echo
 	./target/release/fileconv-server --listen $(LISTEN)
 

@@ -158,9 +158,9 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
     match recorded {
         Ok(status) => {
             if let Outcome::Failed(message) = &outcome {
-                tracing::info!(job = %job.id, ms = seconds * 1e3, error = %message, "job failed");
+                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, error = %message, "job failed");
             } else {
-                tracing::info!(job = %job.id, ms = seconds * 1e3, cpu_ms = cpu_seconds * 1e3, status, "job finished");
+                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, cpu_micros = (cpu_seconds * 1e6) as u64, status, "job finished");
             }
             if status == "completed" || status == "failed" {
                 state.metrics.job(&job.source_format, &job.target_format, status, seconds, cpu_seconds);

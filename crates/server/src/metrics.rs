@@ -103,6 +103,6 @@ pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: 
     let response = next.run(request).await;
     let status = response.status().as_u16();
     state.metrics.request(&method, &route, status);
-    tracing::info!(target: "fileconv_server::http", %method, %route, status, ms = started.elapsed().as_secs_f64() * 1e3, "request");
+    tracing::info!(target: "fileconv_server::http", %method, %route, status, micros = started.elapsed().as_micros() as u64, "request");
     response
 }
