@@ -36,27 +36,16 @@ async fn wait_for(http: &reqwest::Client, base: &str, id: &str, status: &str) ->
     }
 }
 
+async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
+    http.post(url).json(&body).send().await.unwrap().json().await.unwrap()
+}
+
 async fn create(http: &reqwest::Client, base: &str, flac: &[u8]) -> String {
-    let body: Value = http
-        .post(format!("{base}/api/files/get-upload-url"))
-        .json(&json!({"fileName": "silence.flac", "fileSize": flac.len(), "contentType": "audio/flac"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let put = http.put(body["uploadUrl"].as_str().unwrap()).body(flac.to_vec()).send().await.unwrap();
+    let reserved = post(http, format!("{base}/api/files/get-upload-url"), json!({"fileName": "silence.flac", "fileSize": flac.len(), "contentType": "audio/flac"})).await;
+    let put = http.put(reserved["uploadUrl"].as_str().unwrap()).body(flac.to_vec()).send().await.unwrap();
     assert_eq!(put.status(), 200);
-    let created: Value = http
-        .post(format!("{base}/api/jobs/create"))
-        .json(&json!({"fileKey": body["fileKey"], "sourceFormat": "flac", "targetFormat": "mp3", "fileSize": flac.len()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = json!({"fileKey": reserved["fileKey"], "sourceFormat": "flac", "targetFormat": "mp3", "fileSize": flac.len()});
+    let created = post(http, format!("{base}/api/jobs/create"), job).await;
     created["jobId"].as_str().expect("a job id").to_string()
 }
 
