@@ -109,10 +109,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The message a failed job shows in its `error` field.
-pub fn job_error_message(e: &fileconv::Error) -> String {
+/// The message a failed job shows in its `error` field. Failures that are
+/// ours (a backend or a contained panic) are logged in full and shown briefly.
+pub fn job_error_message(job_id: &str, e: &fileconv::Error) -> String {
     match e.kind() {
-        ErrorKind::Internal => "the conversion failed inside the service; the error was logged".to_string(),
+        ErrorKind::Internal => {
+            tracing::error!(job = job_id, error = %e, "conversion failed inside the service");
+            "the conversion failed inside the service; the error was logged".to_string()
+        }
         _ => e.to_string(),
     }
 }

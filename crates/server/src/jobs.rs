@@ -12,7 +12,7 @@ use fileconv::{Control, Options};
 use tokio::sync::{broadcast, Notify};
 
 use crate::app::AppState;
-use crate::db::{now_ms, JobRecord};
+use crate::db::{now_ms, status, JobRecord};
 
 /// How many times a job is started before a crash during it makes it fail.
 pub const MAX_ATTEMPTS: i64 = 2;
@@ -143,7 +143,7 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
     let now = now_ms();
     let recorded = match &outcome {
         Outcome::Completed { key, size } => match state.db.complete_job(&job.id, key, *size as i64, cpu_seconds, now).await {
-            Ok(true) => Ok("completed"),
+            Ok(true) => Ok(status::COMPLETED),
             Ok(false) => {
                 // Deleted while it ran: the result has no record to belong to.
                 let _ = state.storage.delete(key).await;
@@ -151,19 +151,19 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
             }
             Err(e) => Err(e),
         },
-        Outcome::Failed(message) => state.db.fail_job(&job.id, message, cpu_seconds, now).await.map(|_| "failed"),
+        Outcome::Failed(message) => state.db.fail_job(&job.id, message, cpu_seconds, now).await.map(|_| status::FAILED),
         Outcome::Requeue => state.db.requeue_job(&job.id).await.map(|_| "requeued"),
         Outcome::Deleted => Ok("deleted"),
     };
     match recorded {
-        Ok(status) => {
+        Ok(ending) => {
             if let Outcome::Failed(message) = &outcome {
                 tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, error = %message, "job failed");
             } else {
-                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, cpu_micros = (cpu_seconds * 1e6) as u64, status, "job finished");
+                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, cpu_micros = (cpu_seconds * 1e6) as u64, ending, "job finished");
             }
-            if status == "completed" || status == "failed" {
-                state.metrics.job(&job.source_format, &job.target_format, status, seconds, cpu_seconds);
+            if ending == status::COMPLETED || ending == status::FAILED {
+                state.metrics.job(&job.source_format, &job.target_format, ending, seconds, cpu_seconds);
             }
         }
         Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record the job's outcome"),
@@ -218,7 +218,7 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
             STOP_DELETED => Outcome::Deleted,
             _ => Outcome::Failed("conversion cancelled".to_string()),
         },
-        Err(e) => Outcome::Failed(crate::error::job_error_message(&e)),
+        Err(e) => Outcome::Failed(crate::error::job_error_message(&job.id, &e)),
     };
     let _ = tokio::fs::remove_file(&output).await;
     (outcome, cpu_seconds)

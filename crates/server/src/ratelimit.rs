@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::app::AppState;
 use crate::auth::client_ip;
 use crate::config::RateLimits;
+use crate::db::now_ms;
 use crate::error::ApiError;
 
 /// Which budget a route draws on.
@@ -86,10 +87,6 @@ impl RateLimiter {
     }
 }
 
-fn now_seconds() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// Middleware: 429 with `Retry-After` past the limit; `X-RateLimit-Limit`,
 /// `-Remaining` and `-Reset` on every limited response.
 pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -98,7 +95,7 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
     };
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let ip = client_ip(request.headers(), peer, state.config.trust_forwarded_for);
-    let decision = state.limiter.check(ip, class, now_seconds());
+    let decision = state.limiter.check(ip, class, (now_ms() / 1000) as u64);
     let mut response = if decision.allowed {
         next.run(request).await
     } else {
