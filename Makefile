@@ -41,8 +41,8 @@ bench: deps
 # Coverage-guided fuzzing (nightly + cargo-fuzz); crashes go to fuzz/artifacts/.
 fuzz: deps
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && for t in decode_any decode_image decode_audio decode_media decode_sheet decode_document; do \
-	  $(CARGO) +nightly fuzz run $$t corpus/$$t regressions/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; done
+	cd fuzz && for t in decode_any decode_image decode_svg decode_audio decode_media decode_sheet decode_document; do \
+	  $(CARGO) +nightly fuzz run $$t corpus/$$t regressions/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 || exit 1; done
 
 # Regenerates the README's formats table from `fileconv formats --markdown`.
 readme: build

@@ -1,6 +1,6 @@
 //! What travels with a call besides the data: options, limits, progress and cancellation.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,22 +27,88 @@ impl std::fmt::Debug for Control {
     }
 }
 
+/// The memory one conversion has charged so far, against
+/// [`Limits::max_memory_bytes`]. Shared by every stage of the conversion.
+#[derive(Debug, Default)]
+pub struct MemoryBudget {
+    used: AtomicU64,
+}
+
+impl MemoryBudget {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes charged so far.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
 /// Handed to every decoder, adapter, transform and encoder.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub options: &'a Options,
     pub limits: &'a Limits,
     control: &'a Control,
+    budget: &'a MemoryBudget,
     deadline: Option<Instant>,
     /// The share of the whole conversion this stage covers.
     span: (f32, f32),
 }
 
 impl<'a> Context<'a> {
-    /// A context for a call that starts now.
-    pub fn new(options: &'a Options, limits: &'a Limits, control: &'a Control) -> Self {
+    /// A context for a call that starts now, charging its memory to `budget`.
+    pub fn new(options: &'a Options, limits: &'a Limits, control: &'a Control, budget: &'a MemoryBudget) -> Self {
         let deadline = limits.max_wall_time.map(|d| Instant::now() + d);
-        Context { options, limits, control, deadline, span: (0.0, 1.0) }
+        Context { options, limits, control, budget, deadline, span: (0.0, 1.0) }
+    }
+
+    /// Charges `bytes` that the caller is about to allocate (and keep for
+    /// the rest of the conversion) to the conversion's memory budget. Call
+    /// it with sizes computed from header values, before allocating.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] naming `what` when the conversion's memory
+    /// would pass [`Limits::max_memory_bytes`]; nothing is charged then.
+    pub fn charge_memory(&self, bytes: u64, what: &'static str) -> Result<()> {
+        let limit = self.limits.max_memory_bytes;
+        let mut used = self.budget.used.load(Ordering::Relaxed);
+        loop {
+            let total = used.saturating_add(bytes);
+            if total > limit {
+                return Err(Error::LimitExceeded { what, limit, actual: Some(total) });
+            }
+            match self.budget.used.compare_exchange_weak(used, total, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Gives back memory charged with [`Context::charge_memory`] once it is freed.
+    pub fn release_memory(&self, bytes: u64) {
+        let _ = self.budget.used.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| Some(u.saturating_sub(bytes)));
+    }
+
+    /// What is left of the memory budget, in bytes.
+    pub fn memory_left(&self) -> u64 {
+        self.limits.max_memory_bytes.saturating_sub(self.budget.used())
+    }
+
+    /// Checks a frame size read from a header ([`Limits::check_frame`]) and
+    /// charges its pixels to the memory budget.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] as for both.
+    pub fn charge_frame(&self, width: u32, height: u32, bytes_per_pixel: u64) -> Result<()> {
+        self.limits.check_frame(width, height, bytes_per_pixel)?;
+        self.charge_memory(u64::from(width) * u64::from(height) * bytes_per_pixel, "memory for decoded pixels (bytes)")
+    }
+
+    /// The time left before the wall-time limit, if there is one.
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// The same call, narrowed to the stage covering `start..end` of the progress.

@@ -9,7 +9,44 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
-use crate::{Context, Control, Error, FormatInfo, Input, Limits, Options, Registry, Result, Value};
+use crate::{Context, Control, Error, FormatInfo, Input, Limits, MemoryBudget, Options, Registry, Result, Value};
+
+/// The stack of the thread a conversion runs on. Parsers of nested formats
+/// (XML trees, SVG groups, PDF objects) recurse; each format also bounds its
+/// nesting before recursing, so this is the second line of defence, sized
+/// so that a bounded depth never comes near it. Only touched pages are
+/// backed by memory.
+pub const CONVERSION_STACK_BYTES: usize = 256 << 20;
+
+thread_local! {
+    static ON_CONVERSION_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `work` on a thread with a [`CONVERSION_STACK_BYTES`] stack and
+/// waits for it; runs it in place when already on such a thread. Every
+/// conversion of the [`Engine`] goes through it; a caller that wants to
+/// keep per-thread state (a job id for a crash handler) around a whole
+/// conversion calls it first.
+///
+/// # Panics
+/// Re-raises a panic of `work` (the engine contains its plugins' panics
+/// inside); panics when the operating system cannot start a thread.
+pub fn on_conversion_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if ON_CONVERSION_THREAD.with(|on| on.get()) {
+        return work();
+    }
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("fileconv-convert".to_string())
+            .stack_size(CONVERSION_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                ON_CONVERSION_THREAD.with(|on| on.set(true));
+                work()
+            })
+            .expect("the operating system starts a conversion thread");
+        thread.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+    })
+}
 
 /// Where a conversion reads its input from.
 pub enum Source<'a> {
@@ -18,7 +55,7 @@ pub enum Source<'a> {
     /// A file, memory-mapped rather than read.
     Path(&'a Path),
     /// A stream, read whole into memory up to the input-size limit.
-    Reader(&'a mut dyn Read),
+    Reader(&'a mut (dyn Read + Send)),
 }
 
 /// What a finished conversion reports.
@@ -183,7 +220,7 @@ impl Engine {
         source: Source<'_>,
         from: &str,
         to: &str,
-        sink: &mut dyn Write,
+        sink: &mut (dyn Write + Send),
         options: &Options,
         control: &Control,
     ) -> Result<Report> {
@@ -219,21 +256,25 @@ impl Engine {
     }
 
     /// Opens `source` within the size limit, checks it is `claimed`, and runs
-    /// `work` on it with panics contained; reports full progress on success.
-    fn run<T>(
+    /// `work` on it on a conversion thread with panics contained and a fresh
+    /// memory budget; reports full progress on success.
+    fn run<T: Send>(
         &self,
         source: Source<'_>,
         claimed: &FormatInfo,
         options: &Options,
         control: &Control,
-        work: impl FnOnce(Input<'_>, &Context<'_>) -> Result<T>,
+        work: impl FnOnce(Input<'_>, &Context<'_>) -> Result<T> + Send,
     ) -> Result<T> {
-        with_input(source, &self.limits, |input| {
-            self.check_claim(input.bytes, claimed)?;
-            let ctx = Context::new(options, &self.limits, control);
-            let value = contain_panics(|| work(input, &ctx))?;
-            ctx.progress(1.0);
-            Ok(value)
+        on_conversion_thread(|| {
+            with_input(source, &self.limits, |input| {
+                self.check_claim(input.bytes, claimed)?;
+                let budget = MemoryBudget::new();
+                let ctx = Context::new(options, &self.limits, control, &budget);
+                let value = contain_panics(|| work(input, &ctx))?;
+                ctx.progress(1.0);
+                Ok(value)
+            })
         })
     }
 }
@@ -315,7 +356,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// Counts what is written and refuses to go past the output-size limit.
 struct CountingWriter<'a> {
-    inner: &'a mut dyn Write,
+    inner: &'a mut (dyn Write + Send),
     written: u64,
     limit: u64,
     exceeded: bool,

@@ -35,10 +35,10 @@ pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Im
 pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
-pub use context::{Context, Control};
+pub use context::{Context, Control, MemoryBudget};
 pub use registry::{Adapter, Decoder, Encoder, Input, Registry, Transform};
 pub use graph::{Conversion, ConversionPath, Step};
-pub use engine::{Engine, Source, Report};
+pub use engine::{on_conversion_thread, Engine, Report, Source, CONVERSION_STACK_BYTES};
 
 /// Re-exported so plugins use the same `inventory` and `image` versions as core.
 pub use image;

@@ -17,8 +17,15 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Frames of an animation.
     pub max_frames: u32,
-    /// Bytes one decoded value may occupy (all frames together).
-    pub max_alloc_bytes: u64,
+    /// Memory one conversion may take for what it holds (decoded frames,
+    /// layers and filter buffers of a vector renderer, laid-out pages, padded
+    /// table cells...). Every plugin charges its large buffers against it
+    /// through [`crate::Context::charge_memory`] before allocating them, so
+    /// all stages of one conversion share one budget.
+    pub max_memory_bytes: u64,
+    /// Pages a document writer may produce (checked from estimates before
+    /// laying out, then as pages are made).
+    pub max_pages: u32,
     /// Size of the output file. Streamed media cannot be bounded by its
     /// header (a few KB of FLAC silence can decode to hours), so this is what
     /// bounds the memory of an in-memory conversion and the disk of a spool.
@@ -45,7 +52,8 @@ impl Default for Limits {
             max_dimension: 65_535,
             max_pixels: 200_000_000,
             max_frames: 10_000,
-            max_alloc_bytes: 4 << 30,
+            max_memory_bytes: 4 << 30,
+            max_pages: 10_000,
             max_output_bytes: 4 << 30,
             max_cells: 100_000_000,
             max_zip_entries: 10_000,
@@ -101,11 +109,23 @@ impl Limits {
         Ok(())
     }
 
+    /// Checks one allocation against the whole memory budget (without
+    /// charging it: see [`crate::Context::charge_memory`] for that).
+    ///
     /// # Errors
-    /// [`Error::LimitExceeded`] when `bytes` is over `max_alloc_bytes`.
+    /// [`Error::LimitExceeded`] when `bytes` is over `max_memory_bytes`.
     pub fn check_alloc(&self, bytes: u64) -> Result<()> {
-        if bytes > self.max_alloc_bytes {
-            return Err(Error::limit("decoded size (bytes)", self.max_alloc_bytes, bytes));
+        if bytes > self.max_memory_bytes {
+            return Err(Error::limit("memory (bytes)", self.max_memory_bytes, bytes));
+        }
+        Ok(())
+    }
+
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `pages` is over `max_pages`.
+    pub fn check_pages(&self, pages: u64) -> Result<()> {
+        if pages > u64::from(self.max_pages) {
+            return Err(Error::limit("pages", self.max_pages.into(), pages));
         }
         Ok(())
     }

@@ -58,7 +58,7 @@ unsafe extern "C" fn capture_log(avcl: *mut c_void, level: c_int, fmt: *const c_
     let mut line = [0 as c_char; 512];
     let mut prefix: c_int = 1;
     sys::av_log_format_line2(avcl, level, fmt, vl, line.as_mut_ptr(), line.len() as c_int, &mut prefix);
-    let text = CStr::from_ptr(line.as_ptr()).to_string_lossy().trim().to_string();
+    let text = user_facing_log_line(&CStr::from_ptr(line.as_ptr()).to_string_lossy());
     if text.is_empty() {
         return;
     }
@@ -70,6 +70,40 @@ unsafe extern "C" fn capture_log(avcl: *mut c_void, level: c_int, fmt: *const c_
             log.push(text);
         }
     });
+}
+
+/// An FFmpeg log line as a user may read it: without the `[muxer @ 0x...]`
+/// prefix (a heap address), other heap addresses, line breaks, and with
+/// option-parsing failures (which name FFmpeg's internal options) said in
+/// plain words.
+pub fn user_facing_log_line(line: &str) -> String {
+    let mut text = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        match rest[open..].find(']') {
+            Some(close) if rest[open..open + close].contains(" @ 0x") => {
+                text.push_str(&rest[..open]);
+                rest = &rest[open + close + 1..];
+            }
+            _ => {
+                text.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|word| {
+            let hex = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+            if hex.len() >= 8 && hex.starts_with("0x") && hex[2..].bytes().all(|b| b.is_ascii_hexdigit()) { word.replace(hex, "(address)") } else { word.to_string() }
+        })
+        .collect();
+    let text = words.join(" ");
+    if text.starts_with("Unable to parse option value") || text.starts_with("Error setting option") || text.starts_with("Option ") && text.contains("not found") {
+        return "the converter could not apply its settings to this stream".to_string();
+    }
+    text
 }
 
 /// Empties this thread's captured FFmpeg log and returns its last lines.
@@ -400,5 +434,17 @@ pub unsafe fn dict_entries(dict: *const sys::AVDictionary) -> Vec<(String, Strin
 pub unsafe fn dict_set(dict: *mut *mut sys::AVDictionary, key: &str, value: &str) {
     if let (Ok(k), Ok(v)) = (CString::new(key), CString::new(value)) {
         sys::av_dict_set(dict, k.as_ptr(), v.as_ptr(), 0);
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::user_facing_log_line;
+
+    #[test]
+    fn log_lines_lose_addresses_and_internal_names() {
+        assert_eq!(user_facing_log_line("[mp3 @ 0x55d5c3a0b2c0] Header missing\n"), "Header missing");
+        assert_eq!(user_facing_log_line("bad frame at 0x7ffde1234567 [keep]"), "bad frame at (address) [keep]");
+        assert_eq!(user_facing_log_line("[graph 0 @ 0x1234abcd] Unable to parse option value \"-1\" as pixel format"), "the converter could not apply its settings to this stream");
     }
 }

@@ -83,6 +83,9 @@ pub fn convert(input: &[u8], from: &str, to: &str) -> Result<Vec<u8>> {
     engine().convert(input, from, to)
 }
 
+#[doc(hidden)]
+pub mod hostile;
+
 /// Harnesses shared by the cargo-fuzz targets under `fuzz/`, the tests that
 /// replay their regression inputs on stable, and the benches. Not a stable API.
 #[doc(hidden)]
@@ -96,7 +99,8 @@ pub mod fuzzing {
             max_dimension: 8192,
             max_pixels: 4_000_000,
             max_frames: 64,
-            max_alloc_bytes: 256 << 20,
+            max_memory_bytes: 256 << 20,
+            max_pages: 500,
             max_output_bytes: 64 << 20,
             max_cells: 2_000_000,
             max_zip_entries: 1000,
@@ -194,6 +198,78 @@ pub mod fuzzing {
         if let Some(from) = pick_readable(pick, Category::Image) {
             assert_no_bug(fuzz_engine().convert(rest, from, "png"));
         }
+    }
+
+    /// An SVG rendered to PNG: the bytes themselves when they start with
+    /// `<`, otherwise a document built from them, two bytes a step, so the
+    /// fuzzer explores nesting, references (`use`, masks, clip paths,
+    /// patterns, filters) and filter primitives rather than XML syntax.
+    pub fn decode_svg(data: &[u8]) {
+        if data.first() == Some(&b'<') {
+            assert_no_bug(fuzz_engine().convert(data, "svg", "png"));
+            return;
+        }
+        assert_no_bug(fuzz_engine().convert(svg_from_steps(data).as_bytes(), "svg", "png"));
+    }
+
+    /// The SVG [`decode_svg`] builds from steps of (operation, argument).
+    pub fn svg_from_steps(data: &[u8]) -> String {
+        let size = 16 + u32::from(data.first().copied().unwrap_or(0)) * 4;
+        let mut svg = format!("<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' width='{size}' height='{size}'>");
+        let mut open: Vec<&str> = Vec::new();
+        let mut ids = 0u32;
+        for step in data.get(1..).unwrap_or(&[]).chunks(2) {
+            let (op, arg) = (step[0], u32::from(step.get(1).copied().unwrap_or(0)));
+            let target = if ids == 0 { 0 } else { arg % ids };
+            match op % 10 {
+                0 => {
+                    svg.push_str(&format!("<g id='e{ids}' opacity='0.5'>"));
+                    ids += 1;
+                    open.push("g");
+                }
+                1 => {
+                    if let Some(tag) = open.pop() {
+                        svg.push_str(&format!("</{tag}>"));
+                    }
+                }
+                2 => svg.push_str(&format!("<use xlink:href='#e{target}' x='{}'/>", arg % 7)),
+                3 => svg.push_str(&format!("<rect width='{arg}' height='{arg}' mask='url(#e{target})' clip-path='url(#e{target})'/>")),
+                4 => {
+                    svg.push_str(&format!("<mask id='e{ids}'>"));
+                    ids += 1;
+                    open.push("mask");
+                }
+                5 => {
+                    svg.push_str(&format!("<clipPath id='e{ids}'>"));
+                    ids += 1;
+                    open.push("clipPath");
+                }
+                6 => {
+                    svg.push_str(&format!("<pattern id='e{ids}' patternUnits='userSpaceOnUse' width='{}' height='{}'>", arg + 1, arg / 2 + 1));
+                    ids += 1;
+                    open.push("pattern");
+                }
+                7 => {
+                    let primitive = match arg % 6 {
+                        0 => format!("<feGaussianBlur stdDeviation='{arg}'/>"),
+                        1 => format!("<feMorphology radius='{}'/>", arg / 4),
+                        2 => format!("<feTurbulence baseFrequency='0.05' numOctaves='{}'/>", arg % 9),
+                        3 => "<feConvolveMatrix order='3' kernelMatrix='1 1 1 1 1 1 1 1 1'/>".to_string(),
+                        4 => format!("<feOffset dx='{arg}' result='a'/><feMerge><feMergeNode in='a'/><feMergeNode in='SourceGraphic'/></feMerge>"),
+                        _ => format!("<feDropShadow dx='2' dy='2' stdDeviation='{}'/>", arg % 20),
+                    };
+                    svg.push_str(&format!("<filter id='e{ids}' x='-{arg}' y='-1' width='{}' height='3'>{primitive}</filter>", arg + 1));
+                    ids += 1;
+                }
+                8 => svg.push_str(&format!("<rect width='{size}' height='{size}' filter='url(#e{target})' fill='url(#e{target})'/>")),
+                _ => svg.push_str(&format!("<circle r='{arg}' cx='{}' cy='{}' stroke='url(#e{target})'/>", arg / 2, arg / 3)),
+            }
+        }
+        while let Some(tag) = open.pop() {
+            svg.push_str(&format!("</{tag}>"));
+        }
+        svg.push_str("</svg>");
+        svg
     }
 
     /// The first byte picks a readable audio format; the rest is decoded as it

@@ -27,6 +27,11 @@ fn decode_image_regressions() {
 }
 
 #[test]
+fn decode_svg_regressions() {
+    replay("decode_svg", fileconv::fuzzing::decode_svg);
+}
+
+#[test]
 fn decode_audio_regressions() {
     replay("decode_audio", fileconv::fuzzing::decode_audio);
 }

@@ -15,7 +15,7 @@ pub(crate) fn image_limits(ctx: &Context<'_>) -> image::Limits {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(ctx.limits.max_dimension);
     limits.max_image_height = Some(ctx.limits.max_dimension);
-    limits.max_alloc = Some(ctx.limits.max_alloc_bytes);
+    limits.max_alloc = Some(ctx.memory_left());
     limits
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Erro
         ImageError::Limits(e) => {
             let (what, limit) = match e.kind() {
                 image::error::LimitErrorKind::DimensionError => ("image dimension (pixels)", ctx.limits.max_dimension.into()),
-                _ => ("decoder allocation (bytes)", ctx.limits.max_alloc_bytes),
+                _ => ("memory (bytes)", ctx.limits.max_memory_bytes),
             };
             Error::LimitExceeded { what, limit, actual: None }
         }
@@ -48,7 +48,7 @@ pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Erro
 /// frame size has passed our limits.
 pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Context<'_>) -> Result<Value> {
     let (w, h) = decoder.dimensions();
-    ctx.limits.check_frame(w, h, u64::from(decoder.color_type().bytes_per_pixel()))?;
+    ctx.charge_frame(w, h, u64::from(decoder.color_type().bytes_per_pixel()))?;
     let icc_profile = decoder.icc_profile().ok().flatten();
     let mut exif = decoder.exif_metadata().ok().flatten();
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
@@ -134,11 +134,12 @@ pub(crate) fn decode_frames<'a>(
     ctx.limits.check_frame(width, height, 4)?;
     let frame_bytes = u64::from(width) * u64::from(height) * 4;
     let mut frames = Vec::new();
+    // The decoder composes each frame on a canvas of its own.
+    ctx.charge_memory(frame_bytes, "memory for decoded frames (bytes)")?;
     for frame in decoder.into_frames() {
         ctx.checkpoint()?;
-        let count = frames.len() as u64 + 1;
-        ctx.limits.check_frames(count)?;
-        ctx.limits.check_alloc(frame_bytes * count)?;
+        ctx.limits.check_frames(frames.len() as u64 + 1)?;
+        ctx.charge_memory(frame_bytes, "memory for decoded frames (bytes)")?;
         let frame = frame.map_err(|e| decode_error(id, ctx, e))?;
         let (num, den) = frame.delay().numer_denom_ms();
         let delay = Duration::from_micros(u64::from(num) * 1000 / u64::from(den.max(1)));

@@ -15,6 +15,7 @@
 mod codecs;
 mod decode;
 mod encode;
+mod svg_guard;
 pub mod options;
 mod transform;
 

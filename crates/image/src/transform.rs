@@ -78,7 +78,7 @@ fn apply(value: Value, ctx: &Context<'_>) -> Result<Value> {
     if (sw, sh, cw, ch) == (w, h, w, h) {
         return Ok(Value::Raster(raster));
     }
-    ctx.limits.check_frame(sw.max(cw), sh.max(ch), 16)?;
+    ctx.charge_frame(sw.max(cw), sh.max(ch), 4 * raster.frames.len() as u64 + 12)?;
     let background = BACKGROUND.color(ctx.options)?;
     let count = raster.frames.len() as f32;
     for (i, frame) in raster.frames.iter_mut().enumerate() {

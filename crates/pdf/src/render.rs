@@ -72,6 +72,8 @@ fn rasterize(bytes: Vec<u8>, ctx: &Context<'_>) -> Result<Value> {
         if total_pixels > ctx.limits.max_pixels {
             return Err(Error::limit("pixels", ctx.limits.max_pixels, total_pixels));
         }
+        // hayro's RGBA pixmap, then the RGB frame kept.
+        ctx.charge_memory(pw * ph * 7, "memory for rendered pages (bytes)")?;
         let pixmap = render(page, &cache, &settings, &RenderSettings::default(), &PixmapSettings { x_scale: scale, y_scale: scale, bg_color: WHITE });
         let (width, height) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
         // On a white background every pixel is opaque: premultiplied is plain.

@@ -117,14 +117,21 @@ pub struct WaitQuery {
     wait: Option<f64>,
 }
 
-/// A JSON body, whatever its `Content-Type`; a body that is not the
-/// expected JSON is a 400 with the usual error body.
+/// A JSON body. It must be sent as `Content-Type: application/json` (415
+/// otherwise): a form on another site can post a body to any URL, but only
+/// as a form or plain text, so it cannot spend its visitors' free tier
+/// here. A body that is not the expected JSON is a 400.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as Content-Type: application/json"));
+        }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large("the JSON body is larger than 2 MB")
@@ -148,9 +155,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         (status = 413, description = "Larger than the plan allows", body = ErrorBody),
         (status = 429, description = "Rate limit or quota", body = ErrorBody)))]
 pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, headers: HeaderMap, ApiJson(request): ApiJson<UploadUrlRequest>) -> Result<Json<UploadUrlResponse>, ApiError> {
-    let name = request.file_name.trim();
-    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("fileName must be 1 to 255 characters without control characters"));
+    if request.file_name.chars().count() > 255 {
+        return Err(ApiError::bad_request("fileName must be at most 255 characters"));
+    }
+    let cleaned = clean_file_name(&request.file_name);
+    let name = cleaned.as_str();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("fileName must name a file"));
     }
     let size = request.file_size;
     if !size.is_finite() || size < 1.0 || size.fract() != 0.0 {
@@ -212,6 +223,10 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
     if size <= SNIFF_AT_CREATE_BYTES {
         let head = state.storage.head_bytes(&file.file_key, size).await?;
         engine.check_claim(&head, source)?;
+    }
+    let cap = state.config.max_pending_jobs_per_client;
+    if cap > 0 && state.db.pending_jobs(&client.owner).await? >= i64::from(cap) {
+        return Err(ApiError::too_many("too_many_jobs", format!("at most {cap} jobs may wait at once per client; wait for some to finish"), 5));
     }
     let plan = state.plan(&client.plan);
     quota::consume(&state.db, &client.owner, quota::Kind::ConversionsPerDay, plan.conversions_per_day).await?;
@@ -354,24 +369,44 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 async fn upload(State(state): State<Arc<AppState>>, Path(key): Path<String>, Query(signed): Query<Signed>, headers: HeaderMap, body: Body) -> Result<StatusCode, ApiError> {
     state.signer.verify("PUT", &key, signed.expires, &signed.signature, now_ms() / 1000)?;
     let file = state.db.file_by_key(&key).await?.ok_or_else(|| ApiError::not_found("file"))?;
-    if state.storage.size(&key).await?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_uploaded", "this file has already been uploaded"));
-    }
     let limit = file.declared_size as u64;
     let declared_length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it")));
     }
-    match state.storage.put_stream(&key, body.into_data_stream(), limit).await {
+    // One upload per URL, claimed in the database: of two concurrent PUTs one writes.
+    if !state.db.claim_upload(&file.id, now_ms()).await? || state.storage.size(&key).await?.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_uploaded", "this file has already been uploaded"));
+    }
+    let stall = Duration::from_secs(state.config.http.body_timeout_seconds);
+    let body = body.into_data_stream();
+    let body = futures_util::stream::unfold(body, move |mut body| async move {
+        match tokio::time::timeout(stall, futures_util::StreamExt::next(&mut body)).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(|e| e.to_string()), body)),
+            Ok(None) => None,
+            Err(_) => Some((Err(STALLED.to_string()), body)),
+        }
+    });
+    let result = match state.storage.put_stream(&key, Box::pin(body), limit).await {
         Ok(bytes) => {
             state.metrics.uploaded(bytes);
-            Ok(StatusCode::OK)
+            return Ok(StatusCode::OK);
         }
         Err(UploadError::TooLarge { limit }) => Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it"))),
+        Err(UploadError::Body(message)) if message == STALLED => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("the upload sent nothing for {} s", stall.as_secs()),
+        )),
         Err(UploadError::Body(message)) => Err(ApiError::bad_request(format!("the upload was interrupted: {message}"))),
         Err(UploadError::Store(e)) => Err(e.into()),
-    }
+    };
+    state.db.release_upload(&file.id).await?;
+    result
 }
+
+/// What a stalled upload body reports.
+const STALLED: &str = "the upload stalled";
 
 async fn download(State(state): State<Arc<AppState>>, Path(key): Path<String>, Query(signed): Query<Signed>) -> Result<Response, ApiError> {
     state.signer.verify("GET", &key, signed.expires, &signed.signature, now_ms() / 1000)?;
@@ -410,15 +445,41 @@ async fn signed_url(state: &AppState, headers: &HeaderMap, method: &str, key: &s
     Ok(format!("{}/storage/{key}?expires={expires}&signature={signature}", base_url(state, headers)))
 }
 
-/// The service's public base URL: configured, or from the request's `Host`.
+/// The service's public base URL: configured, or from the request's `Host`
+/// (`X-Forwarded-Host` and `-Proto` behind a trusted proxy). A host that is
+/// not a host name or address with an optional port, or a scheme other
+/// than `http` and `https`, is not used: the listening address stands in.
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_string();
     }
-    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let host = header_text("x-forwarded-host").filter(|_| state.config.trust_forwarded_for).or_else(|| header_text("host"));
-    let scheme = header_text("x-forwarded-proto").filter(|_| state.config.trust_forwarded_for).unwrap_or_else(|| "http".to_string());
-    format!("{scheme}://{}", host.unwrap_or_else(|| state.config.listen.clone()))
+    let proxied = state.config.proxy_hops() > 0;
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_string());
+    let host = header_text("x-forwarded-host")
+        .filter(|h| proxied && valid_host(h))
+        .or_else(|| header_text("host").filter(|h| valid_host(h)))
+        .unwrap_or_else(|| state.config.listen.clone());
+    let scheme = header_text("x-forwarded-proto").filter(|p| proxied && (p == "http" || p == "https")).unwrap_or_else(|| "http".to_string());
+    format!("{scheme}://{host}")
+}
+
+/// A host name, IPv4 address or bracketed IPv6 address, with an optional port.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && (name.starts_with('[') == name.ends_with(']')) && !port.contains(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u32>().map_or(true, |n| n > 65_535)) {
+        return false;
+    }
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && !label.starts_with('-')
+        })
 }
 
 /// A format name as clients write it: lowercase, without a leading dot.
@@ -433,6 +494,23 @@ pub fn result_name(upload_name: &str, target: &str) -> String {
         _ => upload_name,
     };
     format!("{stem}.{target}")
+}
+
+/// A client's file name as shown back to it: the last path component only,
+/// without control characters, bidirectional overrides or invisible format
+/// characters (which can make `exe.png` read as `png.exe`), and never `.` or `..`.
+pub fn clean_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}'))
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.trim_matches('.').is_empty() {
+        String::new()
+    } else {
+        cleaned.to_string()
+    }
 }
 
 /// A name safe in a storage key and a URL path: letters, digits, `.`, `-`
@@ -488,9 +566,78 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/storage/{*key}", put(upload).get(download))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
+        .layer(axum::middleware::from_fn(json_errors))
+        .layer(cors(&state.config.cors_allowed_origins))
         .layer(from_fn_with_state(state.clone(), crate::metrics::record))
+        .layer(axum::middleware::map_response(no_sniff))
         .with_state(state)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take this method")
+}
+
+/// Every response says its type is what it declares.
+async fn no_sniff(mut response: Response) -> Response {
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// Error responses that did not come from [`ApiError`] (the framework's own
+/// rejections: a bad query string or path, a body it cannot read) become
+/// the same `{error, code}` JSON, with their message kept.
+async fn json_errors(request: Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let mut json = ApiError::new(status, code, message).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = parts.headers.get(&name) {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
+}
+
+/// Browsers may call the API from the configured origins (`*` for any);
+/// the signed storage URLs, authorised by their signature alone, from any
+/// page. No cookies are involved, so no credentials are allowed.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let any = origins.iter().any(|o| o == "*");
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, request| {
+            any || request.uri.path().starts_with("/storage/") || allowed.iter().any(|o| o == origin)
+        }))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PUT, axum::http::Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            axum::http::HeaderName::from_static("x-ratelimit-limit"),
+            axum::http::HeaderName::from_static("x-ratelimit-remaining"),
+            axum::http::HeaderName::from_static("x-ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 #[cfg(test)]
@@ -507,5 +654,26 @@ mod tests {
         assert_eq!(safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
         assert_eq!(safe_file_name(".."), "file__");
         assert_eq!(safe_file_name("日本.png"), "__.png");
+    }
+
+    #[test]
+    fn client_names_are_cleaned() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\me\\photo.png"), "photo.png");
+        assert_eq!(clean_file_name("invoice\u{202E}gnp.exe"), "invoicegnp.exe");
+        assert_eq!(clean_file_name("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(clean_file_name(".."), "");
+        assert_eq!(clean_file_name("dir/"), "");
+        assert_eq!(clean_file_name(" my photo.png "), "my photo.png");
+    }
+
+    #[test]
+    fn hosts_are_names_or_addresses_with_a_port() {
+        for good in ["files.test", "localhost:8080", "127.0.0.1:9", "[::1]:8080", "[2001:db8::1]", "a-b.example.com"] {
+            assert!(valid_host(good), "{good}");
+        }
+        for bad in ["", "evil.com/path", "x@y", "a b", "host:99999", "host:", "[::1", "-a.com", "a..b", "evil.com#", "\u{202e}x"] {
+            assert!(!valid_host(bad), "{bad}");
+        }
     }
 }

@@ -60,7 +60,14 @@ impl AppState {
         let db = Db::connect(&config.database_url()).await?;
         let storage = Storage::open(&config.storage, dir)?;
         let signer = UrlSigner::new(signing_secret(&config, dir)?);
-        let engines = config.plans.iter().map(|(name, plan)| (name.clone(), Arc::new(fileconv::engine().clone().with_limits(plan.limits())))).collect();
+        let engines = config
+            .plans
+            .iter()
+            .map(|(name, plan)| {
+                let limits = fileconv::Limits { max_memory_bytes: config.conversion_memory(plan), ..plan.limits() };
+                (name.clone(), Arc::new(fileconv::engine().clone().with_limits(limits)))
+            })
+            .collect();
         Ok(Arc::new(AppState {
             limiter: RateLimiter::new(config.rate_limits.clone()),
             jobs: JobBoard::default(),
@@ -130,7 +137,9 @@ pub struct Running {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let listen = config.listen.clone();
     let state = AppState::open(config).await?;
-    let (requeued, failed) = state.db.recover_interrupted(MAX_ATTEMPTS, now_ms()).await?;
+    let crashed = crate::crash::take_crashed(&state.config.data_dir).map_err(|e| StartError::DataDir(state.config.data_dir.display().to_string(), e))?;
+    crate::crash::install(&state.config.data_dir).map_err(|e| StartError::DataDir(state.config.data_dir.display().to_string(), e))?;
+    let (requeued, failed) = state.db.recover_interrupted(MAX_ATTEMPTS, &crashed, now_ms()).await?;
     if requeued + failed > 0 {
         tracing::warn!(requeued, failed, "jobs interrupted by the previous stop");
     }
@@ -141,11 +150,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let shutdown = Arc::new(tokio::sync::Notify::new());
     let router: Router = crate::api::router(state.clone());
     let signal = shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { signal.notified().await })
-            .await
-    });
+    let drain = Duration::from_secs(state.config.shutdown_grace_seconds.max(1));
+    let server = tokio::spawn(crate::serve::serve(listener, router, state.clone(), async move { signal.notified().await }, drain));
     tracing::info!(%addr, workers = state.config.worker_count(), data_dir = %state.config.data_dir.display(), "listening");
     Ok(Running { addr, state, server, workers, sweeper, shutdown })
 }
@@ -190,6 +196,12 @@ pub async fn sweep(state: &AppState) -> Result<(u64, u64), crate::error::ApiErro
         if files.len() < 500 && jobs.len() < 500 {
             break;
         }
+    }
+    // A temporary file older than the longest job, plus an hour, has no job left.
+    let longest = state.config.plans.values().map(|p| p.max_job_seconds).max().unwrap_or(3600);
+    let leftovers = state.storage.sweep_leftovers(&state.config.data_dir, Duration::from_secs(longest + 3600));
+    if leftovers > 0 {
+        tracing::info!(leftovers, "temporary files of interrupted work deleted");
     }
     // Counters outlive their window by a month at most (the longest window).
     state.db.purge_usage(now - 40 * 24 * 3600 * 1000).await?;

@@ -39,20 +39,27 @@ pub fn new_api_key() -> (String, String, String) {
     (key, id, hash)
 }
 
-/// The client's address: the peer's, or with `trust_forwarded_for` the first
-/// address in `X-Forwarded-For`.
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
+/// The client's address. With no trusted proxy, the connection's. Behind
+/// `hops` trusted proxies, each of which appends the address it saw to
+/// `X-Forwarded-For`, the entry `hops` places from the right: entries
+/// further left were written by the client and prove nothing. A header with
+/// fewer entries than that, or one that does not parse, gives the
+/// connection's address.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, hops: u32) -> IpAddr {
+    let peer_ip = peer.map(|p| p.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if hops == 0 {
+        return peer_ip;
     }
-    peer.map(|p| p.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    // Several headers are one list, in order.
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let Some(index) = entries.len().checked_sub(hops as usize) else { return peer_ip };
+    entries[index].parse::<IpAddr>().unwrap_or(peer_ip)
 }
 
 /// The caller of an API route.
@@ -72,7 +79,7 @@ impl FromRequestParts<Arc<AppState>> for Client {
     /// monthly API calls are used up.
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        let ip = client_ip(&parts.headers, peer, state.config.trust_forwarded_for);
+        let ip = client_ip(&parts.headers, peer, state.config.proxy_hops());
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Client { owner: format!("ip:{ip}"), plan: FREE_PLAN.to_string(), ip });
         };
@@ -90,5 +97,25 @@ impl FromRequestParts<Arc<AppState>> for Client {
         let plan = state.plan(&client.plan);
         quota::consume(&state.db, &client.owner, quota::Kind::ApiCalls, plan.api_calls_per_month).await?;
         Ok(client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_counted_from_the_right() {
+        let peer: SocketAddr = "10.0.0.9:5000".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 1.2.3.4".parse().unwrap());
+        assert_eq!(client_ip(&headers, Some(peer), 0), peer.ip());
+        assert_eq!(client_ip(&headers, Some(peer), 1).to_string(), "1.2.3.4");
+        assert_eq!(client_ip(&headers, Some(peer), 2).to_string(), "6.6.6.6");
+        assert_eq!(client_ip(&headers, Some(peer), 3), peer.ip());
+        headers.append("x-forwarded-for", "5.5.5.5".parse().unwrap());
+        assert_eq!(client_ip(&headers, Some(peer), 1).to_string(), "5.5.5.5");
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_ip(&headers, Some(peer), 1), peer.ip());
     }
 }

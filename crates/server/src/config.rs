@@ -39,8 +39,24 @@ pub struct Config {
     /// On shutdown, how long running jobs may finish before they are stopped
     /// and put back in the queue.
     pub shutdown_grace_seconds: u64,
-    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
+    /// Reverse proxies in front of the service, each appending to
+    /// `X-Forwarded-For`: the client is the entry this many places from the
+    /// right (0: the connection's own address; `X-Forwarded-For`,
+    /// `X-Forwarded-Host` and `X-Forwarded-Proto` are then ignored).
+    pub trusted_proxies: u32,
+    /// Older spelling of `trusted_proxies = 1`.
     pub trust_forwarded_for: bool,
+    /// Web origins (`https://app.example.com`) whose pages may call the API
+    /// from a browser; `*` for any. The signed upload and download URLs
+    /// work from any page.
+    pub cors_allowed_origins: Vec<String>,
+    /// Jobs one client (a key, or an address on the free tier) may have
+    /// waiting at once; 0 for no limit.
+    pub max_pending_jobs_per_client: u32,
+    /// Workers one client's jobs may hold at once; 0 for all but one (so
+    /// another client's job always finds a worker within one job's time).
+    pub max_running_jobs_per_client: u32,
+    pub http: HttpLimits,
     /// `text` or `json` log lines.
     pub log_format: String,
     pub rate_limits: RateLimits,
@@ -70,6 +86,41 @@ pub enum StorageKind {
     #[default]
     Local,
     S3,
+}
+
+/// Bounds on connections, so that slow or idle clients cannot hold the
+/// service's sockets.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpLimits {
+    /// A request's headers must arrive within this time; it is also how
+    /// long an idle keep-alive connection is kept.
+    pub header_read_timeout_seconds: u64,
+    /// A connection on which nothing moves either way for this long is
+    /// closed (above the 60 s a job poll may wait).
+    pub idle_timeout_seconds: u64,
+    /// An upload that sends nothing for this long fails with 408.
+    pub body_timeout_seconds: u64,
+    /// Connections open at once, in total.
+    pub max_connections: u32,
+    /// Connections open at once from one address (0: no limit; behind a
+    /// proxy every connection comes from the proxy).
+    pub max_connections_per_ip: u32,
+    /// The request line and headers together.
+    pub max_header_bytes: u32,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_read_timeout_seconds: 15,
+            idle_timeout_seconds: 75,
+            body_timeout_seconds: 30,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            max_header_bytes: 64 << 10,
+        }
+    }
 }
 
 /// Requests per client IP and minute.
@@ -104,6 +155,14 @@ pub struct Plan {
     pub max_job_seconds: u64,
     /// Pixels of one decoded frame.
     pub max_pixels: u64,
+    /// Memory one conversion may hold, in MiB (capped at start-up to the
+    /// machine's memory shared among the workers).
+    #[serde(default = "default_memory_mb")]
+    pub max_memory_mb: u64,
+}
+
+fn default_memory_mb() -> u64 {
+    1024
 }
 
 impl Plan {
@@ -120,13 +179,14 @@ impl Plan {
             max_wall_time: Some(Duration::from_secs(self.max_job_seconds.max(1))),
             // A result may be larger than its source (a PNG of a JPEG), not without bound.
             max_output_bytes: self.max_file_bytes().saturating_mul(4).clamp(64 << 20, defaults.max_output_bytes),
+            max_memory_bytes: self.max_memory_mb.saturating_mul(1 << 20),
             ..defaults
         }
     }
 }
 
-fn plan(max_file_mb: u64, files_per_hour: u64, conversions_per_day: u64, api_calls_per_month: u64, max_job_seconds: u64) -> Plan {
-    Plan { max_file_mb, files_per_hour, conversions_per_day, api_calls_per_month, max_job_seconds, max_pixels: 100_000_000 }
+fn plan(max_file_mb: u64, files_per_hour: u64, conversions_per_day: u64, api_calls_per_month: u64, max_job_seconds: u64, max_memory_mb: u64) -> Plan {
+    Plan { max_file_mb, files_per_hour, conversions_per_day, api_calls_per_month, max_job_seconds, max_pixels: 100_000_000, max_memory_mb }
 }
 
 /// The name of the plan clients without a key are on.
@@ -135,11 +195,11 @@ pub const FREE_PLAN: &str = "free";
 impl Default for Config {
     fn default() -> Self {
         let plans = BTreeMap::from([
-            (FREE_PLAN.to_string(), plan(25, 20, 50, 0, 120)),
-            ("plus".to_string(), plan(100, 100, 500, 1_000, 300)),
-            ("pro".to_string(), plan(500, 500, 2_000, 10_000, 900)),
-            ("business".to_string(), plan(1024, 2_000, 10_000, 50_000, 1800)),
-            ("enterprise".to_string(), plan(4096, 10_000, 50_000, 100_000, 3600)),
+            (FREE_PLAN.to_string(), plan(25, 20, 50, 0, 120, 1024)),
+            ("plus".to_string(), plan(100, 100, 500, 1_000, 300, 2048)),
+            ("pro".to_string(), plan(500, 500, 2_000, 10_000, 900, 3072)),
+            ("business".to_string(), plan(1024, 2_000, 10_000, 50_000, 1800, 4096)),
+            ("enterprise".to_string(), plan(4096, 10_000, 50_000, 100_000, 3600, 4096)),
         ]);
         Config {
             listen: "127.0.0.1:8080".to_string(),
@@ -154,7 +214,12 @@ impl Default for Config {
             workers: 0,
             job_wait_seconds: 10.0,
             shutdown_grace_seconds: 30,
+            trusted_proxies: 0,
             trust_forwarded_for: false,
+            cors_allowed_origins: Vec::new(),
+            max_pending_jobs_per_client: 20,
+            max_running_jobs_per_client: 0,
+            http: HttpLimits::default(),
             log_format: "text".to_string(),
             rate_limits: RateLimits::default(),
             plans,
@@ -225,6 +290,15 @@ impl Config {
         if self.storage.kind == StorageKind::S3 && self.storage.bucket.is_none() {
             return invalid("storage.bucket is required for storage.kind = \"s3\"");
         }
+        if self.http.max_connections == 0 || self.http.header_read_timeout_seconds == 0 || self.http.idle_timeout_seconds == 0 || self.http.body_timeout_seconds == 0 {
+            return invalid("http.max_connections and the http timeouts must be above 0");
+        }
+        if self.http.max_header_bytes < 8192 {
+            return invalid("http.max_header_bytes must be at least 8192");
+        }
+        if self.plans.values().any(|p| p.max_memory_mb == 0) {
+            return invalid("plans.*.max_memory_mb must be above 0");
+        }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return invalid("public_url must start with http:// or https://");
@@ -261,8 +335,43 @@ impl Config {
         }
     }
 
+    /// Workers one client's jobs may hold at once.
+    pub fn max_running_per_client(&self) -> i64 {
+        match self.max_running_jobs_per_client {
+            0 => (self.worker_count().max(2) - 1) as i64,
+            n => i64::from(n),
+        }
+    }
+
+    /// Proxy hops whose `X-Forwarded-*` headers are believed.
+    pub fn proxy_hops(&self) -> u32 {
+        if self.trusted_proxies == 0 && self.trust_forwarded_for {
+            1
+        } else {
+            self.trusted_proxies
+        }
+    }
+
+    /// The memory one conversion may hold under `plan`: the plan's, at
+    /// most half the machine's memory divided among the workers.
+    pub fn conversion_memory(&self, plan: &Plan) -> u64 {
+        let share = physical_memory_bytes() / 2 / self.worker_count().max(1) as u64;
+        plan.max_memory_mb.saturating_mul(1 << 20).min(share.max(256 << 20))
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("fileconv.db").display()))
+    }
+}
+
+/// The machine's memory in bytes (4 GiB when it cannot be told).
+pub fn physical_memory_bytes() -> u64 {
+    // SAFETY: sysconf only reads system values.
+    let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    if pages > 0 && page > 0 {
+        pages as u64 * page as u64
+    } else {
+        4 << 30
     }
 }
 

@@ -93,13 +93,16 @@ const FILE_COLUMNS: &str = "id, file_key, owner, file_name, content_type, declar
 fn migrator() -> Migrator {
     // sqlx's `migrate!` macro would pull its compile-time toolchain into the
     // build; the migrations are embedded the same way by hand.
-    let migrations = vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
-        false,
-    )];
+    let migrations = vec![
+        Migration::new(1, Cow::Borrowed("init"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0001_init.sql")), false),
+        Migration::new(
+            2,
+            Cow::Borrowed("hostile clients"),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!("../migrations/0002_hostile_clients.sql")),
+            false,
+        ),
+    ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }
 
@@ -178,6 +181,22 @@ impl Db {
         row.map(|r| file_from_row(&r)).transpose()
     }
 
+    /// Claims a file's one upload; false when another upload has it or had it.
+    pub async fn claim_upload(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE files SET uploading_since = $1 WHERE id = $2 AND uploading_since IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a failed upload's claim back, so the client can try again.
+    pub async fn release_upload(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE files SET uploading_since = NULL WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn set_file_size(&self, id: &str, size: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE files SET size = $1 WHERE id = $2").bind(size).bind(id).execute(&self.pool).await?;
         Ok(())
@@ -233,20 +252,37 @@ impl Db {
         row.map(|r| job_from_row(&r)).transpose()
     }
 
-    /// Takes the oldest pending job, marks it processing and counts the attempt.
-    /// Two workers racing for one job: the loser's UPDATE matches no row.
-    pub async fn claim_job(&self, now: i64) -> Result<Option<JobRecord>, sqlx::Error> {
+    /// Takes a pending job, marks it processing and counts the attempt.
+    /// Fair between clients: the owner with the fewest running jobs goes
+    /// first (oldest job first among equals), and no owner runs more than
+    /// `max_running_per_owner` at once, so one client's slow jobs never hold
+    /// every worker. Two workers racing for one job: the loser's UPDATE
+    /// matches no row.
+    pub async fn claim_job(&self, now: i64, max_running_per_owner: i64) -> Result<Option<JobRecord>, sqlx::Error> {
         let row = sqlx::query(&format!(
             "UPDATE jobs SET status = $1, attempts = attempts + 1, started_at = $2, progress = 0 \
-             WHERE id = (SELECT id FROM jobs WHERE status = $3 ORDER BY created_at, id LIMIT 1) AND status = $3 \
-             RETURNING {JOB_COLUMNS}"
+             WHERE id = (SELECT j.id FROM jobs j \
+                 WHERE j.status = $3 AND (SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = $1) < $4 \
+                 ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = $1), j.created_at, j.id LIMIT 1) \
+             AND status = $3 RETURNING {JOB_COLUMNS}"
         ))
         .bind(status::PROCESSING)
         .bind(now)
         .bind(status::PENDING)
+        .bind(max_running_per_owner)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Jobs of `owner` waiting for a worker.
+    pub async fn pending_jobs(&self, owner: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE owner = $1 AND status = $2")
+            .bind(owner)
+            .bind(status::PENDING)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")
     }
 
     /// Marks a processing job completed. Returns false when the job is gone
@@ -296,22 +332,45 @@ impl Db {
         Ok(())
     }
 
-    /// At start-up: jobs left processing by a process that died. Each gets
-    /// one more attempt; a job that was already on its second fails.
-    /// Returns (re-queued, failed).
-    pub async fn recover_interrupted(&self, max_attempts: i64, now: i64) -> Result<(u64, u64), sqlx::Error> {
-        let failed = sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE status = $4 AND attempts >= $5")
-            .bind(status::FAILED)
-            .bind(format!("the service stopped while converting this file, {max_attempts} times; it was not retried again"))
-            .bind(now)
-            .bind(status::PROCESSING)
-            .bind(max_attempts)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let requeued = sqlx::query("UPDATE jobs SET status = $1, progress = 0, started_at = NULL WHERE status = $2")
+    /// At start-up: jobs left processing by a process that died. The jobs
+    /// whose conversion killed it (`crashed`, from the crash journal) fail
+    /// and are not retried. When the journal names one, the others were
+    /// innocent bystanders: they go back in the queue with their attempt
+    /// given back. Otherwise (a kill the journal cannot see, such as the
+    /// kernel's out-of-memory killer) each gets one more attempt, and a job
+    /// that was already on its last fails. Returns (re-queued, failed).
+    pub async fn recover_interrupted(&self, max_attempts: i64, crashed: &[String], now: i64) -> Result<(u64, u64), sqlx::Error> {
+        let mut crash_failed = 0;
+        for id in crashed {
+            crash_failed += sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE id = $4 AND status = $5")
+                .bind(status::FAILED)
+                .bind("the converter crashed on this file and stopped the service; the file was not tried again")
+                .bind(now)
+                .bind(id)
+                .bind(status::PROCESSING)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        // With a culprit named, the others did nothing wrong: their attempt is given back.
+        let (failed, given_back) = if crash_failed > 0 {
+            (crash_failed, 1)
+        } else {
+            let failed = sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE status = $4 AND attempts >= $5")
+                .bind(status::FAILED)
+                .bind(format!("the service stopped while converting this file, {max_attempts} times; it was not retried again"))
+                .bind(now)
+                .bind(status::PROCESSING)
+                .bind(max_attempts)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            (failed, 0)
+        };
+        let requeued = sqlx::query("UPDATE jobs SET status = $1, progress = 0, started_at = NULL, attempts = attempts - $3 WHERE status = $2")
             .bind(status::PENDING)
             .bind(status::PROCESSING)
+            .bind(given_back as i64)
             .execute(&self.pool)
             .await?
             .rows_affected();

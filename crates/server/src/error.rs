@@ -117,6 +117,15 @@ pub fn job_error_message(job_id: &str, e: &fileconv::Error) -> String {
             tracing::error!(job = job_id, error = %e, "conversion failed inside the service");
             "the conversion failed inside the service; the error was logged".to_string()
         }
-        _ => e.to_string(),
+        _ => one_line(&e.to_string()),
+    }
+}
+
+/// A message on one line, with at most 500 characters.
+fn one_line(message: &str) -> String {
+    let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(500) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line,
     }
 }

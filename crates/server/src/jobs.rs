@@ -90,7 +90,7 @@ impl RunningJob {
 /// A worker: runs jobs until shutdown begins.
 pub async fn worker(state: Arc<AppState>) {
     while !state.jobs.is_stopping() {
-        match state.db.claim_job(now_ms()).await {
+        match state.db.claim_job(now_ms(), state.config.max_running_per_client()).await {
             Ok(Some(job)) => run(&state, job).await,
             Ok(None) => {
                 tokio::select! {
@@ -193,12 +193,18 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
         progress: Some(Arc::new(move |fraction: f32| progress.store((fraction * 100.0).round().clamp(0.0, 100.0) as u32, Ordering::Relaxed))),
         cancel: Some(running.cancel.clone()),
     };
-    let (from, to, out) = (job.source_format.clone(), job.target_format.clone(), output.clone());
+    let (from, to, out, id) = (job.source_format.clone(), job.target_format.clone(), output.clone(), job.id.clone());
     let converted = tokio::task::spawn_blocking(move || {
-        let before = thread_cpu_seconds();
-        let result = engine.convert_file(&input.path, &out, &from, &to, &options, &control);
+        // The conversion thread is marked with the job, so a crash in it is
+        // charged to this job in the crash journal.
+        let result = fileconv::on_conversion_thread(|| {
+            let _mark = crate::crash::JobMark::set(&id);
+            let before = thread_cpu_seconds();
+            let result = engine.convert_file(&input.path, &out, &from, &to, &options, &control);
+            (result, thread_cpu_seconds() - before)
+        });
         drop(input);
-        (result, thread_cpu_seconds() - before)
+        result
     })
     .await;
     let (result, cpu_seconds) = match converted {

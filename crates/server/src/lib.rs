@@ -13,12 +13,14 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod crash;
 pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod quota;
 pub mod ratelimit;
+pub mod serve;
 pub mod signing;
 pub mod storage;
 

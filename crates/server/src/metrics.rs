@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -19,8 +20,12 @@ const BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 60
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// (method, route, status) -> count.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// (method, route, status) -> count. Every label comes from a closed
+    /// set (see [`method_label`], [`status_label`]; routes are the router's
+    /// patterns), so no client can grow this map.
+    requests: Mutex<BTreeMap<(&'static str, String, &'static str), u64>>,
+    /// Connections closed at once because of a cap: "total" or "per_ip".
+    refused_connections: Mutex<BTreeMap<&'static str, u64>>,
     /// (source, target, status) -> count.
     jobs: Mutex<BTreeMap<(String, String, &'static str), u64>>,
     job_buckets: [AtomicU64; BUCKETS.len()],
@@ -32,8 +37,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn request(&self, method: &str, route: &str, status: u16) {
-        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+    pub fn request(&self, method: &'static str, route: &str, status: &'static str) {
+        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((method, route.to_string(), status)).or_default() += 1;
+    }
+
+    pub fn connection_refused(&self, why: &'static str) {
+        *self.refused_connections.lock().unwrap_or_else(|e| e.into_inner()).entry(why).or_default() += 1;
     }
 
     /// A finished job: its formats, `completed` or `failed`, wall and CPU seconds.
@@ -65,6 +74,11 @@ impl Metrics {
         for ((method, route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "fileconv_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
         }
+        let _ = writeln!(out, "# HELP fileconv_connections_refused_total Connections closed at once by a connection cap.");
+        let _ = writeln!(out, "# TYPE fileconv_connections_refused_total counter");
+        for (why, n) in self.refused_connections.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "fileconv_connections_refused_total{{cap=\"{why}\"}} {n}");
+        }
         let _ = writeln!(out, "# HELP fileconv_jobs_total Finished jobs by source, target and outcome.");
         let _ = writeln!(out, "# TYPE fileconv_jobs_total counter");
         for ((source, target, status), n) in self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -94,15 +108,49 @@ impl Metrics {
     }
 }
 
+/// The label of a request method: the standard ones, or `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
+    KNOWN.into_iter().find(|m| *m == method.as_str()).unwrap_or("other")
+}
+
+/// The label of a status: the codes this service answers with, or the class (`5xx`).
+pub fn status_label(status: StatusCode) -> &'static str {
+    const KNOWN: [&str; 20] =
+        ["200", "204", "206", "304", "400", "401", "403", "404", "405", "408", "409", "413", "414", "415", "422", "429", "431", "500", "503", "504"];
+    let code = status.as_str();
+    KNOWN.into_iter().find(|k| *k == code).unwrap_or(match status.as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    })
+}
+
 /// Middleware: counts each request under its route pattern (never its
 /// concrete path, which holds ids and signatures) and logs it.
 pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".to_string());
     let response = next.run(request).await;
-    let status = response.status().as_u16();
-    state.metrics.request(&method, &route, status);
-    tracing::info!(target: "fileconv_server::http", %method, %route, status, micros = started.elapsed().as_micros() as u64, "request");
+    let status = status_label(response.status());
+    state.metrics.request(method, &route, status);
+    tracing::info!(target: "fileconv_server::http", method, %route, status, micros = started.elapsed().as_micros() as u64, "request");
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_closed_sets() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::from_bytes(&[b'X'; 1000]).unwrap()), "other");
+        assert_eq!(status_label(StatusCode::NOT_FOUND), "404");
+        assert_eq!(status_label(StatusCode::from_u16(599).unwrap()), "5xx");
+        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "4xx");
+    }
 }

@@ -94,7 +94,7 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
         return next.run(request).await;
     };
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let ip = client_ip(request.headers(), peer, state.config.trust_forwarded_for);
+    let ip = client_ip(request.headers(), peer, state.config.proxy_hops());
     let decision = state.limiter.check(ip, class, (now_ms() / 1000) as u64);
     let mut response = if decision.allowed {
         next.run(request).await

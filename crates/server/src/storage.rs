@@ -89,6 +89,34 @@ impl Storage {
         Ok(Storage { backend, temp_dir })
     }
 
+    /// Deletes leftovers of work that died with a process: files in the
+    /// temporary folder (staged inputs, `.part` outputs) and, in local mode,
+    /// the store's staging files (`name#n`) last written before `older_than`
+    /// ago. Returns how many were deleted.
+    pub fn sweep_leftovers(&self, data_dir: &Path, older_than: Duration) -> usize {
+        let mut folders = vec![self.temp_dir.clone()];
+        if self.is_local() {
+            folders.push(data_dir.join("objects"));
+        }
+        let mut removed = 0;
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            for entry in entries.flatten() {
+                let Ok(meta) = entry.metadata() else { continue };
+                if meta.is_dir() {
+                    folders.push(entry.path());
+                    continue;
+                }
+                let staged = folder == self.temp_dir || entry.file_name().to_string_lossy().contains('#');
+                let old = meta.modified().ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > older_than);
+                if staged && old && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
     /// True when this service serves the upload and download URLs itself.
     pub fn is_local(&self) -> bool {
         matches!(self.backend, Backend::Local { .. })

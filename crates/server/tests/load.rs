@@ -76,7 +76,8 @@ async fn two_hundred_concurrent_jobs_survive_a_restart() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     // One client address sends everything: the per-IP limits are raised for the run.
-    let config = write_config(work.path(), "[rate_limits]\nupload_per_minute = 100000\nother_per_minute = 100000\n[plans.free]\nfiles_per_hour = 0\nconversions_per_day = 0\n");
+    // One loopback client plays 200: no per-client queue or worker caps.
+    let config = write_config(work.path(), "max_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 1000\n[rate_limits]\nupload_per_minute = 100000\nother_per_minute = 100000\n[plans.free]\nfiles_per_hour = 0\nconversions_per_day = 0\n");
     let server = Server::start(&data, &config, "127.0.0.1:0");
     let port = server.port();
     let base = server.base_url.clone();

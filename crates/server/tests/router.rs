@@ -13,6 +13,17 @@ async fn create(app: &common::TestApp, ip: &str, key: Option<&str>, body: serde_
     (status, body)
 }
 
+/// One upload and two PNG-to-JPEG jobs of it; the job ids.
+async fn two_png_jobs(app: &common::TestApp) -> Vec<String> {
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (_, created) = create(app, IP, None, job_body(&file, "png", "jpg")).await;
+        ids.push(created["jobId"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
 fn job_body(file_key: &str, from: &str, to: &str) -> serde_json::Value {
     json!({"fileKey": file_key, "sourceFormat": from, "targetFormat": to, "fileSize": 204800})
 }
@@ -75,14 +86,145 @@ async fn bad_bodies_are_400_with_a_json_error() {
         assert_eq!(error["code"], "bad_request");
         assert!(error["error"].as_str().unwrap().len() > 5);
     }
-    let request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP).body(axum::body::Body::from("{not json")).unwrap();
-    assert_eq!(app.send(request).await.status(), 400);
+    let post = |body: String, content_type: Option<&str>| {
+        let mut request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.body(axum::body::Body::from(body)).unwrap()
+    };
+    assert_eq!(app.send(post("{not json".into(), Some("application/json"))).await.status(), 400);
     let huge = format!("{{\"fileName\": \"{}\", \"fileSize\": 1}}", "a".repeat(3 << 20));
-    let request = axum::http::Request::builder().method("POST").uri(url).header("x-forwarded-for", IP).body(axum::body::Body::from(huge)).unwrap();
-    assert_eq!(app.send(request).await.status(), 413);
+    assert_eq!(app.send(post(huge, Some("application/json; charset=utf-8"))).await.status(), 413);
+    // A form on another site can post only forms and plain text: never JSON.
+    let good = json!({"fileName": "a.png", "fileSize": 10}).to_string();
+    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data; boundary=x")] {
+        let response = app.send(post(good.clone(), content_type)).await;
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["code"], "unsupported_media_type");
+    }
 
-    let (status, _, error) = app.json("GET", "/api/nothing-here", IP, None, None).await;
+    let (status, headers, error) = app.json("GET", "/api/nothing-here", IP, None, None).await;
     assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // The framework's own rejections are JSON too.
+    let (status, headers, error) = app.json("PATCH", "/api/jobs/create", IP, None, None).await;
+    assert_eq!((status, error["code"].as_str()), (405, Some("method_not_allowed")), "{error}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let (status, _, error) = app.json("GET", "/api/jobs/abc?wait=soon", IP, None, None).await;
+    assert_eq!((status, error["code"].as_str()), (400, Some("bad_request")), "{error}");
+    assert!(error["error"].as_str().unwrap().contains("wait"), "{error}");
+    let (status, _, error) = app.json("GET", "/storage/x?expires=never", IP, None, None).await;
+    assert_eq!(status, 400, "{error}");
+    assert!(error["code"].is_string(), "{error}");
+}
+
+#[tokio::test]
+async fn hostile_names_and_label_floods_are_contained() {
+    let app = app("").await;
+    // A result is named after the last path component, without bidi overrides.
+    let (status, _, body) = app
+        .json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "../../x/invoice\u{202E}gnp.exe.png", "fileSize": 204800})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let file = body["fileKey"].as_str().unwrap().to_string();
+    assert!(!file.contains(".."), "{file}");
+    assert_eq!(app.put(body["uploadUrl"].as_str().unwrap(), IP, rose_png()).await.0, 200);
+    let (_, created) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}?wait=0", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    assert_eq!(job["fileName"], "invoicegnp.exe.jpg");
+    // Every method name is a request; none becomes a label.
+    for i in 0..50 {
+        let method = format!("X{}{}", "M".repeat(2000), i);
+        let request = axum::http::Request::builder().method(method.as_str()).uri("/api/formats").header("x-forwarded-for", IP).body(axum::body::Body::empty()).unwrap();
+        assert_eq!(app.send(request).await.status(), 405);
+    }
+    let (_, _, metrics) = app.json("GET", "/metrics", IP, None, None).await;
+    let text = metrics.as_str().unwrap();
+    assert!(text.len() < 20_000, "{} bytes of metrics", text.len());
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(!text.contains("MMMM"));
+}
+
+#[tokio::test]
+async fn the_client_address_is_the_rightmost_untrusted_one() {
+    // One trusted proxy: what the client wrote to the left of the proxy's entry is ignored.
+    let app = app("trusted_proxies = 1\n[rate_limits]\nupload_per_minute = 2").await;
+    let body = json!({"fileName": "a.png", "fileSize": 10});
+    for i in 0..2 {
+        let (status, _, _) = app.json("POST", "/api/files/get-upload-url", &format!("6.6.6.{i}, 1.2.3.4"), None, Some(body.clone())).await;
+        assert_eq!(status, 200);
+    }
+    let (status, _, _) = app.json("POST", "/api/files/get-upload-url", "7.7.7.7, 1.2.3.4", None, Some(body.clone())).await;
+    assert_eq!(status, 429, "a forged left entry must not escape the limit");
+    let (status, _, _) = app.json("POST", "/api/files/get-upload-url", "1.2.3.5", None, Some(body)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn browsers_may_use_signed_urls_and_only_configured_origins_the_api() {
+    let app = app("cors_allowed_origins = [\"https://app.example\"]").await;
+    let preflight = |path: &str, origin: &str, method: &str| {
+        axum::http::Request::builder()
+            .method("OPTIONS")
+            .uri(path)
+            .header("origin", origin)
+            .header("access-control-request-method", method)
+            .header("access-control-request-headers", "content-type")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let allowed = |r: &axum::http::Response<axum::body::Body>| r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_string());
+    let r = app.send(preflight("/api/jobs/create", "https://app.example", "POST")).await;
+    assert_eq!(allowed(&r).as_deref(), Some("https://app.example"));
+    let r = app.send(preflight("/api/jobs/create", "https://evil.example", "POST")).await;
+    assert_eq!(allowed(&r), None);
+    let r = app.send(preflight("/storage/uploads/x/a.png", "https://anywhere.example", "PUT")).await;
+    assert_eq!(allowed(&r).as_deref(), Some("https://anywhere.example"));
+}
+
+#[tokio::test]
+async fn clients_get_their_turn_and_a_pending_cap() {
+    let app = app("max_pending_jobs_per_client = 3").await;
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    for _ in 0..3 {
+        assert_eq!(create(&app, IP, None, job_body(&file, "png", "jpg")).await.0, 200);
+    }
+    let (status, error) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
+    assert_eq!((status, error["code"].as_str()), (429, Some("too_many_jobs")), "{error}");
+    let other = "10.0.0.2";
+    let other_file = app.upload(other, None, "b.png", rose_png()).await;
+    let (_, created) = create(&app, other, None, job_body(&other_file, "png", "jpg")).await;
+    // The first client's oldest job runs; the next claim is the other client's, although it came last.
+    let db = &app.state.db;
+    let first = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    assert_eq!(first.owner, format!("ip:{IP}"));
+    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    assert_eq!(second.id, created["jobId"].as_str().unwrap());
+    // With one running job each and a cap of one per client, nothing more is claimed.
+    assert!(db.claim_job(fileconv_server::db::now_ms(), 1).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_job_whose_conversion_crashed_the_process_is_not_retried() {
+    let app = app("").await;
+    two_png_jobs(&app).await;
+    let db = &app.state.db;
+    let culprit = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    let bystander = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    // What the crash handler leaves behind, read as the next start does.
+    std::fs::write(app.dir.path().join("crash.journal"), format!("{}\n", culprit.id)).unwrap();
+    let crashed = fileconv_server::crash::take_crashed(app.dir.path()).unwrap();
+    assert_eq!(crashed, [culprit.id.clone()]);
+    assert!(fileconv_server::crash::take_crashed(app.dir.path()).unwrap().is_empty());
+    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &crashed, 0).await.unwrap();
+    assert_eq!((requeued, failed), (1, 1));
+    let culprit = db.job(&culprit.id).await.unwrap().unwrap();
+    assert_eq!(culprit.status, "failed");
+    assert!(culprit.error.unwrap().contains("crashed"));
+    let bystander = db.job(&bystander.id).await.unwrap().unwrap();
+    assert_eq!((bystander.status.as_str(), bystander.attempts), ("pending", 0));
 }
 
 #[tokio::test]
@@ -323,28 +465,23 @@ async fn the_sweeper_deletes_expired_files_and_jobs() {
 #[tokio::test]
 async fn a_job_interrupted_by_a_crash_is_retried_once_then_fails() {
     let app = app("").await;
-    let file = app.upload(IP, None, "a.png", rose_png()).await;
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let (_, created) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
-        ids.push(created["jobId"].as_str().unwrap().to_string());
-    }
+    let ids = two_png_jobs(&app).await;
     // Both were taken by a worker of a process that then died; the second was already on its retry.
     let db = &app.state.db;
-    let first = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
-    let second = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    let first = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
     db.requeue_job(&second.id).await.unwrap();
-    let second = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
     db.requeue_job(&second.id).await.unwrap();
     // requeue_job gives the attempt back; a crash does not: take it twice for real.
-    let _ = db.claim_job(fileconv_server::db::now_ms()).await.unwrap().unwrap();
+    let _ = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
     assert_eq!(db.job(&second.id).await.unwrap().unwrap().attempts, 1);
     assert_eq!(first.attempts, 1);
-    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, 0).await.unwrap();
+    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &[], 0).await.unwrap();
     assert_eq!((requeued, failed), (2, 0));
     // Crash again during the retries: now both are on attempt 2 and fail.
-    assert!(db.claim_job(1).await.unwrap().is_some() && db.claim_job(1).await.unwrap().is_some());
-    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, 0).await.unwrap();
+    assert!(db.claim_job(1, 100).await.unwrap().is_some() && db.claim_job(1, 100).await.unwrap().is_some());
+    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &[], 0).await.unwrap();
     assert_eq!((requeued, failed), (0, 2));
     let (_, _, body) = app.json("GET", &format!("/api/jobs/{}", ids[0]), IP, None, None).await;
     assert_eq!(body["status"], "failed");

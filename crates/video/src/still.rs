@@ -27,7 +27,7 @@ fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
     let index = video_stream(input.context()).ok_or_else(|| Error::invalid_input(id, "the file has no video stream"))?;
     let (decoder, time_base) = open_decoder(&mut input, index, id)?;
     let mut decoder = decoder.video().map_err(|e| decode_error(id, "not a video stream", e))?;
-    ctx.limits.check_frame(decoder.width(), decoder.height(), 3)?;
+    ctx.charge_frame(decoder.width(), decoder.height(), 3)?;
     // SAFETY: a plain field of the open context.
     let file_start = unsafe { (*input.context().as_ptr()).start_time };
     let file_start = if file_start == fileconv_ffmpeg::ffmpeg_sys::AV_NOPTS_VALUE { 0 } else { file_start };

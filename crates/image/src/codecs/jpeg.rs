@@ -34,7 +34,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let header = turbojpeg::read_header(input.bytes).map_err(|e| Error::invalid_input(ID, e))?;
     let (w, h) = (header.width as u32, header.height as u32);
     let gray = header.colorspace == Colorspace::Gray;
-    ctx.limits.check_frame(w, h, if gray { 1 } else { 3 })?;
+    ctx.charge_frame(w, h, if gray { 1 } else { 3 })?;
     if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
         return decode_still(input, ctx, ImageFormat::Jpeg, ID);
     }

@@ -8,6 +8,7 @@ use fileconv_core::image::{DynamicImage, RgbaImage};
 use fileconv_core::{Category, Context, Decoder, Error, FormatInfo, Input, Raster, Result, Value, ValueKind};
 use resvg::{tiny_skia, usvg};
 
+use crate::svg_guard;
 use crate::transform::{requested_size, target_size};
 
 const ID: &str = "svg";
@@ -45,14 +46,21 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
         resolve_string: Box::new(|_, _| None),
     };
+    svg_guard::prescan(input.bytes)?;
+    ctx.checkpoint()?;
     let tree = usvg::Tree::from_data(input.bytes, &options).map_err(|e| Error::invalid_input(ID, e))?;
+    ctx.checkpoint()?;
     let size = tree.size();
     let (w, h) = (size.width().ceil().max(1.0) as u32, size.height().ceil().max(1.0) as u32);
     let (width, height, fit) = requested_size(ctx)?;
     let (sw, sh, _, _) = target_size(w, h, width, height, fit);
     ctx.limits.check_frame(sw, sh, 4)?;
-    let mut pixmap = tiny_skia::Pixmap::new(sw, sh).ok_or_else(|| Error::invalid_input(ID, "cannot render at this size"))?;
     let transform = tiny_skia::Transform::from_scale(sw as f32 / size.width(), sh as f32 / size.height());
+    // resvg cannot be interrupted: what it will take is checked first.
+    let cost = svg_guard::render_cost(&tree, transform, sw, sh);
+    svg_guard::check_render_cost(cost, ctx.memory_left(), ctx.time_left())?;
+    ctx.charge_memory(cost.memory as u64, "memory for SVG layers and filters (bytes)")?;
+    let mut pixmap = tiny_skia::Pixmap::new(sw, sh).ok_or_else(|| Error::invalid_input(ID, "cannot render at this size"))?;
     resvg::render(&tree, transform, &mut pixmap.as_mut());
     let pixels = pixmap
         .pixels()

@@ -50,7 +50,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             continue;
         }
         let Ok(color) = pages.colortype() else { break };
-        ctx.limits.check_frame(size.0, size.1, 8)?;
+        ctx.charge_frame(size.0, size.1, 8)?;
         let Some(image) = pages.read_image().ok().and_then(|pixels| page_image(color, pixels, size)) else { break };
         raster.frames.push(Frame { image, delay: Duration::from_secs(1) });
     }

@@ -64,6 +64,13 @@ pub struct Layout {
     pub bookmarks: Vec<Bookmark>,
 }
 
+impl Layout {
+    /// Drawing operations on all pages.
+    pub fn ops(&self) -> usize {
+        self.pages.iter().map(|p| p.ops.len()).sum()
+    }
+}
+
 /// The look of a run of text.
 #[derive(Clone, Debug, PartialEq)]
 struct Style {
@@ -128,15 +135,53 @@ pub struct Engine<'f> {
     /// Left bars of the quotes the cursor is in: their x.
     quote_bars: Vec<f32>,
     ops_budget: usize,
+    max_ops: usize,
+    max_pages: usize,
+}
+
+/// Bounds of one layout: drawing operations (what the laid-out pages hold
+/// in memory) and pages.
+#[derive(Clone, Copy, Debug)]
+pub struct LayoutLimits {
+    pub max_ops: usize,
+    pub max_pages: usize,
+}
+
+impl LayoutLimits {
+    /// The bounds for a conversion with `memory_left` bytes of its budget
+    /// and `max_pages` pages.
+    pub fn new(memory_left: u64, max_pages: u32) -> Self {
+        let by_memory = usize::try_from(memory_left / OP_BYTES).unwrap_or(usize::MAX);
+        LayoutLimits { max_ops: by_memory.min(MAX_OPS), max_pages: max_pages as usize }
+    }
+
+    /// The memory `ops` drawing operations are taken to hold.
+    pub fn op_memory(ops: usize) -> u64 {
+        ops as u64 * OP_BYTES
+    }
 }
 
 /// At most this many drawing operations (a bound on output and memory).
 const MAX_OPS: usize = 20_000_000;
+/// What one drawing operation holds, with its glyphs and text, on average
+/// or more (a table cell's word: a glyph run of a few glyphs).
+const OP_BYTES: u64 = std::mem::size_of::<Op>() as u64 + 64;
 
 impl<'f> Engine<'f> {
-    pub fn new(fonts: &'f FontSet, setup: PageSetup) -> Self {
-        Engine { fonts, setup, pages: vec![Page::default()], bookmarks: Vec::new(), y: setup.margin, quote_bars: Vec::new(), ops_budget: MAX_OPS }
+    pub fn new(fonts: &'f FontSet, setup: PageSetup, limits: LayoutLimits) -> Self {
+        Engine {
+            fonts,
+            setup,
+            pages: vec![Page::default()],
+            bookmarks: Vec::new(),
+            y: setup.margin,
+            quote_bars: Vec::new(),
+            ops_budget: limits.max_ops,
+            max_ops: limits.max_ops,
+            max_pages: limits.max_pages,
+        }
     }
+
 
     fn left(&self) -> f32 {
         self.setup.margin
@@ -152,7 +197,10 @@ impl<'f> Engine<'f> {
 
     fn push(&mut self, op: Op) -> Result<()> {
         if self.ops_budget == 0 {
-            return Err(fileconv_core::Error::limit("PDF drawing operations", MAX_OPS as u64, MAX_OPS as u64 + 1));
+            return Err(fileconv_core::Error::limit("PDF drawing operations (bounded by the memory budget)", self.max_ops as u64, self.max_ops as u64 + 1));
+        }
+        if self.pages.len() > self.max_pages {
+            return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
         self.ops_budget -= 1;
         self.pages.last_mut().expect("a page").ops.push(op);
@@ -195,6 +243,9 @@ impl<'f> Engine<'f> {
             }
             let next = doc.blocks.get(i + 1);
             self.block(block, next, x, width, checkpoint)?;
+        }
+        if self.pages.len() > self.max_pages {
+            return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
         Ok(Layout { pages: self.pages, bookmarks: self.bookmarks })
     }
@@ -564,6 +615,16 @@ impl<'f> Engine<'f> {
         };
         let widths: Vec<f32> = widths.into_iter().map(|w| w.max(4.0) + pad).collect();
         let header_rows = table.header_rows.min(table.rows.len());
+        // Every row is at least one line tall: a table that cannot fit in
+        // the page limit is refused before any of it is laid out.
+        let page_height = self.bottom() - self.setup.margin;
+        let rows_per_page = (page_height / (size * LINE_SPACING + 2.0 * CELL_PAD)).floor().max(1.0) as u64;
+        let body_rows = (table.rows.len() - header_rows) as u64;
+        let body_per_page = rows_per_page.saturating_sub(header_rows as u64).max(1);
+        let pages = self.pages.len() as u64 + body_rows.div_ceil(body_per_page);
+        if pages > self.max_pages as u64 {
+            return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, pages));
+        }
         for (r, row) in table.rows.iter().enumerate() {
             if r % 256 == 0 {
                 checkpoint()?;

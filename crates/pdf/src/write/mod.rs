@@ -23,7 +23,7 @@ use krilla::text::{GlyphId, KrillaGlyph};
 use krilla::Document as PdfDocument;
 
 use crate::fonts::fonts;
-use layout::{Engine, Layout, Op, PageSetup};
+use layout::{Engine, Layout, LayoutLimits, Op, PageSetup};
 
 pub const PAGE_SIZE: OptionSpec = OptionSpec {
     name: "pageSize",
@@ -119,7 +119,10 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let doc = value.into_document()?;
     let setup = page_setup(ctx)?;
     let fonts = fonts()?;
-    let layout = Engine::new(fonts, setup).run(&doc, &|| ctx.checkpoint())?;
+    let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
+    let engine = Engine::new(fonts, setup, limits);
+    let layout = engine.run(&doc, &|| ctx.checkpoint())?;
+    ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
     let mut metadata = Metadata::new().creator("fileconv".into()).producer("fileconv (krilla)".into());
     if let Some(title) = doc.display_title() {
         metadata = metadata.title(title);
@@ -241,6 +244,7 @@ fn outline(bookmarks: &[layout::Bookmark]) -> Outline {
 /// [`Error::InvalidOption`] for bad page options; [`Error::Backend`] when krilla fails.
 pub fn encode_raster(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let raster = value.into_raster()?;
+    ctx.limits.check_pages(raster.frames.len() as u64)?;
     let fit = ctx.options.get(PAGE_SIZE.name).is_some();
     let setup = page_setup(ctx)?;
     let mut pdf = PdfDocument::new();

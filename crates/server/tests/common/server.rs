@@ -21,20 +21,62 @@ impl Server {
     /// Starts the binary on `listen` (`127.0.0.1:0` for any free port) and
     /// waits for its "listening on" line.
     pub fn start(data_dir: &Path, config: &Path, listen: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fileconv-server"))
-            .args(["--listen", listen, "--data-dir"])
-            .arg(data_dir)
-            .arg("--config")
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("fileconv-server starts");
+        Self::start_with(Self::command(data_dir, config, listen))
+    }
+
+    /// As [`Server::start`], under an address-space limit of `bytes`: an
+    /// allocation past it fails (and the process aborts) instead of taking
+    /// the test machine's memory.
+    pub fn start_limited(data_dir: &Path, config: &Path, listen: &str, bytes: u64) -> Server {
+        use std::os::unix::process::CommandExt;
+        let mut command = Self::command(data_dir, config, listen);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self::start_with(command)
+    }
+
+    fn command(data_dir: &Path, config: &Path, listen: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fileconv-server"));
+        command.args(["--listen", listen, "--data-dir"]).arg(data_dir).arg("--config").arg(config).env("RUST_LOG", "warn").stdout(Stdio::piped());
+        command
+    }
+
+    fn start_with(mut command: Command) -> Server {
+        let mut child = command.spawn().expect("fileconv-server starts");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base_url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(base_url.starts_with("http://127.0.0.1:"), "unexpected first line: {line:?}");
-        Server { child, base_url, data_dir: data_dir.to_path_buf() }
+        let data_dir = command.get_args().skip_while(|a| *a != "--data-dir").nth(1).map(PathBuf::from).unwrap_or_default();
+        Server { child, base_url, data_dir }
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        self.status_kb("VmHWM:") * 1024
+    }
+
+    /// The process's open descriptors.
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|d| d.count()).unwrap_or(0)
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().map(|s| s.is_none()).unwrap_or(false)
     }
 
     /// `fileconv-server keys ...` on the same data dir; its standard output.
