@@ -31,6 +31,7 @@ upload_per_minute = 100000
 other_per_minute = 100000
 [http]
 header_read_timeout_seconds = 2
+body_timeout_seconds = 2
 max_connections_per_ip = 64
 [plans.free]
 files_per_hour = 0
@@ -171,9 +172,28 @@ async fn hostile_files_and_clients_do_not_take_the_service_down() {
     assert_eq!(client.get(&format!("/api/jobs/{victim}?wait=0"), Some("203.0.113.5")).await.0, 200);
     assert_eq!(client.get(&format!("/api/jobs/{victim}?wait=0"), Some("203.0.113.5, 198.51.100.7")).await.0, 404);
 
+    // ---- an upload that stalls is ended ----
+    let (_, url) = client.post("/api/files/get-upload-url", None, json!({"fileName": "slow.png", "fileSize": 1000})).await;
+    let target = url["uploadUrl"].as_str().unwrap().split_once("://").unwrap().1.split_once('/').unwrap().1.to_string();
+    let port = server.port();
+    let stalled = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        stream.write_all(format!("PUT /{target} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n").as_bytes()).unwrap();
+        stream.write_all(&[0u8; 100]).unwrap();
+        let sent = Instant::now();
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        (reply, sent.elapsed())
+    })
+    .await
+    .unwrap();
+    println!("an upload stalled after 100 of 1000 bytes: answered in {:.1} s: {}", stalled.1.as_secs_f64(), stalled.0.lines().next().unwrap_or(""));
+    assert!(stalled.0.starts_with("HTTP/1.1 408"), "{}", stalled.0);
+    assert!(stalled.0.contains("\"code\":\"timeout\""), "{}", stalled.0);
+
     // ---- method names never become labels ----
     let rss_before = server.peak_rss();
-    let port = server.port();
     let flood_started = Instant::now();
     let flood = tokio::task::spawn_blocking(move || {
         let method = "M".repeat(100_000);

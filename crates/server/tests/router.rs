@@ -460,6 +460,19 @@ async fn the_sweeper_deletes_expired_files_and_jobs() {
     assert!(!objects.join(&file).exists());
     assert_eq!(app.json("GET", &format!("/api/jobs/{job}"), IP, None, None).await.0, 404);
     assert!(app.state.db.file_by_key(&file).await.unwrap().is_none());
+
+    // Leftovers of work that died with a process go once they are older than the longest job.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 24 * 3600);
+    let leftovers = [app.dir.path().join("tmp/.out.jpg.77-0.part"), objects.join("uploads/x/a.png#3")];
+    for path in &leftovers {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::File::create(path).unwrap().set_modified(old).unwrap();
+    }
+    let fresh = app.dir.path().join("tmp/.running.part");
+    std::fs::write(&fresh, b"x").unwrap();
+    fileconv_server::app::sweep(&app.state).await.unwrap();
+    assert!(leftovers.iter().all(|p| !p.exists()));
+    assert!(fresh.exists());
 }
 
 #[tokio::test]
