@@ -194,7 +194,11 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
         cancel: Some(running.cancel.clone()),
     };
     let (from, to, out, id) = (job.source_format.clone(), job.target_format.clone(), output.clone(), job.id.clone());
-    let converted = tokio::task::spawn_blocking(move || {
+    // A thread of its own rather than the runtime's blocking pool: a
+    // conversion abandoned at its deadline (below) must not hold up the
+    // runtime's shutdown.
+    let (sender, converted) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new().name("fileconv-job".to_string()).spawn(move || {
         // The conversion thread is marked with the job, so a crash in it is
         // charged to this job in the crash journal.
         let result = fileconv::on_conversion_thread(|| {
@@ -204,12 +208,27 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
             (result, thread_cpu_seconds() - before)
         });
         drop(input);
-        result
-    })
-    .await;
+        let _ = sender.send(result);
+    });
+    if let Err(e) = spawned {
+        return (Outcome::Failed(format!("the conversion could not start: {e}")), 0.0);
+    }
+    // The engine checks its deadline between steps; one call it cannot
+    // interrupt must still not hold the job past its limit. A conversion
+    // still running a second after the deadline is told to stop and left to
+    // finish on its own; the job fails now and the worker moves on.
+    let limit = engine_limit_seconds(state, job);
+    let converted = match tokio::time::timeout(Duration::from_secs(limit + 1), converted).await {
+        Ok(joined) => joined,
+        Err(_) => {
+            running.cancel.store(true, Ordering::Relaxed);
+            tracing::warn!(job = %job.id, limit, "conversion overran its time limit; abandoned");
+            return (Outcome::Failed(format!("the conversion took longer than the {limit} s this plan allows")), limit as f64);
+        }
+    };
     let (result, cpu_seconds) = match converted {
         Ok(pair) => pair,
-        Err(e) => return (Outcome::Failed(format!("the conversion stopped unexpectedly: {e}")), 0.0),
+        Err(_) => return (Outcome::Failed("the conversion stopped unexpectedly".to_string()), 0.0),
     };
     let outcome = match result {
         Ok(_) => {
@@ -228,6 +247,11 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
     };
     let _ = tokio::fs::remove_file(&output).await;
     (outcome, cpu_seconds)
+}
+
+/// The wall time a job's plan gives its conversion, in seconds.
+fn engine_limit_seconds(state: &AppState, job: &JobRecord) -> u64 {
+    state.plan(&job.plan).max_job_seconds.max(1)
 }
 
 /// The `options` object of a job, as engine options: strings, numbers and

@@ -73,6 +73,8 @@ fn main() -> ExitCode {
             Some(Command::Keys { action }) => keys(config, action).await,
         }
     });
+    // A conversion abandoned at its deadline may still be running: it does not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -500,3 +500,23 @@ async fn a_job_interrupted_by_a_crash_is_retried_once_then_fails() {
     assert_eq!(body["status"], "failed");
     assert!(body["error"].as_str().unwrap().contains("stopped while converting"), "{body}");
 }
+
+#[tokio::test]
+async fn a_conversion_that_overruns_its_limit_ends_the_job_at_the_limit() {
+    // One AV1 encode at the slowest speed cannot be interrupted and takes
+    // far longer than the plan's second: the job ends a second after it.
+    let app = app("[plans.free]\nmax_job_seconds = 1").await;
+    app.workers(1);
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let mut body = job_body(&file, "png", "avif");
+    body["options"] = json!({"speed": 1, "width": 1600});
+    let (status, created) = create(&app, IP, None, body).await;
+    assert_eq!(status, 200, "{created}");
+    let started = std::time::Instant::now();
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}?wait=10", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    let took = started.elapsed();
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("took longer than the 1 s") || error.contains("wall time"), "{error}");
+    assert!(took < std::time::Duration::from_millis(2500), "ended after {took:?}: {error}");
+}
