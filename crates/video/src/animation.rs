@@ -66,6 +66,17 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, animation: &Ani
     let (decoder, time_base) = open_decoder(&mut input, index, source)?;
     let video = decoder.video().map_err(|e| decode_error(source, "not a video stream", e))?;
     let shape = SourceShape::Video { width: video.width(), height: video.height(), pixel: video.format(), time_base, aspect: video.aspect_ratio() };
+    // Both encoders hold every frame until the last (GIF's palette stage,
+    // WebP's animation assembler): their size is charged before decoding.
+    let (w, h) = (u64::from(video.width().max(1)), u64::from(video.height().max(1)));
+    let (out_w, out_h) = match (request.width.map(u64::from), request.height.map(u64::from)) {
+        (None, None) => (w.min(u64::from(DEFAULT_MAX_WIDTH)), h * w.min(u64::from(DEFAULT_MAX_WIDTH)) / w),
+        (Some(rw), None) => (rw, h * rw / w),
+        (None, Some(rh)) => (w * rh / h, rh),
+        (Some(rw), Some(rh)) => (rw, rh),
+    };
+    let frames = (seconds * f64::from(fps)).ceil().max(1.0) as u64;
+    ctx.charge_memory(frames.saturating_mul(out_w * out_h.max(1) * 4), "memory for animation frames (bytes)")?;
     let scale = match (request.width, request.height) {
         (None, None) => format!("scale='min({DEFAULT_MAX_WIDTH},iw)':-2:flags=lanczos"),
         _ => format!("{}:flags=lanczos", request.scale()),
