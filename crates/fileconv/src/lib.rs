@@ -106,7 +106,10 @@ pub mod fuzzing {
             max_zip_entries: 1000,
             max_unzipped_bytes: 64 << 20,
             max_zip_ratio: 200,
-            max_wall_time: None,
+            // What a render or decode is priced against: work that would
+            // take longer is refused (a correct answer), so the fuzzer
+            // spends its time on bugs rather than on slow files.
+            max_wall_time: Some(std::time::Duration::from_secs(5)),
         }
     }
 
