@@ -25,10 +25,10 @@ fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
     for index in 0..table.sheets.len() {
         ctx.checkpoint()?;
         let mut rows: Vec<Vec<Vec<Inline>>> = Vec::new();
+        // A document page holds at most about a hundred rows: a table past
+        // the page limit's worth cannot become a document.
+        let max_rows = u64::from(ctx.limits.max_pages) * ROWS_PER_PAGE;
         table.read_sheet(index, &mut |row| {
-            // A document page holds at most about a hundred rows: a table
-            // past the page limit's worth cannot become a document.
-            let max_rows = u64::from(ctx.limits.max_pages) * ROWS_PER_PAGE;
             if u64::from(row.index) >= max_rows {
                 return Err(Error::limit("table rows in a document (100 per page allowed)", max_rows, u64::from(row.index) + 1));
             }

@@ -93,19 +93,12 @@ fn conversions_run_on_a_large_stack_whatever_thread_calls() {
     assert!(handle.join().unwrap().unwrap() > 0);
 }
 
-/// Writes the hostile files as fuzz regression inputs:
-/// `cargo test -p fileconv --test hostile -- --ignored`.
+/// The hostile files are fuzz regression inputs too: the committed copies
+/// are exactly what the makers produce. `FILECONV_WRITE_REGRESSIONS=1`
+/// writes them anew (after a maker changes).
 #[test]
-#[ignore]
-fn write_regression_inputs() {
+fn regression_inputs_are_the_hostile_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
-    let svg = root.join("decode_svg");
-    std::fs::create_dir_all(&svg).unwrap();
-    std::fs::write(svg.join("hostile-nested-g-5000.svg"), hostile::svg_nested("g", 5000)).unwrap();
-    std::fs::write(svg.join("hostile-nested-svg-20000.svg"), hostile::svg_nested("svg", 20_000)).unwrap();
-    std::fs::write(svg.join("hostile-mask-chain-3000.svg"), hostile::svg_mask_chain(3000)).unwrap();
-    std::fs::write(svg.join("hostile-feoffset-chain-2000.svg"), hostile::svg_filter_chain(2000, 4000)).unwrap();
-    std::fs::write(svg.join("hostile-huge-blur.svg"), hostile::svg_huge_blur()).unwrap();
     // Step-encoded seeds: nesting, use fan-out, masks, filters of each kind.
     let seeds: [&[u8]; 4] = [
         &[200, 0, 0, 0, 1, 0, 2, 2, 0, 2, 1, 2, 2, 8, 1],
@@ -113,8 +106,22 @@ fn write_regression_inputs() {
         &[64, 4, 0, 3, 1, 1, 0, 5, 0, 9, 9, 1, 0, 3, 0, 6, 40, 9, 30, 1, 0, 8, 2],
         &[10, 0, 0, 2, 0, 2, 0, 2, 0, 1, 0, 0, 0, 2, 1, 2, 1, 2, 1, 1, 0, 2, 2, 2, 2],
     ];
-    for (i, seed) in seeds.iter().enumerate() {
-        std::fs::write(svg.join(format!("steps-{i}")), seed).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("decode_svg/hostile-nested-g-5000.svg".into(), hostile::svg_nested("g", 5000)),
+        ("decode_svg/hostile-nested-svg-20000.svg".into(), hostile::svg_nested("svg", 20_000)),
+        ("decode_svg/hostile-mask-chain-3000.svg".into(), hostile::svg_mask_chain(3000)),
+        ("decode_svg/hostile-feoffset-chain-2000.svg".into(), hostile::svg_filter_chain(2000, 4000)),
+        ("decode_svg/hostile-huge-blur.svg".into(), hostile::svg_huge_blur()),
+        ("decode_any/hostile-gif-3000x3000x400.gif".into(), hostile::gif_frames(3000, 3000, 400)),
+    ];
+    files.extend(seeds.iter().enumerate().map(|(i, seed)| (format!("decode_svg/steps-{i}"), seed.to_vec())));
+    let write = std::env::var_os("FILECONV_WRITE_REGRESSIONS").is_some();
+    for (name, bytes) in files {
+        let path = root.join(&name);
+        if write {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e} (FILECONV_WRITE_REGRESSIONS=1 writes it)"));
+        assert!(committed == bytes, "{name} differs from its maker (FILECONV_WRITE_REGRESSIONS=1 writes it anew)");
     }
-    std::fs::write(root.join("decode_any/hostile-gif-3000x3000x400.gif"), hostile::gif_frames(3000, 3000, 400)).unwrap();
 }

@@ -63,7 +63,7 @@ pub fn prescan(bytes: &[u8]) -> Result<()> {
 /// attribute values.
 fn check_markup_depth(text: &str) -> Result<()> {
     let bytes = text.as_bytes();
-    let skip_past = |from: usize, end: &[u8]| memchr_find(&bytes[from..], end).map_or(bytes.len(), |at| from + at + end.len());
+    let skip_past = |from: usize, end: &[u8]| find_bytes(&bytes[from..], end).map_or(bytes.len(), |at| from + at + end.len());
     let mut depth = 0u32;
     let mut at = 0;
     while let Some(open) = bytes[at..].iter().position(|&b| b == b'<') {
@@ -115,7 +115,7 @@ fn check_markup_depth(text: &str) -> Result<()> {
     Ok(())
 }
 
-fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 

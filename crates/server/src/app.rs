@@ -60,14 +60,8 @@ impl AppState {
         let db = Db::connect(&config.database_url()).await?;
         let storage = Storage::open(&config.storage, dir)?;
         let signer = UrlSigner::new(signing_secret(&config, dir)?);
-        let engines = config
-            .plans
-            .iter()
-            .map(|(name, plan)| {
-                let limits = fileconv::Limits { max_memory_bytes: config.conversion_memory(plan), ..plan.limits() };
-                (name.clone(), Arc::new(fileconv::engine().clone().with_limits(limits)))
-            })
-            .collect();
+        let share = config.memory_share();
+        let engines = config.plans.iter().map(|(name, plan)| (name.clone(), Arc::new(fileconv::engine().clone().with_limits(plan.limits(share))))).collect();
         Ok(Arc::new(AppState {
             limiter: RateLimiter::new(config.rate_limits.clone()),
             jobs: JobBoard::default(),

@@ -170,8 +170,9 @@ impl Plan {
         self.max_file_mb.saturating_mul(1 << 20)
     }
 
-    /// The engine limits one job of this plan runs under.
-    pub fn limits(&self) -> fileconv::Limits {
+    /// The engine limits one job of this plan runs under, its memory at
+    /// most `memory_share` (see [`Config::memory_share`]).
+    pub fn limits(&self, memory_share: u64) -> fileconv::Limits {
         let defaults = fileconv::Limits::default();
         fileconv::Limits {
             max_input_bytes: self.max_file_bytes(),
@@ -179,7 +180,7 @@ impl Plan {
             max_wall_time: Some(Duration::from_secs(self.max_job_seconds.max(1))),
             // A result may be larger than its source (a PNG of a JPEG), not without bound.
             max_output_bytes: self.max_file_bytes().saturating_mul(4).clamp(64 << 20, defaults.max_output_bytes),
-            max_memory_bytes: self.max_memory_mb.saturating_mul(1 << 20),
+            max_memory_bytes: self.max_memory_mb.saturating_mul(1 << 20).min(memory_share),
             ..defaults
         }
     }
@@ -352,11 +353,10 @@ impl Config {
         }
     }
 
-    /// The memory one conversion may hold under `plan`: the plan's, at
-    /// most half the machine's memory divided among the workers.
-    pub fn conversion_memory(&self, plan: &Plan) -> u64 {
-        let share = physical_memory_bytes() / 2 / self.worker_count().max(1) as u64;
-        plan.max_memory_mb.saturating_mul(1 << 20).min(share.max(256 << 20))
+    /// The most memory one conversion may hold whatever its plan: half the
+    /// machine's memory divided among the workers (at least 256 MiB).
+    pub fn memory_share(&self) -> u64 {
+        (physical_memory_bytes() / 2 / self.worker_count().max(1) as u64).max(256 << 20)
     }
 
     pub fn database_url(&self) -> String {
