@@ -5,7 +5,7 @@ SHELL := bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test bench fuzz deps build readme clean
+.PHONY: run test bench fuzz deps build readme clean realworld
 
 deps:
 	@scripts/install-deps
@@ -43,6 +43,19 @@ fuzz: deps
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd fuzz && for t in decode_any decode_image decode_svg decode_audio decode_media decode_sheet decode_document; do \
 	  $(CARGO) +nightly fuzz run $$t corpus/$$t regressions/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 || exit 1; done
+
+# The real-world corpus (issue 14): about 1,170 files from public test
+# suites (scripts/realworld/corpus.tsv records each one's source and licence),
+# converted to each family's usual targets and judged by independent readers
+# (Pillow, ffprobe, pandoc, pdftotext, openpyxl, xlrd...). Prints the table of
+# classes; every conversion's class and reason is in target/realworld/run/results.tsv.
+REALWORLD_JOBS ?= 2
+realworld: build
+	@scripts/install-deps --realworld
+	@test -x target/realworld/venv/bin/python || python3 -m venv target/realworld/venv
+	@target/realworld/venv/bin/pip install -q -r scripts/realworld/requirements.txt
+	python3 scripts/realworld/fetch_corpus.py target/realworld/corpus
+	target/realworld/venv/bin/python scripts/realworld/judge.py target/release/fileconv target/realworld/corpus target/realworld/run --jobs $(REALWORLD_JOBS)
 
 # Regenerates the README's formats table from `fileconv formats --markdown`.
 readme: build

@@ -58,15 +58,30 @@ fn extension(path: &Path) -> Option<String> {
     path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-/// `--from`, else the extension when it names a format, else the detected format.
-fn source_format(engine: &Engine, input: &Path, bytes_for_detection: Option<&[u8]>, from: Option<&str>) -> Result<String, Failure> {
+/// `--from`, else the extension when it names a format, else the detected
+/// format. A file whose name says one format and whose content is another
+/// that converts to `to` is converted as what it is, with a note on stderr.
+fn source_format(engine: &Engine, input: &Path, bytes: Option<&[u8]>, from: Option<&str>, to: &str) -> Result<String, Failure> {
     if let Some(from) = from {
         return Ok(from.to_string());
     }
     if let Some(ext) = extension(input).filter(|e| engine.format(e).is_ok()) {
-        return Ok(ext);
+        let claim = match bytes {
+            Some(bytes) => engine.check_claim(bytes, engine.format(&ext)?),
+            None => engine.check_file_claim(input, &ext),
+        };
+        return match claim {
+            Err(fileconv::Error::FormatMismatch { detected, .. }) if engine.path(&detected, to).is_ok() => {
+                eprintln!(
+                    "fileconv: note: {} holds {detected}, not {ext} as its name says; converting it as {detected}",
+                    input.display()
+                );
+                Ok(detected)
+            }
+            _ => Ok(ext),
+        };
     }
-    let detected = match bytes_for_detection {
+    let detected = match bytes {
         Some(bytes) => engine.detect(bytes),
         None => {
             let mut head = Vec::new();
@@ -90,9 +105,9 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
         let mut bytes = Vec::new();
         let from = if is_stdio(input) {
             std::io::stdin().lock().take(engine.limits().max_input_bytes + 1).read_to_end(&mut bytes)?;
-            source_format(engine, input, Some(&bytes), args.from.as_deref())?
+            source_format(engine, input, Some(&bytes), args.from.as_deref(), &to)?
         } else {
-            source_format(engine, input, None, args.from.as_deref())?
+            source_format(engine, input, None, args.from.as_deref(), &to)?
         };
         let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
         // Buffered whole, so that a failed conversion writes nothing.
@@ -107,9 +122,12 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
         }
         report
     } else {
-        let from = source_format(engine, input, None, args.from.as_deref())?;
+        let from = source_format(engine, input, None, args.from.as_deref(), &to)?;
         engine.convert_file(input, output, &from, &to, options, &control)?
     };
+    for note in &report.notes {
+        eprintln!("fileconv: warning: {note}");
+    }
     if args.verbose {
         eprintln!("{} ({} bytes)", report.path, report.bytes_written);
     }
@@ -170,14 +188,20 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let (Some(input), Some(output)) = (inputs.get(i), outputs.get(i)) else { break };
                 bar.set_message(input.display().to_string());
-                let result = source_format(engine, input, None, args.from.as_deref()).and_then(|from| {
+                let result = source_format(engine, input, None, args.from.as_deref(), target.id).and_then(|from| {
                     engine
                         .convert_file(input, output, &from, target.id, options, &Control::default())
                         .map_err(Failure::from)
                 });
                 match result {
-                    Ok(report) if args.verbose => say(&bar, format!("{} -> {}: {}", input.display(), output.display(), report.path)),
-                    Ok(_) => {}
+                    Ok(report) => {
+                        for note in &report.notes {
+                            say(&bar, format!("fileconv: warning: {}: {note}", input.display()));
+                        }
+                        if args.verbose {
+                            say(&bar, format!("{} -> {}: {}", input.display(), output.display(), report.path));
+                        }
+                    }
                     Err(failure) => {
                         say(&bar, format!("fileconv: {}: {}", input.display(), failure.message));
                         failures.lock().expect("no panics while held").push((input.clone(), failure));

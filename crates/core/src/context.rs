@@ -1,7 +1,7 @@
 //! What travels with a call besides the data: options, limits, progress and cancellation.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::{Error, Limits, Options, Result};
@@ -45,6 +45,35 @@ impl MemoryBudget {
     }
 }
 
+/// What one conversion repaired, guessed or left out, for the caller to read
+/// (`fileconv` prints them as warnings; the service keeps them with the job).
+#[derive(Debug, Default)]
+pub struct Notes {
+    lines: Mutex<Vec<String>>,
+}
+
+impl Notes {
+    /// Notes kept per conversion; later ones are counted in the last line.
+    pub const MAX: usize = 20;
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `line` unless an equal one is there.
+    pub fn push(&self, line: String) {
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if !lines.contains(&line) && lines.len() < Self::MAX {
+            lines.push(line);
+        }
+    }
+
+    /// The notes so far, in the order they were made.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// Handed to every decoder, adapter, transform and encoder.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
@@ -52,6 +81,7 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     control: &'a Control,
     budget: &'a MemoryBudget,
+    notes: &'a Notes,
     deadline: Option<Instant>,
     /// The share of the whole conversion this stage covers.
     span: (f32, f32),
@@ -59,9 +89,15 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// A context for a call that starts now, charging its memory to `budget`.
-    pub fn new(options: &'a Options, limits: &'a Limits, control: &'a Control, budget: &'a MemoryBudget) -> Self {
+    pub fn new(options: &'a Options, limits: &'a Limits, control: &'a Control, budget: &'a MemoryBudget, notes: &'a Notes) -> Self {
         let deadline = limits.max_wall_time.map(|d| Instant::now() + d);
-        Context { options, limits, control, budget, deadline, span: (0.0, 1.0) }
+        Context { options, limits, control, budget, notes, deadline, span: (0.0, 1.0) }
+    }
+
+    /// Tells the caller what this conversion repaired or left out, in one
+    /// line in the user's terms ("2 footnotes have no place in CSV").
+    pub fn note(&self, line: impl Into<String>) {
+        self.notes.push(line.into());
     }
 
     /// Charges `bytes` that the caller is about to allocate (and keep for

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
-use crate::{Context, Control, Error, FormatInfo, Input, Limits, MemoryBudget, Options, Registry, Result, Value};
+use crate::{Context, Control, Decoder, Error, FormatInfo, Input, Limits, MemoryBudget, Notes, Options, Registry, Result, Value};
 
 /// The stack of the thread a conversion runs on. Parsers of nested formats
 /// (XML trees, SVG groups, PDF objects) recurse; each format also bounds its
@@ -63,6 +63,8 @@ pub enum Source<'a> {
 pub struct Report {
     pub path: ConversionPath,
     pub bytes_written: u64,
+    /// What the conversion repaired or left out (see [`Context::note`]).
+    pub notes: Vec<String>,
 }
 
 /// A conversion engine over a fixed [`Registry`] with default [`Limits`].
@@ -124,24 +126,41 @@ impl Engine {
 
     /// Checks that `bytes` can be a file of `claimed`.
     ///
+    /// A file in the claimed format's container passes when nothing more
+    /// specific is detected, and, for containers whose members differ only by a
+    /// label (ISO BMFF brands, Matroska doc types, Ogg, ASF), even when a
+    /// sibling's signature is detected: an `.m4a` branded `mp42` is an m4a.
+    ///
     /// # Errors
     /// [`Error::FormatMismatch`] naming the detected format when the bytes are
-    /// another format's; [`Error::InvalidInput`] when they carry no known
-    /// signature but `claimed` has one.
+    /// another kind of content; [`Error::InvalidInput`] when they carry no
+    /// known signature but `claimed` has one.
     pub fn check_claim(&self, bytes: &[u8], claimed: &FormatInfo) -> Result<()> {
         if claimed.matches(bytes) {
             return Ok(());
         }
+        let shared = claimed.container.filter(|c| c.matches(bytes));
         match self.detect(bytes) {
-            Some(found) if found.id != claimed.id => {
-                Err(Error::FormatMismatch { claimed: claimed.id.to_string(), detected: found.id.to_string() })
-            }
+            Some(found) if found.id != claimed.id => match shared {
+                Some(c) if c.labels_only() && found.container == Some(c) => Ok(()),
+                _ => Err(Error::FormatMismatch { claimed: claimed.id.to_string(), detected: found.id.to_string() }),
+            },
+            _ if shared.is_some() => Ok(()),
             _ if claimed.sniff.is_some() => Err(Error::invalid_input(
                 claimed.id,
                 if bytes.is_empty() { "the file is empty".to_string() } else { format!("not a {} file (no {} signature)", claimed.id, claimed.name) },
             )),
             _ => Ok(()),
         }
+    }
+
+    /// [`Engine::check_claim`] on a file, mapped rather than read.
+    ///
+    /// # Errors
+    /// As for [`Engine::check_claim`]; [`Error::Io`] when the file cannot be read.
+    pub fn check_file_claim(&self, path: &Path, claimed: &str) -> Result<()> {
+        let claimed = self.format(claimed)?;
+        with_input(Source::Path(path), &self.limits, |input| self.check_claim(input.bytes, claimed))
     }
 
     /// The best conversion path between two formats.
@@ -228,13 +247,13 @@ impl Engine {
         options.validate(path.options())?;
         let limit = self.limits.max_output_bytes;
         let mut counter = CountingWriter { inner: sink, written: 0, limit, exceeded: false };
-        let result = self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&path, input, &mut counter, ctx));
+        let result = self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&self.registry, &path, input, &mut counter, ctx));
         if counter.exceeded {
             // Whatever error the encoder made of the refused write, the cause is the limit.
             return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
         }
-        result?;
-        Ok(Report { path, bytes_written: counter.written })
+        let ((), notes) = result?;
+        Ok(Report { path, bytes_written: counter.written, notes })
     }
 
     /// Decodes a file into a value with the cheapest decoder of `from`, for
@@ -252,12 +271,13 @@ impl Engine {
             .min_by_key(|d| d.cost)
             .ok_or_else(|| Error::NoPath { from: format.id.to_string(), to: "any value".to_string() })?;
         options.validate(decoder.options.iter())?;
-        self.run(source, format, options, &Control::default(), |input, ctx| (decoder.decode)(input, ctx))
+        self.run(source, format, options, &Control::default(), |input, ctx| (decoder.decode)(input, ctx)).map(|(value, _)| value)
     }
 
     /// Opens `source` within the size limit, checks it is `claimed`, and runs
     /// `work` on it on a conversion thread with panics contained and a fresh
-    /// memory budget; reports full progress on success.
+    /// memory budget; reports full progress on success and returns the notes
+    /// the conversion made.
     fn run<T: Send>(
         &self,
         source: Source<'_>,
@@ -265,15 +285,15 @@ impl Engine {
         options: &Options,
         control: &Control,
         work: impl FnOnce(Input<'_>, &Context<'_>) -> Result<T> + Send,
-    ) -> Result<T> {
+    ) -> Result<(T, Vec<String>)> {
         on_conversion_thread(|| {
             with_input(source, &self.limits, |input| {
                 self.check_claim(input.bytes, claimed)?;
-                let budget = MemoryBudget::new();
-                let ctx = Context::new(options, &self.limits, control, &budget);
+                let (budget, notes) = (MemoryBudget::new(), Notes::new());
+                let ctx = Context::new(options, &self.limits, control, &budget, &notes);
                 let value = contain_panics(|| work(input, &ctx))?;
                 ctx.progress(1.0);
-                Ok(value)
+                Ok((value, notes.take()))
             })
         })
     }
@@ -307,7 +327,33 @@ fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) 
     }
 }
 
-fn run_path(path: &ConversionPath, input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+/// Decodes with `first`; when it refuses the file as invalid, the format's
+/// other decoders of the same value kind try in cost order (FFmpeg reads
+/// TIFF and DDS variants the image crate does not), and the first error
+/// stands when none can.
+fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let refused = match (first.decode)(input, ctx) {
+        Err(e @ Error::InvalidInput { .. }) => e,
+        other => return other,
+    };
+    let mut others: Vec<&Decoder> = registry
+        .decoders
+        .iter()
+        .copied()
+        .filter(|d| d.format == first.format && d.output == first.output && !std::ptr::eq(*d, first))
+        .collect();
+    others.sort_by_key(|d| d.cost);
+    for other in others {
+        ctx.checkpoint()?;
+        if let Ok(value) = (other.decode)(input, ctx) {
+            ctx.note(format!("{refused}; read instead by the {} reader", other.name));
+            return Ok(value);
+        }
+    }
+    Err(refused)
+}
+
+fn run_path(registry: &Registry, path: &ConversionPath, input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let stages = path.steps.len() as f32;
     let mut value: Option<Value> = None;
     // Bytes of an intermediate file format, when the path passes through one.
@@ -322,7 +368,7 @@ fn run_path(path: &ConversionPath, input: Input<'_>, sink: &mut dyn Write, ctx: 
             Step::Decode(d) => {
                 let bytes = intermediate.take();
                 let source = bytes.as_deref().map_or(input, Input::from_bytes);
-                value = Some((d.decode)(source, &stage)?);
+                value = Some(decode_with_fallbacks(registry, d, source, &stage)?);
             }
             Step::Adapt(a) => value = Some((a.adapt)(take(&mut value, step)?, &stage)?),
             Step::Encode(e) => {

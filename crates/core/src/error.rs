@@ -25,6 +25,12 @@ pub enum Error {
     #[error("invalid {format} input: {reason}")]
     InvalidInput { format: String, reason: String },
 
+    /// The input is valid, but the target cannot hold what matters in it
+    /// (an MP3 of no samples, a GIF of a file with no picture); converting
+    /// anyway would lose content without saying so.
+    #[error("cannot make {target} of this file: {reason}")]
+    CannotKeep { target: String, reason: String },
+
     /// The bytes are a file of another format than the one claimed.
     #[error("the input is not {claimed}: it looks like {detected}")]
     FormatMismatch { claimed: String, detected: String },
@@ -86,7 +92,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::UnknownFormat { .. } | Error::NoPath { .. } => ErrorKind::Unsupported,
-            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::InvalidInput { .. } | Error::CannotKeep { .. } => ErrorKind::InvalidInput,
             Error::FormatMismatch { .. } => ErrorKind::FormatMismatch,
             Error::LimitExceeded { .. } => ErrorKind::LimitExceeded,
             Error::InvalidOption { .. } => ErrorKind::InvalidOption,
@@ -99,6 +105,11 @@ impl Error {
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid_input(format: &str, reason: impl fmt::Display) -> Self {
         Error::InvalidInput { format: format.to_string(), reason: reason.to_string() }
+    }
+
+    /// Shorthand for [`Error::CannotKeep`].
+    pub fn cannot_keep(target: &str, reason: impl fmt::Display) -> Self {
+        Error::CannotKeep { target: target.to_string(), reason: reason.to_string() }
     }
 
     /// Shorthand for [`Error::Backend`].

@@ -26,6 +26,48 @@ impl Category {
     }
 }
 
+/// A container several formats share. Its signature says the bytes are that
+/// kind of file, whatever the brand or first entry inside claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Container {
+    /// ISO base media (`ftyp`): mp4, m4a, m4v, mov, 3gp.
+    IsoBmff,
+    /// Matroska's EBML: mkv, mka, webm.
+    Ebml,
+    /// Ogg pages: Vorbis, Opus, FLAC, Theora.
+    Ogg,
+    /// Microsoft's ASF: wma, wmv.
+    Asf,
+    /// A zip package: OOXML, OpenDocument, EPUB.
+    Zip,
+}
+
+impl Container {
+    /// True when `bytes` start like this container.
+    pub fn matches(self, bytes: &[u8]) -> bool {
+        use crate::sniff::starts_with;
+        match self {
+            Container::IsoBmff => {
+                bytes.len() >= 12
+                    && matches!(&bytes[4..8], b"ftyp" | b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot")
+            }
+            Container::Ebml => starts_with(bytes, &[0x1A, 0x45, 0xDF, 0xA3]),
+            Container::Ogg => starts_with(bytes, b"OggS"),
+            Container::Asf => starts_with(bytes, &crate::sniff::ASF),
+            Container::Zip => starts_with(bytes, b"PK\x03\x04"),
+        }
+    }
+
+    /// True when the formats inside differ only by a label (a brand, a doc
+    /// type) that one demuxer reads past, so a claim of any member is honoured
+    /// for a file of another. False for zip packages, whose entries say
+    /// truly different content.
+    pub fn labels_only(self) -> bool {
+        !matches!(self, Container::Zip)
+    }
+}
+
 /// A file format, submitted by a plugin with `inventory::submit!`.
 #[derive(Debug)]
 pub struct FormatInfo {
@@ -42,6 +84,8 @@ pub struct FormatInfo {
     /// format has no reliable signature (TGA); such formats are never detected,
     /// only trusted when claimed.
     pub sniff: Option<fn(&[u8]) -> bool>,
+    /// The container the format lives in, when others share it.
+    pub container: Option<Container>,
 }
 
 inventory::collect!(FormatInfo);

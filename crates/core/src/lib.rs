@@ -26,7 +26,7 @@ pub mod engine;
 pub mod sniff;
 
 pub use error::{panic_text, Error, ErrorKind, Result};
-pub use format::{Category, FormatInfo};
+pub use format::{Category, Container, FormatInfo};
 pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
@@ -35,7 +35,7 @@ pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Im
 pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
-pub use context::{Context, Control, MemoryBudget};
+pub use context::{Context, Control, MemoryBudget, Notes};
 pub use registry::{Adapter, Decoder, Encoder, Input, Registry, Transform};
 pub use graph::{Conversion, ConversionPath, Step};
 pub use engine::{on_conversion_thread, Engine, Report, Source, CONVERSION_STACK_BYTES};

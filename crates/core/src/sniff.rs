@@ -11,6 +11,52 @@ pub fn contains_early(bytes: &[u8], needle: &[u8], window: usize) -> bool {
     head.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The bytes after a leading ID3v2 tag, which MP3, FLAC, AAC and AC-3 files
+/// may all carry; all of `bytes` when there is none.
+pub fn after_id3v2(bytes: &[u8]) -> &[u8] {
+    if bytes.len() < 10 || !starts_with(bytes, b"ID3") || bytes[6..10].iter().any(|b| b & 0x80 != 0) {
+        return bytes;
+    }
+    let size = bytes[6..10].iter().fold(0usize, |n, b| (n << 7) | usize::from(*b));
+    let footer = if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+    bytes.get(10 + size + footer..).unwrap_or(&[])
+}
+
+/// The length in bytes of the MPEG audio (layer III) frame whose header
+/// starts `bytes`, or `None` when they are not such a header.
+pub fn mpeg_audio_frame_len(bytes: &[u8]) -> Option<usize> {
+    let h = bytes.get(..4)?;
+    if h[0] != 0xFF || h[1] & 0xE0 != 0xE0 || (h[1] >> 1) & 3 != 1 {
+        return None;
+    }
+    let version = (h[1] >> 3) & 3; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+    let (bitrate_index, rate_index, padding) = (usize::from(h[2] >> 4), usize::from((h[2] >> 2) & 3), usize::from((h[2] >> 1) & 1));
+    if version == 1 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3 {
+        return None;
+    }
+    const MPEG1: [usize; 15] = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+    const MPEG2: [usize; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+    let rate = [44_100, 48_000, 32_000][rate_index] >> if version == 3 { 0 } else if version == 2 { 1 } else { 2 };
+    let (kbps, per_frame) = if version == 3 { (MPEG1[bitrate_index], 144) } else { (MPEG2[bitrate_index], 72) };
+    Some(per_frame * kbps * 1000 / rate + padding)
+}
+
+/// True when three MPEG audio frames follow each other somewhere in the
+/// first 64 KiB: how FFmpeg finds MP3 after junk or padding.
+pub fn mpeg_audio_frames(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(65_536)];
+    (0..head.len().saturating_sub(4)).any(|at| {
+        let mut next = at;
+        for _ in 0..3 {
+            match bytes.get(next..).and_then(mpeg_audio_frame_len) {
+                Some(len) if len > 4 => next += len,
+                _ => return false,
+            }
+        }
+        true
+    })
+}
+
 /// ISO base media (HEIF/AVIF/MP4) brand check: an `ftyp` box whose major or
 /// compatible brands include one of `brands`.
 pub fn iso_brand(bytes: &[u8], brands: &[&[u8; 4]]) -> bool {

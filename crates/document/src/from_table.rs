@@ -60,7 +60,10 @@ fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
         let header_rows = usize::from(!rows.is_empty());
         doc.blocks.push(Block::Table(TableBlock { header_rows, rows }));
     }
-    doc.title = table.sheets.first().map(|s| s.name.clone());
+    // One named sheet names the document; a default name names nothing.
+    if let [only] = table.sheets.as_slice() {
+        doc.title = Some(only.name.clone()).filter(|name| name != "Sheet1");
+    }
     Ok(Value::Document(doc))
 }
 

@@ -111,18 +111,20 @@ pub fn take_log() -> Vec<String> {
     LOG.with(|log| std::mem::take(&mut *log.borrow_mut()))
 }
 
-/// Maps an FFmpeg error to fileconv's: malformed data becomes
-/// [`Error::InvalidInput`], the rest [`Error::Backend`]; FFmpeg's last log
+/// Maps an encoder or muxer error to fileconv's: what the writer of `format`
+/// refuses becomes [`Error::CannotKeep`], the rest [`Error::Backend`]; FFmpeg's last log
 /// lines on this thread are appended, since its error codes say little.
 pub fn error(format: &str, doing: &str, err: ffmpeg_next::Error) -> Error {
     let message = describe(doing, err);
     match err {
+        // What the encoder or muxer of `format` refuses is this input's
+        // content in that format: said of the output, not blamed on the input.
         ffmpeg_next::Error::InvalidData
         | ffmpeg_next::Error::Eof
         | ffmpeg_next::Error::StreamNotFound
         | ffmpeg_next::Error::DecoderNotFound
         | ffmpeg_next::Error::DemuxerNotFound
-        | ffmpeg_next::Error::Other { errno: sys::EINVAL } => Error::invalid_input(format, message),
+        | ffmpeg_next::Error::Other { errno: sys::EINVAL } => Error::cannot_keep(format, message),
         _ => Error::backend(format, message),
     }
 }

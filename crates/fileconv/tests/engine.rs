@@ -103,9 +103,9 @@ fn encode_exact(_: Value, sink: &mut dyn Write, _: &Context<'_>) -> Result<()> {
     encode_tag(b"exact")(sink)
 }
 
-static T: FormatInfo = FormatInfo { id: "t", aliases: &[], name: "T", mime: "x/t", category: Category::Image, sniff: None };
-static U: FormatInfo = FormatInfo { id: "u", aliases: &[], name: "U", mime: "x/u", category: Category::Image, sniff: None };
-static BOOM: FormatInfo = FormatInfo { id: "boom", aliases: &[], name: "Boom", mime: "x/b", category: Category::Image, sniff: None };
+static T: FormatInfo = FormatInfo { id: "t", aliases: &[], name: "T", mime: "x/t", category: Category::Image, container: None, sniff: None };
+static U: FormatInfo = FormatInfo { id: "u", aliases: &[], name: "U", mime: "x/u", category: Category::Image, container: None, sniff: None };
+static BOOM: FormatInfo = FormatInfo { id: "boom", aliases: &[], name: "Boom", mime: "x/b", category: Category::Image, container: None, sniff: None };
 static DEC_T: Decoder = Decoder { format: "t", name: "t", output: ValueKind::Raster, cost: 1, options: &[], decode: decode_t };
 static DEC_BOOM: Decoder = Decoder { format: "boom", name: "boom", output: ValueKind::Raster, cost: 1, options: &[], decode: decode_boom };
 static LOSSY: Encoder = Encoder { format: "u", name: "cheap", input: ValueKind::Raster, cost: 1, lossy: true, options: &[], encode: encode_lossy };

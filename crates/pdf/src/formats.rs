@@ -5,7 +5,7 @@ use fileconv_core::{sniff, Category, Decoder, Encoder, FormatInfo, ValueKind};
 use crate::write::DOCUMENT_OPTIONS;
 
 inventory::submit! {
-    FormatInfo { id: "pdf", aliases: &[], name: "PDF document", mime: "application/pdf", category: Category::Document, sniff: Some(|b| sniff::starts_with(b, b"%PDF-")) }
+    FormatInfo { id: "pdf", aliases: &[], name: "PDF document", mime: "application/pdf", category: Category::Document, container: None, sniff: Some(|b| sniff::contains_early(b, b"%PDF-", 1024)) }
 }
 inventory::submit! { Decoder { format: "pdf", name: "lopdf", output: ValueKind::Document, cost: 20, options: &[], decode: crate::read::decode } }
 inventory::submit! { Decoder { format: "pdf", name: "hayro", output: ValueKind::Raster, cost: 40, options: crate::render::RENDER_OPTIONS, decode: crate::render::decode } }

@@ -58,26 +58,59 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(Error::invalid_input(FORMAT, "the PDF is encrypted with a password"));
     }
-    let pages = doc.get_pages();
+    let mut pages: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
+    if pages.is_empty() {
+        // A broken page tree (a Pages node that is a Page, kids that do not
+        // exist): poppler finds the pages by their type, and so do we.
+        pages = doc
+            .objects
+            .iter()
+            .filter(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"Type").ok()).and_then(|t| t.as_name().ok()) == Some(b"Page"))
+            .map(|(id, _)| *id)
+            .collect();
+        if pages.is_empty() {
+            return Err(Error::invalid_input(FORMAT, "the PDF has no pages"));
+        }
+        ctx.note("the PDF's page tree is broken; its pages were found by their type, in the order they are stored");
+    }
     if pages.len() > MAX_PAGES {
         return Err(Error::limit("PDF pages", MAX_PAGES as u64, pages.len() as u64));
     }
     let mut flow = Flow::default();
     let (title, author) = info(&doc);
     let mut page_lines = Vec::with_capacity(pages.len());
-    for (_, page_id) in pages {
+    for page_id in pages {
         ctx.checkpoint()?;
         let content = match doc.get_page_content_with_limit(page_id, limit) {
             Ok(content) => content,
             Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
-            Err(_) => Vec::new(),
+            Err(e) => {
+                ctx.note(format!("page {}: its content cannot be read ({e}); the page is left empty", page_lines.len() + 1));
+                Vec::new()
+            }
         };
         let fonts = page_fonts(&doc, page_id, limit)?;
-        let operations = Content::decode(&content).map(|c| c.operations).unwrap_or_default();
+        let operations = match Content::decode(&content) {
+            Ok(c) => c.operations,
+            Err(e) => {
+                ctx.note(format!("page {}: its content stream is damaged ({e}); the page is left empty", page_lines.len() + 1));
+                Vec::new()
+            }
+        };
         if operations.len() > MAX_OPERATIONS {
             return Err(Error::limit("PDF content operations per page", MAX_OPERATIONS as u64, operations.len() as u64));
         }
-        let chunks = interpret(&operations, &fonts);
+        let forms = FormReader { doc: &doc, limit, operations_left: std::cell::Cell::new(MAX_OPERATIONS - operations.len()) };
+        let xobjects = doc
+            .get_page_resources(page_id)
+            .ok()
+            .and_then(|(own, inherited)| {
+                own.and_then(|r| r.get(b"XObject").ok()).or_else(|| inherited.iter().find_map(|id| doc.get_dictionary(*id).ok()?.get(b"XObject").ok()))
+            })
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok());
+        let chunks = interpret(&operations, &fonts, IDENTITY, &mut |name, ctm| forms.chunks(xobjects, name, ctm, &fonts, 0))?;
+        say_lost_text(ctx, page_lines.len() + 1, &operations, &chunks);
         page_lines.push(lines(chunks));
     }
     let body = body_size(&page_lines);
@@ -114,6 +147,28 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     Ok(Value::Document(flow.finish()))
 }
 
+/// Notes a page whose text-showing operators gave no readable text, or
+/// mostly unmapped characters: the text is there, and we cannot read it.
+fn say_lost_text(ctx: &Context<'_>, page: usize, operations: &[lopdf::content::Operation], chunks: &[Chunk]) {
+    let shown: usize = operations
+        .iter()
+        .filter(|op| matches!(op.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
+        .flat_map(|op| op.operands.iter())
+        .map(|o| match o {
+            Object::String(bytes, _) => bytes.len(),
+            Object::Array(items) => items.iter().map(|i| if let Object::String(b, _) = i { b.len() } else { 0 }).sum(),
+            _ => 0,
+        })
+        .sum();
+    let chars: Vec<char> = chunks.iter().flat_map(|c| c.text.chars()).filter(|c| !c.is_whitespace()).collect();
+    let unreadable = chars.iter().filter(|c| **c == char::REPLACEMENT_CHARACTER || ('\u{E000}'..='\u{F8FF}').contains(*c)).count();
+    if shown >= 4 && chars.is_empty() {
+        ctx.note(format!("page {page}: its text is drawn in fonts with no character map; that text is left out"));
+    } else if unreadable * 2 > chars.len() && chars.len() >= 4 {
+        ctx.note(format!("page {page}: most of its characters have no Unicode value; they are left as U+FFFD"));
+    }
+}
+
 /// Title and author from the document information dictionary.
 fn info(doc: &Document) -> (Option<String>, Option<String>) {
     let Ok(info) = doc.trailer.get(b"Info").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_dict()) else { return (None, None) };
@@ -141,9 +196,14 @@ fn number(o: &Object) -> Option<f32> {
 }
 
 fn page_fonts<'a>(doc: &'a Document, page: lopdf::ObjectId, limit: usize) -> Result<BTreeMap<Vec<u8>, FontInfo<'a>>> {
+    fonts_of(doc, doc.get_page_fonts(page).unwrap_or_default().into_iter(), limit)
+}
+
+/// The fonts of a resource dictionary's `Font` entries, by resource name.
+fn fonts_of<'a>(doc: &'a Document, entries: impl Iterator<Item = (Vec<u8>, &'a Dictionary)>, limit: usize) -> Result<BTreeMap<Vec<u8>, FontInfo<'a>>> {
     let mut fonts = BTreeMap::new();
-    for (name, dict) in doc.get_page_fonts(page).unwrap_or_default() {
-        let encoding = match dict.get_font_encoding_with_limit(doc, limit) {
+    for (name, dict) in entries {
+        let encoding = match font_encoding(doc, dict, limit) {
             Ok(e) => Some(e),
             Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
             Err(_) => None,
@@ -175,6 +235,23 @@ fn page_fonts<'a>(doc: &'a Document, page: lopdf::ObjectId, limit: usize) -> Res
         fonts.insert(name, FontInfo { encoding, mono, two_byte, widths, default_width });
     }
     Ok(fonts)
+}
+
+/// The font's encoding for text extraction: its `ToUnicode` map first, as
+/// the PDF specification (9.10.2) and poppler have it, then `Encoding`.
+/// lopdf 0.47 reads `Encoding` first, which turns a subset font's codes
+/// 1, 2, 3... into control characters.
+fn font_encoding<'a>(doc: &'a Document, dict: &'a Dictionary, limit: usize) -> lopdf::Result<Encoding<'a>> {
+    if dict.has(b"ToUnicode") && dict.has(b"Encoding") {
+        let mut map_only = dict.clone();
+        map_only.remove(b"Encoding");
+        match map_only.get_font_encoding_with_limit(doc, limit) {
+            Ok(Encoding::UnicodeMapEncoding(map)) => return Ok(Encoding::UnicodeMapEncoding(map)),
+            Err(e @ lopdf::Error::Decompress(_)) => return Err(e),
+            _ => {}
+        }
+    }
+    dict.get_font_encoding_with_limit(doc, limit)
 }
 
 fn descendant<'a>(doc: &'a Document, font: &'a Dictionary) -> Option<&'a Dictionary> {
@@ -232,9 +309,16 @@ fn operand(ops: &[Object], i: usize) -> f32 {
 }
 
 /// Runs the text operators of a page's content stream.
-fn interpret(operations: &[lopdf::content::Operation], fonts: &BTreeMap<Vec<u8>, FontInfo<'_>>) -> Vec<Chunk> {
+/// Text chunks of a content stream drawn under `initial` (the page's or a
+/// form's matrix); `forms` gives the chunks of a form XObject `Do` draws.
+fn interpret(
+    operations: &[lopdf::content::Operation],
+    fonts: &BTreeMap<Vec<u8>, FontInfo<'_>>,
+    initial: Matrix,
+    forms: &mut dyn FnMut(&[u8], Matrix) -> Result<Vec<Chunk>>,
+) -> Result<Vec<Chunk>> {
     let mut chunks = Vec::new();
-    let mut ctm = IDENTITY;
+    let mut ctm = initial;
     let mut stack: Vec<Matrix> = Vec::new();
     let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
     let mut font: Option<&FontInfo<'_>> = None;
@@ -247,7 +331,15 @@ fn interpret(operations: &[lopdf::content::Operation], fonts: &BTreeMap<Vec<u8>,
                     stack.push(ctm);
                 }
             }
-            "Q" => ctm = stack.pop().unwrap_or(IDENTITY),
+            "Q" => ctm = stack.pop().unwrap_or(initial),
+            "Do" => {
+                if let Some(name) = o.first().and_then(|n| n.as_name().ok()) {
+                    let mut drawn = forms(name, ctm)?;
+                    if chunks.len() + drawn.len() < 10_000_000 {
+                        chunks.append(&mut drawn);
+                    }
+                }
+            }
             "cm" if o.len() == 6 => ctm = multiply(&[operand(o, 0), operand(o, 1), operand(o, 2), operand(o, 3), operand(o, 4), operand(o, 5)], &ctm),
             "BT" => {
                 tm = IDENTITY;
@@ -319,7 +411,72 @@ fn interpret(operations: &[lopdf::content::Operation], fonts: &BTreeMap<Vec<u8>,
             _ => {}
         }
     }
-    chunks
+    Ok(chunks)
+}
+
+/// Depth of forms drawn inside forms that is followed.
+const MAX_FORM_DEPTH: usize = 8;
+
+/// What form XObjects drawn on one page may cost together.
+struct FormReader<'a> {
+    doc: &'a Document,
+    limit: usize,
+    /// Content operations left for this page's forms.
+    operations_left: std::cell::Cell<usize>,
+}
+
+impl<'a> FormReader<'a> {
+    /// The text chunks of the form XObject `name` of `xobjects`, drawn
+    /// under `ctm`; nothing for images, unknown names or forms nested past
+    /// [`MAX_FORM_DEPTH`]. A form without its own fonts or XObjects uses
+    /// those it is drawn with.
+    fn chunks(
+        &self,
+        xobjects: Option<&'a Dictionary>,
+        name: &[u8],
+        ctm: Matrix,
+        fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>,
+        depth: usize,
+    ) -> Result<Vec<Chunk>> {
+        let doc = self.doc;
+        let Some(stream) = xobjects
+            .filter(|_| depth < MAX_FORM_DEPTH)
+            .and_then(|x| x.get(name).ok())
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_stream().ok())
+            .filter(|s| s.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Form"))
+        else {
+            return Ok(Vec::new());
+        };
+        let content = match stream.get_plain_content_with_limit(self.limit) {
+            Ok(content) => content,
+            Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, self.limit)),
+            Err(_) => return Ok(Vec::new()),
+        };
+        let operations = Content::decode(&content).map(|c| c.operations).unwrap_or_default();
+        let left = self.operations_left.get();
+        if operations.len() > left {
+            return Err(Error::limit("PDF content operations per page (forms included)", MAX_OPERATIONS as u64, (MAX_OPERATIONS - left + operations.len()) as u64));
+        }
+        self.operations_left.set(left - operations.len());
+        let matrix = stream.dict.get(b"Matrix").ok().and_then(|o| o.as_array().ok()).filter(|a| a.len() == 6).map(|a| {
+            let mut m = IDENTITY;
+            for (slot, value) in m.iter_mut().zip(a) {
+                *slot = number(value).unwrap_or(0.0);
+            }
+            m
+        });
+        let ctm = multiply(&matrix.unwrap_or(IDENTITY), &ctm);
+        let resources = stream.dict.get(b"Resources").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
+        let entry = |key: &[u8]| resources.and_then(|r| r.get(key).ok()).and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
+        let own_fonts = match entry(b"Font") {
+            Some(dict) => Some(fonts_of(doc, dict.iter().filter_map(|(k, v)| Some((k.clone(), doc.dereference(v).ok()?.1.as_dict().ok()?))), self.limit)?),
+            None => None,
+        };
+        let fonts = own_fonts.as_ref().unwrap_or(fonts);
+        let xobjects = entry(b"XObject").or(xobjects);
+        interpret(&operations, fonts, ctm, &mut |inner, m| self.chunks(xobjects, inner, m, fonts, depth + 1))
+    }
 }
 
 fn decode_string(font: &FontInfo<'_>, bytes: &[u8]) -> String {

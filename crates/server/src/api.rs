@@ -97,6 +97,9 @@ pub struct JobResponse {
     pub file_name: String,
     /// CPU time the conversion used, in minutes.
     pub cpu_minutes: f64,
+    /// What a completed conversion repaired or left out, one sentence each
+    /// (beyond the original API, like `progress`); empty when nothing.
+    pub warnings: Vec<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub completed_at: Option<String>,
@@ -252,6 +255,7 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
         started_at: None,
         completed_at: None,
         expires_at: now + state.config.file_ttl().as_millis() as i64,
+        notes: None,
     };
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
@@ -305,6 +309,7 @@ pub async fn get_job(
         target_format: job.target_format,
         file_name: job.file_name,
         cpu_minutes: job.cpu_seconds / 60.0,
+        warnings: job.notes.as_deref().map(|n| n.lines().map(str::to_string).collect()).unwrap_or_default(),
         created_at: rfc3339(job.created_at),
         completed_at: job.completed_at.map(rfc3339),
         progress,

@@ -62,6 +62,8 @@ pub struct JobRecord {
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
     pub expires_at: i64,
+    /// What the conversion repaired or left out, one note per line.
+    pub notes: Option<String>,
 }
 
 impl JobRecord {
@@ -87,7 +89,7 @@ pub struct Db {
 }
 
 const JOB_COLUMNS: &str = "id, owner, plan, file_id, source_format, target_format, options, file_name, status, progress, error, \
-     result_key, result_size, cpu_seconds, attempts, created_at, started_at, completed_at, expires_at";
+     result_key, result_size, cpu_seconds, attempts, created_at, started_at, completed_at, expires_at, notes";
 const FILE_COLUMNS: &str = "id, file_key, owner, file_name, content_type, declared_size, size, created_at, expires_at";
 
 fn migrator() -> Migrator {
@@ -102,6 +104,7 @@ fn migrator() -> Migrator {
             Cow::Borrowed(include_str!("../migrations/0002_hostile_clients.sql")),
             false,
         ),
+        Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0003_job_notes.sql")), false),
     ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }
@@ -221,7 +224,7 @@ impl Db {
 
     pub async fn insert_job(&self, j: &JobRecord) -> Result<(), sqlx::Error> {
         sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         ))
         .bind(&j.id)
         .bind(&j.owner)
@@ -242,6 +245,7 @@ impl Db {
         .bind(j.started_at)
         .bind(j.completed_at)
         .bind(j.expires_at)
+        .bind(j.notes.clone())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -287,10 +291,10 @@ impl Db {
 
     /// Marks a processing job completed. Returns false when the job is gone
     /// (deleted while it ran).
-    pub async fn complete_job(&self, id: &str, result_key: &str, result_size: i64, cpu_seconds: f64, now: i64) -> Result<bool, sqlx::Error> {
+    pub async fn complete_job(&self, id: &str, result_key: &str, result_size: i64, cpu_seconds: f64, notes: &[String], now: i64) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE jobs SET status = $1, progress = 100, result_key = $2, result_size = $3, cpu_seconds = $4, completed_at = $5, error = NULL \
-             WHERE id = $6 AND status = $7",
+            "UPDATE jobs SET status = $1, progress = 100, result_key = $2, result_size = $3, cpu_seconds = $4, completed_at = $5, error = NULL, \
+             notes = $8 WHERE id = $6 AND status = $7",
         )
         .bind(status::COMPLETED)
         .bind(result_key)
@@ -299,6 +303,7 @@ impl Db {
         .bind(now)
         .bind(id)
         .bind(status::PROCESSING)
+        .bind((!notes.is_empty()).then(|| notes.join("\n")))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -506,6 +511,7 @@ fn job_from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
         started_at: r.try_get("started_at")?,
         completed_at: r.try_get("completed_at")?,
         expires_at: r.try_get("expires_at")?,
+        notes: r.try_get("notes")?,
     })
 }
 

@@ -126,7 +126,7 @@ pub async fn drain(state: &AppState, grace: Duration) {
 
 /// What a worker did with a job.
 enum Outcome {
-    Completed { key: String, size: u64 },
+    Completed { key: String, size: u64, notes: Vec<String> },
     Failed(String),
     Requeue,
     Deleted,
@@ -142,7 +142,7 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
     let seconds = started.elapsed().as_secs_f64();
     let now = now_ms();
     let recorded = match &outcome {
-        Outcome::Completed { key, size } => match state.db.complete_job(&job.id, key, *size as i64, cpu_seconds, now).await {
+        Outcome::Completed { key, size, notes } => match state.db.complete_job(&job.id, key, *size as i64, cpu_seconds, notes, now).await {
             Ok(true) => Ok(status::COMPLETED),
             Ok(false) => {
                 // Deleted while it ran: the result has no record to belong to.
@@ -231,10 +231,10 @@ async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJo
         Err(_) => return (Outcome::Failed("the conversion stopped unexpectedly".to_string()), 0.0),
     };
     let outcome = match result {
-        Ok(_) => {
+        Ok(report) => {
             let key = format!("results/{}/{}", job.id, crate::api::safe_file_name(&job.file_name));
             match state.storage.store_file(&key, &output).await {
-                Ok(size) => Outcome::Completed { key, size },
+                Ok(size) => Outcome::Completed { key, size, notes: report.notes },
                 Err(e) => Outcome::Failed(format!("the result cannot be stored: {e}")),
             }
         }

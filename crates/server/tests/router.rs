@@ -60,8 +60,9 @@ async fn the_four_steps_convert_a_png_to_a_jpeg() {
     fields.sort();
     assert_eq!(
         fields,
-        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat"]
+        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat", "warnings"]
     );
+    assert_eq!(job["warnings"], serde_json::json!([]), "a clean PNG converts with nothing to say");
     assert_eq!(job["fileName"], "my photo.jpg");
     assert_eq!((job["sourceFormat"].as_str(), job["targetFormat"].as_str()), (Some("png"), Some("jpg")));
     assert!(job["error"].is_null());
@@ -74,6 +75,24 @@ async fn the_four_steps_convert_a_png_to_a_jpeg() {
     assert_eq!(status, 200);
     assert_eq!(content_type, "image/jpeg");
     assert_eq!(image_size(&bytes, "jpg"), image_size(&rose_png(), "png"));
+}
+
+#[tokio::test]
+async fn a_completed_job_says_what_the_conversion_repaired() {
+    let app = app("").await;
+    app.workers(1);
+    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/realworld/jpeg-extraneous-bytes.jpg")).unwrap();
+    let (_, _, body) = app
+        .json("POST", "/api/files/get-upload-url", IP, None, Some(json!({"fileName": "damaged.jpg", "fileSize": jpeg.len(), "contentType": "image/jpeg"})))
+        .await;
+    let (status, _) = app.put(body["uploadUrl"].as_str().unwrap(), IP, jpeg).await;
+    assert_eq!(status, 200);
+    let (status, created) = create(&app, IP, None, job_body(body["fileKey"].as_str().unwrap(), "jpg", "png")).await;
+    assert_eq!(status, 200, "{created}");
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let warnings = job["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("extraneous bytes")), "{job}");
 }
 
 #[tokio::test]

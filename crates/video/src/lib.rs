@@ -35,6 +35,7 @@ mod codecs;
 mod container;
 mod containers;
 mod from_raster;
+mod image_fallback;
 pub mod options;
 mod pipeline;
 mod still;

@@ -111,6 +111,12 @@ pub struct Lane {
     format: &'static str,
     filtered: frame::Frame,
     finished: bool,
+    /// Where the last frame pushed ends (pts plus duration, in the source's
+    /// time base): the filters' end at flush, so `fps` keeps the last frames.
+    end_pts: Option<i64>,
+    last_pts: Option<i64>,
+    /// A video frame's duration in the encoder's time base; 0 for audio.
+    frame_duration: i64,
 }
 
 // SAFETY: the graph and encoder are owned by the lane and used from one thread at a time.
@@ -186,7 +192,14 @@ impl Lane {
         let encoder = setup.open_with(options).map_err(|e| refused(format, "videoCodec", codec.name, e))?;
         let time_base = encoder.time_base();
         let stream = add_stream(output, encoder_codec, &encoder, time_base, format)?;
-        Ok(Lane::new(graph, Opened::Video(encoder), stream, time_base, format))
+        let mut lane = Lane::new(graph, Opened::Video(encoder), stream, time_base, format);
+        // One frame in the encoder's time base: the muxer ends the track at
+        // the last packet's pts plus its duration, and encoders leave it 0.
+        if frame_rate.num > 0 && frame_rate.den > 0 {
+            // SAFETY: a pure arithmetic helper.
+            lane.frame_duration = unsafe { sys::av_rescale_q(1, sys::AVRational { num: frame_rate.den, den: frame_rate.num }, time_base.into()) };
+        }
+        Ok(lane)
     }
 
     /// An audio lane: resampled and remixed to what `codec` takes (its nearest
@@ -258,6 +271,9 @@ impl Lane {
             // SAFETY: an empty frame, filled by the sink before use.
             filtered: unsafe { frame::Frame::empty() },
             finished: false,
+            end_pts: None,
+            last_pts: None,
+            frame_duration: 0,
         }
     }
 
@@ -281,6 +297,15 @@ impl Lane {
         if self.finished {
             return Ok(());
         }
+        // SAFETY: plain fields of a decoded frame.
+        let duration = unsafe { (*frame.as_ptr()).pkt_duration };
+        if let Some(pts) = frame.pts() {
+            // Without a duration (MJPEG in QuickTime), the step from the
+            // frame before stands for it.
+            let step = if duration > 0 { Some(duration) } else { self.last_pts.map(|last| pts - last).filter(|d| *d > 0) };
+            self.end_pts = step.map(|d| pts + d);
+            self.last_pts = Some(pts);
+        }
         let mut source = self.graph.get("in").expect("the graph has an input");
         source.source().add(frame).map_err(|e| error(self.format, "cannot filter a frame", e))?;
         self.drain_graph(output)
@@ -295,7 +320,7 @@ impl Lane {
     pub fn finish(&mut self, output: &mut MediaOutput, end: Option<i64>) -> Result<()> {
         if !self.finished {
             let mut source = self.graph.get("in").expect("the graph has an input");
-            let closed = match end {
+            let closed = match end.or(self.end_pts) {
                 Some(pts) => source.source().close(pts),
                 None => source.source().flush(),
             };
@@ -335,6 +360,9 @@ impl Lane {
             match self.encoder.base().receive_packet(&mut packet) {
                 Ok(()) => {
                     packet.set_stream(self.stream);
+                    if packet.duration() <= 0 && self.frame_duration > 0 {
+                        packet.set_duration(self.frame_duration);
+                    }
                     packet.rescale_ts(self.encoder_time_base, self.stream_time_base);
                     output.write(&mut packet)?;
                 }

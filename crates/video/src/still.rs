@@ -19,7 +19,7 @@ const DEFAULT_POSITION: f64 = 0.1;
 /// Packets between cancellation checks.
 const CHECK_EVERY: u32 = 32;
 
-fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
+pub(crate) fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
     let media = value.into_media()?;
     let id = media.format;
     let time = TIME.seconds(ctx.options)?.unwrap_or(media.duration.unwrap_or(0.0) * DEFAULT_POSITION);

@@ -367,8 +367,12 @@ fn video_route(input: &mut MediaInput, index: usize, source: &'static str, targe
 
 fn audio_route(input: &mut MediaInput, index: usize, source: &'static str, target: &Container, request: &Request, output: &mut MediaOutput) -> Result<Route> {
     let id = target.id;
-    let source_codec = input.context().stream(index).expect("a listed stream").parameters().id().name();
-    let holdable = target.audio_copy.contains(&source_codec);
+    let parameters = input.context().stream(index).expect("a listed stream").parameters();
+    let source_codec = parameters.id().name();
+    // SAFETY: a plain field of the stream's parameters.
+    let rate = unsafe { (*parameters.as_ptr()).sample_rate };
+    // MPEG-2.5 audio (MP3 under 16 kHz) is not standard in ISO media: re-encoded.
+    let holdable = target.audio_copy.contains(&source_codec) && !(source_codec == "mp3" && rate < 16_000);
     let codec: &AudioCodec = match request.audio_codec {
         Some("copy") if holdable && !request.reencode_audio => return copy_route(input, index, output, id),
         Some("copy") => return Err(not_holdable("audioCodec", id, source_codec, target.audio_copy)),

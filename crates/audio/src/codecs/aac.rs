@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use fileconv_core::{Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
 
 use crate::encode::Target;
 use crate::options::bitrate;
@@ -14,11 +14,12 @@ const OPTIONS: &[OptionSpec] = &[bitrate("192k", 16_000, 512_000)];
 
 /// An ADTS frame header: 12-bit sync, layer 0.
 fn is_adts(b: &[u8]) -> bool {
+    let b = sniff::after_id3v2(b);
     b.len() >= 7 && b[0] == 0xFF && b[1] & 0xF6 == 0xF0
 }
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["adts"], name: "AAC audio (ADTS)", mime: "audio/aac", category: Category::Audio, sniff: Some(is_adts) }
+    FormatInfo { id: ID, aliases: &["adts"], name: "AAC audio (ADTS)", mime: "audio/aac", category: Category::Audio, container: None, sniff: Some(is_adts) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "aac", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

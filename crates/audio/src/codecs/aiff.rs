@@ -13,7 +13,7 @@ const OPTIONS: &[OptionSpec] = &[bit_depth(&["16", "24", "32"])];
 
 inventory::submit! {
     FormatInfo { id: ID, aliases: &["aif", "aifc"], name: "AIFF audio", mime: "audio/aiff", category: Category::Audio,
-        sniff: Some(|b| sniff::starts_with(b, b"FORM") && matches!(b.get(8..12), Some(b"AIFF" | b"AIFC"))) }
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"FORM") && matches!(b.get(8..12), Some(b"AIFF" | b"AIFC"))) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "pcm", input: ValueKind::Audio, cost: 10, lossy: false, options: OPTIONS, encode } }

@@ -6,7 +6,7 @@ use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result
 const ID: &str = "caf";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "Core Audio Format", mime: "audio/x-caf", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, b"caff")) }
+    FormatInfo { id: ID, aliases: &[], name: "Core Audio Format", mime: "audio/x-caf", category: Category::Audio, container: None, sniff: Some(|b| sniff::starts_with(b, b"caff")) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 

@@ -13,7 +13,7 @@ const ID: &str = "flac";
 const OPTIONS: &[OptionSpec] = &[bit_depth(&["16", "24"])];
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "FLAC audio", mime: "audio/flac", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, b"fLaC")) }
+    FormatInfo { id: ID, aliases: &[], name: "FLAC audio", mime: "audio/flac", category: Category::Audio, container: None, sniff: Some(|b| sniff::starts_with(sniff::after_id3v2(b), b"fLaC")) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "flac", input: ValueKind::Audio, cost: 10, lossy: false, options: OPTIONS, encode } }

@@ -16,7 +16,7 @@ const OPTIONS: &[OptionSpec] = &[bitrate("192k", 16_000, 512_000)];
 
 inventory::submit! {
     FormatInfo { id: ID, aliases: &["m4b", "alac"], name: "MPEG-4 audio", mime: "audio/mp4", category: Category::Audio,
-        sniff: Some(|b| sniff::iso_brand(b, &[b"M4A ", b"M4B ", b"M4P "])) }
+        container: Some(fileconv_core::Container::IsoBmff), sniff: Some(|b| sniff::iso_brand(b, &[b"M4A ", b"M4B ", b"M4P "])) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "aac", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

@@ -15,12 +15,22 @@ const BITRATE: OptionSpec = bitrate("192k", 8_000, 320_000);
 const OPTIONS: &[OptionSpec] = &[BITRATE, QUALITY];
 
 /// An ID3v2 tag, or an MPEG audio layer III frame header.
+/// An MPEG audio frame first (after any ID3v2 tag), or frames in a row
+/// after junk; an ID3v2 tag before another format's signature is that format's.
 fn is_mp3(b: &[u8]) -> bool {
-    sniff::starts_with(b, b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0 && (b[1] >> 1) & 3 == 1)
+    let rest = sniff::after_id3v2(b);
+    if rest.len() < b.len() && (sniff::starts_with(rest, b"fLaC") || sniff::starts_with(rest, &[0x0B, 0x77]) || is_adts_header(rest)) {
+        return false;
+    }
+    sniff::mpeg_audio_frame_len(rest).is_some() || (rest.len() < b.len() && !rest.is_empty()) || sniff::mpeg_audio_frames(rest)
+}
+
+fn is_adts_header(b: &[u8]) -> bool {
+    b.len() >= 7 && b[0] == 0xFF && b[1] & 0xF6 == 0xF0
 }
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "MP3 audio", mime: "audio/mpeg", category: Category::Audio, sniff: Some(is_mp3) }
+    FormatInfo { id: ID, aliases: &[], name: "MP3 audio", mime: "audio/mpeg", category: Category::Audio, container: None, sniff: Some(is_mp3) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "libmp3lame", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

@@ -14,8 +14,8 @@ const BITRATE: OptionSpec = bitrate("", 45_000, 500_000);
 const OPTIONS: &[OptionSpec] = &[BITRATE, QUALITY];
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["oga"], name: "Ogg Vorbis audio", mime: "audio/ogg", category: Category::Audio,
-        sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..35) == Some(b"\x01vorbis")) }
+    FormatInfo { id: ID, aliases: &["oga", "oggflac", "spx"], name: "Ogg Vorbis audio", mime: "audio/ogg", category: Category::Audio,
+        container: Some(fileconv_core::Container::Ogg), sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..35) == Some(b"\x01vorbis")) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "libvorbis", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

@@ -12,7 +12,7 @@ const OPTIONS: &[OptionSpec] = &[bitrate("128k", 6_000, 510_000)];
 
 inventory::submit! {
     FormatInfo { id: ID, aliases: &[], name: "Opus audio", mime: "audio/opus", category: Category::Audio,
-        sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..36) == Some(b"OpusHead")) }
+        container: Some(fileconv_core::Container::Ogg), sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..36) == Some(b"OpusHead")) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "libopus", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

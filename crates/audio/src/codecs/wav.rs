@@ -11,7 +11,7 @@ const BIT_DEPTH: OptionSpec = bit_depth(&["16", "24", "32"]);
 
 inventory::submit! {
     FormatInfo { id: ID, aliases: &["wave"], name: "WAV audio", mime: "audio/wav", category: Category::Audio,
-        sniff: Some(|b| (sniff::starts_with(b, b"RIFF") || sniff::starts_with(b, b"RF64")) && b.get(8..12) == Some(b"WAVE")) }
+        container: None, sniff: Some(|b| (sniff::starts_with(b, b"RIFF") || sniff::starts_with(b, b"RF64")) && b.get(8..12) == Some(b"WAVE")) }
 }
 inventory::submit! { Decoder { format: ID, name: "symphonia", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "hound", input: ValueKind::Audio, cost: 10, lossy: false, options: &[BIT_DEPTH], encode } }

@@ -11,7 +11,7 @@ const ID: &str = "wma";
 const OPTIONS: &[OptionSpec] = &[bitrate("192k", 24_000, 384_000)];
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["asf"], name: "Windows Media Audio", mime: "audio/x-ms-wma", category: Category::Audio, sniff: Some(|b| sniff::starts_with(b, &sniff::ASF) && !sniff::contains_early(b, &sniff::ASF_VIDEO_MEDIA, 4096)) }
+    FormatInfo { id: ID, aliases: &["asf"], name: "Windows Media Audio", mime: "audio/x-ms-wma", category: Category::Audio, container: Some(fileconv_core::Container::Asf), sniff: Some(|b| sniff::starts_with(b, &sniff::ASF) && !sniff::contains_early(b, &sniff::ASF_VIDEO_MEDIA, 4096)) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "wmav2", input: ValueKind::Audio, cost: 10, lossy: true, options: OPTIONS, encode } }

@@ -93,7 +93,7 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
         stream.set_parameters(&encoder);
         stream.set_time_base(Rational::new(1, settings.rate as i32));
     }
-    let cover_index = add_cover(&mut output, &audio.tags, target.cover)?;
+    let cover_index = add_cover(&mut output, &audio.tags, target.cover, ctx)?;
     write_tags(&mut output, &audio.tags, target.cover);
     let mut options = Dictionary::new();
     for (k, v) in target.muxer_options {
@@ -271,6 +271,10 @@ fn encode_stream(
         }
         progress(ctx, read_frames, total);
     }
+    if pts == 0 {
+        // A stream of no frames is no file any decoder opens.
+        return Err(Error::cannot_keep(id, "the audio has no samples"));
+    }
     encoder.send_eof().map_err(|e| error(id, "cannot finish encoding", e))?;
     drain(encoder, id, mux)
 }
@@ -324,14 +328,17 @@ fn write_tags(output: &mut MediaOutput, tags: &Tags, cover: Cover) {
 }
 
 /// Adds the attached-picture stream when the target holds one; returns its index.
-fn add_cover(output: &mut MediaOutput, tags: &Tags, cover: Cover) -> Result<Option<usize>> {
+fn add_cover(output: &mut MediaOutput, tags: &Tags, cover: Cover, ctx: &Context<'_>) -> Result<Option<usize>> {
     let Some(picture) = tags.cover.as_ref().filter(|_| cover == Cover::Stream) else { return Ok(None) };
     let id = match picture.mime.as_str() {
         "image/png" => codec::Id::PNG,
         "image/jpeg" | "image/jpg" => codec::Id::MJPEG,
         _ => return Ok(None),
     };
-    let (width, height) = crate::tags::picture_size(&picture.data).unwrap_or((0, 0));
+    let Some((width, height)) = crate::tags::picture_size(&picture.data) else {
+        ctx.note("the cover picture is damaged (its size cannot be read); it is left out");
+        return Ok(None);
+    };
     let mut stream = output.context().add_stream(encoder::find(codec::Id::None)).map_err(|e| error("cover", "cannot add the cover", e))?;
     // SAFETY: plain fields of a stream the muxer has not started.
     unsafe {

@@ -119,9 +119,17 @@ impl Flow {
     }
 
     /// Sets metadata found outside the body (a core-properties part).
+    /// Title and author from the file's metadata, where the content named
+    /// none: a title the reader saw on the page (a Title paragraph, the first
+    /// slide's title) is the document's, a stale property ("PowerPoint
+    /// Presentation", a template's name) is not.
     pub fn metadata(&mut self, title: Option<String>, author: Option<String>) {
-        self.doc.title = title.filter(|t| !t.trim().is_empty()).or(self.doc.title.take());
-        self.doc.author = author.filter(|a| !a.trim().is_empty()).or(self.doc.author.take());
+        if self.doc.title.is_none() {
+            self.doc.title = title.filter(|t| !t.trim().is_empty());
+        }
+        if self.doc.author.is_none() {
+            self.doc.author = author.filter(|a| !a.trim().is_empty());
+        }
     }
 
     pub fn finish(mut self) -> Document {

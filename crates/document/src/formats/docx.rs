@@ -11,7 +11,7 @@ inventory::submit! {
         name: "Word document",
         mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         category: Category::Document,
-        sniff: Some(|b| sniff::zip_has_entry(b, "word/document.xml")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::zip_has_entry(b, "word/document.xml")),
     }
 }
 inventory::submit! { Decoder { format: "docx", name: "wordprocessingml", output: ValueKind::Document, cost: READ, options: &[], decode: crate::read::docx::decode } }

@@ -12,7 +12,7 @@ inventory::submit! {
         mime: "application/epub+zip",
         category: Category::Document,
         // The same first entry as OpenDocument files: `mimetype`, stored.
-        sniff: Some(|b| sniff::opendocument(b, "application/epub+zip")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::opendocument(b, "application/epub+zip")),
     }
 }
 inventory::submit! { Decoder { format: "epub", name: "epub", output: ValueKind::Document, cost: READ, options: &[], decode: crate::read::epub::decode } }

@@ -11,7 +11,7 @@ inventory::submit! {
         name: "OpenDocument presentation",
         mime: "application/vnd.oasis.opendocument.presentation",
         category: Category::Presentation,
-        sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.presentation")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.presentation")),
     }
 }
 inventory::submit! { Decoder { format: "odp", name: "opendocument", output: ValueKind::Document, cost: READ, options: &[], decode: crate::read::odt::decode_presentation } }

@@ -11,7 +11,7 @@ inventory::submit! {
         name: "OpenDocument text",
         mime: "application/vnd.oasis.opendocument.text",
         category: Category::Document,
-        sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.text")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.text")),
     }
 }
 inventory::submit! { Decoder { format: "odt", name: "opendocument", output: ValueKind::Document, cost: READ, options: &[], decode: crate::read::odt::decode } }

@@ -11,7 +11,7 @@ inventory::submit! {
         name: "PowerPoint presentation",
         mime: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         category: Category::Presentation,
-        sniff: Some(|b| sniff::zip_has_entry(b, "ppt/presentation.xml")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::zip_has_entry(b, "ppt/presentation.xml")),
     }
 }
 inventory::submit! { Decoder { format: "pptx", name: "presentationml", output: ValueKind::Document, cost: READ, options: &[], decode: crate::read::pptx::decode } }

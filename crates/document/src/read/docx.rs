@@ -2,8 +2,10 @@
 //! stream of paragraphs and tables, styled by `styles.xml` (headings by
 //! name or outline level, code, quotes, title), numbered by `numbering.xml`
 //! (bullet or ordered, level), with links and images resolved through the
-//! part's relationships. The zip is checked by fileconv-zip before any part
-//! is inflated; tracked deletions, field codes and footnote marks are left out.
+//! part's relationships. Footnotes and endnotes become `[n]` marks where they
+//! are referenced and numbered paragraphs after the body, as pandoc writes
+//! them in plain text. The zip is checked by fileconv-zip before any part is
+//! inflated; tracked deletions and field codes are left out.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -42,8 +44,26 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             }
         }
     }
-    let mut reader = BodyReader { styles, numbering, rels, media, flow: Flow::default() };
+    let mut reader = BodyReader { styles, numbering, rels, media, flow: Flow::default(), notes: Notes::default() };
+    for (endnote, name) in [(false, "word/footnotes.xml"), (true, "word/endnotes.xml")] {
+        if let Some(xml) = part(name)? {
+            reader.notes.reading = Some((endnote, String::new()));
+            reader.read(&xml, ctx)?;
+        }
+    }
+    // Only note paragraphs are kept from the notes parts.
+    reader.flow = Flow::default();
+    reader.notes.reading = None;
     reader.read(&document, ctx)?;
+    for (number, key) in std::mem::take(&mut reader.notes.cited).into_iter().enumerate() {
+        let paragraphs = reader.notes.bodies.remove(&key).unwrap_or_default();
+        for (i, mut inlines) in paragraphs.into_iter().enumerate() {
+            if i == 0 {
+                inlines.insert(0, Inline::Text(Run::plain(format!("[{}] ", number + 1))));
+            }
+            reader.flow.paragraph(Kind::Normal, inlines);
+        }
+    }
     reader.flow.metadata(core.0, core.1);
     Ok(Value::Document(reader.flow.finish()))
 }
@@ -281,6 +301,17 @@ struct BodyReader {
     rels: HashMap<String, Rel>,
     media: HashMap<String, Vec<u8>>,
     flow: Flow,
+    notes: Notes,
+}
+
+/// Footnotes and endnotes: (endnote?, id) to paragraphs, and the order the
+/// body cites them in.
+#[derive(Default)]
+struct Notes {
+    bodies: HashMap<(bool, String), Vec<Vec<Inline>>>,
+    cited: Vec<(bool, String)>,
+    /// While a notes part is read: the kind of note, and the one open.
+    reading: Option<(bool, String)>,
 }
 
 /// Paragraph state while its runs are read.
@@ -318,6 +349,24 @@ impl BodyReader {
                         continue;
                     }
                     match name.as_str() {
+                        "footnote" | "endnote" if self.notes.reading.is_some() => {
+                            let id = val(&e, "w:id", DOCUMENT)?.unwrap_or_default();
+                            if let Some((_, open)) = &mut self.notes.reading {
+                                *open = id;
+                            }
+                        }
+                        "footnoteReference" | "endnoteReference" if self.notes.reading.is_none() => {
+                            let key = (name == "endnoteReference", val(&e, "w:id", DOCUMENT)?.unwrap_or_default());
+                            let number = match self.notes.cited.iter().position(|k| *k == key) {
+                                Some(i) => i + 1,
+                                None => {
+                                    self.notes.cited.push(key);
+                                    self.notes.cited.len()
+                                }
+                            };
+                            push(&mut para, &run, &format!("[{number}]"));
+                            skip = 1;
+                        }
                         "del" | "instrText" | "delText" | "footnoteReference" | "endnoteReference" | "commentReference" | "fallback" | "Fallback" => skip = 1,
                         "tbl" => {
                             if tables.len() >= fileconv_core::document::MAX_DEPTH {
@@ -442,7 +491,9 @@ impl BodyReader {
                         }
                         "p" => {
                             let Some(p) = para.take() else { continue };
-                            if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                            if let Some(key) = self.notes.reading.clone() {
+                                self.notes.bodies.entry(key).or_default().push(p.inlines);
+                            } else if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
                                 push_cell_paragraph(cell, p.inlines);
                             } else {
                                 let kind = self.paragraph_kind(&p);

@@ -19,7 +19,7 @@ use super::md::{push_block, push_inline, Open};
 /// [`Error::InvalidInput`] for empty, binary or non-UTF-8 input;
 /// [`Error::LimitExceeded`] for lists or quotes nested past [`MAX_DEPTH`].
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    parse(super::text(&input, "html")?, ctx).map(Value::Document)
+    parse(&super::text(&input, "html", ctx)?, ctx).map(Value::Document)
 }
 
 /// HTML text to a document (also each chapter of an EPUB).

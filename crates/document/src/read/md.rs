@@ -25,13 +25,13 @@ pub(super) enum Open {
 /// [`Error::InvalidInput`] for empty, binary or non-UTF-8 input;
 /// [`Error::LimitExceeded`] for nesting deeper than [`MAX_DEPTH`].
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let text = super::text(&input, "md")?;
+    let text = super::text(&input, "md", ctx)?;
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
     let mut doc = Document::default();
     let mut stack: Vec<Open> = Vec::new();
     let mut style = Run::default();
     let mut depth = 0usize;
-    for (n, event) in Parser::new_ext(text, options).enumerate() {
+    for (n, event) in Parser::new_ext(&text, options).enumerate() {
         if n % 4096 == 0 {
             ctx.checkpoint()?;
         }

@@ -5,8 +5,9 @@
 //! styles from `styles.xml` and the automatic styles say what a paragraph
 //! is (title, author, code, quote: by the style's name, its parents
 //! followed) and what a span looks like (bold, italic, underline, strike,
-//! a fixed-pitch font); list styles say bullet or number per level. Notes,
-//! annotations and tracked deletions are left out. Whitespace collapses as
+//! a fixed-pitch font); list styles say bullet or number per level.
+//! Footnotes and endnotes become `[n]` marks and numbered paragraphs after
+//! the body; annotations and tracked deletions are left out. Whitespace collapses as
 //! ODF says (`text:s`, `text:tab`, `text:line-break` are kept).
 
 use std::collections::HashMap;
@@ -364,6 +365,10 @@ impl BodyReader {
         let mut frame_class: Option<String> = None;
         let mut first_title = true;
         let mut frame_has_content = false;
+        // Footnotes and endnotes: a `[n]` mark where they stand, their
+        // paragraphs after the body; the paragraph they interrupt waits.
+        let mut notes: Vec<Vec<Vec<Inline>>> = Vec::new();
+        let mut outer: Option<(Option<(Kind, Vec<Inline>)>, Vec<Run>, bool)> = None;
         loop {
             match events.next(ctx)? {
                 Event::Start(e) => {
@@ -375,6 +380,12 @@ impl BodyReader {
                     match e.name().as_ref() {
                         "office:text" | "office:presentation" => in_body = true,
                         _ if !in_body => {}
+                        "text:note" if outer.is_none() => {
+                            notes.push(Vec::new());
+                            push_to(&mut para, &runs, &format!("[{}]", notes.len()));
+                            outer = Some((para.take(), std::mem::take(&mut runs), last_space));
+                        }
+                        "text:note-citation" => skip = 1,
                         "text:note" | "office:annotation" | "text:tracked-changes" | "text:sequence-decls" | "office:forms" | "presentation:notes" => skip = 1,
                         "draw:page" => slide += 1,
                         "draw:frame" => {
@@ -486,6 +497,11 @@ impl BodyReader {
                     }
                     match e.name().as_ref() {
                         "office:text" | "office:presentation" => in_body = false,
+                        "text:note" => {
+                            if let Some((p, r, space)) = outer.take() {
+                                (para, runs, last_space) = (p, r, space);
+                            }
+                        }
                         "text:list" => {
                             lists.pop();
                         }
@@ -509,7 +525,11 @@ impl BodyReader {
                         }
                         "text:p" | "text:h" => {
                             let Some((kind, inlines)) = para.take() else { continue };
-                            if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                            if outer.is_some() {
+                                if let Some(note) = notes.last_mut() {
+                                    note.push(inlines);
+                                }
+                            } else if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
                                 push_cell_paragraph(cell, inlines);
                             } else {
                                 let all_code = !inlines.is_empty() && inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
@@ -556,6 +576,14 @@ impl BodyReader {
                 }
                 Event::Eof => break,
                 _ => {}
+            }
+        }
+        for (number, paragraphs) in notes.into_iter().enumerate() {
+            for (i, mut inlines) in paragraphs.into_iter().enumerate() {
+                if i == 0 {
+                    inlines.insert(0, Inline::Text(Run::plain(format!("[{}] ", number + 1))));
+                }
+                self.flow.paragraph(Kind::Normal, inlines);
             }
         }
         Ok(())

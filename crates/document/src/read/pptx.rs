@@ -265,6 +265,18 @@ fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>,
     Ok(())
 }
 
+/// A shape's paragraphs as one paragraph, a line break between each.
+fn joined(paragraphs: Vec<ShapePara>) -> Vec<Inline> {
+    let mut inlines = Vec::new();
+    for p in paragraphs.into_iter().filter(|p| !p.inlines.is_empty()) {
+        if !inlines.is_empty() {
+            inlines.push(Inline::Break);
+        }
+        inlines.extend(p.inlines);
+    }
+    inlines
+}
+
 /// Writes finished shapes into the flow.
 fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow: &mut Flow) {
     for (placeholder, paragraphs) in shapes.drain(..) {
@@ -272,7 +284,7 @@ fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow:
         let text = |p: &ShapePara| fileconv_core::document::plain_text(&p.inlines);
         match kind {
             "title" | "ctrTitle" => {
-                let inlines: Vec<Inline> = paragraphs.into_iter().flat_map(|p| p.inlines).collect();
+                let inlines = joined(paragraphs);
                 if slide == 0 && kind == "ctrTitle" {
                     flow.paragraph(Kind::Title, inlines);
                 } else {
@@ -280,7 +292,7 @@ fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow:
                 }
             }
             "subTitle" if slide == 0 => {
-                let inlines: Vec<Inline> = paragraphs.into_iter().flat_map(|p| p.inlines).collect();
+                let inlines = joined(paragraphs);
                 flow.paragraph(Kind::Author, inlines);
             }
             "sldNum" | "dt" | "ftr" | "hdr" => {}

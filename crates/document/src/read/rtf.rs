@@ -60,6 +60,8 @@ struct Para {
 
 struct Font {
     charset: i32,
+    /// The font's own code page (`\cpgN`), before its charset's.
+    code_page: Option<&'static encoding_rs::Encoding>,
     mono: bool,
 }
 
@@ -76,6 +78,7 @@ struct Reader<'a> {
     entry_name: String,
     entry_mono: bool,
     entry_charset: i32,
+    entry_code_page: Option<&'static encoding_rs::Encoding>,
     code_page: &'static encoding_rs::Encoding,
     flow: Flow,
     inlines: Vec<Inline>,
@@ -123,6 +126,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         entry_name: String::new(),
         entry_mono: false,
         entry_charset: 0,
+        entry_code_page: None,
         code_page: encoding_rs::WINDOWS_1252,
         flow: Flow::default(),
         inlines: Vec::new(),
@@ -169,6 +173,13 @@ fn charset_encoding(charset: i32) -> Option<&'static encoding_rs::Encoding> {
         204 => encoding_rs::WINDOWS_1251,
         222 => encoding_rs::WINDOWS_874,
         238 => encoding_rs::WINDOWS_1250,
+        // Mac charsets (RTF written on a Mac).
+        77 => encoding_rs::MACINTOSH,
+        78 => encoding_rs::SHIFT_JIS,
+        79 => encoding_rs::EUC_KR,
+        80 => encoding_rs::GBK,
+        81 => encoding_rs::BIG5,
+        89 => encoding_rs::X_MAC_CYRILLIC,
         0 | 1 => return None,
         _ => return None,
     })
@@ -191,7 +202,16 @@ fn code_page_encoding(page: i32) -> Option<&'static encoding_rs::Encoding> {
         1256 => encoding_rs::WINDOWS_1256,
         1257 => encoding_rs::WINDOWS_1257,
         1258 => encoding_rs::WINDOWS_1258,
+        866 => encoding_rs::IBM866,
         10000 => encoding_rs::MACINTOSH,
+        10001 => encoding_rs::SHIFT_JIS,
+        10002 => encoding_rs::BIG5,
+        10003 => encoding_rs::EUC_KR,
+        10007 => encoding_rs::X_MAC_CYRILLIC,
+        10008 => encoding_rs::GBK,
+        20932 | 51932 => encoding_rs::EUC_JP,
+        50220 | 50221 | 50222 => encoding_rs::ISO_2022_JP,
+        54936 => encoding_rs::GB18030,
         65001 => encoding_rs::UTF_8,
         _ => return None,
     })
@@ -354,6 +374,7 @@ impl Reader<'_> {
                 _ => self.state.font = value,
             },
             "fcharset" => self.entry_charset = value,
+            "cpg" if self.state.dest == Dest::FontTable => self.entry_code_page = code_page_encoding(value),
             "fmodern" => self.entry_mono = true,
             "s" => match self.state.dest {
                 Dest::StyleSheet => {
@@ -436,7 +457,7 @@ impl Reader<'_> {
                 Dest::FontTable => {
                     let lower = name.to_ascii_lowercase();
                     let mono = self.entry_mono || ["mono", "courier", "consolas", "code"].iter().any(|n| lower.contains(n));
-                    self.fonts.insert(id, Font { charset: self.entry_charset, mono });
+                    self.fonts.insert(id, Font { charset: self.entry_charset, code_page: self.entry_code_page, mono });
                 }
                 Dest::StyleSheet => {
                     self.styles.insert(id, name.to_ascii_lowercase());
@@ -446,6 +467,7 @@ impl Reader<'_> {
         }
         self.entry_mono = false;
         self.entry_charset = 0;
+        self.entry_code_page = None;
     }
 
     fn skip_fallback(&mut self) {
@@ -492,7 +514,7 @@ impl Reader<'_> {
             return;
         }
         let bytes = std::mem::take(&mut self.pending);
-        let encoding = self.fonts.get(&self.state.font).and_then(|f| charset_encoding(f.charset)).unwrap_or(self.code_page);
+        let encoding = self.fonts.get(&self.state.font).and_then(|f| f.code_page.or_else(|| charset_encoding(f.charset))).unwrap_or(self.code_page);
         let (text, _, _) = encoding.decode(&bytes);
         let text = text.into_owned();
         self.text(&text);

@@ -5,8 +5,8 @@ use fileconv_core::{Block, Context, Document, Inline, Input, Result, Run, Value}
 
 /// # Errors
 /// [`fileconv_core::Error::InvalidInput`] for empty, binary or non-UTF-8 input.
-pub fn decode(input: Input<'_>, _ctx: &Context<'_>) -> Result<Value> {
-    let text = super::text(&input, "txt")?;
+pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let text = super::text(&input, "txt", ctx)?;
     let mut blocks = Vec::new();
     for (page, part) in text.split('\x0c').enumerate() {
         if page > 0 {

@@ -1,6 +1,7 @@
 //! Plain text: headings, paragraphs, `-` and `1.` lists indented by level,
 //! tables in space-aligned columns, code indented, quotes with `> `, a form
-//! feed for a page break. Styles are dropped (the target is lossy).
+//! feed for a page break; the title and author first, as the other writers
+//! show them. Styles are dropped (the target is lossy).
 
 use std::io::{BufWriter, Write};
 
@@ -11,6 +12,10 @@ use fileconv_core::{plain_text, Block, Context, Result, Value};
 pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<()> {
     let doc = value.into_document()?;
     let mut text = String::with_capacity(64 << 10);
+    for meta in [&doc.title, &doc.author].into_iter().flatten() {
+        line(&mut text, "", meta);
+        text.push('\n');
+    }
     blocks(&mut text, &doc.blocks, "");
     let mut out = BufWriter::new(out);
     out.write_all(text.trim_end().as_bytes())?;

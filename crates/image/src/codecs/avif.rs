@@ -25,7 +25,7 @@ inventory::submit! {
         name: "AV1 Image File Format",
         mime: "image/avif",
         category: Category::Image,
-        sniff: Some(|b| sniff::iso_brand(b, &[b"avif", b"avis"])),
+        container: None, sniff: Some(|b| sniff::iso_brand(b, &[b"avif", b"avis"])),
     }
 }
 inventory::submit! {

@@ -18,7 +18,7 @@ inventory::submit! {
         name: "Windows Bitmap",
         mime: "image/bmp",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, b"BM") && b.len() >= 26),
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"BM") && b.len() >= 26),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "bmp", output: ValueKind::Raster, cost: 10, options: &[], decode } }

@@ -8,7 +8,7 @@ use crate::decode::decode_still;
 const ID: &str = "dds";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "DirectDraw Surface", mime: "image/vnd-ms.dds", category: Category::Image, sniff: Some(|b| sniff::starts_with(b, b"DDS ")) }
+    FormatInfo { id: ID, aliases: &[], name: "DirectDraw Surface", mime: "image/vnd-ms.dds", category: Category::Image, container: None, sniff: Some(|b| sniff::starts_with(b, b"DDS ")) }
 }
 inventory::submit! { Decoder { format: ID, name: "dds", output: ValueKind::Raster, cost: 10, options: &[], decode } }
 

@@ -18,7 +18,7 @@ inventory::submit! {
         name: "OpenEXR",
         mime: "image/x-exr",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, &[0x76, 0x2F, 0x31, 0x01])),
+        container: None, sniff: Some(|b| sniff::starts_with(b, &[0x76, 0x2F, 0x31, 0x01])),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "exr", output: ValueKind::Raster, cost: 10, options: &[], decode } }

@@ -19,7 +19,7 @@ inventory::submit! {
         name: "Graphics Interchange Format",
         mime: "image/gif",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, b"GIF87a") || sniff::starts_with(b, b"GIF89a")),
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"GIF87a") || sniff::starts_with(b, b"GIF89a")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "gif", output: ValueKind::Raster, cost: 10, options: &[], decode } }

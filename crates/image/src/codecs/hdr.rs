@@ -18,7 +18,7 @@ inventory::submit! {
         name: "Radiance HDR",
         mime: "image/vnd.radiance",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, b"#?RADIANCE") || sniff::starts_with(b, b"#?RGBE")),
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"#?RADIANCE") || sniff::starts_with(b, b"#?RGBE")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "hdr", output: ValueKind::Raster, cost: 10, options: &[], decode } }

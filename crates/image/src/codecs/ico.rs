@@ -23,7 +23,7 @@ inventory::submit! {
         mime: "image/x-icon",
         category: Category::Image,
         // Reserved 0, type 1 (icon) or 2 (cursor), at least one entry.
-        sniff: Some(|b| b.len() >= 6 && b[..2] == [0, 0] && (b[2] == 1 || b[2] == 2) && b[3] == 0 && (b[4] | b[5]) != 0),
+        container: None, sniff: Some(|b| b.len() >= 6 && b[..2] == [0, 0] && (b[2] == 1 || b[2] == 2) && b[3] == 0 && (b[4] | b[5]) != 0),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "ico", output: ValueKind::Raster, cost: 10, options: &[], decode } }

@@ -22,7 +22,7 @@ inventory::submit! {
         name: "JPEG",
         mime: "image/jpeg",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, &[0xFF, 0xD8, 0xFF])),
+        container: None, sniff: Some(|b| sniff::starts_with(b, &[0xFF, 0xD8, 0xFF])),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "turbojpeg", output: ValueKind::Raster, cost: 8, options: &[], decode } }
@@ -31,7 +31,12 @@ inventory::submit! {
 }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let header = turbojpeg::read_header(input.bytes).map_err(|e| Error::invalid_input(ID, e))?;
+    let header = match turbojpeg::read_header(input.bytes) {
+        Ok(header) => header,
+        // libjpeg-turbo turns warnings ("extraneous bytes before marker") into
+        // errors here; every viewer shows such files, so decode them as they do.
+        Err(e) => return decode_damaged(input, ctx, &e.to_string()),
+    };
     let (w, h) = (header.width as u32, header.height as u32);
     let gray = header.colorspace == Colorspace::Gray;
     ctx.charge_frame(w, h, if gray { 1 } else { 3 })?;
@@ -41,8 +46,8 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let format = if gray { PixelFormat::GRAY } else { PixelFormat::RGB };
     let pixels = match turbojpeg::decompress(input.bytes, format) {
         Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
-        // Corrupt or truncated: the zune decoder either recovers what is there or says why not.
-        _ => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
+        Ok(_) => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
+        Err(e) => return decode_damaged(input, ctx, &e.to_string()),
     };
     let mut image = if gray {
         DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(|| Error::invalid_input(ID, "short pixel buffer"))?)
@@ -58,6 +63,20 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     ctx.progress(1.0);
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Default::default() }], icc_profile: markers.icc, exif }))
+}
+
+/// A file libjpeg-turbo stops on: the zune decoder recovers what is there
+/// (saying so), or the file is refused with libjpeg-turbo's reason.
+fn decode_damaged(input: Input<'_>, ctx: &Context<'_>, reason: &str) -> Result<Value> {
+    let reason = reason.trim_start_matches("TurboJPEG error: ").trim_end_matches('.').to_string();
+    match decode_still(input, ctx, ImageFormat::Jpeg, ID) {
+        Ok(value) => {
+            ctx.note(format!("the JPEG is damaged ({reason}); converted what could be decoded"));
+            Ok(value)
+        }
+        Err(e @ (Error::LimitExceeded { .. } | Error::Cancelled)) => Err(e),
+        Err(_) => Err(Error::invalid_input(ID, reason)),
+    }
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {

@@ -19,7 +19,7 @@ inventory::submit! {
         name: "Portable Network Graphics",
         mime: "image/png",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, b"\x89PNG\r\n\x1a\n")),
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"\x89PNG\r\n\x1a\n")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "png", output: ValueKind::Raster, cost: 10, options: &[], decode } }

@@ -15,16 +15,16 @@ fn netpbm(bytes: &[u8], digits: &[u8]) -> bool {
 }
 
 inventory::submit! {
-    FormatInfo { id: "ppm", aliases: &["pnm"], name: "Portable Pixmap", mime: "image/x-portable-pixmap", category: Category::Image, sniff: Some(|b| netpbm(b, b"36")) }
+    FormatInfo { id: "ppm", aliases: &["pnm"], name: "Portable Pixmap", mime: "image/x-portable-pixmap", category: Category::Image, container: None, sniff: Some(|b| netpbm(b, b"36")) }
 }
 inventory::submit! {
-    FormatInfo { id: "pgm", aliases: &[], name: "Portable Graymap", mime: "image/x-portable-graymap", category: Category::Image, sniff: Some(|b| netpbm(b, b"25")) }
+    FormatInfo { id: "pgm", aliases: &[], name: "Portable Graymap", mime: "image/x-portable-graymap", category: Category::Image, container: None, sniff: Some(|b| netpbm(b, b"25")) }
 }
 inventory::submit! {
-    FormatInfo { id: "pbm", aliases: &[], name: "Portable Bitmap", mime: "image/x-portable-bitmap", category: Category::Image, sniff: Some(|b| netpbm(b, b"14")) }
+    FormatInfo { id: "pbm", aliases: &[], name: "Portable Bitmap", mime: "image/x-portable-bitmap", category: Category::Image, container: None, sniff: Some(|b| netpbm(b, b"14")) }
 }
 inventory::submit! {
-    FormatInfo { id: "pam", aliases: &[], name: "Portable Arbitrary Map", mime: "image/x-portable-arbitrarymap", category: Category::Image, sniff: Some(|b| netpbm(b, b"7")) }
+    FormatInfo { id: "pam", aliases: &[], name: "Portable Arbitrary Map", mime: "image/x-portable-arbitrarymap", category: Category::Image, container: None, sniff: Some(|b| netpbm(b, b"7")) }
 }
 inventory::submit! { Decoder { format: "ppm", name: "pnm", output: ValueKind::Raster, cost: 10, options: &[], decode: decode_ppm } }
 inventory::submit! { Decoder { format: "pgm", name: "pnm", output: ValueKind::Raster, cost: 10, options: &[], decode: decode_pgm } }

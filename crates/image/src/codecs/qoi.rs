@@ -12,7 +12,7 @@ use crate::encode::{fit_pixels, write_with, Accepts};
 const ID: &str = "qoi";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "Quite OK Image", mime: "image/qoi", category: Category::Image, sniff: Some(|b| sniff::starts_with(b, b"qoif")) }
+    FormatInfo { id: ID, aliases: &[], name: "Quite OK Image", mime: "image/qoi", category: Category::Image, container: None, sniff: Some(|b| sniff::starts_with(b, b"qoif")) }
 }
 inventory::submit! { Decoder { format: ID, name: "qoi", output: ValueKind::Raster, cost: 10, options: &[], decode } }
 inventory::submit! { Encoder { format: ID, name: "qoi", input: ValueKind::Raster, cost: 10, lossy: false, options: &[], encode } }

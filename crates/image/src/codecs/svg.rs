@@ -14,7 +14,7 @@ use crate::transform::{requested_size, target_size};
 const ID: &str = "svg";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "Scalable Vector Graphics", mime: "image/svg+xml", category: Category::Image, sniff: Some(looks_like_svg) }
+    FormatInfo { id: ID, aliases: &[], name: "Scalable Vector Graphics", mime: "image/svg+xml", category: Category::Image, container: None, sniff: Some(looks_like_svg) }
 }
 inventory::submit! { Decoder { format: ID, name: "resvg", output: ValueKind::Raster, cost: 20, options: &[], decode } }
 

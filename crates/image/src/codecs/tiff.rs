@@ -21,7 +21,7 @@ inventory::submit! {
         name: "Tagged Image File Format",
         mime: "image/tiff",
         category: Category::Image,
-        sniff: Some(|b| sniff::starts_with(b, b"II*\0") || sniff::starts_with(b, b"MM\0*")),
+        container: None, sniff: Some(|b| sniff::starts_with(b, b"II*\0") || sniff::starts_with(b, b"MM\0*")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "tiff", output: ValueKind::Raster, cost: 10, options: &[], decode } }
@@ -39,20 +39,34 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         Ok(pages) => pages,
         Err(_) => return Ok(Value::Raster(raster)),
     };
+    let (mut page, mut other_size) = (1usize, 0usize);
     while pages.more_images() {
         ctx.checkpoint()?;
         ctx.limits.check_frames(raster.frames.len() as u64 + 1)?;
+        page += 1;
+        let unreadable = || ctx.note(format!("page {page} of the TIFF cannot be read; it and any pages after it are left out"));
         if pages.next_image().is_err() {
+            unreadable();
             break;
         }
         // Frames share one size: pages of another size are left out.
         if pages.dimensions().ok() != Some(size) {
+            other_size += 1;
             continue;
         }
-        let Ok(color) = pages.colortype() else { break };
+        let Ok(color) = pages.colortype() else {
+            unreadable();
+            break;
+        };
         ctx.charge_frame(size.0, size.1, 8)?;
-        let Some(image) = pages.read_image().ok().and_then(|pixels| page_image(color, pixels, size)) else { break };
+        let Some(image) = pages.read_image().ok().and_then(|pixels| page_image(color, pixels, size)) else {
+            unreadable();
+            break;
+        };
         raster.frames.push(Frame { image, delay: Duration::from_secs(1) });
+    }
+    if other_size > 0 {
+        ctx.note(format!("{other_size} TIFF page(s) differ in size from the first and are left out"));
     }
     if raster.frames.len() > 1 {
         raster.frames[0].delay = Duration::from_secs(1);

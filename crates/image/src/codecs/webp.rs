@@ -24,7 +24,7 @@ inventory::submit! {
         name: "WebP",
         mime: "image/webp",
         category: Category::Image,
-        sniff: Some(|b| b.len() >= 12 && sniff::starts_with(b, b"RIFF") && &b[8..12] == b"WEBP"),
+        container: None, sniff: Some(|b| b.len() >= 12 && sniff::starts_with(b, b"RIFF") && &b[8..12] == b"WEBP"),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "webp", output: ValueKind::Raster, cost: 10, options: &[], decode } }

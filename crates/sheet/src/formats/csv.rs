@@ -13,7 +13,7 @@ const ID: &str = "csv";
 pub const READ_OPTIONS: &[OptionSpec] = &[INPUT_DELIMITER, ENCODING];
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &[], name: "Comma-separated values", mime: "text/csv", category: Category::Spreadsheet, sniff: None }
+    FormatInfo { id: ID, aliases: &[], name: "Comma-separated values", mime: "text/csv", category: Category::Spreadsheet, container: None, sniff: None }
 }
 inventory::submit! { Decoder { format: ID, name: "csv", output: ValueKind::Table, cost: READ_TEXT, options: READ_OPTIONS, decode } }
 inventory::submit! { Encoder { format: ID, name: "csv", input: ValueKind::Table, cost: WRITE, lossy: false, options: ONE_SHEET_TEXT, encode } }

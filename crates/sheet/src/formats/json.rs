@@ -11,7 +11,7 @@ inventory::submit! {
         name: "JSON",
         mime: "application/json",
         category: Category::Spreadsheet,
-        sniff: None,
+        container: None, sniff: None,
     }
 }
 inventory::submit! { Encoder { format: "json", name: "json", input: ValueKind::Table, cost: WRITE, lossy: false, options: MANY_SHEETS_TEXT, encode: crate::write::json::encode } }

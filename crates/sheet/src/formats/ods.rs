@@ -13,7 +13,7 @@ inventory::submit! {
         name: "OpenDocument spreadsheet",
         mime: "application/vnd.oasis.opendocument.spreadsheet",
         category: Category::Spreadsheet,
-        sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.spreadsheet")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::opendocument(b, "application/vnd.oasis.opendocument.spreadsheet")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "ods", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode: crate::read::ods::decode } }

@@ -10,7 +10,7 @@ use super::{ONE_SHEET_TEXT, READ_TEXT, WRITE};
 const ID: &str = "tsv";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["tab"], name: "Tab-separated values", mime: "text/tab-separated-values", category: Category::Spreadsheet, sniff: None }
+    FormatInfo { id: ID, aliases: &["tab"], name: "Tab-separated values", mime: "text/tab-separated-values", category: Category::Spreadsheet, container: None, sniff: None }
 }
 inventory::submit! { Decoder { format: ID, name: "csv", output: ValueKind::Table, cost: READ_TEXT, options: READ_OPTIONS, decode } }
 inventory::submit! { Encoder { format: ID, name: "csv", input: ValueKind::Table, cost: WRITE, lossy: false, options: ONE_SHEET_TEXT, encode } }

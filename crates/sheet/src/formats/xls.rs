@@ -24,7 +24,7 @@ inventory::submit! {
         name: "Excel 97-2003 workbook",
         mime: "application/vnd.ms-excel",
         category: Category::Spreadsheet,
-        sniff: Some(|b| sniff::starts_with(b, CFB) && workbook_stream_name(b)),
+        container: None, sniff: Some(|b| sniff::starts_with(b, CFB) && workbook_stream_name(b)),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }

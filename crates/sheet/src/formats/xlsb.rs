@@ -14,7 +14,7 @@ inventory::submit! {
         name: "Excel binary workbook",
         mime: "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
         category: Category::Spreadsheet,
-        sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.bin")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.bin")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }

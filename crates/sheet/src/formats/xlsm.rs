@@ -14,7 +14,7 @@ inventory::submit! {
         mime: "application/vnd.ms-excel.sheet.macroEnabled.12",
         category: Category::Spreadsheet,
         // The content type says so even when there is no macro (LibreOffice's xlsm).
-        sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml") && fileconv_zip::entry_contains(b, "[Content_Types].xml", b"sheet.macroEnabled.main+xml")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml") && fileconv_zip::entry_contains(b, "[Content_Types].xml", b"sheet.macroEnabled.main+xml")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "spreadsheetml", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }

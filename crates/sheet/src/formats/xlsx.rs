@@ -14,7 +14,7 @@ inventory::submit! {
         mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         category: Category::Spreadsheet,
         // Lenient: an xlsm is a valid xlsx to read (xlsm's own sniffer is strict).
-        sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml")),
+        container: Some(fileconv_core::Container::Zip), sniff: Some(|b| sniff::zip_has_entry(b, "xl/workbook.xml")),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "spreadsheetml", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }

@@ -74,7 +74,9 @@ fn u16_at(data: &[u8], at: usize) -> Option<u32> {
 /// `stream`: the larger of its DIMENSIONS area and its cells' area.
 fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
     let mut reserved: u64 = 0;
-    let (mut first_row, mut last_row) = (None::<u32>, 0u32);
+    // Excel writes rows in order; other writers do not, and calamine lays
+    // cells out by their bounds, so the bounds are what it will reserve.
+    let (mut first_row, mut last_row) = (u32::MAX, 0u32);
     let (mut min_col, mut max_col) = (u32::MAX, 0u32);
     let mut depth = 0usize;
     let mut seen_bof = false;
@@ -111,16 +113,12 @@ fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
             }
             _ => continue,
         };
-        match first_row {
-            None => first_row = Some(row),
-            Some(_) if row < last_row => return Err(format!("cells of row {} come after row {}", row + 1, last_row + 1)),
-            Some(_) => {}
-        }
-        last_row = row;
+        first_row = first_row.min(row);
+        last_row = last_row.max(row);
         min_col = min_col.min(col_first);
         max_col = max_col.max(col_last);
     }
-    let laid_out = first_row.map_or(0, |first| u64::from(last_row - first + 1) * u64::from(max_col - min_col + 1));
+    let laid_out = if first_row == u32::MAX { 0 } else { u64::from(last_row - first_row + 1) * u64::from(max_col - min_col + 1) };
     Ok(reserved.max(laid_out))
 }
 
@@ -172,9 +170,9 @@ mod tests {
     }
 
     #[test]
-    fn rows_out_of_order_are_refused() {
-        let sheet = [record(BOF, &[0; 16]), number(5, 0), number(2, 0), record(EOF, &[])].concat();
-        assert!(sheet_cells(&sheet).unwrap_err().contains("row 3"));
+    fn rows_out_of_order_count_their_bounds() {
+        let sheet = [record(BOF, &[0; 16]), number(5, 0), number(2, 3), record(EOF, &[])].concat();
+        assert_eq!(sheet_cells(&sheet).unwrap(), 4 * 4);
     }
 
     #[test]

@@ -294,9 +294,17 @@ impl TableSource for XlsxSource {
             let mut scanner = scanner;
             let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
             let mut done = false;
+            // Writers that spell the main namespace with a prefix (`<x:c>`)
+            // get it taken off, so the scanner sees `<c>`.
+            let mut prefix: Option<Option<Vec<u8>>> = None;
+            let mut carry = Vec::new();
             for chunk in rx {
                 let chunk = chunk.map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
-                buf.extend_from_slice(&chunk);
+                let prefix = prefix.get_or_insert_with(|| element_prefix(&chunk, b"worksheet"));
+                match prefix {
+                    Some(p) => strip_element_prefix(&mut carry, &chunk, p, &mut buf),
+                    None => buf.extend_from_slice(&chunk),
+                }
                 let used = scanner.scan(&buf, &mut rows, sink, &mut done)?;
                 buf.drain(..used);
                 if done {
@@ -310,6 +318,38 @@ impl TableSource for XlsxSource {
         })?;
         rows.flush(sink)
     }
+}
+
+/// The namespace prefix of the first `<prefix:name` element, when there is one.
+fn element_prefix(xml: &[u8], name: &[u8]) -> Option<Vec<u8>> {
+    let mut needle = b":".to_vec();
+    needle.extend_from_slice(name);
+    let at = memmem::find(xml, &needle)?;
+    let open = memchr::memrchr(b'<', &xml[..at])?;
+    let prefix = &xml[open + 1..at];
+    (!prefix.is_empty() && prefix.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')).then(|| prefix.to_vec())
+}
+
+/// Appends `chunk` to `out` with `<prefix:` and `</prefix:` made `<` and
+/// `</`; a tag cut at the chunk's end waits in `carry` for the next chunk.
+fn strip_element_prefix(carry: &mut Vec<u8>, chunk: &[u8], prefix: &[u8], out: &mut Vec<u8>) {
+    carry.extend_from_slice(chunk);
+    let keep_from = match memchr::memrchr(b'<', carry) {
+        Some(i) if carry.len() - i < prefix.len() + 3 => i,
+        _ => carry.len(),
+    };
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'<', &carry[at..keep_from]).map(|i| at + i) {
+        out.extend_from_slice(&carry[at..=i]);
+        let after = i + 1 + usize::from(carry.get(i + 1) == Some(&b'/'));
+        out.extend_from_slice(&carry[i + 1..after]);
+        at = after;
+        if carry[at..].starts_with(prefix) && carry.get(at + prefix.len()) == Some(&b':') {
+            at += prefix.len() + 1;
+        }
+    }
+    out.extend_from_slice(&carry[at..keep_from]);
+    carry.drain(..keep_from);
 }
 
 /// The worksheet scanner's state between chunks.
@@ -589,6 +629,25 @@ fn unescape_ooxml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixed_elements_lose_their_prefix_across_chunks() {
+        let xml = b"<x:worksheet xmlns:x=\"m\"><x:sheetData><x:row r=\"1\"><x:c r=\"A1\" t=\"inlineStr\"><x:is><x:t>a</x:t></x:is></x:c></x:row></x:sheetData>";
+        let prefix = element_prefix(xml, b"worksheet").unwrap();
+        assert_eq!(prefix, b"x");
+        for cut in 1..xml.len() {
+            let (mut carry, mut out) = (Vec::new(), Vec::new());
+            strip_element_prefix(&mut carry, &xml[..cut], &prefix, &mut out);
+            strip_element_prefix(&mut carry, &xml[cut..], &prefix, &mut out);
+            out.extend_from_slice(&carry);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                "<worksheet xmlns:x=\"m\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>a</t></is></c></row></sheetData>",
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(element_prefix(b"<worksheet xmlns=\"m\">", b"worksheet"), None);
+    }
 
     #[test]
     fn cell_references() {

@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "avi", aliases: &[], name: "AVI video", mime: "video/x-msvideo", category: Category::Video, sniff: Some(|b| sniff::starts_with(b, b"RIFF") && b.get(8..12) == Some(b"AVI ")) });
+crate::register!(CONTAINER, FormatInfo { id: "avi", aliases: &[], name: "AVI video", mime: "video/x-msvideo", category: Category::Video, container: None, sniff: Some(|b| sniff::starts_with(b, b"RIFF") && b.get(8..12) == Some(b"AVI ")) });

@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "flv", aliases: &[], name: "Flash video", mime: "video/x-flv", category: Category::Video, sniff: Some(|b| sniff::starts_with(b, b"FLV\x01")) });
+crate::register!(CONTAINER, FormatInfo { id: "flv", aliases: &[], name: "Flash video", mime: "video/x-flv", category: Category::Video, container: None, sniff: Some(|b| sniff::starts_with(b, b"FLV\x01")) });

@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "m4v", aliases: &[], name: "Apple MPEG-4 video", mime: "video/x-m4v", category: Category::Video, sniff: Some(|b| sniff::iso_brand(b, &[b"M4V ", b"M4VH", b"M4VP"])) });
+crate::register!(CONTAINER, FormatInfo { id: "m4v", aliases: &[], name: "Apple MPEG-4 video", mime: "video/x-m4v", category: Category::Video, container: Some(fileconv_core::Container::IsoBmff), sniff: Some(|b| sniff::iso_brand(b, &[b"M4V ", b"M4VH", b"M4VP"])) });

@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "mkv", aliases: &["mka"], name: "Matroska video", mime: "video/x-matroska", category: Category::Video, sniff: Some(|b| is_ebml(b) && !sniff::contains_early(b, b"webm", 64)) });
+crate::register!(CONTAINER, FormatInfo { id: "mkv", aliases: &["mka"], name: "Matroska video", mime: "video/x-matroska", category: Category::Video, container: Some(fileconv_core::Container::Ebml), sniff: Some(|b| is_ebml(b) && !sniff::contains_early(b, b"webm", 64)) });

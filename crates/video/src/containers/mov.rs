@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "mov", aliases: &["qt"], name: "QuickTime movie", mime: "video/quicktime", category: Category::Video, sniff: Some(is_quicktime) });
+crate::register!(CONTAINER, FormatInfo { id: "mov", aliases: &["qt"], name: "QuickTime movie", mime: "video/quicktime", category: Category::Video, container: Some(fileconv_core::Container::IsoBmff), sniff: Some(is_quicktime) });

@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "mp4", aliases: &[], name: "MPEG-4 video", mime: "video/mp4", category: Category::Video, sniff: Some(iso_video) });
+crate::register!(CONTAINER, FormatInfo { id: "mp4", aliases: &[], name: "MPEG-4 video", mime: "video/mp4", category: Category::Video, container: Some(fileconv_core::Container::IsoBmff), sniff: Some(iso_video) });

@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "mpeg", aliases: &["mpg", "vob"], name: "MPEG-2 program stream", mime: "video/mpeg", category: Category::Video, sniff: Some(|b| sniff::starts_with(b, &[0, 0, 1, 0xBA])) });
+crate::register!(CONTAINER, FormatInfo { id: "mpeg", aliases: &["mpg", "vob"], name: "MPEG-2 program stream", mime: "video/mpeg", category: Category::Video, container: None, sniff: Some(|b| sniff::starts_with(b, &[0, 0, 1, 0xBA])) });

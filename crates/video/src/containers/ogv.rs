@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "ogv", aliases: &[], name: "Ogg video", mime: "video/ogg", category: Category::Video, sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..35) == Some(b"\x80theora")) });
+crate::register!(CONTAINER, FormatInfo { id: "ogv", aliases: &[], name: "Ogg video", mime: "video/ogg", category: Category::Video, container: Some(fileconv_core::Container::Ogg), sniff: Some(|b| sniff::starts_with(b, b"OggS") && b.get(28..35) == Some(b"\x80theora")) });

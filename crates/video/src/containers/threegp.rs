@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "3gp", aliases: &["3g2"], name: "3GPP video", mime: "video/3gpp", category: Category::Video, sniff: Some(|b| sniff::iso_brand(b, &[b"3gp4", b"3gp5", b"3gp6", b"3gp7", b"3gp8", b"3g2a", b"3g2b", b"3g2c", b"3ge6", b"3ge7", b"3gg6"])) });
+crate::register!(CONTAINER, FormatInfo { id: "3gp", aliases: &["3g2"], name: "3GPP video", mime: "video/3gpp", category: Category::Video, container: Some(fileconv_core::Container::IsoBmff), sniff: Some(|b| sniff::iso_brand(b, &[b"3gp4", b"3gp5", b"3gp6", b"3gp7", b"3gp8", b"3g2a", b"3g2b", b"3g2c", b"3ge6", b"3ge7", b"3gg6"])) });

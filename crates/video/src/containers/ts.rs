@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "ts", aliases: &["m2ts", "mts"], name: "MPEG transport stream", mime: "video/mp2t", category: Category::Video, sniff: Some(is_transport_stream) });
+crate::register!(CONTAINER, FormatInfo { id: "ts", aliases: &["m2ts", "mts"], name: "MPEG transport stream", mime: "video/mp2t", category: Category::Video, container: None, sniff: Some(is_transport_stream) });

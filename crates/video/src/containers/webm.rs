@@ -18,4 +18,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "webm", aliases: &[], name: "WebM video", mime: "video/webm", category: Category::Video, sniff: Some(is_ebml) });
+crate::register!(CONTAINER, FormatInfo { id: "webm", aliases: &[], name: "WebM video", mime: "video/webm", category: Category::Video, container: Some(fileconv_core::Container::Ebml), sniff: Some(is_ebml) });

@@ -16,4 +16,4 @@ pub const CONTAINER: Container = Container {
     muxer_options: &[],
 };
 
-crate::register!(CONTAINER, FormatInfo { id: "wmv", aliases: &[], name: "Windows Media video", mime: "video/x-ms-wmv", category: Category::Video, sniff: Some(|b| sniff::starts_with(b, &sniff::ASF)) });
+crate::register!(CONTAINER, FormatInfo { id: "wmv", aliases: &[], name: "Windows Media video", mime: "video/x-ms-wmv", category: Category::Video, container: Some(fileconv_core::Container::Asf), sniff: Some(|b| sniff::starts_with(b, &sniff::ASF)) });

@@ -1,0 +1,152 @@
+//! Real files from public test suites (`testdata/realworld`, listed with
+//! their source and licence in `scripts/realworld/regressions.tsv`), one per
+//! defect class the real-world corpus found: each converts, and the result
+//! is checked by decoding it again, independently where a reader exists.
+
+mod common;
+
+use fileconv::{Control, Error, Options, Report, Source};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = common::testdata().join("realworld").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Converts a fixture, claimed as `from`, keeping the report's notes.
+fn convert(name: &str, from: &str, to: &str) -> fileconv::Result<(Vec<u8>, Report)> {
+    let mut out = Vec::new();
+    let report = fileconv::engine().convert_stream(Source::Bytes(&fixture(name)), from, to, &mut out, &Options::new(), &Control::default())?;
+    Ok((out, report))
+}
+
+#[test]
+fn containers_accept_their_siblings_brands() {
+    // An .m4a branded mp42 (ALAC/FLAC inside), an .mka with the webm doc type.
+    for (name, from, seconds) in [("claim-brand-mp42.m4a", "m4a", 0.5), ("claim-webm-doctype.mka", "mkv", 1.0)] {
+        let (wav, _) = convert(name, from, "wav").unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, _, _, probed) = common::ffprobe(&wav, "wav");
+        assert!(probed > seconds, "{name}: {probed} s");
+    }
+}
+
+#[test]
+fn mp3_with_padding_before_the_first_frame_is_found() {
+    let bytes = fixture("mp3-no-sync-at-start.mp3");
+    assert_eq!(fileconv::engine().detect(&bytes).map(|f| f.id), Some("mp3"));
+    let (wav, _) = convert("mp3-no-sync-at-start.mp3", "mp3", "wav").unwrap();
+    let (_, _, _, seconds) = common::ffprobe(&wav, "wav");
+    assert!((seconds - common::ffprobe(&bytes, "mp3").3).abs() < 0.1, "{seconds} s");
+}
+
+#[test]
+fn a_jpeg_warning_decodes_and_says_so() {
+    let (png, report) = convert("jpeg-extraneous-bytes.jpg", "jpg", "png").unwrap();
+    let raster = common::decode_raster(&png, "png");
+    assert_eq!((raster.width(), raster.height()), (2, 3));
+    assert!(report.notes.iter().any(|n| n.contains("extraneous bytes")), "{:?}", report.notes);
+}
+
+#[test]
+fn prefixed_spreadsheetml_keeps_its_cells() {
+    let (csv, _) = convert("xlsx-prefixed-namespace.xlsx", "xlsx", "csv").unwrap();
+    let sheets = common::read_table(&csv, "csv");
+    assert_eq!(sheets[0].rows[0][..3], ["Unit", "Unit Priority", "Goal Name"]);
+    assert!(sheets[0].rows.len() > 1);
+}
+
+#[test]
+fn xls_rows_out_of_order_convert() {
+    let (csv, _) = convert("xls-rows-out-of-order.xls", "xls", "csv").unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.contains("International Communication Services SA"), "{}", &text[..text.len().min(300)]);
+    assert!(text.contains("2012-06-29"));
+}
+
+#[test]
+fn endnotes_are_kept_and_numbered() {
+    let (txt, _) = convert("docx-endnotes.docx", "docx", "txt").unwrap();
+    let text = String::from_utf8(txt).unwrap();
+    assert!(text.starts_with("Ouch[1].[2]"), "{text}");
+    assert!(text.contains("[1]  A tachyon walks into a bar.") && text.contains("[2]  Fin."), "{text}");
+}
+
+#[test]
+fn tiff_variants_the_image_crate_refuses_go_to_ffmpeg() {
+    let (png, report) = convert("tiff-palette-4bit.tiff", "tiff", "png").unwrap();
+    let raster = common::decode_raster(&png, "png");
+    assert_eq!((raster.width(), raster.height()), (157, 151));
+    // A picture, not a blank page.
+    let rgb = common::on_white(raster.first());
+    let distinct: std::collections::HashSet<_> = rgb.pixels().map(|p| p.0).collect();
+    assert!(distinct.len() > 4, "{} colours", distinct.len());
+    assert!(report.notes.iter().any(|n| n.contains("ffmpeg-tiff")), "{:?}", report.notes);
+    // FFmpeg makes old-style JPEG a blank page without a word: refused instead.
+    let err = convert("tiff-old-jpeg.tif", "tiff", "png").unwrap_err();
+    assert!(err.to_string().contains("invalid tiff input"), "{err}");
+}
+
+#[test]
+fn legacy_html_is_read_in_its_character_set() {
+    let (txt, report) = convert("html-latin1.html", "html", "txt").unwrap();
+    let text = String::from_utf8(txt).unwrap();
+    assert_eq!(text.trim(), "ExifTool HTML Test", "the title; the body holds only an Office data island");
+    assert!(report.notes.iter().any(|n| n.contains("not UTF-8")), "{:?}", report.notes);
+}
+
+#[test]
+fn pdf_text_uses_tounicode_before_encoding() {
+    let (txt, report) = convert("pdf-tounicode-over-encoding.pdf", "pdf", "txt").unwrap();
+    // The title (the first line, which the document information names) and the author, as other targets show them.
+    assert_eq!(String::from_utf8(txt).unwrap().trim(), "The quick brown fox jumps over the lazy dog\n\nNevin Nollop");
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+}
+
+#[test]
+fn audio_with_no_samples_cannot_become_mp3() {
+    let err = convert("wav-no-samples.wav", "wav", "mp3").unwrap_err();
+    assert!(matches!(err, Error::CannotKeep { ref target, .. } if target == "mp3"), "{err}");
+    assert_eq!(err.to_string(), "cannot make mp3 of this file: the audio has no samples");
+    // WAV holds an empty stream: that conversion is exact.
+    let (wav, _) = convert("wav-no-samples.wav", "wav", "wav").unwrap();
+    assert_eq!(common::decode_audio(&wav, "wav").frames(), 0);
+}
+
+#[test]
+fn re_encoded_video_keeps_its_last_frames() {
+    // Motion JPEG from a camera's QuickTime: 25 frames in, 25 out, to each
+    // re-encoding target (the muxers' edit lists cut the last frames when
+    // the encoders' packets had no duration).
+    let source = std::fs::read(common::testdata().join("video/mjpeg.mov")).unwrap();
+    assert_eq!(common::probe_media(&source, "mov").frames, 25);
+    for target in ["mp4", "webm", "mkv"] {
+        let out = fileconv::engine().convert(&source, "mov", target).unwrap();
+        let probe = common::probe_media(&out, target);
+        assert_eq!(probe.frames, 25, "{target}");
+        assert!((probe.seconds - 1.0).abs() < 0.05, "{target}: {} s", probe.seconds);
+    }
+}
+
+#[test]
+fn tga_output_opens_in_pillow_and_ffmpeg() {
+    // Pillow refused our run-length packets that crossed scan lines.
+    let png = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    for (from, bytes) in [("png", png), ("png", std::fs::read(common::testdata().join("image/alpha.png")).unwrap())] {
+        let tga = fileconv::engine().convert(&bytes, from, "tga").unwrap();
+        let source = common::decode_raster(&bytes, from);
+        let path = std::env::temp_dir().join(format!("fileconv-realworld-{}-{}.tga", std::process::id(), source.width()));
+        std::fs::write(&path, &tga).unwrap();
+        let pillow = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import sys; from PIL import Image; im = Image.open(sys.argv[1]); im.load(); print(im.size[0], im.size[1], im.mode)"])
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(pillow.status.success(), "Pillow: {}", String::from_utf8_lossy(&pillow.stderr));
+        let said = String::from_utf8_lossy(&pillow.stdout).to_string();
+        assert!(said.starts_with(&format!("{} {} ", source.width(), source.height())), "{said}");
+        let ffmpeg = std::process::Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&path).args(["-f", "null", "-"]).output().unwrap();
+        assert!(ffmpeg.status.success() && ffmpeg.stderr.is_empty(), "ffmpeg: {}", String::from_utf8_lossy(&ffmpeg.stderr));
+        let back = common::decode_raster(&tga, "tga");
+        assert_eq!(common::on_white(back.first()), common::on_white(source.first()), "lossless");
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -1,0 +1,59 @@
+//! FFmpeg's image decoders as second readers of image formats: when the
+//! image plugin refuses a variant (TIFF with CCITT fax, 2- or 4-bit or
+//! palette samples, YCbCr subsampling; DDS layouts; GIF with a broken LZW
+//! stream; a JPEG libjpeg-turbo and zune stop on), the engine passes the
+//! file to these, which give its first picture.
+
+use fileconv_core::{Context, Decoder, Error, Input, Media, Result, Value, ValueKind, VideoTrack};
+use fileconv_ffmpeg::MediaInput;
+
+use crate::container::video_stream;
+
+/// Above every image decoder: only tried after the image plugin refused the file.
+const COST: u32 = 1000;
+
+inventory::submit! { Decoder { format: "tiff", name: "ffmpeg-tiff", output: ValueKind::Raster, cost: COST, options: &[], decode: decode_tiff } }
+inventory::submit! { Decoder { format: "jpg", name: "ffmpeg-jpg", output: ValueKind::Raster, cost: COST, options: &[], decode: |i, c| decode(i, c, "jpg", "jpeg_pipe") } }
+inventory::submit! { Decoder { format: "dds", name: "ffmpeg-dds", output: ValueKind::Raster, cost: COST, options: &[], decode: |i, c| decode(i, c, "dds", "dds_pipe") } }
+inventory::submit! { Decoder { format: "gif", name: "ffmpeg-gif", output: ValueKind::Raster, cost: COST, options: &[], decode: |i, c| decode(i, c, "gif", "gif_pipe") } }
+
+/// TIFF's old-style JPEG (compression 6): FFmpeg decodes it to a blank
+/// picture without a word, so it is refused rather than lost.
+fn decode_tiff(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    if tiff_compression(input.bytes) == Some(6) {
+        return Err(Error::invalid_input("tiff", "old-style JPEG compression (6) is not supported"));
+    }
+    decode(input, ctx, "tiff", "tiff_pipe")
+}
+
+/// The Compression tag (259) of a TIFF's first directory.
+fn tiff_compression(bytes: &[u8]) -> Option<u16> {
+    let little = match bytes.get(..4)? {
+        b"II*\0" => true,
+        b"MM\0*" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| if little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) });
+    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| if little { u32::from_le_bytes([b[0], b[1], b[2], b[3]]) } else { u32::from_be_bytes([b[0], b[1], b[2], b[3]]) });
+    let ifd = u32_at(4)? as usize;
+    let count = usize::from(u16_at(ifd)?);
+    (0..count.min(4096)).map(|i| ifd + 2 + i * 12).find(|at| u16_at(*at) == Some(259)).and_then(|at| u16_at(at + 8))
+}
+
+/// # Errors
+/// [`Error::InvalidInput`] when FFmpeg cannot read a picture from it either.
+fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, demuxer: &str) -> Result<Value> {
+    let mut media_input = MediaInput::open(input.open()?, Some(demuxer), format)?;
+    let context = media_input.context();
+    let index = video_stream(context).ok_or_else(|| Error::invalid_input(format, "no picture"))?;
+    let parameters = context.stream(index).expect("index from the stream list").parameters();
+    // SAFETY: plain fields of the stream's codec parameters.
+    let (width, height) = unsafe { ((*parameters.as_ptr()).width.max(0) as u32, (*parameters.as_ptr()).height.max(0) as u32) };
+    if width == 0 || height == 0 {
+        return Err(Error::invalid_input(format, "the picture has no size"));
+    }
+    ctx.limits.check_frame(width, height, 4)?;
+    let video = VideoTrack { codec: parameters.id().name().to_string(), width, height, frame_rate: None };
+    let media = Media { format, duration: None, video: Some(video), audio: None, demuxer: Box::new(media_input) };
+    crate::still::adapt(Value::Media(media), ctx)
+}
