@@ -206,7 +206,8 @@ def zip_xml_text(path, members, tags):
 def document_reference(path, ext):
     try:
         if ext == "pptx":
-            return words(zip_xml_text(path, r"ppt/slides/slide\d+\.xml$", {"t"}))
+            # Paragraph by paragraph: a word's letters may sit in several runs.
+            return words(zip_xml_text(path, r"ppt/slides/slide\d+\.xml$", {"p"}))
         if ext == "odp":
             return words(zip_xml_text(path, r"content\.xml$", {"p", "h"}))
     except Exception as e:  # noqa: BLE001

@@ -150,3 +150,16 @@ fn tga_output_opens_in_pillow_and_ffmpeg() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+#[test]
+fn a_single_frame_video_keeps_its_frame() {
+    // One VP6 frame and one MP3 frame: the frame rate filter dropped a last
+    // frame whose duration nothing said, and the MP4 came out audio only.
+    let source = fixture("video-single-frame.flv");
+    let mp4 = fileconv::engine().convert(&source, "flv", "mp4").unwrap();
+    let probe = common::probe_media(&mp4, "mp4");
+    assert_eq!(probe.frames, 1);
+    assert!(probe.audio.is_some());
+    let gif = fileconv::engine().convert(&source, "flv", "gif").unwrap();
+    assert_eq!(common::probe_media(&gif, "gif").frames, 1);
+}

@@ -117,6 +117,11 @@ pub struct Lane {
     last_pts: Option<i64>,
     /// A video frame's duration in the encoder's time base; 0 for audio.
     frame_duration: i64,
+    /// An output frame's duration in the source's time base, for a last (or
+    /// only) frame whose duration nothing says; 0 for audio.
+    source_step: i64,
+    /// Packets handed to the muxer: none means the stream was lost.
+    pub packets: u64,
 }
 
 // SAFETY: the graph and encoder are owned by the lane and used from one thread at a time.
@@ -196,8 +201,13 @@ impl Lane {
         // One frame in the encoder's time base: the muxer ends the track at
         // the last packet's pts plus its duration, and encoders leave it 0.
         if frame_rate.num > 0 && frame_rate.den > 0 {
+            let frame = sys::AVRational { num: frame_rate.den, den: frame_rate.num };
             // SAFETY: a pure arithmetic helper.
-            lane.frame_duration = unsafe { sys::av_rescale_q(1, sys::AVRational { num: frame_rate.den, den: frame_rate.num }, time_base.into()) };
+            lane.frame_duration = unsafe { sys::av_rescale_q(1, frame, time_base.into()) };
+            if let SourceShape::Video { time_base: source, .. } = shape {
+                // SAFETY: as above.
+                lane.source_step = unsafe { sys::av_rescale_q(1, frame, (*source).into()) };
+            }
         }
         Ok(lane)
     }
@@ -274,6 +284,8 @@ impl Lane {
             end_pts: None,
             last_pts: None,
             frame_duration: 0,
+            source_step: 0,
+            packets: 0,
         }
     }
 
@@ -285,6 +297,10 @@ impl Lane {
     }
 
     /// True once the filter graph has ended (a trim reached its end).
+    pub fn is_video(&self) -> bool {
+        matches!(self.encoder, Opened::Video(_))
+    }
+
     pub fn finished(&self) -> bool {
         self.finished
     }
@@ -302,7 +318,11 @@ impl Lane {
         if let Some(pts) = frame.pts() {
             // Without a duration (MJPEG in QuickTime), the step from the
             // frame before stands for it.
-            let step = if duration > 0 { Some(duration) } else { self.last_pts.map(|last| pts - last).filter(|d| *d > 0) };
+            let step = if duration > 0 {
+                Some(duration)
+            } else {
+                self.last_pts.map(|last| pts - last).filter(|d| *d > 0).or((self.source_step > 0).then_some(self.source_step))
+            };
             self.end_pts = step.map(|d| pts + d);
             self.last_pts = Some(pts);
         }
@@ -364,6 +384,7 @@ impl Lane {
                         packet.set_duration(self.frame_duration);
                     }
                     packet.rescale_ts(self.encoder_time_base, self.stream_time_base);
+                    self.packets += 1;
                     output.write(&mut packet)?;
                 }
                 Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(()),

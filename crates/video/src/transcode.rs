@@ -136,6 +136,15 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
     }
     write_header(&mut output, &mut routes, target.muxer_options, id).map_err(|e| blame_copies(e, &routes, source))?;
     pump(&mut input, &mut routes, &mut output, ctx, &request, total, source)?;
+    // A stream the source had and the output lacks is a loss, not a result.
+    for route in routes.iter().flatten() {
+        if let Route::Encode { lane, .. } = route {
+            if lane.packets == 0 && request.start.is_none() && request.duration.is_none() {
+                let what = if lane.is_video() { "video" } else { "audio" };
+                return Err(Error::cannot_keep(id, format!("the source's {what} stream gave no frames to encode")));
+            }
+        }
+    }
     output.finish(sink)?;
     ctx.progress(1.0);
     Ok(())

@@ -15,6 +15,10 @@ pub enum Kind {
     Heading(u8),
     /// The first paragraph of a list item at `level` (0 outermost, at most 8).
     Item { level: usize, ordered: bool, start: u64 },
+    /// An ordered item at `level` whose number the source says (Word's
+    /// counters): it continues the open list when it is the next number,
+    /// else it starts a new list at `number`.
+    Numbered { level: usize, number: u64 },
     /// A further paragraph of the current item at `level`.
     ItemMore { level: usize, ordered: bool },
     Code,
@@ -67,6 +71,16 @@ impl Flow {
         match kind {
             Kind::Item { level, ordered, start } => self.item(level.min(MAX_LEVEL), ordered, start, Block::Paragraph(inlines), true),
             Kind::ItemMore { level, ordered } => self.item(level.min(MAX_LEVEL), ordered, 1, Block::Paragraph(inlines), false),
+            Kind::Numbered { level, number } => {
+                let level = level.min(MAX_LEVEL);
+                let follows = self.lists.get(level).is_some_and(|l| l.ordered && l.start + l.items.len() as u64 == number);
+                if !follows {
+                    while self.lists.len() > level {
+                        self.close_list();
+                    }
+                }
+                self.item(level, true, number, Block::Paragraph(inlines), true);
+            }
             Kind::Code => {
                 self.end_lists();
                 let line = plain_text(&inlines);

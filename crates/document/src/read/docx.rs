@@ -44,7 +44,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             }
         }
     }
-    let mut reader = BodyReader { styles, numbering, rels, media, flow: Flow::default(), notes: Notes::default() };
+    let mut reader = BodyReader { styles, numbering, rels, media, flow: Flow::default(), notes: Notes::default(), counters: HashMap::new() };
     for (endnote, name) in [(false, "word/footnotes.xml"), (true, "word/endnotes.xml")] {
         if let Some(xml) = part(name)? {
             reader.notes.reading = Some((endnote, String::new()));
@@ -178,9 +178,11 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
     const PART: &str = "word/numbering.xml";
     let mut reader = Events::new(bytes, FORMAT, PART);
     let mut abstracts: HashMap<String, Vec<(bool, u64)>> = HashMap::new();
-    let mut nums: Vec<(String, String)> = Vec::new();
+    // numId: its abstractNumId and the levels whose start it overrides.
+    let mut nums: Vec<(String, String, Vec<(usize, u64)>)> = Vec::new();
     let mut current_abstract: Option<String> = None;
     let mut current_num: Option<String> = None;
+    let mut override_level: Option<usize> = None;
     let mut level: usize = 0;
     loop {
         match reader.read()? {
@@ -209,7 +211,18 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
                 "num" => current_num = val(&e, "w:numId", PART)?,
                 "abstractNumId" => {
                     if let (Some(num), Some(target)) = (&current_num, val(&e, "w:val", PART)?) {
-                        nums.push((num.clone(), target));
+                        nums.push((num.clone(), target, Vec::new()));
+                    }
+                }
+                "lvlOverride" if current_num.is_some() => {
+                    override_level = val(&e, "w:ilvl", PART)?.and_then(|v| v.parse().ok()).map(|l: usize| l.min(fileconv_core::document::flow::MAX_LEVEL));
+                }
+                "startOverride" => {
+                    let start = val(&e, "w:val", PART)?.and_then(|v| v.parse().ok());
+                    if let (Some(level), Some(start), Some(last)) = (override_level, start, nums.last_mut()) {
+                        if Some(&last.0) == current_num.as_ref() {
+                            last.2.push((level, start));
+                        }
                     }
                 }
                 _ => {}
@@ -217,13 +230,26 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
             Event::End(e) => match e.local_name().as_ref() {
                 "abstractNum" => current_abstract = None,
                 "num" => current_num = None,
+                "lvlOverride" => override_level = None,
                 _ => {}
             },
             Event::Eof => break,
             _ => {}
         }
     }
-    Ok(Numbering(nums.into_iter().filter_map(|(num, target)| abstracts.get(&target).map(|levels| (num, levels.clone()))).collect()))
+    Ok(Numbering(
+        nums.into_iter()
+            .filter_map(|(num, target, overrides)| {
+                let mut levels = abstracts.get(&target)?.clone();
+                for (level, start) in overrides {
+                    if let Some(l) = levels.get_mut(level) {
+                        l.1 = start;
+                    }
+                }
+                Some((num, levels))
+            })
+            .collect(),
+    ))
 }
 
 struct Rel {
@@ -302,6 +328,8 @@ struct BodyReader {
     media: HashMap<String, Vec<u8>>,
     flow: Flow,
     notes: Notes,
+    /// The last number given at each level of each list (numId), as Word counts.
+    counters: HashMap<String, Vec<Option<u64>>>,
 }
 
 /// Footnotes and endnotes: (endnote?, id) to paragraphs, and the order the
@@ -545,13 +573,24 @@ impl BodyReader {
         Ok(())
     }
 
-    fn paragraph_kind(&self, p: &Paragraph) -> Kind {
+    fn paragraph_kind(&mut self, p: &Paragraph) -> Kind {
         let styled = p.style.as_deref().map(|id| self.styles.kind(id)).unwrap_or(Kind::Normal);
         if let Some((num, level)) = &p.num {
             if let Some(levels) = self.numbering.0.get(num) {
                 if !matches!(styled, Kind::Heading(_)) {
                     let (ordered, start) = levels.get(*level).copied().unwrap_or((false, 1));
-                    return Kind::Item { level: *level, ordered, start };
+                    if !ordered {
+                        return Kind::Item { level: *level, ordered, start };
+                    }
+                    // Word numbers a list on across other paragraphs, restarts
+                    // deeper levels under a new item, and starts each list at
+                    // its level's start or its override.
+                    let counts = self.counters.entry(num.clone()).or_default();
+                    counts.resize(fileconv_core::document::flow::MAX_LEVEL + 1, None);
+                    let number = counts[*level].map_or(start, |n| n + 1);
+                    counts[*level] = Some(number);
+                    counts[*level + 1..].iter_mut().for_each(|c| *c = None);
+                    return Kind::Numbered { level: *level, number };
                 }
             }
         }
