@@ -133,7 +133,22 @@ def decoded_seconds(path, kind):
     streams = json.loads(out.stdout or b"{}").get("streams", [])
     if not streams or not int(streams[0].get("nb_read_frames") or 0):
         raise Unreadable("no video frames decode")
-    return streams[0]
+    stream = streams[0]
+    # The video's own extent, from its packets: the container's duration
+    # counts subtitles and audio, and declared frame rates can be wrong.
+    packets = run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time",
+                   "-of", "csv=p=0", path])
+    spans = []
+    for line in packets.stdout.decode(errors="replace").splitlines():
+        fields = line.split(",")
+        try:
+            start = float(fields[0])
+            spans.append((start, start + (float(fields[1]) if len(fields) > 1 and fields[1] not in ("", "N/A") else 0.0)))
+        except ValueError:
+            continue
+    if spans:
+        stream["duration"] = max(e for _, e in spans) - min(s for s, _ in spans)
+    return stream
 
 
 def media_reference(path):
@@ -191,23 +206,31 @@ def libreoffice_text(path):
         return open(os.path.join(out, produced[0]), encoding="utf-8-sig", errors="replace").read()
 
 
-def zip_xml_text(path, members, tags):
+def zip_xml_text(path, members, tags, joiner="\n"):
+    """The text of `tags` elements in the zip's `members` parts, in document
+    order; with `joiner` "", runs (`t`) join as they are and `br` and
+    paragraph ends (`p`) become line breaks."""
     import xml.etree.ElementTree as ET
     parts = []
     with zipfile.ZipFile(path) as z:
         for name in sorted(n for n in z.namelist() if re.match(members, n)):
             root = ET.fromstring(z.read(name))
             for el in root.iter():
-                if el.tag.rsplit("}", 1)[-1] in tags:
+                tag = el.tag.rsplit("}", 1)[-1]
+                if joiner == "" and tag in ("br", "p"):
+                    parts.append("\n")
+                elif tag in tags:
                     parts.append("".join(el.itertext()))
-    return "\n".join(parts)
+            parts.append("\n")
+    return joiner.join(parts)
 
 
 def document_reference(path, ext):
     try:
         if ext == "pptx":
-            # Paragraph by paragraph: a word's letters may sit in several runs.
-            return words(zip_xml_text(path, r"ppt/slides/slide\d+\.xml$", {"p"}))
+            # Paragraph by paragraph (a word's letters may sit in several
+            # runs), a line break (a:br) between its lines.
+            return words(zip_xml_text(path, r"ppt/slides/slide\d+\.xml$", {"t", "br"}, joiner=""))
         if ext == "odp":
             return words(zip_xml_text(path, r"content\.xml$", {"p", "h"}))
     except Exception as e:  # noqa: BLE001

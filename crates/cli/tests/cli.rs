@@ -103,6 +103,30 @@ fn exit_codes_say_what_went_wrong() {
 }
 
 #[test]
+fn a_file_named_as_another_format_converts_as_what_it_is() {
+    // A PNG named .pbm: the name is only a claim; --from is the user's word.
+    let dir = scratch("named");
+    let named = dir.join("photo.pbm");
+    std::fs::copy(testdata("rose.png"), &named).unwrap();
+    let out = dir.join("photo.jpg");
+    let run = fileconv(&["convert", named.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).contains("holds png, not pbm as its name says; converting it as png"), "{}", stderr(&run));
+    assert_eq!(dimensions(&out), (70, 46));
+    let told = fileconv(&["convert", named.to_str().unwrap(), dir.join("again.jpg").to_str().unwrap(), "--from", "pbm"]);
+    assert_eq!(told.status.code(), Some(4), "{}", stderr(&told));
+}
+
+#[test]
+fn conversions_say_what_they_repaired() {
+    let damaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/realworld/jpeg-extraneous-bytes.jpg");
+    let out = scratch("repaired").join("damaged.png");
+    let run = fileconv(&["convert", damaged.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).starts_with("fileconv: warning: ") && stderr(&run).contains("extraneous bytes"), "{}", stderr(&run));
+}
+
+#[test]
 fn formats_json_lists_every_pair_with_options() {
     let run = fileconv(&["formats", "--json"]);
     assert!(run.status.success());

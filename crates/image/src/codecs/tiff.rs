@@ -21,7 +21,7 @@ inventory::submit! {
         name: "Tagged Image File Format",
         mime: "image/tiff",
         category: Category::Image,
-        container: None, sniff: Some(|b| sniff::starts_with(b, b"II*\0") || sniff::starts_with(b, b"MM\0*")),
+        container: None, sniff: Some(|b| [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| sniff::starts_with(b, *m))),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "tiff", output: ValueKind::Raster, cost: 10, options: &[], decode } }

@@ -11,10 +11,17 @@ const ID: &str = "xls";
 /// stream names in the directory, which sit in the first few sectors.
 const CFB: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
+/// A directory entry named `Workbook` or `Book` (UTF-16, any case: compound
+/// file names compare without case, and some writers use `WORKBOOK`).
 fn workbook_stream_name(b: &[u8]) -> bool {
-    const WORKBOOK_UTF16: &[u8] = b"W\0o\0r\0k\0b\0o\0o\0k\0";
-    const BOOK_UTF16: &[u8] = b"B\0o\0o\0k\0\0\0";
-    sniff::contains_early(b, WORKBOOK_UTF16, 1 << 20) || sniff::contains_early(b, BOOK_UTF16, 1 << 20)
+    let head = &b[..b.len().min(1 << 20)];
+    let named = |name: &[u8], terminated: bool| {
+        let len = name.len() * 2 + if terminated { 2 } else { 0 };
+        head.windows(len).any(|w| {
+            w.chunks_exact(2).zip(name.iter().chain(terminated.then_some(&0u8))).all(|(pair, c)| pair[1] == 0 && pair[0].to_ascii_lowercase() == *c)
+        })
+    };
+    named(b"workbook", false) || named(b"book", true)
 }
 
 inventory::submit! {
