@@ -58,8 +58,28 @@ pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Cont
     if let Some(exif) = exif.as_mut() {
         let _ = Orientation::remove_from_exif_chunk(exif);
     }
+    let icc_profile = profile_for(icc_profile, &image, ctx);
     ctx.progress(1.0);
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Duration::ZERO }], icc_profile, exif }))
+}
+
+/// The ICC profile when it describes the decoded pixels: a CMYK or Lab
+/// profile does not describe the RGB the decoder made of CMYK or Lab
+/// samples, and a PNG, JPEG or TIFF that carried it would be wrong (Pillow
+/// refuses such a PNG). Said when left out.
+pub(crate) fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
+    let icc = icc?;
+    let space = icc.get(16..20)?;
+    let gray = matches!(image.color(), fileconv_core::image::ColorType::L8 | fileconv_core::image::ColorType::La8 | fileconv_core::image::ColorType::L16 | fileconv_core::image::ColorType::La16);
+    if (space == b"RGB " && !gray) || (space == b"GRAY" && gray) {
+        return Some(icc);
+    }
+    ctx.note(format!(
+        "the {} colour profile does not describe the converted {} pixels; it is left out",
+        String::from_utf8_lossy(space).trim(),
+        if gray { "grey" } else { "RGB" }
+    ));
+    None
 }
 
 /// Reads an input through a buffered file handle when it came from a path,

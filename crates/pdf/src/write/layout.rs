@@ -62,6 +62,10 @@ pub struct Bookmark {
 pub struct Layout {
     pub pages: Vec<Page>,
     pub bookmarks: Vec<Bookmark>,
+    /// Characters no installed font draws (shown as empty boxes), and how many times.
+    pub missing_glyphs: std::collections::BTreeMap<char, usize>,
+    /// Right-to-left characters (Hebrew, Arabic), laid out unshaped, left to right.
+    pub right_to_left: usize,
 }
 
 impl Layout {
@@ -137,6 +141,8 @@ pub struct Engine<'f> {
     ops_budget: usize,
     max_ops: usize,
     max_pages: usize,
+    missing_glyphs: std::collections::BTreeMap<char, usize>,
+    right_to_left: usize,
 }
 
 /// Bounds of one layout: drawing operations (what the laid-out pages hold
@@ -179,6 +185,8 @@ impl<'f> Engine<'f> {
             ops_budget: limits.max_ops,
             max_ops: limits.max_ops,
             max_pages: limits.max_pages,
+            missing_glyphs: std::collections::BTreeMap::new(),
+            right_to_left: 0,
         }
     }
 
@@ -247,7 +255,7 @@ impl<'f> Engine<'f> {
         if self.pages.len() > self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks })
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, right_to_left: self.right_to_left })
     }
 
     fn block(&mut self, block: &Block, next: Option<&Block>, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {
@@ -548,6 +556,12 @@ impl<'f> Engine<'f> {
         let mut run: Option<(usize, f32, Vec<PlacedGlyph>, String)> = None;
         for c in text.chars() {
             let (face, glyph, advance) = self.fonts.glyph(preferred, c);
+            if glyph == 0 && !c.is_whitespace() && !c.is_control() {
+                *self.missing_glyphs.entry(c).or_default() += 1;
+            }
+            if matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF) {
+                self.right_to_left += 1;
+            }
             if run.as_ref().is_some_and(|r| r.0 != face) {
                 let (face, start, glyphs, text) = run.take().expect("checked");
                 self.push(Op::Glyphs { x: start, y, face, size: style.size, glyphs, text, color: style.color })?;

@@ -123,6 +123,20 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let engine = Engine::new(fonts, setup, limits);
     let layout = engine.run(&doc, &|| ctx.checkpoint())?;
     ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
+    if layout.right_to_left > 0 {
+        ctx.note(format!(
+            "{} right-to-left character(s) (Hebrew, Arabic) are laid out left to right without shaping: letters stand unjoined and in reverse order",
+            layout.right_to_left
+        ));
+    }
+    if !layout.missing_glyphs.is_empty() {
+        let count: usize = layout.missing_glyphs.values().sum();
+        let sample: String = layout.missing_glyphs.keys().take(12).collect();
+        ctx.note(format!(
+            "{count} character(s) have no glyph in the installed fonts and show as empty boxes: {sample}{}",
+            if layout.missing_glyphs.len() > 12 { "..." } else { "" }
+        ));
+    }
     let mut metadata = Metadata::new().creator("fileconv".into()).producer("fileconv (krilla)".into());
     if let Some(title) = doc.display_title() {
         metadata = metadata.title(title);
