@@ -163,3 +163,18 @@ fn a_single_frame_video_keeps_its_frame() {
     let gif = fileconv::engine().convert(&source, "flv", "gif").unwrap();
     assert_eq!(common::probe_media(&gif, "gif").frames, 1);
 }
+
+#[test]
+fn pdf_output_says_what_its_fonts_cannot_draw() {
+    // rtfparserkit's testUnicode.rtf: Bengali, Tibetan and Khmer have no glyph
+    // in DejaVu or Droid Sans Fallback; Arabic is laid out unshaped.
+    let text = "Bengali বাংলা, Arabic حبيبي, Latin ok\n".as_bytes();
+    let mut out = Vec::new();
+    let report = fileconv::engine()
+        .convert_stream(Source::Bytes(text), "txt", "pdf", &mut out, &Options::new(), &Control::default())
+        .unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("no glyph") && n.contains('ব')), "{:?}", report.notes);
+    assert!(report.notes.iter().any(|n| n.contains("right-to-left")), "{:?}", report.notes);
+    let latin = fileconv::engine().convert_stream(Source::Bytes(b"Latin only\n"), "txt", "pdf", &mut Vec::new(), &Options::new(), &Control::default()).unwrap();
+    assert!(latin.notes.is_empty(), "{:?}", latin.notes);
+}
