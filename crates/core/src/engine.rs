@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
-use crate::{Context, Control, Decoder, Error, FormatInfo, Input, Limits, MemoryBudget, Notes, Options, Registry, Result, Value};
+use crate::{Context, Control, Decoder, Error, FormatInfo, Input, Limits, MemoryBudget, Notes, OptionSpec, Options, Registry, Result, Value};
 
 /// The stack of the thread a conversion runs on. Parsers of nested formats
 /// (XML trees, SVG groups, PDF objects) recurse; each format also bounds its
@@ -66,6 +66,14 @@ pub struct Report {
     /// What the conversion repaired or left out (see [`Context::note`]).
     pub notes: Vec<String>,
 }
+
+/// The option every conversion takes: fail rather than repair or leave out.
+pub const STRICT: OptionSpec = OptionSpec {
+    name: "strict",
+    kind: crate::OptionKind::Boolean,
+    default: "false",
+    help: "Fail instead of converting a file that had to be repaired, guessed at or cut (what the warnings would say)",
+};
 
 /// A conversion engine over a fixed [`Registry`] with default [`Limits`].
 #[derive(Clone, Debug)]
@@ -253,6 +261,9 @@ impl Engine {
             return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
         }
         let ((), notes) = result?;
+        if STRICT.boolean(options)? && !notes.is_empty() {
+            return Err(Error::cannot_keep(to, format!("strict: {}", notes.join("; "))));
+        }
         Ok(Report { path, bytes_written: counter.written, notes })
     }
 

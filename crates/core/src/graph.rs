@@ -85,6 +85,7 @@ impl ConversionPath {
             .iter()
             .flat_map(|s| s.options().iter())
             .chain(self.transforms.iter().flat_map(|t| t.options.iter()))
+            .chain([&crate::engine::STRICT])
             .collect();
         all.sort_by_key(|o| o.name);
         all.dedup_by_key(|o| o.name);

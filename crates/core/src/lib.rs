@@ -38,7 +38,7 @@ pub use limits::Limits;
 pub use context::{Context, Control, MemoryBudget, Notes};
 pub use registry::{Adapter, Decoder, Encoder, Input, Registry, Transform};
 pub use graph::{Conversion, ConversionPath, Step};
-pub use engine::{on_conversion_thread, Engine, Report, Source, CONVERSION_STACK_BYTES};
+pub use engine::{on_conversion_thread, Engine, Report, Source, CONVERSION_STACK_BYTES, STRICT};
 
 /// Re-exported so plugins use the same `inventory` and `image` versions as core.
 pub use image;

@@ -38,7 +38,7 @@ fn conversions_list_is_deterministic_and_carries_options() {
     assert_eq!(a, b);
     let jpg = engine.conversions().into_iter().find(|c| c.from == "png" && c.to == "jpg").unwrap();
     let names: Vec<&str> = jpg.path.options().iter().map(|o| o.name).collect();
-    assert_eq!(names, ["background", "fit", "height", "quality", "strip", "width"]);
+    assert_eq!(names, ["background", "fit", "height", "quality", "strict", "strip", "width"]);
 }
 
 #[test]

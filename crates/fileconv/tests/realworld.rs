@@ -44,6 +44,12 @@ fn a_jpeg_warning_decodes_and_says_so() {
     let raster = common::decode_raster(&png, "png");
     assert_eq!((raster.width(), raster.height()), (2, 3));
     assert!(report.notes.iter().any(|n| n.contains("extraneous bytes")), "{:?}", report.notes);
+    // Asked to be strict, the conversion fails with what it would have said.
+    let strict = Options::new().with("strict", "true");
+    let err = fileconv::engine().convert_with(&fixture("jpeg-extraneous-bytes.jpg"), "jpg", "png", &strict).unwrap_err();
+    assert!(matches!(err, Error::CannotKeep { .. }) && err.to_string().contains("extraneous bytes"), "{err}");
+    let rose = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
+    assert!(fileconv::engine().convert_with(&rose, "png", "jpg", &strict).is_ok(), "nothing to say, nothing refused");
 }
 
 #[test]
