@@ -184,3 +184,11 @@ fn pdf_output_says_what_its_fonts_cannot_draw() {
     let latin = fileconv::engine().convert_stream(Source::Bytes(b"Latin only\n"), "txt", "pdf", &mut Vec::new(), &Options::new(), &Control::default()).unwrap();
     assert!(latin.notes.is_empty(), "{:?}", latin.notes);
 }
+
+#[test]
+fn a_slide_footer_is_kept_once() {
+    let (txt, _) = convert("pptx-footer.pptx", "pptx", "txt").unwrap();
+    let text = String::from_utf8(txt).unwrap();
+    assert_eq!(text.matches("Footer from the master slide").count(), 1, "{text}");
+    assert!(text.contains("2nd page subtitle"), "{text}");
+}

@@ -3,7 +3,8 @@
 //! text of its shapes (paragraphs; bullets and numbering as nested lists,
 //! from the paragraph's own `buChar`/`buAutoNum`/`buNone` or, in body
 //! placeholders, the master's default bullets; `lvl` gives the depth),
-//! tables, and pictures with their bytes. A first slide holding only a
+//! tables, and pictures with their bytes; a footer's text where it first
+//! appears or changes (slide numbers and dates left out). A first slide holding only a
 //! centred title and subtitle is the document's title and author.
 
 use std::collections::HashMap;
@@ -76,6 +77,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         }
     }
     let mut flow = Flow::default();
+    let mut last_footer = String::new();
     for (number, path) in order.iter().enumerate() {
         ctx.checkpoint()?;
         let Some(slide) = fileconv_zip::read_optional(&mut zip, path, FORMAT)? else { continue };
@@ -92,7 +94,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
                 }
             }
         }
-        read_slide(&slide, number, &slide_rels, &pictures, &mut flow)?;
+        read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
     Ok(Value::Document(flow.finish()))
 }
@@ -112,7 +114,14 @@ struct ShapePara {
     inlines: Vec<Inline>,
 }
 
-fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>, pictures: &HashMap<String, Vec<u8>>, flow: &mut Flow) -> Result<()> {
+fn read_slide(
+    xml: &[u8],
+    number: usize,
+    rels: &HashMap<String, (String, bool)>,
+    pictures: &HashMap<String, Vec<u8>>,
+    flow: &mut Flow,
+    last_footer: &mut String,
+) -> Result<()> {
     const PART: &str = "slide";
     let mut reader = Events::new(xml, FORMAT, PART);
     // Placeholder type of the shape being read ("title", "ctrTitle", "subTitle", "body", "" for a text box).
@@ -234,13 +243,13 @@ fn read_slide(xml: &[u8], number: usize, rels: &HashMap<String, (String, bool)>,
                     "tbl" => {
                         if let Some(t) = table.take() {
                             shapes.push((Some("table".into()), Vec::new()));
-                            flush(&mut shapes, number, flow);
+                            flush(&mut shapes, number, flow, last_footer);
                             flow.table(t);
                         }
                     }
                     "sp" => {
                         shapes.push((placeholder.take(), std::mem::take(&mut paragraphs)));
-                        flush(&mut shapes, number, flow);
+                        flush(&mut shapes, number, flow, last_footer);
                     }
                     _ => {}
                 }
@@ -278,7 +287,7 @@ fn joined(paragraphs: Vec<ShapePara>) -> Vec<Inline> {
 }
 
 /// Writes finished shapes into the flow.
-fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow: &mut Flow) {
+fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow: &mut Flow, last_footer: &mut String) {
     for (placeholder, paragraphs) in shapes.drain(..) {
         let kind = placeholder.as_deref().unwrap_or("");
         let text = |p: &ShapePara| fileconv_core::document::plain_text(&p.inlines);
@@ -295,7 +304,17 @@ fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow:
                 let inlines = joined(paragraphs);
                 flow.paragraph(Kind::Author, inlines);
             }
-            "sldNum" | "dt" | "ftr" | "hdr" => {}
+            // A footer's text once, not again on every slide that repeats it;
+            // slide numbers and dates are the viewer's, not the content.
+            "ftr" | "hdr" => {
+                let inlines = joined(paragraphs);
+                let text = fileconv_core::document::plain_text(&inlines);
+                if !text.trim().is_empty() && text != *last_footer {
+                    *last_footer = text;
+                    flow.paragraph(Kind::Normal, inlines);
+                }
+            }
+            "sldNum" | "dt" => {}
             _ => {
                 let body = kind == "body" || kind == "obj";
                 for p in paragraphs {
