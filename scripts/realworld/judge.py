@@ -165,18 +165,13 @@ def media_reference(path):
     if not kinds:
         raise Unreadable("no audio or video stream")
     summary = {"kinds": set(), "duration": float(info.get("format", {}).get("duration") or 0)}
-    if "a" in kinds:
-        try:
-            summary["audio_seconds"] = decoded_seconds(path, "a")
-            summary["kinds"].add("a")
-        except Unreadable:
-            pass
-    if "v" in kinds:
-        try:
-            summary["video"] = decoded_seconds(path, "v")
-            summary["kinds"].add("v")
-        except Unreadable:
-            pass
+    for kind, key in (("a", "audio_seconds"), ("v", "video")):
+        if kind in kinds:
+            try:
+                summary[key] = decoded_seconds(path, kind)
+                summary["kinds"].add(kind)
+            except Unreadable:
+                pass
     if not summary["kinds"]:
         raise Unreadable("no audio or video decodes")
     return summary

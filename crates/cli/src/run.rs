@@ -58,28 +58,19 @@ fn extension(path: &Path) -> Option<String> {
     path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-/// `--from`, else the extension when it names a format, else the detected
-/// format. A file whose name says one format and whose content is another
-/// that converts to `to` is converted as what it is, with a note on stderr.
-fn source_format(engine: &Engine, input: &Path, bytes: Option<&[u8]>, from: Option<&str>, to: &str) -> Result<String, Failure> {
+/// Where the source format came from: only a file's name may be wrong.
+struct SourceFormat {
+    id: String,
+    from_name: bool,
+}
+
+/// `--from`, else the extension when it names a format, else the detected format.
+fn source_format(engine: &Engine, input: &Path, bytes: Option<&[u8]>, from: Option<&str>) -> Result<SourceFormat, Failure> {
     if let Some(from) = from {
-        return Ok(from.to_string());
+        return Ok(SourceFormat { id: from.to_string(), from_name: false });
     }
     if let Some(ext) = extension(input).filter(|e| engine.format(e).is_ok()) {
-        let claim = match bytes {
-            Some(bytes) => engine.check_claim(bytes, engine.format(&ext)?),
-            None => engine.check_file_claim(input, &ext),
-        };
-        return match claim {
-            Err(fileconv::Error::FormatMismatch { detected, .. }) if engine.path(&detected, to).is_ok() => {
-                eprintln!(
-                    "fileconv: note: {} holds {detected}, not {ext} as its name says; converting it as {detected}",
-                    input.display()
-                );
-                Ok(detected)
-            }
-            _ => Ok(ext),
-        };
+        return Ok(SourceFormat { id: ext, from_name: true });
     }
     let detected = match bytes {
         Some(bytes) => engine.detect(bytes),
@@ -90,8 +81,33 @@ fn source_format(engine: &Engine, input: &Path, bytes: Option<&[u8]>, from: Opti
         }
     };
     detected
-        .map(|f| f.id.to_string())
+        .map(|f| SourceFormat { id: f.id.to_string(), from_name: false })
         .ok_or_else(|| Failure::usage(format!("{}: cannot tell the source format; give --from", input.display())))
+}
+
+/// Runs `convert` as the source format; when that came from the file's name
+/// and the engine finds the content is another format that converts to
+/// `to`, runs it again as what it is and says so through `tell`. (The
+/// engine checks the claim before it reads or writes anything else.)
+fn as_named<T>(
+    engine: &Engine,
+    input: &Path,
+    source: &SourceFormat,
+    to: &str,
+    tell: &dyn Fn(String),
+    mut convert: impl FnMut(&str) -> fileconv::Result<T>,
+) -> Result<T, Failure> {
+    match convert(&source.id) {
+        Err(fileconv::Error::FormatMismatch { detected, .. }) if source.from_name && engine.path(&detected, to).is_ok() => {
+            tell(format!(
+                "fileconv: note: {} holds {detected}, not {} as its name says; converting it as {detected}",
+                input.display(),
+                source.id
+            ));
+            Ok(convert(&detected)?)
+        }
+        result => Ok(result?),
+    }
 }
 
 fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
@@ -101,18 +117,21 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
         _ => return Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
     };
     let control = Control::default();
+    let tell = |line: String| eprintln!("{line}");
     let report = if is_stdio(input) || is_stdio(output) {
         let mut bytes = Vec::new();
         let from = if is_stdio(input) {
             std::io::stdin().lock().take(engine.limits().max_input_bytes + 1).read_to_end(&mut bytes)?;
-            source_format(engine, input, Some(&bytes), args.from.as_deref(), &to)?
+            source_format(engine, input, Some(&bytes), args.from.as_deref())?
         } else {
-            source_format(engine, input, None, args.from.as_deref(), &to)?
+            source_format(engine, input, None, args.from.as_deref())?
         };
-        let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
         // Buffered whole, so that a failed conversion writes nothing.
         let mut out = Vec::new();
-        let report = engine.convert_stream(source, &from, &to, &mut out, options, &control)?;
+        let report = as_named(engine, input, &from, &to, &tell, |from| {
+            let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
+            engine.convert_stream(source, from, &to, &mut out, options, &control)
+        })?;
         if is_stdio(output) {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(&out)?;
@@ -122,8 +141,8 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
         }
         report
     } else {
-        let from = source_format(engine, input, None, args.from.as_deref(), &to)?;
-        engine.convert_file(input, output, &from, &to, options, &control)?
+        let from = source_format(engine, input, None, args.from.as_deref())?;
+        as_named(engine, input, &from, &to, &tell, |from| engine.convert_file(input, output, from, &to, options, &control))?
     };
     for note in &report.notes {
         eprintln!("fileconv: warning: {note}");
@@ -188,10 +207,11 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let (Some(input), Some(output)) = (inputs.get(i), outputs.get(i)) else { break };
                 bar.set_message(input.display().to_string());
-                let result = source_format(engine, input, None, args.from.as_deref(), target.id).and_then(|from| {
-                    engine
-                        .convert_file(input, output, &from, target.id, options, &Control::default())
-                        .map_err(Failure::from)
+                let tell = |line: String| say(&bar, line);
+                let result = source_format(engine, input, None, args.from.as_deref()).and_then(|from| {
+                    as_named(engine, input, &from, target.id, &tell, |from| {
+                        engine.convert_file(input, output, from, target.id, options, &Control::default())
+                    })
                 });
                 match result {
                     Ok(report) => {

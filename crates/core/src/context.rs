@@ -49,11 +49,12 @@ impl MemoryBudget {
 /// (`fileconv` prints them as warnings; the service keeps them with the job).
 #[derive(Debug, Default)]
 pub struct Notes {
-    lines: Mutex<Vec<String>>,
+    /// The notes kept, and how many more were made past [`Notes::MAX`].
+    lines: Mutex<(Vec<String>, usize)>,
 }
 
 impl Notes {
-    /// Notes kept per conversion; later ones are counted in the last line.
+    /// Notes kept per conversion; later ones are counted in a last line.
     pub const MAX: usize = 20;
 
     pub fn new() -> Self {
@@ -62,15 +63,25 @@ impl Notes {
 
     /// Adds `line` unless an equal one is there.
     pub fn push(&self, line: String) {
-        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        if !lines.contains(&line) && lines.len() < Self::MAX {
+        let mut guard = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let (lines, more) = &mut *guard;
+        if lines.contains(&line) {
+            return;
+        }
+        if lines.len() < Self::MAX {
             lines.push(line);
+        } else {
+            *more += 1;
         }
     }
 
-    /// The notes so far, in the order they were made.
+    /// The notes so far, in the order they were made, and a count of the rest.
     pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()))
+        let (mut lines, more) = std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()));
+        if more > 0 {
+            lines.push(format!("and {more} more note(s) like these"));
+        }
+        lines
     }
 }
 
@@ -178,5 +189,25 @@ impl<'a> Context<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Notes;
+
+    #[test]
+    fn notes_are_kept_once_and_the_overflow_counted() {
+        let notes = Notes::new();
+        notes.push("same".to_string());
+        notes.push("same".to_string());
+        for i in 0..Notes::MAX + 3 {
+            notes.push(format!("note {i}"));
+        }
+        let lines = notes.take();
+        assert_eq!(lines.len(), Notes::MAX + 1);
+        assert_eq!(lines[0], "same");
+        assert_eq!(lines.last().unwrap(), "and 4 more note(s) like these");
+        assert!(notes.take().is_empty(), "taken");
     }
 }

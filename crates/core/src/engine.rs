@@ -162,15 +162,6 @@ impl Engine {
         }
     }
 
-    /// [`Engine::check_claim`] on a file, mapped rather than read.
-    ///
-    /// # Errors
-    /// As for [`Engine::check_claim`]; [`Error::Io`] when the file cannot be read.
-    pub fn check_file_claim(&self, path: &Path, claimed: &str) -> Result<()> {
-        let claimed = self.format(claimed)?;
-        with_input(Source::Path(path), &self.limits, |input| self.check_claim(input.bytes, claimed))
-    }
-
     /// The best conversion path between two formats.
     ///
     /// # Errors
@@ -340,8 +331,8 @@ fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) 
 
 /// Decodes with `first`; when it refuses the file as invalid, the format's
 /// other decoders of the same value kind try in cost order (FFmpeg reads
-/// TIFF and DDS variants the image crate does not), and the first error
-/// stands when none can.
+/// TIFF, GIF and JPEG variants the image crate does not), and the first
+/// error stands when none can.
 fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let refused = match (first.decode)(input, ctx) {
         Err(e @ Error::InvalidInput { .. }) => e,

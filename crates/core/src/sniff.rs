@@ -22,6 +22,14 @@ pub fn after_id3v2(bytes: &[u8]) -> &[u8] {
     bytes.get(10 + size + footer..).unwrap_or(&[])
 }
 
+/// An ADTS (AAC) frame header: 12-bit sync, layer 0.
+pub fn adts_header(bytes: &[u8]) -> bool {
+    bytes.len() >= 7 && bytes[0] == 0xFF && bytes[1] & 0xF6 == 0xF0
+}
+
+/// The sync word an AC-3 frame starts with.
+pub const AC3_SYNC: [u8; 2] = [0x0B, 0x77];
+
 /// The length in bytes of the MPEG audio (layer III) frame whose header
 /// starts `bytes`, or `None` when they are not such a header.
 pub fn mpeg_audio_frame_len(bytes: &[u8]) -> Option<usize> {

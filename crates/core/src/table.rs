@@ -71,6 +71,10 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
+/// The name a sheet gets when its source names none (CSV, TSV): not a
+/// name a writer should show as the document's title.
+pub const UNNAMED_SHEET: &str = "Sheet1";
+
 /// A sheet as the source names it, with its width when the source knows it
 /// before the rows are read (writers of rectangular formats pad to it).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -60,9 +60,9 @@ fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
         let header_rows = usize::from(!rows.is_empty());
         doc.blocks.push(Block::Table(TableBlock { header_rows, rows }));
     }
-    // One named sheet names the document; a default name names nothing.
+    // One named sheet names the document; a sheet the source left unnamed does not.
     if let [only] = table.sheets.as_slice() {
-        doc.title = Some(only.name.clone()).filter(|name| name != "Sheet1");
+        doc.title = Some(only.name.clone()).filter(|name| name != fileconv_core::table::UNNAMED_SHEET);
     }
     Ok(Value::Document(doc))
 }

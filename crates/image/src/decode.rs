@@ -67,10 +67,10 @@ pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Cont
 /// profile does not describe the RGB the decoder made of CMYK or Lab
 /// samples, and a PNG, JPEG or TIFF that carried it would be wrong (Pillow
 /// refuses such a PNG). Said when left out.
-pub(crate) fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
+fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
     let icc = icc?;
     let space = icc.get(16..20)?;
-    let gray = matches!(image.color(), fileconv_core::image::ColorType::L8 | fileconv_core::image::ColorType::La8 | fileconv_core::image::ColorType::L16 | fileconv_core::image::ColorType::La16);
+    let gray = !image.color().has_color();
     if (space == b"RGB " && !gray) || (space == b"GRAY" && gray) {
         return Some(icc);
     }

@@ -14,6 +14,13 @@ use std::sync::OnceLock;
 use fileconv_core::{Error, Result};
 use krilla::text::Font;
 
+/// Hebrew, Arabic and their presentation forms: scripts written right to
+/// left, which the PDF writer lays out unshaped and the reader gets in
+/// drawing order.
+pub(crate) fn is_right_to_left(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
 /// Faces by role; fallbacks follow [`MONO_BOLD`].
 pub const REGULAR: usize = 0;
 pub const BOLD: usize = 1;

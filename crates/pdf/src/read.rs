@@ -113,7 +113,7 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
         say_lost_text(ctx, page_lines.len() + 1, &operations, &chunks);
         page_lines.push(lines(chunks));
     }
-    let right_to_left = page_lines.iter().flatten().flat_map(|l| l.text.chars()).filter(|c| matches!(*c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)).count();
+    let right_to_left = page_lines.iter().flatten().flat_map(|l| l.text.chars()).filter(|c| crate::fonts::is_right_to_left(*c)).count();
     if right_to_left > 0 {
         ctx.note(format!("{right_to_left} right-to-left character(s) (Hebrew, Arabic) are given in the order the PDF draws them, which can reverse their words"));
     }

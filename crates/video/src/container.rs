@@ -56,8 +56,15 @@ macro_rules! register {
 /// [`Error::InvalidInput`] when FFmpeg cannot read it or it holds neither
 /// video nor audio; [`Error::LimitExceeded`] for a frame over the limits.
 pub fn open(input: Input<'_>, ctx: &Context<'_>, container: &Container) -> Result<Value> {
-    let format = container.id;
-    let mut demuxer = MediaInput::open(input.open()?, Some(container.demuxer), format)?;
+    open_with(input, ctx, container.id, container.demuxer).map(Value::Media)
+}
+
+/// [`open`] with FFmpeg's demuxer `demuxer`, for `format`.
+///
+/// # Errors
+/// As for [`open`].
+pub fn open_with(input: Input<'_>, ctx: &Context<'_>, format: &'static str, demuxer: &str) -> Result<Media> {
+    let mut demuxer = MediaInput::open(input.open()?, Some(demuxer), format)?;
     let context = demuxer.context();
     let video = video_stream(context).map(|index| {
         let stream = context.stream(index).expect("index from the stream list");
@@ -82,7 +89,7 @@ pub fn open(input: Input<'_>, ctx: &Context<'_>, container: &Container) -> Resul
         ctx.limits.check_frame(v.width, v.height, 4)?;
     }
     let duration = (context.duration() > 0).then(|| context.duration() as f64 / 1e6);
-    Ok(Value::Media(Media { format, duration, video, audio, demuxer: Box::new(demuxer) }))
+    Ok(Media { format, duration, video, audio, demuxer: Box::new(demuxer) })
 }
 
 /// The main video stream: FFmpeg's best, unless it is only a cover picture.

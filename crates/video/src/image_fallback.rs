@@ -8,10 +8,7 @@
 //! as noise, all without an error, so those stay refused. (Its DDS decoder
 //! swapped channels of DXGI RGBA textures: DDS is not passed either.)
 
-use fileconv_core::{Context, Decoder, Error, Input, Media, Result, Value, ValueKind, VideoTrack};
-use fileconv_ffmpeg::MediaInput;
-
-use crate::container::video_stream;
+use fileconv_core::{Context, Decoder, Error, Input, Result, Value, ValueKind};
 
 /// Above every image decoder: only tried after the image plugin refused the file.
 const COST: u32 = 1000;
@@ -60,20 +57,10 @@ fn tiff_tag(bytes: &[u8], id: u16) -> Option<u32> {
     }
 }
 
+/// The first picture FFmpeg's `demuxer` reads from the file.
+///
 /// # Errors
 /// [`Error::InvalidInput`] when FFmpeg cannot read a picture from it either.
 fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, demuxer: &str) -> Result<Value> {
-    let mut media_input = MediaInput::open(input.open()?, Some(demuxer), format)?;
-    let context = media_input.context();
-    let index = video_stream(context).ok_or_else(|| Error::invalid_input(format, "no picture"))?;
-    let parameters = context.stream(index).expect("index from the stream list").parameters();
-    // SAFETY: plain fields of the stream's codec parameters.
-    let (width, height) = unsafe { ((*parameters.as_ptr()).width.max(0) as u32, (*parameters.as_ptr()).height.max(0) as u32) };
-    if width == 0 || height == 0 {
-        return Err(Error::invalid_input(format, "the picture has no size"));
-    }
-    ctx.limits.check_frame(width, height, 4)?;
-    let video = VideoTrack { codec: parameters.id().name().to_string(), width, height, frame_rate: None };
-    let media = Media { format, duration: None, video: Some(video), audio: None, demuxer: Box::new(media_input) };
-    crate::still::adapt(Value::Media(media), ctx)
+    crate::still::adapt(Value::Media(crate::container::open_with(input, ctx, format, demuxer)?), ctx)
 }

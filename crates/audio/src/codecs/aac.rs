@@ -12,10 +12,9 @@ use crate::options::bitrate;
 const ID: &str = "aac";
 const OPTIONS: &[OptionSpec] = &[bitrate("192k", 16_000, 512_000)];
 
-/// An ADTS frame header: 12-bit sync, layer 0.
+/// An ADTS frame header, after any ID3v2 tag.
 fn is_adts(b: &[u8]) -> bool {
-    let b = sniff::after_id3v2(b);
-    b.len() >= 7 && b[0] == 0xFF && b[1] & 0xF6 == 0xF0
+    sniff::adts_header(sniff::after_id3v2(b))
 }
 
 inventory::submit! {

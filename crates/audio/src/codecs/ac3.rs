@@ -5,7 +5,7 @@ use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result
 const ID: &str = "ac3";
 
 inventory::submit! {
-    FormatInfo { id: ID, aliases: &["eac3"], name: "AC-3 audio", mime: "audio/ac3", category: Category::Audio, container: None, sniff: Some(|b| sniff::starts_with(sniff::after_id3v2(b), &[0x0B, 0x77])) }
+    FormatInfo { id: ID, aliases: &["eac3"], name: "AC-3 audio", mime: "audio/ac3", category: Category::Audio, container: None, sniff: Some(|b| sniff::starts_with(sniff::after_id3v2(b), &sniff::AC3_SYNC)) }
 }
 inventory::submit! { Decoder { format: ID, name: "ffmpeg", output: ValueKind::Audio, cost: 10, options: &[], decode } }
 

@@ -14,19 +14,14 @@ const ID: &str = "mp3";
 const BITRATE: OptionSpec = bitrate("192k", 8_000, 320_000);
 const OPTIONS: &[OptionSpec] = &[BITRATE, QUALITY];
 
-/// An ID3v2 tag, or an MPEG audio layer III frame header.
 /// An MPEG audio frame first (after any ID3v2 tag), or frames in a row
 /// after junk; an ID3v2 tag before another format's signature is that format's.
 fn is_mp3(b: &[u8]) -> bool {
     let rest = sniff::after_id3v2(b);
-    if rest.len() < b.len() && (sniff::starts_with(rest, b"fLaC") || sniff::starts_with(rest, &[0x0B, 0x77]) || is_adts_header(rest)) {
+    if rest.len() < b.len() && (sniff::starts_with(rest, b"fLaC") || sniff::starts_with(rest, &sniff::AC3_SYNC) || sniff::adts_header(rest)) {
         return false;
     }
     sniff::mpeg_audio_frame_len(rest).is_some() || (rest.len() < b.len() && !rest.is_empty()) || sniff::mpeg_audio_frames(rest)
-}
-
-fn is_adts_header(b: &[u8]) -> bool {
-    b.len() >= 7 && b[0] == 0xFF && b[1] & 0xF6 == 0xF0
 }
 
 inventory::submit! {

@@ -132,7 +132,20 @@ impl Flow {
         self.block(Block::Image(image));
     }
 
-    /// Sets metadata found outside the body (a core-properties part).
+    /// Footnotes or endnotes after the body, numbered from 1 in the order
+    /// given (the order the body cites them): `[n] ` before each note's
+    /// first paragraph, as pandoc's plain writer has them.
+    pub fn notes(&mut self, notes: impl IntoIterator<Item = Vec<Vec<Inline>>>) {
+        for (number, paragraphs) in notes.into_iter().enumerate() {
+            for (i, mut inlines) in paragraphs.into_iter().enumerate() {
+                if i == 0 {
+                    inlines.insert(0, Inline::Text(Run::plain(format!("[{}] ", number + 1))));
+                }
+                self.paragraph(Kind::Normal, inlines);
+            }
+        }
+    }
+
     /// Title and author from the file's metadata, where the content named
     /// none: a title the reader saw on the page (a Title paragraph, the first
     /// slide's title) is the document's, a stale property ("PowerPoint

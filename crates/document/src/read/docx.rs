@@ -55,15 +55,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow = Flow::default();
     reader.notes.reading = None;
     reader.read(&document, ctx)?;
-    for (number, key) in std::mem::take(&mut reader.notes.cited).into_iter().enumerate() {
-        let paragraphs = reader.notes.bodies.remove(&key).unwrap_or_default();
-        for (i, mut inlines) in paragraphs.into_iter().enumerate() {
-            if i == 0 {
-                inlines.insert(0, Inline::Text(Run::plain(format!("[{}] ", number + 1))));
-            }
-            reader.flow.paragraph(Kind::Normal, inlines);
-        }
-    }
+    let Notes { mut bodies, cited, .. } = std::mem::take(&mut reader.notes);
+    reader.flow.notes(cited.into_iter().map(|key| bodies.remove(&key).unwrap_or_default()));
     reader.flow.metadata(core.0, core.1);
     Ok(Value::Document(reader.flow.finish()))
 }

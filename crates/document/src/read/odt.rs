@@ -578,14 +578,7 @@ impl BodyReader {
                 _ => {}
             }
         }
-        for (number, paragraphs) in notes.into_iter().enumerate() {
-            for (i, mut inlines) in paragraphs.into_iter().enumerate() {
-                if i == 0 {
-                    inlines.insert(0, Inline::Text(Run::plain(format!("[{}] ", number + 1))));
-                }
-                self.flow.paragraph(Kind::Normal, inlines);
-            }
-        }
+        self.flow.notes(notes);
         Ok(())
     }
 }

@@ -559,7 +559,7 @@ impl<'f> Engine<'f> {
             if glyph == 0 && !c.is_whitespace() && !c.is_control() {
                 *self.missing_glyphs.entry(c).or_default() += 1;
             }
-            if matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF) {
+            if crate::fonts::is_right_to_left(c) {
                 self.right_to_left += 1;
             }
             if run.as_ref().is_some_and(|r| r.0 != face) {

@@ -51,7 +51,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, fixed: 
     };
     let reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(reader);
     let source = CsvSource { reader: Some(reader), format, budget: CellBudget::new(ctx.limits) };
-    Ok(Value::Table(Table::new(vec![SheetInfo { name: "Sheet1".to_string(), columns: None }], Box::new(source))))
+    Ok(Value::Table(Table::new(vec![SheetInfo { name: fileconv_core::table::UNNAMED_SHEET.to_string(), columns: None }], Box::new(source))))
 }
 
 /// The encoding to read with and the length of the BOM to skip.
