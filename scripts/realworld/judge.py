@@ -62,7 +62,19 @@ TARGETS = {
     "sheet": ["csv", "xlsx"],
     "pdf": ["txt", "png"],
 }
-CLASSES = ["right", "refused-both", "refused", "wrong", "warned", "error", "crash", "timeout", "over-1GB", "unjudged"]
+CLASSES = ["right", "refused-both", "refused", "wrong", "warned", "error", "crash", "timeout", "over-1GB", "unjudged", "reference-wrong"]
+
+# Conversions whose reference reader is shown wrong (scripts/realworld/
+# reference_errors.tsv: file, target, why, with the evidence). Such a
+# conversion is still converted and checked; only a failed check is classed
+# "reference-wrong", outside the share of right conversions, with its reason.
+REFERENCE_ERRORS = {}
+_errors = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_errors.tsv")
+if os.path.exists(_errors):
+    for _line in open(_errors, encoding="utf-8").read().splitlines():
+        if _line and not _line.startswith("#"):
+            _file, _target, _why = _line.split("\t", 2)
+            REFERENCE_ERRORS[(_file, _target)] = _why
 WARNING = re.compile(r"^fileconv: (warning|note)", re.M)
 
 
@@ -92,11 +104,21 @@ def image_reference(path, ext):
     return pil_summary(path)
 
 
+def best_icon_entry(im):
+    """An ICO's largest entry at its highest colour depth, as Windows shows
+    it (Pillow takes the first entry of the largest size, often 4-bit)."""
+    if im.format == "ICO" and hasattr(im, "ico"):
+        entry = max(im.ico.entry, key=lambda e: (e.square, e.color_depth))
+        return im.ico.frame(im.ico.entry.index(entry))
+    return im
+
+
 def pil_summary(src, thumbnail=True):
     from PIL import Image
     try:
         with Image.open(src) as im:
             im.load()
+            im = best_icon_entry(im)
             if thumbnail:
                 from PIL import ImageOps
                 im = ImageOps.exif_transpose(im)
@@ -177,13 +199,19 @@ def media_reference(path):
     return summary
 
 
-WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Chinese and Japanese are written without spaces, so a line may wrap
+# anywhere in what the word pattern sees as one word: each Han or kana
+# character counts as a word of its own.
+WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", re.UNICODE)
 
 
 def words(text):
     # NFKC: superscript and subscript digits (km², H₂O) are the digits.
+    # A hyphenated compound is one word without its hyphen: pdftotext joins
+    # "lorem-" and "ipsum" across a line break into "loremipsum".
     import unicodedata
-    return collections.Counter(w.lower() for w in WORD.findall(unicodedata.normalize("NFKC", text)))
+    text = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", unicodedata.normalize("NFKC", text))
+    return collections.Counter(w.lower() for w in WORD.findall(text))
 
 
 def libreoffice_text(path):
@@ -271,7 +299,9 @@ def cell_text(value):
         return value.strftime("%H:%M")
     if isinstance(value, datetime.date):
         return str(value)
-    text = str(value).strip()
+    # OOXML escapes characters XML cannot hold as _xHHHH_, as Excel and
+    # LibreOffice read them; openpyxl leaves them as written.
+    text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), str(value)).strip()
     return text or None
 
 
@@ -547,6 +577,12 @@ def check_sheet(ref, out_path, target):
             # A number written as displayed (12,346 or 45% or a date) is kept.
             if any(round(k, d) in values for d, values in shown.items()) or excel_date(k) in got_keys:
                 have = n
+        if have < n and isinstance(k, str):
+            # A date, time or duration kept as its serial number (a negative
+            # date, which Excel cannot show, or a [h]:mm duration).
+            serial = excel_serial(k)
+            if serial is not None and any(abs(serial - v) < 1 / 2880 for v in shown.get(9, ())):
+                have = n
         found += have
         if have < n and len(missing) < 6:
             missing.append(repr(key))
@@ -579,6 +615,25 @@ def excel_date(serial):
         return None
     moment = datetime.datetime(1899, 12, 30) + datetime.timedelta(days=serial)
     return moment.strftime("%Y-%m-%d") if serial == int(serial) else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def excel_serial(text):
+    """The Excel serial (1900 system) of a date, date and time, or H:MM
+    duration as `cell_text` writes it, or None."""
+    import datetime
+    m = re.fullmatch(r"(-?)(\d+):(\d\d)", text)
+    if m:
+        days = (int(m.group(2)) * 60 + int(m.group(3))) / 1440
+        return -days if m.group(1) else days
+    for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.datetime.strptime(text, form)
+        except ValueError:
+            continue
+        # Serials 1 to 59 (Jan and Feb 1900) count Excel's phantom 29 February.
+        epoch = datetime.datetime(1899, 12, 31) if datetime.datetime(1900, 1, 1) <= moment < datetime.datetime(1900, 3, 1) else datetime.datetime(1899, 12, 30)
+        return (moment - epoch).total_seconds() / 86400
+    return None
 
 
 ISO_DATETIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d(\.\d+)?)?$")
@@ -673,8 +728,11 @@ def judge_file(args, rel):
                     problem = "the reader timed out on the output"
                 except Exception as e:  # noqa: BLE001
                     problem = f"the reader failed on the output: {type(e).__name__}: {e}"[:200]
+                listed = REFERENCE_ERRORS.get((rel, target)) or REFERENCE_ERRORS.get((rel, "*"))
                 if problem is None:
                     klass = "right"
+                elif listed:
+                    klass, reason = "reference-wrong", f"{problem} [the reference is wrong: {listed}]"
                 else:
                     klass = "warned" if WARNING.search(err) else "wrong"
                     reason = problem + (f" [stderr: {reason}]" if reason else "")
@@ -739,7 +797,7 @@ def print_table(rows, nfiles):
         total.update(c)
         print(" | ".join([family, str(len(files[family])), str(sum(c.values()))] + [str(c[k]) for k in CLASSES]))
     print(" | ".join(["all", str(nfiles), str(sum(total.values()))] + [str(total[k]) for k in CLASSES]))
-    readable = sum(total[k] for k in CLASSES if k not in ("refused-both", "unjudged"))
+    readable = sum(total[k] for k in CLASSES if k not in ("refused-both", "unjudged", "reference-wrong"))
     if readable:
         print(f"right: {total['right']}/{readable} conversions the references can check = {total['right'] / readable:.1%};"
               f" silent losses (wrong): {total['wrong']}")

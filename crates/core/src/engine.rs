@@ -330,9 +330,10 @@ fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) 
 }
 
 /// Decodes with `first`; when it refuses the file as invalid, the format's
-/// other decoders of the same value kind try in cost order (FFmpeg reads
-/// TIFF, GIF and JPEG variants the image crate does not), and the first
-/// error stands when none can.
+/// other decoders of the same value kind try in cost order (libtiff reads
+/// TIFF variants, FFmpeg GIF and JPEG ones, the image crate does not), and
+/// the first error stands when none can, unless one of them found the file
+/// over a limit or the conversion was cancelled.
 fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let refused = match (first.decode)(input, ctx) {
         Err(e @ Error::InvalidInput { .. }) => e,
@@ -347,9 +348,15 @@ fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>,
     others.sort_by_key(|d| d.cost);
     for other in others {
         ctx.checkpoint()?;
-        if let Ok(value) = (other.decode)(input, ctx) {
-            ctx.note(format!("{refused}; read instead by the {} reader", other.name));
-            return Ok(value);
+        match (other.decode)(input, ctx) {
+            Ok(value) => {
+                ctx.note(format!("{refused}; read instead by the {} reader", other.name));
+                return Ok(value);
+            }
+            // The second reader understood the file and found it over a
+            // limit: that, not the first reader's refusal, is the answer.
+            Err(e @ (Error::LimitExceeded { .. } | Error::Cancelled)) => return Err(e),
+            Err(_) => {}
         }
     }
     Err(refused)

@@ -31,7 +31,7 @@ pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
-pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Image, Inline, Run, TableBlock};
+pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Image, Inline, Numbering, Run, TableBlock};
 pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;

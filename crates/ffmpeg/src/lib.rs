@@ -288,6 +288,10 @@ pub struct MediaOutput {
     io: *mut sys::AVIOContext,
     spool: Box<Spool>,
     format: &'static str,
+    /// The last decoding timestamp written, by stream index.
+    last_dts: Vec<i64>,
+    /// Packets whose decoding timestamp came after their presentation one.
+    repaired_timestamps: u64,
 }
 
 // SAFETY: as for MediaInput.
@@ -315,7 +319,7 @@ impl MediaOutput {
                 sys::av_free(buffer as *mut c_void);
                 return Err(Error::backend(format, "cannot allocate an I/O context"));
             }
-            let mut this = MediaOutput { context: None, io, spool, format };
+            let mut this = MediaOutput { context: None, io, spool, format, last_dts: Vec::new(), repaired_timestamps: 0 };
             let name = CString::new(muxer).map_err(|_| Error::Internal("muxer name".into()))?;
             let mut ctx = ptr::null_mut();
             let status = sys::avformat_alloc_output_context2(&mut ctx, ptr::null(), name.as_ptr(), ptr::null());
@@ -339,13 +343,37 @@ impl MediaOutput {
     ///
     /// # Errors
     /// [`Error::Backend`] when the muxer refuses it.
+    /// A packet decoded after it is shown (a source muxed with broken
+    /// timestamps, which muxers refuse) gets both timestamps set to the
+    /// median of the two and the stream's last one plus one, as the
+    /// `ffmpeg` tool does; [`MediaOutput::repaired_timestamps`] counts them.
     pub fn write(&mut self, packet: &mut ffmpeg_next::Packet) -> Result<(), Error> {
+        if let (Some(pts), Some(dts)) = (packet.pts(), packet.dts()) {
+            let stream = packet.stream();
+            if self.last_dts.len() <= stream {
+                self.last_dts.resize(stream + 1, i64::MIN);
+            }
+            let last = self.last_dts[stream];
+            if dts > pts {
+                let next = last.saturating_add(1);
+                let median = pts.min(dts).max(pts.max(dts).min(next));
+                packet.set_pts(Some(median));
+                packet.set_dts(Some(median));
+                self.repaired_timestamps += 1;
+            }
+            self.last_dts[stream] = packet.dts().unwrap_or(dts);
+        }
         // SAFETY: a valid packet and our open output context.
         let status = unsafe { sys::av_interleaved_write_frame(self.context().as_mut_ptr(), ffmpeg_next::packet::Mut::as_mut_ptr(packet)) };
         if status < 0 {
             return Err(self.failure("cannot write a packet", status));
         }
         Ok(())
+    }
+
+    /// How many packets [`MediaOutput::write`] gave new timestamps.
+    pub fn repaired_timestamps(&self) -> u64 {
+        self.repaired_timestamps
     }
 
     /// The error for a failed write: the output limit when the spool refused it.

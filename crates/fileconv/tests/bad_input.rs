@@ -182,6 +182,46 @@ fn bomb_headers_hit_limits_before_allocating() {
     bmp.extend([1, 0, 24, 0]);
     bmp.extend([0u8; 24]);
     expect_limit(engine.convert(&bmp, "bmp", "png"), "bmp");
+    // Old-style JPEG, which only the second reader (libtiff) takes: the page
+    // size is checked before libtiff is asked for a pixel.
+    expect_limit(engine.convert(&tiff_header(60_000, 60_000, 6), "tiff", "png"), "old-style JPEG tiff 60000x60000");
+    let mut dds = b"DDS ".to_vec();
+    dds.extend(124u32.to_le_bytes());
+    dds.extend([0u8; 4]);
+    dds.extend(60_000u32.to_le_bytes());
+    dds.extend(60_000u32.to_le_bytes());
+    dds.resize(80, 0);
+    // Uncompressed RGB, 24 bits, and its masks.
+    for field in [0x40u32, 0, 24, 0xff, 0xff00, 0xff_0000, 0] {
+        dds.extend(field.to_le_bytes());
+    }
+    dds.resize(128, 0);
+    expect_limit(engine.convert(&dds, "dds", "png"), "uncompressed dds 60000x60000");
+}
+
+/// A little-endian TIFF whose one directory describes a `width` x `height`
+/// YCbCr page in `compression`, with a 10-byte strip of nothing.
+fn tiff_header(width: u32, height: u32, compression: u16) -> Vec<u8> {
+    // (tag, type 3 SHORT or 4 LONG, value), in ascending tag order.
+    let entries: [(u16, u16, u32); 9] =
+        [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, u32::from(compression)), (262, 3, 6), (273, 4, 200), (277, 3, 3), (278, 4, height), (279, 4, 10)];
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend((entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        tiff.extend(tag.to_le_bytes());
+        tiff.extend(kind.to_le_bytes());
+        tiff.extend(1u32.to_le_bytes());
+        if kind == 3 {
+            tiff.extend((value as u16).to_le_bytes());
+            tiff.extend([0, 0]);
+        } else {
+            tiff.extend(value.to_le_bytes());
+        }
+    }
+    tiff.extend(0u32.to_le_bytes());
+    tiff.resize(210, 0);
+    tiff
 }
 
 #[test]

@@ -69,16 +69,6 @@ fn convert(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 /// "pdftotext" (poppler; words only).
 const TARGETS: &[(&str, &str)] = &[("md", "gfm"), ("html", "html"), ("txt", ""), ("docx", "docx"), ("odt", "libreoffice"), ("epub", "epub"), ("pdf", "pdftotext")];
 
-/// The text poppler's pdftotext finds in a PDF.
-fn pdftotext(pdf: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!("fileconv-pdf-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
-    std::fs::write(&path, pdf).unwrap();
-    let out = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output().expect("pdftotext runs");
-    let _ = std::fs::remove_file(&path);
-    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// `bytes` (a file of `extension`) opened by LibreOffice and saved as HTML.
 fn libreoffice_html(bytes: &[u8], extension: &str) -> Vec<u8> {
     let dir = std::env::temp_dir().join(format!("fileconv-lo-{}-{:?}", std::process::id(), std::thread::current().id()));
@@ -108,7 +98,7 @@ fn read_back(out: &[u8], back: &str, target: &str) -> (Vec<String>, Option<Vec<(
         }
         "libreoffice" => read_back(&libreoffice_html(out, target), "html", target),
         "pdftotext" => {
-            let text = pdftotext(out);
+            let text = common::pdftotext(out);
             (words(&text), None, text)
         }
         reader => (words(&pandoc(out, reader, "plain")), Some(structure(&pandoc(out, reader, "json"))), pandoc(out, reader, "markdown")),
@@ -286,6 +276,12 @@ fn rtf_converts_to_every_target_keeping_text_and_structure() {
     let rtf = br"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}{\f1\fcharset204 Arial Cyr;}{\f2\fcharset128 MS Mincho;}}\f1 \'cf\'f0\'e8\'e2\'e5\'f2 \f2 \'93\'fa\'96\'7b\f0  caf\'e9\par}";
     let txt = String::from_utf8(convert(rtf, "rtf", "txt")).unwrap();
     assert_eq!(txt.trim(), "Привет 日本 café");
+    // A backslash before a line break ends the paragraph; the text before
+    // it and before a control symbol stays in place (rtfparserkit's
+    // testSpecialChars.rtf, as LibreOffice reads it).
+    let rtf = b"{\\rtf1\\ansi CR A\\\rB\\par LF A\\\nB\\par x\\~y\\tab z\\par}";
+    let txt = String::from_utf8(convert(rtf, "rtf", "txt")).unwrap();
+    assert_eq!(txt.trim(), "CR A\n\nB\n\nLF A\n\nB\n\nx\u{a0}y\tz");
 }
 
 #[test]
@@ -346,7 +342,7 @@ fn pdf_output_is_laid_out_with_embedded_fonts_and_page_options() {
         md.push_str(&format!("| row{i} | value {i} |\n"));
     }
     let long = convert(md.as_bytes(), "md", "pdf");
-    let text = pdftotext(&long);
+    let text = common::pdftotext(&long);
     let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
     assert!(pages >= 5, "{pages} pages");
     assert_eq!(text.matches("Key").count(), pages, "the header on every page");
@@ -357,7 +353,7 @@ fn pdf_output_is_laid_out_with_embedded_fonts_and_page_options() {
 #[test]
 fn spreadsheets_and_images_become_pdf_pages() {
     let xlsx = std::fs::read(common::testdata().join("sheet/book.xlsx")).unwrap();
-    let text = pdftotext(&convert(&xlsx, "xlsx", "pdf"));
+    let text = common::pdftotext(&convert(&xlsx, "xlsx", "pdf"));
     assert!(text.contains("Zweite Ü") && text.contains("123456789012"), "{text}");
     let csv = convert(&xlsx, "xlsx", "csv");
     for cell in String::from_utf8(csv).unwrap().lines().next().unwrap().split(',') {
@@ -485,7 +481,7 @@ fn every_spreadsheet_fixture_becomes_every_document_format() {
             let text = match target {
                 "docx" | "epub" => pandoc(&out, target, "plain"),
                 "odt" => pandoc(&libreoffice_html(&out, "odt"), "html", "plain"),
-                "pdf" => pdftotext(&out),
+                "pdf" => common::pdftotext(&out),
                 "html" => pandoc(&out, "html", "plain"),
                 "md" => pandoc(&out, "gfm", "plain"),
                 _ => String::from_utf8(out).unwrap(),

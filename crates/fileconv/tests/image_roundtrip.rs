@@ -218,3 +218,16 @@ fn quality_changes_jpeg_size() {
     let src = decode_raster(&bytes, "png");
     assert_eq!(on_white(r.first()).as_raw(), on_white(src.first()).as_raw(), "lossless webp changed pixels");
 }
+
+#[test]
+fn small_jpegs_keep_full_chroma() {
+    // One-pixel red/blue checks, as in pixel art: 4:2:0 subsampling would
+    // average them to purple (libwebp's 16x16 grid test image lost 19/255).
+    let checks = fileconv::image::RgbImage::from_fn(16, 16, |x, y| if (x + y) % 2 == 0 { fileconv::image::Rgb([255, 0, 0]) } else { fileconv::image::Rgb([0, 0, 255]) });
+    let mut png = Vec::new();
+    fileconv::image::DynamicImage::ImageRgb8(checks.clone()).write_to(&mut std::io::Cursor::new(&mut png), fileconv::image::ImageFormat::Png).unwrap();
+    let jpg = fileconv::engine().convert(&png, "png", "jpg").unwrap();
+    let back = decode_raster(&jpg, "jpg").first().to_rgb8();
+    let diff = mean_abs_diff(back.as_raw(), checks.as_raw());
+    assert!(diff < 12.0, "mean difference {diff}");
+}

@@ -77,18 +77,51 @@ fn endnotes_are_kept_and_numbered() {
 }
 
 #[test]
-fn tiff_variants_the_image_crate_refuses_go_to_ffmpeg() {
-    let (png, report) = convert("tiff-palette-4bit.tiff", "tiff", "png").unwrap();
-    let raster = common::decode_raster(&png, "png");
-    assert_eq!((raster.width(), raster.height()), (157, 151));
-    // A picture, not a blank page.
-    let rgb = common::on_white(raster.first());
-    let distinct: std::collections::HashSet<_> = rgb.pixels().map(|p| p.0).collect();
-    assert!(distinct.len() > 4, "{} colours", distinct.len());
-    assert!(report.notes.iter().any(|n| n.contains("ffmpeg-tiff")), "{:?}", report.notes);
-    // FFmpeg makes old-style JPEG a blank page without a word: refused instead.
-    let err = convert("tiff-old-jpeg.tif", "tiff", "png").unwrap_err();
-    assert!(err.to_string().contains("invalid tiff input"), "{err}");
+fn tiff_variants_the_image_crate_refuses_go_to_libtiff() {
+    // 4-bit palette, old-style JPEG (which FFmpeg made a blank page), JPEG
+    // YCbCr tiles: the same picture as Pillow's, and not a blank one.
+    for name in ["tiff-palette-4bit.tiff", "tiff-old-jpeg.tif", "tiff-jpeg-ycbcr-tiles.tiff"] {
+        let (png, report) = convert(name, "tiff", "png").unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ours = common::on_white(common::decode_raster(&png, "png").first());
+        let (size, pillow) = pillow_on_white(name);
+        assert_eq!((ours.width(), ours.height()), size, "{name}");
+        let diff = common::mean_abs_diff(ours.as_raw(), &pillow);
+        assert!(diff < 1.0, "{name}: mean difference {diff} from Pillow");
+        let distinct: std::collections::HashSet<_> = ours.pixels().map(|p| p.0).collect();
+        assert!(distinct.len() > 4, "{name}: {} colours", distinct.len());
+        assert!(report.notes.iter().any(|n| n.contains("libtiff")), "{name}: {:?}", report.notes);
+    }
+}
+
+/// A fixture's first frame as Pillow reads it, over white: size and RGB bytes.
+fn pillow_on_white(name: &str) -> ((u32, u32), Vec<u8>) {
+    let path = common::testdata().join("realworld").join(name);
+    let script = "import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert('RGBA'); bg = Image.new('RGBA', im.size, (255, 255, 255, 255)); bg.alpha_composite(im); sys.stdout.buffer.write(b'%d %d\\n' % im.size + bg.convert('RGB').tobytes())";
+    let out = std::process::Command::new("/usr/bin/python3").args(["-c", script]).arg(&path).output().expect("python3 with Pillow (scripts/install-deps)");
+    assert!(out.status.success(), "Pillow: {}", String::from_utf8_lossy(&out.stderr));
+    let newline = out.stdout.iter().position(|b| *b == b'\n').expect("a size line");
+    let size: Vec<u32> = std::str::from_utf8(&out.stdout[..newline]).unwrap().split(' ').map(|n| n.parse().unwrap()).collect();
+    ((size[0], size[1]), out.stdout[newline + 1..].to_vec())
+}
+
+#[test]
+fn uncompressed_dds_is_the_picture_it_was_made_from() {
+    let (png, _) = convert("dds-dx10-rgba8.dds", "dds", "png").unwrap();
+    let ours = common::decode_raster(&png, "png").first().to_rgba8();
+    let source = common::decode_raster(&fixture("dds-dx10-rgba8.png"), "png").first().to_rgba8();
+    assert_eq!(ours.dimensions(), source.dimensions());
+    assert_eq!(common::mean_abs_diff(ours.as_raw(), source.as_raw()), 0.0, "exact, alpha included");
+}
+
+#[test]
+fn a_streamed_wav_is_read_to_the_end_and_says_so() {
+    // RIFF size 8 and data size 0, as a writer that could not seek back leaves them.
+    let (flac, report) = convert("wav-unset-sizes.wav", "wav", "flac").unwrap();
+    let (_, rate, channels, seconds) = common::ffprobe(&flac, "flac");
+    assert_eq!((rate, channels), (44_100, 2));
+    let expected = (1024.0 - 44.0) / 4.0 / 44_100.0;
+    assert!((seconds - expected).abs() < 0.001, "{seconds} s, expected {expected}");
+    assert!(report.notes.iter().any(|n| n.contains("sizes are wrong")), "{:?}", report.notes);
 }
 
 #[test]
@@ -191,4 +224,26 @@ fn a_slide_footer_is_kept_once() {
     let text = String::from_utf8(txt).unwrap();
     assert_eq!(text.matches("Footer from the master slide").count(), 1, "{text}");
     assert!(text.contains("2nd page subtitle"), "{text}");
+}
+
+#[test]
+fn lettered_list_items_keep_their_letters() {
+    // Word's lowerLetter level under a decimal one, as pandoc reads it: "a." to "c.".
+    let (txt, _) = convert("docx-letter-lists.docx", "docx", "txt").unwrap();
+    let txt = String::from_utf8(txt).unwrap();
+    for line in ["2. Entry #2, with children", "a. 2-a", "c. 2-c", "10. Jump to new list at 10", "12. Carrying on @ 12"] {
+        assert!(txt.lines().any(|l| l.trim() == line), "{line:?} in:\n{txt}");
+    }
+    // Each writer keeps the style where it has one: Word's numFmt, ODF's
+    // num-format, HTML's type, and the PDF's drawn markers.
+    let (docx, _) = convert("docx-letter-lists.docx", "docx", "docx").unwrap();
+    let document = common::zip_entry(&docx, "word/numbering.xml");
+    assert!(document.contains(r#"w:numFmt w:val="lowerLetter""#), "{document}");
+    let (odt, _) = convert("docx-letter-lists.docx", "docx", "odt").unwrap();
+    assert!(common::zip_entry(&odt, "content.xml").contains(r#"style:num-format="a""#));
+    let (html, _) = convert("docx-letter-lists.docx", "docx", "html").unwrap();
+    assert!(String::from_utf8(html).unwrap().contains(r#"<ol type="a">"#));
+    let (pdf, _) = convert("docx-letter-lists.docx", "docx", "pdf").unwrap();
+    let text = common::pdftotext(&pdf);
+    assert!(text.lines().any(|l| l.trim() == "b. 2-b"), "{text}");
 }

@@ -60,18 +60,11 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     }
     let mut pages: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
     if pages.is_empty() {
-        // A broken page tree (a Pages node that is a Page, kids that do not
-        // exist): poppler finds the pages by their type, and so do we.
-        pages = doc
-            .objects
-            .iter()
-            .filter(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"Type").ok()).and_then(|t| t.as_name().ok()) == Some(b"Page"))
-            .map(|(id, _)| *id)
-            .collect();
+        pages = pages_by_type(&doc);
         if pages.is_empty() {
             return Err(Error::invalid_input(FORMAT, "the PDF has no pages"));
         }
-        ctx.note("the PDF's page tree is broken; its pages were found by their type, in the order they are stored");
+        ctx.note(BROKEN_PAGE_TREE);
     }
     if pages.len() > MAX_PAGES {
         return Err(Error::limit("PDF pages", MAX_PAGES as u64, pages.len() as u64));
@@ -109,8 +102,9 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
             })
             .and_then(|o| doc.dereference(o).ok())
             .and_then(|(_, o)| o.as_dict().ok());
-        let chunks = interpret(&operations, &fonts, IDENTITY, &mut |name, ctm| forms.chunks(xobjects, name, ctm, &fonts, 0))?;
+        let mut chunks = interpret(&operations, &fonts, IDENTITY, &mut |name, ctm| forms.chunks(xobjects, name, ctm, &fonts, 0))?;
         say_lost_text(ctx, page_lines.len() + 1, &operations, &chunks);
+        chunks.extend(forms.annotation_chunks(page_id, xobjects, &fonts)?);
         page_lines.push(lines(chunks));
     }
     let right_to_left = page_lines.iter().flatten().flat_map(|l| l.text.chars()).filter(|c| crate::fonts::is_right_to_left(*c)).count();
@@ -174,6 +168,46 @@ fn say_lost_text(ctx: &Context<'_>, page: usize, operations: &[lopdf::content::O
 }
 
 /// Title and author from the document information dictionary.
+/// What a conversion says when it found the pages by [`pages_by_type`].
+pub(crate) const BROKEN_PAGE_TREE: &str = "the PDF's page tree is broken; its pages were found by their type, in the order they are stored";
+
+/// The page objects of a PDF whose page tree gives none (a Pages node that
+/// is a Page, kids that do not exist): poppler finds pages by their type,
+/// and so do we, in the order they are stored.
+pub(crate) fn pages_by_type(doc: &Document) -> Vec<lopdf::ObjectId> {
+    doc.objects
+        .iter()
+        .filter(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"Type").ok()).and_then(|t| t.as_name().ok()) == Some(b"Page"))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// The PDF rewritten with a page tree of the pages [`pages_by_type`]
+/// finds, for a renderer that reads pages only through the tree; `None`
+/// when lopdf cannot read it or finds no page objects either.
+pub(crate) fn with_rebuilt_page_tree(bytes: &[u8], ctx: &Context<'_>) -> Option<Vec<u8>> {
+    let options = LoadOptions { max_decompressed_size: Some(inflate_limit(ctx)), ..LoadOptions::default() };
+    let mut doc = Document::load_mem_with_options(bytes, options).ok()?;
+    let pages = pages_by_type(&doc);
+    if pages.is_empty() || pages.len() > MAX_PAGES {
+        return None;
+    }
+    let mut tree = Dictionary::new();
+    tree.set("Type", Object::Name(b"Pages".to_vec()));
+    tree.set("Kids", Object::Array(pages.iter().map(|id| Object::Reference(*id)).collect()));
+    tree.set("Count", Object::Integer(pages.len() as i64));
+    let tree = doc.add_object(tree);
+    for id in &pages {
+        if let Ok(page) = doc.get_object_mut(*id).and_then(Object::as_dict_mut) {
+            page.set("Parent", Object::Reference(tree));
+        }
+    }
+    doc.catalog_mut().ok()?.set("Pages", Object::Reference(tree));
+    let mut out = Vec::new();
+    doc.save_to(&mut out).ok()?;
+    Some(out)
+}
+
 fn info(doc: &Document) -> (Option<String>, Option<String>) {
     let Ok(info) = doc.trailer.get(b"Info").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_dict()) else { return (None, None) };
     let text = |key: &[u8]| info.get(key).ok().and_then(|o| lopdf::decode_text_string(o).ok()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
@@ -418,6 +452,19 @@ fn interpret(
     Ok(chunks)
 }
 
+/// The value of a filled text field (`FT` `Tx`, on the widget or the field
+/// it belongs to), `None` for other annotations and empty fields.
+fn text_field_value(doc: &Document, widget: &Dictionary) -> Option<String> {
+    let parent = widget.get(b"Parent").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
+    let field = |key: &[u8]| widget.get(key).ok().or_else(|| parent.and_then(|p| p.get(key).ok()));
+    if field(b"FT").and_then(|t| t.as_name().ok()) != Some(b"Tx") {
+        return None;
+    }
+    let value = field(b"V").and_then(|v| doc.dereference(v).ok()).and_then(|(_, v)| lopdf::decode_text_string(v).ok())?;
+    let value = value.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    (!value.is_empty()).then_some(value)
+}
+
 /// Depth of forms drawn inside forms that is followed.
 const MAX_FORM_DEPTH: usize = 8;
 
@@ -452,6 +499,68 @@ impl<'a> FormReader<'a> {
         else {
             return Ok(Vec::new());
         };
+        self.form_chunks(stream, xobjects, ctm, fonts, depth)
+    }
+
+    /// The text of the page's annotations as they appear (a filled form
+    /// field's value, a free-text note): each visible annotation's normal
+    /// appearance stream, drawn into its rectangle, as viewers and
+    /// pdftotext show them.
+    fn annotation_chunks(&self, page: lopdf::ObjectId, xobjects: Option<&'a Dictionary>, fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>) -> Result<Vec<Chunk>> {
+        const HIDDEN: i64 = 2;
+        let doc = self.doc;
+        let resolve = |o: &'a Object| doc.dereference(o).ok().map(|(_, o)| o);
+        let Some(annotations) = doc.get_dictionary(page).ok().and_then(|p| p.get(b"Annots").ok()).and_then(resolve).and_then(|a| a.as_array().ok()) else {
+            return Ok(Vec::new());
+        };
+        let mut chunks = Vec::new();
+        for annotation in annotations.iter().take(10_000).filter_map(resolve).filter_map(|a| a.as_dict().ok()) {
+            if annotation.get(b"F").and_then(Object::as_i64).is_ok_and(|flags| flags & HIDDEN != 0) {
+                continue;
+            }
+            let Some(normal) = annotation.get(b"AP").ok().and_then(resolve).and_then(|ap| ap.as_dict().ok()).and_then(|ap| ap.get(b"N").ok()).and_then(resolve) else {
+                continue;
+            };
+            // A check box's appearances are a dictionary of states, `AS` the one shown.
+            let stream = match normal {
+                Object::Stream(stream) => Some(stream),
+                Object::Dictionary(states) => annotation.get(b"AS").and_then(Object::as_name).ok().and_then(|s| states.get(s).ok()).and_then(resolve).and_then(|o| o.as_stream().ok()),
+                _ => None,
+            };
+            let corners = |key: &[u8], dict: &Dictionary| dict.get(key).ok().and_then(|o| o.as_array().ok()).filter(|a| a.len() == 4).map(|a| a.iter().map(number).collect::<Vec<_>>());
+            let Some([Some(x), Some(y), Some(right), Some(top)]) = corners(b"Rect", annotation).as_deref().map(|r| [r[0], r[1], r[2], r[3]]) else {
+                continue;
+            };
+            let drawn = match stream {
+                Some(stream) => {
+                    let [bx, by] = corners(b"BBox", &stream.dict).map_or([0.0, 0.0], |b| [b[0].unwrap_or(0.0), b[1].unwrap_or(0.0)]);
+                    self.form_chunks(stream, xobjects, [1.0, 0.0, 0.0, 1.0, x - bx, y - by], fonts, 0)?
+                }
+                None => Vec::new(),
+            };
+            // A text field whose appearance was left for the viewer to make
+            // (LibreOffice's forms set NeedAppearances): its value, as viewers show it.
+            match text_field_value(doc, annotation) {
+                Some(value) if drawn.iter().all(|c| c.text.trim().is_empty()) => {
+                    let size = (top - y).abs().clamp(1.0, 24.0) * 0.8;
+                    chunks.push(Chunk { mono: false, x, end: right, y: y + (top - y - size) / 2.0, size, text: value });
+                }
+                _ => chunks.extend(drawn),
+            }
+        }
+        Ok(chunks)
+    }
+
+    /// The text chunks of one form stream drawn under `ctm`.
+    fn form_chunks(
+        &self,
+        stream: &'a lopdf::Stream,
+        xobjects: Option<&'a Dictionary>,
+        ctm: Matrix,
+        fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>,
+        depth: usize,
+    ) -> Result<Vec<Chunk>> {
+        let doc = self.doc;
         let content = match stream.get_plain_content_with_limit(self.limit) {
             Ok(content) => content,
             Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, self.limit)),
@@ -665,7 +774,7 @@ fn classify(p: &Paragraph, heading_sizes: &[i32], indents: &[f32]) -> Kind {
     match marker(&p.text) {
         Some(number) => {
             let level = indents.iter().rposition(|x| *x <= p.x + 4.0).unwrap_or(0);
-            Kind::Item { level: level.min(fileconv_core::document::flow::MAX_LEVEL), ordered: number.is_some(), start: number.unwrap_or(1) }
+            Kind::Item { level: level.min(fileconv_core::document::flow::MAX_LEVEL), numbering: if number.is_some() { fileconv_core::Numbering::Decimal } else { fileconv_core::Numbering::Bullet }, start: number.unwrap_or(1) }
         }
         None => Kind::Normal,
     }

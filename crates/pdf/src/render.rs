@@ -38,7 +38,12 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn rasterize(bytes: Vec<u8>, ctx: &Context<'_>) -> Result<Value> {
-    let pdf = Pdf::new(bytes).map_err(|e| Error::invalid_input(FORMAT, format!("{e:?}")))?;
+    let mut pdf = Pdf::new(bytes).map_err(|e| Error::invalid_input(FORMAT, format!("{e:?}")))?;
+    if pdf.pages().is_empty() {
+        let rebuilt = crate::read::with_rebuilt_page_tree(pdf.data().as_ref(), ctx).ok_or_else(|| Error::invalid_input(FORMAT, "the PDF has no pages"))?;
+        pdf = Pdf::new(rebuilt).map_err(|e| Error::invalid_input(FORMAT, format!("{e:?}")))?;
+        ctx.note(crate::read::BROKEN_PAGE_TREE);
+    }
     let pages = pdf.pages();
     let count = pages.len();
     if count == 0 {

@@ -79,23 +79,27 @@ pub fn open_with(input: Input<'_>, ctx: &Context<'_>, format: &'static str, demu
         let (rate, channels) = unsafe { ((*parameters.as_ptr()).sample_rate.max(0) as u32, (*parameters.as_ptr()).ch_layout.nb_channels.max(0) as u16) };
         AudioTrack { codec: parameters.id().name().to_string(), sample_rate: rate, channels }
     });
-    if video.is_none() && audio.is_none() {
-        return Err(Error::invalid_input(format, "no video or audio stream"));
+    let unsized_video = video.is_none() && context.streams().best(media::Type::Video).is_some_and(|s| !s.disposition().contains(Disposition::ATTACHED_PIC));
+    match (&video, &audio) {
+        (None, None) if unsized_video => return Err(Error::invalid_input(format, "the video stream has no frame size")),
+        (None, None) => return Err(Error::invalid_input(format, "no video or audio stream")),
+        (None, Some(_)) if unsized_video => ctx.note("the video stream has no frame size (FFmpeg found no picture header in it); it is left out and the audio converted alone"),
+        _ => {}
     }
     if let Some(v) = &video {
-        if v.width == 0 || v.height == 0 {
-            return Err(Error::invalid_input(format, "the video stream has no frame size"));
-        }
         ctx.limits.check_frame(v.width, v.height, 4)?;
     }
     let duration = (context.duration() > 0).then(|| context.duration() as f64 / 1e6);
     Ok(Media { format, duration, video, audio, demuxer: Box::new(demuxer) })
 }
 
-/// The main video stream: FFmpeg's best, unless it is only a cover picture.
+/// The main video stream: FFmpeg's best, unless it is only a cover picture
+/// or has no frame size (no picture header was found in what FFmpeg probed).
 pub fn video_stream(context: &context::Input) -> Option<usize> {
     let stream = context.streams().best(media::Type::Video)?;
-    (!stream.disposition().contains(Disposition::ATTACHED_PIC)).then(|| stream.index())
+    // SAFETY: plain fields of the stream's codec parameters.
+    let sized = unsafe { (*stream.parameters().as_ptr()).width > 0 && (*stream.parameters().as_ptr()).height > 0 };
+    (sized && !stream.disposition().contains(Disposition::ATTACHED_PIC)).then(|| stream.index())
 }
 
 /// Frames per second from a stream's rational, when plausible.

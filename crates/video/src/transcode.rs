@@ -145,6 +145,9 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
             }
         }
     }
+    if output.repaired_timestamps() > 0 {
+        ctx.note(format!("{} packet(s) of the source are timed to be decoded after they are shown; their timestamps were repaired", output.repaired_timestamps()));
+    }
     output.finish(sink)?;
     ctx.progress(1.0);
     Ok(())

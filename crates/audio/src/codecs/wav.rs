@@ -18,7 +18,43 @@ inventory::submit! { Encoder { format: ID, name: "hound", input: ValueKind::Audi
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     check_chunk_sizes(input.bytes)?;
+    if let Some((repaired, what)) = repair_sizes(input.bytes) {
+        ctx.note(format!("the WAV header's sizes are wrong ({what}); the audio is read to the end of the file"));
+        return crate::decode::decode(Input::from_bytes(&repaired), ctx, ID, "wav");
+    }
     crate::decode::decode(input, ctx, ID, "wav")
+}
+
+/// A copy with the RIFF and `data` sizes a streaming writer left unset:
+/// a RIFF size that ends before the `data` chunk starts, or a `data` size
+/// of 0 with samples after it (FFmpeg reads both to the end of the file). `None` when the
+/// sizes are usable as they are.
+fn repair_sizes(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
+    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if !bytes.starts_with(b"RIFF") {
+        return None;
+    }
+    let riff_size = u32_at(4)? as usize;
+    let mut pos = 12;
+    while bytes.get(pos..pos + 4)? != b"data" {
+        let size = u32_at(pos + 4)? as usize;
+        pos = pos.checked_add(8 + size + (size & 1))?;
+    }
+    let (data_size, data_body) = (u32_at(pos + 4)? as usize, pos + 8);
+    let short_riff = riff_size.saturating_add(8) < data_body;
+    // An empty `data` chunk followed by another chunk is just empty.
+    let chunk_follows = bytes.get(data_body..data_body + 4).is_some_and(|id| id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' '));
+    let empty_data = data_size == 0 && bytes.len() > data_body && !chunk_follows;
+    if !short_riff && !empty_data {
+        return None;
+    }
+    let mut repaired = bytes.to_vec();
+    let to_end = |from: usize| u32::try_from(bytes.len() - from).unwrap_or(u32::MAX).to_le_bytes();
+    repaired[4..8].copy_from_slice(&to_end(8));
+    if empty_data {
+        repaired[pos + 4..pos + 8].copy_from_slice(&to_end(data_body));
+    }
+    Some((repaired, format!("RIFF {riff_size} bytes, data {data_size} bytes, in a file of {}", bytes.len())))
 }
 
 /// Refuses RIFF chunks (and `LIST` sub-chunks) before `data` that declare more

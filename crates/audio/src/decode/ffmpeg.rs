@@ -111,6 +111,20 @@ impl Decoded {
     }
 }
 
+impl Decoded {
+    /// Counts a packet the decoder refused as corrupt.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] past [`MAX_BAD_PACKETS`] in a row.
+    fn corrupt_packet(&mut self) -> Result<()> {
+        self.bad_packets += 1;
+        if self.bad_packets > MAX_BAD_PACKETS {
+            return Err(Error::invalid_input(self.format, "too many corrupt packets in a row"));
+        }
+        Ok(())
+    }
+}
+
 impl AudioSource for Decoded {
     fn next_chunk(&mut self) -> Result<Option<Samples>> {
         loop {
@@ -124,6 +138,8 @@ impl AudioSource for Decoded {
                 }
                 Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(None),
                 Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == fileconv_ffmpeg::EAGAIN => {}
+                // A corrupt packet (or a last one cut mid-sample) is skipped like one the decoder refused.
+                Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt_packet()?,
                 Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
             }
             if self.flushed {
@@ -137,12 +153,7 @@ impl AudioSource for Decoded {
                     }
                     match self.decoder.send_packet(&packet) {
                         Ok(()) => self.bad_packets = 0,
-                        Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => {
-                            self.bad_packets += 1;
-                            if self.bad_packets > MAX_BAD_PACKETS {
-                                return Err(Error::invalid_input(self.format, "too many corrupt packets in a row"));
-                            }
-                        }
+                        Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt_packet()?,
                         Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
                     }
                 }

@@ -5,7 +5,7 @@
 //! paragraphs into the metadata. One builder, so every such reader nests
 //! the same way.
 
-use super::{plain_text, Block, Document, Image, Inline, Run, TableBlock};
+use super::{plain_text, Block, Document, Image, Inline, Numbering, Run, TableBlock};
 
 /// What a paragraph is, from its style.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,13 +14,13 @@ pub enum Kind {
     /// Level 1 to 6.
     Heading(u8),
     /// The first paragraph of a list item at `level` (0 outermost, at most 8).
-    Item { level: usize, ordered: bool, start: u64 },
+    Item { level: usize, numbering: Numbering, start: u64 },
     /// An ordered item at `level` whose number the source says (Word's
-    /// counters): it continues the open list when it is the next number,
-    /// else it starts a new list at `number`.
-    Numbered { level: usize, number: u64 },
+    /// counters): it continues the open list when it is the next number
+    /// in the same style, else it starts a new list at `number`.
+    Numbered { level: usize, number: u64, numbering: Numbering },
     /// A further paragraph of the current item at `level`.
-    ItemMore { level: usize, ordered: bool },
+    ItemMore { level: usize, numbering: Numbering },
     Code,
     Quote,
     Title,
@@ -33,7 +33,7 @@ pub enum Kind {
 pub const MAX_LEVEL: usize = 8;
 
 struct OpenList {
-    ordered: bool,
+    numbering: Numbering,
     start: u64,
     items: Vec<Vec<Block>>,
 }
@@ -69,17 +69,17 @@ impl Flow {
             self.end_quote();
         }
         match kind {
-            Kind::Item { level, ordered, start } => self.item(level.min(MAX_LEVEL), ordered, start, Block::Paragraph(inlines), true),
-            Kind::ItemMore { level, ordered } => self.item(level.min(MAX_LEVEL), ordered, 1, Block::Paragraph(inlines), false),
-            Kind::Numbered { level, number } => {
+            Kind::Item { level, numbering, start } => self.item(level.min(MAX_LEVEL), numbering, start, Block::Paragraph(inlines), true),
+            Kind::ItemMore { level, numbering } => self.item(level.min(MAX_LEVEL), numbering, 1, Block::Paragraph(inlines), false),
+            Kind::Numbered { level, number, numbering } => {
                 let level = level.min(MAX_LEVEL);
-                let follows = self.lists.get(level).is_some_and(|l| l.ordered && l.start + l.items.len() as u64 == number);
+                let follows = self.lists.get(level).is_some_and(|l| l.numbering == numbering && l.start + l.items.len() as u64 == number);
                 if !follows {
                     while self.lists.len() > level {
                         self.close_list();
                     }
                 }
-                self.item(level, true, number, Block::Paragraph(inlines), true);
+                self.item(level, numbering, number, Block::Paragraph(inlines), true);
             }
             Kind::Code => {
                 self.end_lists();
@@ -166,15 +166,15 @@ impl Flow {
         self.doc
     }
 
-    fn item(&mut self, level: usize, ordered: bool, start: u64, block: Block, new_item: bool) {
+    fn item(&mut self, level: usize, numbering: Numbering, start: u64, block: Block, new_item: bool) {
         while self.lists.len() > level + 1 {
             self.close_list();
         }
-        if self.lists.len() == level + 1 && self.lists[level].ordered != ordered {
+        if self.lists.len() == level + 1 && self.lists[level].numbering != numbering {
             self.close_list();
         }
         while self.lists.len() < level + 1 {
-            self.lists.push(OpenList { ordered, start, items: Vec::new() });
+            self.lists.push(OpenList { numbering, start, items: Vec::new() });
         }
         let list = self.lists.last_mut().expect("a list is open");
         match list.items.last_mut() {
@@ -186,7 +186,7 @@ impl Flow {
     /// Closes the innermost list into its parent's last item (or the body).
     fn close_list(&mut self) {
         let Some(list) = self.lists.pop() else { return };
-        let block = Block::List { ordered: list.ordered, start: list.start, items: list.items };
+        let block = Block::List { numbering: list.numbering, start: list.start, items: list.items };
         match self.lists.last_mut() {
             Some(parent) => match parent.items.last_mut() {
                 Some(item) => item.push(block),
@@ -277,9 +277,9 @@ mod tests {
     fn nests_list_levels_and_merges_code_and_quotes() {
         let mut flow = Flow::default();
         flow.paragraph(Kind::Title, para("T"));
-        flow.paragraph(Kind::Item { level: 0, ordered: false, start: 1 }, para("a"));
-        flow.paragraph(Kind::Item { level: 1, ordered: true, start: 1 }, para("a1"));
-        flow.paragraph(Kind::Item { level: 0, ordered: false, start: 1 }, para("b"));
+        flow.paragraph(Kind::Item { level: 0, numbering: Numbering::Bullet, start: 1 }, para("a"));
+        flow.paragraph(Kind::Item { level: 1, numbering: Numbering::Decimal, start: 1 }, para("a1"));
+        flow.paragraph(Kind::Item { level: 0, numbering: Numbering::Bullet, start: 1 }, para("b"));
         flow.paragraph(Kind::Code, para("x"));
         flow.paragraph(Kind::Code, Vec::new());
         flow.paragraph(Kind::Code, para("y"));
@@ -288,9 +288,9 @@ mod tests {
         flow.paragraph(Kind::Normal, para("   "));
         let doc = flow.finish();
         assert_eq!(doc.title.as_deref(), Some("T"));
-        let Block::List { items, ordered: false, .. } = &doc.blocks[0] else { panic!("{:?}", doc.blocks) };
+        let Block::List { items, numbering: Numbering::Bullet, .. } = &doc.blocks[0] else { panic!("{:?}", doc.blocks) };
         assert_eq!(items.len(), 2);
-        assert!(matches!(&items[0][1], Block::List { ordered: true, items, .. } if items.len() == 1));
+        assert!(matches!(&items[0][1], Block::List { numbering: Numbering::Decimal, items, .. } if items.len() == 1));
         assert_eq!(doc.blocks[1], Block::CodeBlock { language: None, text: "x\n\ny".into() });
         assert!(matches!(&doc.blocks[2], Block::Quote(b) if b.len() == 2));
         assert_eq!(doc.blocks.len(), 3);

@@ -23,7 +23,7 @@ pub enum Block {
     Heading { level: u8, content: Vec<Inline> },
     Paragraph(Vec<Inline>),
     /// Each item is a list of blocks (a paragraph, then maybe a nested list).
-    List { ordered: bool, start: u64, items: Vec<Vec<Block>> },
+    List { numbering: Numbering, start: u64, items: Vec<Vec<Block>> },
     Table(TableBlock),
     Image(Image),
     CodeBlock { language: Option<String>, text: String },
@@ -31,6 +31,98 @@ pub enum Block {
     /// A horizontal rule.
     Rule,
     PageBreak,
+}
+
+/// How a list's items are marked: bullets, or numbers in one of the
+/// counting styles word processors and HTML share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Numbering {
+    #[default]
+    Bullet,
+    Decimal,
+    /// a, b, ... z, aa, ab ...
+    LowerAlpha,
+    UpperAlpha,
+    /// i, ii, iii, iv ...
+    LowerRoman,
+    UpperRoman,
+}
+
+impl Numbering {
+    /// Every style, bullets first.
+    pub const ALL: [Numbering; 6] = [Numbering::Bullet, Numbering::Decimal, Numbering::LowerAlpha, Numbering::UpperAlpha, Numbering::LowerRoman, Numbering::UpperRoman];
+
+    pub fn is_ordered(self) -> bool {
+        self != Numbering::Bullet
+    }
+
+    /// The label of item `number` without punctuation ("3", "c", "iii"),
+    /// `None` for bullets. Letters go on as a spreadsheet's columns do
+    /// (z, aa, ab); Roman numerals above 3999 and 0 fall back to digits.
+    pub fn label(self, number: u64) -> Option<String> {
+        let letters = |upper: bool| {
+            let mut n = number;
+            let mut out = Vec::new();
+            while n > 0 {
+                n -= 1;
+                out.push(if upper { b'A' } else { b'a' } + (n % 26) as u8);
+                n /= 26;
+            }
+            out.reverse();
+            String::from_utf8(out).expect("ASCII letters")
+        };
+        let roman = |upper: bool| {
+            const PARTS: [(u64, &str); 13] =
+                [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")];
+            let mut n = number;
+            let mut out = String::new();
+            for (value, text) in PARTS {
+                while n >= value {
+                    out.push_str(text);
+                    n -= value;
+                }
+            }
+            if upper {
+                out.make_ascii_uppercase();
+            }
+            out
+        };
+        Some(match self {
+            Numbering::Bullet => return None,
+            Numbering::LowerAlpha | Numbering::UpperAlpha if number == 0 => number.to_string(),
+            Numbering::LowerRoman | Numbering::UpperRoman if number == 0 || number > 3999 => number.to_string(),
+            Numbering::Decimal => number.to_string(),
+            Numbering::LowerAlpha => letters(false),
+            Numbering::UpperAlpha => letters(true),
+            Numbering::LowerRoman => roman(false),
+            Numbering::UpperRoman => roman(true),
+        })
+    }
+
+    /// The style of a one-character counter code as HTML's `<ol type>` and
+    /// ODF's `style:num-format` spell it ("1", "a", "A", "i", "I").
+    pub fn from_code(code: &str) -> Option<Numbering> {
+        Some(match code {
+            "1" => Numbering::Decimal,
+            "a" => Numbering::LowerAlpha,
+            "A" => Numbering::UpperAlpha,
+            "i" => Numbering::LowerRoman,
+            "I" => Numbering::UpperRoman,
+            _ => return None,
+        })
+    }
+
+    /// The code [`Numbering::from_code`] reads; `None` for bullets.
+    pub fn code(self) -> Option<&'static str> {
+        Some(match self {
+            Numbering::Bullet => return None,
+            Numbering::Decimal => "1",
+            Numbering::LowerAlpha => "a",
+            Numbering::UpperAlpha => "A",
+            Numbering::LowerRoman => "i",
+            Numbering::UpperRoman => "I",
+        })
+    }
 }
 
 /// A table: rows of cells, each cell a run of inlines; the first
@@ -159,6 +251,19 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_labels_count_in_each_style() {
+        let labels = |n: Numbering| [1, 4, 26, 27, 1994].map(|i| n.label(i).unwrap());
+        assert_eq!(labels(Numbering::Decimal), ["1", "4", "26", "27", "1994"]);
+        assert_eq!(labels(Numbering::LowerAlpha), ["a", "d", "z", "aa", "bxr"]);
+        assert_eq!(labels(Numbering::UpperRoman), ["I", "IV", "XXVI", "XXVII", "MCMXCIV"]);
+        assert_eq!(Numbering::LowerRoman.label(4000).as_deref(), Some("4000"));
+        assert_eq!(Numbering::Bullet.label(1), None);
+        for n in Numbering::ALL.into_iter().skip(1) {
+            assert_eq!(n.code().and_then(Numbering::from_code), Some(n));
+        }
+    }
 
     #[test]
     fn titles_and_text() {

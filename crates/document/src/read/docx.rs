@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Context, Error, Image, Inline, Input, Numbering as ListStyle, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -163,14 +163,14 @@ fn read_styles(bytes: &[u8]) -> Result<Styles> {
     Ok(Styles(styles))
 }
 
-/// `numId` to its levels: (ordered, start) by `ilvl`.
+/// `numId` to its levels: (counting style, start) by `ilvl`.
 #[derive(Default)]
-struct Numbering(HashMap<String, Vec<(bool, u64)>>);
+struct Numbering(HashMap<String, Vec<(ListStyle, u64)>>);
 
 fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
     const PART: &str = "word/numbering.xml";
     let mut reader = Events::new(bytes, FORMAT, PART);
-    let mut abstracts: HashMap<String, Vec<(bool, u64)>> = HashMap::new();
+    let mut abstracts: HashMap<String, Vec<(ListStyle, u64)>> = HashMap::new();
     // numId: its abstractNumId and the levels whose start it overrides.
     let mut nums: Vec<(String, String, Vec<(usize, u64)>)> = Vec::new();
     let mut current_abstract: Option<String> = None;
@@ -186,7 +186,7 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
                     if let Some(id) = &current_abstract {
                         let levels = abstracts.entry(id.clone()).or_default();
                         if levels.len() <= level {
-                            levels.resize(level + 1, (false, 1));
+                            levels.resize(level + 1, (ListStyle::Bullet, 1));
                         }
                     }
                 }
@@ -198,7 +198,15 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
                 "numFmt" => {
                     if let Some(levels) = current_abstract.as_ref().and_then(|id| abstracts.get_mut(id)) {
                         let format = val(&e, "w:val", PART)?.unwrap_or_default();
-                        levels[level].0 = !matches!(format.as_str(), "bullet" | "none" | "");
+                        levels[level].0 = match format.as_str() {
+                            "bullet" | "none" | "" => ListStyle::Bullet,
+                            "lowerLetter" => ListStyle::LowerAlpha,
+                            "upperLetter" => ListStyle::UpperAlpha,
+                            "lowerRoman" => ListStyle::LowerRoman,
+                            "upperRoman" => ListStyle::UpperRoman,
+                            // decimal, decimalZero, ordinal, the East Asian counters...
+                            _ => ListStyle::Decimal,
+                        };
                     }
                 }
                 "num" => current_num = val(&e, "w:numId", PART)?,
@@ -571,9 +579,9 @@ impl BodyReader {
         if let Some((num, level)) = &p.num {
             if let Some(levels) = self.numbering.0.get(num) {
                 if !matches!(styled, Kind::Heading(_)) {
-                    let (ordered, start) = levels.get(*level).copied().unwrap_or((false, 1));
-                    if !ordered {
-                        return Kind::Item { level: *level, ordered, start };
+                    let (numbering, start) = levels.get(*level).copied().unwrap_or((ListStyle::Bullet, 1));
+                    if !numbering.is_ordered() {
+                        return Kind::Item { level: *level, numbering, start };
                     }
                     // Word numbers a list on across other paragraphs, restarts
                     // deeper levels under a new item, and starts each list at
@@ -583,7 +591,7 @@ impl BodyReader {
                     let number = counts[*level].map_or(start, |n| n + 1);
                     counts[*level] = Some(number);
                     counts[*level + 1..].iter_mut().for_each(|c| *c = None);
-                    return Kind::Numbered { level: *level, number };
+                    return Kind::Numbered { level: *level, number, numbering };
                 }
             }
         }

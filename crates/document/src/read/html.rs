@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use fileconv_core::document::MAX_DEPTH;
-use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
@@ -110,12 +110,14 @@ impl Builder {
         let name: &str = &tag.name;
         let attr = |key: &str| tag.attrs.iter().find(|a| &*a.name.local == key).map(|a| a.value.to_string());
         let start = tag.kind == TagKind::StartTag;
+        // `noscript` is read as ordinary markup: no script runs here, so its
+        // fallback content is what the page shows.
         match (name, start) {
-            ("script" | "style" | "noscript" | "template", true) => {
+            ("script" | "style" | "template", true) => {
                 self.skipping += 1;
                 return TokenSinkResult::RawData(if name == "script" { RawKind::ScriptData } else { RawKind::Rawtext });
             }
-            ("script" | "style" | "noscript" | "template", false) => self.skipping = self.skipping.saturating_sub(1),
+            ("script" | "style" | "template", false) => self.skipping = self.skipping.saturating_sub(1),
             ("title", true) => {
                 self.title = Some(String::new());
                 return TokenSinkResult::RawData(RawKind::Rcdata);
@@ -190,7 +192,11 @@ impl Builder {
                     return;
                 }
                 let start = attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
-                Open::List { ordered: name == "ol", start, items: Vec::new() }
+                let numbering = match name {
+                    "ol" => attr("type").and_then(|t| Numbering::from_code(t.trim())).unwrap_or(Numbering::Decimal),
+                    _ => Numbering::Bullet,
+                };
+                Open::List { numbering, start, items: Vec::new() }
             }
             "li" => {
                 // An unclosed <li> ends at the next one.
@@ -292,9 +298,9 @@ impl Builder {
                     _ => push_block(stack, doc, Block::Paragraph(inlines)),
                 }
             }
-            Open::List { ordered, start, items } => {
+            Open::List { numbering, start, items } => {
                 self.depth -= 1;
-                push_block(stack, doc, Block::List { ordered, start, items });
+                push_block(stack, doc, Block::List { numbering, start, items });
             }
             Open::Quote(blocks) if tag == "li" => {
                 if let Some(Open::List { items, .. }) = stack.last_mut() {

@@ -4,13 +4,13 @@
 //! quotes the input is refused.
 
 use fileconv_core::document::MAX_DEPTH;
-use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use pulldown_cmark::{CodeBlockKind, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 
 /// A container being filled.
 pub(super) enum Open {
     /// A list and the blocks of its current item.
-    List { ordered: bool, start: u64, items: Vec<Vec<Block>> },
+    List { numbering: Numbering, start: u64, items: Vec<Vec<Block>> },
     Quote(Vec<Block>),
     /// Collects inlines: a paragraph, heading, table cell.
     Inlines(Vec<Inline>),
@@ -43,7 +43,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
                     if depth > MAX_DEPTH {
                         return Err(Error::limit("nesting depth", MAX_DEPTH as u64, depth as u64));
                     }
-                    stack.push(Open::List { ordered: start.is_some(), start: start.unwrap_or(1), items: Vec::new() });
+                    let numbering = if start.is_some() { Numbering::Decimal } else { Numbering::Bullet };
+                    stack.push(Open::List { numbering, start: start.unwrap_or(1), items: Vec::new() });
                 }
                 Tag::Item => {
                     if let Some(Open::List { items, .. }) = stack.last_mut() {
@@ -116,8 +117,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
                 }
                 TagEnd::List(_) => {
                     depth -= 1;
-                    if let Some(Open::List { ordered, start, items }) = stack.pop() {
-                        push_block(&mut stack, &mut doc, Block::List { ordered, start, items });
+                    if let Some(Open::List { numbering, start, items }) = stack.pop() {
+                        push_block(&mut stack, &mut doc, Block::List { numbering, start, items });
                     }
                 }
                 TagEnd::BlockQuote(_) => {

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Block, Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Block, Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::Event;
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -92,8 +92,8 @@ struct Style {
     automatic: bool,
 }
 
-/// A list style: per level (from 0), ordered and start.
-type ListStyle = Vec<(bool, u64)>;
+/// A list style: per level (from 0), counting style and start.
+type ListStyle = Vec<(Numbering, u64)>;
 
 #[derive(Default)]
 struct Styles {
@@ -160,11 +160,15 @@ impl Styles {
                             if let Some((_, levels)) = &mut list {
                                 let level = get("text:level")?.and_then(|l| l.parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_LEVEL + 1) - 1;
                                 if levels.len() <= level {
-                                    levels.resize(level + 1, (false, 1));
+                                    levels.resize(level + 1, (Numbering::Bullet, 1));
                                 }
-                                let numbered = name == "text:list-level-style-number" && get("style:num-format")?.is_some_and(|f| !f.is_empty());
+                                // An empty num-format is a level that shows no number.
+                                let numbering = match get("style:num-format")? {
+                                    Some(format) if name == "text:list-level-style-number" && !format.is_empty() => Numbering::from_code(&format).unwrap_or(Numbering::Decimal),
+                                    _ => Numbering::Bullet,
+                                };
                                 let start = get("text:start-value")?.and_then(|v| v.parse().ok()).unwrap_or(1);
-                                levels[level] = (numbered, start);
+                                levels[level] = (numbering, start);
                             }
                         }
                         _ => {}
@@ -338,13 +342,13 @@ impl BodyReader {
         let level = lists.len() - 1;
         // Nested lists without a style take their outermost styled list's level.
         let style = lists.iter().rev().find_map(|l| l.style.clone());
-        let (ordered, default_start) = style.and_then(|s| self.styles.lists.get(&s)).and_then(|levels| levels.get(level.min(MAX_LEVEL)).copied()).unwrap_or((false, 1));
+        let (numbering, default_start) = style.and_then(|s| self.styles.lists.get(&s)).and_then(|levels| levels.get(level.min(MAX_LEVEL)).copied()).unwrap_or((Numbering::Bullet, 1));
         let list = lists.last_mut().expect("in a list");
         list.paragraphs_in_item += 1;
         if list.paragraphs_in_item == 1 {
-            Kind::Item { level: level.min(MAX_LEVEL), ordered, start: list.start.take().unwrap_or(default_start) }
+            Kind::Item { level: level.min(MAX_LEVEL), numbering, start: list.start.take().unwrap_or(default_start) }
         } else {
-            Kind::ItemMore { level: level.min(MAX_LEVEL), ordered }
+            Kind::ItemMore { level: level.min(MAX_LEVEL), numbering }
         }
     }
 

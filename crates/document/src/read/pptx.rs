@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
-use fileconv_core::{Context, Error, Image, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -111,6 +111,8 @@ const NO_BULLET: u64 = u64::MAX;
 struct ShapePara {
     level: usize,
     bullet: Option<Option<u64>>,
+    /// How `buAutoNum` counts (its `type`: arabicPeriod, alphaLcParenR...).
+    counting: Numbering,
     inlines: Vec<Inline>,
 }
 
@@ -162,7 +164,7 @@ fn read_slide(
                     }
                     "tc" => cell = Some(Vec::new()),
                     "p" => {
-                        para = Some(ShapePara { level: 0, bullet: None, inlines: Vec::new() });
+                        para = Some(ShapePara { level: 0, bullet: None, counting: Numbering::Decimal, inlines: Vec::new() });
                     }
                     "pPr" => {
                         if let Some(p) = &mut para {
@@ -184,6 +186,14 @@ fn read_slide(
                         if let Some(p) = &mut para {
                             let start = get(&e, "startAt", PART)?.and_then(|s| s.parse().ok()).unwrap_or(1);
                             p.bullet = Some(Some(start));
+                            let scheme = get(&e, "type", PART)?.unwrap_or_default();
+                            p.counting = match scheme.get(..7).unwrap_or_default() {
+                                "alphaLc" => Numbering::LowerAlpha,
+                                "alphaUc" => Numbering::UpperAlpha,
+                                "romanLc" => Numbering::LowerRoman,
+                                "romanUc" => Numbering::UpperRoman,
+                                _ => Numbering::Decimal,
+                            };
                         }
                     }
                     "r" | "fld" => run = Run::default(),
@@ -328,7 +338,7 @@ fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow:
                         None => None,
                     };
                     let kind = match bullet {
-                        Some(number) => Kind::Item { level: p.level, ordered: number.is_some(), start: number.unwrap_or(1) },
+                        Some(number) => Kind::Item { level: p.level, numbering: if number.is_some() { p.counting } else { Numbering::Bullet }, start: number.unwrap_or(1) },
                         None => {
                             let all_code = p.inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
                             if all_code { Kind::Code } else { Kind::Normal }

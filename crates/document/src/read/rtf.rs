@@ -13,7 +13,7 @@
 //! `\trowd...\cell...\row` build tables.
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
-use fileconv_core::{Block, Context, Error, Inline, Input, Result, Run, TableBlock, Value};
+use fileconv_core::{Block, Context, Error, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 
 const FORMAT: &str = "rtf";
 /// Deepest group nesting accepted (Word's own files stay under 50).
@@ -296,12 +296,17 @@ impl Reader<'_> {
                         self.state.dest = Dest::Skip;
                     }
                 }
-                b'~' => self.text("\u{a0}"),
-                b'_' => self.text("\u{2011}"),
-                b'-' => {}
                 b'\\' | b'{' | b'}' => self.pending.push(c),
-                b'\r' | b'\n' => self.paragraph_mark(),
-                b'\t' => self.text("\t"),
+                b'~' | b'_' | b'\r' | b'\n' | b'\t' => {
+                    // Text before the symbol goes first.
+                    self.flush_bytes();
+                    match c {
+                        b'~' => self.text("\u{a0}"),
+                        b'_' => self.text("\u{2011}"),
+                        b'\t' => self.text("\t"),
+                        _ => self.paragraph_mark(),
+                    }
+                }
                 _ => {}
             }
             return Ok(());
@@ -644,7 +649,7 @@ impl Reader<'_> {
             if let Some(m) = typed_marker.as_deref().map(str::trim).filter(|m| list_marker(m).is_some()) {
                 let number = list_marker(m).flatten();
                 let level = self.para.list_level.unwrap_or_else(|| usize::try_from(self.para.left_indent / 360 - 1).unwrap_or(0)).min(MAX_LEVEL);
-                kind = Kind::Item { level, ordered: number.is_some(), start: number.unwrap_or(1) };
+                kind = Kind::Item { level, numbering: if number.is_some() { Numbering::Decimal } else { Numbering::Bullet }, start: number.unwrap_or(1) };
                 strip_leading_marker(&mut inlines, m);
             } else if self.para.left_indent >= 360 && kind == Kind::Normal {
                 kind = Kind::Quote;

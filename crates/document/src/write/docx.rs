@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use fileconv_core::{escape_markup, Block, Context, Document, Image, Inline, Result, Run, TableBlock, Value};
+use fileconv_core::{escape_markup, Block, Context, Document, Image, Inline, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::Package;
 
 use fileconv_core::EmbeddedImage;
@@ -37,22 +37,36 @@ fn styles() -> String {
     s
 }
 
-/// Word's numbering: abstract definition 0 bullets, 1 decimal, nine levels
-/// each; one `w:num` per list so each list counts from its own start.
-fn numbering(lists: &[(bool, u64)]) -> String {
+/// Word's `numFmt` for a counting style.
+fn word_format(numbering: Numbering) -> &'static str {
+    match numbering {
+        Numbering::Bullet => "bullet",
+        Numbering::Decimal => "decimal",
+        Numbering::LowerAlpha => "lowerLetter",
+        Numbering::UpperAlpha => "upperLetter",
+        Numbering::LowerRoman => "lowerRoman",
+        Numbering::UpperRoman => "upperRoman",
+    }
+}
+
+/// Word's numbering: one abstract definition per counting style (in the
+/// order of [`Numbering::ALL`]), nine levels each;
+/// one `w:num` per list so each list counts from its own start.
+fn numbering(lists: &[(Numbering, u64)]) -> String {
     let mut s = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">"#);
-    for (id, ordered) in [(0, false), (1, true)] {
+    for (id, style) in Numbering::ALL.into_iter().enumerate() {
+        let format = word_format(style);
         s.push_str(&format!(r#"<w:abstractNum w:abstractNumId="{id}"><w:multiLevelType w:val="hybridMultilevel"/>"#));
         for level in 0..9 {
             let indent = 720 * (level + 1);
-            let (format, text) = if ordered { ("decimal".to_string(), format!("%{}.", level + 1)) } else { ("bullet".to_string(), ["•", "◦", "▪"][level % 3].to_string()) };
+            let text = if style.is_ordered() { format!("%{}.", level + 1) } else { ["•", "◦", "▪"][level % 3].to_string() };
             s.push_str(&format!(r#"<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{format}"/><w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/><w:pPr><w:ind w:left="{indent}" w:hanging="360"/></w:pPr></w:lvl>"#));
         }
         s.push_str("</w:abstractNum>");
     }
-    for (i, (ordered, start)) in lists.iter().enumerate() {
-        let abstract_id = u8::from(*ordered);
+    for (i, (numbering, start)) in lists.iter().enumerate() {
+        let abstract_id = Numbering::ALL.iter().position(|style| style == numbering).unwrap_or(0);
         s.push_str(&format!(r#"<w:num w:numId="{}"><w:abstractNumId w:val="{abstract_id}"/>"#, i + 1));
         for level in 0..9 {
             s.push_str(&format!(r#"<w:lvlOverride w:ilvl="{level}"><w:startOverride w:val="{start}"/></w:lvlOverride>"#));
@@ -80,7 +94,7 @@ struct Writer {
     rels: Vec<(String, &'static str, String, bool)>,
     media: Vec<(String, Vec<u8>)>,
     extensions: Vec<(&'static str, &'static str)>,
-    lists: Vec<(bool, u64)>,
+    lists: Vec<(Numbering, u64)>,
     drawings: usize,
 }
 
@@ -283,8 +297,8 @@ impl Writer {
                 self.paragraph(Place { style: Some(&style), number: None, indent: 0 }, content);
             }
             Block::Paragraph(content) => self.paragraph(place, content),
-            Block::List { ordered, start, items } => {
-                self.lists.push((*ordered, *start));
+            Block::List { numbering, start, items } => {
+                self.lists.push((*numbering, *start));
                 let num = self.lists.len();
                 let level = match place.number {
                     Some((_, level)) => level + 1,

@@ -51,11 +51,19 @@ pub fn body(html: &mut String, list: &[Block], image_src: &mut dyn FnMut(&Image)
                 inlines(html, content, image_src);
                 html.push_str("</p>\n");
             }
-            Block::List { ordered, start, items } => {
-                match (ordered, start) {
-                    (true, 1) => html.push_str("<ol>\n"),
-                    (true, n) => html.push_str(&format!("<ol start=\"{n}\">\n")),
-                    (false, _) => html.push_str("<ul>\n"),
+            Block::List { numbering, start, items } => {
+                match numbering.code() {
+                    None => html.push_str("<ul>\n"),
+                    Some(code) => {
+                        html.push_str("<ol");
+                        if code != "1" {
+                            html.push_str(&format!(" type=\"{code}\""));
+                        }
+                        if *start != 1 {
+                            html.push_str(&format!(" start=\"{start}\""));
+                        }
+                        html.push_str(">\n");
+                    }
                 }
                 for item in items {
                     html.push_str("<li>");
@@ -66,7 +74,7 @@ pub fn body(html: &mut String, list: &[Block], image_src: &mut dyn FnMut(&Image)
                     }
                     html.push_str("</li>\n");
                 }
-                html.push_str(if *ordered { "</ol>\n" } else { "</ul>\n" });
+                html.push_str(if numbering.is_ordered() { "</ol>\n" } else { "</ul>\n" });
             }
             Block::Table(table) => {
                 html.push_str("<table>\n");

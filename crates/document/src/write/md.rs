@@ -52,12 +52,13 @@ fn blocks(md: &mut String, list: &[Block], indent: &str) {
                 md.push_str(&lines.join(&format!("\\\n{indent}")));
                 md.push('\n');
             }
-            Block::List { ordered, start, items } => {
+            Block::List { numbering, start, items } => {
                 for (n, item) in items.iter().enumerate() {
                     if n > 0 {
                         md.push_str(indent);
                     }
-                    let marker = if *ordered { format!("{}. ", start + n as u64) } else { "- ".to_string() };
+                    // CommonMark numbers lists only with digits.
+                    let marker = if numbering.is_ordered() { format!("{}. ", start.saturating_add(n as u64)) } else { "- ".to_string() };
                     md.push_str(&marker);
                     let inner = format!("{indent}{}", " ".repeat(marker.len()));
                     if item.is_empty() {

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use fileconv_core::{escape_markup, Block, Context, Document, Image, Inline, Result, Run, TableBlock, Value};
+use fileconv_core::{escape_markup, Block, Context, Document, Image, Inline, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::Package;
 
 use fileconv_core::EmbeddedImage;
@@ -55,13 +55,14 @@ fn automatic_styles() -> String {
         let _ = write!(s, r#"<style:style style:name="T{bits}" style:family="text"><style:text-properties{props}/></style:style>"#);
     }
     s.push_str(r#"<style:style style:name="PageBreak" style:family="paragraph" style:parent-style-name="Standard"><style:paragraph-properties fo:break-before="page"/></style:style><style:style style:name="Cell" style:family="table-cell"><style:table-cell-properties fo:padding="0.04in" fo:border="0.5pt solid #999999"/></style:style>"#);
-    for (name, numbered) in [("LBullet", false), ("LNumber", true)] {
+    for numbering in Numbering::ALL {
+        let name = list_style_name(numbering);
         let _ = write!(s, r#"<text:list-style style:name="{name}">"#);
         for level in 1..=10 {
             let indent = 0.25 * f64::from(level + 1);
             let position = format!(r#"<style:list-level-properties text:list-level-position-and-space-mode="label-alignment"><style:list-level-label-alignment text:label-followed-by="listtab" text:list-tab-stop-position="{indent}in" fo:text-indent="-0.25in" fo:margin-left="{indent}in"/></style:list-level-properties>"#);
-            if numbered {
-                let _ = write!(s, r#"<text:list-level-style-number text:level="{level}" style:num-suffix="." style:num-format="1">{position}</text:list-level-style-number>"#);
+            if let Some(code) = numbering.code() {
+                let _ = write!(s, r#"<text:list-level-style-number text:level="{level}" style:num-suffix="." style:num-format="{code}">{position}</text:list-level-style-number>"#);
             } else {
                 let bullet = ["•", "◦", "▪"][(level as usize - 1) % 3];
                 let _ = write!(s, r#"<text:list-level-style-bullet text:level="{level}" text:bullet-char="{bullet}">{position}</text:list-level-style-bullet>"#);
@@ -71,6 +72,18 @@ fn automatic_styles() -> String {
     }
     s.push_str("</office:automatic-styles>");
     s
+}
+
+/// The list style each document carries for `numbering`.
+fn list_style_name(numbering: Numbering) -> &'static str {
+    match numbering {
+        Numbering::Bullet => "LBullet",
+        Numbering::Decimal => "LNumber",
+        Numbering::LowerAlpha => "LLowerAlpha",
+        Numbering::UpperAlpha => "LUpperAlpha",
+        Numbering::LowerRoman => "LLowerRoman",
+        Numbering::UpperRoman => "LUpperRoman",
+    }
 }
 
 fn meta(doc: &Document) -> String {
@@ -233,11 +246,11 @@ impl Writer {
                     self.body.push_str("</text:h>");
                 }
                 Block::Paragraph(content) => self.paragraph(style, content),
-                Block::List { ordered, start, items } => {
-                    let list_style = if *ordered { "LNumber" } else { "LBullet" };
+                Block::List { numbering, start, items } => {
+                    let list_style = list_style_name(*numbering);
                     let _ = write!(self.body, r#"<text:list text:style-name="{list_style}">"#);
                     for (i, item) in items.iter().enumerate() {
-                        if i == 0 && *ordered && *start != 1 {
+                        if i == 0 && numbering.is_ordered() && *start != 1 {
                             let _ = write!(self.body, r#"<text:list-item text:start-value="{start}">"#);
                         } else {
                             self.body.push_str("<text:list-item>");

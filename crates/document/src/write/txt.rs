@@ -39,9 +39,9 @@ fn blocks(text: &mut String, list: &[Block], indent: &str) {
         }
         match block {
             Block::Heading { content, .. } | Block::Paragraph(content) => line(text, indent, &plain_text(content)),
-            Block::List { ordered, start, items } => {
+            Block::List { numbering, start, items } => {
                 for (n, item) in items.iter().enumerate() {
-                    let marker = if *ordered { format!("{}. ", start + n as u64) } else { "- ".to_string() };
+                    let marker = numbering.label(start.saturating_add(n as u64)).map_or_else(|| "- ".to_string(), |label| format!("{label}. "));
                     let mut inner = String::new();
                     blocks(&mut inner, item, "");
                     let pad = " ".repeat(marker.len());

@@ -7,6 +7,25 @@ use std::process::Command;
 use fileconv::image::{DynamicImage, GrayImage, RgbImage};
 use fileconv::{Options, Raster, Source};
 
+/// The text poppler's pdftotext finds in a PDF.
+pub fn pdftotext(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("fileconv-pdf-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output().expect("pdftotext runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One part of a zip package (DOCX, ODT, EPUB...) as text.
+pub fn zip_entry(package: &[u8], name: &str) -> String {
+    let mut archive = fileconv_zip::zip::ZipArchive::new(std::io::Cursor::new(package)).expect("a zip package");
+    let mut entry = archive.by_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+    text
+}
+
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }

@@ -79,6 +79,11 @@ fn decode_damaged(input: Input<'_>, ctx: &Context<'_>, reason: &str) -> Result<V
     }
 }
 
+/// Images up to this many pixels (icons, sprites, pixel art) keep full
+/// chroma: 4:2:0 subsampling smears their one-pixel colour detail and saves
+/// them only a few hundred bytes.
+const FULL_CHROMA_PIXELS: u64 = 128 * 128;
+
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
@@ -86,7 +91,7 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let image = fit_pixels(raster.into_first(), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
     let (format, subsamp) = match image {
         DynamicImage::ImageLuma8(_) => (PixelFormat::GRAY, Subsamp::Gray),
-        _ if quality >= 90 => (PixelFormat::RGB, Subsamp::None),
+        _ if quality >= 90 || u64::from(image.width()) * u64::from(image.height()) <= FULL_CHROMA_PIXELS => (PixelFormat::RGB, Subsamp::None),
         _ => (PixelFormat::RGB, Subsamp::Sub2x2),
     };
     let backend = |e: turbojpeg::Error| Error::backend(ID, e);

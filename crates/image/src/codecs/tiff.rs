@@ -1,5 +1,6 @@
 //! TIFF. Reads every page of the first page's size as frames (a scanned
-//! document becomes PDF pages); writes one page, 8 or 16 bits.
+//! document becomes PDF pages), with libtiff as the second reader; writes
+//! one page, 8 or 16 bits.
 
 use std::io::Write;
 use std::time::Duration;
@@ -25,6 +26,10 @@ inventory::submit! {
     }
 }
 inventory::submit! { Decoder { format: ID, name: "tiff", output: ValueKind::Raster, cost: 10, options: &[], decode } }
+// The variants the first reader refuses (JPEG and old-style JPEG
+// compression, subsampled YCbCr, fax, palette and 1- to 4-bit samples, old
+// LZW): libtiff, only tried after it.
+inventory::submit! { Decoder { format: ID, name: "libtiff", output: ValueKind::Raster, cost: 500, options: &[], decode: fileconv_libtiff::decode } }
 inventory::submit! { Encoder { format: ID, name: "tiff", input: ValueKind::Raster, cost: 10, lossy: false, options: &[], encode } }
 
 /// Built directly rather than through `ImageReader`, which sets limits on the

@@ -280,9 +280,9 @@ impl<'f> Engine<'f> {
                 self.paragraph(content, &Style::body(BODY_SIZE), x, width, false)?;
                 self.y += 6.0;
             }
-            Block::List { ordered, start, items } => {
+            Block::List { numbering, start, items } => {
                 for (n, item) in items.iter().enumerate() {
-                    let marker = if *ordered { format!("{}.", start.saturating_add(n as u64)) } else { "•".to_string() };
+                    let marker = numbering.label(start.saturating_add(n as u64)).map_or_else(|| "•".to_string(), |label| format!("{label}."));
                     let style = Style::body(BODY_SIZE);
                     let marker_line = self.break_lines(&[Inline::Text(Run::plain(marker))], &style, INDENT * 3.0);
                     let marker_width = marker_line.first().map_or(0.0, |l| l.width);
