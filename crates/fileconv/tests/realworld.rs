@@ -247,3 +247,30 @@ fn lettered_list_items_keep_their_letters() {
     let text = common::pdftotext(&pdf);
     assert!(text.lines().any(|l| l.trim() == "b. 2-b"), "{text}");
 }
+
+#[test]
+fn pdf_form_values_and_widget_captions_are_read_once() {
+    // LibreOffice left the filled fields' appearances for the viewer to make.
+    let (txt, _) = convert("pdf-form-values.pdf", "pdf", "txt").unwrap();
+    let txt = String::from_utf8(txt).unwrap();
+    assert!(txt.contains("First Name Alice") && txt.contains("Bob"), "{txt}");
+    // pdflatex's button: its caption is on the page and in the widget.
+    let (txt, _) = convert("pdf-form-button.pdf", "pdf", "txt").unwrap();
+    let txt = String::from_utf8(txt).unwrap();
+    assert_eq!(txt.matches("Submit").count(), 1, "{txt}");
+}
+
+#[test]
+fn a_damaged_pdf_says_what_it_could_not_read() {
+    // "/F0 . Tf": lopdf's parse stops there, so the one Tj after it is lost.
+    let (_, report) = convert("pdf-damaged-content.pdf", "pdf", "txt").unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("content stream is damaged") && n.contains("1 text-showing operator")), "{:?}", report.notes);
+    // A page tree whose only kid does not exist: text and pictures both come from the page found by its type.
+    let (txt, report) = convert("pdf-broken-page-tree.pdf", "pdf", "txt").unwrap();
+    assert_eq!(String::from_utf8(txt).unwrap().trim(), "Hello PDF-world!");
+    assert!(report.notes.iter().any(|n| n.contains("page tree is broken")), "{:?}", report.notes);
+    let (png, report) = convert("pdf-broken-page-tree.pdf", "pdf", "png").unwrap();
+    let page = common::luma(common::decode_raster(&png, "png").first());
+    assert!(page.pixels().any(|p| p.0[0] < 64), "the text is drawn");
+    assert!(report.notes.iter().any(|n| n.contains("page tree is broken")), "{:?}", report.notes);
+}

@@ -58,7 +58,8 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(Error::invalid_input(FORMAT, "the PDF is encrypted with a password"));
     }
-    let mut pages: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
+    // lopdf lists a kid the file does not hold as a page: such kids are not pages.
+    let mut pages: Vec<lopdf::ObjectId> = doc.get_pages().into_values().filter(|id| doc.get_dictionary(*id).is_ok()).collect();
     if pages.is_empty() {
         pages = pages_by_type(&doc);
         if pages.is_empty() {
@@ -93,6 +94,10 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
         if operations.len() > MAX_OPERATIONS {
             return Err(Error::limit("PDF content operations per page", MAX_OPERATIONS as u64, operations.len() as u64));
         }
+        let unread = unparsed_text_operators(&content, &operations);
+        if unread > 0 {
+            ctx.note(format!("page {}: its content stream is damaged after {} operations; {unread} text-showing operator(s) after that are not read", page_lines.len() + 1, operations.len()));
+        }
         let forms = FormReader { doc: &doc, limit, operations_left: std::cell::Cell::new(MAX_OPERATIONS - operations.len()) };
         let xobjects = doc
             .get_page_resources(page_id)
@@ -104,7 +109,12 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
             .and_then(|(_, o)| o.as_dict().ok());
         let mut chunks = interpret(&operations, &fonts, IDENTITY, &mut |name, ctm| forms.chunks(xobjects, name, ctm, &fonts, 0))?;
         say_lost_text(ctx, page_lines.len() + 1, &operations, &chunks);
-        chunks.extend(forms.annotation_chunks(page_id, xobjects, &fonts)?);
+        let annotations = forms.annotation_chunks(page_id, xobjects, &fonts)?;
+        // A caption the page itself draws where its widget is (a button's
+        // label) is not read twice.
+        let drawn_twice = |a: &Chunk| chunks.iter().any(|c| c.text.trim() == a.text.trim() && (c.y - a.y).abs() <= a.size.max(c.size) && c.x < a.end + a.size && a.x < c.end + c.size);
+        let annotations: Vec<Chunk> = annotations.into_iter().filter(|a| !drawn_twice(a)).collect();
+        chunks.extend(annotations);
         page_lines.push(lines(chunks));
     }
     let right_to_left = page_lines.iter().flatten().flat_map(|l| l.text.chars()).filter(|c| crate::fonts::is_right_to_left(*c)).count();
@@ -143,6 +153,18 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     }
     flow.metadata(title, author);
     Ok(Value::Document(flow.finish()))
+}
+
+/// Text-showing operators (`Tj`, `TJ`) in a content stream's bytes that
+/// lopdf's parse, which stops quietly at the first token it cannot read,
+/// did not reach; 0 when the stream parses to its end.
+fn unparsed_text_operators(content: &[u8], operations: &[lopdf::content::Operation]) -> usize {
+    let parsed = operations.iter().filter(|op| matches!(op.operator.as_str(), "Tj" | "TJ")).count();
+    let written = content.windows(3).filter(|w| matches!(w[0], b')' | b']' | b'>') || w[0].is_ascii_whitespace()).filter(|w| &w[1..] == b"Tj" || &w[1..] == b"TJ").count();
+    if written <= parsed || Content::decode_strict(content).is_ok() {
+        return 0;
+    }
+    written - parsed
 }
 
 /// Notes a page whose text-showing operators gave no readable text, or
