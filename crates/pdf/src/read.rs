@@ -239,6 +239,10 @@ fn info(doc: &Document) -> (Option<String>, Option<String>) {
 /// What a font needs to turn string bytes into text and widths.
 struct FontInfo<'a> {
     encoding: Option<Encoding<'a>>,
+    /// An embedded font program's own encoding (TeX's math italic: code 13
+    /// is gamma), for a simple font whose dictionary names no encoding and
+    /// has no `ToUnicode` map; used before `encoding`.
+    builtin: Option<HashMap<u8, String>>,
     /// A fixed-pitch font (its descriptor says so, or its name: Mono, Courier, Consolas...).
     mono: bool,
     two_byte: bool,
@@ -292,9 +296,91 @@ fn fonts_of<'a>(doc: &'a Document, entries: impl Iterator<Item = (Vec<u8>, &'a D
         let descriptor = descendant(doc, dict).unwrap_or(dict).get(b"FontDescriptor").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
         let fixed = descriptor.and_then(|d| d.get(b"Flags").ok()).and_then(number).is_some_and(|f| (f as u32) & 1 != 0);
         let mono = fixed || ["mono", "courier", "consol", "code"].iter().any(|n| base.contains(n));
-        fonts.insert(name, FontInfo { encoding, mono, two_byte, widths, default_width });
+        let builtin = if dict.has(b"ToUnicode") { None } else { descriptor.and_then(|d| builtin_encoding(doc, dict, d, limit)) };
+        fonts.insert(name, FontInfo { encoding, builtin, mono, two_byte, widths, default_width });
     }
     Ok(fonts)
+}
+
+/// The encoding an embedded Type 1 or CFF font program defines for itself
+/// ([`builtin_glyph_names`]), for a simple Type 1 font whose dictionary
+/// names no encoding: PDF readers use it (PDF 9.6.6.1), where lopdf's
+/// StandardEncoding would make TeX's math italic gamma a carriage return.
+/// Glyph names become text through lopdf's glyph list, by way of a
+/// synthetic `Differences` encoding.
+fn builtin_encoding(doc: &Document, font: &Dictionary, descriptor: &Dictionary, limit: usize) -> Option<HashMap<u8, String>> {
+    if font.get(b"Subtype").and_then(Object::as_name).ok()? != b"Type1" || font.has(b"Encoding") {
+        return None;
+    }
+    // One name at a time: lopdf drops a whole Differences array over one
+    // name its glyph list lacks (TeX's rho1, arrowhookleft...); such codes
+    // are left to the font's usual encoding.
+    let table: HashMap<u8, String> = builtin_glyph_names(doc, descriptor, limit)?
+        .into_iter()
+        .filter_map(|(code, name)| {
+            // TeX names its variant Greek letters phi1, epsilon1...: the letter.
+            let name = match name.strip_suffix(b"1") {
+                Some(base @ (b"phi" | b"epsilon" | b"theta" | b"rho" | b"sigma" | b"omega" | b"pi")) => base.to_vec(),
+                _ => name,
+            };
+            let mut encoding = Dictionary::new();
+            encoding.set("Differences", Object::Array(vec![Object::Integer(i64::from(code)), Object::Name(name)]));
+            let mut synthetic = Dictionary::new();
+            synthetic.set("Type", Object::Name(b"Font".to_vec()));
+            synthetic.set("Encoding", Object::Dictionary(encoding));
+            match synthetic.get_font_encoding_with_limit(doc, limit).ok()? {
+                differences @ Encoding::Differences(_) => Some((code, differences.bytes_to_string(&[code]).ok()?)),
+                _ => None,
+            }
+        })
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+    (!table.is_empty()).then_some(table)
+}
+
+/// The glyph name of each code an embedded font program encodes: a Type 1
+/// program's clear-text `/Encoding` array (`dup 13 /gamma put`), or a CFF
+/// (Type 1C) program's encoding and charset. `None` when the program uses
+/// StandardEncoding or is not embedded.
+fn builtin_glyph_names(doc: &Document, descriptor: &Dictionary, limit: usize) -> Option<Vec<(u8, Vec<u8>)>> {
+    let stream = |key: &[u8]| descriptor.get(key).ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_stream().ok());
+    if let Some(program) = stream(b"FontFile3").filter(|p| p.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|s| s == b"Type1C")) {
+        let bytes = program.get_plain_content_with_limit(limit).ok()?;
+        let table = ttf_parser::cff::Table::parse(&bytes)?;
+        let names: Vec<(u8, Vec<u8>)> = (0..=255u8)
+            .filter_map(|code| {
+                let glyph = table.glyph_index(code).filter(|g| g.0 != 0)?;
+                Some((code, table.glyph_name(glyph)?.as_bytes().to_vec()))
+            })
+            .collect();
+        return (!names.is_empty()).then_some(names);
+    }
+    let program = stream(b"FontFile")?;
+    let clear = program.dict.get(b"Length1").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_i64().ok()).and_then(|n| usize::try_from(n).ok())?;
+    let bytes = program.get_plain_content_with_limit(limit).ok()?;
+    let clear = &bytes[..clear.min(bytes.len())];
+    let start = clear.windows(9).position(|w| w == b"/Encoding")?;
+    let mut names = Vec::new();
+    let mut tokens = clear[start..].split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty());
+    // `dup <code> /<name> put`, until `readonly def` or `def`.
+    while let Some(token) = tokens.next() {
+        match token {
+            b"def" | b"readonly" if !names.is_empty() => break,
+            b"StandardEncoding" => return None,
+            b"dup" => {
+                let (Some(code), Some(name)) = (tokens.next(), tokens.next()) else { break };
+                let code = std::str::from_utf8(code).ok().and_then(|c| c.parse::<u8>().ok());
+                if let (Some(code), Some(name)) = (code, name.strip_prefix(b"/")) {
+                    names.push((code, name.to_vec()));
+                }
+            }
+            _ => {}
+        }
+        if names.len() > 256 {
+            break;
+        }
+    }
+    (!names.is_empty()).then_some(names)
 }
 
 /// The font's encoding for text extraction: its `ToUnicode` map first, as
@@ -615,9 +701,13 @@ impl<'a> FormReader<'a> {
 }
 
 fn decode_string(font: &FontInfo<'_>, bytes: &[u8]) -> String {
-    let text = match &font.encoding {
+    let usual = |bytes: &[u8]| match &font.encoding {
         Some(encoding) => encoding.bytes_to_string(bytes).unwrap_or_default(),
         None => bytes.iter().map(|b| char::from(*b)).collect(),
+    };
+    let text = match &font.builtin {
+        Some(builtin) => bytes.iter().map(|b| builtin.get(b).cloned().unwrap_or_else(|| usual(&[*b]))).collect(),
+        None => usual(bytes),
     };
     text.chars().filter(|c| !c.is_control() || *c == '\t').collect()
 }
@@ -799,5 +889,71 @@ fn classify(p: &Paragraph, heading_sizes: &[i32], indents: &[f32]) -> Kind {
             Kind::Item { level: level.min(fileconv_core::document::flow::MAX_LEVEL), numbering: if number.is_some() { fileconv_core::Numbering::Decimal } else { fileconv_core::Numbering::Bullet }, start: number.unwrap_or(1) }
         }
         None => Kind::Normal,
+    }
+}
+
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
+
+    /// A one-page PDF showing codes 13 and 59 in an embedded Type 1 font
+    /// whose program encodes them as gamma and comma (as TeX's math italic
+    /// does) and whose dictionary names no encoding.
+    fn tex_math_pdf() -> Vec<u8> {
+        let mut doc = Document::with_version("1.4");
+        let program = b"%!PS-AdobeFont-1.0: CMMI10\n/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\ndup 13 /gamma put\ndup 59 /comma put\ndup 120 /x put\nreadonly def\ncurrentfile eexec\n".to_vec();
+        let clear = program.len() as i64;
+        let mut file = lopdf::Stream::new(Dictionary::new(), program);
+        file.dict.set("Length1", Object::Integer(clear));
+        let file = doc.add_object(file);
+        let mut descriptor = Dictionary::new();
+        descriptor.set("Type", Object::Name(b"FontDescriptor".to_vec()));
+        descriptor.set("FontName", Object::Name(b"CMMI10".to_vec()));
+        descriptor.set("FontFile", Object::Reference(file));
+        let descriptor = doc.add_object(descriptor);
+        let mut font = Dictionary::new();
+        font.set("Type", Object::Name(b"Font".to_vec()));
+        font.set("Subtype", Object::Name(b"Type1".to_vec()));
+        font.set("BaseFont", Object::Name(b"CMMI10".to_vec()));
+        font.set("FontDescriptor", Object::Reference(descriptor));
+        let font = doc.add_object(font);
+        let mut fonts = Dictionary::new();
+        fonts.set("F1", Object::Reference(font));
+        let mut resources = Dictionary::new();
+        resources.set("Font", Object::Dictionary(fonts));
+        let content = doc.add_object(lopdf::Stream::new(Dictionary::new(), b"BT /F1 12 Tf 72 700 Td <0D783B78> Tj ET".to_vec()));
+        let pages = doc.new_object_id();
+        let mut page = Dictionary::new();
+        page.set("Type", Object::Name(b"Page".to_vec()));
+        page.set("Parent", Object::Reference(pages));
+        page.set("MediaBox", Object::Array([0, 0, 612, 792].map(Object::Integer).to_vec()));
+        page.set("Resources", Object::Dictionary(resources));
+        page.set("Contents", Object::Reference(content));
+        let page = doc.add_object(page);
+        let mut tree = Dictionary::new();
+        tree.set("Type", Object::Name(b"Pages".to_vec()));
+        tree.set("Kids", Object::Array(vec![Object::Reference(page)]));
+        tree.set("Count", Object::Integer(1));
+        doc.objects.insert(pages, Object::Dictionary(tree));
+        let mut catalog = Dictionary::new();
+        catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+        catalog.set("Pages", Object::Reference(pages));
+        let catalog = doc.add_object(catalog);
+        doc.trailer.set("Root", Object::Reference(catalog));
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn an_embedded_font_programs_own_encoding_is_read() {
+        let (options, limits, control, budget, notes) = (Options::default(), Limits::default(), Control::default(), MemoryBudget::default(), Notes::default());
+        let ctx = Context::new(&options, &limits, &control, &budget, &notes);
+        let Value::Document(doc) = decode_bytes(&tex_math_pdf(), &ctx).unwrap() else { panic!("a document") };
+        // StandardEncoding would give a control character and a semicolon.
+        assert_eq!(fileconv_core::plain_text(match &doc.blocks[0] { Block::Paragraph(i) => i, other => panic!("{other:?}") }), "γx,x");
     }
 }
