@@ -69,6 +69,18 @@ fn xls_rows_out_of_order_convert() {
 }
 
 #[test]
+fn an_excel_4_worksheet_converts_as_xlrd_reads_it() {
+    // A bare BIFF4 stream, no compound file: calamine reads none of these.
+    let source = common::read_table(&fixture("xls-biff4-worksheet.xls"), "xls");
+    for target in ["csv", "xlsx"] {
+        let (out, _) = convert("xls-biff4-worksheet.xls", "xls", target).unwrap();
+        let ours = common::read_table(&out, target);
+        assert_eq!(ours[0].rows, source[0].rows, "{target}");
+    }
+    assert_eq!(source[0].rows.len(), 27);
+}
+
+#[test]
 fn endnotes_are_kept_and_numbered() {
     let (txt, _) = convert("docx-endnotes.docx", "docx", "txt").unwrap();
     let text = String::from_utf8(txt).unwrap();

@@ -130,8 +130,11 @@ def read_ods(path):
 
 
 def read_xls(path):
+    import os
     import xlrd
-    book = xlrd.open_workbook(path)
+    # xlrd prints its notices ("No CODEPAGE record...") to stdout, where the JSON goes.
+    with open(os.devnull, "w") as quiet:
+        book = xlrd.open_workbook(path, logfile=quiet)
     sheets = []
     for ws in book.sheets():
         rows = []

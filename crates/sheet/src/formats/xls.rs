@@ -1,8 +1,10 @@
-//! Excel 97-2003 workbook (BIFF8 in a compound file; BIFF5 too).
+//! Excel 97-2003 workbook (BIFF8 in a compound file; BIFF5 too), and the
+//! bare BIFF2-4 worksheets of Excel 2.x to 4.0 that share its extension.
 
 use fileconv_core::{sniff, Category, Context, Decoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use super::READ_WORKBOOK;
+use crate::read::biff_legacy;
 use crate::read::excel::{self, Kind};
 
 const ID: &str = "xls";
@@ -31,11 +33,14 @@ inventory::submit! {
         name: "Excel 97-2003 workbook",
         mime: "application/vnd.ms-excel",
         category: Category::Spreadsheet,
-        container: None, sniff: Some(|b| sniff::starts_with(b, CFB) && workbook_stream_name(b)),
+        container: None, sniff: Some(|b| (sniff::starts_with(b, CFB) && workbook_stream_name(b)) || biff_legacy::is_legacy_biff(b)),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    if biff_legacy::is_legacy_biff(input.bytes) {
+        return biff_legacy::decode(input.bytes, ctx);
+    }
     excel::decode(input, ctx, ID, Kind::Xls)
 }

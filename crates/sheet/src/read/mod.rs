@@ -2,6 +2,7 @@
 //! reads the rows when an encoder asks for a sheet.
 
 pub mod biff;
+pub mod biff_legacy;
 pub mod csv;
 pub mod excel;
 pub mod ods;
