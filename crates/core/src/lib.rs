@@ -24,6 +24,7 @@ pub mod registry;
 pub mod graph;
 pub mod engine;
 pub mod sniff;
+pub mod code_page;
 
 pub use error::{panic_text, Error, ErrorKind, Result};
 pub use format::{Category, Container, FormatInfo};

@@ -341,12 +341,13 @@ impl MediaOutput {
     /// `write_interleaved`, a packet with no payload but side data (FLAC's
     /// final STREAMINFO update) is passed on, not refused.
     ///
-    /// # Errors
-    /// [`Error::Backend`] when the muxer refuses it.
     /// A packet decoded after it is shown (a source muxed with broken
     /// timestamps, which muxers refuse) gets both timestamps set to the
     /// median of the two and the stream's last one plus one, as the
     /// `ffmpeg` tool does; [`MediaOutput::repaired_timestamps`] counts them.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the muxer refuses it.
     pub fn write(&mut self, packet: &mut ffmpeg_next::Packet) -> Result<(), Error> {
         if let (Some(pts), Some(dts)) = (packet.pts(), packet.dts()) {
             let stream = packet.stream();

@@ -10,7 +10,9 @@
 //! Not read: text in form XObjects and annotations, tables (their text
 //! comes out line by line), several columns on one page (read across).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use fileconv_core::document::flow::{Flow, Kind};
 use fileconv_core::{Block, Context, Error, Inline, Input, Result, Run, Value};
@@ -73,6 +75,7 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     let mut flow = Flow::default();
     let (title, author) = info(&doc);
     let mut page_lines = Vec::with_capacity(pages.len());
+    let document_fonts = Fonts::new(&doc, limit);
     for page_id in pages {
         ctx.checkpoint()?;
         let content = match doc.get_page_content_with_limit(page_id, limit) {
@@ -83,7 +86,7 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
                 Vec::new()
             }
         };
-        let fonts = page_fonts(&doc, page_id, limit)?;
+        let fonts = document_fonts.of_page(page_id)?;
         let operations = match Content::decode(&content) {
             Ok(c) => c.operations,
             Err(e) => {
@@ -98,7 +101,7 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
         if unread > 0 {
             ctx.note(format!("page {}: its content stream is damaged after {} operations; {unread} text-showing operator(s) after that are not read", page_lines.len() + 1, operations.len()));
         }
-        let forms = FormReader { doc: &doc, limit, operations_left: std::cell::Cell::new(MAX_OPERATIONS - operations.len()) };
+        let forms = FormReader { doc: &doc, fonts: &document_fonts, limit, operations_left: std::cell::Cell::new(MAX_OPERATIONS - operations.len()) };
         let xobjects = doc
             .get_page_resources(page_id)
             .ok()
@@ -259,47 +262,89 @@ fn number(o: &Object) -> Option<f32> {
     }
 }
 
-fn page_fonts<'a>(doc: &'a Document, page: lopdf::ObjectId, limit: usize) -> Result<BTreeMap<Vec<u8>, FontInfo<'a>>> {
-    fonts_of(doc, doc.get_page_fonts(page).unwrap_or_default().into_iter(), limit)
+/// Fonts kept read at once (a page rarely uses more than a few dozen).
+const MAX_CACHED_FONTS: usize = 1024;
+
+/// A page's or form's fonts by resource name.
+type FontMap<'a> = BTreeMap<Vec<u8>, Rc<FontInfo<'a>>>;
+
+/// The fonts of one document, each read once however many pages and forms
+/// use it (a ToUnicode map or an embedded program's encoding is parsed
+/// once, not per page). Keyed by the font dictionary's address in the
+/// document, which stays put while it is borrowed.
+struct Fonts<'a> {
+    doc: &'a Document,
+    limit: usize,
+    read: RefCell<HashMap<*const Dictionary, Rc<FontInfo<'a>>>>,
 }
 
-/// The fonts of a resource dictionary's `Font` entries, by resource name.
-fn fonts_of<'a>(doc: &'a Document, entries: impl Iterator<Item = (Vec<u8>, &'a Dictionary)>, limit: usize) -> Result<BTreeMap<Vec<u8>, FontInfo<'a>>> {
-    let mut fonts = BTreeMap::new();
-    for (name, dict) in entries {
-        let encoding = match font_encoding(doc, dict, limit) {
-            Ok(e) => Some(e),
-            Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
-            Err(_) => None,
-        };
-        let two_byte = dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|s| s == b"Type0");
-        let mut widths = HashMap::new();
-        let mut default_width = if two_byte { 1000.0 } else { 500.0 };
-        if two_byte {
-            if let Some(descendant) = descendant(doc, dict) {
-                if let Some(dw) = descendant.get(b"DW").ok().and_then(number) {
-                    default_width = dw;
+impl<'a> Fonts<'a> {
+    fn new(doc: &'a Document, limit: usize) -> Self {
+        Fonts { doc, limit, read: RefCell::new(HashMap::new()) }
+    }
+
+    fn of_page(&self, page: lopdf::ObjectId) -> Result<FontMap<'a>> {
+        self.of(self.doc.get_page_fonts(page).unwrap_or_default().into_iter())
+    }
+
+    /// The fonts of a resource dictionary's `Font` entries, by resource name.
+    fn of(&self, entries: impl Iterator<Item = (Vec<u8>, &'a Dictionary)>) -> Result<FontMap<'a>> {
+        let mut fonts = BTreeMap::new();
+        for (name, dict) in entries {
+            let key: *const Dictionary = dict;
+            let known = self.read.borrow().get(&key).cloned();
+            let font = match known {
+                Some(font) => font,
+                None => {
+                    let font = Rc::new(font_info(self.doc, dict, self.limit)?);
+                    let mut read = self.read.borrow_mut();
+                    // A document of thousands of fonts keeps the recent ones only.
+                    if read.len() >= MAX_CACHED_FONTS {
+                        read.clear();
+                    }
+                    read.insert(key, Rc::clone(&font));
+                    font
                 }
-                if let Ok(w) = descendant.get(b"W").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
-                    cid_widths(doc, w, &mut widths);
-                }
+            };
+            fonts.insert(name, font);
+        }
+        Ok(fonts)
+    }
+}
+
+/// What text extraction needs of one font dictionary.
+fn font_info<'a>(doc: &'a Document, dict: &'a Dictionary, limit: usize) -> Result<FontInfo<'a>> {
+    let encoding = match font_encoding(doc, dict, limit) {
+        Ok(e) => Some(e),
+        Err(e @ lopdf::Error::Decompress(_)) => return Err(pdf_error(e, limit)),
+        Err(_) => None,
+    };
+    let two_byte = dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|s| s == b"Type0");
+    let mut widths = HashMap::new();
+    let mut default_width = if two_byte { 1000.0 } else { 500.0 };
+    if two_byte {
+        if let Some(descendant) = descendant(doc, dict) {
+            if let Some(dw) = descendant.get(b"DW").ok().and_then(number) {
+                default_width = dw;
             }
-        } else if let Ok(list) = dict.get(b"Widths").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
-            let first = dict.get(b"FirstChar").ok().and_then(number).unwrap_or(0.0) as u32;
-            for (i, w) in list.iter().take(65_536).enumerate() {
-                if let Some(w) = doc.dereference(w).ok().and_then(|(_, o)| number(o)) {
-                    widths.insert(first + i as u32, w);
-                }
+            if let Ok(w) = descendant.get(b"W").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
+                cid_widths(doc, w, &mut widths);
             }
         }
-        let base = dict.get(b"BaseFont").and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
-        let descriptor = descendant(doc, dict).unwrap_or(dict).get(b"FontDescriptor").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
-        let fixed = descriptor.and_then(|d| d.get(b"Flags").ok()).and_then(number).is_some_and(|f| (f as u32) & 1 != 0);
-        let mono = fixed || ["mono", "courier", "consol", "code"].iter().any(|n| base.contains(n));
-        let builtin = if dict.has(b"ToUnicode") { None } else { descriptor.and_then(|d| builtin_encoding(doc, dict, d, limit)) };
-        fonts.insert(name, FontInfo { encoding, builtin, mono, two_byte, widths, default_width });
+    } else if let Ok(list) = dict.get(b"Widths").and_then(|o| doc.dereference(o)).and_then(|(_, o)| o.as_array()) {
+        let first = dict.get(b"FirstChar").ok().and_then(number).unwrap_or(0.0) as u32;
+        for (i, w) in list.iter().take(65_536).enumerate() {
+            if let Some(w) = doc.dereference(w).ok().and_then(|(_, o)| number(o)) {
+                widths.insert(first + i as u32, w);
+            }
+        }
     }
-    Ok(fonts)
+    let base = dict.get(b"BaseFont").and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
+    let descriptor = descendant(doc, dict).unwrap_or(dict).get(b"FontDescriptor").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
+    let fixed = descriptor.and_then(|d| d.get(b"Flags").ok()).and_then(number).is_some_and(|f| (f as u32) & 1 != 0);
+    let mono = fixed || ["mono", "courier", "consol", "code"].iter().any(|n| base.contains(n));
+    let builtin = if dict.has(b"ToUnicode") { None } else { descriptor.and_then(|d| builtin_encoding(doc, dict, d, limit)) };
+    Ok(FontInfo { encoding, builtin, mono, two_byte, widths, default_width })
 }
 
 /// The encoding an embedded Type 1 or CFF font program defines for itself
@@ -459,7 +504,7 @@ fn operand(ops: &[Object], i: usize) -> f32 {
 /// form's matrix); `forms` gives the chunks of a form XObject `Do` draws.
 fn interpret(
     operations: &[lopdf::content::Operation],
-    fonts: &BTreeMap<Vec<u8>, FontInfo<'_>>,
+    fonts: &FontMap<'_>,
     initial: Matrix,
     forms: &mut dyn FnMut(&[u8], Matrix) -> Result<Vec<Chunk>>,
 ) -> Result<Vec<Chunk>> {
@@ -492,7 +537,7 @@ fn interpret(
                 tlm = IDENTITY;
             }
             "Tf" => {
-                font = o.first().and_then(|n| n.as_name().ok()).and_then(|n| fonts.get(n));
+                font = o.first().and_then(|n| n.as_name().ok()).and_then(|n| fonts.get(n)).map(|f| &**f);
                 size = operand(o, 1);
             }
             "TL" => leading = operand(o, 0),
@@ -579,6 +624,7 @@ const MAX_FORM_DEPTH: usize = 8;
 /// What form XObjects drawn on one page may cost together.
 struct FormReader<'a> {
     doc: &'a Document,
+    fonts: &'a Fonts<'a>,
     limit: usize,
     /// Content operations left for this page's forms.
     operations_left: std::cell::Cell<usize>,
@@ -594,7 +640,7 @@ impl<'a> FormReader<'a> {
         xobjects: Option<&'a Dictionary>,
         name: &[u8],
         ctm: Matrix,
-        fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>,
+        fonts: &FontMap<'a>,
         depth: usize,
     ) -> Result<Vec<Chunk>> {
         let doc = self.doc;
@@ -614,7 +660,7 @@ impl<'a> FormReader<'a> {
     /// field's value, a free-text note): each visible annotation's normal
     /// appearance stream, drawn into its rectangle, as viewers and
     /// pdftotext show them.
-    fn annotation_chunks(&self, page: lopdf::ObjectId, xobjects: Option<&'a Dictionary>, fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>) -> Result<Vec<Chunk>> {
+    fn annotation_chunks(&self, page: lopdf::ObjectId, xobjects: Option<&'a Dictionary>, fonts: &FontMap<'a>) -> Result<Vec<Chunk>> {
         const HIDDEN: i64 = 2;
         let doc = self.doc;
         let resolve = |o: &'a Object| doc.dereference(o).ok().map(|(_, o)| o);
@@ -665,7 +711,7 @@ impl<'a> FormReader<'a> {
         stream: &'a lopdf::Stream,
         xobjects: Option<&'a Dictionary>,
         ctm: Matrix,
-        fonts: &BTreeMap<Vec<u8>, FontInfo<'a>>,
+        fonts: &FontMap<'a>,
         depth: usize,
     ) -> Result<Vec<Chunk>> {
         let doc = self.doc;
@@ -691,7 +737,7 @@ impl<'a> FormReader<'a> {
         let resources = stream.dict.get(b"Resources").ok().and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
         let entry = |key: &[u8]| resources.and_then(|r| r.get(key).ok()).and_then(|o| doc.dereference(o).ok()).and_then(|(_, o)| o.as_dict().ok());
         let own_fonts = match entry(b"Font") {
-            Some(dict) => Some(fonts_of(doc, dict.iter().filter_map(|(k, v)| Some((k.clone(), doc.dereference(v).ok()?.1.as_dict().ok()?))), self.limit)?),
+            Some(dict) => Some(self.fonts.of(dict.iter().filter_map(|(k, v)| Some((k.clone(), doc.dereference(v).ok()?.1.as_dict().ok()?))))?),
             None => None,
         };
         let fonts = own_fonts.as_ref().unwrap_or(fonts);
@@ -886,7 +932,7 @@ fn classify(p: &Paragraph, heading_sizes: &[i32], indents: &[f32]) -> Kind {
     match marker(&p.text) {
         Some(number) => {
             let level = indents.iter().rposition(|x| *x <= p.x + 4.0).unwrap_or(0);
-            Kind::Item { level: level.min(fileconv_core::document::flow::MAX_LEVEL), numbering: if number.is_some() { fileconv_core::Numbering::Decimal } else { fileconv_core::Numbering::Bullet }, start: number.unwrap_or(1) }
+            Kind::marked_item(level.min(fileconv_core::document::flow::MAX_LEVEL), number, fileconv_core::Numbering::Decimal)
         }
         None => Kind::Normal,
     }

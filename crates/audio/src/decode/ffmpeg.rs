@@ -109,9 +109,7 @@ impl Decoded {
         let (planes, _) = converter.convert_frame(&self.frame)?;
         Ok(f32_samples(&planes))
     }
-}
 
-impl Decoded {
     /// Counts a packet the decoder refused as corrupt.
     ///
     /// # Errors

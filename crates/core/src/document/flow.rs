@@ -29,6 +29,15 @@ pub enum Kind {
     Rule,
 }
 
+impl Kind {
+    /// The first paragraph of an item whose marker the reader saw: a
+    /// number counting in `counting`, or a bullet when there is none.
+    pub fn marked_item(level: usize, number: Option<u64>, counting: Numbering) -> Kind {
+        let numbering = if number.is_some() { counting } else { Numbering::Bullet };
+        Kind::Item { level, numbering, start: number.unwrap_or(1) }
+    }
+}
+
 /// Deepest list level a word processor stores (Word's `ilvl` 0-8).
 pub const MAX_LEVEL: usize = 8;
 

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Context, Error, Image, Inline, Input, Numbering as ListStyle, Result, Run, TableBlock, Value};
+use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -165,12 +165,12 @@ fn read_styles(bytes: &[u8]) -> Result<Styles> {
 
 /// `numId` to its levels: (counting style, start) by `ilvl`.
 #[derive(Default)]
-struct Numbering(HashMap<String, Vec<(ListStyle, u64)>>);
+struct ListDefinitions(HashMap<String, Vec<(Numbering, u64)>>);
 
-fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
+fn read_numbering(bytes: &[u8]) -> Result<ListDefinitions> {
     const PART: &str = "word/numbering.xml";
     let mut reader = Events::new(bytes, FORMAT, PART);
-    let mut abstracts: HashMap<String, Vec<(ListStyle, u64)>> = HashMap::new();
+    let mut abstracts: HashMap<String, Vec<(Numbering, u64)>> = HashMap::new();
     // numId: its abstractNumId and the levels whose start it overrides.
     let mut nums: Vec<(String, String, Vec<(usize, u64)>)> = Vec::new();
     let mut current_abstract: Option<String> = None;
@@ -186,7 +186,7 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
                     if let Some(id) = &current_abstract {
                         let levels = abstracts.entry(id.clone()).or_default();
                         if levels.len() <= level {
-                            levels.resize(level + 1, (ListStyle::Bullet, 1));
+                            levels.resize(level + 1, (Numbering::Bullet, 1));
                         }
                     }
                 }
@@ -199,13 +199,13 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
                     if let Some(levels) = current_abstract.as_ref().and_then(|id| abstracts.get_mut(id)) {
                         let format = val(&e, "w:val", PART)?.unwrap_or_default();
                         levels[level].0 = match format.as_str() {
-                            "bullet" | "none" | "" => ListStyle::Bullet,
-                            "lowerLetter" => ListStyle::LowerAlpha,
-                            "upperLetter" => ListStyle::UpperAlpha,
-                            "lowerRoman" => ListStyle::LowerRoman,
-                            "upperRoman" => ListStyle::UpperRoman,
+                            "bullet" | "none" | "" => Numbering::Bullet,
+                            "lowerLetter" => Numbering::LowerAlpha,
+                            "upperLetter" => Numbering::UpperAlpha,
+                            "lowerRoman" => Numbering::LowerRoman,
+                            "upperRoman" => Numbering::UpperRoman,
                             // decimal, decimalZero, ordinal, the East Asian counters...
-                            _ => ListStyle::Decimal,
+                            _ => Numbering::Decimal,
                         };
                     }
                 }
@@ -238,7 +238,7 @@ fn read_numbering(bytes: &[u8]) -> Result<Numbering> {
             _ => {}
         }
     }
-    Ok(Numbering(
+    Ok(ListDefinitions(
         nums.into_iter()
             .filter_map(|(num, target, overrides)| {
                 let mut levels = abstracts.get(&target)?.clone();
@@ -324,7 +324,7 @@ struct OpenTable {
 
 struct BodyReader {
     styles: Styles,
-    numbering: Numbering,
+    numbering: ListDefinitions,
     rels: HashMap<String, Rel>,
     media: HashMap<String, Vec<u8>>,
     flow: Flow,
@@ -579,7 +579,7 @@ impl BodyReader {
         if let Some((num, level)) = &p.num {
             if let Some(levels) = self.numbering.0.get(num) {
                 if !matches!(styled, Kind::Heading(_)) {
-                    let (numbering, start) = levels.get(*level).copied().unwrap_or((ListStyle::Bullet, 1));
+                    let (numbering, start) = levels.get(*level).copied().unwrap_or((Numbering::Bullet, 1));
                     if !numbering.is_ordered() {
                         return Kind::Item { level: *level, numbering, start };
                     }

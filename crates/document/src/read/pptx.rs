@@ -338,7 +338,7 @@ fn flush(shapes: &mut Vec<(Option<String>, Vec<ShapePara>)>, slide: usize, flow:
                         None => None,
                     };
                     let kind = match bullet {
-                        Some(number) => Kind::Item { level: p.level, numbering: if number.is_some() { p.counting } else { Numbering::Bullet }, start: number.unwrap_or(1) },
+                        Some(number) => Kind::marked_item(p.level, number, p.counting),
                         None => {
                             let all_code = p.inlines.iter().all(|i| matches!(i, Inline::Text(r) if r.code) || matches!(i, Inline::Break));
                             if all_code { Kind::Code } else { Kind::Normal }

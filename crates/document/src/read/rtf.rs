@@ -185,36 +185,9 @@ fn charset_encoding(charset: i32) -> Option<&'static encoding_rs::Encoding> {
     })
 }
 
-/// The encoding of a Windows code page number (`\ansicpgN`).
+/// The encoding of a Windows code page number (`\ansicpgN`, `\cpgN`).
 fn code_page_encoding(page: i32) -> Option<&'static encoding_rs::Encoding> {
-    Some(match page {
-        932 => encoding_rs::SHIFT_JIS,
-        936 => encoding_rs::GBK,
-        949 => encoding_rs::EUC_KR,
-        950 => encoding_rs::BIG5,
-        874 => encoding_rs::WINDOWS_874,
-        1250 => encoding_rs::WINDOWS_1250,
-        1251 => encoding_rs::WINDOWS_1251,
-        1252 => encoding_rs::WINDOWS_1252,
-        1253 => encoding_rs::WINDOWS_1253,
-        1254 => encoding_rs::WINDOWS_1254,
-        1255 => encoding_rs::WINDOWS_1255,
-        1256 => encoding_rs::WINDOWS_1256,
-        1257 => encoding_rs::WINDOWS_1257,
-        1258 => encoding_rs::WINDOWS_1258,
-        866 => encoding_rs::IBM866,
-        10000 => encoding_rs::MACINTOSH,
-        10001 => encoding_rs::SHIFT_JIS,
-        10002 => encoding_rs::BIG5,
-        10003 => encoding_rs::EUC_KR,
-        10007 => encoding_rs::X_MAC_CYRILLIC,
-        10008 => encoding_rs::GBK,
-        20932 | 51932 => encoding_rs::EUC_JP,
-        50220 | 50221 | 50222 => encoding_rs::ISO_2022_JP,
-        54936 => encoding_rs::GB18030,
-        65001 => encoding_rs::UTF_8,
-        _ => return None,
-    })
+    fileconv_core::code_page::encoding(u32::try_from(page).ok()?)
 }
 
 impl Reader<'_> {
@@ -649,7 +622,7 @@ impl Reader<'_> {
             if let Some(m) = typed_marker.as_deref().map(str::trim).filter(|m| list_marker(m).is_some()) {
                 let number = list_marker(m).flatten();
                 let level = self.para.list_level.unwrap_or_else(|| usize::try_from(self.para.left_indent / 360 - 1).unwrap_or(0)).min(MAX_LEVEL);
-                kind = Kind::Item { level, numbering: if number.is_some() { Numbering::Decimal } else { Numbering::Bullet }, start: number.unwrap_or(1) };
+                kind = Kind::marked_item(level, number, Numbering::Decimal);
                 strip_leading_marker(&mut inlines, m);
             } else if self.para.left_indent >= 360 && kind == Kind::Normal {
                 kind = Kind::Quote;

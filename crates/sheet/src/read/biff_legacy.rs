@@ -181,26 +181,14 @@ fn error_cell(code: u8) -> Cell {
     Cell::Error(text.to_string())
 }
 
-/// The encoding of a CODEPAGE record's value.
+/// The encoding of a CODEPAGE record's value: a Windows code page, or one
+/// of Excel's own numbers (367 ASCII, 32768 Mac Roman, 32769 Windows-1252).
 fn codepage(page: u16) -> Option<&'static encoding_rs::Encoding> {
-    Some(match page {
-        367 | 1200 | 1252 | 32769 => encoding_rs::WINDOWS_1252,
-        10000 | 32768 => encoding_rs::MACINTOSH,
-        874 => encoding_rs::WINDOWS_874,
-        932 => encoding_rs::SHIFT_JIS,
-        936 => encoding_rs::GBK,
-        949 => encoding_rs::EUC_KR,
-        950 => encoding_rs::BIG5,
-        1250 => encoding_rs::WINDOWS_1250,
-        1251 => encoding_rs::WINDOWS_1251,
-        1253 => encoding_rs::WINDOWS_1253,
-        1254 => encoding_rs::WINDOWS_1254,
-        1255 => encoding_rs::WINDOWS_1255,
-        1256 => encoding_rs::WINDOWS_1256,
-        1257 => encoding_rs::WINDOWS_1257,
-        1258 => encoding_rs::WINDOWS_1258,
-        _ => return None,
-    })
+    match page {
+        367 | 32769 => Some(encoding_rs::WINDOWS_1252),
+        32768 => Some(encoding_rs::MACINTOSH),
+        page => fileconv_core::code_page::encoding(u32::from(page)),
+    }
 }
 
 #[cfg(test)]
