@@ -286,3 +286,15 @@ fn a_damaged_pdf_says_what_it_could_not_read() {
     assert!(page.pixels().any(|p| p.0[0] < 64), "the text is drawn");
     assert!(report.notes.iter().any(|n| n.contains("page tree is broken")), "{:?}", report.notes);
 }
+
+#[test]
+fn a_stream_with_a_damaged_end_is_read_and_a_page_listed_twice_is_said() {
+    // qpdf's test file: object 26 ends "endstre\xa7m", page 28 is page 8's object again.
+    let (txt, report) = convert("pdf-damaged-stream-keyword.pdf", "pdf", "txt").unwrap();
+    let txt = String::from_utf8(txt).unwrap();
+    for page in [0, 13, 29] {
+        assert!(txt.contains(&format!("Potato {page}\n")), "page {page}: {txt}");
+    }
+    assert!(report.notes.iter().any(|n| n.contains("page 14") && n.contains("26 0 R is damaged")), "{:?}", report.notes);
+    assert!(report.notes.iter().any(|n| n.contains("pages 8 and 28") && n.contains("twice")), "{:?}", report.notes);
+}

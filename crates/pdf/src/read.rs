@@ -7,8 +7,11 @@
 //! where glyphs are apart), lines joined into paragraphs by their spacing,
 //! headings inferred from font sizes clearly above the body size, list
 //! items from bullet and number markers, and a page break between pages.
-//! Not read: text in form XObjects and annotations, tables (their text
-//! comes out line by line), several columns on one page (read across).
+//! Superscripts and subscripts join their line; text a `q` saved the font
+//! of is drawn in that font after `Q`; overstruck "bold" is read once.
+//! A content stream lopdf could not parse is read again from the file, as
+//! qpdf does. Not read: tables (their text comes out line by line),
+//! several columns on one page (read across).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -71,6 +74,15 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     }
     if pages.len() > MAX_PAGES {
         return Err(Error::limit("PDF pages", MAX_PAGES as u64, pages.len() as u64));
+    }
+    let mut first_seen = HashMap::new();
+    for (number, page_id) in pages.iter().enumerate() {
+        if let Some(first) = first_seen.get(page_id) {
+            ctx.note(format!("pages {first} and {}: the page tree lists one page object twice; it is read as both pages, as qpdf does", number + 1));
+        } else {
+            first_seen.insert(*page_id, number + 1);
+        }
+        recover_content_streams(&mut doc, bytes, *page_id, number + 1, limit, ctx);
     }
     let mut flow = Flow::default();
     let (title, author) = info(&doc);
@@ -156,6 +168,62 @@ fn decode_bytes(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
     }
     flow.metadata(title, author);
     Ok(Value::Document(flow.finish()))
+}
+
+/// Most bytes searched for a damaged stream's end.
+const MAX_RECOVERED_STREAM: usize = 1 << 26;
+
+/// Content streams of a page that lopdf could not parse (lopdf then leaves
+/// them out of the page's content without a word), read again from the
+/// file as qpdf does: the stream's dictionary, then its data up to
+/// `endstream`, or up to `endobj` when that keyword is damaged. A stream
+/// found neither way is noted as lost.
+fn recover_content_streams(doc: &mut Document, bytes: &[u8], page_id: lopdf::ObjectId, page: usize, limit: usize, ctx: &Context<'_>) {
+    for id in doc.get_page_contents(page_id) {
+        if doc.get_object(id).and_then(Object::as_stream).is_ok() {
+            continue;
+        }
+        let offset = match doc.reference_table.get(id.0) {
+            Some(lopdf::xref::XrefEntry::Normal { offset, .. }) => Some(*offset as usize),
+            _ => None,
+        };
+        match offset.and_then(|offset| damaged_stream_at(bytes, offset, limit)) {
+            Some(stream) => {
+                ctx.note(format!("page {page}: its content stream {} 0 R is damaged; it was read up to where its object ends", id.0));
+                doc.objects.insert(id, Object::Stream(stream));
+            }
+            None => ctx.note(format!("page {page}: its content stream {} 0 R cannot be read; the text in it is lost", id.0)),
+        }
+    }
+}
+
+/// The stream object starting at `offset`, read leniently: its dictionary
+/// by lopdf's own object parser, its data from after `stream` up to the
+/// first `endstream` or `endobj`, whichever comes first; `None` when there is no such object there.
+fn damaged_stream_at(bytes: &[u8], offset: usize, limit: usize) -> Option<lopdf::Stream> {
+    let rest = bytes.get(offset..)?;
+    let rest = &rest[..rest.len().min(MAX_RECOVERED_STREAM)];
+    let find = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let header_end = find(&rest[..rest.len().min(64)], b"obj")? + 3;
+    let stream_at = find(rest, b"stream")?;
+    // The dictionary parses as the operand of a made-up operator.
+    let mut operand = rest.get(header_end..stream_at)?.to_vec();
+    operand.extend_from_slice(b" x");
+    let dict = match Content::decode(&operand).ok()?.operations.first()?.operands.first()? {
+        Object::Dictionary(d) => d.clone(),
+        _ => return None,
+    };
+    let mut data = &rest[stream_at + b"stream".len()..];
+    data = data.strip_prefix(b"\r\n").or_else(|| data.strip_prefix(b"\n")).or_else(|| data.strip_prefix(b"\r")).unwrap_or(data);
+    let end = match (find(data, b"endstream"), find(data, b"endobj")) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    let mut stream = lopdf::Stream::new(dict, data[..end].to_vec());
+    if stream.dict.has(b"Filter") {
+        stream.decompress_with_limit(limit).ok()?;
+    }
+    Some(stream)
 }
 
 /// Text-showing operators (`Tj`, `TJ`) in a content stream's bytes that
@@ -510,19 +578,23 @@ fn interpret(
 ) -> Result<Vec<Chunk>> {
     let mut chunks = Vec::new();
     let mut ctm = initial;
-    let mut stack: Vec<Matrix> = Vec::new();
     let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
     let mut font: Option<&FontInfo<'_>> = None;
     let (mut size, mut leading, mut char_spacing, mut word_spacing, mut scale) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 1.0f32);
+    // The text state is graphics state: `Q` restores the font a `q` saw,
+    // which a later `BT` without `Tf` draws in (LaTeX's TikZ pictures).
+    let mut stack = Vec::new();
     for op in operations {
         let o = &op.operands;
         match op.operator.as_str() {
             "q" => {
                 if stack.len() < 1024 {
-                    stack.push(ctm);
+                    stack.push((ctm, font, size, leading, char_spacing, word_spacing, scale));
                 }
             }
-            "Q" => ctm = stack.pop().unwrap_or(initial),
+            "Q" => {
+                (ctm, font, size, leading, char_spacing, word_spacing, scale) = stack.pop().unwrap_or((initial, font, size, leading, char_spacing, word_spacing, scale));
+            }
             "Do" => {
                 if let Some(name) = o.first().and_then(|n| n.as_name().ok()) {
                     let mut drawn = forms(name, ctm)?;
@@ -778,16 +850,20 @@ fn lines(mut chunks: Vec<Chunk>) -> Vec<Line> {
             _ => lines.push(vec![chunk]),
         }
     }
+    merge_scripts(&mut lines);
     lines
         .into_iter()
         .map(|mut chunks| {
             chunks.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let chunks = without_overstrikes(chunks);
+            let base = chunks.iter().fold(&chunks[0], |a, c| if c.size > a.size { c } else { a });
+            let (y, x) = (base.y, chunks[0].x);
             let mut text = String::new();
             let mut end: Option<f32> = None;
             for c in &chunks {
                 if let Some(e) = end {
                     let gap = c.x - e;
-                    if gap > c.size * 0.15 && !text.ends_with(' ') && !c.text.starts_with(' ') {
+                    if gap > c.size * 0.1 && !text.ends_with(' ') && !c.text.starts_with(' ') {
                         text.push(' ');
                     }
                 }
@@ -798,10 +874,61 @@ fn lines(mut chunks: Vec<Chunk>) -> Vec<Line> {
             let mono = chunks.iter().all(|c| c.mono);
             // Code keeps the spaces it is indented with.
             let text = if mono { text.trim_end().to_string() } else { text.trim().to_string() };
-            Line { y: chunks[0].y, x: chunks[0].x, mono, size, text }
+            Line { y, x, mono, size, text }
         })
         .filter(|l| !l.text.trim().is_empty())
         .collect()
+}
+
+/// Joins each line of superscripts or subscripts (all its chunks smaller
+/// than a nearby line's and beside that line's text) to the line it
+/// belongs to: a superscript's baseline sits up to about half the base
+/// size above, a subscript's up to a third below, which is further than
+/// the lines' own grouping tolerates.
+fn merge_scripts(lines: &mut Vec<Vec<Chunk>>) {
+    let size = |line: &[Chunk]| line.iter().map(|c| c.size).fold(0.0, f32::max);
+    let extent = |line: &[Chunk]| line.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.x), hi.max(c.end.max(c.x))));
+    let mut i = 0;
+    while i < lines.len() {
+        let small = size(&lines[i]);
+        let (lo, hi) = extent(&lines[i]);
+        let y = lines[i][0].y;
+        let target = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter(|&j| j < lines.len())
+            .filter(|&j| {
+                let base = size(&lines[j]);
+                let (base_lo, base_hi) = extent(&lines[j]);
+                let raised = y - lines[j][0].y;
+                small < base * 0.9 && raised <= base * 0.55 && raised >= -base * 0.35 && lo >= base_lo - base && hi <= base_hi + base * 2.0 && lo <= base_hi + base * 0.3
+            })
+            .min_by(|&a, &b| (y - lines[a][0].y).abs().total_cmp(&(y - lines[b][0].y).abs()));
+        match target {
+            Some(j) => {
+                let script = lines.remove(i);
+                let j = if j > i { j - 1 } else { j };
+                lines[j].extend(script);
+                i = i.min(j + 1);
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// The chunks of a line (sorted by x) without the copies TeX's poor man's
+/// bold draws over the first, a fraction of a point apart: poppler reads
+/// such text once.
+fn without_overstrikes(chunks: Vec<Chunk>) -> Vec<Chunk> {
+    let mut kept: Vec<Chunk> = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        let near = (c.size * 0.2).min((c.end - c.x).abs() * 0.5);
+        let copy = kept.iter().rev().take(8).any(|k| k.text == c.text && (k.x - c.x).abs() < near && (k.y - c.y).abs() < c.size * 0.2);
+        if !copy {
+            kept.push(c);
+        }
+    }
+    kept
 }
 
 /// The body text size: the size most characters are set in.
@@ -945,10 +1072,11 @@ mod tests {
     use super::*;
     use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
 
-    /// A one-page PDF showing codes 13 and 59 in an embedded Type 1 font
-    /// whose program encodes them as gamma and comma (as TeX's math italic
-    /// does) and whose dictionary names no encoding.
-    fn tex_math_pdf() -> Vec<u8> {
+    /// A one-page PDF drawing `content` with two fonts: `F1`, an embedded
+    /// Type 1 font whose program encodes codes 13 and 59 as gamma and comma
+    /// (as TeX's math italic does) and whose dictionary names no encoding,
+    /// and `F2`, Helvetica in WinAnsiEncoding.
+    fn one_page_pdf(content: &[u8]) -> Vec<u8> {
         let mut doc = Document::with_version("1.4");
         let program = b"%!PS-AdobeFont-1.0: CMMI10\n/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\ndup 13 /gamma put\ndup 59 /comma put\ndup 120 /x put\nreadonly def\ncurrentfile eexec\n".to_vec();
         let clear = program.len() as i64;
@@ -968,9 +1096,15 @@ mod tests {
         let font = doc.add_object(font);
         let mut fonts = Dictionary::new();
         fonts.set("F1", Object::Reference(font));
+        let mut helvetica = Dictionary::new();
+        helvetica.set("Type", Object::Name(b"Font".to_vec()));
+        helvetica.set("Subtype", Object::Name(b"Type1".to_vec()));
+        helvetica.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
+        helvetica.set("Encoding", Object::Name(b"WinAnsiEncoding".to_vec()));
+        fonts.set("F2", Object::Reference(doc.add_object(helvetica)));
         let mut resources = Dictionary::new();
         resources.set("Font", Object::Dictionary(fonts));
-        let content = doc.add_object(lopdf::Stream::new(Dictionary::new(), b"BT /F1 12 Tf 72 700 Td <0D783B78> Tj ET".to_vec()));
+        let content = doc.add_object(lopdf::Stream::new(Dictionary::new(), content.to_vec()));
         let pages = doc.new_object_id();
         let mut page = Dictionary::new();
         page.set("Type", Object::Name(b"Page".to_vec()));
@@ -994,12 +1128,42 @@ mod tests {
         out
     }
 
-    #[test]
-    fn an_embedded_font_programs_own_encoding_is_read() {
+    /// The text of the first paragraph `content` draws.
+    fn first_paragraph(content: &[u8]) -> String {
         let (options, limits, control, budget, notes) = (Options::default(), Limits::default(), Control::default(), MemoryBudget::default(), Notes::default());
         let ctx = Context::new(&options, &limits, &control, &budget, &notes);
-        let Value::Document(doc) = decode_bytes(&tex_math_pdf(), &ctx).unwrap() else { panic!("a document") };
+        let Value::Document(doc) = decode_bytes(&one_page_pdf(content), &ctx).unwrap() else { panic!("a document") };
+        fileconv_core::plain_text(match &doc.blocks[0] { Block::Paragraph(i) => i, other => panic!("{other:?}") })
+    }
+
+    #[test]
+    fn an_embedded_font_programs_own_encoding_is_read() {
         // StandardEncoding would give a control character and a semicolon.
-        assert_eq!(fileconv_core::plain_text(match &doc.blocks[0] { Block::Paragraph(i) => i, other => panic!("{other:?}") }), "γx,x");
+        assert_eq!(first_paragraph(b"BT /F1 12 Tf 72 700 Td <0D783B78> Tj ET"), "γx,x");
+    }
+
+    #[test]
+    fn q_and_cap_q_save_and_restore_the_font() {
+        // TikZ's way: a label set in F1 inside q...Q, then text with no Tf of its own.
+        let content = b"BT /F2 12 Tf 72 700 Td (a) Tj ET q BT /F1 12 Tf 72 680 Td (x) Tj ET Q BT 78.7 700 Td (;) Tj ET";
+        assert_eq!(first_paragraph(content), "a;");
+    }
+
+    #[test]
+    fn superscripts_and_subscripts_join_their_line() {
+        // R, a raised 7-point n, then an x with a lowered 1 (no Widths: each glyph half an em).
+        let content = b"BT /F2 10 Tf 72 700 Td (R) Tj ET BT /F2 7 Tf 77.1 704 Td (n) Tj ET BT /F2 10 Tf 82 700 Td (and x) Tj ET BT /F2 7 Tf 107.1 697.5 Td (1) Tj ET";
+        assert_eq!(first_paragraph(content), "Rn and x1");
+    }
+
+    #[test]
+    fn overstruck_bold_is_read_once() {
+        let content = b"BT /F2 10 Tf 72 700 Td (1.) Tj ET BT /F2 10 Tf 72.3 700 Td (1.) Tj ET BT /F2 10 Tf 72.6 700 Td (1.) Tj ET BT /F2 10 Tf 84 700 Td (Text) Tj ET";
+        let (options, limits, control, budget, notes) = (Options::default(), Limits::default(), Control::default(), MemoryBudget::default(), Notes::default());
+        let ctx = Context::new(&options, &limits, &control, &budget, &notes);
+        let Value::Document(doc) = decode_bytes(&one_page_pdf(content), &ctx).unwrap() else { panic!("a document") };
+        // One item numbered 1, not "1. 1. 1. Text".
+        let [Block::List { start: 1, items, .. }] = &doc.blocks[..] else { panic!("{:?}", doc.blocks) };
+        assert!(matches!(&items[..], [item] if matches!(&item[..], [Block::Paragraph(text)] if fileconv_core::plain_text(text) == "Text")), "{items:?}");
     }
 }

@@ -29,6 +29,8 @@ use crate::jobs::options_from_json;
 use crate::quota;
 use crate::storage::UploadError;
 
+/// How often a waiting poll re-reads its job: another process may finish it.
+const JOB_POLL: Duration = Duration::from_millis(250);
 /// Files up to this size are checked against `sourceFormat` when the job is
 /// created (422); larger ones are checked by the conversion itself.
 const SNIFF_AT_CREATE_BYTES: u64 = 8 << 20;
@@ -91,6 +93,12 @@ pub struct JobResponse {
     pub download_url: Option<String>,
     /// Why the job failed; null unless it did.
     pub error: Option<String>,
+    /// Why the job failed, for programs (beyond the original API): the
+    /// request error codes (`invalid_input`, `too_large`,
+    /// `unsupported_conversion`, `invalid_option`, `internal`), and
+    /// `converter_crashed`, `out_of_memory`, `time_limit`, `cpu_limit`,
+    /// `output_too_large`, `worker_lost`, `file_expired`; null unless it failed.
+    pub error_code: Option<String>,
     pub source_format: String,
     pub target_format: String,
     /// The result's name: the upload's name with the target extension.
@@ -178,7 +186,7 @@ pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, 
     let now = now_ms();
     let id = random_hex(16);
     let file = FileRecord {
-        file_key: format!("uploads/{id}/{}", safe_file_name(name)),
+        file_key: format!("uploads/{id}/{}", crate::storage::safe_file_name(name)),
         id,
         owner: client.owner,
         file_name: name.to_string(),
@@ -256,6 +264,8 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
         completed_at: None,
         expires_at: now + state.config.file_ttl().as_millis() as i64,
         notes: None,
+        error_code: None,
+        worker_id: None,
     };
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
@@ -282,8 +292,18 @@ pub async fn get_job(
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
         // Re-read after subscribing: the job may have finished in between.
         job = owned_job(&state, &client, &job_id).await?;
+        // Jobs finished by another process are heard by polling the record.
+        let mut poll = tokio::time::interval(JOB_POLL);
+        poll.tick().await;
         while !job.is_finished() {
-            match tokio::time::timeout_at(deadline, finished.recv()).await {
+            let heard = tokio::select! {
+                heard = tokio::time::timeout_at(deadline, finished.recv()) => heard,
+                _ = poll.tick() => {
+                    job = owned_job(&state, &client, &job_id).await?;
+                    continue;
+                }
+            };
+            match heard {
                 Err(_) => break,
                 Ok(Ok(id)) if id != job_id => continue,
                 Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => job = owned_job(&state, &client, &job_id).await?,
@@ -305,6 +325,7 @@ pub async fn get_job(
         status: job.status,
         download_url,
         error: job.error,
+        error_code: job.error_code,
         source_format: job.source_format,
         target_format: job.target_format,
         file_name: job.file_name,
@@ -323,6 +344,8 @@ pub async fn get_job(
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such job for this client", body = ErrorBody)))]
 pub async fn delete_job(State(state): State<Arc<AppState>>, client: Client, Path(job_id): Path<String>) -> Result<StatusCode, ApiError> {
     let job = owned_job(&state, &client, &job_id).await?;
+    // A job running in another process stops at its worker's next lease
+    // renewal, which finds the row gone.
     state.jobs.cancel_deleted(&job.id);
     state.db.delete_job(&job.id).await?;
     if let Some(key) = &job.result_key {
@@ -518,20 +541,6 @@ pub fn clean_file_name(name: &str) -> String {
     }
 }
 
-/// A name safe in a storage key and a URL path: letters, digits, `.`, `-`
-/// and `_` kept, everything else `_`, at most 100 characters, never `.` or `..`.
-pub fn safe_file_name(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
-        .collect();
-    let safe: String = safe.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
-    if safe.trim_matches('.').is_empty() {
-        format!("file{safe}").replace('.', "_")
-    } else {
-        safe
-    }
-}
 
 fn rfc3339(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -576,6 +585,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(json_errors))
         .layer(cors(&state.config.cors_allowed_origins))
         .layer(from_fn_with_state(state.clone(), crate::metrics::record))
+        .layer(axum::middleware::map_response(no_sniff))
+        .with_state(state)
+}
+
+/// A worker process's routes: `/health` and `/metrics` only.
+pub fn worker_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::map_response(no_sniff))
         .with_state(state)
 }
@@ -655,10 +675,10 @@ mod tests {
         assert_eq!(result_name("archive.tar.gz", "zip"), "archive.tar.zip");
         assert_eq!(result_name(".hidden", "txt"), ".hidden.txt");
         assert_eq!(result_name("noext", "pdf"), "noext.pdf");
-        assert_eq!(safe_file_name("my photo (1).png"), "my_photo__1_.png");
-        assert_eq!(safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
-        assert_eq!(safe_file_name(".."), "file__");
-        assert_eq!(safe_file_name("日本.png"), "__.png");
+        assert_eq!(crate::storage::safe_file_name("my photo (1).png"), "my_photo__1_.png");
+        assert_eq!(crate::storage::safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(crate::storage::safe_file_name(".."), "file__");
+        assert_eq!(crate::storage::safe_file_name("日本.png"), "__.png");
     }
 
     #[test]

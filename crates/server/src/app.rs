@@ -1,6 +1,6 @@
 //! The service assembled: state shared by routes and workers, start-up
-//! (records, storage, recovery of interrupted jobs), the sweeper, and a
-//! graceful shutdown.
+//! (records, storage, converter children) for the process's role, the
+//! sweeper and the lease reaper, and a graceful shutdown.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Plan, FREE_PLAN};
 use crate::db::{now_ms, Db};
-use crate::jobs::{self, JobBoard, MAX_ATTEMPTS};
+use crate::jobs::{self, JobBoard};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::signing::UrlSigner;
@@ -32,6 +32,8 @@ pub enum StartError {
     Storage(#[from] object_store::Error),
     #[error("signing_secret must be hex")]
     Secret,
+    #[error("converter children: {0}")]
+    Converter(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
@@ -45,6 +47,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub jobs: JobBoard,
     pub metrics: Metrics,
+    /// The converter children every conversion runs in.
+    pub sandbox: crate::sandbox::Pool,
     /// One engine per plan, carrying that plan's limits.
     engines: BTreeMap<String, Arc<Engine>>,
 }
@@ -62,7 +66,10 @@ impl AppState {
         let signer = UrlSigner::new(signing_secret(&config, dir)?);
         let share = config.memory_share();
         let engines = config.plans.iter().map(|(name, plan)| (name.clone(), Arc::new(fileconv::engine().clone().with_limits(plan.limits(share))))).collect();
+        let program = crate::sandbox::program(config.converter_program.as_deref());
+        let sandbox = crate::sandbox::Pool::new(program, storage.temp_dir().to_path_buf(), if config.role.converts() { config.worker_count() } else { 0 });
         Ok(Arc::new(AppState {
+            sandbox,
             limiter: RateLimiter::new(config.rate_limits.clone()),
             jobs: JobBoard::default(),
             metrics: Metrics::default(),
@@ -120,34 +127,35 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
+    reaper: JoinHandle<()>,
     shutdown: Arc<tokio::sync::Notify>,
 }
 
-/// Starts the service: recovers interrupted jobs, starts the workers and
-/// the sweeper, and serves the API on `config.listen`.
+/// Starts the service for its role: the converter children and workers
+/// (`all`, `worker`), the API (`all`, `api`; a worker serves `/health` and
+/// `/metrics` only), the sweeper and the lease reaper.
 ///
 /// # Errors
 /// See [`StartError`].
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let listen = config.listen.clone();
     let state = AppState::open(config).await?;
-    let crashed = crate::crash::take_crashed(&state.config.data_dir).map_err(|e| StartError::DataDir(state.config.data_dir.display().to_string(), e))?;
-    crate::crash::install(&state.config.data_dir).map_err(|e| StartError::DataDir(state.config.data_dir.display().to_string(), e))?;
-    let (requeued, failed) = state.db.recover_interrupted(MAX_ATTEMPTS, &crashed, now_ms()).await?;
-    if requeued + failed > 0 {
-        tracing::warn!(requeued, failed, "jobs interrupted by the previous stop");
+    let role = state.config.role;
+    if role.converts() {
+        state.sandbox.fill().await.map_err(StartError::Converter)?;
     }
     let listener = TcpListener::bind(&listen).await.map_err(|e| StartError::Listen(listen.clone(), e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Listen(listen, e))?;
-    let workers = (0..state.config.worker_count()).map(|_| tokio::spawn(jobs::worker(state.clone()))).collect();
+    let workers = if role.converts() { (0..state.config.worker_count()).map(|_| tokio::spawn(jobs::worker(state.clone()))).collect() } else { Vec::new() };
     let sweeper = tokio::spawn(sweep_forever(state.clone()));
+    let reaper = tokio::spawn(jobs::reap_forever(state.clone()));
     let shutdown = Arc::new(tokio::sync::Notify::new());
-    let router: Router = crate::api::router(state.clone());
+    let router: Router = if role.serves_api() { crate::api::router(state.clone()) } else { crate::api::worker_router(state.clone()) };
     let signal = shutdown.clone();
     let drain = Duration::from_secs(state.config.shutdown_grace_seconds.max(1));
     let server = tokio::spawn(crate::serve::serve(listener, router, state.clone(), async move { signal.notified().await }, drain));
-    tracing::info!(%addr, workers = state.config.worker_count(), data_dir = %state.config.data_dir.display(), "listening");
-    Ok(Running { addr, state, server, workers, sweeper, shutdown })
+    tracing::info!(%addr, ?role, workers = workers.len(), data_dir = %state.config.data_dir.display(), "listening");
+    Ok(Running { addr, state, server, workers, sweeper, reaper, shutdown })
 }
 
 impl Running {
@@ -162,6 +170,8 @@ impl Running {
             let _ = worker.await;
         }
         self.sweeper.abort();
+        self.reaper.abort();
+        self.state.sandbox.clear().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.server).await;
         self.state.db.close().await;
         tracing::info!("stopped");

@@ -31,6 +31,14 @@ pub struct Config {
     pub sweep_interval_seconds: u64,
     /// How long signed URLs work (the API's `expiresIn`).
     pub url_expiry_seconds: u64,
+    /// What this process does: `all` (the default: the API and the
+    /// conversions), `api` (the API only) or `worker` (conversions only,
+    /// serving `/health` and `/metrics`). Any number of `api` and `worker`
+    /// processes share one database and one store.
+    pub role: Role,
+    /// The program converter children are started from. Unset: this very
+    /// binary (`fileconv-server convert-child`).
+    pub converter_program: Option<PathBuf>,
     /// Conversion workers; 0 means one per core.
     pub workers: usize,
     /// How long `GET /api/jobs/{id}` waits for an unfinished job before
@@ -139,6 +147,26 @@ impl Default for RateLimits {
     }
 }
 
+/// What a process of the service does; see [`Config::role`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    All,
+    Api,
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    pub fn converts(self) -> bool {
+        self != Role::Api
+    }
+}
+
 /// What a plan allows. Counts of 0 mean "no limit".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +240,8 @@ impl Default for Config {
             file_ttl_hours: 24.0,
             sweep_interval_seconds: 60,
             url_expiry_seconds: 600,
+            role: Role::All,
+            converter_program: None,
             workers: 0,
             job_wait_seconds: 10.0,
             shutdown_grace_seconds: 30,

@@ -64,6 +64,10 @@ pub struct JobRecord {
     pub expires_at: i64,
     /// What the conversion repaired or left out, one note per line.
     pub notes: Option<String>,
+    /// Why it failed, for programs; see [`crate::sandbox::Failure::code`].
+    pub error_code: Option<String>,
+    /// The worker holding (or last holding) it.
+    pub worker_id: Option<String>,
 }
 
 impl JobRecord {
@@ -89,7 +93,7 @@ pub struct Db {
 }
 
 const JOB_COLUMNS: &str = "id, owner, plan, file_id, source_format, target_format, options, file_name, status, progress, error, \
-     result_key, result_size, cpu_seconds, attempts, created_at, started_at, completed_at, expires_at, notes";
+     result_key, result_size, cpu_seconds, attempts, created_at, started_at, completed_at, expires_at, notes, error_code, worker_id";
 const FILE_COLUMNS: &str = "id, file_key, owner, file_name, content_type, declared_size, size, created_at, expires_at";
 
 fn migrator() -> Migrator {
@@ -105,6 +109,7 @@ fn migrator() -> Migrator {
             false,
         ),
         Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0003_job_notes.sql")), false),
+        Migration::new(4, Cow::Borrowed("leases"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0004_leases.sql")), false),
     ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }
@@ -224,7 +229,7 @@ impl Db {
 
     pub async fn insert_job(&self, j: &JobRecord) -> Result<(), sqlx::Error> {
         sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         ))
         .bind(&j.id)
         .bind(&j.owner)
@@ -246,6 +251,8 @@ impl Db {
         .bind(j.completed_at)
         .bind(j.expires_at)
         .bind(j.notes.clone())
+        .bind(j.error_code.clone())
+        .bind(j.worker_id.clone())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -256,27 +263,74 @@ impl Db {
         row.map(|r| job_from_row(&r)).transpose()
     }
 
-    /// Takes a pending job, marks it processing and counts the attempt.
-    /// Fair between clients: the owner with the fewest running jobs goes
-    /// first (oldest job first among equals), and no owner runs more than
-    /// `max_running_per_owner` at once, so one client's slow jobs never hold
-    /// every worker. Two workers racing for one job: the loser's UPDATE
-    /// matches no row.
-    pub async fn claim_job(&self, now: i64, max_running_per_owner: i64) -> Result<Option<JobRecord>, sqlx::Error> {
+    /// Takes a pending job for `worker`, marks it processing with a lease
+    /// until `lease_until`, and counts the attempt. Fair between clients:
+    /// the owner with the fewest running jobs goes first (oldest job first
+    /// among equals), and no owner runs more than `max_running_per_owner`
+    /// at once, so one client's slow jobs never hold every worker. On
+    /// PostgreSQL the candidate row is locked with `FOR UPDATE SKIP LOCKED`,
+    /// so racing workers take different jobs instead of waiting on one; on
+    /// SQLite writers are serialised and the loser's UPDATE matches no row.
+    pub async fn claim_job(&self, now: i64, max_running_per_owner: i64, worker: &str, lease_until: i64) -> Result<Option<JobRecord>, sqlx::Error> {
+        let lock = if self.sqlite { "" } else { " FOR UPDATE SKIP LOCKED" };
         let row = sqlx::query(&format!(
-            "UPDATE jobs SET status = $1, attempts = attempts + 1, started_at = $2, progress = 0 \
+            "UPDATE jobs SET status = $1, attempts = attempts + 1, started_at = $2, progress = 0, worker_id = $5, lease_until = $6 \
              WHERE id = (SELECT j.id FROM jobs j \
                  WHERE j.status = $3 AND (SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = $1) < $4 \
-                 ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = $1), j.created_at, j.id LIMIT 1) \
+                 ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = $1), j.created_at, j.id LIMIT 1{lock}) \
              AND status = $3 RETURNING {JOB_COLUMNS}"
         ))
         .bind(status::PROCESSING)
         .bind(now)
         .bind(status::PENDING)
         .bind(max_running_per_owner)
+        .bind(worker)
+        .bind(lease_until)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Extends `worker`'s lease on a job and records its progress. False
+    /// when the job is no longer the worker's: deleted, or reaped after a
+    /// lease that ran out. The worker then stops converting it.
+    pub async fn renew_lease(&self, id: &str, worker: &str, lease_until: i64, progress: u32) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE jobs SET lease_until = $1, progress = $2 WHERE id = $3 AND worker_id = $4 AND status = $5")
+            .bind(lease_until)
+            .bind(i64::from(progress))
+            .bind(id)
+            .bind(worker)
+            .bind(status::PROCESSING)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Returns jobs whose lease ran out before `now` (their worker died or
+    /// lost the database) to the queue; a job already on its last attempt
+    /// fails instead. Returns (re-queued, failed).
+    pub async fn reap_expired_leases(&self, now: i64, max_attempts: i64) -> Result<(u64, u64), sqlx::Error> {
+        let failed = sqlx::query(
+            "UPDATE jobs SET status = $1, error = $2, error_code = $3, completed_at = $4, worker_id = NULL, lease_until = NULL \
+             WHERE status = $5 AND lease_until < $4 AND attempts >= $6",
+        )
+        .bind(status::FAILED)
+        .bind(format!("the worker converting this file stopped, {max_attempts} times; it was not tried again"))
+        .bind("worker_lost")
+        .bind(now)
+        .bind(status::PROCESSING)
+        .bind(max_attempts)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let requeued = sqlx::query("UPDATE jobs SET status = $1, progress = 0, started_at = NULL, worker_id = NULL, lease_until = NULL WHERE status = $2 AND lease_until < $3")
+            .bind(status::PENDING)
+            .bind(status::PROCESSING)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((requeued, failed))
     }
 
     /// Jobs of `owner` waiting for a worker.
@@ -289,12 +343,13 @@ impl Db {
             .try_get("n")
     }
 
-    /// Marks a processing job completed. Returns false when the job is gone
-    /// (deleted while it ran).
-    pub async fn complete_job(&self, id: &str, result_key: &str, result_size: i64, cpu_seconds: f64, notes: &[String], now: i64) -> Result<bool, sqlx::Error> {
+    /// Publishes a result: marks the job completed if `worker` still holds
+    /// it. False when it does not (deleted while it ran, or reaped and
+    /// given to another worker): a result is published once.
+    pub async fn complete_job(&self, id: &str, worker: &str, result_key: &str, result_size: i64, cpu_seconds: f64, notes: &[String], now: i64) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, progress = 100, result_key = $2, result_size = $3, cpu_seconds = $4, completed_at = $5, error = NULL, \
-             notes = $8 WHERE id = $6 AND status = $7",
+             error_code = NULL, notes = $8, lease_until = NULL WHERE id = $6 AND status = $7 AND worker_id = $9",
         )
         .bind(status::COMPLETED)
         .bind(result_key)
@@ -304,82 +359,52 @@ impl Db {
         .bind(id)
         .bind(status::PROCESSING)
         .bind((!notes.is_empty()).then(|| notes.join("\n")))
+        .bind(worker)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn fail_job(&self, id: &str, error: &str, cpu_seconds: f64, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE jobs SET status = $1, error = $2, cpu_seconds = $3, completed_at = $4 WHERE id = $5 AND status <> $1")
-            .bind(status::FAILED)
-            .bind(error)
-            .bind(cpu_seconds)
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Fails a job `worker` holds, with a message and an `errorCode`.
+    pub async fn fail_job(&self, id: &str, worker: &str, error: &str, error_code: &str, cpu_seconds: f64, now: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, error = $2, error_code = $3, cpu_seconds = $4, completed_at = $5, lease_until = NULL \
+             WHERE id = $6 AND status = $7 AND worker_id = $8",
+        )
+        .bind(status::FAILED)
+        .bind(error)
+        .bind(error_code)
+        .bind(cpu_seconds)
+        .bind(now)
+        .bind(id)
+        .bind(status::PROCESSING)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Puts a job stopped by a shutdown back in the queue; the attempt does not count.
-    pub async fn requeue_job(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE jobs SET status = $1, attempts = attempts - 1, progress = 0, started_at = NULL WHERE id = $2 AND status = $3")
-            .bind(status::PENDING)
-            .bind(id)
-            .bind(status::PROCESSING)
-            .execute(&self.pool)
-            .await?;
+    /// Puts a job `worker` holds back in the queue. `give_back` returns the
+    /// attempt (a shutdown stopped it, not the file); otherwise it counts
+    /// (its converter crashed once).
+    pub async fn requeue_job(&self, id: &str, worker: &str, give_back: bool) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE jobs SET status = $1, attempts = attempts - $4, progress = 0, started_at = NULL, worker_id = NULL, lease_until = NULL \
+             WHERE id = $2 AND status = $3 AND worker_id = $5",
+        )
+        .bind(status::PENDING)
+        .bind(id)
+        .bind(status::PROCESSING)
+        .bind(i64::from(give_back))
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn delete_job(&self, id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// At start-up: jobs left processing by a process that died. The jobs
-    /// whose conversion killed it (`crashed`, from the crash journal) fail
-    /// and are not retried. When the journal names one, the others were
-    /// innocent bystanders: they go back in the queue with their attempt
-    /// given back. Otherwise (a kill the journal cannot see, such as the
-    /// kernel's out-of-memory killer) each gets one more attempt, and a job
-    /// that was already on its last fails. Returns (re-queued, failed).
-    pub async fn recover_interrupted(&self, max_attempts: i64, crashed: &[String], now: i64) -> Result<(u64, u64), sqlx::Error> {
-        let mut crash_failed = 0;
-        for id in crashed {
-            crash_failed += sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE id = $4 AND status = $5")
-                .bind(status::FAILED)
-                .bind("the converter crashed on this file and stopped the service; the file was not tried again")
-                .bind(now)
-                .bind(id)
-                .bind(status::PROCESSING)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        }
-        // With a culprit named, the others did nothing wrong: their attempt is given back.
-        let (failed, given_back) = if crash_failed > 0 {
-            (crash_failed, 1)
-        } else {
-            let failed = sqlx::query("UPDATE jobs SET status = $1, error = $2, completed_at = $3 WHERE status = $4 AND attempts >= $5")
-                .bind(status::FAILED)
-                .bind(format!("the service stopped while converting this file, {max_attempts} times; it was not retried again"))
-                .bind(now)
-                .bind(status::PROCESSING)
-                .bind(max_attempts)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-            (failed, 0)
-        };
-        let requeued = sqlx::query("UPDATE jobs SET status = $1, progress = 0, started_at = NULL, attempts = attempts - $3 WHERE status = $2")
-            .bind(status::PENDING)
-            .bind(status::PROCESSING)
-            .bind(given_back as i64)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok((requeued, failed))
     }
 
     /// Jobs past their expiry: (id, result key).
@@ -512,6 +537,8 @@ fn job_from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
         completed_at: r.try_get("completed_at")?,
         expires_at: r.try_get("expires_at")?,
         notes: r.try_get("notes")?,
+        error_code: r.try_get("error_code")?,
+        worker_id: r.try_get("worker_id")?,
     })
 }
 

@@ -70,17 +70,31 @@ impl ApiError {
     }
 }
 
+/// The status and code of an engine error; `None` for one that is ours.
+fn conversion_status(e: &fileconv::Error) -> Option<(StatusCode, &'static str)> {
+    Some(match e.kind() {
+        ErrorKind::Unsupported => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_conversion"),
+        ErrorKind::InvalidOption => (StatusCode::BAD_REQUEST, "invalid_option"),
+        ErrorKind::InvalidInput | ErrorKind::FormatMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+        ErrorKind::LimitExceeded => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        ErrorKind::Cancelled => (StatusCode::CONFLICT, "cancelled"),
+        _ => return None,
+    })
+}
+
 impl From<fileconv::Error> for ApiError {
     fn from(e: fileconv::Error) -> Self {
-        let (status, code) = match e.kind() {
-            ErrorKind::Unsupported => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_conversion"),
-            ErrorKind::InvalidOption => (StatusCode::BAD_REQUEST, "invalid_option"),
-            ErrorKind::InvalidInput | ErrorKind::FormatMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
-            ErrorKind::LimitExceeded => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            _ => return ApiError::internal("conversion", e),
-        };
-        ApiError::new(status, code, e.to_string())
+        match conversion_status(&e) {
+            Some((status, code)) => ApiError::new(status, code, e.to_string()),
+            None => ApiError::internal("conversion", e),
+        }
     }
+}
+
+/// The `errorCode` of a job the engine failed: the code a request failing
+/// the same way would carry (`invalid_input`, `too_large`...).
+pub fn job_error_code(e: &fileconv::Error) -> &'static str {
+    conversion_status(e).map_or("internal", |(_, code)| code)
 }
 
 impl From<sqlx::Error> for ApiError {

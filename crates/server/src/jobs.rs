@@ -1,21 +1,30 @@
-//! The job queue's workers: each takes the oldest pending job from the
-//! database, runs the engine on a blocking thread with the plan's limits,
-//! and stores the result. Progress and cancellation go through the engine's
-//! `Control`; CPU time is the worker thread's own.
+//! The job queue's workers: each claims a pending job from the database
+//! with a lease, has a converter child run it (see [`crate::sandbox`]),
+//! renews the lease while it runs (recording progress, and stopping when
+//! the job was deleted or reaped), and publishes the result once. The
+//! reaper, which runs in every process, returns jobs whose lease ran out.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fileconv::{Control, Options};
+use fileconv::Options;
 use tokio::sync::{broadcast, Notify};
 
 use crate::app::AppState;
 use crate::db::{now_ms, status, JobRecord};
+use crate::sandbox::{self, Failure};
 
-/// How many times a job is started before a crash during it makes it fail.
+/// How many times a job is started before its converter dying (or its
+/// worker's lease running out) makes it fail.
 pub const MAX_ATTEMPTS: i64 = 2;
+/// How long a claim holds without renewal.
+pub const LEASE: Duration = Duration::from_secs(15);
+/// How often a worker renews the lease of the job it runs.
+const RENEW_EVERY: Duration = Duration::from_secs(3);
+/// How often each process looks for jobs whose lease ran out.
+pub const REAP_EVERY: Duration = Duration::from_secs(5);
 
 /// Why a running job was stopped.
 const STOP_DELETED: u8 = 1;
@@ -24,9 +33,9 @@ const STOP_SHUTDOWN: u8 = 2;
 /// A job on a worker right now.
 #[derive(Debug, Default)]
 pub struct RunningJob {
-    cancel: Arc<AtomicBool>,
+    halt: sandbox::Stop,
     /// 0 to 100.
-    progress: Arc<AtomicU32>,
+    progress: AtomicU32,
     /// 0 while running; then why it was stopped.
     stop: AtomicU8,
 }
@@ -39,11 +48,15 @@ pub struct JobBoard {
     finished: broadcast::Sender<String>,
     running: Mutex<HashMap<String, Arc<RunningJob>>>,
     stopping: AtomicBool,
+    /// This process's name in the jobs it claims.
+    worker_id: String,
 }
 
 impl Default for JobBoard {
     fn default() -> Self {
-        JobBoard { wake: Notify::new(), finished: broadcast::channel(1024).0, running: Mutex::default(), stopping: AtomicBool::new(false) }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let worker_id = format!("{}-{}-{}", host.trim(), std::process::id(), crate::auth::random_hex(4));
+        JobBoard { wake: Notify::new(), finished: broadcast::channel(1024).0, running: Mutex::default(), stopping: AtomicBool::new(false), worker_id }
     }
 }
 
@@ -83,14 +96,16 @@ impl JobBoard {
 impl RunningJob {
     fn stop(&self, reason: u8) {
         self.stop.store(reason, Ordering::Relaxed);
-        self.cancel.store(true, Ordering::Relaxed);
+        self.halt.cancel.store(true, Ordering::Relaxed);
     }
 }
 
 /// A worker: runs jobs until shutdown begins.
 pub async fn worker(state: Arc<AppState>) {
     while !state.jobs.is_stopping() {
-        match state.db.claim_job(now_ms(), state.config.max_running_per_client()).await {
+        let now = now_ms();
+        let lease_until = now + LEASE.as_millis() as i64;
+        match state.db.claim_job(now, state.config.max_running_per_client(), &state.jobs.worker_id, lease_until).await {
             Ok(Some(job)) => run(&state, job).await,
             Ok(None) => {
                 tokio::select! {
@@ -103,6 +118,22 @@ pub async fn worker(state: Arc<AppState>) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+/// Returns jobs whose lease ran out to the queue, every [`REAP_EVERY`],
+/// whichever process runs it: several reapers only repeat one UPDATE.
+pub async fn reap_forever(state: Arc<AppState>) {
+    loop {
+        match state.db.reap_expired_leases(now_ms(), MAX_ATTEMPTS).await {
+            Ok((0, 0)) => {}
+            Ok((requeued, failed)) => {
+                tracing::warn!(requeued, failed, "jobs whose worker stopped renewing its lease");
+                state.jobs.wake.notify_waiters();
+            }
+            Err(e) => tracing::error!(error = %e, "cannot reap expired leases"),
+        }
+        tokio::time::sleep(REAP_EVERY).await;
     }
 }
 
@@ -127,9 +158,12 @@ pub async fn drain(state: &AppState, grace: Duration) {
 /// What a worker did with a job.
 enum Outcome {
     Completed { key: String, size: u64, notes: Vec<String> },
-    Failed(String),
-    Requeue,
-    Deleted,
+    Failed(Failure),
+    /// Back in the queue: stopped by a shutdown (`true`, the attempt is
+    /// given back) or its converter crashed on a first attempt.
+    Requeue { give_back: bool },
+    /// Deleted, or no longer this worker's: nothing to record.
+    Gone,
 }
 
 async fn run(state: &Arc<AppState>, job: JobRecord) {
@@ -137,33 +171,43 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
     let running = Arc::new(RunningJob::default());
     state.jobs.lock().insert(job.id.clone(), running.clone());
     tracing::info!(job = %job.id, source = %job.source_format, target = %job.target_format, attempt = job.attempts, "job started");
-    let (outcome, cpu_seconds) = execute(state, &job, &running).await;
+    let (outcome, cpu_seconds) = tokio::select! {
+        result = execute(state, &job, &running) => result,
+        () = keep_lease(state, &job, &running) => unreachable!("keep_lease returns only when told to stop"),
+    };
     state.jobs.lock().remove(&job.id);
     let seconds = started.elapsed().as_secs_f64();
     let now = now_ms();
+    let worker = &state.jobs.worker_id;
     let recorded = match &outcome {
-        Outcome::Completed { key, size, notes } => match state.db.complete_job(&job.id, key, *size as i64, cpu_seconds, notes, now).await {
+        Outcome::Completed { key, size, notes } => match state.db.complete_job(&job.id, worker, key, *size as i64, cpu_seconds, notes, now).await {
             Ok(true) => Ok(status::COMPLETED),
             Ok(false) => {
-                // Deleted while it ran: the result has no record to belong to.
+                // Deleted while it ran, or reaped: the result has no record to belong to.
                 let _ = state.storage.delete(key).await;
-                Ok("deleted")
+                Ok("gone")
             }
             Err(e) => Err(e),
         },
-        Outcome::Failed(message) => state.db.fail_job(&job.id, message, cpu_seconds, now).await.map(|_| status::FAILED),
-        Outcome::Requeue => state.db.requeue_job(&job.id).await.map(|_| "requeued"),
-        Outcome::Deleted => Ok("deleted"),
+        Outcome::Failed(failure) => {
+            let message = if failure.is_retryable() { format!("{}; it did so on {MAX_ATTEMPTS} tries", failure.message()) } else { failure.message() };
+            state.db.fail_job(&job.id, worker, &message, failure.code(), cpu_seconds, now).await.map(|held| if held { status::FAILED } else { "gone" })
+        }
+        Outcome::Requeue { give_back } => state.db.requeue_job(&job.id, worker, *give_back).await.map(|_| "requeued"),
+        Outcome::Gone => Ok("gone"),
     };
     match recorded {
         Ok(ending) => {
-            if let Outcome::Failed(message) = &outcome {
-                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, error = %message, "job failed");
+            if let Outcome::Failed(failure) = &outcome {
+                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, code = failure.code(), error = %failure.message(), "job failed");
             } else {
                 tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, cpu_micros = (cpu_seconds * 1e6) as u64, ending, "job finished");
             }
             if ending == status::COMPLETED || ending == status::FAILED {
                 state.metrics.job(&job.source_format, &job.target_format, ending, seconds, cpu_seconds);
+            }
+            if ending == "requeued" {
+                state.jobs.wake.notify_one();
             }
         }
         Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record the job's outcome"),
@@ -171,82 +215,70 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
     let _ = state.jobs.finished.send(job.id.clone());
 }
 
+/// Renews the job's lease and records its progress every [`RENEW_EVERY`];
+/// when the job is no longer this worker's (deleted, or reaped), stops its
+/// conversion. Never returns.
+async fn keep_lease(state: &AppState, job: &JobRecord, running: &RunningJob) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let until = now_ms() + LEASE.as_millis() as i64;
+        match state.db.renew_lease(&job.id, &state.jobs.worker_id, until, running.progress.load(Ordering::Relaxed)).await {
+            Ok(true) => {}
+            Ok(false) => running.stop(STOP_DELETED),
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot renew the job's lease"),
+        }
+    }
+}
+
 async fn execute(state: &Arc<AppState>, job: &JobRecord, running: &Arc<RunningJob>) -> (Outcome, f64) {
+    let failed = |message: String, code: &str| (Outcome::Failed(Failure::Conversion { message, code: code.to_string() }), 0.0);
     let file = match state.db.file_by_id(&job.file_id).await {
         Ok(Some(file)) => file,
-        Ok(None) => return (Outcome::Failed("the uploaded file has expired or was deleted".to_string()), 0.0),
-        Err(e) => return (Outcome::Failed(format!("the job's file cannot be looked up: {e}")), 0.0),
+        Ok(None) => return failed("the uploaded file has expired or was deleted".to_string(), "file_expired"),
+        Err(e) => return failed(format!("the job's file cannot be looked up: {e}"), "internal"),
     };
     let input = match state.storage.stage_input(&file.file_key).await {
         Ok(input) => input,
-        Err(object_store::Error::NotFound { .. }) => return (Outcome::Failed("the uploaded file is no longer stored".to_string()), 0.0),
-        Err(e) => return (Outcome::Failed(format!("the uploaded file cannot be read: {e}")), 0.0),
-    };
-    let options = match options_from_json(&job.options) {
-        Ok(options) => options,
-        Err(message) => return (Outcome::Failed(message), 0.0),
+        Err(object_store::Error::NotFound { .. }) => return failed("the uploaded file is no longer stored".to_string(), "file_expired"),
+        Err(e) => return failed(format!("the uploaded file cannot be read: {e}"), "internal"),
     };
     let output = state.storage.temp_dir().join(format!("{}.{}", job.id, job.target_format));
-    let engine = state.engine(&job.plan);
-    let progress = running.progress.clone();
-    let control = Control {
-        progress: Some(Arc::new(move |fraction: f32| progress.store((fraction * 100.0).round().clamp(0.0, 100.0) as u32, Ordering::Relaxed))),
-        cancel: Some(running.cancel.clone()),
+    let request = sandbox::protocol::Request {
+        job: job.id.clone(),
+        input: input.path.clone(),
+        output: output.clone(),
+        from: job.source_format.clone(),
+        to: job.target_format.clone(),
+        options: job.options.clone(),
+        plan: state.plan(&job.plan).clone(),
+        memory_share: state.config.memory_share(),
     };
-    let (from, to, out, id) = (job.source_format.clone(), job.target_format.clone(), output.clone(), job.id.clone());
-    // A thread of its own rather than the runtime's blocking pool: a
-    // conversion abandoned at its deadline (below) must not hold up the
-    // runtime's shutdown.
-    let (sender, converted) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new().name("fileconv-job".to_string()).spawn(move || {
-        // The conversion thread is marked with the job, so a crash in it is
-        // charged to this job in the crash journal.
-        let result = fileconv::on_conversion_thread(|| {
-            let _mark = crate::crash::JobMark::set(&id);
-            let before = thread_cpu_seconds();
-            let result = engine.convert_file(&input.path, &out, &from, &to, &options, &control);
-            (result, thread_cpu_seconds() - before)
-        });
-        drop(input);
-        let _ = sender.send(result);
-    });
-    if let Err(e) = spawned {
-        return (Outcome::Failed(format!("the conversion could not start: {e}")), 0.0);
-    }
-    // The engine checks its deadline between steps; one call it cannot
-    // interrupt must still not hold the job past its limit. A conversion
-    // still running a second after the deadline is told to stop and left to
-    // finish on its own; the job fails now and the worker moves on.
-    let limit = engine_limit_seconds(state, job);
-    let converted = match tokio::time::timeout(Duration::from_secs(limit + 1), converted).await {
-        Ok(joined) => joined,
-        Err(_) => {
-            running.cancel.store(true, Ordering::Relaxed);
-            tracing::warn!(job = %job.id, limit, "conversion overran its time limit; abandoned");
-            return (Outcome::Failed(format!("the conversion took longer than the {limit} s this plan allows")), limit as f64);
+    let converted = state.sandbox.run(sandbox::Job { request, progress: &running.progress, stop: &running.halt }).await;
+    drop(input);
+    let outcome = match converted {
+        Ok(converted) => {
+            let key = format!("results/{}/{}", job.id, crate::storage::safe_file_name(&job.file_name));
+            let outcome = match state.storage.store_file(&key, &output).await {
+                Ok(size) => Outcome::Completed { key, size, notes: converted.notes },
+                Err(e) => Outcome::Failed(Failure::Conversion { message: format!("the result cannot be stored: {e}"), code: "internal".to_string() }),
+            };
+            (outcome, converted.cpu_seconds)
         }
-    };
-    let (result, cpu_seconds) = match converted {
-        Ok(pair) => pair,
-        Err(_) => return (Outcome::Failed("the conversion stopped unexpectedly".to_string()), 0.0),
-    };
-    let outcome = match result {
-        Ok(report) => {
-            let key = format!("results/{}/{}", job.id, crate::api::safe_file_name(&job.file_name));
-            match state.storage.store_file(&key, &output).await {
-                Ok(size) => Outcome::Completed { key, size, notes: report.notes },
-                Err(e) => Outcome::Failed(format!("the result cannot be stored: {e}")),
-            }
-        }
-        Err(fileconv::Error::Cancelled) => match running.stop.load(Ordering::Relaxed) {
-            STOP_SHUTDOWN => Outcome::Requeue,
-            STOP_DELETED => Outcome::Deleted,
-            _ => Outcome::Failed("conversion cancelled".to_string()),
+        Err(Failure::Cancelled) => match running.stop.load(Ordering::Relaxed) {
+            STOP_SHUTDOWN => (Outcome::Requeue { give_back: true }, 0.0),
+            _ => (Outcome::Gone, 0.0),
         },
-        Err(e) => Outcome::Failed(crate::error::job_error_message(&job.id, &e)),
+        Err(failure) if failure.is_retryable() && job.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(job = %job.id, error = %failure.message(), "the converter died; the job goes back in the queue once");
+            (Outcome::Requeue { give_back: false }, 0.0)
+        }
+        Err(failure) => {
+            let limit = matches!(failure, Failure::TimeLimit { seconds } if seconds > 0);
+            (Outcome::Failed(failure), if limit { engine_limit_seconds(state, job) as f64 } else { 0.0 })
+        }
     };
     let _ = tokio::fs::remove_file(&output).await;
-    (outcome, cpu_seconds)
+    outcome
 }
 
 /// The wall time a job's plan gives its conversion, in seconds.
@@ -275,33 +307,6 @@ pub fn options_from_json(text: &str) -> Result<Options, String> {
     Ok(options)
 }
 
-/// CPU time (user + system) of the calling thread, in seconds.
-#[cfg(target_os = "linux")]
-pub fn thread_cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0 {
-            return 0.0;
-        }
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// CPU time of the whole process where per-thread time is not available.
-#[cfg(not(target_os = "linux"))]
-pub fn thread_cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    usage.ru_utime.tv_sec as f64 + usage.ru_utime.tv_usec as f64 / 1e6
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,13 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn thread_cpu_time_grows_with_work() {
-        let before = thread_cpu_seconds();
+    fn process_cpu_time_grows_with_work() {
+        let before = crate::sandbox::confine::process_cpu_seconds();
         let mut x = 0u64;
         for i in 0..50_000_000u64 {
             x = x.wrapping_mul(31).wrapping_add(i);
         }
         std::hint::black_box(x);
-        assert!(thread_cpu_seconds() > before);
+        assert!(crate::sandbox::confine::process_cpu_seconds() > before);
     }
 }

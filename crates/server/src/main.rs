@@ -4,8 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+// Linked so that its formats register (tests only; see Cargo.toml).
+#[cfg(feature = "test-formats")]
+use fileconv_testformats as _;
 use fileconv_server::auth::{hash_key, new_api_key};
-use fileconv_server::config::{Config, FREE_PLAN};
+use fileconv_server::config::{Config, Role, FREE_PLAN};
 use fileconv_server::db::{now_ms, Db};
 
 #[derive(Parser)]
@@ -20,6 +23,9 @@ struct Cli {
     /// TOML configuration file (see docs/SERVER.md)
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// all: the API and the conversions; api: the API only; worker: the conversions only [default: all, or the configuration's]
+    #[arg(long, value_enum)]
+    role: Option<Role>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -51,6 +57,19 @@ enum KeyAction {
 }
 
 fn main() -> ExitCode {
+    // A converter child (started by the service itself) runs before
+    // anything else: no runtime, no logging on its stdout.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "convert-child") {
+        let write_dir = match (args.get(2), args.get(3)) {
+            (Some(flag), Some(dir)) if flag == "--write-dir" => PathBuf::from(dir),
+            _ => {
+                eprintln!("usage: fileconv-server convert-child --write-dir DIR (started by the service)");
+                return ExitCode::from(2);
+            }
+        };
+        return ExitCode::from(fileconv_server::sandbox::child::main(&write_dir).clamp(0, 255) as u8);
+    }
     let cli = Cli::parse();
     let mut config = match Config::load(cli.config.as_deref()).and_then(|mut c| c.apply_env().map(|()| c)) {
         Ok(config) => config,
@@ -61,6 +80,9 @@ fn main() -> ExitCode {
     };
     if let Some(listen) = cli.listen {
         config.listen = listen;
+    }
+    if let Some(role) = cli.role {
+        config.role = role;
     }
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;

@@ -335,3 +335,18 @@ mod tests {
         assert_eq!(storage.size("a/ok").await.unwrap(), None);
     }
 }
+
+/// A name safe in a storage key and a URL path: letters, digits, `.`, `-`
+/// and `_` kept, everything else `_`, at most 100 characters, never `.` or `..`.
+pub fn safe_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let safe: String = safe.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    if safe.trim_matches('.').is_empty() {
+        format!("file{safe}").replace('.', "_")
+    } else {
+        safe
+    }
+}

@@ -60,7 +60,7 @@ async fn the_four_steps_convert_a_png_to_a_jpeg() {
     fields.sort();
     assert_eq!(
         fields,
-        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat", "warnings"]
+        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "errorCode", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat", "warnings"]
     );
     assert_eq!(job["warnings"], serde_json::json!([]), "a clean PNG converts with nothing to say");
     assert_eq!(job["fileName"], "my photo.jpg");
@@ -217,33 +217,37 @@ async fn clients_get_their_turn_and_a_pending_cap() {
     let (_, created) = create(&app, other, None, job_body(&other_file, "png", "jpg")).await;
     // The first client's oldest job runs; the next claim is the other client's, although it came last.
     let db = &app.state.db;
-    let first = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    let first = db.claim_job(fileconv_server::db::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
     assert_eq!(first.owner, format!("ip:{IP}"));
-    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
+    let second = db.claim_job(fileconv_server::db::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
     assert_eq!(second.id, created["jobId"].as_str().unwrap());
     // With one running job each and a cap of one per client, nothing more is claimed.
-    assert!(db.claim_job(fileconv_server::db::now_ms(), 1).await.unwrap().is_none());
+    assert!(db.claim_job(fileconv_server::db::now_ms(), 1, "w1", i64::MAX).await.unwrap().is_none());
 }
 
 #[tokio::test]
-async fn a_job_whose_conversion_crashed_the_process_is_not_retried() {
+async fn a_job_whose_lease_ran_out_goes_back_once_and_its_old_worker_cannot_publish() {
     let app = app("").await;
     two_png_jobs(&app).await;
     let db = &app.state.db;
-    let culprit = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    let bystander = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    // What the crash handler leaves behind, read as the next start does.
-    std::fs::write(app.dir.path().join("crash.journal"), format!("{}\n", culprit.id)).unwrap();
-    let crashed = fileconv_server::crash::take_crashed(app.dir.path()).unwrap();
-    assert_eq!(crashed, [culprit.id.clone()]);
-    assert!(fileconv_server::crash::take_crashed(app.dir.path()).unwrap().is_empty());
-    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &crashed, 0).await.unwrap();
-    assert_eq!((requeued, failed), (1, 1));
-    let culprit = db.job(&culprit.id).await.unwrap().unwrap();
-    assert_eq!(culprit.status, "failed");
-    assert!(culprit.error.unwrap().contains("crashed"));
-    let bystander = db.job(&bystander.id).await.unwrap().unwrap();
-    assert_eq!((bystander.status.as_str(), bystander.attempts), ("pending", 0));
+    let now = fileconv_server::db::now_ms();
+    // A worker that then died holds the first job; a live one holds the second.
+    let lost = db.claim_job(now, 100, "dead", now + 1000).await.unwrap().unwrap();
+    let live = db.claim_job(now, 100, "live", now + 1000).await.unwrap().unwrap();
+    assert!(db.renew_lease(&live.id, "live", now + 60_000, 40).await.unwrap());
+    assert!(!db.renew_lease(&live.id, "dead", now + 60_000, 40).await.unwrap(), "only the holder renews");
+    let (requeued, failed) = db.reap_expired_leases(now + 2000, fileconv_server::jobs::MAX_ATTEMPTS).await.unwrap();
+    assert_eq!((requeued, failed), (1, 0));
+    let back = db.job(&lost.id).await.unwrap().unwrap();
+    assert_eq!((back.status.as_str(), back.attempts, back.worker_id.as_deref()), ("pending", 1, None));
+    assert_eq!(db.job(&live.id).await.unwrap().unwrap().progress, 40);
+    // Another worker takes it; the dead one, were it only slow, can neither renew nor publish.
+    let retaken = db.claim_job(now + 2000, 100, "other", now + 60_000).await.unwrap().unwrap();
+    assert_eq!((retaken.id.as_str(), retaken.attempts), (lost.id.as_str(), 2));
+    assert!(!db.renew_lease(&lost.id, "dead", now + 60_000, 0).await.unwrap());
+    assert!(!db.complete_job(&lost.id, "dead", "results/x", 1, 0.0, &[], now).await.unwrap());
+    assert!(db.complete_job(&lost.id, "other", "results/x", 1, 0.0, &[], now).await.unwrap());
+    assert!(!db.complete_job(&lost.id, "other", "results/x", 1, 0.0, &[], now).await.unwrap(), "published once");
 }
 
 #[tokio::test]
@@ -495,29 +499,25 @@ async fn the_sweeper_deletes_expired_files_and_jobs() {
 }
 
 #[tokio::test]
-async fn a_job_interrupted_by_a_crash_is_retried_once_then_fails() {
+async fn a_job_whose_worker_died_twice_fails_with_its_code() {
     let app = app("").await;
     let ids = two_png_jobs(&app).await;
-    // Both were taken by a worker of a process that then died; the second was already on its retry.
     let db = &app.state.db;
-    let first = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    db.requeue_job(&second.id).await.unwrap();
-    let second = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    db.requeue_job(&second.id).await.unwrap();
-    // requeue_job gives the attempt back; a crash does not: take it twice for real.
-    let _ = db.claim_job(fileconv_server::db::now_ms(), 100).await.unwrap().unwrap();
-    assert_eq!(db.job(&second.id).await.unwrap().unwrap().attempts, 1);
-    assert_eq!(first.attempts, 1);
-    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &[], 0).await.unwrap();
-    assert_eq!((requeued, failed), (2, 0));
-    // Crash again during the retries: now both are on attempt 2 and fail.
-    assert!(db.claim_job(1, 100).await.unwrap().is_some() && db.claim_job(1, 100).await.unwrap().is_some());
-    let (requeued, failed) = db.recover_interrupted(fileconv_server::jobs::MAX_ATTEMPTS, &[], 0).await.unwrap();
-    assert_eq!((requeued, failed), (0, 2));
+    let now = fileconv_server::db::now_ms();
+    // A shutdown gives the attempt back; a lease running out does not.
+    let first = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
+    db.requeue_job(&first.id, "w1", true).await.unwrap();
+    assert_eq!(db.job(&first.id).await.unwrap().unwrap().attempts, 0);
+    for round in 1..=2 {
+        let a = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
+        let b = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
+        assert_eq!((a.attempts, b.attempts), (round, round));
+        let reaped = db.reap_expired_leases(now + 2000, fileconv_server::jobs::MAX_ATTEMPTS).await.unwrap();
+        assert_eq!(reaped, if round == 1 { (2, 0) } else { (0, 2) });
+    }
     let (_, _, body) = app.json("GET", &format!("/api/jobs/{}", ids[0]), IP, None, None).await;
-    assert_eq!(body["status"], "failed");
-    assert!(body["error"].as_str().unwrap().contains("stopped while converting"), "{body}");
+    assert_eq!((body["status"].as_str(), body["errorCode"].as_str()), (Some("failed"), Some("worker_lost")), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("2 times"), "{body}");
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ impl Kind {
 pub const MAX_LEVEL: usize = 8;
 
 struct OpenList {
+    /// The level the source gave its first item.
+    declared: usize,
     numbering: Numbering,
     start: u64,
     items: Vec<Vec<Block>>,
@@ -81,14 +83,15 @@ impl Flow {
             Kind::Item { level, numbering, start } => self.item(level.min(MAX_LEVEL), numbering, start, Block::Paragraph(inlines), true),
             Kind::ItemMore { level, numbering } => self.item(level.min(MAX_LEVEL), numbering, 1, Block::Paragraph(inlines), false),
             Kind::Numbered { level, number, numbering } => {
-                let level = level.min(MAX_LEVEL);
+                let declared = level.min(MAX_LEVEL);
+                let level = self.nesting(declared);
                 let follows = self.lists.get(level).is_some_and(|l| l.numbering == numbering && l.start + l.items.len() as u64 == number);
                 if !follows {
                     while self.lists.len() > level {
                         self.close_list();
                     }
                 }
-                self.item(level, numbering, number, Block::Paragraph(inlines), true);
+                self.item(declared, numbering, number, Block::Paragraph(inlines), true);
             }
             Kind::Code => {
                 self.end_lists();
@@ -175,7 +178,17 @@ impl Flow {
         self.doc
     }
 
-    fn item(&mut self, level: usize, numbering: Numbering, start: u64, block: Block, new_item: bool) {
+    /// Where an item the source puts at `declared` goes among the open
+    /// lists: inside every open list of a shallower level. A level the source
+    /// skips is not made: a list whose item holds only a deeper list
+    /// repeats the number in every writer ("3. 3. 3. text").
+    fn nesting(&self, declared: usize) -> usize {
+        self.lists.iter().take_while(|l| l.declared < declared).count()
+    }
+
+    /// Adds `block` to a list item the source puts at level `declared`.
+    fn item(&mut self, declared: usize, numbering: Numbering, start: u64, block: Block, new_item: bool) {
+        let level = self.nesting(declared);
         while self.lists.len() > level + 1 {
             self.close_list();
         }
@@ -183,7 +196,7 @@ impl Flow {
             self.close_list();
         }
         while self.lists.len() < level + 1 {
-            self.lists.push(OpenList { numbering, start, items: Vec::new() });
+            self.lists.push(OpenList { declared, numbering, start, items: Vec::new() });
         }
         let list = self.lists.last_mut().expect("a list is open");
         match list.items.last_mut() {
@@ -280,6 +293,21 @@ mod tests {
 
     fn para(text: &str) -> Vec<Inline> {
         vec![Inline::Text(Run::plain(text))]
+    }
+
+    #[test]
+    fn a_level_the_source_skips_is_not_made() {
+        // A PDF's third-level indent with no list above: "3." once, not "3. 3. 3.".
+        let mut flow = Flow::default();
+        flow.paragraph(Kind::Numbered { level: 2, number: 3, numbering: Numbering::Decimal }, para("c"));
+        flow.paragraph(Kind::Numbered { level: 2, number: 4, numbering: Numbering::Decimal }, para("d"));
+        flow.paragraph(Kind::Numbered { level: 3, number: 1, numbering: Numbering::LowerAlpha }, para("d1"));
+        flow.paragraph(Kind::Numbered { level: 2, number: 5, numbering: Numbering::Decimal }, para("e"));
+        let doc = flow.finish();
+        let [Block::List { start: 3, items, .. }] = &doc.blocks[..] else { panic!("one list: {:?}", doc.blocks) };
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[0][..], [Block::Paragraph(_)]), "{:?}", items[0]);
+        assert!(matches!(&items[1][..], [Block::Paragraph(_), Block::List { numbering: Numbering::LowerAlpha, .. }]), "{:?}", items[1]);
     }
 
     #[test]

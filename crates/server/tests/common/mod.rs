@@ -2,6 +2,7 @@
 //! and requests with a chosen client address.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ pub async fn app(toml: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::from_toml(&format!("trust_forwarded_for = true\npublic_url = \"http://files.test\"\n{toml}")).unwrap();
     config.data_dir = dir.path().to_path_buf();
+    config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
     let state = AppState::open(config).await.unwrap();
     let router = fileconv_server::api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
     TestApp { state, router, dir }
