@@ -269,6 +269,7 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
     };
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
+    state.db.notify(crate::jobs::QUEUED, "").await?;
     Ok(Json(CreateJobResponse { job_id: job.id }))
 }
 

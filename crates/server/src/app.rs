@@ -128,6 +128,7 @@ pub struct Running {
     workers: Vec<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
     reaper: JoinHandle<()>,
+    notifications: JoinHandle<()>,
     shutdown: Arc<tokio::sync::Notify>,
 }
 
@@ -149,13 +150,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let workers = if role.converts() { (0..state.config.worker_count()).map(|_| tokio::spawn(jobs::worker(state.clone()))).collect() } else { Vec::new() };
     let sweeper = tokio::spawn(sweep_forever(state.clone()));
     let reaper = tokio::spawn(jobs::reap_forever(state.clone()));
+    let notifications = tokio::spawn(jobs::listen_forever(state.clone()));
     let shutdown = Arc::new(tokio::sync::Notify::new());
     let router: Router = if role.serves_api() { crate::api::router(state.clone()) } else { crate::api::worker_router(state.clone()) };
     let signal = shutdown.clone();
     let drain = Duration::from_secs(state.config.shutdown_grace_seconds.max(1));
     let server = tokio::spawn(crate::serve::serve(listener, router, state.clone(), async move { signal.notified().await }, drain));
     tracing::info!(%addr, ?role, workers = workers.len(), data_dir = %state.config.data_dir.display(), "listening");
-    Ok(Running { addr, state, server, workers, sweeper, reaper, shutdown })
+    Ok(Running { addr, state, server, workers, sweeper, reaper, notifications, shutdown })
 }
 
 impl Running {
@@ -171,6 +173,7 @@ impl Running {
         }
         self.sweeper.abort();
         self.reaper.abort();
+        self.notifications.abort();
         self.state.sandbox.clear().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.server).await;
         self.state.db.close().await;
@@ -209,6 +212,7 @@ pub async fn sweep(state: &AppState) -> Result<(u64, u64), crate::error::ApiErro
     }
     // Counters outlive their window by a month at most (the longest window).
     state.db.purge_usage(now - 40 * 24 * 3600 * 1000).await?;
+    state.db.purge_rate_windows(now - 120_000).await?;
     state.limiter.purge((now / 1000) as u64);
     Ok(removed)
 }

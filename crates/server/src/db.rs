@@ -145,6 +145,16 @@ impl Db {
         self.sqlite
     }
 
+    /// Wakes the processes listening on `channel` (PostgreSQL's NOTIFY,
+    /// outside any transaction; nothing on SQLite, where one process
+    /// hears its own events).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+        if !self.sqlite {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// # Errors
     /// The database does not answer.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
@@ -493,6 +503,11 @@ impl Db {
             return Ok((count - 1, false));
         }
         Ok((count, true))
+    }
+
+    /// Drops the per-minute rate windows that started before `before`.
+    pub async fn purge_rate_windows(&self, before: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM usage_counters WHERE kind LIKE 'rate:%' AND window_start < $1").bind(before).execute(&self.pool).await?.rows_affected())
     }
 
     /// Drops counters of windows that started before `before`.

@@ -121,6 +121,41 @@ pub async fn worker(state: Arc<AppState>) {
     }
 }
 
+/// NOTIFY channel: a job was created or put back in the queue.
+pub const QUEUED: &str = "fileconv_queued";
+/// NOTIFY channel: a job finished; the payload is its id.
+pub const FINISHED: &str = "fileconv_finished";
+
+/// On PostgreSQL, turns other processes' NOTIFYs into this process's
+/// wake-ups: a queued job wakes a worker, a finished one the requests
+/// waiting on it. The pollers behind them (a worker's 500 ms, a waiting
+/// request's 250 ms) cover a notification lost with a connection.
+pub async fn listen_forever(state: Arc<AppState>) {
+    if state.db.is_sqlite() {
+        return;
+    }
+    loop {
+        let listening = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&state.config.database_url()).await?;
+            listener.listen_all([QUEUED, FINISHED]).await?;
+            loop {
+                let notification = listener.recv().await?;
+                if notification.channel() == QUEUED {
+                    state.jobs.wake.notify_one();
+                } else {
+                    let _ = state.jobs.finished.send(notification.payload().to_string());
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        if let Err(e) = listening.await {
+            tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Returns jobs whose lease ran out to the queue, every [`REAP_EVERY`],
 /// whichever process runs it: several reapers only repeat one UPDATE.
 pub async fn reap_forever(state: Arc<AppState>) {
@@ -130,6 +165,7 @@ pub async fn reap_forever(state: Arc<AppState>) {
             Ok((requeued, failed)) => {
                 tracing::warn!(requeued, failed, "jobs whose worker stopped renewing its lease");
                 state.jobs.wake.notify_waiters();
+                let _ = state.db.notify(QUEUED, "").await;
             }
             Err(e) => tracing::error!(error = %e, "cannot reap expired leases"),
         }
@@ -208,6 +244,9 @@ async fn run(state: &Arc<AppState>, job: JobRecord) {
             }
             if ending == "requeued" {
                 state.jobs.wake.notify_one();
+                let _ = state.db.notify(QUEUED, "").await;
+            } else if let Err(e) = state.db.notify(FINISHED, &job.id).await {
+                tracing::warn!(error = %e, "cannot announce a finished job");
             }
         }
         Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record the job's outcome"),

@@ -1,5 +1,7 @@
 //! Per-IP request rates: fixed one-minute windows, one counter per client
-//! address and route class, in memory.
+//! address and route class: in memory on SQLite (one process), in the
+//! shared database on PostgreSQL, so that a limit holds across every API
+//! process together.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -57,12 +59,17 @@ impl RateLimiter {
         RateLimiter { limits, windows: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts a request at `now_seconds` and says whether it is within the limit.
-    pub fn check(&self, ip: IpAddr, class: Class, now_seconds: u64) -> Decision {
-        let limit = match class {
+    /// Requests per minute a class allows one client.
+    pub fn limit(&self, class: Class) -> u32 {
+        match class {
             Class::Upload => self.limits.upload_per_minute,
             Class::Other => self.limits.other_per_minute,
-        };
+        }
+    }
+
+    /// Counts a request at `now_seconds` and says whether it is within the limit.
+    pub fn check(&self, ip: IpAddr, class: Class, now_seconds: u64) -> Decision {
+        let limit = self.limit(class);
         let minute = now_seconds / 60;
         let reset = 60 - now_seconds % 60;
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
@@ -95,7 +102,8 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
     };
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let ip = client_ip(request.headers(), peer, state.config.proxy_hops());
-    let decision = state.limiter.check(ip, class, (now_ms() / 1000) as u64);
+    let now_seconds = (now_ms() / 1000) as u64;
+    let decision = if state.db.is_sqlite() { state.limiter.check(ip, class, now_seconds) } else { shared_check(&state, ip, class, now_seconds).await };
     let mut response = if decision.allowed {
         next.run(request).await
     } else {
@@ -109,6 +117,21 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
     headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
     response
+}
+
+/// [`RateLimiter::check`] on the database's counters, which every API
+/// process shares; the process's own counters if the database fails.
+async fn shared_check(state: &AppState, ip: IpAddr, class: Class, now_seconds: u64) -> Decision {
+    let limit = state.limiter.limit(class);
+    let minute = now_seconds / 60;
+    let kind = if class == Class::Upload { "rate:upload" } else { "rate:other" };
+    match state.db.consume(&format!("ip:{ip}"), kind, (minute * 60_000) as i64, u64::from(limit)).await {
+        Ok((count, allowed)) => Decision { allowed, limit, remaining: limit.saturating_sub(count.clamp(0, i64::from(u32::MAX)) as u32), reset: 60 - now_seconds % 60 },
+        Err(e) => {
+            tracing::warn!(error = %e, "shared rate counters unavailable; counting in this process");
+            state.limiter.check(ip, class, now_seconds)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,14 +32,27 @@ impl Client {
 
     /// Uploads `bytes` as `name` and creates a job; its id.
     pub async fn submit(&self, name: &str, bytes: &[u8], from: &str, to: &str, forwarded: Option<&str>) -> String {
-        let (status, url) = self.post("/api/files/get-upload-url", forwarded, json!({"fileName": name, "fileSize": bytes.len()})).await;
-        assert_eq!(status, 200, "{url}");
-        let put = self.http.put(url["uploadUrl"].as_str().unwrap()).body(bytes.to_vec()).send().await.unwrap();
-        assert_eq!(put.status(), 200, "{name}: upload");
-        let body = json!({"fileKey": url["fileKey"], "sourceFormat": from, "targetFormat": to});
-        let (status, created) = self.post("/api/jobs/create", forwarded, body).await;
-        assert_eq!(status, 200, "{name}: {created}");
-        created["jobId"].as_str().unwrap().to_string()
+        self.try_submit(name, bytes, from, to, forwarded).await.unwrap_or_else(|| panic!("{name}: upload or create failed"))
+    }
+
+    /// As [`Client::submit`], but `None` instead of a panic when a step fails
+    /// (the process answering may have been killed).
+    pub async fn try_submit(&self, name: &str, bytes: &[u8], from: &str, to: &str, forwarded: Option<&str>) -> Option<String> {
+        let mut request = self.http.post(format!("{}/api/files/get-upload-url", self.base)).json(&json!({"fileName": name, "fileSize": bytes.len()}));
+        if let Some(xff) = forwarded {
+            request = request.header("x-forwarded-for", xff);
+        }
+        let url: Value = request.send().await.ok()?.json().await.ok()?;
+        let put = self.http.put(url["uploadUrl"].as_str()?).body(bytes.to_vec()).send().await.ok()?;
+        if put.status() != 200 {
+            return None;
+        }
+        let mut request = self.http.post(format!("{}/api/jobs/create", self.base)).json(&json!({"fileKey": url["fileKey"], "sourceFormat": from, "targetFormat": to}));
+        if let Some(xff) = forwarded {
+            request = request.header("x-forwarded-for", xff);
+        }
+        let created: Value = request.send().await.ok()?.json().await.ok()?;
+        created["jobId"].as_str().map(str::to_string)
     }
 
     /// Polls a job until it has ended; the job and how long it took from creation.

@@ -43,6 +43,13 @@ impl Server {
         Self::start_with(command)
     }
 
+    /// As [`Server::start`] on any free port, as an `api` or `worker` process.
+    pub fn start_with_role(data_dir: &Path, config: &Path, role: &str) -> Server {
+        let mut command = Self::command(data_dir, config, "127.0.0.1:0");
+        command.args(["--role", role]);
+        Self::start_with(command)
+    }
+
     fn command(data_dir: &Path, config: &Path, listen: &str) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fileconv-server"));
         command.args(["--listen", listen, "--data-dir"]).arg(data_dir).arg("--config").arg(config).env("RUST_LOG", "warn").stdout(Stdio::piped());

@@ -1,0 +1,300 @@
+//! The service on PostgreSQL (a real server, started here): the API flow,
+//! leases and rate limits shared by several API processes, and a
+//! distributed run of 2 `api` and 3 `worker` processes over one database
+//! and one store, with concurrent clients, hostile files, and one API and
+//! one worker process killed mid-run. Figures are printed (`--nocapture`).
+#![cfg(feature = "test-formats")]
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::connect_info::MockConnectInfo;
+use common::client::{chrono_ms, Client};
+use common::postgres::Postgres;
+use common::server::Server;
+use fileconv_server::{AppState, Config};
+use serde_json::{json, Value};
+
+/// A router over `database`, as [`common::app`] makes one over SQLite.
+async fn app_on(database: &str, toml: &str) -> common::TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::from_toml(&format!("trust_forwarded_for = true\npublic_url = \"http://files.test\"\n{toml}")).unwrap();
+    config.data_dir = dir.path().to_path_buf();
+    config.database_url = Some(database.to_string());
+    config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
+    let state = AppState::open(config).await.unwrap();
+    let router = fileconv_server::api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+    common::TestApp { state, router, dir }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
+    let postgres = Postgres::start();
+    let url = postgres.database("flow");
+    // The four steps, one poll.
+    let app = app_on(&url, "").await;
+    app.workers(2);
+    let file_key = app.upload("10.1.0.1", None, "rose.png", common::rose_png()).await;
+    let (status, _, created) = app.json("POST", "/api/jobs/create", "10.1.0.1", None, Some(json!({"fileKey": file_key, "sourceFormat": "png", "targetFormat": "jpg"}))).await;
+    assert_eq!(status, 200, "{created}");
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}", created["jobId"].as_str().unwrap()), "10.1.0.1", None, None).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let (status, bytes, _) = app.get_bytes(job["downloadUrl"].as_str().unwrap(), "10.1.0.1").await;
+    assert_eq!(status, 200);
+    assert_eq!(common::image_size(&bytes, "jpg"), common::image_size(&common::rose_png(), "png"));
+
+    // Two claims race on PostgreSQL: SKIP LOCKED gives them different jobs.
+    let db = &app.state.db;
+    let now = fileconv_server::db::now_ms();
+    for _ in 0..2 {
+        let key = app.upload("10.1.0.2", None, "rose.png", common::rose_png()).await;
+        db.insert_job(&pending_job(&key, db).await).await.unwrap();
+    }
+    let (a, b) = tokio::join!(db.claim_job(now, 100, "a", now + 1000), db.claim_job(now, 100, "b", now + 1000));
+    let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+    assert_ne!(a.id, b.id);
+    assert_eq!(db.reap_expired_leases(now + 2000, 2).await.unwrap(), (2, 0));
+
+    // Two API processes on one database: 20 uploads a minute in total.
+    let other = app_on(&url, "").await;
+    let mut allowed = 0;
+    for n in 0..30 {
+        let app = if n % 2 == 0 { &app } else { &other };
+        let (status, _, _) = app.json("POST", "/api/files/get-upload-url", "10.1.0.9", None, Some(json!({"fileName": "a.png", "fileSize": 10}))).await;
+        allowed += usize::from(status == 200);
+    }
+    assert_eq!(allowed, 20, "the per-IP upload limit holds across both processes");
+}
+
+/// A pending job for an uploaded file, written straight to the records.
+async fn pending_job(file_key: &str, db: &fileconv_server::db::Db) -> fileconv_server::db::JobRecord {
+    let file = db.file_by_key(file_key).await.unwrap().unwrap();
+    fileconv_server::db::JobRecord {
+        id: fileconv_server::auth::random_hex(16),
+        owner: file.owner.clone(),
+        plan: "free".into(),
+        file_id: file.id,
+        source_format: "png".into(),
+        target_format: "jpg".into(),
+        options: "{}".into(),
+        file_name: "rose.jpg".into(),
+        status: "pending".into(),
+        progress: 0,
+        error: None,
+        result_key: None,
+        result_size: None,
+        cpu_seconds: 0.0,
+        attempts: 0,
+        created_at: fileconv_server::db::now_ms(),
+        started_at: None,
+        completed_at: None,
+        expires_at: fileconv_server::db::now_ms() + 3_600_000,
+        notes: None,
+        error_code: None,
+        worker_id: None,
+    }
+}
+
+const DISTRIBUTED_JOBS: usize = 300;
+const CLIENTS: usize = 10;
+
+/// One kind of job in the mix: a fixture, its formats, and whether it is hostile.
+struct Kind {
+    name: &'static str,
+    input: Vec<u8>,
+    from: &'static str,
+    to: &'static str,
+    /// The result the library gives for the same input, in this process.
+    expected: Option<Vec<u8>>,
+    /// The `errorCode` a hostile job ends with.
+    code: Option<&'static str>,
+}
+
+fn kinds() -> Vec<Kind> {
+    let fixture = |path: &str| std::fs::read(common::testdata(path)).unwrap();
+    let legit = |name, input: Vec<u8>, from, to| {
+        let expected = fileconv::convert(&input, from, to).unwrap();
+        Kind { name, input, from, to, expected: Some(expected), code: None }
+    };
+    let hostile = |name, from, code| Kind { name, input: b"\x00\x01\x02hostile\xfe".to_vec(), from, to: "png", expected: None, code: Some(code) };
+    vec![
+        legit("image", common::rose_png(), "png", "jpg"),
+        legit("audio", fixture("audio/alaw.wav"), "wav", "flac"),
+        legit("document", fixture("document/sample.md"), "md", "txt"),
+        legit("sheet", fixture("sheet/book.csv"), "csv", "json"),
+        legit("image", common::rose_png(), "png", "webp"),
+        legit("document", fixture("document/sample.html"), "html", "txt"),
+        legit("image", common::rose_png(), "png", "bmp"),
+        legit("sheet", fixture("sheet/book.csv"), "csv", "tsv"),
+        legit("audio", fixture("audio/mulaw.wav"), "wav", "flac"),
+        hostile("abort", "x-test-abort", "converter_crashed"),
+        hostile("spin", "x-test-spin", "time_limit"),
+    ]
+}
+
+fn server_config(url: &str) -> String {
+    format!(
+        "database_url = \"{url}\"
+signing_secret = \"{}\"
+trusted_proxies = 1
+workers = 1
+max_pending_jobs_per_client = 0
+max_running_jobs_per_client = 1
+job_wait_seconds = 0
+[rate_limits]
+upload_per_minute = 100000
+other_per_minute = 100000
+[plans.free]
+files_per_hour = 0
+conversions_per_day = 0
+max_job_seconds = 2
+max_memory_mb = 512
+",
+        "ab".repeat(32)
+    )
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_api_and_three_worker_processes_on_one_database_survive_kills() {
+    let postgres = Postgres::start();
+    let url = postgres.database("distributed");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = common::server::write_config(dir.path(), &server_config(&url));
+    let api = |_: usize| Server::start_with_role(&data, &config, "api");
+    let worker = |_: usize| Server::start_with_role(&data, &config, "worker");
+    let mut apis: Vec<Server> = (0..2).map(api).collect();
+    let mut workers: Vec<Server> = (0..3).map(worker).collect();
+    // A worker answers /health and /metrics only.
+    let worker_client = Client { http: reqwest::Client::new(), base: workers[0].base_url.clone() };
+    assert_eq!(worker_client.get("/health", None).await.0, 200);
+    assert_eq!(worker_client.get("/api/formats", None).await.0, 404);
+
+    let kinds = Arc::new(kinds());
+    let bases: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(apis.iter().map(|s| s.base_url.clone()).collect()));
+    let started = Instant::now();
+    let submitted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let (kinds, bases, submitted) = (kinds.clone(), bases.clone(), submitted.clone());
+        clients.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+            let ip = format!("10.2.0.{c}");
+            let mut jobs = Vec::new();
+            for n in 0..DISTRIBUTED_JOBS / CLIENTS {
+                let k = (c * 7 + n) % kinds.len();
+                let kind = &kinds[k];
+                // An API process may be down for a moment: try the other one.
+                let mut attempt = 0;
+                let id = loop {
+                    let base = { let b = bases.lock().unwrap(); b[(n + attempt) % b.len()].clone() };
+                    let client = Client { http: http.clone(), base };
+                    match tokio::time::timeout(Duration::from_secs(20), client.try_submit(&format!("f{n}.{}", kind.from), &kind.input, kind.from, kind.to, Some(&ip))).await {
+                        Ok(Some(id)) => break id,
+                        _ => attempt += 1,
+                    }
+                    assert!(attempt < 20, "no API process took the job");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                submitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                jobs.push((id, k, ip.clone()));
+            }
+            jobs
+        }));
+    }
+    // Mid-run: kill -9 one worker and one API process, and start replacements.
+    while submitted.load(std::sync::atomic::Ordering::Relaxed) < DISTRIBUTED_JOBS / 3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let killed_at = submitted.load(std::sync::atomic::Ordering::Relaxed);
+    workers.remove(0).kill();
+    let killed_api = apis.remove(0);
+    bases.lock().unwrap().retain(|b| *b != killed_api.base_url);
+    killed_api.kill();
+    workers.push(worker(3));
+    apis.push(api(2));
+    bases.lock().unwrap().push(apis.last().unwrap().base_url.clone());
+    println!("killed one worker and one API process after {killed_at} jobs were submitted; replacements started");
+
+    // Status polls while conversions run, on every live API process.
+    let poll_bases = bases.lock().unwrap().clone();
+    let mut poll_ms = Vec::new();
+    let http = reqwest::Client::new();
+    let mut all = Vec::new();
+    for client in clients {
+        all.extend(client.await.unwrap());
+    }
+    let mut end_to_end = Vec::new();
+    let mut by_code: HashMap<String, usize> = HashMap::new();
+    for (id, k, ip) in &all {
+        let kind = &kinds[*k];
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let job = loop {
+            let base = &poll_bases[poll_ms.len() % poll_bases.len()];
+            let t = Instant::now();
+            let response = http.get(format!("{base}/api/jobs/{id}")).header("x-forwarded-for", ip).send().await.unwrap();
+            poll_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(response.status(), 200);
+            let job: Value = response.json().await.unwrap();
+            if job["status"] == "completed" || job["status"] == "failed" {
+                break job;
+            }
+            assert!(Instant::now() < deadline, "{} job {id} never ended: {job}", kind.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let at = |field: &str| chrono_ms(job[field].as_str().unwrap()) as f64 / 1000.0;
+        end_to_end.push(at("completedAt") - at("createdAt"));
+        match (&kind.expected, kind.code) {
+            (Some(expected), _) => {
+                assert_eq!(job["status"], "completed", "{} {}→{}: {job}", kind.name, kind.from, kind.to);
+                let bytes = http.get(job["downloadUrl"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+                assert!(bytes[..] == expected[..], "{} {}→{}: the download differs from the library's result", kind.name, kind.from, kind.to);
+            }
+            (None, Some(code)) => {
+                assert_eq!(job["status"], "failed", "{job}");
+                assert_eq!(job["errorCode"], code, "{job}");
+            }
+            _ => unreachable!(),
+        }
+        *by_code.entry(job["errorCode"].as_str().unwrap_or("completed").to_string()).or_default() += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    // Each result stored once: one object per completed job.
+    let results = std::fs::read_dir(data.join("objects/results")).map(|d| d.count()).unwrap_or(0);
+    let completed = by_code.get("completed").copied().unwrap_or(0);
+    assert_eq!(results, completed, "one result folder per completed job");
+    let stuck = postgres.query("distributed", "SELECT count(*) FROM jobs WHERE status = 'processing'");
+    assert_eq!(stuck.trim(), "0", "no job left processing");
+    for server in apis.iter_mut().chain(workers.iter_mut()) {
+        assert!(server.is_running(), "only the killed processes died");
+    }
+    let (p50, p99) = (percentile(&mut end_to_end.clone(), 0.5), percentile(&mut end_to_end, 0.99));
+    println!(
+        "{} jobs ({by_code:?}) in {seconds:.1} s: {:.1} jobs/s; created to completed p50 {p50:.2} s, p99 {p99:.2} s (a queue of {DISTRIBUTED_JOBS} on 3 workers; the killed worker's job waited for its 15 s lease); status poll p99 {:.1} ms over {} polls",
+        all.len(),
+        all.len() as f64 / seconds,
+        percentile(&mut poll_ms.clone(), 0.99),
+        poll_ms.len()
+    );
+    assert!(percentile(&mut poll_ms, 0.99) < 250.0, "status polls stay fast while conversions run");
+    // A wait on one API process hears a job another created and a worker finished.
+    let (first, second) = (Client { http: http.clone(), base: apis[0].base_url.clone() }, Client { http: http.clone(), base: apis[1].base_url.clone() });
+    let id = first.submit("late.png", &common::rose_png(), "png", "jpg", Some("10.3.0.1")).await;
+    let t = Instant::now();
+    let (_, job) = second.get(&format!("/api/jobs/{id}?wait=10"), Some("10.3.0.1")).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    println!("a one-poll wait on the other API process answered in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    for server in apis.into_iter().chain(workers) {
+        server.stop();
+    }
+}
