@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod postgres;
+pub mod s3;
 pub mod server;
 
 use std::net::SocketAddr;
