@@ -73,11 +73,22 @@ async fn one_job(http: reqwest::Client, base: String, png: Arc<Vec<u8>>, created
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_jobs_survive_a_restart() {
+    load_run_on("", "SQLite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_jobs_survive_a_restart_on_postgresql() {
+    let postgres = common::postgres::Postgres::start();
+    load_run_on(&format!("database_url = \"{}\"\n", postgres.database("load")), "PostgreSQL").await;
+}
+
+/// The load run against a server whose configuration starts with `toml`.
+async fn load_run_on(toml: &str, label: &str) {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     // One client address sends everything: the per-IP limits are raised for the run.
     // One loopback client plays 200: no per-client queue or worker caps.
-    let config = write_config(work.path(), "max_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 1000\n[rate_limits]\nupload_per_minute = 100000\nother_per_minute = 100000\n[plans.free]\nfiles_per_hour = 0\nconversions_per_day = 0\n");
+    let config = write_config(work.path(), &format!("{toml}max_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 1000\n[rate_limits]\nupload_per_minute = 100000\nother_per_minute = 100000\n[plans.free]\nfiles_per_hour = 0\nconversions_per_day = 0\n"));
     let server = Server::start(&data, &config, "127.0.0.1:0");
     let port = server.port();
     let base = server.base_url.clone();
@@ -106,7 +117,7 @@ async fn two_hundred_concurrent_jobs_survive_a_restart() {
     latencies.sort();
     let percentile = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)];
     println!(
-        "load run: {JOBS} png->jpg jobs, {killed_at} created before the SIGKILL, all completed in {:.2} s ({:.0} jobs/s); end-to-end p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        "load run on {label}: {JOBS} png->jpg jobs, {killed_at} created before the SIGKILL, all completed in {:.2} s ({:.0} jobs/s); end-to-end p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         total.as_secs_f64(),
         JOBS as f64 / total.as_secs_f64(),
         percentile(0.5).as_secs_f64() * 1e3,

@@ -11,37 +11,21 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::connect_info::MockConnectInfo;
 use common::client::{chrono_ms, Client};
 use common::postgres::Postgres;
 use common::s3::S3Store;
 use common::server::Server;
-use fileconv_server::{AppState, Config};
 use serde_json::{json, Value};
-
-/// A router over `database`, as [`common::app`] makes one over SQLite.
-async fn app_on(database: &str, toml: &str) -> common::TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::from_toml(&format!("trust_forwarded_for = true\npublic_url = \"http://files.test\"\n{toml}")).unwrap();
-    config.data_dir = dir.path().to_path_buf();
-    config.database_url = Some(database.to_string());
-    config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
-    let state = AppState::open(config).await.unwrap();
-    let router = fileconv_server::api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
-    common::TestApp { state, router, dir }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
     let postgres = Postgres::start();
     let url = postgres.database("flow");
     // The four steps, one poll.
-    let app = app_on(&url, "").await;
+    let app = common::app_with_database("", Some(&url)).await;
     app.workers(2);
     let file_key = app.upload("10.1.0.1", None, "rose.png", common::rose_png()).await;
     let (status, _, created) = app.json("POST", "/api/jobs/create", "10.1.0.1", None, Some(json!({"fileKey": file_key, "sourceFormat": "png", "targetFormat": "jpg"}))).await;
@@ -65,7 +49,7 @@ async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
     assert_eq!(db.reap_expired_leases(now + 2000, 2).await.unwrap(), (2, 0));
 
     // Two API processes on one database: 20 uploads a minute in total.
-    let other = app_on(&url, "").await;
+    let other = common::app_with_database("", Some(&url)).await;
     let mut allowed = 0;
     for n in 0..30 {
         let app = if n % 2 == 0 { &app } else { &other };
@@ -80,7 +64,7 @@ async fn an_s3_store_takes_signed_uploads_refuses_bad_urls_and_gets_large_result
     let postgres = Postgres::start();
     let url = postgres.database("objects");
     let store = S3Store::start().await;
-    let app = app_on(&url, &format!("url_expiry_seconds = 2\n[plans.free]\nmax_file_mb = 100\nmax_pixels = 40000000\n{}", store.storage_toml())).await;
+    let app = common::app_with_database(&format!("url_expiry_seconds = 2\n[plans.free]\nmax_file_mb = 100\nmax_pixels = 40000000\n{}", store.storage_toml()), Some(&url)).await;
     app.workers(1);
     let ip = "10.4.0.1";
     // A 6000x6000 PNG of one colour: small to upload, 108 MB as a BMP.

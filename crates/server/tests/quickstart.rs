@@ -27,9 +27,20 @@ fn check_output(dir: &Path) {
 
 #[test]
 fn the_quick_start_script_runs_unchanged_with_a_key_and_without() {
+    quick_start_on("");
+}
+
+#[test]
+fn the_quick_start_script_runs_on_postgresql() {
+    let postgres = common::postgres::Postgres::start();
+    quick_start_on(&format!("database_url = \"{}\"\n", postgres.database("quickstart")));
+}
+
+/// The Quick Start, keyed and free, against a server configured by `toml`.
+fn quick_start_on(toml: &str) {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let config = write_config(work.path(), "");
+    let config = write_config(work.path(), toml);
     let key = Server::keys(&data, &config, &["create", "--plan", "pro", "--label", "quickstart"]).trim().to_string();
     assert!(key.starts_with("coco_") && key.len() == 53, "{key}");
     let listed = Server::keys(&data, &config, &["list"]);

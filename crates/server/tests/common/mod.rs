@@ -38,9 +38,35 @@ pub struct TestApp {
 /// A router over a fresh data dir, configured by `toml` on top of defaults;
 /// the client address comes from `X-Forwarded-For` (default 10.0.0.1).
 pub async fn app(toml: &str) -> TestApp {
+    app_with_database(toml, None).await
+}
+
+/// As [`app`], its records in a new database of this test binary's one
+/// PostgreSQL server (started on first use, stopped at exit).
+pub async fn app_on_postgres(toml: &str) -> TestApp {
+    static SERVER: std::sync::OnceLock<postgres::Postgres> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let server = SERVER.get_or_init(|| {
+        extern "C" fn stop_at_exit() {
+            if let Some(server) = SERVER.get() {
+                server.stop();
+                let _ = std::fs::remove_dir_all(server.dir());
+            }
+        }
+        // SAFETY: registers a plain function, run once at process exit.
+        unsafe { libc::atexit(stop_at_exit) };
+        postgres::Postgres::start()
+    });
+    let name = format!("test{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    app_with_database(toml, Some(&server.database(&name))).await
+}
+
+/// As [`app`], with records at `database_url` (SQLite under the data dir when `None`).
+pub async fn app_with_database(toml: &str, database_url: Option<&str>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::from_toml(&format!("trust_forwarded_for = true\npublic_url = \"http://files.test\"\n{toml}")).unwrap();
     config.data_dir = dir.path().to_path_buf();
+    config.database_url = database_url.map(str::to_string);
     config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
     let state = AppState::open(config).await.unwrap();
     let router = fileconv_server::api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));

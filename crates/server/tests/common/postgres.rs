@@ -90,11 +90,16 @@ impl Postgres {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Stops the server at once (also done on drop).
+    pub fn stop(&self) {
+        let data = self.data();
+        let _ = self.command("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"]).status();
+    }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let data = self.data();
-        let _ = self.command("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"]).status();
+        self.stop();
     }
 }
