@@ -3,27 +3,24 @@
 //! The published flow (get an upload URL, PUT the bytes, create a job, poll
 //! it, download the result) with real records (SQLite by default, PostgreSQL
 //! by URL), real storage (a local folder or an S3-compatible store), API
-//! keys with plans, per-IP rate limits and plan quotas. Conversions run in
-//! confined child processes ([`sandbox`]), claimed from the database with
-//! leases by workers in any number of processes ([`jobs`]).
+//! keys with plans, per-IP rate limits and plan quotas.
 //!
-//! [`app::start`] runs the whole service; [`api::router`] is the router
-//! alone, for tests and embedding.
+//! The folders say who does what, each using only those listed after it:
+//! [`app`] starts a process for its role; [`http`] answers the API;
+//! [`queue`] claims jobs with leases and runs them; [`sandbox`] runs each
+//! conversion in a confined child process; [`store`] keeps records and
+//! bytes; [`config`], [`error`], [`metrics`] and [`ids`] are shared by all.
 
-pub mod api;
 pub mod app;
-pub mod auth;
 pub mod config;
-pub mod db;
 pub mod error;
-pub mod jobs;
+pub mod http;
+pub mod ids;
 pub mod metrics;
-pub mod quota;
-pub mod ratelimit;
+pub mod queue;
 pub mod sandbox;
-pub mod serve;
-pub mod signing;
-pub mod storage;
+pub mod store;
 
-pub use app::{start, AppState, Running};
+pub use app::{start, Running};
 pub use config::Config;
+pub use http::AppState;

@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 // Linked so that its formats register (tests only; see Cargo.toml).
 #[cfg(feature = "test-formats")]
 use fileconv_testformats as _;
-use fileconv_server::auth::{hash_key, new_api_key};
+use fileconv_server::http::auth::{hash_key, new_api_key};
 use fileconv_server::config::{Config, Role, FREE_PLAN};
-use fileconv_server::db::{now_ms, Db};
+use fileconv_server::store::records::{now_ms, Db};
 
 #[derive(Parser)]
 #[command(name = "fileconv-server", version, about = "The fileconv HTTP service (CocoConvert API)")]
@@ -164,7 +164,7 @@ async fn keys(config: Config, action: KeyAction) -> Result<(), String> {
         }
         KeyAction::Revoke { key } => {
             // A whole key is matched by its hash, an id by itself.
-            let (id, hash) = if key.starts_with(fileconv_server::auth::KEY_PREFIX) { (String::new(), hash_key(&key)) } else { (key.clone(), String::new()) };
+            let (id, hash) = if key.starts_with(fileconv_server::http::auth::KEY_PREFIX) { (String::new(), hash_key(&key)) } else { (key.clone(), String::new()) };
             if db.revoke_key(&id, &hash, now_ms()).await.map_err(|e| e.to_string())? {
                 println!("revoked");
                 Ok(())

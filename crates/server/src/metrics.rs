@@ -4,16 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
 
-use std::sync::Arc;
 
-use crate::app::AppState;
+
 
 /// Upper bounds of the job-duration histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 600.0];
@@ -126,19 +121,6 @@ pub fn status_label(status: StatusCode) -> &'static str {
         4 => "4xx",
         _ => "5xx",
     })
-}
-
-/// Middleware: counts each request under its route pattern (never its
-/// concrete path, which holds ids and signatures) and logs it.
-pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".to_string());
-    let response = next.run(request).await;
-    let status = status_label(response.status());
-    state.metrics.request(method, &route, status);
-    tracing::info!(target: "fileconv_server::http", method, %route, status, micros = started.elapsed().as_micros() as u64, "request");
-    response
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::client::{chrono_ms, Client};
+use common::client::Client;
 use common::server::{write_config, Server};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The address space the server may map: its libraries, thread stacks,
 /// allocator arenas, and two workers with a 1 GiB budget each.
@@ -158,7 +158,7 @@ async fn hostile_files_and_clients_do_not_take_the_service_down() {
     assert!(!metrics.contains("MMMM"));
 
     // ---- half-sent headers cannot hold the service ----
-    fileconv_server::serve::raise_descriptor_limit();
+    fileconv_server::http::serve::raise_descriptor_limit();
     let descriptors_before = server.open_descriptors();
     let mut held = Vec::new();
     for _ in 0..2000 {

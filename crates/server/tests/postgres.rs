@@ -38,7 +38,7 @@ async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
 
     // Two claims race on PostgreSQL: SKIP LOCKED gives them different jobs.
     let db = &app.state.db;
-    let now = fileconv_server::db::now_ms();
+    let now = fileconv_server::store::records::now_ms();
     for _ in 0..2 {
         let key = app.upload("10.1.0.2", None, "rose.png", common::rose_png()).await;
         db.insert_job(&pending_job(&key, db).await).await.unwrap();
@@ -107,10 +107,10 @@ fn tamper(url: &str) -> String {
 }
 
 /// A pending job for an uploaded file, written straight to the records.
-async fn pending_job(file_key: &str, db: &fileconv_server::db::Db) -> fileconv_server::db::JobRecord {
+async fn pending_job(file_key: &str, db: &fileconv_server::store::records::Db) -> fileconv_server::store::records::JobRecord {
     let file = db.file_by_key(file_key).await.unwrap().unwrap();
-    fileconv_server::db::JobRecord {
-        id: fileconv_server::auth::random_hex(16),
+    fileconv_server::store::records::JobRecord {
+        id: fileconv_server::ids::random_hex(16),
         owner: file.owner.clone(),
         plan: "free".into(),
         file_id: file.id,
@@ -125,10 +125,10 @@ async fn pending_job(file_key: &str, db: &fileconv_server::db::Db) -> fileconv_s
         result_size: None,
         cpu_seconds: 0.0,
         attempts: 0,
-        created_at: fileconv_server::db::now_ms(),
+        created_at: fileconv_server::store::records::now_ms(),
         started_at: None,
         completed_at: None,
-        expires_at: fileconv_server::db::now_ms() + 3_600_000,
+        expires_at: fileconv_server::store::records::now_ms() + 3_600_000,
         notes: None,
         error_code: None,
         worker_id: None,

@@ -72,7 +72,7 @@ pub fn main(write_dir: &Path) -> i32 {
 
 fn convert(engine: &Engine, request: &Request, replies: &Arc<Mutex<std::io::BufWriter<std::fs::File>>>) -> Reply {
     let before = confine::process_cpu_seconds();
-    let options = match crate::jobs::options_from_json(&request.options) {
+    let options = match crate::sandbox::protocol::options_from_json(&request.options) {
         Ok(options) => options,
         Err(message) => return Reply::Failed { message, code: "invalid_option".to_string(), cpu_seconds: 0.0 },
     };

@@ -69,7 +69,7 @@ pub async fn app_with_database(toml: &str, database_url: Option<&str>) -> TestAp
     config.database_url = database_url.map(str::to_string);
     config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
     let state = AppState::open(config).await.unwrap();
-    let router = fileconv_server::api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+    let router = fileconv_server::http::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
     TestApp { state, router, dir }
 }
 
@@ -77,7 +77,7 @@ impl TestApp {
     /// Starts `n` conversion workers.
     pub fn workers(&self, n: usize) {
         for _ in 0..n {
-            tokio::spawn(fileconv_server::jobs::worker(self.state.clone()));
+            tokio::spawn(fileconv_server::queue::worker(self.state.queue.clone()));
         }
     }
 

@@ -215,12 +215,12 @@ async fn clients_get_their_turn_and_a_pending_cap() {
     let (_, created) = create(&app, other, None, job_body(&other_file, "png", "jpg")).await;
     // The first client's oldest job runs; the next claim is the other client's, although it came last.
     let db = &app.state.db;
-    let first = db.claim_job(fileconv_server::db::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
+    let first = db.claim_job(fileconv_server::store::records::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
     assert_eq!(first.owner, format!("ip:{IP}"));
-    let second = db.claim_job(fileconv_server::db::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
+    let second = db.claim_job(fileconv_server::store::records::now_ms(), 100, "w1", i64::MAX).await.unwrap().unwrap();
     assert_eq!(second.id, created["jobId"].as_str().unwrap());
     // With one running job each and a cap of one per client, nothing more is claimed.
-    assert!(db.claim_job(fileconv_server::db::now_ms(), 1, "w1", i64::MAX).await.unwrap().is_none());
+    assert!(db.claim_job(fileconv_server::store::records::now_ms(), 1, "w1", i64::MAX).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -228,13 +228,13 @@ async fn a_job_whose_lease_ran_out_goes_back_once_and_its_old_worker_cannot_publ
     let app = app("").await;
     two_png_jobs(&app).await;
     let db = &app.state.db;
-    let now = fileconv_server::db::now_ms();
+    let now = fileconv_server::store::records::now_ms();
     // A worker that then died holds the first job; a live one holds the second.
     let lost = db.claim_job(now, 100, "dead", now + 1000).await.unwrap().unwrap();
     let live = db.claim_job(now, 100, "live", now + 1000).await.unwrap().unwrap();
     assert!(db.renew_lease(&live.id, "live", now + 60_000, 40).await.unwrap());
     assert!(!db.renew_lease(&live.id, "dead", now + 60_000, 40).await.unwrap(), "only the holder renews");
-    let (requeued, failed) = db.reap_expired_leases(now + 2000, fileconv_server::jobs::MAX_ATTEMPTS).await.unwrap();
+    let (requeued, failed) = db.reap_expired_leases(now + 2000, fileconv_server::queue::MAX_ATTEMPTS).await.unwrap();
     assert_eq!((requeued, failed), (1, 0));
     let back = db.job(&lost.id).await.unwrap().unwrap();
     assert_eq!((back.status.as_str(), back.attempts, back.worker_id.as_deref()), ("pending", 1, None));
@@ -251,7 +251,7 @@ async fn a_job_whose_lease_ran_out_goes_back_once_and_its_old_worker_cannot_publ
 #[tokio::test]
 async fn keys_select_plans_and_unknown_keys_are_401() {
     let app = app("[plans.plus]\napi_calls_per_month = 3").await;
-    let (key, id, hash) = fileconv_server::auth::new_api_key();
+    let (key, id, hash) = fileconv_server::http::auth::new_api_key();
     app.state.db.insert_key(&id, &hash, "plus", None, 0).await.unwrap();
     let body = json!({"fileName": "a.png", "fileSize": 1000});
     for bad in ["coco_0000", "sk_live_123"] {
@@ -305,11 +305,11 @@ async fn signatures_are_checked_and_uploads_happen_once() {
     assert_eq!((status, error["code"].as_str()), (403, Some("bad_signature")));
     // A download signature does not open an upload.
     let key = body["fileKey"].as_str().unwrap();
-    let expires = fileconv_server::db::now_ms() / 1000 + 60;
+    let expires = fileconv_server::store::records::now_ms() / 1000 + 60;
     let get_signature = app.state.signer.sign("GET", key, expires);
     assert_eq!(app.put(&format!("/storage/{key}?expires={expires}&signature={get_signature}"), IP, rose_png()).await.0, 403);
     // An expired, correctly signed URL.
-    let past = fileconv_server::db::now_ms() / 1000 - 1;
+    let past = fileconv_server::store::records::now_ms() / 1000 - 1;
     let signature = app.state.signer.sign("PUT", key, past);
     let (status, error) = app.put(&format!("/storage/{key}?expires={past}&signature={signature}"), IP, rose_png()).await;
     assert_eq!(status, 403);
@@ -351,7 +351,7 @@ async fn create_refuses_what_it_can_tell_is_wrong() {
 
     // Another client (another IP, or a key) cannot see the file.
     assert_eq!(create(&app, "10.0.0.2", None, job_body(&png, "png", "jpg")).await.0, 404);
-    let (key, id, hash) = fileconv_server::auth::new_api_key();
+    let (key, id, hash) = fileconv_server::http::auth::new_api_key();
     app.state.db.insert_key(&id, &hash, "pro", None, 0).await.unwrap();
     assert_eq!(create(&app, IP, Some(&key), job_body(&png, "png", "jpg")).await.0, 404);
 }
@@ -502,7 +502,7 @@ async fn a_job_whose_worker_died_twice_fails_with_its_code() {
     let app = app("").await;
     let ids = two_png_jobs(&app).await;
     let db = &app.state.db;
-    let now = fileconv_server::db::now_ms();
+    let now = fileconv_server::store::records::now_ms();
     // A shutdown gives the attempt back; a lease running out does not.
     let first = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
     db.requeue_job(&first.id, "w1", true).await.unwrap();
@@ -511,7 +511,7 @@ async fn a_job_whose_worker_died_twice_fails_with_its_code() {
         let a = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
         let b = db.claim_job(now, 100, "w1", now + 1000).await.unwrap().unwrap();
         assert_eq!((a.attempts, b.attempts), (round, round));
-        let reaped = db.reap_expired_leases(now + 2000, fileconv_server::jobs::MAX_ATTEMPTS).await.unwrap();
+        let reaped = db.reap_expired_leases(now + 2000, fileconv_server::queue::MAX_ATTEMPTS).await.unwrap();
         assert_eq!(reaped, if round == 1 { (2, 0) } else { (0, 2) });
     }
     let (_, _, body) = app.json("GET", &format!("/api/jobs/{}", ids[0]), IP, None, None).await;

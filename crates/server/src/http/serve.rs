@@ -31,7 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::app::AppState;
+use crate::http::AppState;
 use crate::config::HttpLimits;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits up to

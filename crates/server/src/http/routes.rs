@@ -21,13 +21,14 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::{random_hex, Client};
-use crate::db::{now_ms, status, FileRecord, JobRecord};
+use crate::http::AppState;
+use crate::http::auth::Client;
+use crate::ids::random_hex;
+use crate::store::records::{now_ms, status, FileRecord, JobRecord};
 use crate::error::{ApiError, ErrorBody};
-use crate::jobs::options_from_json;
-use crate::quota;
-use crate::storage::UploadError;
+use crate::sandbox::protocol::options_from_json;
+use crate::http::quota;
+use crate::store::objects::UploadError;
 
 /// How often a waiting poll re-reads its job: another process may finish it.
 const JOB_POLL: Duration = Duration::from_millis(250);
@@ -186,7 +187,7 @@ pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, 
     let now = now_ms();
     let id = random_hex(16);
     let file = FileRecord {
-        file_key: format!("uploads/{id}/{}", crate::storage::safe_file_name(name)),
+        file_key: format!("uploads/{id}/{}", crate::store::objects::safe_file_name(name)),
         id,
         owner: client.owner,
         file_name: name.to_string(),
@@ -269,7 +270,7 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
     };
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
-    state.db.notify(crate::jobs::QUEUED, "").await?;
+    state.db.notify(crate::queue::QUEUED, "").await?;
     Ok(Json(CreateJobResponse { job_id: job.id }))
 }
 
@@ -582,10 +583,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/storage/{*key}", put(upload).get(download))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
+        .layer(from_fn_with_state(state.clone(), crate::http::ratelimit::limit))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(cors(&state.config.cors_allowed_origins))
-        .layer(from_fn_with_state(state.clone(), crate::metrics::record))
+        .layer(from_fn_with_state(state.metrics.clone(), super::record))
         .layer(axum::middleware::map_response(no_sniff))
         .with_state(state)
 }
@@ -676,10 +677,10 @@ mod tests {
         assert_eq!(result_name("archive.tar.gz", "zip"), "archive.tar.zip");
         assert_eq!(result_name(".hidden", "txt"), ".hidden.txt");
         assert_eq!(result_name("noext", "pdf"), "noext.pdf");
-        assert_eq!(crate::storage::safe_file_name("my photo (1).png"), "my_photo__1_.png");
-        assert_eq!(crate::storage::safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
-        assert_eq!(crate::storage::safe_file_name(".."), "file__");
-        assert_eq!(crate::storage::safe_file_name("日本.png"), "__.png");
+        assert_eq!(crate::store::objects::safe_file_name("my photo (1).png"), "my_photo__1_.png");
+        assert_eq!(crate::store::objects::safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(crate::store::objects::safe_file_name(".."), "file__");
+        assert_eq!(crate::store::objects::safe_file_name("日本.png"), "__.png");
     }
 
     #[test]

@@ -12,10 +12,10 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
-use crate::auth::client_ip;
+use crate::http::AppState;
+use crate::http::auth::client_ip;
 use crate::config::RateLimits;
-use crate::db::now_ms;
+use crate::store::records::now_ms;
 use crate::error::ApiError;
 
 /// Which budget a route draws on.

@@ -9,20 +9,15 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use crate::ids::random_hex;
+use crate::http::AppState;
 use crate::config::FREE_PLAN;
 use crate::error::ApiError;
-use crate::quota;
+use crate::http::quota;
 
 /// The prefix of every API key.
 pub const KEY_PREFIX: &str = "coco_";
 
-/// `bytes` random bytes as lowercase hex, from the operating system's generator.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).expect("the operating system's random generator works");
-    hex::encode(buf)
-}
 
 /// What is stored of a key: its SHA-256, hex.
 pub fn hash_key(key: &str) -> String {

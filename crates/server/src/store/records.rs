@@ -64,7 +64,7 @@ pub struct JobRecord {
     pub expires_at: i64,
     /// What the conversion repaired or left out, one note per line.
     pub notes: Option<String>,
-    /// Why it failed, for programs; see [`crate::sandbox::Failure::code`].
+    /// Why it failed, for programs (`converter_crashed`, `time_limit`, `invalid_input`...).
     pub error_code: Option<String>,
     /// The worker holding (or last holding) it.
     pub worker_id: Option<String>,
@@ -100,16 +100,16 @@ fn migrator() -> Migrator {
     // sqlx's `migrate!` macro would pull its compile-time toolchain into the
     // build; the migrations are embedded the same way by hand.
     let migrations = vec![
-        Migration::new(1, Cow::Borrowed("init"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0001_init.sql")), false),
+        Migration::new(1, Cow::Borrowed("init"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0001_init.sql")), false),
         Migration::new(
             2,
             Cow::Borrowed("hostile clients"),
             MigrationType::Simple,
-            Cow::Borrowed(include_str!("../migrations/0002_hostile_clients.sql")),
+            Cow::Borrowed(include_str!("../../migrations/0002_hostile_clients.sql")),
             false,
         ),
-        Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0003_job_notes.sql")), false),
-        Migration::new(4, Cow::Borrowed("leases"), MigrationType::Simple, Cow::Borrowed(include_str!("../migrations/0004_leases.sql")), false),
+        Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0003_job_notes.sql")), false),
+        Migration::new(4, Cow::Borrowed("leases"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0004_leases.sql")), false),
     ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }

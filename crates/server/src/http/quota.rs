@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
 
-use crate::db::Db;
+use crate::store::records::Db;
 use crate::error::ApiError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

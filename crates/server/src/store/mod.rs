@@ -1,0 +1,6 @@
+//! What the service keeps: records (files, jobs and their queue, keys,
+//! usage counters) in SQLite or PostgreSQL, and bytes (uploads, results)
+//! in a local folder or an S3-compatible store.
+
+pub mod objects;
+pub mod records;
