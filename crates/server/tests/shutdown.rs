@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 fn config(dir: &std::path::Path) -> Config {
     let mut config = Config::from_toml("listen = \"127.0.0.1:0\"\nworkers = 1\nshutdown_grace_seconds = 0\njob_wait_seconds = 0.0").unwrap();
     config.data_dir = dir.to_path_buf();
+    // This test binary is not the service's: children are started from the real one.
+    config.converter_program = Some(std::path::PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
     config
 }
 

@@ -2,7 +2,7 @@
 //! the service's converter children through the real process boundary:
 //! `x-test-abort` aborts, `x-test-segv` faults, `x-test-stack` overflows its
 //! stack, `x-test-alloc` allocates until it is refused, `x-test-spin` spins
-//! without a checkpoint, and `x-test-slow` reports progress for a few
+//! without a checkpoint, and `x-test-slow` reports progress for ten
 //! seconds and then decodes a 1x1 image. Each converts to any image format.
 //!
 //! Never linked into a release: `fileconv-server` takes this crate only
@@ -41,7 +41,7 @@ hostile_format!("x-test-spin", "Test: a decoder that spins without a checkpoint"
         x = std::hint::black_box(x.wrapping_add(1));
     }
 });
-hostile_format!("x-test-slow", "Test: a decoder that takes four seconds", slow);
+hostile_format!("x-test-slow", "Test: a decoder that takes ten seconds", slow);
 
 #[allow(unconditional_recursion)]
 fn deeper(n: u64) -> fileconv_core::Raster {
@@ -55,9 +55,9 @@ fn deeper(n: u64) -> fileconv_core::Raster {
 }
 
 fn slow(_: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    for step in 0..40 {
+    for step in 0..100 {
         ctx.checkpoint()?;
-        ctx.progress(step as f32 / 40.0);
+        ctx.progress(step as f32 / 100.0);
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let pixel = fileconv_core::image::RgbaImage::from_pixel(1, 1, fileconv_core::image::Rgba([255, 0, 0, 255]));
