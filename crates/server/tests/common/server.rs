@@ -46,7 +46,8 @@ impl Server {
     /// As [`Server::start`] on any free port, as an `api` or `worker` process.
     pub fn start_with_role(data_dir: &Path, config: &Path, role: &str) -> Server {
         let mut command = Self::command(data_dir, config, "127.0.0.1:0");
-        command.args(["--role", role]);
+        // Many processes at once: only their errors are worth reading.
+        command.args(["--role", role]).env("RUST_LOG", "error");
         Self::start_with(command)
     }
 
