@@ -31,19 +31,14 @@ use serde_json::{json, Value};
 const JOB_SECONDS: u64 = 6;
 
 fn hostile_config() -> String {
+    format!("workers = 2\nmax_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 2\n{}", busy_free_plan(JOB_SECONDS, 256))
+}
+
+/// Rate limits and free-plan quotas out of the way of a test's many jobs,
+/// with the plan's time and memory limits.
+fn busy_free_plan(job_seconds: u64, memory_mb: u64) -> String {
     format!(
-        "workers = 2
-max_pending_jobs_per_client = 0
-max_running_jobs_per_client = 2
-[rate_limits]
-upload_per_minute = 100000
-other_per_minute = 100000
-[plans.free]
-files_per_hour = 0
-conversions_per_day = 0
-max_job_seconds = {JOB_SECONDS}
-max_memory_mb = 256
-"
+        "[rate_limits]\nupload_per_minute = 100000\nother_per_minute = 100000\n[plans.free]\nfiles_per_hour = 0\nconversions_per_day = 0\nmax_job_seconds = {job_seconds}\nmax_memory_mb = {memory_mb}\n"
     )
 }
 
@@ -197,12 +192,15 @@ async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
     assert_eq!(status, 200);
     assert_eq!(common::image_size(&bytes, "jpg"), common::image_size(&common::rose_png(), "png"));
 
-    // Two claims race on PostgreSQL: SKIP LOCKED gives them different jobs.
-    let db = &app.state.db;
+    // Two claims race on PostgreSQL: SKIP LOCKED gives them different jobs
+    // (on a database of their own, where no worker takes them first).
+    let bare = common::app_with_database("", Some(&postgres.database("claims"))).await;
+    let db = &bare.state.db;
     let now = fileconv_server::store::records::now_ms();
     for _ in 0..2 {
-        let key = app.upload("10.1.0.2", None, "rose.png", common::rose_png()).await;
-        db.insert_job(&pending_job(&key, db).await).await.unwrap();
+        let key = bare.upload("10.1.0.2", None, "rose.png", common::rose_png()).await;
+        let (status, _, created) = bare.json("POST", "/api/jobs/create", "10.1.0.2", None, Some(json!({"fileKey": key, "sourceFormat": "png", "targetFormat": "jpg"}))).await;
+        assert_eq!(status, 200, "{created}");
     }
     let (a, b) = tokio::join!(db.claim_job(now, 100, "a", now + 1000), db.claim_job(now, 100, "b", now + 1000));
     let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
@@ -267,35 +265,6 @@ fn tamper(url: &str) -> String {
     format!("{}{}{}", &url[..at], if digit == "0" { "1" } else { "0" }, &url[at + 1..])
 }
 
-/// A pending job for an uploaded file, written straight to the records.
-async fn pending_job(file_key: &str, db: &fileconv_server::store::records::Db) -> fileconv_server::store::records::JobRecord {
-    let file = db.file_by_key(file_key).await.unwrap().unwrap();
-    fileconv_server::store::records::JobRecord {
-        id: fileconv_server::ids::random_hex(16),
-        owner: file.owner.clone(),
-        plan: "free".into(),
-        file_id: file.id,
-        source_format: "png".into(),
-        target_format: "jpg".into(),
-        options: "{}".into(),
-        file_name: "rose.jpg".into(),
-        status: "pending".into(),
-        progress: 0,
-        error: None,
-        result_key: None,
-        result_size: None,
-        cpu_seconds: 0.0,
-        attempts: 0,
-        created_at: fileconv_server::store::records::now_ms(),
-        started_at: None,
-        completed_at: None,
-        expires_at: fileconv_server::store::records::now_ms() + 3_600_000,
-        notes: None,
-        error_code: None,
-        worker_id: None,
-    }
-}
-
 const DISTRIBUTED_JOBS: usize = 300;
 const CLIENTS: usize = 10;
 
@@ -353,16 +322,9 @@ workers = 1
 max_pending_jobs_per_client = 0
 max_running_jobs_per_client = 1
 job_wait_seconds = 0
-[rate_limits]
-upload_per_minute = 100000
-other_per_minute = 100000
-[plans.free]
-files_per_hour = 0
-conversions_per_day = 0
-max_job_seconds = 2
-max_memory_mb = 512
-{storage}",
-        "ab".repeat(32)
+{}{storage}",
+        "ab".repeat(32),
+        busy_free_plan(2, 512)
     )
 }
 
