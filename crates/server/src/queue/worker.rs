@@ -157,15 +157,11 @@ async fn execute(state: &Arc<Queue>, job: &JobRecord, running: &Arc<RunningJob>)
             (Outcome::Requeue { give_back: false }, 0.0)
         }
         Err(failure) => {
-            let limit = matches!(failure, Failure::TimeLimit { seconds } if seconds > 0);
-            (Outcome::Failed(failure), if limit { engine_limit_seconds(state, job) as f64 } else { 0.0 })
+            // A conversion stopped at its wall time is charged that time.
+            let charged = if let Failure::TimeLimit { seconds } = failure { seconds as f64 } else { 0.0 };
+            (Outcome::Failed(failure), charged)
         }
     };
     let _ = tokio::fs::remove_file(&output).await;
     outcome
-}
-
-/// The wall time a job's plan gives its conversion, in seconds.
-fn engine_limit_seconds(state: &Queue, job: &JobRecord) -> u64 {
-    state.plan(&job.plan).max_job_seconds.max(1)
 }

@@ -69,11 +69,7 @@ impl Postgres {
 
     /// A new, empty database; its URL.
     pub fn database(&self, name: &str) -> String {
-        let status = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "fileconv", "-d", "postgres", "-q", "-c", &format!("CREATE DATABASE {name}")])
-            .status()
-            .expect("psql (postgresql-client)");
-        assert!(status.success(), "CREATE DATABASE {name}");
+        self.query("postgres", &format!("CREATE DATABASE {name}"));
         format!("postgres://fileconv@127.0.0.1:{}/{name}", self.port)
     }
 
@@ -82,7 +78,7 @@ impl Postgres {
         let output = Command::new("psql")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "fileconv", "-d", database, "-At", "-c", sql])
             .output()
-            .unwrap();
+            .expect("psql (postgresql-client)");
         assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
     }
