@@ -102,7 +102,7 @@ pub async fn sweep(state: &AppState) -> Result<(u64, u64), crate::error::ApiErro
     }
     // A temporary file older than the longest job, plus an hour, has no job left.
     let longest = state.config.plans.values().map(|p| p.max_job_seconds).max().unwrap_or(3600);
-    let leftovers = state.storage.sweep_leftovers(&state.config.data_dir, Duration::from_secs(longest + 3600));
+    let leftovers = state.storage.sweep_leftovers(&state.config.data_dir, Duration::from_secs(longest + 3600)) + state.sandbox.sweep_orphans();
     if leftovers > 0 {
         tracing::info!(leftovers, "temporary files of interrupted work deleted");
     }

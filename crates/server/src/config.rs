@@ -65,6 +65,8 @@ pub struct Config {
     /// another client's job always finds a worker within one job's time).
     pub max_running_jobs_per_client: u32,
     pub http: HttpLimits,
+    /// Bounds of the one-request conversion, `POST /api/convert`.
+    pub convert: OneRequestLimits,
     /// `text` or `json` log lines.
     pub log_format: String,
     pub rate_limits: RateLimits,
@@ -128,6 +130,24 @@ impl Default for HttpLimits {
             max_connections_per_ip: 256,
             max_header_bytes: 64 << 10,
         }
+    }
+}
+
+/// `POST /api/convert` answers with the result in the same request, so it
+/// takes only files and conversions small enough for that; larger ones go
+/// through the four-step API.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OneRequestLimits {
+    /// The largest file, in MB (the plan's own limit applies too).
+    pub max_mb: u64,
+    /// The longest the request waits for its conversion, queue included.
+    pub max_seconds: u64,
+}
+
+impl Default for OneRequestLimits {
+    fn default() -> Self {
+        OneRequestLimits { max_mb: 25, max_seconds: 60 }
     }
 }
 
@@ -251,6 +271,7 @@ impl Default for Config {
             max_pending_jobs_per_client: 20,
             max_running_jobs_per_client: 0,
             http: HttpLimits::default(),
+            convert: OneRequestLimits::default(),
             log_format: "text".to_string(),
             rate_limits: RateLimits::default(),
             plans,

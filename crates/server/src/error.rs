@@ -91,10 +91,90 @@ impl From<fileconv::Error> for ApiError {
     }
 }
 
-/// The `errorCode` of a job the engine failed: the code a request failing
-/// the same way would carry (`invalid_input`, `too_large`...).
-pub fn job_error_code(e: &fileconv::Error) -> &'static str {
-    conversion_status(e).map_or("internal", |(_, code)| code)
+/// Why a job failed, for programs: the job's `errorCode`, next to the
+/// published `error` text. Each says what a client can do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobErrorCode {
+    /// The file is not a valid file of its format, the conversion or an
+    /// option does not exist, or the upload expired: the same request will
+    /// fail again; change the file or the request.
+    InvalidInput,
+    /// The file is a valid file of another format than `sourceFormat` (the
+    /// message names it): send it again with that format.
+    FormatMismatch,
+    /// The file, or what converting it needs (pixels, pages, duration, the
+    /// result's size), is more than the plan allows: a larger plan, or a
+    /// smaller file.
+    LimitExceeded,
+    /// The conversion ran past the plan's wall time or CPU time (time
+    /// waiting in the queue is not counted): a larger plan, or a smaller file.
+    Timeout,
+    /// The converter crashed on this file on two tries: the file is most
+    /// likely malformed in a way we do not handle; report it.
+    ConverterCrashed,
+    /// The conversion needed more memory than the plan gives it.
+    OutOfMemory,
+    /// The job was deleted, or the service stopped it.
+    Cancelled,
+    /// Ours (a storage or database failure, a lost worker, a bug): the
+    /// same request may well work later.
+    Internal,
+}
+
+impl JobErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [JobErrorCode; 8] = [
+        JobErrorCode::InvalidInput,
+        JobErrorCode::FormatMismatch,
+        JobErrorCode::LimitExceeded,
+        JobErrorCode::Timeout,
+        JobErrorCode::ConverterCrashed,
+        JobErrorCode::OutOfMemory,
+        JobErrorCode::Cancelled,
+        JobErrorCode::Internal,
+    ];
+
+    /// The code as the job shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobErrorCode::InvalidInput => "invalid_input",
+            JobErrorCode::FormatMismatch => "format_mismatch",
+            JobErrorCode::LimitExceeded => "limit_exceeded",
+            JobErrorCode::Timeout => "timeout",
+            JobErrorCode::ConverterCrashed => "converter_crashed",
+            JobErrorCode::OutOfMemory => "out_of_memory",
+            JobErrorCode::Cancelled => "cancelled",
+            JobErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The code of a conversion the engine failed.
+    pub fn of(e: &fileconv::Error) -> JobErrorCode {
+        match e {
+            fileconv::Error::LimitExceeded { what, .. } if what.starts_with("wall time") => return JobErrorCode::Timeout,
+            _ => {}
+        }
+        match e.kind() {
+            ErrorKind::Unsupported | ErrorKind::InvalidInput | ErrorKind::InvalidOption => JobErrorCode::InvalidInput,
+            ErrorKind::FormatMismatch => JobErrorCode::FormatMismatch,
+            ErrorKind::LimitExceeded => JobErrorCode::LimitExceeded,
+            ErrorKind::Cancelled => JobErrorCode::Cancelled,
+            _ => JobErrorCode::Internal,
+        }
+    }
+
+    /// The status a request answered with this failure gets (the
+    /// one-request conversion's).
+    pub fn status(self) -> StatusCode {
+        match self {
+            JobErrorCode::InvalidInput | JobErrorCode::FormatMismatch | JobErrorCode::ConverterCrashed => StatusCode::UNPROCESSABLE_ENTITY,
+            JobErrorCode::LimitExceeded | JobErrorCode::OutOfMemory => StatusCode::PAYLOAD_TOO_LARGE,
+            JobErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,
+            JobErrorCode::Cancelled => StatusCode::CONFLICT,
+            JobErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl From<sqlx::Error> for ApiError {

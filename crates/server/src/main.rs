@@ -61,14 +61,14 @@ fn main() -> ExitCode {
     // anything else: no runtime, no logging on its stdout.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "convert-child") {
-        let write_dir = match (args.get(2), args.get(3)) {
-            (Some(flag), Some(dir)) if flag == "--write-dir" => PathBuf::from(dir),
+        let folder = match (args.get(2), args.get(3)) {
+            (Some(flag), Some(dir)) if flag == "--folder" => PathBuf::from(dir),
             _ => {
-                eprintln!("usage: fileconv-server convert-child --write-dir DIR (started by the service)");
+                eprintln!("usage: fileconv-server convert-child --folder DIR (started by the service)");
                 return ExitCode::from(2);
             }
         };
-        return ExitCode::from(fileconv_server::sandbox::child::main(&write_dir).clamp(0, 255) as u8);
+        return ExitCode::from(fileconv_server::sandbox::child::main(&folder).clamp(0, 255) as u8);
     }
     let cli = Cli::parse();
     let mut config = match Config::load(cli.config.as_deref()).and_then(|mut c| c.apply_env().map(|()| c)) {

@@ -2,8 +2,11 @@
 //! the service's converter children through the real process boundary:
 //! `x-test-abort` aborts, `x-test-segv` faults, `x-test-stack` overflows its
 //! stack, `x-test-alloc` allocates until it is refused, `x-test-spin` spins
-//! without a checkpoint, and `x-test-slow` reports progress for ten
-//! seconds and then decodes a 1x1 image. Each converts to any image format.
+//! without a checkpoint, `x-test-slow` reports progress for ten seconds
+//! and then decodes a 1x1 image, and `x-test-snoop` tries to read and write
+//! the files its input names (lines `read PATH` and `write PATH`; `$TMPDIR`
+//! is expanded) and fails with what happened to each. Each converts to any
+//! image format.
 //!
 //! Never linked into a release: `fileconv-server` takes this crate only
 //! with its `test-formats` feature, which `make test` turns on.
@@ -42,6 +45,7 @@ hostile_format!("x-test-spin", "Test: a decoder that spins without a checkpoint"
     }
 });
 hostile_format!("x-test-slow", "Test: a decoder that takes ten seconds", slow);
+hostile_format!("x-test-snoop", "Test: a decoder that reads and writes files it should not", snoop);
 
 #[allow(unconditional_recursion)]
 fn deeper(n: u64) -> fileconv_core::Raster {
@@ -62,4 +66,24 @@ fn slow(_: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     let pixel = fileconv_core::image::RgbaImage::from_pixel(1, 1, fileconv_core::image::Rgba([255, 0, 0, 255]));
     Ok(Value::Raster(fileconv_core::Raster::still(pixel.into())))
+}
+
+fn snoop(input: Input<'_>, _: &Context<'_>) -> Result<Value> {
+    let script = String::from_utf8_lossy(input.bytes);
+    let temp = std::env::var("TMPDIR").unwrap_or_default();
+    let mut said = Vec::new();
+    for line in script.lines() {
+        let Some((verb, path)) = line.split_once(' ') else { continue };
+        let path = path.replace("$TMPDIR", &temp);
+        let result = match verb {
+            "read" => std::fs::read(&path).map(drop),
+            "write" => std::fs::write(&path, b"planted"),
+            _ => continue,
+        };
+        said.push(match result {
+            Ok(()) => format!("{verb} {path}: ok"),
+            Err(e) => format!("{verb} {path}: {:?}", e.kind()),
+        });
+    }
+    Err(fileconv_core::Error::InvalidInput { format: "x-test-snoop".to_string(), reason: said.join("; ") })
 }

@@ -1,9 +1,11 @@
-//! The HTTP side: the routes and their OpenAPI document ([`routes`]), who
+//! The HTTP side: the routes and their OpenAPI document ([`routes`]), the
+//! one-request conversion ([`convert`]), who
 //! is asking ([`auth`]), plan quotas ([`quota`]), per-IP rates
 //! ([`ratelimit`]), signed local URLs ([`signing`]), the accept loop
 //! ([`serve`]), and the state every route reads.
 
 pub mod auth;
+pub mod convert;
 pub mod quota;
 pub mod ratelimit;
 pub mod routes;
@@ -81,7 +83,7 @@ impl AppState {
         let share = config.memory_share();
         let engines = config.plans.iter().map(|(name, plan)| (name.clone(), Arc::new(fileconv::engine().clone().with_limits(plan.limits(share))))).collect();
         let program = crate::sandbox::program(config.converter_program.as_deref());
-        let sandbox = crate::sandbox::Pool::new(program, storage.temp_dir().to_path_buf(), if config.role.converts() { config.worker_count() } else { 0 });
+        let sandbox = crate::sandbox::Pool::new(program, storage.temp_dir(), if config.role.converts() { config.worker_count() } else { 0 });
         let limiter = RateLimiter::new(config.rate_limits.clone());
         let queue = Arc::new(Queue { sandbox, jobs: JobBoard::default(), metrics: Arc::new(Metrics::default()), config, db, storage });
         Ok(Arc::new(AppState { queue, signer, limiter, engines }))

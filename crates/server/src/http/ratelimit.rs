@@ -18,10 +18,12 @@ use crate::config::RateLimits;
 use crate::store::records::now_ms;
 use crate::error::ApiError;
 
+const ONE_REQUEST: &str = "/api/convert";
+
 /// Which budget a route draws on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Class {
-    /// Get an upload URL, upload, create a job.
+    /// Get an upload URL, upload, create a job, convert in one request.
     Upload,
     Other,
 }
@@ -32,9 +34,15 @@ impl Class {
         if path == "/health" || path == "/metrics" {
             return None;
         }
-        let upload = (method == Method::POST && (path == "/api/files/get-upload-url" || path == "/api/jobs/create"))
+        let upload = (method == Method::POST && (path == "/api/files/get-upload-url" || path == "/api/jobs/create" || path == ONE_REQUEST))
             || (method == Method::PUT && path.starts_with("/storage/"));
         Some(if upload { Class::Upload } else { Class::Other })
+    }
+
+    /// Requests of its class a request counts as: the one-request
+    /// conversion is an upload and a create.
+    pub fn cost(method: &Method, path: &str) -> u32 {
+        if method == Method::POST && path == ONE_REQUEST { 2 } else { 1 }
     }
 }
 
@@ -103,7 +111,13 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let ip = client_ip(request.headers(), peer, state.config.proxy_hops());
     let now_seconds = (now_ms() / 1000) as u64;
-    let decision = if state.db.is_sqlite() { state.limiter.check(ip, class, now_seconds) } else { shared_check(&state, ip, class, now_seconds).await };
+    let mut decision = Decision { allowed: true, limit: state.limiter.limit(class), remaining: 0, reset: 0 };
+    for _ in 0..Class::cost(request.method(), request.uri().path()) {
+        decision = if state.db.is_sqlite() { state.limiter.check(ip, class, now_seconds) } else { shared_check(&state, ip, class, now_seconds).await };
+        if !decision.allowed {
+            break;
+        }
+    }
     let mut response = if decision.allowed {
         next.run(request).await
     } else {

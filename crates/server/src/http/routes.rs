@@ -30,6 +30,8 @@ use crate::sandbox::protocol::options_from_json;
 use crate::http::quota;
 use crate::store::objects::UploadError;
 
+/// The largest JSON body a route reads.
+const JSON_BODY_BYTES: usize = 2 << 20;
 /// How often a waiting poll re-reads its job: another process may finish it.
 const JOB_POLL: Duration = Duration::from_millis(250);
 /// Files up to this size are checked against `sourceFormat` when the job is
@@ -94,12 +96,17 @@ pub struct JobResponse {
     pub download_url: Option<String>,
     /// Why the job failed; null unless it did.
     pub error: Option<String>,
-    /// Why the job failed, for programs (beyond the original API): the
-    /// request error codes (`invalid_input`, `too_large`,
-    /// `unsupported_conversion`, `invalid_option`, `internal`), and
-    /// `converter_crashed`, `out_of_memory`, `time_limit`, `cpu_limit`,
-    /// `output_too_large`, `worker_lost`, `file_expired`; null unless it failed.
+    /// Why the job failed, for programs (beyond the original API):
+    /// `invalid_input`, `format_mismatch`, `limit_exceeded`, `timeout`,
+    /// `converter_crashed`, `out_of_memory`, `cancelled` or `internal`
+    /// (`docs/SERVER.md` says what to do about each); null unless it failed.
     pub error_code: Option<String>,
+    /// Milliseconds from create to the start of its conversion (the last
+    /// attempt's); null until it starts.
+    pub queued_ms: Option<i64>,
+    /// Milliseconds its conversion ran (so far, while processing); null
+    /// until it starts. Only this counts against the plan's time limit.
+    pub run_ms: Option<i64>,
     pub source_format: String,
     pub target_format: String,
     /// The result's name: the upload's name with the target extension.
@@ -144,8 +151,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !essence.eq_ignore_ascii_case("application/json") {
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as Content-Type: application/json"));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let _ = state;
+        let bytes = axum::body::to_bytes(request.into_body(), JSON_BODY_BYTES).await.map_err(|e| {
+            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
                 ApiError::too_large("the JSON body is larger than 2 MB")
             } else {
                 ApiError::bad_request(format!("cannot read the body: {e}"))
@@ -183,21 +191,7 @@ pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, 
     if size > plan.max_file_bytes() as f64 {
         return Err(ApiError::too_large(format!("the {} plan takes files up to {} MB", client.plan, plan.max_file_mb)));
     }
-    quota::consume(&state.db, &client.owner, quota::Kind::FilesPerHour, plan.files_per_hour).await?;
-    let now = now_ms();
-    let id = random_hex(16);
-    let file = FileRecord {
-        file_key: format!("uploads/{id}/{}", crate::store::objects::safe_file_name(name)),
-        id,
-        owner: client.owner,
-        file_name: name.to_string(),
-        content_type: request.content_type.unwrap_or_else(|| "application/octet-stream".to_string()),
-        declared_size: size as i64,
-        size: None,
-        created_at: now,
-        expires_at: now + state.config.file_ttl().as_millis() as i64,
-    };
-    state.db.insert_file(&file).await?;
+    let file = reserve_file(&state, &client, name, request.content_type, size as u64).await?;
     let upload_url = signed_url(&state, &headers, "PUT", &file.file_key).await?;
     Ok(Json(UploadUrlResponse { upload_url, file_key: file.file_key, file_id: file.id, expires_in: state.config.url_expiry_seconds }))
 }
@@ -216,22 +210,76 @@ pub async fn get_upload_url(State(state): State<Arc<AppState>>, client: Client, 
         (status = 429, description = "Rate limit or quota", body = ErrorBody)))]
 pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJson(request): ApiJson<CreateJobRequest>) -> Result<Json<CreateJobResponse>, ApiError> {
     let file = state.db.file_by_key(&request.file_key).await?.filter(|f| f.owner == client.owner).ok_or_else(|| ApiError::not_found("file"))?;
-    let engine = state.engine(&client.plan);
-    let source_name = format_name(&request.source_format);
-    let target_name = format_name(&request.target_format);
-    let source = engine.format(&source_name)?;
-    let path = engine.path(&source_name, &target_name)?;
     let options_text = match request.options {
         None | Some(Value::Null) => "{}".to_string(),
         Some(value) => value.to_string(),
     };
-    let options = options_from_json(&options_text).map_err(ApiError::bad_request)?;
-    options.validate(path.options())?;
-
+    let conversion = Conversion::check(&state, &client, &request.source_format, &request.target_format, options_text)?;
     let size = state.storage.size(&file.file_key).await?.ok_or_else(|| ApiError::upload_incomplete("the file has not been uploaded yet"))?;
     if size > file.declared_size as u64 {
         return Err(ApiError::too_large(format!("the upload has {size} bytes, more than the {} declared", file.declared_size)));
     }
+    let job = enqueue(&state, client, file, size, conversion).await?;
+    Ok(Json(CreateJobResponse { job_id: job.id }))
+}
+
+/// A conversion a request asks for, checked against the engine: both
+/// formats known, a path between them, options valid for that path.
+pub(crate) struct Conversion {
+    pub source: String,
+    pub target: String,
+    /// The options object, as JSON text.
+    pub options: String,
+}
+
+impl Conversion {
+    /// # Errors
+    /// 415 for an unknown format or conversion, 400 for a bad option.
+    pub fn check(state: &AppState, client: &Client, source: &str, target: &str, options: String) -> Result<Conversion, ApiError> {
+        let engine = state.engine(&client.plan);
+        let (source, target) = (format_name(source), format_name(target));
+        engine.format(&source)?;
+        let path = engine.path(&source, &target)?;
+        options_from_json(&options).map_err(ApiError::bad_request)?.validate(path.options())?;
+        Ok(Conversion { source, target, options })
+    }
+}
+
+/// Records a file the client is about to upload, counted against its
+/// plan's files per hour.
+///
+/// # Errors
+/// 429 past the quota; a database failure.
+pub(crate) async fn reserve_file(state: &AppState, client: &Client, name: &str, content_type: Option<String>, size: u64) -> Result<FileRecord, ApiError> {
+    let plan = state.plan(&client.plan);
+    quota::consume(&state.db, &client.owner, quota::Kind::FilesPerHour, plan.files_per_hour).await?;
+    let now = now_ms();
+    let id = random_hex(16);
+    let file = FileRecord {
+        file_key: format!("uploads/{id}/{}", crate::store::objects::safe_file_name(name)),
+        id,
+        owner: client.owner.clone(),
+        file_name: name.to_string(),
+        content_type: content_type.unwrap_or_else(|| "application/octet-stream".to_string()),
+        declared_size: size as i64,
+        size: None,
+        created_at: now,
+        expires_at: now + state.config.file_ttl().as_millis() as i64,
+    };
+    state.db.insert_file(&file).await?;
+    Ok(file)
+}
+
+/// Queues a job converting an uploaded file of `size` bytes, counted
+/// against the plan's conversions per day; a file small enough is first
+/// checked to be what `sourceFormat` says.
+///
+/// # Errors
+/// 422 for a file of another format, 429 past the pending cap or the
+/// quota; a database failure.
+pub(crate) async fn enqueue(state: &AppState, client: Client, file: FileRecord, size: u64, conversion: Conversion) -> Result<JobRecord, ApiError> {
+    let engine = state.engine(&client.plan);
+    let source = engine.format(&conversion.source)?;
     if size <= SNIFF_AT_CREATE_BYTES {
         let head = state.storage.head_bytes(&file.file_key, size).await?;
         engine.check_claim(&head, source)?;
@@ -249,10 +297,10 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
         owner: client.owner,
         plan: client.plan,
         file_id: file.id,
-        file_name: result_name(&file.file_name, &target_name),
-        source_format: source_name,
-        target_format: target_name,
-        options: options_text,
+        file_name: result_name(&file.file_name, &conversion.target),
+        source_format: conversion.source,
+        target_format: conversion.target,
+        options: conversion.options,
         status: status::PENDING.to_string(),
         progress: 0,
         error: None,
@@ -271,7 +319,7 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
     state.db.notify(crate::queue::QUEUED, "").await?;
-    Ok(Json(CreateJobResponse { job_id: job.id }))
+    Ok(job)
 }
 
 /// A job's state. An unfinished job is awaited for a few seconds first, so
@@ -287,34 +335,19 @@ pub async fn get_job(
     Path(job_id): Path<String>,
     Query(query): Query<WaitQuery>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    let mut job = owned_job(&state, &client, &job_id).await?;
     let wait = query.wait.unwrap_or(state.config.job_wait_seconds).clamp(0.0, 60.0);
-    if !job.is_finished() && wait > 0.0 {
-        let mut finished = state.jobs.subscribe();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
-        // Re-read after subscribing: the job may have finished in between.
-        job = owned_job(&state, &client, &job_id).await?;
-        // Jobs finished by another process are heard by polling the record.
-        let mut poll = tokio::time::interval(JOB_POLL);
-        poll.tick().await;
-        while !job.is_finished() {
-            let heard = tokio::select! {
-                heard = tokio::time::timeout_at(deadline, finished.recv()) => heard,
-                _ = poll.tick() => {
-                    job = owned_job(&state, &client, &job_id).await?;
-                    continue;
-                }
-            };
-            match heard {
-                Err(_) => break,
-                Ok(Ok(id)) if id != job_id => continue,
-                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => job = owned_job(&state, &client, &job_id).await?,
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
-            }
-        }
-    }
+    let job = wait_for_job(&state, &client, &job_id, Duration::from_secs_f64(wait)).await?;
+    Ok(Json(job_response(&state, &headers, job).await?))
+}
+
+/// A job as `GET /api/jobs/{jobId}` shows it, its download URL made for
+/// the host `headers` name (or the configured public URL).
+///
+/// # Errors
+/// The result's URL cannot be signed.
+pub(crate) async fn job_response(state: &AppState, headers: &HeaderMap, job: JobRecord) -> Result<JobResponse, ApiError> {
     let download_url = match (&job.status[..], &job.result_key) {
-        (status::COMPLETED, Some(key)) => Some(signed_url(&state, &headers, "GET", key).await?),
+        (status::COMPLETED, Some(key)) => Some(signed_url(state, headers, "GET", key).await?),
         _ => None,
     };
     let progress = match &job.status[..] {
@@ -322,12 +355,14 @@ pub async fn get_job(
         status::PROCESSING => state.jobs.progress(&job.id).unwrap_or(job.progress as u32),
         _ => 0,
     };
-    Ok(Json(JobResponse {
+    Ok(JobResponse {
         job_id: job.id,
         status: job.status,
         download_url,
         error: job.error,
         error_code: job.error_code,
+        queued_ms: job.started_at.map(|started| (started - job.created_at).max(0)),
+        run_ms: job.started_at.map(|started| (job.completed_at.unwrap_or_else(now_ms) - started).max(0)),
         source_format: job.source_format,
         target_format: job.target_format,
         file_name: job.file_name,
@@ -336,7 +371,42 @@ pub async fn get_job(
         created_at: rfc3339(job.created_at),
         completed_at: job.completed_at.map(rfc3339),
         progress,
-    }))
+    })
+}
+
+/// The job, once finished or after `wait`, whichever comes first: woken
+/// by jobs finished in this process, and re-reading the record every
+/// [`JOB_POLL`] for those another process finishes.
+///
+/// # Errors
+/// 404 for a job that is not the client's (or was deleted meanwhile).
+pub(crate) async fn wait_for_job(state: &AppState, client: &Client, job_id: &str, wait: Duration) -> Result<JobRecord, ApiError> {
+    let mut job = owned_job(state, client, job_id).await?;
+    if job.is_finished() || wait.is_zero() {
+        return Ok(job);
+    }
+    let mut finished = state.jobs.subscribe();
+    let deadline = tokio::time::Instant::now() + wait;
+    // Re-read after subscribing: the job may have finished in between.
+    job = owned_job(state, client, job_id).await?;
+    let mut poll = tokio::time::interval(JOB_POLL);
+    poll.tick().await;
+    while !job.is_finished() {
+        let heard = tokio::select! {
+            heard = tokio::time::timeout_at(deadline, finished.recv()) => heard,
+            _ = poll.tick() => {
+                job = owned_job(state, client, job_id).await?;
+                continue;
+            }
+        };
+        match heard {
+            Err(_) => break,
+            Ok(Ok(id)) if id != job_id => continue,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => job = owned_job(state, client, job_id).await?,
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+        }
+    }
+    Ok(job)
 }
 
 /// Cancels a job if it is running and deletes it and its result.
@@ -408,6 +478,22 @@ async fn upload(State(state): State<Arc<AppState>>, Path(key): Path<String>, Que
     if !state.db.claim_upload(&file.id, now_ms()).await? || state.storage.size(&key).await?.is_some() {
         return Err(ApiError::new(StatusCode::CONFLICT, "already_uploaded", "this file has already been uploaded"));
     }
+    let result = match store_body(&state, &key, body, limit).await {
+        Ok(_) => return Ok(StatusCode::OK),
+        Err(UploadError::TooLarge { limit }) => Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it"))),
+        Err(e) => Err(upload_error(&state, e)),
+    };
+    state.db.release_upload(&file.id).await?;
+    result
+}
+
+/// Writes a request body to `key` as it arrives, up to `limit` bytes; a
+/// body that sends nothing for the configured `body_timeout_seconds` is
+/// broken off. Returns the bytes stored.
+///
+/// # Errors
+/// See [`UploadError`]; a stall is `UploadError::Body(STALLED)`.
+pub(crate) async fn store_body(state: &AppState, key: &str, body: Body, limit: u64) -> Result<u64, UploadError> {
     let stall = Duration::from_secs(state.config.http.body_timeout_seconds);
     let body = body.into_data_stream();
     let body = futures_util::stream::unfold(body, move |mut body| async move {
@@ -417,22 +503,22 @@ async fn upload(State(state): State<Arc<AppState>>, Path(key): Path<String>, Que
             Err(_) => Some((Err(STALLED.to_string()), body)),
         }
     });
-    let result = match state.storage.put_stream(&key, Box::pin(body), limit).await {
-        Ok(bytes) => {
-            state.metrics.uploaded(bytes);
-            return Ok(StatusCode::OK);
+    let bytes = state.storage.put_stream(key, Box::pin(body), limit).await?;
+    state.metrics.uploaded(bytes);
+    Ok(bytes)
+}
+
+/// The response to a body that could not be stored (other than too large,
+/// whose message depends on the route).
+pub(crate) fn upload_error(state: &AppState, e: UploadError) -> ApiError {
+    match e {
+        UploadError::TooLarge { limit } => ApiError::too_large(format!("the upload is larger than {limit} bytes")),
+        UploadError::Body(message) if message == STALLED => {
+            ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", format!("the upload sent nothing for {} s", state.config.http.body_timeout_seconds))
         }
-        Err(UploadError::TooLarge { limit }) => Err(ApiError::too_large(format!("the upload is larger than the {limit} bytes declared for it"))),
-        Err(UploadError::Body(message)) if message == STALLED => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
-            format!("the upload sent nothing for {} s", stall.as_secs()),
-        )),
-        Err(UploadError::Body(message)) => Err(ApiError::bad_request(format!("the upload was interrupted: {message}"))),
-        Err(UploadError::Store(e)) => Err(e.into()),
-    };
-    state.db.release_upload(&file.id).await?;
-    result
+        UploadError::Body(message) => ApiError::bad_request(format!("the upload was interrupted: {message}")),
+        UploadError::Store(e) => e.into(),
+    }
 }
 
 /// What a stalled upload body reports.
@@ -440,14 +526,30 @@ const STALLED: &str = "the upload stalled";
 
 async fn download(State(state): State<Arc<AppState>>, Path(key): Path<String>, Query(signed): Query<Signed>) -> Result<Response, ApiError> {
     state.signer.verify("GET", &key, signed.expires, &signed.signature, now_ms() / 1000)?;
-    let (size, chunks) = state.storage.read_stream(&key).await?;
     let name = key.rsplit('/').next().unwrap_or("file").to_string();
+    stored_file(&state, &key, &name).await
+}
+
+/// A stored object as a download named `name`: streamed, with its
+/// `Content-Type` (from the name's extension), `Content-Length` and
+/// `Content-Disposition` (`filename*` for a name beyond ASCII).
+///
+/// # Errors
+/// 404 for a missing object; a store failure.
+pub(crate) async fn stored_file(state: &AppState, key: &str, name: &str) -> Result<Response, ApiError> {
+    let (size, chunks) = state.storage.read_stream(key).await?;
     let mime = name.rsplit_once('.').and_then(|(_, ext)| fileconv::engine().format(ext).ok()).map(|f| f.mime).unwrap_or("application/octet-stream");
     let mut response = Body::from_stream(chunks).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+    let ascii = crate::store::objects::safe_file_name(name);
+    let mut disposition = format!("attachment; filename=\"{ascii}\"");
+    if ascii != name {
+        let encoded: String = name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        disposition.push_str(&format!("; filename*=UTF-8''{encoded}"));
+    }
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
@@ -573,6 +675,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(get_upload_url))
         .routes(routes!(create_job))
         .routes(routes!(get_job, delete_job))
+        .routes(routes!(super::convert::convert))
         .routes(routes!(formats))
         .routes(routes!(health))
         .split_for_parts();
@@ -583,6 +686,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/storage/{*key}", put(upload).get(download))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Each route bounds what it reads itself: JSON bodies, uploads.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), crate::http::ratelimit::limit))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(cors(&state.config.cors_allowed_origins))

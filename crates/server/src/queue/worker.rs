@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::board::{RunningJob, STOP_SHUTDOWN};
 use super::leases::{keep_lease, LEASE};
 use super::{Queue, FINISHED, MAX_ATTEMPTS, QUEUED};
+use crate::error::JobErrorCode;
 use crate::sandbox::{self, Failure};
 use crate::store::records::{now_ms, status, JobRecord};
 
@@ -87,7 +88,7 @@ async fn run(state: &Arc<Queue>, job: JobRecord) {
         },
         Outcome::Failed(failure) => {
             let message = if failure.is_retryable() { format!("{}; it did so on {MAX_ATTEMPTS} tries", failure.message()) } else { failure.message() };
-            state.db.fail_job(&job.id, worker, &message, failure.code(), cpu_seconds, now).await.map(|held| if held { status::FAILED } else { "gone" })
+            state.db.fail_job(&job.id, worker, &message, failure.code().as_str(), cpu_seconds, now).await.map(|held| if held { status::FAILED } else { "gone" })
         }
         Outcome::Requeue { give_back } => state.db.requeue_job(&job.id, worker, *give_back).await.map(|_| "requeued"),
         Outcome::Gone => Ok("gone"),
@@ -95,7 +96,7 @@ async fn run(state: &Arc<Queue>, job: JobRecord) {
     match recorded {
         Ok(ending) => {
             if let Outcome::Failed(failure) = &outcome {
-                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, code = failure.code(), error = %failure.message(), "job failed");
+                tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, code = failure.code().as_str(), error = %failure.message(), "job failed");
             } else {
                 tracing::info!(job = %job.id, micros = (seconds * 1e6) as u64, cpu_micros = (cpu_seconds * 1e6) as u64, ending, "job finished");
             }
@@ -115,16 +116,16 @@ async fn run(state: &Arc<Queue>, job: JobRecord) {
 }
 
 async fn execute(state: &Arc<Queue>, job: &JobRecord, running: &Arc<RunningJob>) -> (Outcome, f64) {
-    let failed = |message: String, code: &str| (Outcome::Failed(Failure::Conversion { message, code: code.to_string() }), 0.0);
+    let failed = |message: String, code: JobErrorCode| (Outcome::Failed(Failure::Conversion { message, code }), 0.0);
     let file = match state.db.file_by_id(&job.file_id).await {
         Ok(Some(file)) => file,
-        Ok(None) => return failed("the uploaded file has expired or was deleted".to_string(), "file_expired"),
-        Err(e) => return failed(format!("the job's file cannot be looked up: {e}"), "internal"),
+        Ok(None) => return failed("the uploaded file has expired or was deleted".to_string(), JobErrorCode::InvalidInput),
+        Err(e) => return failed(format!("the job's file cannot be looked up: {e}"), JobErrorCode::Internal),
     };
     let input = match state.storage.stage_input(&file.file_key).await {
         Ok(input) => input,
-        Err(object_store::Error::NotFound { .. }) => return failed("the uploaded file is no longer stored".to_string(), "file_expired"),
-        Err(e) => return failed(format!("the uploaded file cannot be read: {e}"), "internal"),
+        Err(object_store::Error::NotFound { .. }) => return failed("the uploaded file is no longer stored".to_string(), JobErrorCode::InvalidInput),
+        Err(e) => return failed(format!("the uploaded file cannot be read: {e}"), JobErrorCode::Internal),
     };
     let output = state.storage.temp_dir().join(format!("{}.{}", job.id, job.target_format));
     let request = sandbox::protocol::Request {
@@ -144,7 +145,7 @@ async fn execute(state: &Arc<Queue>, job: &JobRecord, running: &Arc<RunningJob>)
             let key = format!("results/{}/{}", job.id, crate::store::objects::safe_file_name(&job.file_name));
             let outcome = match state.storage.store_file(&key, &output).await {
                 Ok(size) => Outcome::Completed { key, size, notes: converted.notes },
-                Err(e) => Outcome::Failed(Failure::Conversion { message: format!("the result cannot be stored: {e}"), code: "internal".to_string() }),
+                Err(e) => Outcome::Failed(Failure::Conversion { message: format!("the result cannot be stored: {e}"), code: JobErrorCode::Internal }),
             };
             (outcome, converted.cpu_seconds)
         }

@@ -1,7 +1,7 @@
-//! The converter child: `fileconv-server convert-child --write-dir DIR`,
-//! started by the service, never by people. It confines itself, says what
-//! it enforced, then runs one conversion per request line until its stdin
-//! closes. Its replies go to the stdout it was given; anything a library
+//! The converter child: `fileconv-server convert-child --folder DIR`,
+//! started by the service, never by people. It confines itself to its own
+//! folder (see [`confine::confine`]), says what it enforced, then runs one
+//! conversion per request line until its stdin closes. Its replies go to the stdout it was given; anything a library
 //! prints there goes to stderr instead.
 
 use std::collections::HashMap;
@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use fileconv::{Control, Engine};
 
 use super::confine::{self, Enforced};
+use crate::error::JobErrorCode;
 use super::protocol::{Reply, Request};
 
 /// Address space a conversion may map beyond the child's own at start and
@@ -27,7 +28,7 @@ pub struct Ready {
 }
 
 /// Runs the child until its stdin closes; the process's exit code.
-pub fn main(write_dir: &Path) -> i32 {
+pub fn main(folder: &Path) -> i32 {
     // The replies' channel is the stdout we were given; fd 1 becomes stderr.
     // SAFETY: dup and dup2 on the process's own standard descriptors.
     let replies = unsafe {
@@ -38,7 +39,7 @@ pub fn main(write_dir: &Path) -> i32 {
         std::fs::File::from_raw_fd(fd)
     };
     let replies = Arc::new(Mutex::new(std::io::BufWriter::new(replies)));
-    let enforced = confine::confine(write_dir);
+    let enforced = confine::confine(folder);
     let baseline = confine::mapped_bytes();
     if send(&replies, &Ready { ready: enforced }).is_err() {
         return 71;
@@ -74,7 +75,7 @@ fn convert(engine: &Engine, request: &Request, replies: &Arc<Mutex<std::io::BufW
     let before = confine::process_cpu_seconds();
     let options = match crate::sandbox::protocol::options_from_json(&request.options) {
         Ok(options) => options,
-        Err(message) => return Reply::Failed { message, code: "invalid_option".to_string(), cpu_seconds: 0.0 },
+        Err(message) => return Reply::Failed { message, code: JobErrorCode::InvalidInput, cpu_seconds: 0.0 },
     };
     let last = Arc::new(Mutex::new(u32::MAX));
     let sink = replies.clone();
@@ -93,7 +94,7 @@ fn convert(engine: &Engine, request: &Request, replies: &Arc<Mutex<std::io::BufW
     let cpu_seconds = confine::process_cpu_seconds() - before;
     match result {
         Ok(report) => Reply::Converted { notes: report.notes, cpu_seconds },
-        Err(e) => Reply::Failed { message: crate::error::job_error_message(&request.job, &e), code: crate::error::job_error_code(&e).to_string(), cpu_seconds },
+        Err(e) => Reply::Failed { message: crate::error::job_error_message(&request.job, &e), code: JobErrorCode::of(&e), cpu_seconds },
     }
 }
 

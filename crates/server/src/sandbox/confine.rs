@@ -40,22 +40,41 @@ pub fn before_exec() -> io::Result<()> {
     Ok(())
 }
 
-/// Restricts the calling process for good: files may be read anywhere but
-/// written only under `write_dir` (and `/dev/null`); no socket can be
+/// What a child's own folder holds: the input of its current job, which it
+/// may only read, and the folder it writes the result and any temporary
+/// file to. The pool fills and empties both around every job.
+pub const INPUT_FOLDER: &str = "input";
+pub const WORK_FOLDER: &str = "work";
+
+/// Folders a conversion reads besides its input: shared libraries, fonts,
+/// configuration, `/proc/self` and devices. Nothing of the service's data
+/// (its database, uploads, results, other jobs) is among them.
+const SYSTEM_READ: [&str; 11] = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/proc", "/sys", "/dev", "/var/cache/fontconfig", "/run/systemd/resolve"];
+
+/// Restricts the calling process for good: it may read system folders
+/// (with the fonts named by `FILECONV_FONT_DIR`) and `folder/input`, and
+/// write only under `folder/work` (and `/dev/null`); no socket can be
 /// opened and no program executed. Call before any other thread starts, so
 /// that every thread inherits the filter.
-pub fn confine(write_dir: &Path) -> Enforced {
-    Enforced { landlock: landlock_rules(write_dir), seccomp: seccomp_filter() }
+pub fn confine(folder: &Path) -> Enforced {
+    Enforced { landlock: landlock_rules(folder), seccomp: seccomp_filter() }
 }
 
-fn landlock_rules(write_dir: &Path) -> String {
+fn landlock_rules(folder: &Path) -> String {
     use landlock::{path_beneath_rules, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, ABI};
     let abi = ABI::V5;
+    let font_dirs = std::env::var("FILECONV_FONT_DIR").unwrap_or_default();
+    let readable: Vec<std::path::PathBuf> = SYSTEM_READ
+        .iter()
+        .map(std::path::PathBuf::from)
+        .chain(font_dirs.split(':').filter(|d| !d.is_empty()).map(std::path::PathBuf::from))
+        .chain([folder.join(INPUT_FOLDER)])
+        .collect();
     let status = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.create())
-        .and_then(|r| r.add_rules(path_beneath_rules(["/"], AccessFs::from_read(abi))))
-        .and_then(|r| r.add_rules(path_beneath_rules([write_dir], AccessFs::from_all(abi))))
+        .and_then(|r| r.add_rules(path_beneath_rules(&readable, AccessFs::from_read(abi))))
+        .and_then(|r| r.add_rules(path_beneath_rules([folder.join(WORK_FOLDER)], AccessFs::from_all(abi))))
         .and_then(|r| r.add_rules(path_beneath_rules(["/dev/null"], AccessFs::WriteFile)))
         .and_then(|r| r.restrict_self());
     match status {

@@ -8,6 +8,13 @@
 //! child runs up to [`JOBS_PER_CHILD`] jobs, one at a time, and one that
 //! failed in any way is replaced. Starting one costs about 50 ms (the
 //! binary links FFmpeg), which the pool keeps off each job.
+//!
+//! Each child has a folder of its own and sees no other file of the
+//! service: for each job the pool links the job's input into the child's
+//! `input/` (read only), takes the result out of its `work/` (the only place
+//! it may write), and empties both before the next job. So a child reads
+//! the input of the job it runs and writes only that job's folder, though
+//! it lives for many jobs.
 
 pub mod child;
 pub mod confine;
@@ -25,7 +32,10 @@ use tokio::process::{Child as Process, ChildStdin, ChildStdout};
 
 use self::confine::Enforced;
 use self::protocol::{Reply, Request};
+use crate::error::JobErrorCode;
 
+/// The folder under the service's temporary folder that holds the children's own.
+pub const CHILDREN_FOLDER: &str = "children";
 /// Jobs one child runs before it is replaced (as Gotenberg restarts
 /// LibreOffice every N conversions): whatever a codec leaked goes with it.
 pub const JOBS_PER_CHILD: u32 = 200;
@@ -35,8 +45,8 @@ const STDERR_TAIL: usize = 16 << 10;
 /// Why a conversion ended without a result; each is a job's `errorCode`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// The engine refused or failed, as it says (`code` from [`crate::error::job_error_code`]).
-    Conversion { message: String, code: String },
+    /// The engine refused or failed, as it says.
+    Conversion { message: String, code: JobErrorCode },
     /// The child died of a signal or exited: a codec fault, abort or stack overflow.
     Crashed(String),
     /// An allocation failed at the child's address-space limit.
@@ -55,16 +65,15 @@ pub enum Failure {
 
 impl Failure {
     /// The job's `errorCode`.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> JobErrorCode {
         match self {
-            Failure::Conversion { code, .. } => code,
-            Failure::Crashed(_) => "converter_crashed",
-            Failure::OutOfMemory { .. } => "out_of_memory",
-            Failure::TimeLimit { .. } => "time_limit",
-            Failure::CpuLimit { .. } => "cpu_limit",
-            Failure::OutputTooLarge => "output_too_large",
-            Failure::Cancelled => "cancelled",
-            Failure::Unavailable(_) => "internal",
+            Failure::Conversion { code, .. } => *code,
+            Failure::Crashed(_) => JobErrorCode::ConverterCrashed,
+            Failure::OutOfMemory { .. } => JobErrorCode::OutOfMemory,
+            Failure::TimeLimit { .. } | Failure::CpuLimit { .. } => JobErrorCode::Timeout,
+            Failure::OutputTooLarge => JobErrorCode::LimitExceeded,
+            Failure::Cancelled => JobErrorCode::Cancelled,
+            Failure::Unavailable(_) => JobErrorCode::Internal,
         }
     }
 
@@ -106,6 +115,8 @@ pub struct Converted {
 
 /// One started child.
 struct Child {
+    /// Its own folder, removed with it.
+    folder: PathBuf,
     process: Process,
     stdin: ChildStdin,
     replies: Lines<BufReader<ChildStdout>>,
@@ -119,14 +130,57 @@ impl Child {
         String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<u8>>()).into_owned()
     }
 
-    /// Kills the child's whole process group and reaps it.
+    /// Kills the child's whole process group, reaps it and removes its folder.
     async fn kill(mut self) {
         if let Some(pid) = self.process.id() {
             // SAFETY: the child leads its own process group (process_group(0)).
             unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
         }
         let _ = self.process.kill().await;
+        let _ = tokio::fs::remove_dir_all(&self.folder).await;
     }
+
+    /// Gives the child the job's input (a hard link, or a copy across
+    /// file systems) and returns the request as the child must see it:
+    /// paths inside its own folder.
+    async fn take_in(&self, request: &Request) -> std::io::Result<Request> {
+        let input = self.folder.join(confine::INPUT_FOLDER).join(format!("source.{}", file_extension(&request.from)));
+        if tokio::fs::hard_link(&request.input, &input).await.is_err() {
+            tokio::fs::copy(&request.input, &input).await?;
+        }
+        let output = self.folder.join(confine::WORK_FOLDER).join(format!("result.{}", file_extension(&request.to)));
+        Ok(Request { input, output, ..request.clone() })
+    }
+
+    /// Moves the result where the job wants it.
+    async fn hand_out(&self, inside: &Path, wanted: &Path) -> std::io::Result<()> {
+        if tokio::fs::rename(inside, wanted).await.is_err() {
+            tokio::fs::copy(inside, wanted).await?;
+        }
+        Ok(())
+    }
+
+    /// Empties the child's folder of the last job's files.
+    async fn clean(&self) -> std::io::Result<()> {
+        for name in [confine::INPUT_FOLDER, confine::WORK_FOLDER] {
+            let folder = self.folder.join(name);
+            let mut entries = tokio::fs::read_dir(&folder).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                if entry.file_type().await?.is_dir() {
+                    tokio::fs::remove_dir_all(entry.path()).await?;
+                } else {
+                    tokio::fs::remove_file(entry.path()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A format id as a file extension: letters, digits and `-` only.
+fn file_extension(format: &str) -> String {
+    let clean: String = format.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(16).collect();
+    if clean.is_empty() { "bin".to_string() } else { clean }
 }
 
 /// How a conversion is stopped from outside: cancel it (deleted, shutdown).
@@ -138,7 +192,8 @@ pub struct Stop {
 /// Started children waiting for work, and how to start more.
 pub struct Pool {
     program: PathBuf,
-    write_dir: PathBuf,
+    /// Where each child's own folder is made.
+    children_dir: PathBuf,
     idle: Mutex<Vec<Child>>,
     size: usize,
     enforced: Mutex<Option<Enforced>>,
@@ -153,9 +208,9 @@ pub struct Job<'a> {
 
 impl Pool {
     /// A pool of up to `size` idle children of `program` (the service's own
-    /// binary), which may write only under `write_dir`.
-    pub fn new(program: PathBuf, write_dir: PathBuf, size: usize) -> Pool {
-        Pool { program, write_dir, idle: Mutex::new(Vec::new()), size: size.max(1), enforced: Mutex::new(None) }
+    /// binary), each with a folder of its own under `temp_dir/children`.
+    pub fn new(program: PathBuf, temp_dir: &Path, size: usize) -> Pool {
+        Pool { program, children_dir: temp_dir.join(CHILDREN_FOLDER), idle: Mutex::new(Vec::new()), size: size.max(1), enforced: Mutex::new(None) }
     }
 
     /// What the first child found it could enforce; `None` before one started.
@@ -185,13 +240,25 @@ impl Pool {
     }
 
     async fn start(&self) -> Result<Child, String> {
+        let folder = self.children_dir.join(format!("{}-{}", std::process::id(), crate::ids::random_hex(8)));
+        for name in [confine::INPUT_FOLDER, confine::WORK_FOLDER] {
+            tokio::fs::create_dir_all(folder.join(name)).await.map_err(|e| format!("{}: {e}", folder.display()))?;
+        }
+        let started = self.spawn(&folder).await;
+        if started.is_err() {
+            let _ = tokio::fs::remove_dir_all(&folder).await;
+        }
+        started
+    }
+
+    async fn spawn(&self, folder: &Path) -> Result<Child, String> {
         let mut command = tokio::process::Command::new(&self.program);
         command
             .arg("convert-child")
-            .arg("--write-dir")
-            .arg(&self.write_dir)
+            .arg("--folder")
+            .arg(folder)
             // Temporary files of libraries go where the child may write.
-            .env("TMPDIR", &self.write_dir)
+            .env("TMPDIR", folder.join(confine::WORK_FOLDER))
             // Fewer allocator arenas: less address space reserved per thread.
             .env("MALLOC_ARENA_MAX", "2")
             .stdin(Stdio::piped())
@@ -228,7 +295,7 @@ impl Pool {
             *enforced = Some(ready.ready);
         }
         drop(enforced);
-        Ok(Child { process, stdin, replies, stderr, jobs: 0 })
+        Ok(Child { folder: folder.to_path_buf(), process, stdin, replies, stderr, jobs: 0 })
     }
 
     /// Runs one conversion in a child and returns the child to the pool
@@ -243,7 +310,14 @@ impl Pool {
             None => self.start().await.map_err(Failure::Unavailable)?,
         };
         let plan = job.request.plan.clone();
-        let mut line = serde_json::to_string(&job.request).map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let inside = match child.take_in(&job.request).await {
+            Ok(inside) => inside,
+            Err(e) => {
+                child.kill().await;
+                return Err(Failure::Unavailable(format!("the input cannot be given to the converter: {e}")));
+            }
+        };
+        let mut line = serde_json::to_string(&inside).map_err(|e| Failure::Unavailable(e.to_string()))?;
         line.push('\n');
         if let Err(e) = child.stdin.write_all(line.as_bytes()).await {
             let how = format!("it stopped before the job: {e}");
@@ -264,7 +338,10 @@ impl Pool {
             match tokio::time::timeout(wait, child.replies.next_line()).await {
                 Ok(Ok(Some(line))) => match serde_json::from_str::<Reply>(&line) {
                     Ok(Reply::Progress(percent)) => job.progress.store(percent.min(100), Ordering::Relaxed),
-                    Ok(Reply::Converted { notes, cpu_seconds }) => break Ok(Converted { notes, cpu_seconds }),
+                    Ok(Reply::Converted { notes, cpu_seconds }) => match child.hand_out(&inside.output, &job.request.output).await {
+                        Ok(()) => break Ok(Converted { notes, cpu_seconds }),
+                        Err(e) => break Err(Failure::Unavailable(format!("the result cannot be taken from the converter: {e}"))),
+                    },
                     Ok(Reply::Failed { message, code, .. }) => break Err(Failure::Conversion { message, code }),
                     Err(_) => tracing::warn!(line = %line.chars().take(200).collect::<String>(), "a converter child wrote a line that is not a reply"),
                 },
@@ -275,7 +352,7 @@ impl Pool {
         match &outcome {
             Ok(_) | Err(Failure::Conversion { .. }) => {
                 child.jobs += 1;
-                if child.jobs < JOBS_PER_CHILD {
+                if child.jobs < JOBS_PER_CHILD && child.clean().await.is_ok() {
                     self.lock_idle().push(child);
                 } else {
                     child.kill().await;
@@ -310,6 +387,19 @@ impl Pool {
                 _ => Failure::Crashed("it stopped answering".to_string()),
             },
         }
+    }
+
+    /// Removes the folders of children whose service died without clearing
+    /// them (a folder is named after the service's process id); returns how
+    /// many.
+    pub fn sweep_orphans(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.children_dir) else { return 0 };
+        let orphans = entries.flatten().filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().and_then(|pid| pid.parse::<u32>().ok());
+            pid.is_some_and(|pid| pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists())
+        });
+        orphans.filter(|entry| std::fs::remove_dir_all(entry.path()).is_ok()).count()
     }
 
     /// Kills every idle child (at shutdown).

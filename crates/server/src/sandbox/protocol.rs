@@ -7,9 +7,10 @@ use fileconv::Options;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Plan;
+use crate::error::JobErrorCode;
 
 /// One conversion for a child to run.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub job: String,
     pub input: PathBuf,
@@ -31,7 +32,7 @@ pub enum Reply {
     Progress(u32),
     Converted { notes: Vec<String>, cpu_seconds: f64 },
     /// The engine refused or failed: `code` is the job's `errorCode`.
-    Failed { message: String, code: String, cpu_seconds: f64 },
+    Failed { message: String, code: JobErrorCode, cpu_seconds: f64 },
 }
 
 /// The `options` object of a job, as engine options: strings, numbers and

@@ -64,7 +64,7 @@ pub struct JobRecord {
     pub expires_at: i64,
     /// What the conversion repaired or left out, one note per line.
     pub notes: Option<String>,
-    /// Why it failed, for programs (`converter_crashed`, `time_limit`, `invalid_input`...).
+    /// Why it failed, for programs: a [`crate::error::JobErrorCode`].
     pub error_code: Option<String>,
     /// The worker holding (or last holding) it.
     pub worker_id: Option<String>,
@@ -326,7 +326,7 @@ impl Db {
         )
         .bind(status::FAILED)
         .bind(format!("the worker converting this file stopped, {max_attempts} times; it was not tried again"))
-        .bind("worker_lost")
+        .bind(crate::error::JobErrorCode::Internal.as_str())
         .bind(now)
         .bind(status::PROCESSING)
         .bind(max_attempts)

@@ -58,8 +58,10 @@ async fn the_four_steps_convert_a_png_to_a_jpeg() {
     fields.sort();
     assert_eq!(
         fields,
-        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "errorCode", "fileName", "jobId", "progress", "sourceFormat", "status", "targetFormat", "warnings"]
+        ["completedAt", "cpuMinutes", "createdAt", "downloadUrl", "error", "errorCode", "fileName", "jobId", "progress", "queuedMs", "runMs", "sourceFormat", "status", "targetFormat", "warnings"]
     );
+    let (queued, run) = (job["queuedMs"].as_i64().unwrap(), job["runMs"].as_i64().unwrap());
+    assert!(queued >= 0 && run > 0 && run < 10_000, "{job}");
     assert_eq!(job["warnings"], serde_json::json!([]), "a clean PNG converts with nothing to say");
     assert_eq!(job["fileName"], "my photo.jpg");
     assert_eq!((job["sourceFormat"].as_str(), job["targetFormat"].as_str()), (Some("png"), Some("jpg")));
@@ -371,6 +373,7 @@ async fn jobs_are_private_fail_clearly_and_can_be_deleted() {
     assert_eq!(body["status"], "failed", "{body}");
     assert!(body["downloadUrl"].is_null());
     assert!(body["error"].as_str().unwrap().contains("png"), "{body}");
+    assert_eq!(body["errorCode"], "invalid_input", "{body}");
     assert!(body["completedAt"].is_string());
 
     assert_eq!(app.json("GET", &format!("/api/jobs/{job}"), "10.9.9.9", None, None).await.0, 404);
@@ -515,7 +518,7 @@ async fn a_job_whose_worker_died_twice_fails_with_its_code() {
         assert_eq!(reaped, if round == 1 { (2, 0) } else { (0, 2) });
     }
     let (_, _, body) = app.json("GET", &format!("/api/jobs/{}", ids[0]), IP, None, None).await;
-    assert_eq!((body["status"].as_str(), body["errorCode"].as_str()), (Some("failed"), Some("worker_lost")), "{body}");
+    assert_eq!((body["status"].as_str(), body["errorCode"].as_str()), (Some("failed"), Some("internal")), "{body}");
     assert!(body["error"].as_str().unwrap().contains("2 times"), "{body}");
 }
 
@@ -536,5 +539,134 @@ async fn a_conversion_that_overruns_its_limit_ends_the_job_at_the_limit() {
     assert_eq!(job["status"], "failed", "{job}");
     let error = job["error"].as_str().unwrap();
     assert!(error.contains("took longer than the 1 s") || error.contains("wall time"), "{error}");
+    assert_eq!(job["errorCode"], "timeout", "{job}");
     assert!(took < std::time::Duration::from_millis(2500), "ended after {took:?}: {error}");
+}
+
+#[tokio::test]
+async fn a_file_past_the_plan_s_limits_fails_with_limit_exceeded() {
+    let app = app("[plans.free]\nmax_pixels = 100").await;
+    app.workers(1);
+    let file = app.upload(IP, None, "a.png", rose_png()).await;
+    let (status, created) = create(&app, IP, None, job_body(&file, "png", "jpg")).await;
+    assert_eq!(status, 200, "{created}");
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}", created["jobId"].as_str().unwrap()), IP, None, None).await;
+    assert_eq!((job["status"].as_str(), job["errorCode"].as_str()), (Some("failed"), Some("limit_exceeded")), "{job}");
+    assert!(job["error"].as_str().unwrap().contains("100"), "the message names the limit: {job}");
+}
+
+/// `POST uri` with a raw body; (status, headers, body).
+async fn post_raw(app: &common::TestApp, uri: &str, ip: &str, content_type: &str, body: Vec<u8>) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    let request = axum::http::Request::builder().method("POST").uri(uri).header("x-forwarded-for", ip).header("content-type", content_type).body(axum::body::Body::from(body)).unwrap();
+    let response = app.send(request).await;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn one_request_converts_a_file_of_each_family() {
+    let app = app("").await;
+    app.workers(2);
+    let cases = [
+        ("image/rose.png", "png", "jpg"),
+        ("audio/tone.wav", "wav", "flac"),
+        ("video/clip.mp4", "mp4", "png"),
+        ("document/sample.md", "md", "html"),
+        ("sheet/book.csv", "csv", "json"),
+    ];
+    for (n, (fixture, from, to)) in cases.into_iter().enumerate() {
+        let input = std::fs::read(common::testdata(fixture)).unwrap();
+        let name = fixture.rsplit('/').next().unwrap();
+        // Named, without `from`: the bytes or the name say what it is.
+        let ip = format!("10.20.0.{n}");
+        let (status, headers, body) = post_raw(&app, &format!("/api/convert?to={to}&name={name}"), &ip, "application/octet-stream", input.clone()).await;
+        assert_eq!(status, 200, "{fixture}: {}", String::from_utf8_lossy(&body));
+        let expected = fileconv::convert(&input, from, to).unwrap();
+        let mime = fileconv::engine().format(to).unwrap().mime;
+        assert_eq!(headers["content-type"], mime, "{fixture}");
+        let stem = name.rsplit_once('.').unwrap().0;
+        assert_eq!(headers["content-disposition"], format!("attachment; filename=\"{stem}.{to}\"").as_str(), "{fixture}");
+        assert_eq!(headers["content-length"], body.len().to_string().as_str());
+        if to == "jpg" || to == "png" {
+            assert_eq!(image_size(&body, to), image_size(&expected, to), "{fixture}");
+        } else {
+            assert!(body == expected, "{fixture}: the result differs from the library's own conversion");
+        }
+        // The job behind it is the client's, and completed.
+        let job_id = headers["x-job-id"].to_str().unwrap();
+        let (_, _, job) = app.json("GET", &format!("/api/jobs/{job_id}"), &ip, None, None).await;
+        assert_eq!((job["status"].as_str(), job["sourceFormat"].as_str(), job["targetFormat"].as_str()), (Some("completed"), Some(from), Some(to)), "{job}");
+    }
+}
+
+#[tokio::test]
+async fn one_request_takes_multipart_forms_and_says_what_fails() {
+    let app = app("[convert]\nmax_mb = 1").await;
+    app.workers(1);
+    // A form with the file first and the parameters after it, as curl -F sends them.
+    let boundary = "x-fileconv-boundary";
+    let mut form = Vec::new();
+    form.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"my rose.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    form.extend_from_slice(&rose_png());
+    form.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nwebp\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"width\"\r\n\r\n20\r\n--{boundary}--\r\n").as_bytes());
+    let (status, headers, body) = post_raw(&app, "/api/convert", "10.21.0.1", &format!("multipart/form-data; boundary={boundary}"), form).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(image_size(&body, "webp").0, 20, "the option from the form was applied");
+    assert_eq!(headers["content-disposition"], "attachment; filename=\"my_rose.webp\"; filename*=UTF-8''my%20rose.webp");
+
+    // Past the one-request size: 413, pointing at the four steps.
+    let (status, _, body) = post_raw(&app, "/api/convert?to=png&from=bmp", "10.21.0.2", "image/bmp", vec![0u8; 1_100_000]).await;
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, error["code"].as_str()), (413, Some("too_large")), "{error}");
+    assert!(error["error"].as_str().unwrap().contains("get-upload-url"), "{error}");
+
+    // A file that is another format than claimed: 422 format_mismatch or invalid_input, with the job's message.
+    let jpeg = std::fs::read(common::testdata("image/rose.jpg")).unwrap();
+    let (status, _, body) = post_raw(&app, "/api/convert?to=webp&from=png", "10.21.0.3", "image/png", jpeg).await;
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 422, "{error}");
+    assert!(error["error"].as_str().unwrap().contains("jpg") || error["error"].as_str().unwrap().contains("jpeg"), "{error}");
+
+    // A broken file: the job fails, and the request says why with the job's errorCode.
+    let mut broken = rose_png();
+    broken.truncate(60);
+    let (status, headers, body) = post_raw(&app, "/api/convert?to=webp&from=png", "10.21.0.4", "image/png", broken).await;
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid_input")), "{error}");
+    assert!(headers.contains_key("x-job-id"));
+
+    // No target, an unknown one, an unrecognisable file without `from`.
+    assert_eq!(post_raw(&app, "/api/convert", "10.21.0.5", "image/png", rose_png()).await.0, 400);
+    assert_eq!(post_raw(&app, "/api/convert?to=nope", "10.21.0.6", "image/png", rose_png()).await.0, 415);
+    assert_eq!(post_raw(&app, "/api/convert?to=png", "10.21.0.7", "application/octet-stream", b"\x01\x02\x03 nothing at all".to_vec()).await.0, 422);
+}
+
+#[tokio::test]
+async fn one_request_past_its_time_is_408_and_the_job_goes_on() {
+    let app = app("[convert]\nmax_seconds = 1").await;
+    app.workers(1);
+    let started = std::time::Instant::now();
+    let (status, _, body) = post_raw(&app, "/api/convert?to=avif&from=png&speed=1&width=1600", "10.22.0.1", "image/png", rose_png()).await;
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, error["code"].as_str()), (408, Some("timeout")), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let message = error["error"].as_str().unwrap();
+    let job_id = message.split("as job ").nth(1).unwrap().split(':').next().unwrap();
+    let (status, _, job) = app.json("GET", &format!("/api/jobs/{job_id}?wait=0"), "10.22.0.1", None, None).await;
+    assert_eq!(status, 200, "{job}");
+    assert!(job["status"] == "processing" || job["status"] == "pending" || job["status"] == "completed", "{job}");
+}
+
+#[tokio::test]
+async fn one_request_counts_as_an_upload_and_a_create() {
+    let app = app("[rate_limits]\nupload_per_minute = 5").await;
+    app.workers(1);
+    let ip = "10.23.0.1";
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post_raw(&app, "/api/convert?to=bmp&from=png", ip, "image/png", rose_png()).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 429], "two units each: 5 allow two");
 }
