@@ -1,7 +1,7 @@
 //! A process of the service, started for its role: the converter
-//! children and workers, the API or the worker's health routes, the
-//! sweeper, the lease reaper and the NOTIFY listener; and its graceful
-//! shutdown.
+//! children and workers with the webhook sender, the API or the worker's
+//! health routes, the sweeper, the lease reaper and the NOTIFY listener;
+//! and its graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub struct Running {
     sweeper: JoinHandle<()>,
     reaper: JoinHandle<()>,
     notifications: JoinHandle<()>,
+    deliveries: Option<JoinHandle<()>>,
     shutdown: Arc<tokio::sync::Notify>,
 }
 
@@ -47,13 +48,28 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let sweeper = tokio::spawn(sweep_forever(state.clone()));
     let reaper = tokio::spawn(queue::reap_forever(state.queue.clone()));
     let notifications = tokio::spawn(queue::listen_forever(state.queue.clone()));
+    let deliveries = role.converts().then(|| tokio::spawn(send_webhooks(state.clone())));
     let shutdown = Arc::new(tokio::sync::Notify::new());
     let router: Router = if role.serves_api() { crate::http::router(state.clone()) } else { crate::http::worker_router(state.clone()) };
     let signal = shutdown.clone();
     let drain = Duration::from_secs(state.config.shutdown_grace_seconds.max(1));
     let server = tokio::spawn(crate::http::serve::serve(listener, router, state.clone(), async move { signal.notified().await }, drain));
     tracing::info!(%addr, ?role, workers = workers.len(), data_dir = %state.config.data_dir.display(), "listening");
-    Ok(Running { addr, state, server, workers, sweeper, reaper, notifications, shutdown })
+    Ok(Running { addr, state, server, workers, sweeper, reaper, notifications, deliveries, shutdown })
+}
+
+/// Sends this service's webhook deliveries until the process ends, each
+/// job's `data` the object `GET /api/jobs/{id}` returns.
+pub async fn send_webhooks(state: Arc<AppState>) {
+    let payload_state = state.clone();
+    crate::webhooks::deliver_forever(state.queue.clone(), move |job| {
+        let state = payload_state.clone();
+        async move {
+            let view = crate::http::routes::job_response(&state, &axum::http::HeaderMap::new(), job).await.ok()?;
+            serde_json::to_value(view).ok()
+        }
+    })
+    .await;
 }
 
 impl Running {
@@ -70,6 +86,9 @@ impl Running {
         self.sweeper.abort();
         self.reaper.abort();
         self.notifications.abort();
+        if let Some(deliveries) = self.deliveries {
+            deliveries.abort();
+        }
         self.state.sandbox.clear().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.server).await;
         self.state.db.close().await;
@@ -109,6 +128,8 @@ pub async fn sweep(state: &AppState) -> Result<(u64, u64), crate::error::ApiErro
     // Counters outlive their window by a month at most (the longest window).
     state.db.purge_usage(now - 40 * 24 * 3600 * 1000).await?;
     state.db.purge_rate_windows(now - 120_000).await?;
+    // Webhook rows of jobs that are gone, a week after their deliveries began.
+    state.db.purge_webhook_rows(now - 7 * 24 * 3600 * 1000).await?;
     state.limiter.purge((now / 1000) as u64);
     Ok(removed)
 }

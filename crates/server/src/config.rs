@@ -67,6 +67,8 @@ pub struct Config {
     pub http: HttpLimits,
     /// Bounds of the one-request conversion, `POST /api/convert`.
     pub convert: OneRequestLimits,
+    /// Webhook deliveries.
+    pub webhooks: WebhookSettings,
     /// `text` or `json` log lines.
     pub log_format: String,
     pub rate_limits: RateLimits,
@@ -148,6 +150,35 @@ pub struct OneRequestLimits {
 impl Default for OneRequestLimits {
     fn default() -> Self {
         OneRequestLimits { max_mb: 25, max_seconds: 60 }
+    }
+}
+
+/// How webhooks are sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Hosts (names or addresses, as written in URLs) that may be sent to
+    /// even though they are loopback, private or link-local: for
+    /// self-hosters whose receivers are internal. Empty by default.
+    pub allowed_hosts: Vec<String>,
+    /// Seconds before each attempt, the first counted from the job's end:
+    /// the Standard Webhooks schedule by default (at once, 5 s, 5 min,
+    /// 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), each with ±10% jitter.
+    pub retry_schedule_seconds: Vec<f64>,
+    /// A receiver must answer within this time.
+    pub timeout_seconds: u64,
+    /// Deliveries one process sends at once.
+    pub concurrency: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allowed_hosts: Vec::new(),
+            retry_schedule_seconds: vec![0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0],
+            timeout_seconds: 15,
+            concurrency: 16,
+        }
     }
 }
 
@@ -272,6 +303,7 @@ impl Default for Config {
             max_running_jobs_per_client: 0,
             http: HttpLimits::default(),
             convert: OneRequestLimits::default(),
+            webhooks: WebhookSettings::default(),
             log_format: "text".to_string(),
             rate_limits: RateLimits::default(),
             plans,
@@ -355,6 +387,13 @@ impl Config {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return invalid("public_url must start with http:// or https://");
             }
+        }
+        let schedule = &self.webhooks.retry_schedule_seconds;
+        if schedule.is_empty() || schedule.iter().any(|s| !s.is_finite() || *s < 0.0 || *s > 7.0 * 86400.0) {
+            return invalid("webhooks.retry_schedule_seconds needs at least one delay, each from 0 to a week");
+        }
+        if self.webhooks.timeout_seconds == 0 || self.webhooks.concurrency == 0 || self.convert.max_seconds == 0 || self.convert.max_mb == 0 {
+            return invalid("webhooks.timeout_seconds, webhooks.concurrency, convert.max_seconds and convert.max_mb must be above 0");
         }
         Ok(())
     }

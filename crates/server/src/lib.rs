@@ -7,7 +7,8 @@
 //!
 //! The folders say who does what, each using only those listed after it:
 //! [`app`] starts a process for its role; [`http`] answers the API;
-//! [`queue`] claims jobs with leases and runs them; [`sandbox`] runs each
+//! [`webhooks`] sends signed deliveries of finished jobs; [`queue`] claims
+//! jobs with leases and runs them; [`sandbox`] runs each
 //! conversion in a confined child process; [`store`] keeps records and
 //! bytes; [`config`], [`error`], [`metrics`] and [`ids`] are shared by all.
 
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod queue;
 pub mod sandbox;
 pub mod store;
+pub mod webhooks;
 
 pub use app::{start, Running};
 pub use config::Config;

@@ -121,7 +121,7 @@ pub async fn convert(State(state): State<Arc<AppState>>, client: Client, Query(q
         None => source_format(&state, &file, size).await?,
     };
     let conversion = Conversion::check(&state, &client, &from, &to, Value::Object(asked.options).to_string())?;
-    let job = enqueue(&state, client.clone(), file, size, conversion).await?;
+    let job = enqueue(&state, client.clone(), file, size, conversion, None).await?;
     let mut abandoned = AbandonGuard { state: state.clone(), job: Some(job.id.clone()) };
     let wait = Duration::from_secs(state.config.convert.max_seconds.max(1));
     let job = wait_for_job(&state, &client, &job.id, wait).await?;

@@ -1,7 +1,8 @@
 //! The HTTP side: the routes and their OpenAPI document ([`routes`]), the
 //! one-request conversion ([`convert`]), who
 //! is asking ([`auth`]), plan quotas ([`quota`]), per-IP rates
-//! ([`ratelimit`]), signed local URLs ([`signing`]), the accept loop
+//! ([`ratelimit`]), signed local URLs ([`signing`]), webhook endpoints
+//! ([`webhooks`]), the accept loop
 //! ([`serve`]), and the state every route reads.
 
 pub mod auth;
@@ -11,6 +12,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod serve;
 pub mod signing;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::Path;

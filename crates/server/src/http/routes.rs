@@ -77,12 +77,25 @@ pub struct CreateJobRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub options: Option<Value>,
+    /// Where to POST a signed `job.completed` or `job.failed` delivery when
+    /// the job ends (beyond the original API).
+    #[serde(default)]
+    pub webhook_url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateJobResponse {
     pub job_id: String,
+    /// The secret that signs deliveries to `webhookUrl` (`whsec_...`),
+    /// present only when this job is the first of the client's to name that
+    /// URL: keep it, it is not shown again (rotate it with
+    /// `POST /api/webhooks/{id}/rotate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+    /// The endpoint `webhookUrl` names, as `GET /api/webhooks` lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
 }
 
 /// A job, as `GET /api/jobs/{jobId}` shows it.
@@ -219,8 +232,15 @@ pub async fn create_job(State(state): State<Arc<AppState>>, client: Client, ApiJ
     if size > file.declared_size as u64 {
         return Err(ApiError::too_large(format!("the upload has {size} bytes, more than the {} declared", file.declared_size)));
     }
-    let job = enqueue(&state, client, file, size, conversion).await?;
-    Ok(Json(CreateJobResponse { job_id: job.id }))
+    let (webhook, webhook_secret) = match request.webhook_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let (endpoint, secret) = super::webhooks::named_endpoint(&state, &client, url).await?;
+            (Some(endpoint.id), secret)
+        }
+        None => (None, None),
+    };
+    let job = enqueue(&state, client, file, size, conversion, webhook.as_deref()).await?;
+    Ok(Json(CreateJobResponse { job_id: job.id, webhook_secret, webhook_id: webhook }))
 }
 
 /// A conversion a request asks for, checked against the engine: both
@@ -271,13 +291,15 @@ pub(crate) async fn reserve_file(state: &AppState, client: &Client, name: &str, 
 }
 
 /// Queues a job converting an uploaded file of `size` bytes, counted
-/// against the plan's conversions per day; a file small enough is first
-/// checked to be what `sourceFormat` says.
+/// against the plan's conversions per day, naming the webhook endpoint
+/// `webhook` (before any worker can take it, so that its end is announced
+/// there); a file small enough is first checked to be what `sourceFormat`
+/// says.
 ///
 /// # Errors
 /// 422 for a file of another format, 429 past the pending cap or the
 /// quota; a database failure.
-pub(crate) async fn enqueue(state: &AppState, client: Client, file: FileRecord, size: u64, conversion: Conversion) -> Result<JobRecord, ApiError> {
+pub(crate) async fn enqueue(state: &AppState, client: Client, file: FileRecord, size: u64, conversion: Conversion, webhook: Option<&str>) -> Result<JobRecord, ApiError> {
     let engine = state.engine(&client.plan);
     let source = engine.format(&conversion.source)?;
     if size <= SNIFF_AT_CREATE_BYTES {
@@ -316,6 +338,9 @@ pub(crate) async fn enqueue(state: &AppState, client: Client, file: FileRecord, 
         error_code: None,
         worker_id: None,
     };
+    if let Some(endpoint) = webhook {
+        state.db.link_job_webhook(&job.id, endpoint).await?;
+    }
     state.db.insert_job(&job).await?;
     state.jobs.wake_one();
     state.db.notify(crate::queue::QUEUED, "").await?;
@@ -656,7 +681,7 @@ fn rfc3339(ms: i64) -> String {
 #[openapi(
     info(title = "fileconv", description = "The CocoConvert conversion API: ask for an upload URL, PUT the bytes, create a job, poll it, download the result. Without an Authorization header a client is on the free tier, keyed by its IP address."),
     modifiers(&BearerAuth),
-    tags((name = "files"), (name = "jobs"), (name = "service"))
+    tags((name = "files"), (name = "jobs"), (name = "webhooks"), (name = "service"))
 )]
 struct ApiDoc;
 
@@ -676,6 +701,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(create_job))
         .routes(routes!(get_job, delete_job))
         .routes(routes!(super::convert::convert))
+        .routes(routes!(super::webhooks::create_webhook, super::webhooks::list_webhooks))
+        .routes(routes!(super::webhooks::delete_webhook))
+        .routes(routes!(super::webhooks::rotate_webhook))
+        .routes(routes!(super::webhooks::job_deliveries))
         .routes(routes!(formats))
         .routes(routes!(health))
         .split_for_parts();

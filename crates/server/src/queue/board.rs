@@ -50,6 +50,10 @@ impl JobBoard {
         self.wake.notify_one();
     }
 
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.finished.subscribe()
     }

@@ -88,8 +88,8 @@ pub struct KeyRecord {
 /// The database, migrated.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
-    sqlite: bool,
+    pub(super) pool: AnyPool,
+    pub(super) sqlite: bool,
 }
 
 const JOB_COLUMNS: &str = "id, owner, plan, file_id, source_format, target_format, options, file_name, status, progress, error, \
@@ -110,6 +110,7 @@ fn migrator() -> Migrator {
         ),
         Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0003_job_notes.sql")), false),
         Migration::new(4, Cow::Borrowed("leases"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0004_leases.sql")), false),
+        Migration::new(5, Cow::Borrowed("webhooks"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0005_webhooks.sql")), false),
     ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }
@@ -340,6 +341,11 @@ impl Db {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        if failed > 0 {
+            if let Err(e) = self.announce_failed_at(now).await {
+                tracing::error!(error = %e, "cannot enqueue the webhook deliveries of jobs whose worker was lost");
+            }
+        }
         Ok((requeued, failed))
     }
 
@@ -372,7 +378,16 @@ impl Db {
         .bind(worker)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done.rows_affected() == 1 && self.announced(id, now).await)
+    }
+
+    /// Enqueues a finished job's webhook deliveries; a failure is logged,
+    /// not returned: the job's outcome is recorded either way.
+    async fn announced(&self, id: &str, now: i64) -> bool {
+        if let Err(e) = self.announce_job(id, now).await {
+            tracing::error!(job = id, error = %e, "cannot enqueue the job's webhook deliveries");
+        }
+        true
     }
 
     /// Fails a job `worker` holds, with a message and an `errorCode`.
@@ -391,7 +406,7 @@ impl Db {
         .bind(worker)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done.rows_affected() == 1 && self.announced(id, now).await)
     }
 
     /// Puts a job `worker` holds back in the queue. `give_back` returns the

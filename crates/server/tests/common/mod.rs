@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod postgres;
+pub mod receiver;
 pub mod s3;
 pub mod server;
 
@@ -79,6 +80,11 @@ impl TestApp {
         for _ in 0..n {
             tokio::spawn(fileconv_server::queue::worker(self.state.queue.clone()));
         }
+    }
+
+    /// Starts the webhook sender, as a converting process does.
+    pub fn deliveries(&self) {
+        tokio::spawn(fileconv_server::app::send_webhooks(self.state.clone()));
     }
 
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {

@@ -670,3 +670,216 @@ async fn one_request_counts_as_an_upload_and_a_create() {
     }
     assert_eq!(statuses, [200, 200, 429], "two units each: 5 allow two");
 }
+
+/// Loopback receivers allowed, retries within a second, and room for the jobs.
+const WEBHOOK_SETTINGS: &str = "max_pending_jobs_per_client = 100\n[webhooks]\nallowed_hosts = [\"127.0.0.1\"]\nretry_schedule_seconds = [0, 0.2, 0.3, 0.4]\n[rate_limits]\nupload_per_minute = 1000\n[plans.free]\nfiles_per_hour = 1000\nconversions_per_day = 1000\n";
+
+/// Verifies a delivery as a receiver would, with the Standard Webhooks
+/// reference library, and returns its body.
+fn verified(hit: &common::receiver::Hit, secret: &str) -> serde_json::Value {
+    standardwebhooks::Webhook::new(secret).unwrap().verify(&hit.body, &hit.headers).unwrap_or_else(|e| panic!("{e:?}: {:?}", hit.headers));
+    serde_json::from_slice(&hit.body).unwrap()
+}
+
+async fn finished_job(app: &common::TestApp, ip: &str, body: serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    let (status, created) = create(app, ip, None, body).await;
+    assert_eq!(status, 200, "{created}");
+    let (_, _, job) = app.json("GET", &format!("/api/jobs/{}?wait=20", created["jobId"].as_str().unwrap()), ip, None, None).await;
+    (created, job)
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_disabled_by_410() {
+    let app = app(WEBHOOK_SETTINGS).await;
+    app.workers(2);
+    app.deliveries();
+    let ip = "10.30.0.1";
+    // A registered endpoint hears both events of the client's jobs.
+    let receiver = common::receiver::Receiver::start(&[]).await;
+    let (status, _, endpoint) = app.json("POST", "/api/webhooks", ip, None, Some(json!({"url": receiver.url}))).await;
+    assert_eq!(status, 201, "{endpoint}");
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(endpoint["events"], json!(["job.completed", "job.failed"]));
+    let file = app.upload(ip, None, "a.png", rose_png()).await;
+    let (created, job) = finished_job(&app, ip, job_body(&file, "png", "jpg")).await;
+    assert_eq!(job["status"], "completed");
+    let mut broken = rose_png();
+    broken.truncate(60);
+    let file = app.upload(ip, None, "broken.png", broken).await;
+    let (_, failed) = finished_job(&app, ip, job_body(&file, "png", "webp")).await;
+    assert_eq!(failed["status"], "failed");
+    let hits = receiver.wait_for(2, std::time::Duration::from_secs(10)).await;
+    let bodies: Vec<serde_json::Value> = hits.iter().map(|hit| verified(hit, &secret)).collect();
+    let completed = bodies.iter().find(|b| b["type"] == "job.completed").expect("a job.completed delivery");
+    assert_eq!(completed["data"]["jobId"], created["jobId"]);
+    assert_eq!((completed["data"]["status"].as_str(), completed["data"]["fileName"].as_str()), (Some("completed"), Some("a.jpg")));
+    let download = completed["data"]["downloadUrl"].as_str().unwrap();
+    let (status, bytes, _) = app.get_bytes(download, ip).await;
+    assert_eq!((status, image_size(&bytes, "jpg")), (200, image_size(&rose_png(), "png")), "the delivery's download URL works");
+    let failure = bodies.iter().find(|b| b["type"] == "job.failed").expect("a job.failed delivery");
+    assert_eq!((failure["data"]["jobId"].as_str(), failure["data"]["errorCode"].as_str()), (failed["jobId"].as_str(), Some("invalid_input")));
+    assert!(completed["timestamp"].as_str().unwrap().ends_with('Z'));
+    // A tampered body does not verify.
+    let mut forged = hits[0].clone();
+    forged.body = axum::body::Bytes::from(String::from_utf8_lossy(&forged.body).replace("completed", "failed"));
+    assert_ne!(forged.body, hits[0].body);
+    assert!(standardwebhooks::Webhook::new(&secret).unwrap().verify(&forged.body, &forged.headers).is_err());
+
+    // A job's own webhookUrl: its secret comes once with the job; a receiver
+    // that answers 500 twice gets the third attempt.
+    let flaky = common::receiver::Receiver::start(&[500, 500]).await;
+    let file = app.upload(ip, None, "b.png", rose_png()).await;
+    let mut body = job_body(&file, "png", "bmp");
+    body["webhookUrl"] = json!(flaky.url);
+    let (created, _) = finished_job(&app, ip, body).await;
+    let job_secret = created["webhookSecret"].as_str().expect("the secret of a new job endpoint").to_string();
+    let hits = flaky.wait_for(3, std::time::Duration::from_secs(10)).await;
+    let ids: Vec<&str> = hits.iter().map(|h| h.headers["webhook-id"].to_str().unwrap()).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "one message id on every attempt: {ids:?}");
+    for hit in &hits {
+        assert_eq!(verified(hit, &job_secret)["data"]["jobId"], created["jobId"]);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, _, deliveries) = app.json("GET", &format!("/api/jobs/{}/deliveries", created["jobId"].as_str().unwrap()), ip, None, None).await;
+    let delivery = deliveries["deliveries"].as_array().unwrap().iter().find(|d| d["url"] == flaky.url.as_str()).unwrap();
+    assert_eq!((delivery["state"].as_str(), delivery["event"].as_str()), (Some("delivered"), Some("job.completed")), "{deliveries}");
+    let statuses: Vec<i64> = delivery["attempts"].as_array().unwrap().iter().map(|a| a["status"].as_i64().unwrap()).collect();
+    assert_eq!(statuses, [500, 500, 200], "{deliveries}");
+    // The registered endpoint heard that job too.
+    receiver.wait_for(3, std::time::Duration::from_secs(10)).await;
+    // A second job naming the same URL reuses its endpoint: no new secret.
+    let file = app.upload(ip, None, "c.png", rose_png()).await;
+    let mut body = job_body(&file, "png", "bmp");
+    body["webhookUrl"] = json!(flaky.url);
+    let (again, _) = finished_job(&app, ip, body).await;
+    assert!(again.get("webhookSecret").is_none() && again["webhookId"] == created["webhookId"], "{again}");
+    flaky.wait_for(4, std::time::Duration::from_secs(10)).await;
+
+    // Rotation: deliveries carry both signatures for a day.
+    let id = endpoint["id"].as_str().unwrap();
+    let (status, _, rotated) = app.json("POST", &format!("/api/webhooks/{id}/rotate"), ip, None, None).await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_secret = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, secret);
+    let before = receiver.hits().len();
+    let file = app.upload(ip, None, "d.png", rose_png()).await;
+    finished_job(&app, ip, job_body(&file, "png", "bmp")).await;
+    let hits = receiver.wait_for(before + 1, std::time::Duration::from_secs(10)).await;
+    let last = &hits[before];
+    verified(last, &secret);
+    verified(last, &new_secret);
+    assert_eq!(last.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 2);
+
+    // 410 Gone disables the endpoint: one attempt, then nothing more.
+    let gone = common::receiver::Receiver::start(&[410]).await;
+    let (_, _, gone_endpoint) = app.json("POST", "/api/webhooks", ip, None, Some(json!({"url": gone.url, "events": ["job.completed"]}))).await;
+    let file = app.upload(ip, None, "e.png", rose_png()).await;
+    finished_job(&app, ip, job_body(&file, "png", "bmp")).await;
+    gone.wait_for(1, std::time::Duration::from_secs(10)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, _, list) = app.json("GET", "/api/webhooks", ip, None, None).await;
+    let listed = list["webhooks"].as_array().unwrap().iter().find(|w| w["id"] == gone_endpoint["id"]).unwrap().clone();
+    assert!(listed["disabled"].as_str().unwrap().contains("410"), "{listed}");
+    assert!(listed.get("secret").is_none(), "secrets are shown once: {listed}");
+    let file = app.upload(ip, None, "f.png", rose_png()).await;
+    finished_job(&app, ip, job_body(&file, "png", "bmp")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(gone.hits().len(), 1, "a disabled endpoint gets nothing more");
+    // Endpoints are private and can be deleted.
+    assert_eq!(app.json("DELETE", &format!("/api/webhooks/{id}"), "10.30.9.9", None, None).await.0, 404);
+    assert_eq!(app.json("DELETE", &format!("/api/webhooks/{id}"), ip, None, None).await.0, 204);
+}
+
+#[tokio::test]
+async fn webhook_urls_to_internal_addresses_are_refused() {
+    let app = app("[rate_limits]\nupload_per_minute = 1000\n[plans.free]\nfiles_per_hour = 1000\nconversions_per_day = 1000\n").await;
+    app.workers(1);
+    app.deliveries();
+    let ip = "10.31.0.1";
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.5/hook",
+        "http://192.168.0.1/hook",
+        "http://172.20.1.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/hook",
+        "http://224.0.0.251/hook",
+        "http://0.0.0.0/hook",
+        "ftp://example.com/hook",
+        "not a url",
+    ] {
+        let (status, _, error) = app.json("POST", "/api/webhooks", ip, None, Some(json!({"url": url}))).await;
+        assert_eq!((status, error["code"].as_str()), (400, Some("invalid_webhook_url")), "{url}: {error}");
+        let file = app.upload(ip, None, "a.png", rose_png()).await;
+        let mut body = job_body(&file, "png", "jpg");
+        body["webhookUrl"] = json!(url);
+        let (status, error) = create(&app, ip, None, body).await;
+        assert_eq!((status, error["code"].as_str()), (400, Some("invalid_webhook_url")), "{url}: {error}");
+    }
+    // An endpoint whose name resolves to loopback when it is sent to (as
+    // after DNS rebinding) is refused at the connection, not only at registration.
+    let receiver = common::receiver::Receiver::start(&[]).await;
+    let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let endpoint = fileconv_server::store::webhooks::Endpoint {
+        id: "wh_rebound".into(),
+        owner: format!("ip:{ip}"),
+        url: format!("http://localhost:{port}/hook"),
+        events: vec!["job.completed".into()],
+        named_only: false,
+        secret: fileconv_server::webhooks::signature::new_secret(),
+        old_secret: None,
+        old_secret_until: None,
+        disabled_at: None,
+        disabled_reason: None,
+        created_at: fileconv_server::store::records::now_ms(),
+    };
+    app.state.db.insert_endpoint(&endpoint).await.unwrap();
+    let file = app.upload(ip, None, "a.png", rose_png()).await;
+    let (created, job) = finished_job(&app, ip, job_body(&file, "png", "jpg")).await;
+    assert_eq!(job["status"], "completed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let attempt = loop {
+        let (_, _, deliveries) = app.json("GET", &format!("/api/jobs/{}/deliveries", created["jobId"].as_str().unwrap()), ip, None, None).await;
+        if let Some(attempt) = deliveries["deliveries"][0]["attempts"].get(0) {
+            break attempt.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "{deliveries}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(attempt["status"].is_null(), "{attempt}");
+    assert!(attempt["error"].as_str().unwrap().contains("loopback"), "{attempt}");
+    assert!(receiver.hits().is_empty(), "nothing reached the loopback receiver");
+}
+
+#[tokio::test]
+async fn webhook_delivery_latency_after_completion() {
+    let app = app(WEBHOOK_SETTINGS).await;
+    app.workers(2);
+    app.deliveries();
+    let ip = "10.32.0.1";
+    let receiver = common::receiver::Receiver::start(&[]).await;
+    let (status, _, endpoint) = app.json("POST", "/api/webhooks", ip, None, Some(json!({"url": receiver.url, "events": ["job.completed"]}))).await;
+    assert_eq!(status, 201, "{endpoint}");
+    let jobs = 20;
+    for n in 0..jobs {
+        let file = app.upload(ip, None, &format!("{n}.png"), rose_png()).await;
+        let (status, created) = create(&app, ip, None, job_body(&file, "png", "bmp")).await;
+        assert_eq!(status, 200, "{created}");
+    }
+    let hits = receiver.wait_for(jobs, std::time::Duration::from_secs(60)).await;
+    let mut latencies: Vec<i64> = hits
+        .iter()
+        .map(|hit| {
+            let body = verified(hit, endpoint["secret"].as_str().unwrap());
+            let completed = chrono::DateTime::parse_from_rfc3339(body["data"]["completedAt"].as_str().unwrap()).unwrap().timestamp_millis();
+            hit.at - completed
+        })
+        .collect();
+    latencies.sort_unstable();
+    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!("webhook delivery after completion over {jobs} jobs: p50 {} ms, p99 {} ms", p(0.5), p(0.99));
+    assert!(latencies.iter().all(|l| *l >= 0), "{latencies:?}");
+}
