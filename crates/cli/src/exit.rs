@@ -32,6 +32,27 @@ pub fn code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// The exit code of a remote job's `errorCode`: the code the same failure
+/// has locally.
+pub fn for_job_error_code(code: &str) -> u8 {
+    match code {
+        "invalid_input" | "format_mismatch" => INVALID_INPUT,
+        "limit_exceeded" | "out_of_memory" | "timeout" => LIMIT,
+        _ => OTHER,
+    }
+}
+
+/// The exit code of a remote service's refusal.
+pub fn for_http_status(status: u16) -> u8 {
+    match status {
+        400 => USAGE,
+        413 => LIMIT,
+        415 => UNSUPPORTED,
+        422 => INVALID_INPUT,
+        _ => OTHER,
+    }
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure { code: code(e.kind()), message: e.to_string() }

@@ -3,6 +3,7 @@
 mod exit;
 mod formats;
 mod probe;
+mod remote;
 mod run;
 
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ enum Command {
     /// `fileconv convert in.png out.jpg -o quality=80`
     /// `fileconv convert *.png --to webp --out-dir web/ -j 4`
     /// `-` reads standard input (needs --from) or writes standard output (needs --to).
+    /// `fileconv convert in.png out.jpg --server https://convert.example.com --key coco_...`
+    /// runs the same conversion on a service.
     Convert(run::ConvertArgs),
     /// List every source-target pair with its options.
     Formats {

@@ -33,6 +33,14 @@ pub struct ConvertArgs {
     /// Print the conversion path used.
     #[arg(short, long)]
     verbose: bool,
+    /// Convert on a fileconv service (or any service of its API) at this
+    /// URL instead of here, through its four steps: upload, job, polls,
+    /// download.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// The service's API key (`coco_...`); without one, its free tier.
+    #[arg(long, value_name = "KEY", env = "FILECONV_API_KEY", hide_env_values = true, requires = "server")]
+    key: Option<String>,
 }
 
 pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
@@ -41,6 +49,9 @@ pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
         .iter()
         .map(|pair| Options::parse_pair(pair))
         .collect::<fileconv::Result<Options>>()?;
+    if let Some(server) = &args.server {
+        return convert_remotely(engine, server, &args);
+    }
     if args.paths.len() == 2 && args.out_dir.is_none() {
         return convert_one(engine, &args.paths[0], &args.paths[1], &args, &options);
     }
@@ -48,6 +59,51 @@ pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
         return Err(Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"));
     };
     convert_batch(engine, &args.paths, to, &args, &options)
+}
+
+/// `--server`: each input converted by the service, one after another.
+fn convert_remotely(engine: &Engine, server: &str, args: &ConvertArgs) -> Result<(), Failure> {
+    let remote = crate::remote::Remote::new(server, args.key.clone())?;
+    let options: Vec<(String, String)> = args
+        .options
+        .iter()
+        .map(|pair| pair.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| Failure::usage(format!("option '{pair}' is not KEY=VALUE"))))
+        .collect::<Result<_, _>>()?;
+    let pairs: Vec<(PathBuf, PathBuf, String)> = if args.paths.len() == 2 && args.out_dir.is_none() {
+        let output = &args.paths[1];
+        let to = match (&args.to, extension(output)) {
+            (Some(to), _) => to.clone(),
+            (None, Some(ext)) if !is_stdio(output) => ext,
+            _ => return Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
+        };
+        vec![(args.paths[0].clone(), output.clone(), to)]
+    } else {
+        let Some(to) = args.to.as_deref() else {
+            return Err(Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"));
+        };
+        args.paths
+            .iter()
+            .map(|input| {
+                let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
+                (input.clone(), dir.join(format!("{stem}.{to}")), to.to_string())
+            })
+            .collect()
+    };
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    for (input, output, to) in &pairs {
+        if is_stdio(input) {
+            return Err(Failure::usage("--server reads files, not standard input"));
+        }
+        let from = source_format(engine, input, None, args.from.as_deref())?;
+        remote.convert(input, output, &from.id, to, &options).map_err(|e| if pairs.len() > 1 { Failure { message: format!("{}: {}", input.display(), e.message), ..e } } else { e })?;
+        if args.verbose {
+            eprintln!("{} -> {} on {server}", input.display(), output.display());
+        }
+    }
+    Ok(())
 }
 
 fn is_stdio(path: &Path) -> bool {

@@ -244,6 +244,68 @@ async fn a_child_reads_only_its_job_s_input_and_writes_only_its_job_s_folder() {
     assert_eq!(std::fs::read_dir(&children).unwrap().count(), 0, "a cleared pool leaves no folder");
 }
 
+/// `fileconv convert --server` runs the four steps against a real service
+/// process; and the one-request endpoint's cost over converting in process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_converts_on_a_server_and_one_request_costs_little() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "workers = 2\n[rate_limits]\nupload_per_minute = 1000\nother_per_minute = 1000\n[plans.free]\nfiles_per_hour = 1000\nconversions_per_day = 1000\n");
+    let mut server = Server::start(&dir.path().join("data"), &config, "127.0.0.1:0");
+    let cli = std::path::Path::new(env!("CARGO_BIN_EXE_fileconv-server")).with_file_name("fileconv");
+    assert!(cli.exists(), "{} is built with the workspace (cargo test --workspace, or cargo build -p fileconv-cli)", cli.display());
+    let input = dir.path().join("rose.png");
+    std::fs::write(&input, common::rose_png()).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| std::process::Command::new(&cli).arg("convert").args(args).output().unwrap();
+    let output = dir.path().join("rose.jpg");
+    let done = run(&[input.as_os_str(), output.as_os_str(), "--server".as_ref(), server.base_url.as_ref(), "-o".as_ref(), "width=20".as_ref()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(common::image_size(&std::fs::read(&output).unwrap(), "jpg").0, 20, "the option reached the service");
+    // Several files, to a folder.
+    let other = dir.path().join("other.png");
+    std::fs::write(&other, common::rose_png()).unwrap();
+    let out_dir = dir.path().join("out");
+    let done = run(&[input.as_os_str(), other.as_os_str(), "--to".as_ref(), "webp".as_ref(), "--out-dir".as_ref(), out_dir.as_os_str(), "--server".as_ref(), server.base_url.as_ref()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    for name in ["rose.webp", "other.webp"] {
+        assert_eq!(common::image_size(&std::fs::read(out_dir.join(name)).unwrap(), "webp"), common::image_size(&common::rose_png(), "png"));
+    }
+    // A file the service cannot convert: the local exit code and the job's errorCode.
+    let broken = dir.path().join("broken.png");
+    std::fs::write(&broken, &common::rose_png()[..60]).unwrap();
+    let failed = run(&[broken.as_os_str(), dir.path().join("broken.jpg").as_os_str(), "--server".as_ref(), server.base_url.as_ref()]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("errorCode invalid_input"), "{stderr}");
+    assert!(!dir.path().join("broken.jpg").exists());
+    // A service that is not there.
+    let nowhere = run(&[input.as_os_str(), output.as_os_str(), "--server".as_ref(), "http://127.0.0.1:9".as_ref()]);
+    assert_eq!(nowhere.status.code(), Some(1), "{}", String::from_utf8_lossy(&nowhere.stderr));
+
+    // One request against converting here: p50 of 40 small PNG to JPEG conversions.
+    let http = reqwest::Client::new();
+    let png = common::rose_png();
+    let (mut remote, mut local) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let t = Instant::now();
+        let response = http.post(format!("{}/api/convert?to=jpg&from=png", server.base_url)).body(png.clone()).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let bytes = response.bytes().await.unwrap();
+        remote.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let here = fileconv::convert(&png, "png", "jpg").unwrap();
+        local.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(common::image_size(&bytes, "jpg"), common::image_size(&here, "jpg"));
+    }
+    let p50 = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (remote_ms, local_ms) = (p50(&mut remote), p50(&mut local));
+    println!("POST /api/convert PNG to JPEG, p50 of 40: {remote_ms:.1} ms; in process {local_ms:.1} ms; overhead {:.1} ms", remote_ms - local_ms);
+    assert!(server.is_running());
+    server.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_api_leases_and_shared_rate_limits_work_on_postgresql() {
     let postgres = Postgres::start();
