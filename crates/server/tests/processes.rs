@@ -453,7 +453,11 @@ workers = 1
 max_pending_jobs_per_client = 0
 max_running_jobs_per_client = 1
 job_wait_seconds = 0
-{}{storage}",
+{}{storage}
+[webhooks]
+allowed_hosts = [\"127.0.0.1\"]
+retry_schedule_seconds = [0, 0.5, 1, 2]
+",
         "ab".repeat(32),
         busy_free_plan(2, 512)
     )
@@ -506,6 +510,16 @@ async fn two_api_and_three_worker_processes_on_one_database_survive_kills() {
     assert_eq!(worker_client.get("/health", None).await.0, 200);
     assert_eq!(worker_client.get("/api/formats", None).await.0, 404);
 
+    // Every client hears its jobs' ends on a webhook, sent by whichever worker process.
+    let receiver = common::receiver::Receiver::start(&[]).await;
+    let mut secrets = HashMap::new();
+    for c in 0..CLIENTS {
+        let ip = format!("10.2.0.{c}");
+        let response = reqwest::Client::new().post(format!("{}/api/webhooks", apis[c % 2].base_url)).header("x-forwarded-for", &ip).json(&json!({"url": receiver.url})).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        let endpoint: Value = response.json().await.unwrap();
+        secrets.insert(endpoint["id"].as_str().unwrap().to_string(), endpoint["secret"].as_str().unwrap().to_string());
+    }
     let kinds = Arc::new(kinds());
     let bases: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(apis.iter().map(|s| s.base_url.clone()).collect()));
     let started = Instant::now();
@@ -616,6 +630,30 @@ async fn two_api_and_three_worker_processes_on_one_database_survive_kills() {
     println!("{} completed jobs in the records ({} more than the clients saw created), each with one result object", completed_in_records.len(), completed_in_records.len() - completed_ids.len());
     let stuck = postgres.query("distributed", "SELECT count(*) FROM jobs WHERE status = 'processing'");
     assert_eq!(stuck.trim(), "0", "no job left processing");
+    // Every ended job was delivered to its client's webhook, signed with its
+    // client's secret; a worker killed mid-send may have sent one twice, under one webhook-id.
+    let ended: std::collections::BTreeSet<String> = postgres.query("distributed", "SELECT id FROM jobs WHERE status IN ('completed', 'failed')").lines().map(str::to_string).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (delivered, hits) = loop {
+        let hits = receiver.hits();
+        let delivered: std::collections::BTreeSet<String> = hits
+            .iter()
+            .map(|hit| {
+                let body: Value = serde_json::from_slice(&hit.body).unwrap();
+                let job = body["data"]["jobId"].as_str().unwrap().to_string();
+                let verified = secrets.values().any(|secret| standardwebhooks::Webhook::new(secret).unwrap().verify(&hit.body, &hit.headers).is_ok());
+                assert!(verified, "a delivery for job {job} that no client's secret verifies");
+                job
+            })
+            .collect();
+        if delivered == ended || Instant::now() > deadline {
+            break (delivered, hits);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(delivered, ended, "one delivery per ended job");
+    let unique: std::collections::BTreeSet<&str> = hits.iter().map(|h| h.headers["webhook-id"].to_str().unwrap()).collect();
+    println!("webhooks: {} deliveries of {} ended jobs ({} sent twice after a kill, under one webhook-id)", hits.len(), ended.len(), hits.len() - unique.len());
     for server in apis.iter_mut().chain(workers.iter_mut()) {
         assert!(server.is_running(), "only the killed processes died");
     }

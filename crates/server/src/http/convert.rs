@@ -100,20 +100,19 @@ pub async fn convert(State(state): State<Arc<AppState>>, client: Client, Query(q
         asked.take(field, value);
     }
     let is_multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
-    let stored = if is_multipart {
+    let upload_failed = |e: UploadError| match e {
+        UploadError::TooLarge { .. } => too_large(),
+        e => upload_error(&state, e),
+    };
+    let (file, size) = if is_multipart {
         let multipart = Multipart::from_request(request, &()).await.map_err(|e| ApiError::bad_request(format!("not a multipart body: {e}")))?;
-        receive_multipart(&state, &client, multipart, &mut asked, limit).await
+        receive_multipart(&state, &client, multipart, &mut asked, limit, &upload_failed).await?.ok_or_else(|| ApiError::bad_request("the multipart body has no `file` part"))?
     } else {
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let name = file_name(&asked);
         let file = reserve_file(&state, &client, &name, content_type, limit).await?;
-        store_body(&state, &file.file_key, request.into_body(), limit).await.map(|size| Some((file, size)))
-    };
-    let (file, size) = match stored {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return Err(ApiError::bad_request("the multipart body has no `file` part")),
-        Err(UploadError::TooLarge { .. }) => return Err(too_large()),
-        Err(e) => return Err(upload_error(&state, e)),
+        let size = store_body(&state, &file.file_key, request.into_body(), limit).await.map_err(&upload_failed)?;
+        (file, size)
     };
     let to = asked.to.clone().ok_or_else(|| ApiError::bad_request("say the target format: ?to=jpg"))?;
     let from = match asked.from.clone() {
@@ -164,16 +163,24 @@ pub async fn convert(State(state): State<Arc<AppState>>, client: Client, Query(q
 
 /// Reads a multipart body: text fields into `asked`, the `file` part into
 /// the store as it arrives. `None` when there is no `file` part.
-async fn receive_multipart(state: &AppState, client: &Client, mut multipart: Multipart, asked: &mut Asked, limit: u64) -> Result<Option<(FileRecord, u64)>, UploadError> {
+async fn receive_multipart(
+    state: &AppState,
+    client: &Client,
+    mut multipart: Multipart,
+    asked: &mut Asked,
+    limit: u64,
+    upload_failed: &(dyn Fn(UploadError) -> ApiError + Sync),
+) -> Result<Option<(FileRecord, u64)>, ApiError> {
+    let broken = |e: axum::extract::multipart::MultipartError| upload_failed(UploadError::Body(e.to_string()));
     let mut stored = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| UploadError::Body(e.to_string()))? {
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" && stored.is_none() {
             if asked.name.is_none() {
                 asked.name = field.file_name().map(str::to_string);
             }
             let content_type = field.content_type().map(str::to_string);
-            let file = reserve_file(state, client, &file_name(asked), content_type, limit).await.map_err(|e| UploadError::Body(e.message))?;
+            let file = reserve_file(state, client, &file_name(asked), content_type, limit).await?;
             let (sender, receiver) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
             let body = Body::from_stream(tokio_stream_from(receiver));
             let store = store_body(state, &file.file_key, body, limit);
@@ -187,14 +194,14 @@ async fn receive_multipart(state: &AppState, client: &Client, mut multipart: Mul
                 }
             };
             let (size, ()) = tokio::join!(store, pump);
-            stored = Some((file, size?));
+            stored = Some((file, size.map_err(upload_failed)?));
             continue;
         }
         let mut value = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| UploadError::Body(e.to_string()))? {
+        while let Some(chunk) = field.chunk().await.map_err(broken)? {
             value.extend_from_slice(&chunk);
             if value.len() > FIELD_BYTES {
-                return Err(UploadError::Body(format!("the field `{name}` is longer than {FIELD_BYTES} bytes")));
+                return Err(ApiError::bad_request(format!("the field `{name}` is longer than {FIELD_BYTES} bytes")));
             }
         }
         asked.take(name, String::from_utf8_lossy(&value).into_owned());
