@@ -1,10 +1,11 @@
-//! AVIF, written with rav1e (through `image`'s ravif). Not read yet: the
-//! `dav1d` bindings need libdav1d 1.3 and Debian 12 ships 1.0.
+//! AVIF, written with rav1e (through `image`'s ravif), read through libheif
+//! (AV1 by the system's dav1d; see [`super::heic`]): the Rust `dav1d`
+//! bindings need libdav1d 1.3 and Debian 12 ships 1.0.
 
 use std::io::Write;
 
 use fileconv_core::image::codecs::avif::AvifEncoder;
-use fileconv_core::{sniff, Category, Context, Encoder, FormatInfo, OptionKind, OptionSpec, Result, Value, ValueKind};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, OptionKind, OptionSpec, Result, Value, ValueKind};
 
 use crate::encode::{fit_pixels, write_with, Accepts};
 use crate::options::AVIF_QUALITY;
@@ -28,8 +29,13 @@ inventory::submit! {
         container: None, sniff: Some(|b| sniff::iso_brand(b, &[b"avif", b"avis"])),
     }
 }
+inventory::submit! { Decoder { format: ID, name: "libheif", output: ValueKind::Raster, cost: 20, options: &[], decode } }
 inventory::submit! {
     Encoder { format: ID, name: "rav1e", input: ValueKind::Raster, cost: 50, lossy: true, options: &[AVIF_QUALITY, SPEED], encode }
+}
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    super::heic::decode_heif(input, ctx, ID)
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {

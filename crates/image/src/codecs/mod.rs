@@ -5,6 +5,7 @@ mod bmp;
 mod dds;
 mod exr;
 mod gif;
+mod heic;
 mod hdr;
 mod ico;
 mod jpeg;

@@ -1,0 +1,175 @@
+//! HEIC/HEIF, read through the system libheif (Debian 12's libheif1 1.15,
+//! HEVC through libde265), which also reads AVIF (AV1 through dav1d) for
+//! [`super::avif`]. Bound with libheif-rs 0.20 over libheif-sys pinned to
+//! 1.14.4, the newest binding that builds against libheif 1.15.
+//!
+//! What a phone writes is read as it shows it: grid (tiled) images
+//! assembled, rotation and mirroring (`irot`, `imir`) and cropping applied,
+//! the alpha plane kept, 10- and 12-bit images as 16-bit pixels, the ICC
+//! profile and EXIF kept (its orientation reset, as the pixels are turned
+//! already). Depth maps and thumbnails are ignored. Several top-level
+//! images of the primary's size (a burst) become frames; others are left
+//! out with a note. Sizes are checked against the conversion's limits from
+//! the header, before anything is decoded.
+
+use std::time::Duration;
+
+use fileconv_core::image::metadata::Orientation;
+use fileconv_core::image::{DynamicImage, ImageBuffer};
+use fileconv_core::{sniff, Category, Context, Decoder, Error, FormatInfo, Frame, Input, Raster, Result, Value, ValueKind};
+use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif, RgbChroma};
+
+const ID: &str = "heic";
+/// Top-level images read as frames, at most.
+const MAX_FRAMES: usize = 256;
+
+inventory::submit! {
+    FormatInfo {
+        id: ID,
+        aliases: &["heif", "hif"],
+        name: "High Efficiency Image File Format (HEVC)",
+        mime: "image/heic",
+        category: Category::Image,
+        container: None,
+        sniff: Some(|b| {
+            !sniff::iso_brand(b, &[b"avif", b"avis"]) && sniff::iso_brand(b, &[b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"])
+        }),
+    }
+}
+inventory::submit! { Decoder { format: ID, name: "libheif", output: ValueKind::Raster, cost: 20, options: &[], decode } }
+
+fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    decode_heif(input, ctx, ID)
+}
+
+/// Reads a HEIF-family file (HEIC or AVIF) as format `id`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a file libheif refuses, [`Error::LimitExceeded`]
+/// for an image past the conversion's limits.
+pub(crate) fn decode_heif(input: Input<'_>, ctx: &Context<'_>, id: &str) -> Result<Value> {
+    let lib = LibHeif::new_checked().map_err(|e| Error::backend(id, e))?;
+    let file = HeifContext::read_from_bytes(input.bytes).map_err(|e| refused(id, ctx, e))?;
+    let primary = file.primary_image_handle().map_err(|e| refused(id, ctx, e))?;
+    let (width, height) = (primary.width(), primary.height());
+    let mut ids = vec![0 as ItemId; file.number_of_top_level_images().min(MAX_FRAMES)];
+    let count = file.top_level_image_ids(&mut ids);
+    ids.truncate(count);
+    // `None` stands for the primary image, whose handle is held apart.
+    let mut handles: Vec<Option<ImageHandle>> = Vec::new();
+    let mut left_out = 0;
+    for item in ids {
+        let handle = file.image_handle(item).map_err(|e| refused(id, ctx, e))?;
+        if handle.is_primary() {
+            handles.push(None);
+        } else if (handle.width(), handle.height()) == (width, height) {
+            handles.push(Some(handle));
+        } else {
+            left_out += 1;
+        }
+    }
+    if handles.is_empty() {
+        handles.push(None);
+    }
+    if left_out > 0 {
+        ctx.note(format!("{left_out} image(s) of another size than the primary {width}x{height} are left out"));
+    }
+    let total = handles.len();
+    // Several images show a second each, as TIFF pages do (a slideshow in a
+    // video or GIF); a single one is a still.
+    let delay = if total > 1 { Duration::from_secs(1) } else { Duration::ZERO };
+    let mut frames = Vec::with_capacity(total);
+    for (n, handle) in handles.into_iter().enumerate() {
+        let handle = handle.as_ref().unwrap_or(&primary);
+        frames.push(Frame { image: decode_image(&lib, handle, ctx, id)?, delay });
+        ctx.progress((n + 1) as f32 / total as f32);
+    }
+    let icc_profile = primary.color_profile_raw().map(|p| p.data).filter(|d| d.len() >= 20);
+    let exif = exif_of(&primary);
+    Ok(Value::Raster(Raster { frames, icc_profile, exif }))
+}
+
+fn decode_image(lib: &LibHeif, handle: &ImageHandle, ctx: &Context<'_>, id: &str) -> Result<DynamicImage> {
+    let (w, h) = (handle.width(), handle.height());
+    let deep = handle.luma_bits_per_pixel() > 8;
+    let alpha = handle.has_alpha_channel();
+    let channels: u64 = if alpha { 4 } else { 3 };
+    if w.max(h) > ctx.limits.max_dimension {
+        return Err(Error::limit("image dimension (pixels)", ctx.limits.max_dimension.into(), w.max(h).into()));
+    }
+    ctx.charge_frame(w, h, channels * if deep { 2 } else { 1 })?;
+    let chroma = match (deep, alpha) {
+        (false, false) => RgbChroma::Rgb,
+        (false, true) => RgbChroma::Rgba,
+        (true, false) => RgbChroma::HdrRgbLe,
+        (true, true) => RgbChroma::HdrRgbaLe,
+    };
+    let image = lib.decode(handle, ColorSpace::Rgb(chroma), None).map_err(|e| refused(id, ctx, e))?;
+    ctx.checkpoint()?;
+    let planes = image.planes();
+    let plane = planes.interleaved.ok_or_else(|| Error::backend(id, "libheif gave no interleaved plane"))?;
+    let (pw, ph) = (plane.width as usize, plane.height as usize);
+    let row = pw * channels as usize * if deep { 2 } else { 1 };
+    if plane.stride < row || plane.data.len() < plane.stride * ph.saturating_sub(1) + row {
+        return Err(Error::backend(id, "libheif's plane is smaller than its size says"));
+    }
+    let rows = (0..ph).flat_map(|y| &plane.data[y * plane.stride..y * plane.stride + row]);
+    let bad = || Error::backend(id, "libheif's plane does not fill the image");
+    if !deep {
+        let bytes: Vec<u8> = rows.copied().collect();
+        return Ok(if alpha {
+            DynamicImage::ImageRgba8(ImageBuffer::from_raw(pw as u32, ph as u32, bytes).ok_or_else(bad)?)
+        } else {
+            DynamicImage::ImageRgb8(ImageBuffer::from_raw(pw as u32, ph as u32, bytes).ok_or_else(bad)?)
+        });
+    }
+    // 10 or 12 significant bits in 16: scaled to the full 16-bit range.
+    // libheif gives the range of one sample for an interleaved plane (10),
+    // where older versions gave the whole pixel's (30).
+    let range = u32::from(plane.bits_per_pixel);
+    let bits = if range > 16 { range / channels as u32 } else { range }.clamp(9, 16);
+    let bytes: Vec<u8> = rows.copied().collect();
+    let samples: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| {
+            let value = u32::from(u16::from_le_bytes([pair[0], pair[1]]));
+            ((value << (16 - bits)) | (value >> (2 * bits).saturating_sub(16))).min(65_535) as u16
+        })
+        .collect();
+    Ok(if alpha {
+        DynamicImage::ImageRgba16(ImageBuffer::from_raw(pw as u32, ph as u32, samples).ok_or_else(bad)?)
+    } else {
+        DynamicImage::ImageRgb16(ImageBuffer::from_raw(pw as u32, ph as u32, samples).ok_or_else(bad)?)
+    })
+}
+
+/// The EXIF block of an image (a TIFF structure), its orientation reset:
+/// libheif has turned the pixels by the file's `irot` and `imir` already.
+fn exif_of(handle: &ImageHandle) -> Option<Vec<u8>> {
+    let mut ids = [0 as ItemId; 1];
+    if handle.metadata_block_ids(&mut ids, b"Exif") == 0 {
+        return None;
+    }
+    let block = handle.metadata(ids[0]).ok()?;
+    // A 4-byte offset to the TIFF header, then (often) `Exif\0\0`.
+    let offset = u32::from_be_bytes(block.get(..4)?.try_into().ok()?) as usize;
+    let mut tiff = block.get(4usize.checked_add(offset)?..)?;
+    if let Some(rest) = tiff.strip_prefix(b"Exif\0\0") {
+        tiff = rest;
+    }
+    if !(tiff.starts_with(b"II*\0") || tiff.starts_with(b"MM\0*")) {
+        return None;
+    }
+    let mut exif = tiff.to_vec();
+    let _ = Orientation::remove_from_exif_chunk(&mut exif);
+    Some(exif)
+}
+
+fn refused(id: &str, ctx: &Context<'_>, e: libheif_rs::HeifError) -> Error {
+    use libheif_rs::HeifErrorCode as Code;
+    match e.code {
+        Code::MemoryAllocationError => Error::LimitExceeded { what: "memory (bytes)", limit: ctx.limits.max_memory_bytes, actual: None },
+        Code::UnsupportedFeature | Code::UnsupportedFileType => Error::invalid_input(id, format!("unsupported variant: {}", e.message)),
+        _ => Error::invalid_input(id, e.message),
+    }
+}
