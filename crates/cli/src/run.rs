@@ -50,45 +50,24 @@ pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
         .map(|pair| Options::parse_pair(pair))
         .collect::<fileconv::Result<Options>>()?;
     if let Some(server) = &args.server {
-        return convert_remotely(engine, server, &args);
+        return convert_remotely(engine, server, &args, &options);
     }
     if args.paths.len() == 2 && args.out_dir.is_none() {
         return convert_one(engine, &args.paths[0], &args.paths[1], &args, &options);
     }
-    let Some(to) = args.to.as_deref() else {
-        return Err(Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"));
-    };
-    convert_batch(engine, &args.paths, to, &args, &options)
+    convert_batch(engine, &args.paths, batch_target(&args)?, &args, &options)
 }
 
 /// `--server`: each input converted by the service, one after another.
-fn convert_remotely(engine: &Engine, server: &str, args: &ConvertArgs) -> Result<(), Failure> {
+fn convert_remotely(engine: &Engine, server: &str, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
     let remote = crate::remote::Remote::new(server, args.key.clone())?;
-    let options: Vec<(String, String)> = args
-        .options
-        .iter()
-        .map(|pair| pair.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| Failure::usage(format!("option '{pair}' is not KEY=VALUE"))))
-        .collect::<Result<_, _>>()?;
+    let options: Vec<(String, String)> = options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let pairs: Vec<(PathBuf, PathBuf, String)> = if args.paths.len() == 2 && args.out_dir.is_none() {
         let output = &args.paths[1];
-        let to = match (&args.to, extension(output)) {
-            (Some(to), _) => to.clone(),
-            (None, Some(ext)) if !is_stdio(output) => ext,
-            _ => return Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
-        };
-        vec![(args.paths[0].clone(), output.clone(), to)]
+        vec![(args.paths[0].clone(), output.clone(), single_target(output, args)?)]
     } else {
-        let Some(to) = args.to.as_deref() else {
-            return Err(Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"));
-        };
-        args.paths
-            .iter()
-            .map(|input| {
-                let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
-                (input.clone(), dir.join(format!("{stem}.{to}")), to.to_string())
-            })
-            .collect()
+        let to = batch_target(args)?;
+        args.paths.iter().map(|input| (input.clone(), batch_output(input, args, to), to.to_string())).collect()
     };
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir)?;
@@ -166,12 +145,29 @@ fn as_named<T>(
     }
 }
 
+/// The target of `INPUT OUTPUT`: `--to`, else the output's extension.
+fn single_target(output: &Path, args: &ConvertArgs) -> Result<String, Failure> {
+    match (&args.to, extension(output)) {
+        (Some(to), _) => Ok(to.clone()),
+        (None, Some(ext)) if !is_stdio(output) => Ok(ext),
+        _ => Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
+    }
+}
+
+/// The target of a batch: `--to`, which it needs.
+fn batch_target(args: &ConvertArgs) -> Result<&str, Failure> {
+    args.to.as_deref().ok_or_else(|| Failure::usage("several inputs need --to FORMAT (or give exactly INPUT OUTPUT)"))
+}
+
+/// Where a batch writes `input` as `extension`: `--out-dir`, else beside it.
+fn batch_output(input: &Path, args: &ConvertArgs, extension: &str) -> PathBuf {
+    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
+    dir.join(format!("{stem}.{extension}"))
+}
+
 fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
-    let to = match (&args.to, extension(output)) {
-        (Some(to), _) => to.clone(),
-        (None, Some(ext)) if !is_stdio(output) => ext,
-        _ => return Err(Failure::usage(format!("{}: give --to FORMAT", output.display()))),
-    };
+    let to = single_target(output, args)?;
     let control = Control::default();
     let tell = |line: String| eprintln!("{line}");
     let report = if is_stdio(input) || is_stdio(output) {
@@ -223,14 +219,7 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir)?;
     }
-    let outputs: Vec<PathBuf> = inputs
-        .iter()
-        .map(|input| {
-            let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let dir = args.out_dir.clone().unwrap_or_else(|| input.parent().map(Path::to_path_buf).unwrap_or_default());
-            dir.join(format!("{stem}.{}", target.id))
-        })
-        .collect();
+    let outputs: Vec<PathBuf> = inputs.iter().map(|input| batch_output(input, args, target.id)).collect();
     for (i, output) in outputs.iter().enumerate() {
         if let Some(j) = outputs[..i].iter().position(|o| o == output) {
             return Err(Failure::usage(format!(

@@ -30,8 +30,15 @@ use serde_json::{json, Value};
 
 const JOB_SECONDS: u64 = 6;
 
-fn hostile_config() -> String {
-    format!("workers = 2\nmax_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 2\n{}", busy_free_plan(JOB_SECONDS, 256))
+/// A service process on the hostile test plan, and a client of it; the
+/// folder holds its data until dropped.
+fn hostile_server() -> (tempfile::TempDir, Server, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!("workers = 2\nmax_pending_jobs_per_client = 0\nmax_running_jobs_per_client = 2\n{}", busy_free_plan(JOB_SECONDS, 256));
+    let config = write_config(dir.path(), &toml);
+    let server = Server::start(&dir.path().join("data"), &config, "127.0.0.1:0");
+    let client = Client { http: reqwest::Client::new(), base: server.base_url.clone() };
+    (dir, server, client)
 }
 
 /// Rate limits and free-plan quotas out of the way of a test's many jobs,
@@ -47,10 +54,7 @@ const NOBODY_S_BYTES: &[u8] = b"\x00\x01\x02\x03hostile test input\xfe\xff";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_converter_that_crashes_or_overruns_fails_its_job_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &hostile_config());
-    let mut server = Server::start(&dir.path().join("data"), &config, "127.0.0.1:0");
-    let client = Client { http: reqwest::Client::new(), base: server.base_url.clone() };
+    let (_dir, mut server, client) = hostile_server();
     let rose = common::rose_png();
     let cases: [(&str, &str, &str); 5] = [
         ("x-test-abort", "converter_crashed", "crashed on this file (it aborted)"),
@@ -94,10 +98,7 @@ async fn a_converter_that_crashes_or_overruns_fails_its_job_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deleting_a_running_job_kills_its_converter() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &hostile_config());
-    let mut server = Server::start(&dir.path().join("data"), &config, "127.0.0.1:0");
-    let client = Client { http: reqwest::Client::new(), base: server.base_url.clone() };
+    let (_dir, mut server, client) = hostile_server();
     let id = client.submit("slow.x-test-slow", NOBODY_S_BYTES, "x-test-slow", "png", None).await;
     // Wait until it runs and reports progress from the child.
     let deadline = Instant::now() + Duration::from_secs(10);

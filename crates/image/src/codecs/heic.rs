@@ -84,7 +84,7 @@ pub(crate) fn decode_heif(input: Input<'_>, ctx: &Context<'_>, id: &str) -> Resu
         frames.push(Frame { image: decode_image(&lib, handle, ctx, id)?, delay });
         ctx.progress((n + 1) as f32 / total as f32);
     }
-    let icc_profile = primary.color_profile_raw().map(|p| p.data).filter(|d| d.len() >= 20);
+    let icc_profile = crate::decode::profile_for(primary.color_profile_raw().map(|p| p.data), &frames[0].image, ctx);
     let exif = exif_of(&primary);
     Ok(Value::Raster(Raster { frames, icc_profile, exif }))
 }

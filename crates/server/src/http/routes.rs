@@ -12,7 +12,6 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use chrono::{DateTime, SecondsFormat};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,7 +23,7 @@ use utoipa_axum::routes;
 use crate::http::AppState;
 use crate::http::auth::Client;
 use crate::ids::random_hex;
-use crate::store::records::{now_ms, status, FileRecord, JobRecord};
+use crate::store::records::{now_ms, rfc3339, status, FileRecord, JobRecord};
 use crate::error::{ApiError, ErrorBody};
 use crate::sandbox::protocol::options_from_json;
 use crate::http::quota;
@@ -670,9 +669,6 @@ pub fn clean_file_name(name: &str) -> String {
 }
 
 
-fn rfc3339(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 // ---- the router and its OpenAPI document ----
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +16,7 @@ use crate::http::auth::Client;
 use crate::http::routes::ApiJson;
 use crate::http::AppState;
 use crate::ids::random_hex;
-use crate::store::records::now_ms;
+use crate::store::records::{now_ms, rfc3339};
 use crate::store::webhooks::{Endpoint, EVENTS};
 use crate::webhooks::guard::{check_url_resolving, AllowedHosts};
 use crate::webhooks::signature::new_secret;
@@ -106,10 +105,6 @@ pub struct DeliveryView {
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryList {
     pub deliveries: Vec<DeliveryView>,
-}
-
-fn rfc3339(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn bad_url(message: String) -> ApiError {

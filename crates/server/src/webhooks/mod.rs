@@ -15,11 +15,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat};
+use chrono::DateTime;
 use serde_json::{json, Value};
 
 use crate::queue::Queue;
-use crate::store::records::{now_ms, JobRecord};
+use crate::store::records::{now_ms, rfc3339, JobRecord};
 use crate::store::webhooks::{state, Attempt, Delivery};
 
 /// How long a claimed delivery is this process's: past the receiver's timeout.
@@ -36,12 +36,13 @@ where
     Fut: Future<Output = Option<Value>> + Send,
 {
     let settings = &queue.config.webhooks;
+    let allowed = guard::AllowedHosts::new(&settings.allowed_hosts);
     let client = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(settings.timeout_seconds))
         .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(10)))
         .user_agent(concat!("fileconv-webhooks/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(guard::GuardedResolver { allowed: guard::AllowedHosts::new(&settings.allowed_hosts) }))
+        .dns_resolver(Arc::new(guard::GuardedResolver { allowed: allowed.clone() }))
         .build()
     {
         Ok(client) => client,
@@ -50,7 +51,7 @@ where
             return;
         }
     };
-    let sender = Arc::new(Sender { queue: queue.clone(), client, payload });
+    let sender = Arc::new(Sender { queue: queue.clone(), client, allowed, payload });
     let mut finished = queue.jobs.subscribe();
     let mut sending = tokio::task::JoinSet::new();
     // The soonest retry this process scheduled: a short schedule is kept
@@ -104,6 +105,8 @@ fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 struct Sender<F> {
     queue: Arc<Queue>,
     client: reqwest::Client,
+    /// The same hosts the client's resolver allows.
+    allowed: guard::AllowedHosts,
     payload: F,
 }
 
@@ -137,14 +140,14 @@ where
         let timestamp = now / 1000;
         let body = json!({
             "type": delivery.event,
-            "timestamp": DateTime::from_timestamp_millis(now).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true),
+            "timestamp": rfc3339(now),
             "data": data,
         })
         .to_string();
         let message_id = message_id(&delivery.id);
         let started = Instant::now();
         let settings = &self.queue.config.webhooks;
-        let checked = guard::check_url(&endpoint.url, &guard::AllowedHosts::new(&settings.allowed_hosts));
+        let checked = guard::check_url(&endpoint.url, &self.allowed);
         let response = match checked {
             Ok(url) => {
                 self.client
