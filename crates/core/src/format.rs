@@ -10,6 +10,7 @@ pub enum Category {
     Document,
     Spreadsheet,
     Presentation,
+    Subtitle,
 }
 
 impl Category {
@@ -22,6 +23,7 @@ impl Category {
             Category::Document => "document",
             Category::Spreadsheet => "spreadsheet",
             Category::Presentation => "presentation",
+            Category::Subtitle => "subtitle",
         }
     }
 }

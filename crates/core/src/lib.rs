@@ -2,7 +2,7 @@
 //!
 //! - [`FormatInfo`]: a file format (canonical id, aliases, MIME type, sniffer).
 //! - [`Value`]: what decoders produce and encoders consume ([`Raster`], [`Audio`],
-//!   [`Media`], [`Table`], [`Document`]).
+//!   [`Media`], [`Table`], [`Document`], [`Subtitles`]).
 //! - [`Decoder`], [`Encoder`], [`Adapter`], [`Transform`]: registrations that
 //!   plugins submit with [`inventory::submit!`]; the [`Engine`] collects them.
 //! - The format graph ([`Engine::path`], [`Engine::conversions`]).
@@ -16,6 +16,8 @@ pub mod audio;
 pub mod media;
 pub mod table;
 pub mod document;
+pub mod subtitles;
+pub mod text;
 pub mod io;
 pub mod options;
 pub mod limits;
@@ -32,6 +34,7 @@ pub use value::{Frame, Raster, Value, ValueKind};
 pub use audio::{read_ahead, Audio, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
+pub use subtitles::{Cue, Span, SubtitleStyle, Subtitles};
 pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Image, Inline, Numbering, Run, TableBlock};
 pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};

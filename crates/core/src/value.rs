@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Audio, Document, Error, Media, Result, Table};
+use crate::{Audio, Document, Error, Media, Result, Subtitles, Table};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,6 +20,8 @@ pub enum ValueKind {
     Table,
     /// A [`Document`]: a tree of blocks and metadata.
     Document,
+    /// [`Subtitles`]: timed text cues.
+    Subtitles,
 }
 
 impl ValueKind {
@@ -31,6 +33,7 @@ impl ValueKind {
             ValueKind::Media => "media",
             ValueKind::Table => "table",
             ValueKind::Document => "document",
+            ValueKind::Subtitles => "subtitles",
         }
     }
 }
@@ -44,6 +47,7 @@ pub enum Value {
     Media(Media),
     Table(Table),
     Document(Document),
+    Subtitles(Subtitles),
 }
 
 impl Value {
@@ -54,6 +58,7 @@ impl Value {
             Value::Media(_) => ValueKind::Media,
             Value::Table(_) => ValueKind::Table,
             Value::Document(_) => ValueKind::Document,
+            Value::Subtitles(_) => ValueKind::Subtitles,
         }
     }
 
@@ -98,6 +103,17 @@ impl Value {
         match self {
             Value::Document(d) => Ok(d),
             other => Err(Error::Internal(format!("expected a document, got {}", other.kind().name()))),
+        }
+    }
+
+    /// The subtitles inside.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug).
+    pub fn into_subtitles(self) -> Result<Subtitles> {
+        match self {
+            Value::Subtitles(s) => Ok(s),
+            other => Err(Error::Internal(format!("expected subtitles, got {}", other.kind().name()))),
         }
     }
 

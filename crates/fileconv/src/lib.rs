@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Each format family is a plugin crate behind a cargo feature (`image`,
-//! `audio`, `video`, `sheet`, `document`; all on by default). This crate references every enabled plugin, so their
+//! `audio`, `video`, `sheet`, `document`, `pdf`, `subtitle`; all on by default). This crate references every enabled plugin, so their
 //! `inventory` registrations are always linked in.
 
 use std::sync::OnceLock;
@@ -43,6 +43,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
     "document",
     #[cfg(feature = "pdf")]
     "pdf",
+    #[cfg(feature = "subtitle")]
+    "subtitle",
 ];
 
 fn link_plugins() {
@@ -58,6 +60,8 @@ fn link_plugins() {
     fileconv_document::link();
     #[cfg(feature = "pdf")]
     fileconv_pdf::link();
+    #[cfg(feature = "subtitle")]
+    fileconv_subtitle::link();
 }
 
 /// A new engine over every enabled plugin, with default limits.
@@ -192,6 +196,16 @@ pub mod fuzzing {
             let to = if from == "pdf" && pick & 0x40 != 0 { "png" } else { "html" };
             assert_no_bug(fuzz_engine().convert(rest, from, to));
         }
+    }
+
+    /// The first byte picks a subtitle format; the rest is read as it and
+    /// written as the format the second byte picks (shifted by a second
+    /// when its high bit is set).
+    pub fn decode_subtitle(data: &[u8]) {
+        let [pick, target, rest @ ..] = data else { return };
+        let (Some(from), Some(to)) = (pick_readable(*pick, Category::Subtitle), pick_readable(*target, Category::Subtitle)) else { return };
+        let options = if target & 0x80 != 0 { Options::new().with("shift", "-1") } else { Options::new() };
+        assert_no_bug(fuzz_engine().convert_with(rest, from, to, &options));
     }
 
     /// The first byte picks a readable image format; the rest is decoded as it
@@ -360,6 +374,9 @@ mod tests {
         }
         if cfg!(feature = "pdf") {
             ids.push("pdf");
+        }
+        if cfg!(feature = "subtitle") {
+            ids.extend(["ass", "sbv", "srt", "ssa", "ttml", "vtt"]);
         }
         ids.sort_unstable();
         ids

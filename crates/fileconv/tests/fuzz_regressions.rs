@@ -50,3 +50,8 @@ fn decode_sheet_regressions() {
 fn decode_document_regressions() {
     replay("decode_document", fileconv::fuzzing::decode_document);
 }
+
+#[test]
+fn decode_subtitle_regressions() {
+    replay("decode_subtitle", fileconv::fuzzing::decode_subtitle);
+}

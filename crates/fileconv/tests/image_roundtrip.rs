@@ -19,7 +19,7 @@ fn tolerance(target: &str, source_file: &str) -> f64 {
         "jpg" | "webp" | "avif" | "gif" if hard => 40.0,
         "jpg" => 8.0,
         "webp" => 8.0,
-        "avif" => 10.0,
+        "avif" | "heic" => 10.0,
         "gif" => 10.0,
         _ => 0.0,
     }

@@ -124,9 +124,15 @@ fn every_conversion_from_or_to_video_is_one_of_the_tested_kinds() {
     let category = |id: &str| engine.format(id).unwrap().category;
     for conversion in engine.conversions() {
         let (from, to) = (category(conversion.from), category(conversion.to));
-        // A frame becomes a PDF page; a PDF's page becomes a still video.
+        // A frame becomes a PDF page; a PDF's page becomes a still video; a
+        // subtitle stream becomes subtitles, text or JSON (tests/subtitle.rs).
         if from == Category::Video {
-            assert!(matches!(to, Category::Video | Category::Audio | Category::Image) || conversion.to == "pdf", "{} -> {}", conversion.from, conversion.to);
+            assert!(
+                matches!(to, Category::Video | Category::Audio | Category::Image | Category::Subtitle) || ["pdf", "txt", "json"].contains(&conversion.to),
+                "{} -> {}",
+                conversion.from,
+                conversion.to
+            );
         } else if to == Category::Video {
             assert!(from == Category::Image || conversion.from == "pdf", "{} -> {}", conversion.from, conversion.to);
         }

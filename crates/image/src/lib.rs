@@ -8,7 +8,8 @@
 //! | gif | yes, animated | yes, animated | `image` (gif crate) |
 //! | webp | yes, animated | yes: lossy, lossless, animated | `image-webp` read, libwebp write |
 //! | bmp, ico, tga, ppm, pgm, pbm, pam, qoi, tiff, hdr, exr | yes | yes | `image` |
-//! | avif | no (see docs/ARCHITECTURE.md) | yes | `image` (ravif / rav1e) |
+//! | heic | yes: grids, rotation, alpha, 10-bit, bursts as frames | yes (x265) | the system libheif 1.15 |
+//! | avif | yes | yes (libaom) | the system libheif 1.15 |
 //! | svg | yes | no | resvg |
 //! | dds | yes | no | `image` |
 

@@ -10,8 +10,8 @@ pub const QUALITY: OptionSpec = OptionSpec {
     help: "Encoding quality, 1 (smallest) to 100 (best).",
 };
 
-/// AVIF quality: the same scale, a default that suits AV1.
-pub const AVIF_QUALITY: OptionSpec = OptionSpec { default: "70", ..QUALITY };
+/// HEIC and AVIF quality: the same scale, a default that suits HEVC and AV1.
+pub const HEIF_QUALITY: OptionSpec = OptionSpec { default: "70", ..QUALITY };
 
 /// PNG zlib level.
 pub const COMPRESSION: OptionSpec = OptionSpec {

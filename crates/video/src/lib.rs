@@ -10,6 +10,8 @@
 //!   sample format) and re-encoded with the target's default or the chosen codec;
 //! - **to audio**: the audio plugin's `audio-track` adapter decodes the audio
 //!   track for every audio encoder;
+//! - **to subtitles** (`subtitles`): the `subtitle-track` adapter reads a
+//!   text subtitle stream into cues for every subtitle target, txt and json;
 //! - **to an image**: the `frame` adapter takes one frame (`time`, 10% in by default);
 //! - **to an animated GIF or WebP** (`animation`): fps, scale and, for GIF,
 //!   FFmpeg's palette generation;
@@ -38,6 +40,7 @@ mod from_raster;
 mod image_fallback;
 pub mod options;
 mod pipeline;
+mod subtitles;
 mod still;
 mod transcode;
 

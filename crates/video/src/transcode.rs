@@ -130,6 +130,7 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
     if routes.iter().all(Option::is_none) {
         return Err(Error::invalid_input(id, "nothing to convert: no video, and the audio is muted or absent"));
     }
+    note_streams_left_out(&mut input, &routes, &request, id, ctx);
     // SAFETY: copying the source's container tags into the output's dictionary.
     unsafe {
         sys::av_dict_copy(&mut (*output.context().as_mut_ptr()).metadata, (*input.context().as_ptr()).metadata, 0);
@@ -431,5 +432,24 @@ pub fn pixel_format(codec: &VideoCodec) -> String {
     match formats.first() {
         Some(first) if !formats.contains(&format::Pixel::YUV420P) => first.descriptor().map_or("yuv420p", |d| d.name()).to_string(),
         _ => "yuv420p".to_string(),
+    }
+}
+
+/// Says which of the source's streams the output does not carry: audio
+/// tracks besides the main one, subtitle streams.
+fn note_streams_left_out(input: &mut MediaInput, routes: &[Option<Route>], request: &Request, id: &str, ctx: &Context<'_>) {
+    let (mut audio, mut subtitles) = (0, 0);
+    for stream in input.context().streams() {
+        match stream.parameters().medium() {
+            media::Type::Audio if routes[stream.index()].is_none() && !request.mute => audio += 1,
+            media::Type::Subtitle => subtitles += 1,
+            _ => {}
+        }
+    }
+    if audio > 0 {
+        ctx.note(format!("{audio} further audio track(s) of the source are not carried into {id}: only the main one is"));
+    }
+    if subtitles > 0 {
+        ctx.note(format!("the source's {subtitles} subtitle stream(s) are not carried into {id}; convert the video to srt, vtt or ass to keep them"));
     }
 }

@@ -50,6 +50,11 @@ pub fn document_fixtures() -> Vec<(String, String, Vec<u8>)> {
     fixtures("document")
 }
 
+/// Every subtitle fixture, the subtitled videos included: (file name, format id, bytes).
+pub fn subtitle_fixtures() -> Vec<(String, String, Vec<u8>)> {
+    fixtures("subtitle")
+}
+
 /// A sheet as an independent reader sees it: cells as text.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct SheetText {
@@ -125,19 +130,37 @@ fn fixtures(folder: &str) -> Vec<(String, String, Vec<u8>)> {
         .collect()
 }
 
-/// Decodes bytes back into a raster: with fileconv for the formats it reads,
-/// with libavif's `avifdec` for AVIF, which fileconv only writes.
+/// Decodes bytes back into a raster: AVIF with libavif's `avifdec`, HEIC
+/// with libheif's `heif-convert` (readers besides fileconv's own), the
+/// other formats with fileconv.
 pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
-    if format == "avif" {
-        let dir = std::env::temp_dir().join(format!("fileconv-avif-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let tool = match format {
+        "avif" => Some("avifdec"),
+        "heic" => Some("heif-convert"),
+        _ => None,
+    };
+    if let Some(tool) = tool {
+        let dir = std::env::temp_dir().join(format!("fileconv-{format}-{}-{:?}", std::process::id(), std::thread::current().id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (src, dst) = (dir.join("in.avif"), dir.join("out.png"));
+        let (src, dst) = (dir.join(format!("in.{format}")), dir.join("out.png"));
         std::fs::write(&src, bytes).unwrap();
-        let status = Command::new("avifdec").arg(&src).arg(&dst).output().expect("avifdec is installed (scripts/install-deps)");
-        assert!(status.status.success(), "avifdec failed: {}", String::from_utf8_lossy(&status.stderr));
-        let png = std::fs::read(&dst).unwrap();
+        let status = Command::new(tool).arg(&src).arg(&dst).output().unwrap_or_else(|e| panic!("{tool} is installed (scripts/install-deps): {e}"));
+        assert!(status.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&status.stderr));
+        // heif-convert writes out-1.png, out-2.png... for several top-level images.
+        let pages: Vec<PathBuf> = if dst.exists() { vec![dst] } else { (1..).map(|n| dir.join(format!("out-{n}.png"))).take_while(|p| p.exists()).collect() };
+        assert!(!pages.is_empty(), "{tool} wrote nothing");
+        // Read as the pixels are: the EXIF heif-convert copies into the PNG
+        // keeps an orientation that HEIF readers (and the tool) ignore.
+        let mut rasters = pages.iter().map(|p| Raster::still(fileconv::image::load_from_memory(&std::fs::read(p).unwrap()).unwrap()));
+        let mut raster = rasters.next().unwrap();
+        for more in rasters {
+            raster.frames.extend(more.frames.into_iter().map(|f| fileconv::Frame { delay: std::time::Duration::from_secs(1), ..f }));
+        }
+        if raster.frames.len() > 1 {
+            raster.frames[0].delay = std::time::Duration::from_secs(1);
+        }
         let _ = std::fs::remove_dir_all(&dir);
-        return decode_raster(&png, "png");
+        return raster;
     }
     let value = fileconv::engine().decode(Source::Bytes(bytes), format, &Options::new()).unwrap_or_else(|e| panic!("{format} output does not decode: {e}"));
     value.into_raster().unwrap()

@@ -1,5 +1,6 @@
-//! HEIC/HEIF, read through the system libheif (Debian 12's libheif1 1.15,
-//! HEVC through libde265), which also reads AVIF (AV1 through dav1d) for
+//! HEIC/HEIF, read and written through the system libheif (Debian 12's
+//! libheif1 1.15: HEVC decoded by libde265, encoded by x265), which also
+//! reads and writes AVIF (AV1 decoded by dav1d, encoded by libaom) for
 //! [`super::avif`]. Bound with libheif-rs 0.20 over libheif-sys pinned to
 //! 1.14.4, the newest binding that builds against libheif 1.15.
 //!
@@ -12,12 +13,18 @@
 //! out with a note. Sizes are checked against the conversion's limits from
 //! the header, before anything is decoded.
 
+use std::io::Write;
 use std::time::Duration;
 
 use fileconv_core::image::metadata::Orientation;
 use fileconv_core::image::{DynamicImage, ImageBuffer};
-use fileconv_core::{sniff, Category, Context, Decoder, Error, FormatInfo, Frame, Input, Raster, Result, Value, ValueKind};
-use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif, RgbChroma};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Frame, Input, OptionKind, OptionSpec, Raster, Result, Value, ValueKind};
+use libheif_rs::{
+    color_profile_types, Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, ImageHandle, ItemId, LibHeif, RgbChroma,
+};
+
+use crate::encode::{fit_pixels, Accepts};
+use crate::options::HEIF_QUALITY;
 
 const ID: &str = "heic";
 /// Top-level images read as frames, at most.
@@ -37,6 +44,67 @@ inventory::submit! {
     }
 }
 inventory::submit! { Decoder { format: ID, name: "libheif", output: ValueKind::Raster, cost: 20, options: &[], decode } }
+inventory::submit! {
+    Encoder { format: ID, name: "x265", input: ValueKind::Raster, cost: 50, lossy: true, options: &[HEIF_QUALITY, SPEED], encode }
+}
+
+/// Encoder speed, shared by HEIC (x265's presets) and AVIF (libaom's `speed`).
+pub(crate) const SPEED: OptionSpec = OptionSpec {
+    name: "speed",
+    kind: OptionKind::Integer { min: 1, max: 10 },
+    default: "8",
+    help: "encoder speed, 1 (smallest file, slowest) to 10 (fastest).",
+};
+
+/// x265's presets, slowest first: `speed` 1 to 10.
+const X265_PRESETS: [&str; 10] = ["placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast"];
+
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let speed = SPEED.integer(ctx.options)? as usize;
+    let preset = EncoderParameterValue::String(X265_PRESETS[speed.clamp(1, 10) - 1].to_string());
+    encode_heif(value, sink, ctx, ID, CompressionFormat::Hevc, ("preset", preset))
+}
+
+/// Writes the first frame of a raster as a HEIF-family file of format `id`
+/// with libheif's encoder for `compression`, at the `quality` option and
+/// the encoder parameter `tuning`; 8-bit RGB or RGBA, the ICC profile and
+/// EXIF kept.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a bad option, [`Error::Backend`] when
+/// libheif or its encoder fails, [`Error::Io`] when writing fails.
+pub(crate) fn encode_heif(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, id: &str, compression: CompressionFormat, tuning: (&str, EncoderParameterValue)) -> Result<()> {
+    let quality = HEIF_QUALITY.integer(ctx.options)? as u8;
+    let mut raster = value.into_raster()?;
+    let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
+    let image = fit_pixels(raster.into_first(), Accepts::RGB8, ctx)?;
+    let backend = |e: libheif_rs::HeifError| Error::backend(id, e);
+    let (width, height) = (image.width(), image.height());
+    let (chroma, channels) = if image.color().has_alpha() { (RgbChroma::Rgba, 4) } else { (RgbChroma::Rgb, 3) };
+    let mut picture = Image::new(width, height, ColorSpace::Rgb(chroma)).map_err(backend)?;
+    picture.create_plane(Channel::Interleaved, width, height, 8).map_err(backend)?;
+    {
+        let plane = picture.planes_mut().interleaved.ok_or_else(|| Error::Internal("libheif made no interleaved plane".into()))?;
+        let row = width as usize * channels;
+        for (y, source) in image.as_bytes().chunks_exact(row).enumerate() {
+            plane.data[y * plane.stride..y * plane.stride + row].copy_from_slice(source);
+        }
+    }
+    if let Some(icc) = icc {
+        picture.set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc)).map_err(backend)?;
+    }
+    let lib = LibHeif::new_checked().map_err(backend)?;
+    let mut encoder = lib.encoder_for_format(compression).map_err(backend)?;
+    encoder.set_quality(EncoderQuality::Lossy(quality)).map_err(backend)?;
+    encoder.set_parameter_value(tuning.0, tuning.1).map_err(backend)?;
+    let mut context = HeifContext::new().map_err(backend)?;
+    let handle = context.encode_image(&picture, &mut encoder, None).map_err(backend)?;
+    if let Some(exif) = exif {
+        context.add_exif_metadata(&handle, &exif).map_err(backend)?;
+    }
+    let bytes = context.write_to_bytes().map_err(backend)?;
+    sink.write_all(&bytes).map_err(Error::from)
+}
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     decode_heif(input, ctx, ID)
