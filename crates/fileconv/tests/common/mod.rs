@@ -131,12 +131,13 @@ fn fixtures(folder: &str) -> Vec<(String, String, Vec<u8>)> {
 }
 
 /// Decodes bytes back into a raster: AVIF with libavif's `avifdec`, HEIC
-/// with libheif's `heif-convert` (readers besides fileconv's own), the
-/// other formats with fileconv.
+/// with libheif's `heif-convert`, PSD's composite with Pillow or ImageMagick
+/// (readers besides fileconv's own), the other formats with fileconv.
 pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
     let tool = match format {
         "avif" => Some("avifdec"),
         "heic" => Some("heif-convert"),
+        "psd" => Some("convert"),
         _ => None,
     };
     if let Some(tool) = tool {
@@ -144,7 +145,21 @@ pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
         std::fs::create_dir_all(&dir).unwrap();
         let (src, dst) = (dir.join(format!("in.{format}")), dir.join("out.png"));
         std::fs::write(&src, bytes).unwrap();
-        let status = Command::new(tool).arg(&src).arg(&dst).output().unwrap_or_else(|e| panic!("{tool} is installed (scripts/install-deps): {e}"));
+        let mut command = Command::new(tool);
+        if format == "psd" {
+            // Pillow reads 8-bit composites as stored (its transparency
+            // too, where ImageMagick blends it); ImageMagick the 16-bit ones
+            // (its first image is the composite). CMYK by the same formula fileconv uses.
+            let pillow = "import sys; from PIL import Image; im = Image.open(sys.argv[1]); im.convert('RGBA' if 'A' in im.mode else ('L' if im.mode == 'L' else 'RGB')).save(sys.argv[2])";
+            let by_pillow = Command::new("/usr/bin/python3").args(["-c", pillow]).arg(&src).arg(&dst).output().is_ok_and(|o| o.status.success());
+            command = Command::new(if by_pillow { "true" } else { tool });
+            if !by_pillow {
+                command.arg(format!("{}[0]", src.display())).args(["-colorspace", "sRGB"]).arg(&dst);
+            }
+        } else {
+            command.arg(&src).arg(&dst);
+        }
+        let status = command.output().unwrap_or_else(|e| panic!("{tool} is installed (scripts/install-deps): {e}"));
         assert!(status.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&status.stderr));
         // heif-convert writes out-1.png, out-2.png... for several top-level images.
         let pages: Vec<PathBuf> = if dst.exists() { vec![dst] } else { (1..).map(|n| dir.join(format!("out-{n}.png"))).take_while(|p| p.exists()).collect() };

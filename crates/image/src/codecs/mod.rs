@@ -11,6 +11,7 @@ mod ico;
 mod jpeg;
 mod png;
 mod pnm;
+mod psd;
 mod qoi;
 mod svg;
 mod tga;
