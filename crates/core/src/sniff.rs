@@ -11,6 +11,24 @@ pub fn contains_early(bytes: &[u8], needle: &[u8], window: usize) -> bool {
     head.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The compound file signature (Office 97-2003: .doc, .xls, .ppt), told
+/// apart by the stream names in its directory.
+pub const COMPOUND_FILE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// True when `bytes` is a compound file whose directory, in its first
+/// megabyte (directories sit in the first few sectors), names a stream
+/// `name` (ASCII lower case; compared without case, as compound files
+/// compare names), followed by its terminating NUL when `terminated`
+/// (so `book` does not match `workbook`'s end).
+pub fn compound_file_stream(bytes: &[u8], name: &[u8], terminated: bool) -> bool {
+    if !starts_with(bytes, COMPOUND_FILE) {
+        return false;
+    }
+    let head = &bytes[..bytes.len().min(1 << 20)];
+    let len = name.len() * 2 + if terminated { 2 } else { 0 };
+    head.windows(len).any(|w| w.chunks_exact(2).zip(name.iter().chain(terminated.then_some(&0u8))).all(|(pair, c)| pair[1] == 0 && pair[0].to_ascii_lowercase() == *c))
+}
+
 /// The bytes after a leading ID3v2 tag, which MP3, FLAC, AAC and AC-3 files
 /// may all carry; all of `bytes` when there is none.
 pub fn after_id3v2(bytes: &[u8]) -> &[u8] {

@@ -10,6 +10,7 @@
 //! | md | pulldown-cmark: CommonMark, GFM tables and strikethrough, YAML front matter | CommonMark with GFM tables |
 //! | html | html5ever's tokenizer, our own tree builder (no DOM, bounded nesting) | standalone HTML5 (also valid XHTML) |
 //! | docx | WordprocessingML: styles, numbering, relationships | Word's built-in styles, numbering, tables, images |
+//! | doc | Word 97-2003 (MS-DOC): piece table, styles, lists, tables, bold/italic/strike, hyperlinks, title and author | - |
 //! | odt | content.xml: styles, list styles, ODF whitespace | LibreOffice's styles, list styles, tables, pictures |
 //! | rtf | own tokenizer: `\uN`, code pages, stylesheet, lists, tables | - |
 //! | epub | package and spine, chapters through the HTML reader | EPUB 3, a chapter per level-1 heading |

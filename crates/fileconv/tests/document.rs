@@ -265,6 +265,29 @@ fn presentations_read_slide_by_slide() {
 }
 
 #[test]
+fn doc_converts_to_every_target_keeping_text_and_structure() {
+    // LibreOffice's Word 97-2003 file of the sample, held to the Markdown
+    // it was made from: headings, lists (bullets and numbers from the list
+    // tables), the table and its heading row, code, the quote, bold,
+    // italic, strike, inline code, the link, title and author.
+    converts_like(&fixture("libreoffice.doc"), "doc", &fixture("sample.md"), "gfm");
+    let mut out = Vec::new();
+    let report = fileconv::engine()
+        .convert_stream(fileconv::Source::Bytes(&fixture("libreoffice.doc")), "doc", "md", &mut out, &Options::new(), &fileconv::Control::default())
+        .unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("1 picture(s) and 1 drawn object(s)")), "the rule, a drawing with its picture: {:?}", report.notes);
+    let md = String::from_utf8(out).unwrap();
+    assert!(md.contains("emoji 😀") && md.contains("| Name | Amount | Note |\n| --- |"), "{md}");
+    // An encrypted document says so.
+    let mut encrypted = fixture("libreoffice.doc");
+    // The FIB starts the WordDocument stream, at a sector boundary.
+    let fib = (0..encrypted.len()).step_by(512).find(|at| encrypted[*at..].starts_with(&[0xEC, 0xA5])).expect("a Word 97 FIB");
+    encrypted[fib + 0x0B] |= 0x01; // fEncrypted, bit 8 of the flags at 0x0A
+    let error = fileconv::engine().convert(&encrypted, "doc", "txt").unwrap_err();
+    assert!(error.to_string().contains("encrypted"), "{error}");
+}
+
+#[test]
 fn rtf_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
     // fixtures are held to the Markdown they were made from.

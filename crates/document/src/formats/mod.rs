@@ -1,6 +1,7 @@
 //! One file per format: its [`fileconv_core::FormatInfo`] and the decoder
 //! and encoder it registers.
 
+mod doc;
 mod docx;
 mod epub;
 mod html;

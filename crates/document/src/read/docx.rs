@@ -91,19 +91,14 @@ impl Styles {
         let mut id = id.to_string();
         for _ in 0..16 {
             let Some(style) = self.0.get(&id) else { break };
-            let name = style.name.to_ascii_lowercase();
-            if let Some(level) = name.strip_prefix("heading ").and_then(|n| n.trim().parse::<u8>().ok()) {
-                return Kind::Heading(level.clamp(1, 6));
+            if let Some(kind) = super::style_name_kind(&style.name).filter(|k| matches!(k, Kind::Heading(_))) {
+                return kind;
             }
             if let Some(level) = style.outline.filter(|l| *l < 9) {
                 return Kind::Heading((level + 1).min(6));
             }
-            match name.as_str() {
-                "title" => return Kind::Title,
-                "author" => return Kind::Author,
-                "source code" | "html preformatted" | "code" | "preformatted text" => return Kind::Code,
-                "block text" | "quote" | "intense quote" | "quotations" => return Kind::Quote,
-                _ => {}
+            if let Some(kind) = super::style_name_kind(&style.name).filter(|k| *k != Kind::Rule) {
+                return kind;
             }
             match &style.based_on {
                 Some(parent) => id = parent.clone(),

@@ -217,18 +217,9 @@ impl Styles {
             chain.push((name, &undefined));
         }
         for (key, style) in chain {
-            for candidate in [decode_name(key), style.display.to_ascii_lowercase()] {
-                match candidate.as_str() {
-                    "title" => return Kind::Title,
-                    "author" => return Kind::Author,
-                    "preformatted text" | "source code" | "source text" | "code" => return Kind::Code,
-                    "quotations" | "quote" | "block text" | "block quotation" => return Kind::Quote,
-                    "horizontal line" => return Kind::Rule,
-                    n => {
-                        if let Some(level) = n.strip_prefix("heading ").and_then(|l| l.trim().parse::<u8>().ok()) {
-                            return Kind::Heading(level.clamp(1, 6));
-                        }
-                    }
+            for candidate in [decode_name(key), style.display.clone()] {
+                if let Some(kind) = super::style_name_kind(&candidate) {
+                    return kind;
                 }
             }
         }

@@ -598,20 +598,13 @@ impl Reader<'_> {
         self.paragraphs_seen += 1;
         let style = self.para.style.and_then(|s| self.styles.get(&s)).cloned().unwrap_or_default();
         let text = fileconv_core::document::plain_text(&inlines);
-        let mut kind = if let Some(level) = self.para.outline {
-            Kind::Heading((level + 1).min(6))
-        } else if let Some(level) = style.strip_prefix("heading ").and_then(|n| n.trim().parse::<u8>().ok()) {
-            Kind::Heading(level.clamp(1, 6))
-        } else if style == "title" {
-            Kind::Title
-        } else if style == "author" {
-            Kind::Author
-        } else if code || matches!(style.as_str(), "preformatted text" | "source code" | "code") {
-            Kind::Code
-        } else if matches!(style.as_str(), "quotations" | "quote" | "block text") {
-            Kind::Quote
-        } else {
-            Kind::Normal
+        let named = super::style_name_kind(&style).filter(|k| *k != Kind::Rule);
+        // A code font makes a quote's paragraph code, not a heading's.
+        let mut kind = match (self.para.outline, named) {
+            (Some(level), _) => Kind::Heading((level + 1).min(6)),
+            (None, Some(Kind::Quote) | None) if code => Kind::Code,
+            (None, Some(kind)) => kind,
+            (None, None) => Kind::Normal,
         };
         // Lists: a `\listtext` marker, or a bullet or number and a tab at the start.
         let typed_marker = marker.or_else(|| {
