@@ -14,6 +14,7 @@
 //! | odt | content.xml: styles, list styles, ODF whitespace | LibreOffice's styles, list styles, tables, pictures |
 //! | rtf | own tokenizer: `\uN`, code pages, stylesheet, lists, tables | - |
 //! | epub | package and spine, chapters through the HTML reader | EPUB 3, a chapter per level-1 heading |
+//! | ppt | PowerPoint 97-2003 (MS-PPT): slide text in presentation order, titles, the title slide as metadata; no bullets or numbers | - |
 //! | pptx, odp | a section per slide: title, text, lists, tables, pictures | - |
 //!
 //! The `table-document` adapter turns a spreadsheet into a document (a

@@ -8,6 +8,7 @@ mod html;
 mod md;
 mod odp;
 mod odt;
+mod ppt;
 mod pptx;
 mod rtf;
 mod txt;

@@ -6,6 +6,7 @@ pub mod epub;
 pub mod html;
 pub mod md;
 pub mod odt;
+pub mod ppt;
 pub mod pptx;
 pub mod rtf;
 pub mod txt;
