@@ -10,10 +10,11 @@
 //! pre-97 files are refused with a message.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 use fileconv_core::{Context, Error, Inline, Input, Numbering, Result, Run, TableBlock, Value};
+
+use super::compound::{u16_at, u32_at, Compound};
 
 const FORMAT: &str = "doc";
 const PAGE: usize = 512;
@@ -22,24 +23,10 @@ fn invalid(reason: impl Into<String>) -> Error {
     Error::invalid_input(FORMAT, reason.into())
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 /// The slice `fc..fc+lcb` of a stream, as the FIB locates structures.
 fn located(stream: &[u8], (fc, lcb): (u32, u32), what: &str) -> Result<Vec<u8>> {
     let (fc, lcb) = (fc as usize, lcb as usize);
     stream.get(fc..fc.saturating_add(lcb)).map(<[u8]>::to_vec).ok_or_else(|| invalid(format!("the {what} lies past the end of its stream")))
-}
-
-fn read_stream(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, name: &str, limit: u64) -> Result<Vec<u8>> {
-    let mut data = Vec::new();
-    file.open_stream(name).map_err(|e| invalid(format!("{name}: {e}")))?.take(limit).read_to_end(&mut data).map_err(|e| invalid(format!("{name}: {e}")))?;
-    Ok(data)
 }
 
 /// What the reader uses of the File Information Block.
@@ -271,8 +258,8 @@ fn list_formats(table: &[u8], fib: &Fib) -> HashMap<u16, Vec<Numbering>> {
 }
 
 /// Title and author from the `\u{5}SummaryInformation` property set.
-fn summary(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, limit: u64) -> (Option<String>, Option<String>) {
-    let Ok(set) = read_stream(file, "/\u{5}SummaryInformation", limit.min(1 << 20)) else { return (None, None) };
+fn summary(file: &mut Compound<'_>) -> (Option<String>, Option<String>) {
+    let Ok(set) = file.stream("/\u{5}SummaryInformation") else { return (None, None) };
     let Some(section) = u32_at(&set, 44).map(|s| s as usize) else { return (None, None) };
     let count = u32_at(&set, section + 4).unwrap_or(0).min(1000) as usize;
     let mut code_page = 1252;
@@ -309,14 +296,13 @@ fn style_kind(style: Option<&Style>) -> Kind {
 /// [`Error::InvalidInput`] for a file that is not a Word 97-2003 document,
 /// an encrypted one, or one whose structures point outside their streams.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let limit = input.bytes.len() as u64;
-    let mut file = cfb::CompoundFile::open(Cursor::new(input.bytes)).map_err(|e| invalid(format!("not a compound file: {e}")))?;
-    if file.is_stream("/EncryptionInfo") {
+    let mut file = Compound::open(input.bytes, FORMAT)?;
+    if file.has("/EncryptionInfo") {
         return Err(invalid("the document is encrypted (password-protected); fileconv cannot read it"));
     }
-    let word = read_stream(&mut file, "/WordDocument", limit)?;
+    let word = file.stream("/WordDocument")?;
     let fib = Fib::parse(&word)?;
-    let table = read_stream(&mut file, fib.table_stream, limit)?;
+    let table = file.stream(fib.table_stream)?;
     let pieces = pieces(&located(&table, fib.clx, "piece table")?)?;
     let styles = stylesheet(&located(&table, fib.stshf, "style sheet").unwrap_or_default());
     let lists = list_formats(&table, &fib);
@@ -369,7 +355,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.end_paragraph(None);
     reader.flush_table();
     // Title and Author paragraphs come first; the summary fills what they leave.
-    let (title, author) = summary(&mut file, limit);
+    let (title, author) = summary(&mut file);
     reader.flow.metadata(title, author);
     if reader.pictures + reader.drawings > 0 {
         ctx.note(format!(

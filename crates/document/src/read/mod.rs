@@ -1,5 +1,6 @@
 //! Readers: each builds a whole [`fileconv_core::Document`].
 
+mod compound;
 pub mod doc;
 pub mod docx;
 pub mod epub;

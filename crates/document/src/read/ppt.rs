@@ -12,10 +12,11 @@
 //! refused with a message.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
 
 use fileconv_core::document::flow::{Flow, Kind};
 use fileconv_core::{Context, Error, Inline, Input, Result, Run, Value};
+
+use super::compound::{u16_at, u32_at, Compound};
 
 const FORMAT: &str = "ppt";
 
@@ -34,14 +35,6 @@ const MAX_DEPTH: usize = 32;
 
 fn invalid(reason: impl Into<String>) -> Error {
     Error::invalid_input(FORMAT, reason.into())
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// A record: its type and instance, whether it is a container, and its body.
@@ -152,15 +145,9 @@ fn persist_directory(stream: &[u8], mut edit: usize) -> Result<(HashMap<u32, usi
 /// [`Error::InvalidInput`] for a file that is not a PowerPoint 97-2003
 /// presentation, an encrypted one, or one whose records point outside the stream.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let limit = input.bytes.len() as u64;
-    let mut file = cfb::CompoundFile::open(Cursor::new(input.bytes)).map_err(|e| invalid(format!("not a compound file: {e}")))?;
-    let mut read = |name: &str| -> Result<Vec<u8>> {
-        let mut data = Vec::new();
-        file.open_stream(name).map_err(|e| invalid(format!("{name}: {e}")))?.take(limit).read_to_end(&mut data).map_err(|e| invalid(format!("{name}: {e}")))?;
-        Ok(data)
-    };
-    let user = read("/Current User")?;
-    let stream = read("/PowerPoint Document")?;
+    let mut file = Compound::open(input.bytes, FORMAT)?;
+    let user = file.stream("/Current User")?;
+    let stream = file.stream("/PowerPoint Document")?;
     let edit = u32_at(&user, 16).ok_or_else(|| invalid("the Current User stream is truncated"))? as usize;
     let (offsets, document_id) = persist_directory(&stream, edit)?;
     let object = |id: u32| offsets.get(&id).and_then(|at| record_at(&stream, *at));
