@@ -356,7 +356,7 @@ mod tests {
         let mut ids = Vec::new();
         if cfg!(feature = "image") {
             ids.extend([
-                "avif", "bmp", "dds", "exr", "gif", "hdr", "heic", "ico", "jpg", "pam", "pbm", "pgm", "png", "ppm", "psd", "qoi", "svg",
+                "avif", "bmp", "dds", "exr", "gif", "hdr", "heic", "ico", "jpg", "jxl", "pam", "pbm", "pgm", "png", "ppm", "psd", "qoi", "svg",
                 "tga", "tiff", "webp",
             ]);
         }

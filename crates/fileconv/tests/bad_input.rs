@@ -113,7 +113,9 @@ fn real_headers_followed_by_noise_give_errors_not_panics() {
                 let at = (noise.next() as usize) % mangled.len();
                 mangled[at] ^= noise.next() as u8 | 1;
             }
-            assert_no_bug(engine.convert(&mangled, &format, target_for(&format)));
+            if let Err(e) = engine.convert(&mangled, &format, target_for(&format)) {
+                assert!(e.kind() != ErrorKind::Internal, "{file} with flipped bytes: {e}");
+            }
         }
     }
 }

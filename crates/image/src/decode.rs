@@ -48,6 +48,9 @@ pub(crate) fn decode_error(id: &str, ctx: &Context<'_>, err: ImageError) -> Erro
 /// frame size has passed our limits.
 pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Context<'_>) -> Result<Value> {
     let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(Error::invalid_input(id, format!("the image is empty ({w}x{h})")));
+    }
     ctx.charge_frame(w, h, u64::from(decoder.color_type().bytes_per_pixel()))?;
     let icc_profile = decoder.icc_profile().ok().flatten();
     let mut exif = decoder.exif_metadata().ok().flatten();

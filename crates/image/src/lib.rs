@@ -10,6 +10,8 @@
 //! | bmp, ico, tga, ppm, pgm, pbm, pam, qoi, tiff, hdr, exr | yes | yes | `image` |
 //! | heic | yes: grids, rotation, alpha, 10-bit, bursts as frames | yes (x265) | the system libheif 1.15 |
 //! | avif | yes | yes (libaom) | the system libheif 1.15 |
+//! | jxl | yes: lossy and lossless, alpha, 16-bit, animation | no | jxl-oxide |
+//! | psd | the merged composite | no | own reader |
 //! | svg | yes | no | resvg |
 //! | dds | yes | no | `image` |
 

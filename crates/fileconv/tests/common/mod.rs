@@ -131,12 +131,14 @@ fn fixtures(folder: &str) -> Vec<(String, String, Vec<u8>)> {
 }
 
 /// Decodes bytes back into a raster: AVIF with libavif's `avifdec`, HEIC
-/// with libheif's `heif-convert`, PSD's composite with Pillow or ImageMagick
-/// (readers besides fileconv's own), the other formats with fileconv.
+/// with libheif's `heif-convert`, JPEG XL with libjxl's `djxl` (an APNG for
+/// animations), PSD's composite with Pillow or ImageMagick (readers besides
+/// fileconv's own), the other formats with fileconv.
 pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
     let tool = match format {
         "avif" => Some("avifdec"),
         "heic" => Some("heif-convert"),
+        "jxl" => Some("djxl"),
         "psd" => Some("convert"),
         _ => None,
     };
@@ -164,9 +166,13 @@ pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
         // heif-convert writes out-1.png, out-2.png... for several top-level images.
         let pages: Vec<PathBuf> = if dst.exists() { vec![dst] } else { (1..).map(|n| dir.join(format!("out-{n}.png"))).take_while(|p| p.exists()).collect() };
         assert!(!pages.is_empty(), "{tool} wrote nothing");
-        // Read as the pixels are: the EXIF heif-convert copies into the PNG
-        // keeps an orientation that HEIF readers (and the tool) ignore.
-        let mut rasters = pages.iter().map(|p| Raster::still(fileconv::image::load_from_memory(&std::fs::read(p).unwrap()).unwrap()));
+        // heif-convert's PNG read as its pixels are: the EXIF it copies in
+        // keeps an orientation that HEIF readers (and the tool) ignore. The
+        // others' PNGs (djxl's APNG of an animation) through fileconv.
+        let mut rasters = pages.iter().map(|p| {
+            let png = std::fs::read(p).unwrap();
+            if format == "heic" { Raster::still(fileconv::image::load_from_memory(&png).unwrap()) } else { decode_raster(&png, "png") }
+        });
         let mut raster = rasters.next().unwrap();
         for more in rasters {
             raster.frames.extend(more.frames.into_iter().map(|f| fileconv::Frame { delay: std::time::Duration::from_secs(1), ..f }));

@@ -9,6 +9,7 @@ mod heic;
 mod hdr;
 mod ico;
 mod jpeg;
+mod jxl;
 mod png;
 mod pnm;
 mod psd;
