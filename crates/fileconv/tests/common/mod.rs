@@ -174,11 +174,12 @@ pub fn decode_raster(bytes: &[u8], format: &str) -> Raster {
             if format == "heic" { Raster::still(fileconv::image::load_from_memory(&png).unwrap()) } else { decode_raster(&png, "png") }
         });
         let mut raster = rasters.next().unwrap();
+        // heif-convert's pages of a burst show for 1 s each, as fileconv reads them.
+        if pages.len() > 1 {
+            raster.frames[0].delay = std::time::Duration::from_secs(1);
+        }
         for more in rasters {
             raster.frames.extend(more.frames.into_iter().map(|f| fileconv::Frame { delay: std::time::Duration::from_secs(1), ..f }));
-        }
-        if raster.frames.len() > 1 {
-            raster.frames[0].delay = std::time::Duration::from_secs(1);
         }
         let _ = std::fs::remove_dir_all(&dir);
         return raster;
