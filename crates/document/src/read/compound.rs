@@ -37,10 +37,10 @@ impl<'a> Compound<'a> {
     /// # Errors
     /// [`Error::InvalidInput`] when there is no such stream or it cannot be read.
     pub fn stream(&mut self, name: &str) -> Result<Vec<u8>> {
-        let invalid = |e: std::io::Error| Error::invalid_input(self.format, format!("{name}: {e}"));
+        let format = self.format;
+        let invalid = |e: std::io::Error| Error::invalid_input(format, format!("{name}: {e}"));
         let mut data = Vec::new();
-        let stream = self.file.open_stream(name).map_err(invalid)?;
-        stream.take(self.limit).read_to_end(&mut data).map_err(|e| Error::invalid_input(self.format, format!("{name}: {e}")))?;
+        self.file.open_stream(name).map_err(invalid)?.take(self.limit).read_to_end(&mut data).map_err(invalid)?;
         Ok(data)
     }
 }

@@ -24,9 +24,9 @@ fn invalid(reason: impl Into<String>) -> Error {
 }
 
 /// The slice `fc..fc+lcb` of a stream, as the FIB locates structures.
-fn located(stream: &[u8], (fc, lcb): (u32, u32), what: &str) -> Result<Vec<u8>> {
+fn located<'s>(stream: &'s [u8], (fc, lcb): (u32, u32), what: &str) -> Result<&'s [u8]> {
     let (fc, lcb) = (fc as usize, lcb as usize);
-    stream.get(fc..fc.saturating_add(lcb)).map(<[u8]>::to_vec).ok_or_else(|| invalid(format!("the {what} lies past the end of its stream")))
+    stream.get(fc..fc.saturating_add(lcb)).ok_or_else(|| invalid(format!("the {what} lies past the end of its stream")))
 }
 
 /// What the reader uses of the File Information Block.
@@ -229,12 +229,12 @@ fn stylesheet(stsh: &[u8]) -> Vec<Style> {
 /// The number format of each list's levels, by the LFO index paragraphs name.
 fn list_formats(table: &[u8], fib: &Fib) -> HashMap<u16, Vec<Numbering>> {
     let (Ok(lst), Ok(lfo)) = (located(table, fib.plf_lst, "list table"), located(table, fib.plf_lfo, "list override table")) else { return HashMap::new() };
-    let count = usize::from(u16_at(&lst, 0).unwrap_or(0));
+    let count = usize::from(u16_at(lst, 0).unwrap_or(0));
     let mut by_lsid: HashMap<u32, Vec<Numbering>> = HashMap::new();
     let mut lvl_at = fib.plf_lst.0 as usize + 2 + count * 28;
     for i in 0..count {
         let lstf = 2 + i * 28;
-        let (Some(lsid), Some(flags)) = (u32_at(&lst, lstf), lst.get(lstf + 26)) else { break };
+        let (Some(lsid), Some(flags)) = (u32_at(lst, lstf), lst.get(lstf + 26)) else { break };
         let levels = if flags & 1 != 0 { 1 } else { 9 };
         let mut formats = Vec::with_capacity(levels);
         for _ in 0..levels {
@@ -253,8 +253,8 @@ fn list_formats(table: &[u8], fib: &Fib) -> HashMap<u16, Vec<Numbering>> {
         }
         by_lsid.insert(lsid, formats);
     }
-    let overrides = u32_at(&lfo, 0).unwrap_or(0).min(4096) as usize;
-    (0..overrides).filter_map(|i| Some(((i + 1) as u16, by_lsid.get(&u32_at(&lfo, 4 + i * 16)?)?.clone()))).collect()
+    let overrides = u32_at(lfo, 0).unwrap_or(0).min(4096) as usize;
+    (0..overrides).filter_map(|i| Some(((i + 1) as u16, by_lsid.get(&u32_at(lfo, 4 + i * 16)?)?.clone()))).collect()
 }
 
 /// Title and author from the `\u{5}SummaryInformation` property set.
@@ -303,12 +303,12 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let word = file.stream("/WordDocument")?;
     let fib = Fib::parse(&word)?;
     let table = file.stream(fib.table_stream)?;
-    let pieces = pieces(&located(&table, fib.clx, "piece table")?)?;
-    let styles = stylesheet(&located(&table, fib.stshf, "style sheet").unwrap_or_default());
+    let pieces = pieces(located(&table, fib.clx, "piece table")?)?;
+    let styles = stylesheet(located(&table, fib.stshf, "style sheet").unwrap_or_default());
     let lists = list_formats(&table, &fib);
     let papx_bins = located(&table, fib.bte_papx, "paragraph bin table")?;
     let chpx_bins = located(&table, fib.bte_chpx, "character bin table")?;
-    let (paragraphs, characters) = (Pages::new(&word, &papx_bins), Pages::new(&word, &chpx_bins));
+    let (paragraphs, characters) = (Pages::new(&word, papx_bins), Pages::new(&word, chpx_bins));
     let mut reader = Reader {
         flow: Flow::default(),
         styles: &styles,

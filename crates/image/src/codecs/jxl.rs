@@ -65,7 +65,8 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         return Err(Error::invalid_input(ID, "the file holds no complete frame"));
     }
     ctx.limits.check_frames(frames.min(MAX_FRAMES + 1) as u64)?;
-    ctx.charge_frame(width, height, if deep { 8 } else { 4 } * frames as u64)?;
+    let bytes_per_pixel: u64 = if deep { 8 } else { 4 };
+    ctx.charge_frame(width, height, bytes_per_pixel * frames as u64)?;
     let tick = image
         .image_header()
         .metadata
