@@ -19,12 +19,12 @@ inventory::submit! {
         container: None, sniff: Some(|b| is_workbook(b) || biff_legacy::is_legacy_biff(b)),
     }
 }
-/// A compound file with a `Workbook` (or BIFF5 `Book`) stream that is not
-/// a Word or PowerPoint file carrying an embedded workbook.
+/// A compound file with a `Workbook` (or BIFF5 `Book`) stream. A Word or
+/// PowerPoint file with an embedded workbook has one too, and an xls with
+/// an embedded document has their streams: a claimed format whose stream
+/// is there is taken at its word (`Engine::check_claim`).
 fn is_workbook(b: &[u8]) -> bool {
-    (sniff::compound_file_stream(b, b"workbook", false) || sniff::compound_file_stream(b, b"book", true))
-        && !sniff::compound_file_stream(b, b"worddocument", false)
-        && !sniff::compound_file_stream(b, b"powerpoint document", false)
+    sniff::compound_file_stream(b, b"workbook", false) || sniff::compound_file_stream(b, b"book", true)
 }
 
 inventory::submit! { Decoder { format: ID, name: "calamine", output: ValueKind::Table, cost: READ_WORKBOOK, options: &[], decode } }
