@@ -25,14 +25,15 @@ run: build
 	@echo
 	./target/release/fileconv-server --listen $(LISTEN)
 
-# Unit, integration, CLI and fuzz-regression tests, then doctests; benches are
+# Unit, integration, CLI and fuzz-regression tests, then doctests, then the
+# web pages in Debian's Chromium (tests/browser); benches are
 # compiled and run once each, not timed. Ends with one "N passed, N failed" line.
 # The service's tests link hostile test formats (fileconv-testformats) into
 # its binary, to crash converter children for real; a release never has them.
 TEST_FEATURES := --features fileconv-server/test-formats
 test: deps
 	@mkdir -p target
-	@set -o pipefail; { $(CARGO) test --workspace --all-targets $(TEST_FEATURES) && $(CARGO) test --workspace --doc $(TEST_FEATURES); } 2>&1 | tee target/test.log
+	@set -o pipefail; { $(CARGO) test --workspace --all-targets $(TEST_FEATURES) && $(CARGO) test --workspace --doc $(TEST_FEATURES) && tests/browser/run; } 2>&1 | tee target/test.log
 	@scripts/test-summary target/test.log
 
 bench: deps

@@ -50,7 +50,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let notifications = tokio::spawn(queue::listen_forever(state.queue.clone()));
     let deliveries = role.converts().then(|| tokio::spawn(send_webhooks(state.clone())));
     let shutdown = Arc::new(tokio::sync::Notify::new());
-    let router: Router = if role.serves_api() { crate::http::router(state.clone()) } else { crate::http::worker_router(state.clone()) };
+    let router: Router = if role.serves_api() { crate::web::site(state.clone()) } else { crate::http::worker_router(state.clone()) };
     let signal = shutdown.clone();
     let drain = Duration::from_secs(state.config.shutdown_grace_seconds.max(1));
     let server = tokio::spawn(crate::http::serve::serve(listener, router, state.clone(), async move { signal.notified().await }, drain));
@@ -128,6 +128,7 @@ pub async fn sweep(state: &AppState) -> Result<(u64, u64), crate::error::ApiErro
     // Counters outlive their window by a month at most (the longest window).
     state.db.purge_usage(now - 40 * 24 * 3600 * 1000).await?;
     state.db.purge_rate_windows(now - 120_000).await?;
+    state.db.purge_sessions(now).await?;
     // Webhook rows of jobs that are gone, a week after their deliveries began.
     state.db.purge_webhook_rows(now - 7 * 24 * 3600 * 1000).await?;
     state.limiter.purge((now / 1000) as u64);

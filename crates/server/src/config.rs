@@ -188,13 +188,17 @@ impl Default for WebhookSettings {
 pub struct RateLimits {
     /// `POST /api/files/get-upload-url`, the upload `PUT` and `POST /api/jobs/create`.
     pub upload_per_minute: u32,
-    /// Every other route but `/health` and `/metrics`.
+    /// Every other route but `/health`, `/metrics` and the pages' static assets.
     pub other_per_minute: u32,
+    /// Sign-in and sign-up attempts (`POST /signin`, `POST /signup`).
+    pub sign_in_per_minute: u32,
+    /// Failed sign-ins to one account per hour, from any address.
+    pub failed_sign_ins_per_hour: u32,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits { upload_per_minute: 20, other_per_minute: 60 }
+        RateLimits { upload_per_minute: 20, other_per_minute: 60, sign_in_per_minute: 10, failed_sign_ins_per_hour: 20 }
     }
 }
 

@@ -1,4 +1,4 @@
-//! `fileconv-server`: runs the service, or manages its API keys.
+//! `fileconv-server`: runs the service, or manages its API keys and accounts.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +37,19 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Manage the accounts people sign up for on the web pages.
+    Users {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Put an account (by its email) on a plan; its keys follow it.
+    SetPlan { email: String, plan: String },
+    /// List accounts: email, plan, created.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -93,6 +106,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => serve(config).await,
             Some(Command::Keys { action }) => keys(config, action).await,
+            Some(Command::Users { action }) => users(config, action).await,
         }
     });
     // A conversion abandoned at its deadline may still be running: it does not hold the exit.
@@ -139,9 +153,47 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-async fn keys(config: Config, action: KeyAction) -> Result<(), String> {
+/// The records, for an operator's command.
+async fn records(config: &Config) -> Result<Db, String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url()).await.map_err(|e| format!("database: {e}"))?;
+    Db::connect(&config.database_url()).await.map_err(|e| format!("database: {e}"))
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+}
+
+async fn users(config: Config, action: UserAction) -> Result<(), String> {
+    let db = records(&config).await?;
+    let result = match action {
+        UserAction::SetPlan { email, plan } => {
+            if !config.plans.contains_key(&plan) {
+                let plans: Vec<&str> = config.plans.keys().map(String::as_str).collect();
+                return Err(format!("unknown plan '{plan}' (plans: {})", plans.join(", ")));
+            }
+            let email = email.trim().to_lowercase();
+            match db.set_user_plan(&email, &plan).await {
+                Ok(true) => {
+                    println!("{email} is on the {plan} plan");
+                    Ok(())
+                }
+                Ok(false) => Err(format!("no account '{email}'")),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        UserAction::List => db.users().await.map_err(|e| e.to_string()).map(|users| {
+            println!("{:<40} {:<12} created", "email", "plan");
+            for u in users {
+                println!("{:<40} {:<12} {}", u.email, u.plan, time(u.created_at));
+            }
+        }),
+    };
+    db.close().await;
+    result
+}
+
+async fn keys(config: Config, action: KeyAction) -> Result<(), String> {
+    let db = records(&config).await?;
     let result = match action {
         KeyAction::Create { plan, label } => {
             if plan == FREE_PLAN || !config.plans.contains_key(&plan) {
@@ -149,16 +201,16 @@ async fn keys(config: Config, action: KeyAction) -> Result<(), String> {
                 return Err(format!("unknown plan '{plan}' (plans: {})", plans.join(", ")));
             }
             let (key, id, hash) = new_api_key();
-            db.insert_key(&id, &hash, &plan, label.as_deref(), now_ms()).await.map_err(|e| e.to_string())?;
+            db.insert_key(&id, &hash, &plan, label.as_deref(), None, now_ms()).await.map_err(|e| e.to_string())?;
             println!("{key}");
             Ok(())
         }
         KeyAction::List => {
             let keys = db.keys().await.map_err(|e| e.to_string())?;
-            println!("{:<14} {:<12} {:<24} {:<26} revoked", "id", "plan", "label", "created");
+            println!("{:<14} {:<12} {:<24} {:<26} {:<26} {:>8} revoked", "id", "plan", "label", "created", "last used", "requests");
             for k in keys {
-                let time = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
-                println!("{:<14} {:<12} {:<24} {:<26} {}", k.id, k.plan, k.label.unwrap_or_default(), time(k.created_at), k.revoked_at.map(time).unwrap_or_else(|| "-".into()));
+                let last = k.last_used_at.map(time).unwrap_or_else(|| "-".into());
+                println!("{:<14} {:<12} {:<24} {:<26} {:<26} {:>8} {}", k.id, k.plan, k.label.unwrap_or_default(), time(k.created_at), last, k.uses, k.revoked_at.map(time).unwrap_or_else(|| "-".into()));
             }
             Ok(())
         }

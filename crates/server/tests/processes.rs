@@ -728,4 +728,33 @@ mod router_on_postgres {
     }
 
     include!("router/cases.rs");
+    include!("router/pages.rs");
+}
+
+/// The operator's commands for accounts: a user made on the pages is put on
+/// a plan, and the keys it made follow.
+#[tokio::test]
+async fn operators_set_an_accounts_plan_from_the_command_line() {
+    use fileconv_server::store::accounts::UserRecord;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fileconv_server::Config::default();
+    config.data_dir = dir.path().to_path_buf();
+    let db = fileconv_server::store::records::Db::connect(&config.database_url()).await.unwrap();
+    let user = UserRecord { id: "u1".into(), email: "ops@example.com".into(), password_hash: "$argon2id$x".into(), plan: "free".into(), created_at: 0 };
+    assert!(db.insert_user(&user).await.unwrap());
+    db.insert_key("k1", "hash1", "free", Some("ci"), Some("u1"), 0).await.unwrap();
+    let program = env!("CARGO_BIN_EXE_fileconv-server");
+    let run = |args: &[&str]| std::process::Command::new(program).arg("--data-dir").arg(dir.path()).args(args).output().unwrap();
+    let out = run(&["users", "set-plan", "OPS@example.com", "pro"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["users", "set-plan", "ops@example.com", "platinum"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("unknown plan"));
+    let out = run(&["users", "set-plan", "nobody@example.com", "pro"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no account"));
+    let out = run(&["users", "list"]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.lines().any(|l| l.starts_with("ops@example.com") && l.contains("pro")), "{listing}");
+    let key = db.active_key("hash1").await.unwrap().unwrap();
+    assert_eq!((key.plan.as_str(), key.owner().as_str()), ("pro", "user:u1"), "a user's key has the user's plan");
+    db.close().await;
 }

@@ -6,3 +6,4 @@ mod common;
 use common::app;
 
 include!("router/cases.rs");
+include!("router/pages.rs");

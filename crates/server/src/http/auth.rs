@@ -13,7 +13,7 @@ use crate::ids::random_hex;
 use crate::http::AppState;
 use crate::config::FREE_PLAN;
 use crate::error::ApiError;
-use crate::http::quota;
+use crate::http::{quota, session};
 
 /// The prefix of every API key.
 pub const KEY_PREFIX: &str = "coco_";
@@ -60,7 +60,7 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, hops: u32) -> Ip
 /// The caller of an API route.
 #[derive(Clone, Debug)]
 pub struct Client {
-    /// `key:<id>` or `ip:<address>`: what files, jobs and counters belong to.
+    /// `key:<id>`, `user:<id>` or `ip:<address>`: what files, jobs and counters belong to.
     pub owner: String,
     pub plan: String,
     pub ip: IpAddr,
@@ -69,13 +69,27 @@ pub struct Client {
 impl FromRequestParts<Arc<AppState>> for Client {
     type Rejection = ApiError;
 
+    /// A request with a key is its owner's (the key's, or the account's
+    /// that made it); one without a key, from a signed-in page (session
+    /// cookie and its CSRF token in `X-CSRF-Token`), is the account's;
+    /// any other is the free tier of its address.
+    ///
     /// # Errors
-    /// 401 for a malformed, unknown or revoked key; 429 when a keyed plan's
-    /// monthly API calls are used up.
+    /// 401 for a malformed, unknown or revoked key; 403 for a session
+    /// cookie with a wrong CSRF token; 429 when a keyed plan's monthly API
+    /// calls are used up.
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         let ip = client_ip(&parts.headers, peer, state.config.proxy_hops());
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            if let Some(token) = parts.headers.get(session::CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+                if !session::csrf_matches(state, &parts.headers, token) {
+                    return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "bad_csrf_token", "the page's session has changed: reload it"));
+                }
+                if let Some((user, _)) = session::signed_in(state, &parts.headers).await? {
+                    return Ok(Client { owner: user.owner(), plan: user.plan, ip });
+                }
+            }
             return Ok(Client { owner: format!("ip:{ip}"), plan: FREE_PLAN.to_string(), ip });
         };
         let value = value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
@@ -88,7 +102,8 @@ impl FromRequestParts<Arc<AppState>> for Client {
             return Err(ApiError::unauthorized("API keys start with coco_"));
         }
         let key = state.db.active_key(&hash_key(token)).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
-        let client = Client { owner: format!("key:{}", key.id), plan: key.plan, ip };
+        state.db.key_used(&key.id, crate::store::records::now_ms()).await?;
+        let client = Client { owner: key.owner(), plan: key.plan, ip };
         let plan = state.plan(&client.plan);
         quota::consume(&state.db, &client.owner, quota::Kind::ApiCalls, plan.api_calls_per_month).await?;
         Ok(client)

@@ -1,6 +1,6 @@
 //! The HTTP side: the routes and their OpenAPI document ([`routes`]), the
 //! one-request conversion ([`convert`]), who
-//! is asking ([`auth`]), plan quotas ([`quota`]), per-IP rates
+//! is asking ([`auth`], and [`session`] for signed-in pages), plan quotas ([`quota`]), per-IP rates
 //! ([`ratelimit`]), signed local URLs ([`signing`]), webhook endpoints
 //! ([`webhooks`]), the accept loop
 //! ([`serve`]), and the state every route reads.
@@ -11,6 +11,7 @@ pub mod quota;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
+pub mod session;
 pub mod signing;
 pub mod webhooks;
 

@@ -15,7 +15,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::FilesPerHour => "files_per_hour",
             Kind::ConversionsPerDay => "conversions_per_day",
@@ -42,14 +42,12 @@ impl Kind {
 }
 
 /// Counts one use, or refuses it once `limit` uses were made in the current
-/// window (a limit of 0 means none).
+/// window (a limit of 0 means none, and the use is still counted: the
+/// profile page shows it).
 ///
 /// # Errors
 /// 429 `quota_exceeded` with `Retry-After` set to the start of the next window.
 pub async fn consume(db: &Db, owner: &str, kind: Kind, limit: u64) -> Result<(), ApiError> {
-    if limit == 0 {
-        return Ok(());
-    }
     let now = Utc::now();
     let (start, next) = kind.window(now);
     let (_, allowed) = db.consume(owner, kind.name(), start.timestamp_millis(), limit).await?;

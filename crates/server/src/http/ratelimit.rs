@@ -25,14 +25,19 @@ const ONE_REQUEST: &str = "/api/convert";
 pub enum Class {
     /// Get an upload URL, upload, create a job, convert in one request.
     Upload,
+    /// Sign in and sign up: guessing passwords is slow.
+    SignIn,
     Other,
 }
 
 impl Class {
     /// The class of a request; `None` for routes without a limit (`/health`, `/metrics`).
     pub fn of(method: &Method, path: &str) -> Option<Class> {
-        if path == "/health" || path == "/metrics" {
+        if path == "/health" || path == "/metrics" || path.starts_with("/assets/") {
             return None;
+        }
+        if method == Method::POST && (path == "/signin" || path == "/signup") {
+            return Some(Class::SignIn);
         }
         let upload = (method == Method::POST && (path == "/api/files/get-upload-url" || path == "/api/jobs/create" || path == ONE_REQUEST))
             || (method == Method::PUT && path.starts_with("/storage/"));
@@ -71,6 +76,7 @@ impl RateLimiter {
     pub fn limit(&self, class: Class) -> u32 {
         match class {
             Class::Upload => self.limits.upload_per_minute,
+            Class::SignIn => self.limits.sign_in_per_minute,
             Class::Other => self.limits.other_per_minute,
         }
     }
@@ -122,7 +128,11 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
         next.run(request).await
     } else {
         state.metrics.rate_limited();
-        let what = if class == Class::Upload { "upload and convert" } else { "these" };
+        let what = match class {
+            Class::Upload => "upload and convert",
+            Class::SignIn => "sign-in",
+            Class::Other => "these",
+        };
         ApiError::too_many("rate_limited", format!("at most {} {what} requests per minute per client", decision.limit), decision.reset)
             .into_response()
     };
@@ -138,7 +148,11 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
 async fn shared_check(state: &AppState, ip: IpAddr, class: Class, now_seconds: u64) -> Decision {
     let limit = state.limiter.limit(class);
     let minute = now_seconds / 60;
-    let kind = if class == Class::Upload { "rate:upload" } else { "rate:other" };
+    let kind = match class {
+        Class::Upload => "rate:upload",
+        Class::SignIn => "rate:sign_in",
+        Class::Other => "rate:other",
+    };
     match state.db.consume(&format!("ip:{ip}"), kind, (minute * 60_000) as i64, u64::from(limit)).await {
         Ok((count, allowed)) => Decision { allowed, limit, remaining: limit.saturating_sub(count.clamp(0, i64::from(u32::MAX)) as u32), reset: 60 - now_seconds % 60 },
         Err(e) => {
@@ -154,7 +168,7 @@ mod tests {
 
     #[test]
     fn each_class_has_its_own_budget_per_minute() {
-        let limiter = RateLimiter::new(RateLimits { upload_per_minute: 2, other_per_minute: 3 });
+        let limiter = RateLimiter::new(RateLimits { upload_per_minute: 2, other_per_minute: 3, ..RateLimits::default() });
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let t = 6000;
         assert!(limiter.check(ip, Class::Upload, t).allowed);
@@ -173,5 +187,8 @@ mod tests {
         assert_eq!(Class::of(&Method::PUT, "/storage/uploads/x/a.png"), Some(Class::Upload));
         assert_eq!(Class::of(&Method::GET, "/api/jobs/abc"), Some(Class::Other));
         assert_eq!(Class::of(&Method::GET, "/health"), None);
+        assert_eq!(Class::of(&Method::GET, "/assets/site.0123abcd.css"), None);
+        assert_eq!(Class::of(&Method::POST, "/signin"), Some(Class::SignIn));
+        assert_eq!(Class::of(&Method::GET, "/signin"), Some(Class::Other));
     }
 }

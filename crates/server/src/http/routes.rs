@@ -449,11 +449,12 @@ pub async fn delete_job(State(state): State<Arc<AppState>>, client: Client, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Every format and every source→target pair with its options.
+/// Every format and every source→target pair with its options (gzipped
+/// for a client that accepts it).
 #[utoipa::path(get, path = "/api/formats", tag = "service", responses((status = 200, description = "`formats` and `conversions`")))]
-pub async fn formats(State(state): State<Arc<AppState>>) -> Response {
-    static CATALOGUE: OnceLock<Bytes> = OnceLock::new();
-    let body = CATALOGUE.get_or_init(|| {
+pub async fn formats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    static CATALOGUE: OnceLock<(Bytes, Bytes)> = OnceLock::new();
+    let (plain, gzipped) = CATALOGUE.get_or_init(|| {
         let engine = state.engine(crate::config::FREE_PLAN);
         let conversions = fileconv::catalog::conversions_json(&engine);
         let formats: Vec<Value> = engine
@@ -465,9 +466,20 @@ pub async fn formats(State(state): State<Arc<AppState>>) -> Response {
                 json!({ "id": f.id, "name": f.name, "mime": f.mime, "category": f.category.name(), "aliases": f.aliases, "read": reads, "write": writes })
             })
             .collect();
-        Bytes::from(json!({ "formats": formats, "conversions": conversions }).to_string())
+        let plain = json!({ "formats": formats, "conversions": conversions }).to_string();
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, plain.as_bytes()).expect("writing to memory");
+        (Bytes::from(plain), Bytes::from(encoder.finish().expect("writing to memory")))
     });
-    ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
+    let accepts_gzip = headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
+        let mut parts = coding.split(';');
+        parts.next().is_some_and(|name| name.trim().eq_ignore_ascii_case("gzip")) && !parts.any(|p| p.trim().replace(' ', "") == "q=0")
+    });
+    if accepts_gzip {
+        ([(header::CONTENT_TYPE, "application/json"), (header::CONTENT_ENCODING, "gzip"), (header::VARY, "accept-encoding")], gzipped.clone()).into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json"), (header::VARY, "accept-encoding")], plain.clone()).into_response()
+    }
 }
 
 /// Whether the service and its database answer.
@@ -604,7 +616,7 @@ async fn signed_url(state: &AppState, headers: &HeaderMap, method: &str, key: &s
 /// (`X-Forwarded-Host` and `-Proto` behind a trusted proxy). A host that is
 /// not a host name or address with an optional port, or a scheme other
 /// than `http` and `https`, is not used: the listening address stands in.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_string();
     }
@@ -689,9 +701,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every route, with rate limits, metrics and request logs.
-pub fn router(state: Arc<AppState>) -> Router {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes with their OpenAPI annotations.
+fn api_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_upload_url))
         .routes(routes!(create_job))
         .routes(routes!(get_job, delete_job))
@@ -702,7 +714,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(super::webhooks::job_deliveries))
         .routes(routes!(formats))
         .routes(routes!(health))
-        .split_for_parts();
+}
+
+/// The OpenAPI document of [`router`]'s routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// Every API route, with rate limits, metrics and request logs.
+pub fn router(state: Arc<AppState>) -> Router {
+    let (router, openapi) = api_routes().split_for_parts();
     let document = Bytes::from(openapi.to_json().unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string()));
     router
         .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document.clone()) }))

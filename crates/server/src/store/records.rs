@@ -84,11 +84,32 @@ impl JobRecord {
 #[derive(Clone, Debug)]
 pub struct KeyRecord {
     pub id: String,
+    /// The key's own plan, or its user's.
     pub plan: String,
     pub label: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The account that made it on its profile page; `None` for an
+    /// operator's key (`keys create`).
+    pub user_id: Option<String>,
+    pub last_used_at: Option<i64>,
+    /// Authenticated requests made with it.
+    pub uses: i64,
 }
+
+impl KeyRecord {
+    /// What its files, jobs and counters belong to: its user's account, or the key itself.
+    pub fn owner(&self) -> String {
+        match &self.user_id {
+            Some(user) => format!("user:{user}"),
+            None => format!("key:{}", self.id),
+        }
+    }
+}
+
+/// The columns of a key, its plan being its user's when it has one.
+pub(super) const KEY_COLUMNS: &str = "k.id, COALESCE(u.plan, k.plan) AS plan, k.label, k.created_at, k.revoked_at, k.user_id, k.last_used_at, k.uses \
+     FROM api_keys k LEFT JOIN users u ON u.id = k.user_id";
 
 /// The database, migrated.
 #[derive(Clone, Debug)]
@@ -116,6 +137,7 @@ fn migrator() -> Migrator {
         Migration::new(3, Cow::Borrowed("job notes"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0003_job_notes.sql")), false),
         Migration::new(4, Cow::Borrowed("leases"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0004_leases.sql")), false),
         Migration::new(5, Cow::Borrowed("webhooks"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0005_webhooks.sql")), false),
+        Migration::new(6, Cow::Borrowed("accounts"), MigrationType::Simple, Cow::Borrowed(include_str!("../../migrations/0006_accounts.sql")), false),
     ];
     Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
 }
@@ -459,13 +481,15 @@ impl Db {
 
     // ---- API keys ----
 
-    pub async fn insert_key(&self, id: &str, key_hash: &str, plan: &str, label: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO api_keys (id, key_hash, plan, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)")
+    /// Stores a key's hash: an operator's (`user` none) on `plan`, or a user's.
+    pub async fn insert_key(&self, id: &str, key_hash: &str, plan: &str, label: Option<&str>, user: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO api_keys (id, key_hash, plan, label, created_at, revoked_at, user_id, uses) VALUES ($1, $2, $3, $4, $5, NULL, $6, 0)")
             .bind(id)
             .bind(key_hash)
             .bind(plan)
             .bind(label.map(str::to_string))
             .bind(now)
+            .bind(user.map(str::to_string))
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -473,15 +497,21 @@ impl Db {
 
     /// The key with this hash, unless revoked.
     pub async fn active_key(&self, key_hash: &str) -> Result<Option<KeyRecord>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, plan, label, created_at, revoked_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} WHERE k.key_hash = $1 AND k.revoked_at IS NULL"))
             .bind(key_hash)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| key_from_row(&r)).transpose()
     }
 
+    /// Notes one authenticated request made with the key.
+    pub async fn key_used(&self, id: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE api_keys SET uses = uses + 1, last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn keys(&self) -> Result<Vec<KeyRecord>, sqlx::Error> {
-        let rows = sqlx::query("SELECT id, plan, label, created_at, revoked_at FROM api_keys ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("SELECT {KEY_COLUMNS} ORDER BY k.created_at, k.id")).fetch_all(&self.pool).await?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -523,6 +553,17 @@ impl Db {
             return Ok((count - 1, false));
         }
         Ok((count, true))
+    }
+
+    /// Uses of `kind` by `owner` counted in the window starting at `window_start`.
+    pub async fn usage(&self, owner: &str, kind: &str, window_start: i64) -> Result<i64, sqlx::Error> {
+        let row = sqlx::query("SELECT count FROM usage_counters WHERE owner = $1 AND kind = $2 AND window_start = $3")
+            .bind(owner)
+            .bind(kind)
+            .bind(window_start)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Ok(0), |r| r.try_get("count"))
     }
 
     /// Drops the per-minute rate windows that started before `before`.
@@ -577,12 +618,15 @@ fn job_from_row(r: &AnyRow) -> Result<JobRecord, sqlx::Error> {
     })
 }
 
-fn key_from_row(r: &AnyRow) -> Result<KeyRecord, sqlx::Error> {
+pub(super) fn key_from_row(r: &AnyRow) -> Result<KeyRecord, sqlx::Error> {
     Ok(KeyRecord {
         id: r.try_get("id")?,
         plan: r.try_get("plan")?,
         label: r.try_get("label")?,
         created_at: r.try_get("created_at")?,
         revoked_at: r.try_get("revoked_at")?,
+        user_id: r.try_get("user_id")?,
+        last_used_at: r.try_get("last_used_at")?,
+        uses: r.try_get("uses")?,
     })
 }

@@ -70,7 +70,7 @@ pub async fn app_with_database(toml: &str, database_url: Option<&str>) -> TestAp
     config.database_url = database_url.map(str::to_string);
     config.converter_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_fileconv-server")));
     let state = AppState::open(config).await.unwrap();
-    let router = fileconv_server::http::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+    let router = fileconv_server::web::site(state.clone()).layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
     TestApp { state, router, dir }
 }
 

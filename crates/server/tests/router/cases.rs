@@ -254,7 +254,7 @@ async fn a_job_whose_lease_ran_out_goes_back_once_and_its_old_worker_cannot_publ
 async fn keys_select_plans_and_unknown_keys_are_401() {
     let app = app("[plans.plus]\napi_calls_per_month = 3").await;
     let (key, id, hash) = fileconv_server::http::auth::new_api_key();
-    app.state.db.insert_key(&id, &hash, "plus", None, 0).await.unwrap();
+    app.state.db.insert_key(&id, &hash, "plus", None, None, 0).await.unwrap();
     let body = json!({"fileName": "a.png", "fileSize": 1000});
     for bad in ["coco_0000", "sk_live_123"] {
         let (status, _, error) = app.json("POST", "/api/files/get-upload-url", IP, Some(bad), Some(body.clone())).await;
@@ -354,7 +354,7 @@ async fn create_refuses_what_it_can_tell_is_wrong() {
     // Another client (another IP, or a key) cannot see the file.
     assert_eq!(create(&app, "10.0.0.2", None, job_body(&png, "png", "jpg")).await.0, 404);
     let (key, id, hash) = fileconv_server::http::auth::new_api_key();
-    app.state.db.insert_key(&id, &hash, "pro", None, 0).await.unwrap();
+    app.state.db.insert_key(&id, &hash, "pro", None, None, 0).await.unwrap();
     assert_eq!(create(&app, IP, Some(&key), job_body(&png, "png", "jpg")).await.0, 404);
 }
 
