@@ -165,6 +165,47 @@ class Run:
             assert z.read(names[0]) == results["jpg"]
         page.get_by_role("button", name="Clear list").click()
 
+    def the_converter_is_keyboard_operable(self):
+        page = self.page
+        page.goto(self.url("/"))
+        expect(page.locator("#catalogue-status")).to_contain_text("conversions available")
+        page.locator("body").focus()
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "file-input":
+                break
+        else:
+            raise AssertionError("Tab never reaches the file picker")
+        outline = page.eval_on_selector("#drop", "e => getComputedStyle(e).outlineStyle")
+        assert outline == "solid", f"the focused picker shows no focus ring ({outline})"
+        page.locator("#file-input").set_input_files([str(PNG)])
+        row = self.rows().nth(0)
+        row.locator("select.target").focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Convert"
+        page.keyboard.press("Enter")
+        expect(row.locator(".status")).to_contain_text("Done", timeout=60_000)
+        expect(row.get_by_role("link", name=re.compile("Download"))).to_be_visible()
+        page.get_by_role("button", name="Clear list").click()
+
+    def files_can_be_dropped_and_pasted(self):
+        page = self.page
+        page.goto(self.url("/"))
+        expect(page.locator("#catalogue-status")).to_contain_text("conversions available")
+        page.evaluate("""() => {
+            const file = (name) => new File([new Uint8Array([137, 80, 78, 71])], name, { type: 'image/png' });
+            const dropped = new DataTransfer();
+            dropped.items.add(file('dropped.png'));
+            document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+            const pasted = new DataTransfer();
+            pasted.items.add(file('image.png'));
+            document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+        }""")
+        expect(self.rows()).to_have_count(2)
+        expect(self.rows().nth(0).locator(".name")).to_have_text("dropped.png")
+        expect(self.rows().nth(1).locator(".name")).to_have_text("image.png")
+        page.get_by_role("button", name="Clear list").click()
+
     def a_file_too_large_is_refused_before_upload(self):
         page = self.page
         page.goto(self.url("/"))
@@ -354,7 +395,8 @@ def main():
             run = Run(server, browser)
             for check in [run.pages_have_security_headers_and_compression, run.the_converter_page_weighs_under_100_kb,
                           run.static_pages_read_without_javascript, run.formats_page_filters_live,
-                          run.converter_converts_a_png_and_a_docx, run.a_file_too_large_is_refused_before_upload,
+                          run.converter_converts_a_png_and_a_docx, run.the_converter_is_keyboard_operable, run.files_can_be_dropped_and_pasted,
+                          run.a_file_too_large_is_refused_before_upload,
                           run.a_mislabelled_file_gets_the_apis_message, run.a_conversion_can_be_cancelled,
                           run.sign_up_create_a_key_and_use_it, run.signed_in_conversions_count_against_the_account,
                           run.forms_without_their_token_are_refused, run.pages_pass_axe_and_are_photographed]:

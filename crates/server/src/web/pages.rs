@@ -52,7 +52,7 @@ struct Row {
     to: String,
     path: String,
     lossy: bool,
-    /// Option names with their types and defaults, in words.
+    /// The option names; the group's legend describes each.
     options: String,
     /// Lowercase names the search matches: target id, name and aliases.
     names: String,
@@ -66,6 +66,9 @@ struct Group {
     category: String,
     names: String,
     rows: Vec<Row>,
+    /// Each option any of its conversions takes, with its type, range and
+    /// default, once.
+    legend: Vec<String>,
 }
 
 struct Catalogue {
@@ -92,6 +95,8 @@ fn catalogue(state: &AppState) -> &'static Catalogue {
                 .unwrap_or_else(|| id.to_string())
         };
         let mut groups: Vec<Group> = Vec::new();
+        // (source, an option in words, the targets it is so for)
+        let mut legends: Vec<(String, String, Vec<String>)> = Vec::new();
         for c in fileconv::catalog::conversions_json(&engine) {
             let text = |key: &str| c[key].as_str().unwrap_or("").to_string();
             let from = text("from");
@@ -103,12 +108,40 @@ fn catalogue(state: &AppState) -> &'static Catalogue {
                     names: names_of(&from),
                     id: from.clone(),
                     rows: Vec::new(),
+                    legend: Vec::new(),
                 });
             }
-            let options: Vec<String> = c["options"].as_array().into_iter().flatten().map(option_words).collect();
+            let group = groups.last_mut().expect("pushed above");
             let to = text("to");
-            let row = Row { names: names_of(&to), to, path: text("path"), lossy: c["lossy"].as_bool().unwrap_or(false), options: options.join("; ") };
-            groups.last_mut().expect("pushed above").rows.push(row);
+            let mut names = Vec::new();
+            for option in c["options"].as_array().into_iter().flatten() {
+                let name = option["name"].as_str().unwrap_or("").to_string();
+                let words = option_words(option);
+                match legends.iter_mut().find(|(from_, w, _)| *from_ == from && *w == words) {
+                    Some((_, _, targets)) => targets.push(to.clone()),
+                    None => legends.push((from.clone(), words, vec![to.clone()])),
+                }
+                names.push(name);
+            }
+            group.rows.push(Row { names: names_of(&to), to, path: text("path"), lossy: c["lossy"].as_bool().unwrap_or(false), options: names.join(", ") });
+        }
+        // An option described differently for some targets (another
+        // default) says for which.
+        for group in &mut groups {
+            let mine: Vec<&(String, String, Vec<String>)> = legends.iter().filter(|(from, _, _)| *from == group.id).collect();
+            let name_of = |words: &str| words.split(' ').next().unwrap_or("").to_string();
+            group.legend = mine
+                .iter()
+                .map(|(_, words, targets)| {
+                    let name = name_of(words);
+                    if mine.iter().filter(|(_, w, _)| name_of(w) == name).count() > 1 {
+                        format!("{words}, for {}", targets.join(", "))
+                    } else {
+                        words.clone()
+                    }
+                })
+                .collect();
+            group.legend.sort();
         }
         let families: BTreeSet<String> = groups.iter().map(|g| g.category.clone()).collect();
         Catalogue { formats: formats.len(), families: families.into_iter().collect(), groups }
