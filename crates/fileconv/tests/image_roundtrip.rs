@@ -13,7 +13,7 @@ fn tolerance(target: &str, source_file: &str) -> f64 {
     // palettes; a soft alpha gradient becomes GIF's 1-bit transparency.
     let hard = source_file.ends_with(".pbm") || (source_file.starts_with("alpha.") && target == "gif");
     match target {
-        "png" | "bmp" | "tiff" | "tga" | "ppm" | "pam" | "qoi" | "ico" | "exr" => 0.6,
+        "png" | "bmp" | "tiff" | "tga" | "ppm" | "pam" | "qoi" | "ico" | "exr" | "jxl" => 0.6,
         "hdr" => 1.5,
         "pgm" => 1.0,
         "jpg" | "webp" | "avif" | "gif" if hard => 40.0,
@@ -291,4 +291,32 @@ fn heic_and_avif_read_as_their_reference_decoders_show_them() {
 /// [`decode_raster`] without the reference decoder: fileconv's own reading.
 fn decode_raster_with_fileconv(bytes: &[u8], format: &str) -> Raster {
     fileconv::engine().decode(fileconv::Source::Bytes(bytes), format, &Options::new()).unwrap_or_else(|e| panic!("{format}: {e}")).into_raster().unwrap()
+}
+
+#[test]
+fn jpeg_xl_is_written_losslessly_and_says_what_it_leaves_out() {
+    let engine = fileconv::engine();
+    let convert = |file: &str, from: &str| {
+        let bytes = std::fs::read(common::testdata().join("image").join(file)).unwrap();
+        let mut out = Vec::new();
+        let report = engine.convert_stream(fileconv::Source::Bytes(&bytes), from, "jxl", &mut out, &Options::new(), &fileconv::Control::default()).unwrap();
+        (bytes, out, report.notes)
+    };
+    // 16-bit grey stays 16-bit grey, sample for sample (read back by djxl).
+    let (png, jxl, notes) = convert("gray16.png", "png");
+    assert!(notes.is_empty(), "{notes:?}");
+    let (source, back) = (decode_raster(&png, "png"), decode_raster(&jxl, "jxl"));
+    assert_eq!(back.first().color(), fileconv::image::ColorType::L16);
+    assert_eq!(back.first().as_bytes(), source.first().as_bytes());
+    // What it cannot hold is named.
+    let (_, jxl, notes) = convert("anim.gif", "gif");
+    assert_eq!(decode_raster(&jxl, "jxl").frames.len(), 1);
+    assert!(notes.iter().any(|n| n.contains("later frame(s) of the animation were left out")), "{notes:?}");
+    let (_, _, notes) = convert("icc.jpg", "jpg");
+    assert!(notes.iter().any(|n| n.contains("ICC colour profile was left out")), "{notes:?}");
+    // One pixel wide: refused, not written wrong.
+    let mut dot = Vec::new();
+    fileconv::image::DynamicImage::new_rgb8(1, 5).write_to(&mut std::io::Cursor::new(&mut dot), fileconv::image::ImageFormat::Png).unwrap();
+    let refused = engine.convert(&dot, "png", "jxl").unwrap_err();
+    assert_eq!(refused.kind(), fileconv::ErrorKind::InvalidInput, "{refused}");
 }

@@ -5,14 +5,26 @@
 //! frames with their durations. Its allocations are capped at what is left
 //! of the conversion's memory budget; sizes are checked from the header
 //! before anything is decoded. CMYK files are refused.
+//!
+//! Written lossless (modular mode) with zune-jpegxl (pure Rust, the only
+//! encoder here: Debian's libjxl 0.7 is older than any maintained binding):
+//! 8- and 16-bit grey, grey and alpha, RGB and RGBA, exact to the sample.
+//! It writes neither animations, ICC profiles nor lossy files: a second
+//! frame or a profile left out is noted.
 
+use std::io::Write;
 use std::time::Duration;
 
 use fileconv_core::image::{DynamicImage, ImageBuffer, Luma, LumaA, Rgb, Rgba};
-use fileconv_core::{sniff, Category, Context, Decoder, Error, FormatInfo, Frame, Input, Raster, Result, Value, ValueKind};
+use fileconv_core::image::ColorType;
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Frame, Input, Raster, Result, Value, ValueKind};
 use jxl_oxide::{AllocTracker, JxlImage, PixelFormat};
+use zune_core::bit_depth::BitDepth;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::EncoderOptions;
 
 use crate::decode::profile_for;
+use crate::encode::{fit_pixels, Accepts};
 
 const ID: &str = "jxl";
 
@@ -28,6 +40,7 @@ inventory::submit! {
     }
 }
 inventory::submit! { Decoder { format: ID, name: "jxl-oxide", output: ValueKind::Raster, cost: 20, options: &[], decode } }
+inventory::submit! { Encoder { format: ID, name: "zune-jpegxl", input: ValueKind::Raster, cost: 30, lossy: false, options: &[], encode } }
 
 /// Frames of an animation, at most.
 const MAX_FRAMES: usize = 10_000;
@@ -99,4 +112,39 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let icc = image.original_icc().map(|_| image.rendered_icc());
     let icc = profile_for(icc, &out[0].image, ctx);
     Ok(Value::Raster(Raster { frames: out, icc_profile: icc, exif: None }))
+}
+
+/// Writes the first frame losslessly.
+///
+/// # Errors
+/// [`Error::CannotKeep`] for an image one pixel wide or high (the encoder
+/// needs two); an encoder failure.
+fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let raster = value.into_raster()?;
+    if raster.is_animated() {
+        ctx.note(format!("JPEG XL is written as a still image: {} later frame(s) of the animation were left out", raster.frames.len() - 1));
+    }
+    if raster.icc_profile.is_some() {
+        ctx.note("the ICC colour profile was left out: the JPEG XL writer stores none, so the samples are read as sRGB");
+    }
+    let image = fit_pixels(raster.into_first(), Accepts::UP_TO_SIXTEEN, ctx)?;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    if width < 2 || height < 2 {
+        return Err(Error::cannot_keep(ID, format!("a {width}x{height} image: the JPEG XL writer needs at least 2x2 pixels")));
+    }
+    let (colorspace, depth) = match image.color() {
+        ColorType::L8 => (ColorSpace::Luma, BitDepth::Eight),
+        ColorType::La8 => (ColorSpace::LumaA, BitDepth::Eight),
+        ColorType::Rgb8 => (ColorSpace::RGB, BitDepth::Eight),
+        ColorType::Rgba8 => (ColorSpace::RGBA, BitDepth::Eight),
+        ColorType::L16 => (ColorSpace::Luma, BitDepth::Sixteen),
+        ColorType::La16 => (ColorSpace::LumaA, BitDepth::Sixteen),
+        ColorType::Rgb16 => (ColorSpace::RGB, BitDepth::Sixteen),
+        ColorType::Rgba16 => (ColorSpace::RGBA, BitDepth::Sixteen),
+        other => return Err(Error::backend(ID, format!("no JPEG XL layout for {other:?} pixels"))),
+    };
+    // Samples of 16-bit images are native-endian u16, as the encoder reads them.
+    let options = EncoderOptions::new(width, height, colorspace, depth).set_num_threads(1);
+    zune_jpegxl::JxlSimpleEncoder::new(image.as_bytes(), options).encode(sink).map_err(|e| Error::backend(ID, format!("{e:?}")))?;
+    Ok(())
 }
