@@ -210,6 +210,63 @@ fn odt_converts_to_every_target_keeping_text_and_structure() {
 }
 
 #[test]
+fn kindle_books_keep_their_text_in_order_their_metadata_and_pictures() {
+    let expected = words(&pandoc(&fixture("sample.md"), "gfm", "plain"));
+    for (file, format) in [("sample.mobi", "mobi"), ("sample.azw3", "azw3")] {
+        let source = fixture(file);
+        assert_eq!(fileconv::engine().detect(&source).map(|f| f.id), Some(format), "{file}");
+        for &(target, back) in TARGETS {
+            let out = convert(&source, format, target);
+            let (got, _, shown) = read_back(&out, back, target);
+            // calibre's book has the EPUB's title page before the text and its own contents after it.
+            assert!(got.windows(expected.len()).any(|w| w == expected), "{file} to {target}: the text is not all there, in order:\n{shown}");
+        }
+    }
+    // KF8 keeps the book's HTML: headings, lists, the table, the code block.
+    let structure_of = |file: &str, format: &str| structure(&pandoc(&convert(&fixture(file), format, "html"), "html", "json"));
+    let kf8 = structure_of("sample.azw3", "azw3");
+    let original = structure(&pandoc(&fixture("sample.md"), "gfm", "json"));
+    for kind in ["Table", "CodeBlock", "BlockQuote", "OrderedList"] {
+        let count = |s: &[(String, usize)]| s.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
+        assert!(count(&kf8) >= count(&original) && count(&original) > 0, "{kind}: {kf8:?} against {original:?}");
+    }
+    // Metadata from EXTH, non-ASCII text, the picture from its record.
+    for (file, format) in [("ebook.mobi", "mobi"), ("ebook.azw3", "azw3"), ("joint.mobi", "mobi")] {
+        let html = String::from_utf8(convert(&fixture(file), format, "html")).unwrap();
+        assert!(html.contains("<title>A Small Book</title>") && html.contains("naïve café, 日本語"), "{file}: {html}");
+        let md = String::from_utf8(convert(&fixture(file), format, "md")).unwrap();
+        assert!(md.contains("author: \"Ada Lovelace\""), "{file}: {md}");
+        let data = html.split("src=\"data:").nth(1).and_then(|rest| rest.split_once(";base64,")).map(|(_, b64)| b64.split('"').next().unwrap().to_string());
+        let bytes = fileconv::io::base64_decode(&data.unwrap_or_else(|| panic!("{file}: no picture: {html}"))).unwrap();
+        let picture = fileconv::image::load_from_memory(&bytes).unwrap();
+        assert_eq!((picture.width(), picture.height()), (70, 46), "{file}: the rose");
+    }
+}
+
+#[test]
+fn kindle_books_that_cannot_be_read_say_why() {
+    let book = fixture("sample.mobi");
+    let record0 = u32::from_be_bytes(book[78..82].try_into().unwrap()) as usize;
+    let with = |at: usize, value: &[u8]| {
+        let mut changed = book.clone();
+        changed[record0 + at..record0 + at + value.len()].copy_from_slice(value);
+        changed
+    };
+    let refused = |bytes: &[u8]| fileconv::engine().convert(bytes, "mobi", "txt").unwrap_err();
+    let drm = refused(&with(12, &2u16.to_be_bytes()));
+    assert!(drm.kind() == fileconv::ErrorKind::InvalidInput && drm.to_string().contains("encrypted (DRM)"), "{drm}");
+    assert!(refused(&with(0, &17480u16.to_be_bytes())).to_string().contains("HUFF/CDIC"));
+    assert!(matches!(refused(&with(4, &u32::MAX.to_be_bytes())), Error::LimitExceeded { .. }));
+    let cut = refused(&book[..book.len() / 2]);
+    assert!(cut.to_string().contains("outside the file"), "{cut}");
+    // A copy reaching before its record's start (the first text record's first bytes).
+    let text_start = u32::from_be_bytes(book[86..90].try_into().unwrap()) as usize;
+    let mut broken = book.clone();
+    broken[text_start..text_start + 2].copy_from_slice(&[0x80, 0x40]);
+    assert!(refused(&broken).to_string().contains("reaches before the record"));
+}
+
+#[test]
 fn epub_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's EPUB: a title page (left out: it is the metadata), then the chapter.
     let source = fixture("sample.epub");

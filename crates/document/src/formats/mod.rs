@@ -6,6 +6,7 @@ mod docx;
 mod epub;
 mod html;
 mod md;
+mod mobi;
 mod odp;
 mod odt;
 mod ppt;

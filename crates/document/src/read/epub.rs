@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Block, Context, Document, Error, Inline, Input, Result, Value};
+use fileconv_core::{Block, Context, Document, Error, Input, Result, Value};
 use fileconv_zip::quick_xml::events::Event;
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::resolve;
@@ -71,29 +71,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Gives images that point into the package their bytes.
 fn fill_images(blocks: &mut [Block], load: &mut dyn FnMut(&str) -> Option<Vec<u8>>) {
-    fn inlines(list: &mut [Inline], load: &mut dyn FnMut(&str) -> Option<Vec<u8>>) {
-        for inline in list {
-            if let Inline::Image(image) = inline {
-                if image.data.is_none() && !image.src.contains(':') {
-                    image.data = load(&image.src);
-                }
-            }
+    super::visit_images(blocks, &mut |image| {
+        if image.data.is_none() && !image.src.contains(':') {
+            image.data = load(&image.src);
         }
-    }
-    for block in blocks {
-        match block {
-            Block::Heading { content, .. } | Block::Paragraph(content) => inlines(content, load),
-            Block::List { items, .. } => items.iter_mut().for_each(|item| fill_images(item, load)),
-            Block::Quote(inner) => fill_images(inner, load),
-            Block::Table(table) => table.rows.iter_mut().flatten().for_each(|cell| inlines(cell, load)),
-            Block::Image(image) => {
-                if image.data.is_none() && !image.src.contains(':') {
-                    image.data = load(&image.src);
-                }
-            }
-            Block::CodeBlock { .. } | Block::Rule | Block::PageBreak => {}
-        }
-    }
+    });
 }
 
 fn rootfile(container: &[u8]) -> Result<String> {

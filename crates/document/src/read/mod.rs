@@ -6,6 +6,7 @@ pub mod docx;
 pub mod epub;
 pub mod html;
 pub mod md;
+pub mod mobi;
 pub mod odt;
 pub mod ppt;
 pub mod pptx;
@@ -15,7 +16,7 @@ pub mod txt;
 use std::borrow::Cow;
 
 use fileconv_core::document::flow::Kind;
-use fileconv_core::{Context, Input, Result};
+use fileconv_core::{Block, Context, Image, Inline, Input, Result};
 
 /// The input as text, as [`fileconv_core::text::decode`] reads it.
 ///
@@ -41,4 +42,25 @@ pub fn style_name_kind(name: &str) -> Option<Kind> {
         "horizontal line" => Kind::Rule,
         _ => return None,
     })
+}
+
+/// Calls `f` on every image of a block list, inline or block, however deep.
+pub fn visit_images(blocks: &mut [Block], f: &mut dyn FnMut(&mut Image)) {
+    fn inlines(list: &mut [Inline], f: &mut dyn FnMut(&mut Image)) {
+        for inline in list {
+            if let Inline::Image(image) = inline {
+                f(image);
+            }
+        }
+    }
+    for block in blocks {
+        match block {
+            Block::Heading { content, .. } | Block::Paragraph(content) => inlines(content, f),
+            Block::List { items, .. } => items.iter_mut().for_each(|item| visit_images(item, f)),
+            Block::Quote(inner) => visit_images(inner, f),
+            Block::Table(table) => table.rows.iter_mut().flatten().for_each(|cell| inlines(cell, f)),
+            Block::Image(image) => f(image),
+            Block::CodeBlock { .. } | Block::Rule | Block::PageBreak => {}
+        }
+    }
 }

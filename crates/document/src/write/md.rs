@@ -130,9 +130,35 @@ fn destination(url: &str) -> String {
     if url.contains([' ', '(', ')', '<', '>']) { format!("<{}>", url.replace(['<', '>'], "")) } else { url.to_string() }
 }
 
+/// Adjacent code runs of the same emphasis and link as one (written apart
+/// they would touch, `` `a``b` ``, which CommonMark reads as other
+/// markup), and no line break at either end.
+fn merge_code_runs(list: &[Inline]) -> Vec<Inline> {
+    let mut merged: Vec<Inline> = Vec::with_capacity(list.len());
+    for inline in list {
+        if let (Some(Inline::Text(last)), Inline::Text(run)) = (merged.last_mut(), inline) {
+            let same = |a: &fileconv_core::Run, b: &fileconv_core::Run| {
+                (a.code, a.bold, a.italic, a.strike, a.underline, &a.link) == (b.code, b.bold, b.italic, b.strike, b.underline, &b.link)
+            };
+            if run.code && same(last, run) {
+                last.text.push_str(&run.text);
+                continue;
+            }
+        }
+        merged.push(inline.clone());
+    }
+    // A break at either end of a block shows as a stray backslash.
+    while matches!(merged.last(), Some(Inline::Break)) {
+        merged.pop();
+    }
+    let leading = merged.iter().take_while(|i| matches!(i, Inline::Break)).count();
+    merged.drain(..leading);
+    merged
+}
+
 fn inlines(list: &[Inline]) -> String {
     let mut out = String::new();
-    for inline in list {
+    for inline in &merge_code_runs(list) {
         match inline {
             Inline::Text(run) if run.text.is_empty() => {}
             Inline::Text(run) => {
