@@ -11,6 +11,12 @@
 //!
 //! Refused with a reason: encrypted (DRM) books, and Amazon's HUFF/CDIC
 //! text compression.
+//!
+//! KF8 stores each chapter as a skeleton followed by the fragments that
+//! belong inside it; the skeleton and fragment indexes are not read, so
+//! fragments are read in their stored order after their skeleton: the
+//! text keeps its order (calibre's books put every fragment in the body),
+//! but a wrapper element the skeleton opens around them is not applied.
 
 use std::ops::Range;
 
