@@ -370,7 +370,7 @@ mod tests {
             ids.extend(["csv", "json", "ods", "tsv", "xls", "xlsb", "xlsm", "xlsx"]);
         }
         if cfg!(feature = "document") {
-            ids.extend(["doc", "docx", "epub", "html", "md", "odp", "odt", "ppt", "pptx", "rtf", "txt"]);
+            ids.extend(["azw3", "doc", "docx", "epub", "html", "md", "mobi", "odp", "odt", "ppt", "pptx", "rtf", "txt"]);
         }
         if cfg!(feature = "pdf") {
             ids.push("pdf");
