@@ -143,17 +143,18 @@ pub fn see_other(to: &str, cookies: Vec<HeaderValue>) -> Response {
 /// # Errors
 /// 403 `bad_csrf_token`.
 pub fn check_form(state: &AppState, headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null");
-    let foreign = match (origin, host) {
-        (Some(origin), Some(host)) => url::Url::parse(origin).ok().and_then(|u| u.host_str().map(|h| (h.to_string(), u.port()))).is_none_or(|(h, port)| {
-            let own = match port {
-                Some(p) => format!("{h}:{p}"),
-                None => h,
-            };
-            own != host && state.config.public_url.as_deref().is_none_or(|public| !public.starts_with(origin))
-        }),
-        _ => false,
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let foreign = match text(header::ORIGIN).filter(|o| *o != "null") {
+        Some(origin) => {
+            let same_host = url::Url::parse(origin).ok().is_some_and(|url| {
+                let host = url.host_str().unwrap_or_default();
+                let authority = url.port().map_or_else(|| host.to_string(), |port| format!("{host}:{port}"));
+                text(header::HOST) == Some(authority.as_str())
+            });
+            let public = state.config.public_url.as_deref().and_then(|p| url::Url::parse(p).ok()).map(|u| u.origin().ascii_serialization());
+            !same_host && public.as_deref() != Some(origin)
+        }
+        None => false,
     };
     if foreign || !session::csrf_matches(state, headers, token) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "bad_csrf_token", "this form has expired or came from another site: reload the page and try again"));
