@@ -359,6 +359,35 @@ fn doc_converts_to_every_target_keeping_text_and_structure() {
 }
 
 #[test]
+fn doc_notes_are_read_and_what_is_not_is_named() {
+    // LibreOffice's Word 97-2003 file of scripts/fixtures/notes.fodt.
+    let mut out = Vec::new();
+    let report = fileconv::engine()
+        .convert_stream(fileconv::Source::Bytes(&fixture("notes.doc")), "doc", "txt", &mut out, &Options::new(), &fileconv::Control::default())
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for expected in [
+        "The beans came early this year[1] and the squash late[2].",
+        "Rain was scarce[3], so the well was used daily.",
+        "[1] Sown in the second week of April.",
+        "[2] After the frost in May.",
+        "[3] Eleven dry weeks in all.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    // LibreOffice itself reads the same notes.
+    let reference = pandoc(&libreoffice_html(&fixture("notes.doc"), "doc"), "html", "plain");
+    for note in ["Sown in the second week of April.", "After the frost in May.", "Eleven dry weeks in all."] {
+        assert!(reference.contains(note), "{reference}");
+    }
+    let said = report.notes.join("\n");
+    for left_out in ["headers and footers", "comments", "1 drawn object(s)"] {
+        assert!(said.contains(left_out), "{left_out}: {said}");
+    }
+    assert!(!text.contains("Quarterly garden report") && !text.contains("Check the rainfall"), "{text}");
+}
+
+#[test]
 fn rtf_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
     // fixtures are held to the Markdown they were made from.

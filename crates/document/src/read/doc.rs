@@ -5,9 +5,12 @@
 //! style) from their formatted disk pages, the style sheet (built-in style
 //! ids and names: headings, title, code, quotes), the list tables (bullet
 //! or number format), hyperlink fields, and title and author from the
-//! summary information. Pictures, drawn objects, footnotes, headers and
-//! text boxes are not read: a note says how many pictures and drawings were left out. Encrypted and
-//! pre-97 files are refused with a message.
+//! summary information. Footnotes and endnotes become `[n]` marks where
+//! they are cited and numbered plain paragraphs after the body, as the
+//! DOCX reader makes them. Pictures, drawn objects (text boxes among
+//! them), headers and footers and comments are not read: a note says
+//! what was left out. Encrypted and pre-97 files are refused with a
+//! message.
 
 use std::collections::HashMap;
 
@@ -33,6 +36,18 @@ fn located<'s>(stream: &'s [u8], (fc, lcb): (u32, u32), what: &str) -> Result<&'
 struct Fib {
     table_stream: &'static str,
     ccp_text: u32,
+    /// Characters of the footnote, header, comment and endnote subdocuments,
+    /// which follow the main text in that order.
+    ccp_ftn: u32,
+    ccp_hdd: u32,
+    ccp_atn: u32,
+    ccp_edn: u32,
+    /// Footnote and endnote references (CPs in the main text) and texts
+    /// (CPs in their subdocument).
+    plcf_fnd_ref: (u32, u32),
+    plcf_fnd_txt: (u32, u32),
+    plcf_end_ref: (u32, u32),
+    plcf_end_txt: (u32, u32),
     stshf: (u32, u32),
     bte_chpx: (u32, u32),
     bte_papx: (u32, u32),
@@ -70,6 +85,14 @@ impl Fib {
         Ok(Fib {
             table_stream: if flags & 0x0200 != 0 { "/1Table" } else { "/0Table" },
             ccp_text: lw(3)?,
+            ccp_ftn: lw(4).unwrap_or(0),
+            ccp_hdd: lw(5).unwrap_or(0),
+            ccp_atn: lw(7).unwrap_or(0),
+            ccp_edn: lw(8).unwrap_or(0),
+            plcf_fnd_ref: pair(2)?,
+            plcf_fnd_txt: pair(3)?,
+            plcf_end_ref: pair(46)?,
+            plcf_end_txt: pair(47)?,
             stshf: pair(1)?,
             bte_chpx: pair(12)?,
             bte_papx: pair(13)?,
@@ -323,37 +346,32 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         header_rows: 0,
         pictures: 0,
         drawings: 0,
+        cp: 0,
+        note_marks: HashMap::new(),
     };
-    let mut seen = 0u64;
-    let mut high_surrogate = None;
-    for piece in &pieces {
-        for cp in piece.cp..piece.cp_end.min(fib.ccp_text) {
-            seen += 1;
-            if seen.is_multiple_of(1 << 16) {
-                ctx.checkpoint()?;
-            }
-            let offset = (cp - piece.cp) as usize;
-            let (c, fc) = if piece.compressed {
-                let fc = piece.fc as usize + offset;
-                let byte = *word.get(fc).ok_or_else(|| invalid("the text lies past the end of the document stream"))?;
-                (encoding_rs::WINDOWS_1252.decode_without_bom_handling(&[byte]).0.chars().next().unwrap_or('\u{fffd}'), fc as u32)
-            } else {
-                let fc = piece.fc as usize + offset * 2;
-                let unit = u16_at(&word, fc).ok_or_else(|| invalid("the text lies past the end of the document stream"))?;
-                match (high_surrogate.take(), unit) {
-                    (_, 0xD800..=0xDBFF) => {
-                        high_surrogate = Some(unit);
-                        continue;
-                    }
-                    (Some(high), 0xDC00..=0xDFFF) => (char::decode_utf16([high, unit]).next().and_then(|c| c.ok()).unwrap_or('\u{fffd}'), fc as u32),
-                    (_, unit) => (char::from_u32(u32::from(unit)).unwrap_or('\u{fffd}'), fc as u32),
-                }
-            };
-            reader.char(c, fc);
-        }
-    }
+    let notes = Notes::read(&table, &fib);
+    reader.note_marks = notes.marks();
+    for_each_char(&pieces, &word, 0..fib.ccp_text, ctx, |cp, c, fc| {
+        reader.cp = cp;
+        reader.char(c, fc);
+    })?;
     reader.end_paragraph(None);
     reader.flush_table();
+    let bodies = notes.bodies(&pieces, &word, &fib, ctx)?;
+    reader.flow.notes(bodies);
+    let subdocument_text = |range: std::ops::Range<u32>| -> Result<usize> {
+        let mut letters = 0;
+        for_each_char(&pieces, &word, range, ctx, |_, c, _| letters += usize::from(c.is_alphanumeric()))?;
+        Ok(letters)
+    };
+    let headers = fib.ccp_text + fib.ccp_ftn;
+    let comments = headers + fib.ccp_hdd;
+    if subdocument_text(headers..comments)? > 0 {
+        ctx.note("the document's headers and footers are not read from Word 97-2003 files; they were left out");
+    }
+    if subdocument_text(comments..comments + fib.ccp_atn)? > 0 {
+        ctx.note("the document's comments are not read from Word 97-2003 files; they were left out");
+    }
     // Title and Author paragraphs come first; the summary fills what they leave.
     let (title, author) = summary(&mut file);
     reader.flow.metadata(title, author);
@@ -388,6 +406,10 @@ struct Reader<'a> {
     header_rows: usize,
     pictures: usize,
     drawings: usize,
+    /// The CP of the character being read.
+    cp: u32,
+    /// Footnote and endnote references in the main text: CP to the note's number.
+    note_marks: HashMap<u32, usize>,
 }
 
 impl Reader<'_> {
@@ -418,7 +440,12 @@ impl Reader<'_> {
             '\u{1}' => self.pictures += 1,
             '\u{8}' => self.drawings += 1,
             '\u{b}' => self.inlines.push(Inline::Break),
-            '\u{c}' | '\u{2}' | '\u{5}' | '\u{1f}' => {}
+            '\u{2}' => {
+                if let Some(number) = self.note_marks.get(&self.cp) {
+                    self.text(&format!("[{number}]"), fc);
+                }
+            }
+            '\u{c}' | '\u{5}' | '\u{1f}' => {}
             '\u{1e}' => self.text("\u{2011}", fc),
             '\t' => self.text("\t", fc),
             c if c < ' ' => {}
@@ -527,5 +554,100 @@ impl Reader<'_> {
             let rows = std::mem::take(&mut self.rows);
             self.flow.table(TableBlock { header_rows: std::mem::take(&mut self.header_rows), rows });
         }
+    }
+}
+
+/// Calls `f` with each character of the CPs in `range`, with its CP and
+/// its offset in the document stream (UTF-16 surrogate pairs joined).
+///
+/// # Errors
+/// [`Error::InvalidInput`] for text past the end of the stream; cancellation.
+fn for_each_char(pieces: &[Piece], word: &[u8], range: std::ops::Range<u32>, ctx: &Context<'_>, mut f: impl FnMut(u32, char, u32)) -> Result<()> {
+    let mut seen = 0u64;
+    let mut high_surrogate = None;
+    for piece in pieces {
+        for cp in piece.cp.max(range.start)..piece.cp_end.min(range.end) {
+            seen += 1;
+            if seen.is_multiple_of(1 << 16) {
+                ctx.checkpoint()?;
+            }
+            let offset = (cp - piece.cp) as usize;
+            let (c, fc) = if piece.compressed {
+                let fc = piece.fc as usize + offset;
+                let byte = *word.get(fc).ok_or_else(|| invalid("the text lies past the end of the document stream"))?;
+                (encoding_rs::WINDOWS_1252.decode_without_bom_handling(&[byte]).0.chars().next().unwrap_or('\u{fffd}'), fc as u32)
+            } else {
+                let fc = piece.fc as usize + offset * 2;
+                let unit = u16_at(word, fc).ok_or_else(|| invalid("the text lies past the end of the document stream"))?;
+                match (high_surrogate.take(), unit) {
+                    (_, 0xD800..=0xDBFF) => {
+                        high_surrogate = Some(unit);
+                        continue;
+                    }
+                    (Some(high), 0xDC00..=0xDFFF) => (char::decode_utf16([high, unit]).next().and_then(|c| c.ok()).unwrap_or('\u{fffd}'), fc as u32),
+                    (_, unit) => (char::from_u32(u32::from(unit)).unwrap_or('\u{fffd}'), fc as u32),
+                }
+            };
+            f(cp, c, fc);
+        }
+    }
+    Ok(())
+}
+
+/// Footnotes and endnotes: where the main text cites them, and where their
+/// texts lie in their subdocuments.
+struct Notes {
+    /// (CP of the reference in the main text, endnote?, index among its kind), in text order.
+    references: Vec<(u32, bool, usize)>,
+    footnote_texts: Vec<u32>,
+    endnote_texts: Vec<u32>,
+}
+
+impl Notes {
+    /// The PLCs of both kinds; one that cannot be read is taken as empty.
+    fn read(table: &[u8], fib: &Fib) -> Notes {
+        // A PLC: n + 1 CPs, then n data elements of `data` bytes each.
+        let cps = |location: (u32, u32), data: usize| -> Vec<u32> {
+            let Ok(plc) = located(table, location, "note list") else { return Vec::new() };
+            let n = plc.len().saturating_sub(4) / (4 + data);
+            (0..=n).filter_map(|i| u32_at(plc, i * 4)).collect()
+        };
+        let mut references = Vec::new();
+        for (endnote, location) in [(false, fib.plcf_fnd_ref), (true, fib.plcf_end_ref)] {
+            let refs = cps(location, 2);
+            // The last CP closes the list; it cites nothing.
+            references.extend(refs.iter().take(refs.len().saturating_sub(1)).enumerate().map(|(i, &cp)| (cp, endnote, i)));
+        }
+        references.sort_unstable();
+        Notes { references, footnote_texts: cps(fib.plcf_fnd_txt, 0), endnote_texts: cps(fib.plcf_end_txt, 0) }
+    }
+
+    /// Each reference's CP and the number it shows (`[n]`, counted through the text).
+    fn marks(&self) -> HashMap<u32, usize> {
+        self.references.iter().enumerate().map(|(n, (cp, _, _))| (*cp, n + 1)).collect()
+    }
+
+    /// Each note's paragraphs as plain text, in the order the text cites them.
+    fn bodies(&self, pieces: &[Piece], word: &[u8], fib: &Fib, ctx: &Context<'_>) -> Result<Vec<Vec<Vec<Inline>>>> {
+        let footnotes = fib.ccp_text;
+        let endnotes = fib.ccp_text + fib.ccp_ftn + fib.ccp_hdd + fib.ccp_atn;
+        let mut bodies = Vec::with_capacity(self.references.len());
+        for &(_, endnote, index) in &self.references {
+            let (texts, start, length) = if endnote { (&self.endnote_texts, endnotes, fib.ccp_edn) } else { (&self.footnote_texts, footnotes, fib.ccp_ftn) };
+            let (Some(&from), Some(&to)) = (texts.get(index), texts.get(index + 1)) else {
+                bodies.push(Vec::new());
+                continue;
+            };
+            let range = start + from.min(length)..start + to.min(length);
+            let mut text = String::new();
+            for_each_char(pieces, word, range, ctx, |_, c, _| match c {
+                '\r' | '\u{b}' => text.push('\n'),
+                '\t' => text.push(' '),
+                c if c >= ' ' => text.push(c),
+                _ => {}
+            })?;
+            bodies.push(text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect());
+        }
+        Ok(bodies)
     }
 }
