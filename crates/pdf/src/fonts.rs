@@ -5,7 +5,9 @@
 //! are installed. Files are found once per process under
 //! `$FILECONV_FONT_DIR` (colon-separated), `/usr/share/fonts` and
 //! `/usr/local/share/fonts`, read once and kept: every conversion after
-//! the first shares them. krilla embeds only the glyphs a PDF uses.
+//! the first shares them. krilla embeds only the glyphs a PDF uses. Text
+//! is shaped with rustybuzz (kerning, ligatures, Arabic joining, marks),
+//! each run of characters in the face that has them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,7 @@ use fileconv_core::{Error, Result};
 use krilla::text::Font;
 
 /// Hebrew, Arabic and their presentation forms: scripts written right to
-/// left, which the PDF writer lays out unshaped and the reader gets in
-/// drawing order.
+/// left, which the PDF reader gets in drawing order.
 pub(crate) fn is_right_to_left(c: char) -> bool {
     matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
 }
@@ -32,10 +33,12 @@ pub const MONO_BOLD: usize = 5;
 const REQUIRED: [&str; 6] = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"];
 const FALLBACKS: [&str; 4] = ["DroidSansFallbackFull.ttf", "DroidSansFallback.ttf", "Symbola.ttf", "Symbola_hint.ttf"];
 
-/// A loaded face: krilla's handle for embedding, ttf-parser's for measuring.
+/// A loaded face: krilla's handle for embedding, ttf-parser's for
+/// looking glyphs up, rustybuzz's for shaping.
 pub struct Face {
     pub font: Font,
     parsed: ttf_parser::Face<'static>,
+    shaper: rustybuzz::Face<'static>,
     units_per_em: f32,
     /// Ascender and descender (positive, below the baseline) in ems.
     pub ascent: f32,
@@ -46,9 +49,10 @@ impl Face {
     fn load(path: &Path) -> Option<Face> {
         let data: &'static [u8] = Box::leak(std::fs::read(path).ok()?.into_boxed_slice());
         let parsed = ttf_parser::Face::parse(data, 0).ok()?;
+        let shaper = rustybuzz::Face::from_slice(data, 0)?;
         let font = Font::new(krilla::Data::from(data), 0)?;
         let units_per_em = f32::from(parsed.units_per_em());
-        Some(Face { ascent: f32::from(parsed.ascender()) / units_per_em, descent: -f32::from(parsed.descender()) / units_per_em, font, parsed, units_per_em })
+        Some(Face { ascent: f32::from(parsed.ascender()) / units_per_em, descent: -f32::from(parsed.descender()) / units_per_em, font, parsed, shaper, units_per_em })
     }
 
     /// The glyph of `c` and its advance in ems, when the face has it.
@@ -140,4 +144,94 @@ impl FontSet {
         let notdef = self.faces[REGULAR].parsed.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
         (REGULAR, 0, f32::from(notdef) / self.faces[REGULAR].units_per_em)
     }
+}
+
+/// A glyph as shaped: its id, advance and offsets in ems, and the byte
+/// range of the text it draws.
+#[derive(Clone, Debug)]
+pub struct ShapedGlyph {
+    pub id: u16,
+    pub advance: f32,
+    pub x_offset: f32,
+    pub y_offset: f32,
+    pub text: std::ops::Range<usize>,
+}
+
+/// Text in one face, shaped: glyphs in drawing order (right-to-left
+/// scripts come out right to left), their text, and their width in ems.
+#[derive(Clone, Debug)]
+pub struct ShapedRun {
+    pub face: usize,
+    pub text: String,
+    pub glyphs: Vec<ShapedGlyph>,
+    pub width: f32,
+    /// Characters no face has (drawn as the missing-glyph box).
+    pub missing: Vec<char>,
+}
+
+impl FontSet {
+    /// `text` shaped in `preferred`, cut into runs of the face that draws
+    /// each character (as [`FontSet::glyph`] picks it; combining marks and
+    /// joiners stay with the character before them).
+    pub fn shape(&self, preferred: usize, text: &str) -> Vec<ShapedRun> {
+        let mut runs = Vec::new();
+        let mut current: Option<(usize, usize)> = None;
+        let mut missing = Vec::new();
+        for (at, c) in text.char_indices() {
+            let follows = current.is_some() && (is_mark_or_joiner(c) || c.is_whitespace());
+            let (face, glyph, _) = self.glyph(preferred, c);
+            if glyph == 0 && !c.is_whitespace() && !c.is_control() && !is_mark_or_joiner(c) {
+                missing.push(c);
+            }
+            match current {
+                Some((open, _)) if follows || open == face => {}
+                Some((open, start)) => {
+                    runs.push(self.shape_run(open, &text[start..at], std::mem::take(&mut missing)));
+                    current = Some((face, at));
+                }
+                None => current = Some((face, at)),
+            }
+        }
+        if let Some((face, start)) = current {
+            runs.push(self.shape_run(face, &text[start..], missing));
+        }
+        runs
+    }
+
+    fn shape_run(&self, face: usize, text: &str, missing: Vec<char>) -> ShapedRun {
+        let shaper = &self.faces[face].shaper;
+        let units = self.faces[face].units_per_em;
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.guess_segment_properties();
+        let ltr = buffer.direction() != rustybuzz::Direction::RightToLeft;
+        let output = rustybuzz::shape(shaper, &[], buffer);
+        let (infos, positions) = (output.glyph_infos(), output.glyph_positions());
+        let mut glyphs = Vec::with_capacity(infos.len());
+        let mut width = 0.0;
+        for (i, (info, position)) in infos.iter().zip(positions).enumerate() {
+            let start = info.cluster as usize;
+            // A cluster's text runs to the next cluster in logical order.
+            let next = if ltr {
+                infos[i..].iter().map(|g| g.cluster as usize).find(|&c| c > start)
+            } else {
+                infos[..i].iter().rev().map(|g| g.cluster as usize).find(|&c| c > start)
+            };
+            let advance = position.x_advance as f32 / units;
+            width += advance;
+            glyphs.push(ShapedGlyph {
+                id: u16::try_from(info.glyph_id).unwrap_or(0),
+                advance,
+                x_offset: position.x_offset as f32 / units,
+                y_offset: position.y_offset as f32 / units,
+                text: start..next.unwrap_or(text.len()),
+            });
+        }
+        ShapedRun { face, text: text.to_string(), glyphs, width, missing }
+    }
+}
+
+/// Combining marks and zero-width joiners: shaped with what they attach to.
+fn is_mark_or_joiner(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x05BF..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200C | 0x200D | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F)
 }

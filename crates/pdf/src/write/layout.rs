@@ -31,14 +31,13 @@ const HEADING_SIZES: [f32; 6] = [20.0, 16.0, 14.0, 12.0, 11.0, 11.0];
 const INDENT: f32 = 20.0;
 const CELL_PAD: f32 = 4.0;
 
-/// A glyph drawn: its id, its advance in ems, the byte range of its text.
-pub type PlacedGlyph = (u16, f32, std::ops::Range<usize>);
+pub use crate::fonts::ShapedGlyph;
 
 /// One drawing operation; coordinates in points from the page's top left.
 #[derive(Clone, Debug)]
 pub enum Op {
-    /// Glyphs of one face from `x` on the baseline `y`: (glyph, advance in ems, byte range in `text`).
-    Glyphs { x: f32, y: f32, face: usize, size: f32, glyphs: Vec<PlacedGlyph>, text: String, color: Rgb },
+    /// Shaped glyphs of one face from `x` on the baseline `y`, in drawing order.
+    Glyphs { x: f32, y: f32, face: usize, size: f32, glyphs: Vec<ShapedGlyph>, text: String, color: Rgb },
     Line { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb },
     Rect { x: f32, y: f32, w: f32, h: f32, color: Rgb },
     /// An image file's bytes, drawn into the box.
@@ -64,8 +63,6 @@ pub struct Layout {
     pub bookmarks: Vec<Bookmark>,
     /// Characters no installed font draws (shown as empty boxes), and how many times.
     pub missing_glyphs: std::collections::BTreeMap<char, usize>,
-    /// Right-to-left characters (Hebrew, Arabic), laid out unshaped, left to right.
-    pub right_to_left: usize,
 }
 
 impl Layout {
@@ -142,8 +139,13 @@ pub struct Engine<'f> {
     max_ops: usize,
     max_pages: usize,
     missing_glyphs: std::collections::BTreeMap<char, usize>,
-    right_to_left: usize,
+    /// Words shaped so far, by face: a word is measured when lines are
+    /// broken and drawn after, and most words come back many times.
+    shaped: std::cell::RefCell<std::collections::HashMap<(usize, String), std::rc::Rc<Vec<crate::fonts::ShapedRun>>>>,
 }
+
+/// Shaped words kept at most; the cache starts over past it.
+const SHAPED_CACHE: usize = 20_000;
 
 /// Bounds of one layout: drawing operations (what the laid-out pages hold
 /// in memory) and pages.
@@ -186,8 +188,22 @@ impl<'f> Engine<'f> {
             max_ops: limits.max_ops,
             max_pages: limits.max_pages,
             missing_glyphs: std::collections::BTreeMap::new(),
-            right_to_left: 0,
+            shaped: Default::default(),
         }
+    }
+
+    /// `text` shaped in `face`, from the cache when it was shaped before.
+    fn shape(&self, face: usize, text: &str) -> std::rc::Rc<Vec<crate::fonts::ShapedRun>> {
+        let mut cache = self.shaped.borrow_mut();
+        if let Some(runs) = cache.get(&(face, text.to_string())) {
+            return runs.clone();
+        }
+        if cache.len() >= SHAPED_CACHE {
+            cache.clear();
+        }
+        let runs = std::rc::Rc::new(self.fonts.shape(face, text));
+        cache.insert((face, text.to_string()), runs.clone());
+        runs
     }
 
 
@@ -255,7 +271,7 @@ impl<'f> Engine<'f> {
         if self.pages.len() > self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, right_to_left: self.right_to_left })
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs })
     }
 
     fn block(&mut self, block: &Block, next: Option<&Block>, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {
@@ -353,8 +369,15 @@ impl<'f> Engine<'f> {
 
     fn paragraph(&mut self, content: &[Inline], style: &Style, x: f32, width: f32, centered: bool) -> Result<()> {
         let lines = self.break_lines(content, style, width);
+        let right_to_left = base_is_right_to_left(content);
         for mut line in lines {
-            let offset = if centered { ((width - line.width) / 2.0).max(0.0) } else { 0.0 };
+            let offset = if centered {
+                ((width - line.width) / 2.0).max(0.0)
+            } else if right_to_left {
+                (width - line.width).max(0.0)
+            } else {
+                0.0
+            };
             for item in &mut line.items {
                 item.0 += offset;
             }
@@ -376,10 +399,10 @@ impl<'f> Engine<'f> {
         Some((std::sync::Arc::new(data.clone()), w, h))
     }
 
-    /// The width of `text` in `style`, glyph by glyph.
+    /// The width of `text` in `style`, shaped.
     fn measure(&self, text: &str, style: &Style) -> f32 {
         let face = FontSet::styled(style.bold, style.italic, style.mono);
-        text.chars().map(|c| self.fonts.glyph(face, c).2).sum::<f32>() * style.size
+        self.shape(face, text).iter().map(|run| run.width).sum::<f32>() * style.size
     }
 
     /// Cuts inlines into unbreakable pieces.
@@ -439,11 +462,13 @@ impl<'f> Engine<'f> {
         let width = width.max(20.0);
         let mut lines = Vec::new();
         let mut line = LineBox::default();
+        let right_to_left = base_is_right_to_left(content);
         let finish = |line: &mut LineBox, lines: &mut Vec<LineBox>| {
             // Spaces at the end of a line take no room.
             while matches!(line.items.last(), Some((_, Piece::Text { space: true, .. }))) {
                 line.items.pop();
             }
+            visual_order(line, right_to_left);
             line.width = line.items.last().map_or(0.0, |(x, p)| x + piece_width(p));
             if line.height == 0.0 {
                 line.height = style.size * LINE_SPACING;
@@ -549,31 +574,17 @@ impl<'f> Engine<'f> {
         Ok(())
     }
 
-    /// Text in runs of one face each (characters the style's face lacks come from a fallback).
+    /// Text shaped, in runs of one face each (characters the style's face
+    /// lacks come from a fallback).
     fn glyphs(&mut self, x: f32, y: f32, text: &str, style: &Style) -> Result<()> {
         let preferred = FontSet::styled(style.bold, style.italic, style.mono);
         let mut x = x;
-        let mut run: Option<(usize, f32, Vec<PlacedGlyph>, String)> = None;
-        for c in text.chars() {
-            let (face, glyph, advance) = self.fonts.glyph(preferred, c);
-            if glyph == 0 && !c.is_whitespace() && !c.is_control() {
-                *self.missing_glyphs.entry(c).or_default() += 1;
+        for run in self.shape(preferred, text).iter() {
+            for c in &run.missing {
+                *self.missing_glyphs.entry(*c).or_default() += 1;
             }
-            if crate::fonts::is_right_to_left(c) {
-                self.right_to_left += 1;
-            }
-            if run.as_ref().is_some_and(|r| r.0 != face) {
-                let (face, start, glyphs, text) = run.take().expect("checked");
-                self.push(Op::Glyphs { x: start, y, face, size: style.size, glyphs, text, color: style.color })?;
-            }
-            let r = run.get_or_insert_with(|| (face, x, Vec::new(), String::new()));
-            let at = r.3.len();
-            r.3.push(c);
-            r.2.push((glyph, advance, at..r.3.len()));
-            x += advance * style.size;
-        }
-        if let Some((face, start, glyphs, text)) = run {
-            self.push(Op::Glyphs { x: start, y, face, size: style.size, glyphs, text, color: style.color })?;
+            self.push(Op::Glyphs { x, y, face: run.face, size: style.size, glyphs: run.glyphs.clone(), text: run.text.clone(), color: style.color })?;
+            x += run.width * style.size;
         }
         Ok(())
     }
@@ -707,10 +718,139 @@ impl<'f> Engine<'f> {
     }
 }
 
+/// Whether a paragraph runs right to left: its first strong character is
+/// (the Unicode bidirectional algorithm's rules P2 and P3).
+fn base_is_right_to_left(content: &[Inline]) -> bool {
+    strong_direction(&fileconv_core::document::plain_text(content)) == Some(true)
+}
+
+/// The direction of a text's first strong character: `Some(true)` right
+/// to left (Hebrew, Arabic), `Some(false)` left to right, `None` when it
+/// has none (spaces, digits, punctuation).
+fn strong_direction(text: &str) -> Option<bool> {
+    use unicode_bidi::BidiClass;
+    text.chars().find_map(|c| match unicode_bidi::bidi_class(c) {
+        BidiClass::L => Some(false),
+        BidiClass::R | BidiClass::AL => Some(true),
+        _ => None,
+    })
+}
+
+/// Puts a line's pieces in the order they are seen, and at their new
+/// places: rule L2 of the Unicode bidirectional algorithm applied piece by
+/// piece (a word is shaped whole, so its glyphs are already in order). A
+/// neutral piece (a space, a number, an image) between two of one
+/// direction takes it, else the paragraph's.
+fn visual_order(line: &mut LineBox, base_right_to_left: bool) {
+    let directions: Vec<Option<bool>> = line.items.iter().map(|(_, p)| if let Piece::Text { text, .. } = p { strong_direction(text) } else { None }).collect();
+    if !base_right_to_left && !directions.contains(&Some(true)) {
+        return;
+    }
+    let levels: Vec<u8> = (0..directions.len())
+        .map(|i| {
+            let right_to_left = directions[i].unwrap_or_else(|| {
+                let before = directions[..i].iter().rev().find_map(|d| *d);
+                let after = directions[i + 1..].iter().find_map(|d| *d);
+                match (before, after) {
+                    (Some(a), Some(b)) if a == b => a,
+                    _ => base_right_to_left,
+                }
+            });
+            match (base_right_to_left, right_to_left) {
+                (false, false) => 0,
+                (_, true) => 1,
+                (true, false) => 2,
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..levels.len()).collect();
+    for level in (1..=levels.iter().copied().max().unwrap_or(0)).rev() {
+        let mut i = 0;
+        while i < order.len() {
+            if levels[order[i]] < level {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < order.len() && levels[order[i]] >= level {
+                i += 1;
+            }
+            order[start..i].reverse();
+        }
+    }
+    let mut items: Vec<Option<(f32, Piece)>> = std::mem::take(&mut line.items).into_iter().map(Some).collect();
+    let mut x = 0.0;
+    for i in order {
+        if let Some((_, piece)) = items[i].take() {
+            let width = piece_width(&piece);
+            line.items.push((x, piece));
+            x += width;
+        }
+    }
+}
+
 fn piece_width(piece: &Piece) -> f32 {
     match piece {
         Piece::Text { width, .. } => *width,
         Piece::Image { w, .. } => *w,
         Piece::Break => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fonts::{fonts, REGULAR};
+
+    /// The glyph runs of a one-paragraph document: (x, text, glyph ids).
+    fn runs(text: &str) -> Vec<(f32, String, Vec<u16>)> {
+        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])] };
+        let setup = PageSetup { width: 595.0, height: 842.0, margin: 50.0 };
+        let layout = Engine::new(fonts().unwrap(), setup, LayoutLimits::new(1 << 30, 100)).run(&doc, &|| Ok(())).unwrap();
+        let mut runs: Vec<(f32, String, Vec<u16>)> = layout.pages[0]
+            .ops
+            .iter()
+            .filter_map(|op| if let Op::Glyphs { x, text, glyphs, .. } = op { Some((*x, text.clone(), glyphs.iter().map(|g| g.id).collect())) } else { None })
+            .filter(|(_, text, _)| !text.trim().is_empty())
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        runs
+    }
+
+    #[test]
+    fn latin_text_is_kerned() {
+        let fonts = fonts().unwrap();
+        let shaped: f32 = fonts.shape(REGULAR, "AVAV").iter().map(|r| r.width).sum();
+        let one_by_one: f32 = "AVAV".chars().map(|c| fonts.glyph(REGULAR, c).2).sum();
+        assert!(shaped < one_by_one - 0.05, "kerning pulls A and V together: {shaped} against {one_by_one}");
+    }
+
+    #[test]
+    fn arabic_letters_join() {
+        let fonts = fonts().unwrap();
+        let word = "مرحبا";
+        let isolated: Vec<u16> = word.chars().map(|c| fonts.glyph(REGULAR, c).1).collect();
+        let shaped = fonts.shape(REGULAR, word);
+        assert_eq!(shaped.len(), 1);
+        let mut ids: Vec<u16> = shaped[0].glyphs.iter().map(|g| g.id).collect();
+        ids.reverse(); // drawn right to left
+        assert_ne!(ids, isolated, "contextual forms, not the isolated letters");
+        assert!(shaped[0].glyphs.iter().all(|g| g.id != 0));
+        // Every glyph names its text, so the text can be copied out.
+        assert!(shaped[0].glyphs.iter().all(|g| !g.text.is_empty() && g.text.end <= word.len()));
+    }
+
+    #[test]
+    fn right_to_left_paragraphs_run_from_the_right_margin() {
+        // Hebrew: the first word is the rightmost, and the line ends at the right margin.
+        let hebrew = runs("שלום עולם");
+        let (first, second) = (hebrew.iter().find(|r| r.1 == "שלום").unwrap(), hebrew.iter().find(|r| r.1 == "עולם").unwrap());
+        assert!(first.0 > second.0, "{hebrew:?}");
+        assert!(first.0 > 400.0, "right-aligned: {hebrew:?}");
+        // A Hebrew word inside English stays in the English order around it.
+        let mixed = runs("one שלום עולם two");
+        let order: Vec<&str> = mixed.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(order, ["one", "עולם", "שלום", "two"], "{mixed:?}");
+        assert!(mixed[0].0 < 60.0, "left-aligned");
     }
 }

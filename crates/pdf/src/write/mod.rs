@@ -123,12 +123,6 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let engine = Engine::new(fonts, setup, limits);
     let layout = engine.run(&doc, &|| ctx.checkpoint())?;
     ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
-    if layout.right_to_left > 0 {
-        ctx.note(format!(
-            "{} right-to-left character(s) (Hebrew, Arabic) are laid out left to right without shaping: letters stand unjoined and in reverse order",
-            layout.right_to_left
-        ));
-    }
     if !layout.missing_glyphs.is_empty() {
         let count: usize = layout.missing_glyphs.values().sum();
         let sample: String = layout.missing_glyphs.keys().take(12).collect();
@@ -168,7 +162,8 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
             for op in page_ops.ops {
                 match op {
                     Op::Glyphs { x, y, face, size, glyphs, text, color } => {
-                        let glyphs: Vec<KrillaGlyph> = glyphs.into_iter().map(|(id, advance, range)| KrillaGlyph::new(GlyphId::new(u32::from(id)), advance, 0.0, 0.0, 0.0, range, None)).collect();
+                        let glyphs: Vec<KrillaGlyph> =
+                            glyphs.into_iter().map(|g| KrillaGlyph::new(GlyphId::new(u32::from(g.id)), g.advance, g.x_offset, g.y_offset, 0.0, g.text, None)).collect();
                         surface.set_fill(Some(fill(color)));
                         surface.draw_glyphs(Point::from_xy(x, y), &glyphs, fonts.faces[face].font.clone(), &text, size, false);
                     }
