@@ -218,14 +218,14 @@ fn a_single_frame_video_keeps_its_frame() {
 #[test]
 fn pdf_output_says_what_its_fonts_cannot_draw() {
     // rtfparserkit's testUnicode.rtf: Bengali, Tibetan and Khmer have no glyph
-    // in DejaVu or Droid Sans Fallback; Arabic is laid out unshaped.
+    // in DejaVu or Droid Sans Fallback; Arabic is shaped and set right to left.
     let text = "Bengali বাংলা, Arabic حبيبي, Latin ok\n".as_bytes();
     let mut out = Vec::new();
     let report = fileconv::engine()
         .convert_stream(Source::Bytes(text), "txt", "pdf", &mut out, &Options::new(), &Control::default())
         .unwrap();
     assert!(report.notes.iter().any(|n| n.contains("no glyph") && n.contains('ব')), "{:?}", report.notes);
-    assert!(report.notes.iter().any(|n| n.contains("right-to-left")), "{:?}", report.notes);
+    assert_eq!(report.notes.len(), 1, "Arabic needs no note: {:?}", report.notes);
     let latin = fileconv::engine().convert_stream(Source::Bytes(b"Latin only\n"), "txt", "pdf", &mut Vec::new(), &Options::new(), &Control::default()).unwrap();
     assert!(latin.notes.is_empty(), "{:?}", latin.notes);
 }
