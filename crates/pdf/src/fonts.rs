@@ -231,7 +231,8 @@ impl FontSet {
     }
 }
 
-/// Combining marks and zero-width joiners: shaped with what they attach to.
+/// Combining marks and zero-width joiners (bidi classes NSM and BN):
+/// shaped with what they attach to.
 fn is_mark_or_joiner(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x05BF..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200C | 0x200D | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F)
+    matches!(unicode_bidi::bidi_class(c), unicode_bidi::BidiClass::NSM | unicode_bidi::BidiClass::BN)
 }

@@ -255,7 +255,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &str) -> Result<Value
         };
         let index = first_image.checked_add(number)?.checked_sub(1)? as usize;
         let data = &bytes[records.get(index)?.clone()];
-        looks_like_image(data).then(|| data.to_vec())
+        // Records past the first image are fonts, style sheets and indexes too.
+        fileconv_core::image::guess_format(data).is_ok().then(|| data.to_vec())
     };
     fill_images(&mut doc.blocks, &mut load);
     if let Some(title) = header.title.filter(|t| !t.is_empty()) {
@@ -322,12 +323,6 @@ fn first_flow(bytes: &[u8], records: &[Range<usize>], header: &Header, text: Str
         Some(flow) if start < end => Ok(flow.to_string()),
         _ => Err(Error::invalid_input(format, "the flow table points outside the text")),
     }
-}
-
-/// JPEG, PNG, GIF or BMP: the pictures Kindle books hold (other records
-/// past the first image are fonts, style sheets and index data).
-fn looks_like_image(data: &[u8]) -> bool {
-    [&b"\xFF\xD8\xFF"[..], b"\x89PNG", b"GIF8", b"BM"].iter().any(|magic| data.starts_with(magic))
 }
 
 /// Gives images that name a record their bytes.

@@ -130,35 +130,39 @@ fn destination(url: &str) -> String {
     if url.contains([' ', '(', ')', '<', '>']) { format!("<{}>", url.replace(['<', '>'], "")) } else { url.to_string() }
 }
 
+/// Whether two runs are written with the same markup.
+fn same_markup(a: &fileconv_core::Run, b: &fileconv_core::Run) -> bool {
+    (a.code, a.bold, a.italic, a.strike, a.underline, &a.link) == (b.code, b.bold, b.italic, b.strike, b.underline, &b.link)
+}
+
 /// Adjacent code runs of the same emphasis and link as one (written apart
 /// they would touch, `` `a``b` ``, which CommonMark reads as other
-/// markup), and no line break at either end.
-fn merge_code_runs(list: &[Inline]) -> Vec<Inline> {
+/// markup), and no line break at either end (a stray backslash). The
+/// list itself when it has neither, as nearly every block does.
+fn merge_code_runs(list: &[Inline]) -> std::borrow::Cow<'_, [Inline]> {
+    let start = list.iter().take_while(|i| matches!(i, Inline::Break)).count();
+    let end = list.len() - list[start..].iter().rev().take_while(|i| matches!(i, Inline::Break)).count();
+    let list = &list[start..end];
+    let touching = list.windows(2).any(|pair| matches!(pair, [Inline::Text(a), Inline::Text(b)] if b.code && same_markup(a, b)));
+    if !touching {
+        return std::borrow::Cow::Borrowed(list);
+    }
     let mut merged: Vec<Inline> = Vec::with_capacity(list.len());
     for inline in list {
         if let (Some(Inline::Text(last)), Inline::Text(run)) = (merged.last_mut(), inline) {
-            let same = |a: &fileconv_core::Run, b: &fileconv_core::Run| {
-                (a.code, a.bold, a.italic, a.strike, a.underline, &a.link) == (b.code, b.bold, b.italic, b.strike, b.underline, &b.link)
-            };
-            if run.code && same(last, run) {
+            if run.code && same_markup(last, run) {
                 last.text.push_str(&run.text);
                 continue;
             }
         }
         merged.push(inline.clone());
     }
-    // A break at either end of a block shows as a stray backslash.
-    while matches!(merged.last(), Some(Inline::Break)) {
-        merged.pop();
-    }
-    let leading = merged.iter().take_while(|i| matches!(i, Inline::Break)).count();
-    merged.drain(..leading);
-    merged
+    std::borrow::Cow::Owned(merged)
 }
 
 fn inlines(list: &[Inline]) -> String {
     let mut out = String::new();
-    for inline in &merge_code_runs(list) {
+    for inline in merge_code_runs(list).iter() {
         match inline {
             Inline::Text(run) if run.text.is_empty() => {}
             Inline::Text(run) => {

@@ -141,10 +141,11 @@ pub struct Engine<'f> {
     missing_glyphs: std::collections::BTreeMap<char, usize>,
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
-    shaped: std::cell::RefCell<std::collections::HashMap<(usize, String), std::rc::Rc<Vec<crate::fonts::ShapedRun>>>>,
+    /// By face, then by text (looked up without allocating).
+    shaped: std::cell::RefCell<Vec<std::collections::HashMap<String, std::rc::Rc<Vec<crate::fonts::ShapedRun>>>>>,
 }
 
-/// Shaped words kept at most; the cache starts over past it.
+/// Shaped words kept at most per face; the cache starts over past it.
 const SHAPED_CACHE: usize = 20_000;
 
 /// Bounds of one layout: drawing operations (what the laid-out pages hold
@@ -195,14 +196,18 @@ impl<'f> Engine<'f> {
     /// `text` shaped in `face`, from the cache when it was shaped before.
     fn shape(&self, face: usize, text: &str) -> std::rc::Rc<Vec<crate::fonts::ShapedRun>> {
         let mut cache = self.shaped.borrow_mut();
-        if let Some(runs) = cache.get(&(face, text.to_string())) {
+        if cache.len() <= face {
+            cache.resize_with(face + 1, Default::default);
+        }
+        let words = &mut cache[face];
+        if let Some(runs) = words.get(text) {
             return runs.clone();
         }
-        if cache.len() >= SHAPED_CACHE {
-            cache.clear();
+        if words.len() >= SHAPED_CACHE {
+            words.clear();
         }
         let runs = std::rc::Rc::new(self.fonts.shape(face, text));
-        cache.insert((face, text.to_string()), runs.clone());
+        words.insert(text.to_string(), runs.clone());
         runs
     }
 

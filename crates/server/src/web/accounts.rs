@@ -40,9 +40,17 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal("hashing a password", e))
 }
 
-/// Whether `password` matches the PHC string `hash` (constant-time).
+/// Whether a password may be chosen: at least [`MIN_PASSWORD_CHARS`]
+/// characters, and short enough to hash cheaply.
+fn acceptable_new_password(password: &str) -> bool {
+    password.chars().count() >= MIN_PASSWORD_CHARS && password.len() <= MAX_PASSWORD_BYTES
+}
+
+/// Whether `password` matches the PHC string `hash` (constant-time); a
+/// password longer than any that can be chosen is not hashed at all.
 pub fn password_matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    password.len() <= MAX_PASSWORD_BYTES
+        && PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Runs password hashing or checking on the blocking threads.
@@ -113,7 +121,7 @@ pub async fn signup(State(state): State<Arc<AppState>>, headers: HeaderMap, Form
     let Some(email) = normal_email(&form.email) else {
         return account_page(&state, &headers, true, StatusCode::BAD_REQUEST, form.email.chars().take(254).collect(), Some("Enter an email address like name@example.com.".into())).await;
     };
-    if form.password.chars().count() < MIN_PASSWORD_CHARS || form.password.len() > MAX_PASSWORD_BYTES {
+    if !acceptable_new_password(&form.password) {
         let message = format!("Choose a password of at least {MIN_PASSWORD_CHARS} characters.");
         return account_page(&state, &headers, true, StatusCode::BAD_REQUEST, email, Some(message)).await;
     }
@@ -143,7 +151,7 @@ pub async fn signin(State(state): State<Arc<AppState>>, headers: HeaderMap, Form
     let user = if email.is_empty() { None } else { state.db.user_by_email(&email).await? };
     let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
     let password = form.password;
-    let matches = blocking(move || password.len() <= MAX_PASSWORD_BYTES && password_matches(&password, &hash)).await?;
+    let matches = blocking(move || password_matches(&password, &hash)).await?;
     let Some(user) = user.filter(|_| matches) else {
         if !email.is_empty() {
             state.db.consume(&failures_owner, "failed_sign_ins", window, 0).await?;
@@ -311,10 +319,10 @@ pub struct NewPassword {
 pub async fn change_password(State(state): State<Arc<AppState>>, headers: HeaderMap, Form(form): Form<NewPassword>) -> Result<Response, ApiError> {
     let Some((user, session_hash)) = form_user(&state, &headers, &form.csrf).await? else { return Ok(see_other("/signin", Vec::new())) };
     let (current, hash) = (form.current, user.password_hash.clone());
-    if !blocking(move || current.len() <= MAX_PASSWORD_BYTES && password_matches(&current, &hash)).await? {
+    if !blocking(move || password_matches(&current, &hash)).await? {
         return profile_page(&state, &headers, StatusCode::UNAUTHORIZED, None, None, Some("The current password is wrong.".into())).await;
     }
-    if form.password.chars().count() < MIN_PASSWORD_CHARS || form.password.len() > MAX_PASSWORD_BYTES {
+    if !acceptable_new_password(&form.password) {
         let message = format!("Choose a new password of at least {MIN_PASSWORD_CHARS} characters.");
         return profile_page(&state, &headers, StatusCode::BAD_REQUEST, None, None, Some(message)).await;
     }

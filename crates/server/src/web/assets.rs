@@ -65,11 +65,6 @@ pub async fn serve(Path(name): Path<String>) -> Response {
     response
 }
 
-/// Bytes of the assets a page loads together with its HTML.
-pub fn weight(names: &[&str]) -> usize {
-    ASSETS.iter().filter(|a| names.contains(&a.name)).map(|a| a.body.len()).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

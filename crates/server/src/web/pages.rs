@@ -95,12 +95,15 @@ fn catalogue(state: &AppState) -> &'static Catalogue {
                 .unwrap_or_else(|| id.to_string())
         };
         let mut groups: Vec<Group> = Vec::new();
-        // (source, an option in words, the targets it is so for)
-        let mut legends: Vec<(String, String, Vec<String>)> = Vec::new();
+        // The current source's options: (option name, its description, the targets it is so for).
+        let mut legend: Vec<(String, String, Vec<String>)> = Vec::new();
         for c in fileconv::catalog::conversions_json(&engine) {
             let text = |key: &str| c[key].as_str().unwrap_or("").to_string();
             let from = text("from");
             if groups.last().is_none_or(|g| g.id != from) {
+                if let Some(done) = groups.last_mut() {
+                    done.legend = legend_lines(std::mem::take(&mut legend));
+                }
                 let format = formats.iter().find(|f| f.id == from);
                 groups.push(Group {
                     name: format.map(|f| f.name.to_string()).unwrap_or_else(|| from.clone()),
@@ -117,35 +120,37 @@ fn catalogue(state: &AppState) -> &'static Catalogue {
             for option in c["options"].as_array().into_iter().flatten() {
                 let name = option["name"].as_str().unwrap_or("").to_string();
                 let words = option_words(option);
-                match legends.iter_mut().find(|(from_, w, _)| *from_ == from && *w == words) {
+                match legend.iter_mut().find(|(_, w, _)| *w == words) {
                     Some((_, _, targets)) => targets.push(to.clone()),
-                    None => legends.push((from.clone(), words, vec![to.clone()])),
+                    None => legend.push((name.clone(), words, vec![to.clone()])),
                 }
                 names.push(name);
             }
             group.rows.push(Row { names: names_of(&to), to, path: text("path"), lossy: c["lossy"].as_bool().unwrap_or(false), options: names.join(", ") });
         }
-        // An option described differently for some targets (another
-        // default) says for which.
-        for group in &mut groups {
-            let mine: Vec<&(String, String, Vec<String>)> = legends.iter().filter(|(from, _, _)| *from == group.id).collect();
-            let name_of = |words: &str| words.split(' ').next().unwrap_or("").to_string();
-            group.legend = mine
-                .iter()
-                .map(|(_, words, targets)| {
-                    let name = name_of(words);
-                    if mine.iter().filter(|(_, w, _)| name_of(w) == name).count() > 1 {
-                        format!("{words}, for {}", targets.join(", "))
-                    } else {
-                        words.clone()
-                    }
-                })
-                .collect();
-            group.legend.sort();
+        if let Some(done) = groups.last_mut() {
+            done.legend = legend_lines(legend);
         }
         let families: BTreeSet<String> = groups.iter().map(|g| g.category.clone()).collect();
         Catalogue { formats: formats.len(), families: families.into_iter().collect(), groups }
     })
+}
+
+/// A source's options described once each, sorted; an option described
+/// differently for some targets (another default) says for which.
+fn legend_lines(entries: Vec<(String, String, Vec<String>)>) -> Vec<String> {
+    let mut lines: Vec<String> = entries
+        .iter()
+        .map(|(name, words, targets)| {
+            if entries.iter().filter(|(other, _, _)| other == name).count() > 1 {
+                format!("{words}, for {}", targets.join(", "))
+            } else {
+                words.clone()
+            }
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// `quality` (integer 1-100, default 90).
