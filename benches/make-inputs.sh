@@ -62,3 +62,11 @@ if [ ! -s bench-data/doc.md ]; then
 fi
 # The same document as Word writes it (pandoc's docx), for docx to Markdown.
 [ -s bench-data/doc.docx ] || pandoc -f gfm bench-data/doc.md -o bench-data/doc.docx
+# Small files, where start-up is most of the work: a 13 KB PNG (56x42), and 1,000
+# small PNGs (one 100x75 plasma picture of 41 KB, copied) for the batch case.
+[ -s bench-data/small.png ] || convert -size 56x42 -seed 5 plasma:fractal bench-data/small.png
+if [ ! -s bench-data/many/0999.png ]; then
+  mkdir -p bench-data/many
+  convert -size 100x75 -seed 9 plasma:fractal bench-data/many/0000.png
+  for i in $(seq 1 999); do cp bench-data/many/0000.png "bench-data/many/$(printf %04d "$i").png"; done
+fi

@@ -5,7 +5,7 @@
 # same files, with the same encoder settings.
 # Prints mean wall time (hyperfine), peak RSS (GNU time) and output size, and
 # the ratios peer/fileconv (above 1 means fileconv is faster or smaller).
-# Usage: benches/peers.sh [image|audio|video|sheet|document|all]   (default all)
+# Usage: benches/peers.sh [start|image|audio|video|sheet|document|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benches/make-inputs.sh
@@ -45,6 +45,28 @@ PY
 }
 
 what=${1:-all}
+if [ "$what" = start ] || [ "$what" = all ]; then
+case_row "Start-up: print the version" \
+  fileconv "$0" "$FC --version" \
+  magick "$0" "convert -version" \
+  pandoc "$0" "pandoc --version" \
+  vips "$0" "vips --version"
+
+case_row "PNG to JPEG, 10 KB" \
+  fileconv "$out/s.jpg" "$FC convert bench-data/small.png $out/s.jpg" \
+  vips "$out/t.jpg" "vips copy bench-data/small.png $out/t.jpg" \
+  magick "$out/u.jpg" "convert bench-data/small.png $out/u.jpg"
+
+# vips converts one file per process: a shell loop, as people run it.
+mkdir -p "$out/many-f" "$out/many-v"
+# Both through bash, which expands the file names.
+printf 'for f in bench-data/many/*.png; do n=${f##*/}; vips copy "$f" "%s/${n%%.png}.webp"; done\n' "$out/many-v" > "$out/vips-loop.sh"
+printf '%s convert bench-data/many/*.png --to webp -j 2 --out-dir %s\n' "$FC" "$out/many-f" > "$out/fileconv-batch.sh"
+RUNS=${BATCH_RUNS:-3} WARMUP=1 case_row "1,000 small PNGs to WebP" \
+  fileconv "$out/many-f/0999.webp" "bash $out/fileconv-batch.sh" \
+  vips "$out/many-v/0999.webp" "bash $out/vips-loop.sh"
+fi
+
 if [ "$what" = image ] || [ "$what" = all ]; then
 case_row "PNG to JPEG q85, 9 MP" \
   fileconv "$out/f.jpg" "$FC convert bench-data/photo.png $out/f.jpg -o quality=85" \

@@ -1,6 +1,6 @@
 //! The one place where errors become exit codes.
 
-use fileconv::{Error, ErrorKind};
+use fileconv_core::{Error, ErrorKind};
 
 pub const OTHER: u8 = 1;
 pub const USAGE: u8 = 2;

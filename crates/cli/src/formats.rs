@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use fileconv::Engine;
+use fileconv_core::Engine;
 
 use crate::emit;
 use crate::exit::Failure;
@@ -10,7 +10,7 @@ use crate::exit::Failure;
 pub fn print(engine: &Engine, as_json: bool, as_markdown: bool) -> Result<(), Failure> {
     let conversions = engine.conversions();
     if as_json {
-        let list = fileconv::catalog::conversions_json(engine);
+        let list = fileconv_core::catalog::conversions_json(engine);
         let text = serde_json::to_string_pretty(&list).map_err(|e| Failure { message: e.to_string(), code: 1 })?;
         emit(&format!("{text}\n"));
     } else if as_markdown {

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use fileconv::{Engine, Options, Source, Value};
+use fileconv_core::{Engine, Options, Source, Value};
 use serde_json::json;
 
 use crate::emit;

@@ -1,14 +1,16 @@
 //! `fileconv convert`: one file, or a batch on several threads.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use fileconv::{Control, Engine, Options, Source};
+use fileconv_core::{Control, Engine, Options, Report, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::exit::Failure;
+use crate::exit::{self, Failure};
+use crate::{handover, Reach};
 
 #[derive(clap::Args)]
 pub struct ConvertArgs {
@@ -43,19 +45,19 @@ pub struct ConvertArgs {
     key: Option<String>,
 }
 
-pub fn convert(engine: &Engine, args: ConvertArgs) -> Result<(), Failure> {
+pub fn convert(engine: &Engine, args: ConvertArgs, reach: Reach) -> Result<(), Failure> {
     let options = args
         .options
         .iter()
         .map(|pair| Options::parse_pair(pair))
-        .collect::<fileconv::Result<Options>>()?;
+        .collect::<fileconv_core::Result<Options>>()?;
     if let Some(server) = &args.server {
         return convert_remotely(engine, server, &args, &options);
     }
     if args.paths.len() == 2 && args.out_dir.is_none() {
-        return convert_one(engine, &args.paths[0], &args.paths[1], &args, &options);
+        return convert_one(engine, &args.paths[0], &args.paths[1], &args, &options, reach);
     }
-    convert_batch(engine, &args.paths, batch_target(&args)?, &args, &options)
+    convert_batch(engine, &args.paths, batch_target(&args)?, &args, &options, reach)
 }
 
 /// `--server`: each input converted by the service, one after another.
@@ -83,6 +85,29 @@ fn convert_remotely(engine: &Engine, server: &str, args: &ConvertArgs, options: 
         }
     }
     Ok(())
+}
+
+/// Whether the quick program converts every input itself (see
+/// [`crate::handover`]). Arguments that are wrong (a missing target) count
+/// as doable: the error is the same in both programs.
+pub(crate) fn can_do_here(engine: &Engine, args: &ConvertArgs) -> bool {
+    let single = args.paths.len() == 2 && args.out_dir.is_none();
+    let to = match if single { single_target(&args.paths[1], args) } else { batch_target(args).map(str::to_string) } {
+        Ok(to) => to,
+        Err(_) => return true,
+    };
+    let inputs = if single { &args.paths[..1] } else { &args.paths[..] };
+    inputs.iter().all(|input| {
+        if is_stdio(input) {
+            // Standard input cannot be read twice: only a stated format is taken here.
+            return args.server.is_none() && args.from.as_deref().is_some_and(|from| engine.path(from, &to).is_ok());
+        }
+        let Ok(source) = source_format(engine, input, None, args.from.as_deref()) else { return false };
+        if args.server.is_some() {
+            return true;
+        }
+        engine.format(&source.id).is_ok_and(|format| engine.path(format.id, &to).is_ok() && crate::handover::sure_of(engine, input, Some(format)))
+    })
 }
 
 fn is_stdio(path: &Path) -> bool {
@@ -130,10 +155,10 @@ fn as_named<T>(
     source: &SourceFormat,
     to: &str,
     tell: &dyn Fn(String),
-    mut convert: impl FnMut(&str) -> fileconv::Result<T>,
+    mut convert: impl FnMut(&str) -> fileconv_core::Result<T>,
 ) -> Result<T, Failure> {
     match convert(&source.id) {
-        Err(fileconv::Error::FormatMismatch { detected, .. }) if source.from_name && engine.path(&detected, to).is_ok() => {
+        Err(fileconv_core::Error::FormatMismatch { detected, .. }) if source.from_name && engine.path(&detected, to).is_ok() => {
             tell(format!(
                 "fileconv: note: {} holds {detected}, not {} as its name says; converting it as {detected}",
                 input.display(),
@@ -166,35 +191,17 @@ fn batch_output(input: &Path, args: &ConvertArgs, extension: &str) -> PathBuf {
     dir.join(format!("{stem}.{extension}"))
 }
 
-fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
+fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs, options: &Options, reach: Reach) -> Result<(), Failure> {
     let to = single_target(output, args)?;
-    let control = Control::default();
-    let tell = |line: String| eprintln!("{line}");
-    let report = if is_stdio(input) || is_stdio(output) {
-        let mut bytes = Vec::new();
-        let from = if is_stdio(input) {
-            std::io::stdin().lock().take(engine.limits().max_input_bytes + 1).read_to_end(&mut bytes)?;
-            source_format(engine, input, Some(&bytes), args.from.as_deref())?
-        } else {
-            source_format(engine, input, None, args.from.as_deref())?
-        };
-        // Buffered whole, so that a failed conversion writes nothing.
-        let mut out = Vec::new();
-        let report = as_named(engine, input, &from, &to, &tell, |from| {
-            let source = if is_stdio(input) { Source::Bytes(&bytes) } else { Source::Path(input) };
-            engine.convert_stream(source, from, &to, &mut out, options, &control)
-        })?;
-        if is_stdio(output) {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&out)?;
-            stdout.flush()?;
-        } else {
-            std::fs::write(output, out)?;
+    let mut stdin = None;
+    let report = match convert_here(engine, input, output, &to, args, options, &mut stdin) {
+        Err(refused) if reach == Reach::Quick && refused.code == exit::INVALID_INPUT => {
+            for line in handover::second_opinion(&retry_arguments(args, input, output), stdin.as_deref())? {
+                eprintln!("{line}");
+            }
+            return Ok(());
         }
-        report
-    } else {
-        let from = source_format(engine, input, None, args.from.as_deref())?;
-        as_named(engine, input, &from, &to, &tell, |from| engine.convert_file(input, output, from, &to, options, &control))?
+        report => report?,
     };
     for note in &report.notes {
         eprintln!("fileconv: warning: {note}");
@@ -203,6 +210,60 @@ fn convert_one(engine: &Engine, input: &Path, output: &Path, args: &ConvertArgs,
         eprintln!("{} ({} bytes)", report.path, report.bytes_written);
     }
     Ok(())
+}
+
+/// One conversion in this program; standard input's content, when read, is
+/// left in `stdin` for a second opinion.
+fn convert_here(engine: &Engine, input: &Path, output: &Path, to: &str, args: &ConvertArgs, options: &Options, stdin: &mut Option<Vec<u8>>) -> Result<Report, Failure> {
+    let control = Control::default();
+    let tell = |line: String| eprintln!("{line}");
+    if is_stdio(input) || is_stdio(output) {
+        let from = if is_stdio(input) {
+            let bytes = stdin.insert(Vec::new());
+            std::io::stdin().lock().take(engine.limits().max_input_bytes + 1).read_to_end(bytes)?;
+            source_format(engine, input, Some(bytes), args.from.as_deref())?
+        } else {
+            source_format(engine, input, None, args.from.as_deref())?
+        };
+        // Buffered whole, so that a failed conversion writes nothing.
+        let mut out = Vec::new();
+        let report = as_named(engine, input, &from, to, &tell, |from| {
+            let source = match stdin {
+                Some(bytes) => Source::Bytes(bytes),
+                None => Source::Path(input),
+            };
+            engine.convert_stream(source, from, to, &mut out, options, &control)
+        })?;
+        if is_stdio(output) {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&out)?;
+            stdout.flush()?;
+        } else {
+            std::fs::write(output, out)?;
+        }
+        Ok(report)
+    } else {
+        let from = source_format(engine, input, None, args.from.as_deref())?;
+        as_named(engine, input, &from, to, &tell, |from| engine.convert_file(input, output, from, to, options, &control))
+    }
+}
+
+/// `convert`'s arguments for `input` to `output` alone, as the user gave them.
+fn retry_arguments(args: &ConvertArgs, input: &Path, output: &Path) -> Vec<OsString> {
+    let mut list: Vec<OsString> = Vec::new();
+    for (flag, value) in [("--from", &args.from), ("--to", &args.to)] {
+        if let Some(value) = value {
+            list.extend([flag.into(), value.into()]);
+        }
+    }
+    for option in &args.options {
+        list.extend(["-o".into(), option.into()]);
+    }
+    if args.verbose {
+        list.push("--verbose".into());
+    }
+    list.extend(["--".into(), input.into(), output.into()]);
+    list
 }
 
 /// A line on stderr that does not break the progress bar.
@@ -214,7 +275,7 @@ fn say(bar: &ProgressBar, line: String) {
     }
 }
 
-fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertArgs, options: &Options) -> Result<(), Failure> {
+fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertArgs, options: &Options, reach: Reach) -> Result<(), Failure> {
     let target = engine.format(to)?;
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir)?;
@@ -258,7 +319,15 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
                         engine.convert_file(input, output, from, target.id, options, &Control::default())
                     })
                 });
-                match result {
+                let result = match result {
+                    Err(refused) if reach == Reach::Quick && refused.code == exit::INVALID_INPUT => {
+                        handover::second_opinion(&retry_arguments(args, input, output), None).map(|lines| {
+                            for line in lines {
+                                say(&bar, line.replacen("fileconv: warning: ", &format!("fileconv: warning: {}: ", input.display()), 1));
+                            }
+                        })
+                    }
+                    Err(failure) => Err(failure),
                     Ok(report) => {
                         for note in &report.notes {
                             say(&bar, format!("fileconv: warning: {}: {note}", input.display()));
@@ -266,7 +335,11 @@ fn convert_batch(engine: &Engine, inputs: &[PathBuf], to: &str, args: &ConvertAr
                         if args.verbose {
                             say(&bar, format!("{} -> {}: {}", input.display(), output.display(), report.path));
                         }
+                        Ok(())
                     }
+                };
+                match result {
+                    Ok(()) => {}
                     Err(failure) => {
                         say(&bar, format!("fileconv: {}: {}", input.display(), failure.message));
                         failures.lock().expect("no panics while held").push((input.clone(), failure));

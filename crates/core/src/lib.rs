@@ -25,6 +25,7 @@ pub mod context;
 pub mod registry;
 pub mod graph;
 pub mod engine;
+pub mod catalog;
 pub mod sniff;
 pub mod code_page;
 

@@ -25,8 +25,6 @@
 
 use std::sync::OnceLock;
 
-pub mod catalog;
-
 pub use fileconv_core::*;
 
 /// The plugins compiled in, by feature name.
@@ -50,6 +48,8 @@ pub const ENABLED_PLUGINS: &[&str] = &[
 fn link_plugins() {
     #[cfg(feature = "image")]
     fileconv_image::link();
+    #[cfg(feature = "image")]
+    fileconv_heif::link();
     #[cfg(feature = "audio")]
     fileconv_audio::link();
     #[cfg(feature = "video")]

@@ -70,7 +70,7 @@ pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Cont
 /// profile does not describe the RGB the decoder made of CMYK or Lab
 /// samples, and a PNG, JPEG or TIFF that carried it would be wrong (Pillow
 /// refuses such a PNG). Said when left out.
-pub(crate) fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
+pub fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
     let icc = icc?;
     let space = icc.get(16..20)?;
     let gray = !image.color().has_color();

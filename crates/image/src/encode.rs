@@ -12,7 +12,7 @@ use crate::options::BACKGROUND;
 
 /// The pixel layouts an encoder can write.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Accepts {
+pub struct Accepts {
     pub alpha: bool,
     pub gray: bool,
     pub eight: bool,
@@ -41,7 +41,7 @@ impl Accepts {
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for a bad `background`.
-pub(crate) fn fit_pixels(image: DynamicImage, accepts: Accepts, ctx: &Context<'_>) -> Result<DynamicImage> {
+pub fn fit_pixels(image: DynamicImage, accepts: Accepts, ctx: &Context<'_>) -> Result<DynamicImage> {
     let color = image.color();
     let image = if color.has_alpha() && !accepts.alpha { flatten(image, BACKGROUND.color(ctx.options)?) } else { image };
     let color = image.color();

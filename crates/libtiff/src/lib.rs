@@ -15,6 +15,7 @@
 //! conversion's error or notes, never to stderr.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use fileconv_core::image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
@@ -55,34 +56,88 @@ type MapProc = unsafe extern "C" fn(*mut c_void, *mut *mut c_void, *mut u64) -> 
 type UnmapProc = unsafe extern "C" fn(*mut c_void, *mut c_void, u64);
 
 extern "C" {
-    fn TIFFOpenOptionsAlloc() -> *mut OpenOptions;
-    fn TIFFOpenOptionsFree(options: *mut OpenOptions);
-    fn TIFFOpenOptionsSetMaxSingleMemAlloc(options: *mut OpenOptions, max: isize);
-    fn TIFFOpenOptionsSetErrorHandlerExtR(options: *mut OpenOptions, handler: Option<Handler>, user: *mut c_void);
-    fn TIFFOpenOptionsSetWarningHandlerExtR(options: *mut OpenOptions, handler: Option<Handler>, user: *mut c_void);
-    #[allow(clippy::too_many_arguments)]
-    fn TIFFClientOpenExt(
-        name: *const c_char,
-        mode: *const c_char,
-        handle: *mut c_void,
-        read: ReadWriteProc,
-        write: ReadWriteProc,
-        seek: SeekProc,
-        close: CloseProc,
-        size: SizeProc,
-        map: MapProc,
-        unmap: UnmapProc,
-        options: *mut OpenOptions,
-    ) -> *mut Tiff;
-    fn TIFFClose(tiff: *mut Tiff);
-    fn TIFFGetField(tiff: *mut Tiff, tag: u32, ...) -> c_int;
-    fn TIFFGetFieldDefaulted(tiff: *mut Tiff, tag: u32, ...) -> c_int;
-    fn TIFFReadDirectory(tiff: *mut Tiff) -> c_int;
-    fn TIFFRGBAImageOK(tiff: *mut Tiff, why: *mut c_char) -> c_int;
-    fn TIFFReadRGBAImageOriented(tiff: *mut Tiff, width: u32, height: u32, raster: *mut u32, orientation: c_int, stop_on_error: c_int) -> c_int;
-    fn TIFFSetErrorHandler(handler: Option<GlobalHandler>) -> Option<GlobalHandler>;
-    fn TIFFSetWarningHandler(handler: Option<GlobalHandler>) -> Option<GlobalHandler>;
     fn vsnprintf(buffer: *mut c_char, size: usize, format: *const c_char, args: VaList) -> c_int;
+}
+
+/// libtiff's functions, looked up the first time a TIFF needs them. Linking
+/// the library instead would load it, and the seven it needs, at every start
+/// of every program that holds this crate: 2 ms of a command line's 3.
+#[allow(non_snake_case)]
+struct LibTiff {
+    TIFFOpenOptionsAlloc: unsafe extern "C" fn() -> *mut OpenOptions,
+    TIFFOpenOptionsFree: unsafe extern "C" fn(*mut OpenOptions),
+    TIFFOpenOptionsSetMaxSingleMemAlloc: unsafe extern "C" fn(*mut OpenOptions, isize),
+    TIFFOpenOptionsSetErrorHandlerExtR: unsafe extern "C" fn(*mut OpenOptions, Option<Handler>, *mut c_void),
+    TIFFOpenOptionsSetWarningHandlerExtR: unsafe extern "C" fn(*mut OpenOptions, Option<Handler>, *mut c_void),
+    /// name, mode, handle, read, write, seek, close, size, map, unmap, options.
+    #[allow(clippy::type_complexity)]
+    TIFFClientOpenExt: unsafe extern "C" fn(
+        *const c_char,
+        *const c_char,
+        *mut c_void,
+        ReadWriteProc,
+        ReadWriteProc,
+        SeekProc,
+        CloseProc,
+        SizeProc,
+        MapProc,
+        UnmapProc,
+        *mut OpenOptions,
+    ) -> *mut Tiff,
+    TIFFClose: unsafe extern "C" fn(*mut Tiff),
+    TIFFGetField: unsafe extern "C" fn(*mut Tiff, u32, ...) -> c_int,
+    TIFFGetFieldDefaulted: unsafe extern "C" fn(*mut Tiff, u32, ...) -> c_int,
+    TIFFReadDirectory: unsafe extern "C" fn(*mut Tiff) -> c_int,
+    TIFFRGBAImageOK: unsafe extern "C" fn(*mut Tiff, *mut c_char) -> c_int,
+    TIFFReadRGBAImageOriented: unsafe extern "C" fn(*mut Tiff, u32, u32, *mut u32, c_int, c_int) -> c_int,
+    TIFFSetErrorHandler: unsafe extern "C" fn(Option<GlobalHandler>) -> Option<GlobalHandler>,
+    TIFFSetWarningHandler: unsafe extern "C" fn(Option<GlobalHandler>) -> Option<GlobalHandler>,
+    /// Kept open for as long as the pointers above are used: the program's life.
+    _library: libloading::Library,
+}
+
+/// The file name of Debian's libtiff (the `libtiff6` package).
+const LIBTIFF: &str = "libtiff.so.6";
+
+impl LibTiff {
+    /// # Errors
+    /// The loader's message when the library or one of its functions is missing.
+    fn load() -> std::result::Result<LibTiff, libloading::Error> {
+        // SAFETY: loading libtiff runs no code of ours and its initialisers
+        // are safe; each symbol is given the type of its prototype in tiffio.h.
+        unsafe {
+            let library = libloading::Library::new(LIBTIFF)?;
+            Ok(LibTiff {
+                TIFFOpenOptionsAlloc: *library.get(b"TIFFOpenOptionsAlloc\0")?,
+                TIFFOpenOptionsFree: *library.get(b"TIFFOpenOptionsFree\0")?,
+                TIFFOpenOptionsSetMaxSingleMemAlloc: *library.get(b"TIFFOpenOptionsSetMaxSingleMemAlloc\0")?,
+                TIFFOpenOptionsSetErrorHandlerExtR: *library.get(b"TIFFOpenOptionsSetErrorHandlerExtR\0")?,
+                TIFFOpenOptionsSetWarningHandlerExtR: *library.get(b"TIFFOpenOptionsSetWarningHandlerExtR\0")?,
+                TIFFClientOpenExt: *library.get(b"TIFFClientOpenExt\0")?,
+                TIFFClose: *library.get(b"TIFFClose\0")?,
+                TIFFGetField: *library.get(b"TIFFGetField\0")?,
+                TIFFGetFieldDefaulted: *library.get(b"TIFFGetFieldDefaulted\0")?,
+                TIFFReadDirectory: *library.get(b"TIFFReadDirectory\0")?,
+                TIFFRGBAImageOK: *library.get(b"TIFFRGBAImageOK\0")?,
+                TIFFReadRGBAImageOriented: *library.get(b"TIFFReadRGBAImageOriented\0")?,
+                TIFFSetErrorHandler: *library.get(b"TIFFSetErrorHandler\0")?,
+                TIFFSetWarningHandler: *library.get(b"TIFFSetWarningHandler\0")?,
+                _library: library,
+            })
+        }
+    }
+}
+
+/// The loaded libtiff, shared by every conversion.
+///
+/// # Errors
+/// [`Error::Internal`] when the system's libtiff cannot be loaded.
+fn libtiff() -> Result<&'static LibTiff> {
+    static LIBRARY: OnceLock<std::result::Result<LibTiff, String>> = OnceLock::new();
+    LIBRARY
+        .get_or_init(|| LibTiff::load().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("the system libtiff ({LIBTIFF}) cannot be loaded: {e}")))
 }
 
 /// Reads every page of the first page's size, as the image crate's reader
@@ -139,6 +194,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 /// `Drop` closes the handle before the fields it points to (the source and
 /// the messages) are freed.
 struct Open<'a> {
+    lib: &'static LibTiff,
     tiff: *mut Tiff,
     _source: Box<Source<'a>>,
     messages: Box<Messages>,
@@ -146,7 +202,8 @@ struct Open<'a> {
 
 impl<'a> Open<'a> {
     fn new(bytes: &'a [u8], ctx: &Context<'_>) -> Result<Self> {
-        silence_global_handlers();
+        let lib = libtiff()?;
+        silence_global_handlers(lib);
         let mut source = Box::new(Source { bytes, position: 0 });
         let mut messages = Box::<Messages>::default();
         let max_alloc = isize::try_from(ctx.limits.max_memory_bytes).unwrap_or(isize::MAX);
@@ -155,15 +212,15 @@ impl<'a> Open<'a> {
         // so the pointers given to libtiff stay valid until `Open` drops,
         // and the handle is closed first (see the struct).
         let tiff = unsafe {
-            let options = TIFFOpenOptionsAlloc();
+            let options = (lib.TIFFOpenOptionsAlloc)();
             if options.is_null() {
                 return Err(Error::Internal("libtiff could not allocate its open options".into()));
             }
-            TIFFOpenOptionsSetMaxSingleMemAlloc(options, max_alloc);
+            (lib.TIFFOpenOptionsSetMaxSingleMemAlloc)(options, max_alloc);
             let user = std::ptr::addr_of_mut!(*messages).cast::<c_void>();
-            TIFFOpenOptionsSetErrorHandlerExtR(options, Some(on_error), user);
-            TIFFOpenOptionsSetWarningHandlerExtR(options, Some(on_warning), user);
-            let tiff = TIFFClientOpenExt(
+            (lib.TIFFOpenOptionsSetErrorHandlerExtR)(options, Some(on_error), user);
+            (lib.TIFFOpenOptionsSetWarningHandlerExtR)(options, Some(on_warning), user);
+            let tiff = (lib.TIFFClientOpenExt)(
                 c"input".as_ptr(),
                 c"rm".as_ptr(),
                 std::ptr::addr_of_mut!(*source).cast::<c_void>(),
@@ -176,13 +233,13 @@ impl<'a> Open<'a> {
                 unmap,
                 options,
             );
-            TIFFOpenOptionsFree(options);
+            (lib.TIFFOpenOptionsFree)(options);
             tiff
         };
         if tiff.is_null() {
             return Err(Error::invalid_input(FORMAT, format!("libtiff cannot open it: {}", messages.last_error())));
         }
-        Ok(Open { tiff, _source: source, messages })
+        Ok(Open { lib, tiff, _source: source, messages })
     }
 
     fn error(&self, what: &str) -> Error {
@@ -192,7 +249,7 @@ impl<'a> Open<'a> {
     fn field_u32(&self, tag: u32) -> Option<u32> {
         let mut value: u32 = 0;
         // SAFETY: width and length are LONG fields: libtiff writes one u32.
-        (unsafe { TIFFGetField(self.tiff, tag, &mut value as *mut u32) } == 1).then_some(value)
+        (unsafe { (self.lib.TIFFGetField)(self.tiff, tag, &mut value as *mut u32) } == 1).then_some(value)
     }
 
     fn field_u16(&self, tag: u32, defaulted: bool) -> Option<u16> {
@@ -200,9 +257,9 @@ impl<'a> Open<'a> {
         // SAFETY: bits per sample and photometric are SHORT fields: libtiff writes one u16.
         let found = unsafe {
             if defaulted {
-                TIFFGetFieldDefaulted(self.tiff, tag, &mut value as *mut u16)
+                (self.lib.TIFFGetFieldDefaulted)(self.tiff, tag, &mut value as *mut u16)
             } else {
-                TIFFGetField(self.tiff, tag, &mut value as *mut u16)
+                (self.lib.TIFFGetField)(self.tiff, tag, &mut value as *mut u16)
             }
         };
         (found == 1).then_some(value)
@@ -210,7 +267,7 @@ impl<'a> Open<'a> {
 
     fn next_directory(&mut self) -> bool {
         // SAFETY: the handle is open.
-        unsafe { TIFFReadDirectory(self.tiff) == 1 }
+        unsafe { (self.lib.TIFFReadDirectory)(self.tiff) == 1 }
     }
 
     /// The current directory's pixels, gray, RGB or RGBA as the file has them.
@@ -218,7 +275,7 @@ impl<'a> Open<'a> {
         ctx.charge_frame(width, height, 4)?;
         let mut why = [0 as c_char; 1024];
         // SAFETY: `why` has the 1024 bytes libtiff writes at most.
-        if unsafe { TIFFRGBAImageOK(self.tiff, why.as_mut_ptr()) } != 1 {
+        if unsafe { (self.lib.TIFFRGBAImageOK)(self.tiff, why.as_mut_ptr()) } != 1 {
             // SAFETY: libtiff wrote a NUL-terminated message into `why`.
             let why = unsafe { CStr::from_ptr(why.as_ptr()) }.to_string_lossy().into_owned();
             return Err(Error::invalid_input(FORMAT, format!("libtiff cannot read this variant: {why}")));
@@ -226,7 +283,7 @@ impl<'a> Open<'a> {
         let mut pixels = vec![0u32; width as usize * height as usize];
         let errors = self.messages.errors.len();
         // SAFETY: `pixels` holds width x height values, what libtiff fills.
-        let read = unsafe { TIFFReadRGBAImageOriented(self.tiff, width, height, pixels.as_mut_ptr(), ORIENTATION_TOP_LEFT, 0) };
+        let read = unsafe { (self.lib.TIFFReadRGBAImageOriented)(self.tiff, width, height, pixels.as_mut_ptr(), ORIENTATION_TOP_LEFT, 0) };
         if read != 1 {
             return Err(self.error("libtiff cannot read the page"));
         }
@@ -244,7 +301,7 @@ impl<'a> Open<'a> {
 impl Drop for Open<'_> {
     fn drop(&mut self) {
         // SAFETY: opened by `Open::new`, closed once here.
-        unsafe { TIFFClose(self.tiff) }
+        unsafe { (self.lib.TIFFClose)(self.tiff) }
     }
 }
 
@@ -321,12 +378,12 @@ unsafe extern "C" fn on_warning(_: *mut Tiff, user: *mut c_void, module: *const 
 }
 
 /// Messages from code paths that know no handle would go to stderr.
-fn silence_global_handlers() {
+fn silence_global_handlers(lib: &LibTiff) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: setting the process-wide handlers to none is always valid.
     ONCE.call_once(|| unsafe {
-        TIFFSetErrorHandler(None);
-        TIFFSetWarningHandler(None);
+        (lib.TIFFSetErrorHandler)(None);
+        (lib.TIFFSetWarningHandler)(None);
     });
 }
 

@@ -1,11 +1,9 @@
 //! One module per format; each registers its format, decoder and encoder.
 
-mod avif;
 mod bmp;
 mod dds;
 mod exr;
 mod gif;
-mod heic;
 mod hdr;
 mod ico;
 mod jpeg;

@@ -9,7 +9,7 @@ use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Inpu
 use libheif_rs::{CompressionFormat, EncoderParameterValue};
 
 use super::heic::{encode_heif, SPEED};
-use crate::options::HEIF_QUALITY;
+use fileconv_image::options::HEIF_QUALITY;
 
 const ID: &str = "avif";
 

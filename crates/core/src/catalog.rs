@@ -2,7 +2,7 @@
 //! and options. `fileconv formats --json` and the service's `GET /api/formats`
 //! both print this.
 
-use fileconv_core::{Conversion, Engine, OptionKind, OptionSpec};
+use crate::{Conversion, Engine, OptionKind, OptionSpec};
 use serde_json::{json, Value};
 
 /// One option's name, type, range or choices, default and help.

@@ -23,8 +23,8 @@ use libheif_rs::{
     color_profile_types, Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, ImageHandle, ItemId, LibHeif, RgbChroma,
 };
 
-use crate::encode::{fit_pixels, Accepts};
-use crate::options::HEIF_QUALITY;
+use fileconv_image::shared::{fit_pixels, Accepts};
+use fileconv_image::options::HEIF_QUALITY;
 
 const ID: &str = "heic";
 /// Top-level images read as frames, at most.
@@ -152,7 +152,7 @@ pub(crate) fn decode_heif(input: Input<'_>, ctx: &Context<'_>, id: &str) -> Resu
         frames.push(Frame { image: decode_image(&lib, handle, ctx, id)?, delay });
         ctx.progress((n + 1) as f32 / total as f32);
     }
-    let icc_profile = crate::decode::profile_for(primary.color_profile_raw().map(|p| p.data), &frames[0].image, ctx);
+    let icc_profile = fileconv_image::shared::profile_for(primary.color_profile_raw().map(|p| p.data), &frames[0].image, ctx);
     let exif = exif_of(&primary);
     Ok(Value::Raster(Raster { frames, icc_profile, exif }))
 }
