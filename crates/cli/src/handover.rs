@@ -13,7 +13,7 @@
 //! which has further readers for some formats (FFmpeg's GIF and JPEG
 //! decoders read files with broken streams): see [`second_opinion`].
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -26,8 +26,8 @@ use crate::Command;
 /// The program that holds every format, looked for beside this one.
 pub const FULL_PROGRAM: &str = "fileconv-full";
 
-/// Bytes read from each input to check its signature.
-const HEAD: u64 = 4096;
+/// Bytes of an input without a signature checked to be plain text.
+const HEAD: usize = 4096;
 
 /// Whether this program can run `command` itself.
 pub fn can_do(engine: &Engine, command: &Command) -> bool {
@@ -41,22 +41,24 @@ pub fn can_do(engine: &Engine, command: &Command) -> bool {
 
 /// Whether `file` is, beyond doubt, a file of `claimed` (or, without a
 /// claim, of the format its signature names) as far as this program's
-/// formats can tell. Unreadable files count as sure: the error is the same
-/// in both programs.
+/// formats can tell. The signatures are checked on the whole file, as the
+/// engine checks them (a Word file's signature is an entry that may lie
+/// anywhere in its zip). Unreadable files count as sure: the error is the
+/// same in both programs.
 pub fn sure_of(engine: &Engine, file: &Path, claimed: Option<&FormatInfo>) -> bool {
-    let mut head = Vec::new();
-    let read = std::fs::File::open(file).and_then(|f| f.take(HEAD).read_to_end(&mut head));
-    if read.is_err() {
-        return true;
-    }
-    match (claimed, engine.detect(&head)) {
-        (Some(claimed), _) if claimed.sniff.is_some() => claimed.matches(&head),
-        (Some(_), None) => plain_text(&head),
+    let Ok(opened) = std::fs::File::open(file) else { return true };
+    let len = opened.metadata().map_or(0, |m| m.len());
+    // SAFETY: read-only and for this call only, as the engine maps inputs.
+    let map = if len == 0 { None } else { unsafe { memmap2::Mmap::map(&opened) }.ok() };
+    let bytes: &[u8] = map.as_deref().unwrap_or_default();
+    match (claimed, engine.detect(bytes)) {
+        (Some(claimed), _) if claimed.sniff.is_some() => claimed.matches(bytes),
+        (Some(_), None) => plain_text(&bytes[..bytes.len().min(HEAD)]),
         (Some(_), Some(_)) => false,
         (None, Some(_)) => true,
         (None, None) => {
             let ext = file.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-            engine.format(&ext).is_ok_and(|f| f.sniff.is_none()) && plain_text(&head)
+            engine.format(&ext).is_ok_and(|f| f.sniff.is_none()) && plain_text(&bytes[..bytes.len().min(HEAD)])
         }
     }
 }

@@ -161,3 +161,34 @@ fn refused_files_get_a_second_opinion() {
     assert_eq!(outputs[0].0, Some(4), "{}", outputs[0].1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The quick program alone (no fileconv-full beside it) converts what it
+/// holds, old-style JPEG TIFFs through the system libtiff included, and
+/// says what it needs for the rest.
+#[test]
+fn the_quick_program_alone_converts_what_it_holds() {
+    let dir = std::env::temp_dir().join(format!("fileconv-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let alone = dir.join("fileconv");
+    std::fs::copy(QUICK, &alone).unwrap();
+    let alone = alone.to_str().unwrap();
+    for (fixture, target) in [
+        ("image/rose.png", "jpg"),
+        ("realworld/tiff-old-jpeg.tif", "png"),
+        ("document/sample.docx", "md"),
+        ("document/sample.md", "pdf"),
+        ("sheet/book.xlsx", "csv"),
+        ("subtitle/dialogue.srt", "vtt"),
+    ] {
+        let output = dir.join(format!("out.{target}"));
+        let out = run(alone, &["convert", testdata().join(fixture).to_str().unwrap(), output.to_str().unwrap()]);
+        assert!(out.status.success(), "{fixture}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::metadata(&output).unwrap().len() > 0, "{fixture}");
+    }
+    let out = run(alone, &["convert", testdata().join("audio/alaw.wav").to_str().unwrap(), dir.join("out.mp3").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("needs fileconv-full") && said.contains("not installed beside"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
