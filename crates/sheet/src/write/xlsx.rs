@@ -23,6 +23,11 @@ fn backend(e: XlsxError) -> Error {
     }
 }
 
+/// Deflate level of the package's parts. zlib's default, 6, spent half of a
+/// 200,000-row CSV's conversion in `longest_match` (1.74 s); level 3 takes
+/// 0.95 s for a file 5% larger (13.7 MB against 13.0 MB; gnumeric's is 14.7 MB).
+const ZIP_LEVEL: u8 = 3;
+
 /// # Errors
 /// [`Error::InvalidOption`] for a bad option; [`Error::LimitExceeded`] for a
 /// row or column past Excel's 1,048,576 x 16,384; [`Error::Io`] when writing fails.
@@ -34,6 +39,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     let time = Format::new().set_num_format("hh:mm:ss");
     let date_time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let mut workbook = Workbook::new();
+    workbook.set_zip_compression_level(ZIP_LEVEL);
     let mut used_names = HashSet::new();
     for (index, sheet_ctx) in sheets(&table, ctx, true)? {
         let name = sheet_name(&table.sheets[index].name, &mut used_names);
