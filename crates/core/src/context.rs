@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::{Error, Limits, Options, Result};
+use crate::{Error, Limits, Options, Result, Spool};
 
 /// Progress callback: receives the fraction done, 0.0 to 1.0, never decreasing.
 pub type ProgressFn = dyn Fn(f32) + Send + Sync;
@@ -85,6 +85,33 @@ impl Notes {
     }
 }
 
+/// The file a conversion is written to, offered once to the last encoder
+/// as its [`Context::output_spool`].
+pub(crate) struct Destination {
+    file: Mutex<Option<std::fs::File>>,
+    /// Bytes written through the spool, once it is finished; 0 until then.
+    length: Arc<AtomicU64>,
+    taken: AtomicBool,
+}
+
+impl Destination {
+    /// `file` is a second handle to the (empty) destination.
+    pub(crate) fn new(file: std::fs::File) -> Self {
+        Destination { file: Mutex::new(Some(file)), length: Arc::new(AtomicU64::new(0)), taken: AtomicBool::new(false) }
+    }
+
+    fn take(&self, limit: u64) -> Option<Spool> {
+        let file = self.file.lock().ok()?.take()?;
+        self.taken.store(true, Ordering::Release);
+        Some(Spool::onto_destination(file, self.length.clone(), limit))
+    }
+
+    /// Whether an encoder wrote the output through the file, and its length then.
+    pub(crate) fn written(&self) -> Option<u64> {
+        self.taken.load(Ordering::Acquire).then(|| self.length.load(Ordering::Acquire))
+    }
+}
+
 /// Handed to every decoder, adapter, transform and encoder.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
@@ -93,6 +120,8 @@ pub struct Context<'a> {
     control: &'a Control,
     budget: &'a MemoryBudget,
     notes: &'a Notes,
+    /// The file the last encoder's output goes to, when the engine writes one.
+    destination: Option<&'a Destination>,
     deadline: Option<Instant>,
     /// The share of the whole conversion this stage covers.
     span: (f32, f32),
@@ -102,7 +131,7 @@ impl<'a> Context<'a> {
     /// A context for a call that starts now, charging its memory to `budget`.
     pub fn new(options: &'a Options, limits: &'a Limits, control: &'a Control, budget: &'a MemoryBudget, notes: &'a Notes) -> Self {
         let deadline = limits.max_wall_time.map(|d| Instant::now() + d);
-        Context { options, limits, control, budget, notes, deadline, span: (0.0, 1.0) }
+        Context { options, limits, control, budget, notes, destination: None, deadline, span: (0.0, 1.0) }
     }
 
     /// Tells the caller what this conversion repaired or left out, in one
@@ -163,6 +192,23 @@ impl<'a> Context<'a> {
         let (s, e) = self.span;
         let width = e - s;
         Context { span: (s + start * width, s + end * width), ..*self }
+    }
+
+    /// This context, whose [`Context::output_spool`] may be `destination`.
+    pub(crate) fn writing_to(&self, destination: Option<&'a Destination>) -> Context<'a> {
+        Context { destination, ..*self }
+    }
+
+    /// A seekable buffer for an encoder whose whole output is written into
+    /// it and then, with [`Spool::copy_to`], into the sink it was given, and
+    /// nothing else into that sink (muxers that patch headers: MP4, WAV,
+    /// XLSX). When the engine writes the conversion to a file, the first
+    /// such spool of the last step is that file itself, so the output is
+    /// not written twice. Others spool in memory and a temporary file,
+    /// within [`Limits::max_output_bytes`].
+    pub fn output_spool(&self) -> Spool {
+        let limit = self.limits.max_output_bytes;
+        self.destination.and_then(|d| d.take(limit)).unwrap_or_else(|| Spool::with_limit(limit))
     }
 
     /// Reports that `fraction` (0.0 to 1.0) of this stage is done.

@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::context::Destination;
 use crate::graph::{shortest_paths, Conversion, ConversionPath, Step};
 use crate::{Context, Control, Decoder, Error, FormatInfo, Input, Limits, MemoryBudget, Notes, OptionSpec, Options, Registry, Result, Value};
 
@@ -213,8 +214,10 @@ impl Engine {
         let unique = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.{}-{unique}.part", std::process::id()));
         let result = (|| {
-            let mut file = std::io::BufWriter::new(File::create(&tmp)?);
-            let report = self.convert_stream(Source::Path(input), from, to, &mut file, options, control)?;
+            let file = File::create(&tmp)?;
+            let destination = Destination::new(file.try_clone()?);
+            let mut file = std::io::BufWriter::new(file);
+            let report = self.convert_into(Source::Path(input), from, to, &mut file, options, control, Some(&destination))?;
             file.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
             std::fs::rename(&tmp, output)?;
             Ok(report)
@@ -242,11 +245,29 @@ impl Engine {
         options: &Options,
         control: &Control,
     ) -> Result<Report> {
+        self.convert_into(source, from, to, sink, options, control, None)
+    }
+
+    /// [`Engine::convert_stream`], with the file `sink` writes to, if it is
+    /// one, offered to the last encoder as its output spool.
+    #[allow(clippy::too_many_arguments)]
+    fn convert_into(
+        &self,
+        source: Source<'_>,
+        from: &str,
+        to: &str,
+        sink: &mut (dyn Write + Send),
+        options: &Options,
+        control: &Control,
+        destination: Option<&Destination>,
+    ) -> Result<Report> {
         let path = self.path(from, to)?;
         options.validate(path.options())?;
         let limit = self.limits.max_output_bytes;
         let mut counter = CountingWriter { inner: sink, written: 0, limit, exceeded: false };
-        let result = self.run(source, self.format(from)?, options, control, |input, ctx| run_path(&self.registry, &path, input, &mut counter, ctx));
+        let result = self.run(source, self.format(from)?, options, control, |input, ctx| {
+            run_path(&self.registry, &path, input, &mut counter, &ctx.writing_to(destination))
+        });
         if counter.exceeded {
             // Whatever error the encoder made of the refused write, the cause is the limit.
             return Err(Error::LimitExceeded { what: "output size (bytes)", limit, actual: None });
@@ -255,7 +276,8 @@ impl Engine {
         if STRICT.boolean(options)? && !notes.is_empty() {
             return Err(Error::cannot_keep(to, format!("strict: {}", notes.join("; "))));
         }
-        Ok(Report { path, bytes_written: counter.written, notes })
+        let in_place = destination.and_then(Destination::written).unwrap_or(0);
+        Ok(Report { path, bytes_written: counter.written + in_place, notes })
     }
 
     /// Decodes a file into a value with the cheapest decoder of `from`, for
@@ -377,9 +399,9 @@ fn run_path(registry: &Registry, path: &ConversionPath, input: Input<'_>, sink: 
             Step::Decode(d) => {
                 let bytes = intermediate.take();
                 let source = bytes.as_deref().map_or(input, Input::from_bytes);
-                value = Some(decode_with_fallbacks(registry, d, source, &stage)?);
+                value = Some(decode_with_fallbacks(registry, d, source, &stage.writing_to(None))?);
             }
-            Step::Adapt(a) => value = Some((a.adapt)(take(&mut value, step)?, &stage)?),
+            Step::Adapt(a) => value = Some((a.adapt)(take(&mut value, step)?, &stage.writing_to(None))?),
             Step::Encode(e) => {
                 let mut v = take(&mut value, step)?;
                 for t in path.transforms.iter().filter(|t| t.kind == e.input) {
@@ -391,7 +413,7 @@ fn run_path(registry: &Registry, path: &ConversionPath, input: Input<'_>, sink: 
                     (e.encode)(v, sink, &stage)?;
                 } else {
                     let mut buffer = Vec::new();
-                    (e.encode)(v, &mut buffer, &stage)?;
+                    (e.encode)(v, &mut buffer, &stage.writing_to(None))?;
                     intermediate = Some(buffer);
                 }
             }

@@ -1,6 +1,6 @@
 //! I/O glue shared by plugins: owned seekable inputs, and a seekable spool for
 //! writers that patch headers after the data (WAV, MP4) while the engine's
-//! sink is a plain `Write`.
+//! sink is a plain `Write` (or, when the engine writes a file, that file).
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -56,10 +56,21 @@ impl<T: Read + Seek + Send + Sync> ReadSeek for T {}
 /// A seekable buffer for output: memory up to 2 MB, a temporary file beyond,
 /// so memory stays bounded whatever the output size; writes past `limit`
 /// bytes fail, and [`Spool::exceeded`] tells why.
+///
+/// A spool from [`crate::Context::output_spool`] may instead be the
+/// conversion's destination file itself, when the engine writes to one:
+/// then the bytes are in place as they are written, and [`Spool::copy_to`]
+/// moves nothing.
 pub struct Spool {
-    file: tempfile::SpooledTempFile,
+    backing: Backing,
     limit: u64,
     exceeded: bool,
+}
+
+enum Backing {
+    Buffer(tempfile::SpooledTempFile),
+    /// The destination file, empty when handed over, and where its bytes end.
+    Destination(std::fs::File, std::sync::Arc<std::sync::atomic::AtomicU64>),
 }
 
 impl Spool {
@@ -72,7 +83,14 @@ impl Spool {
 
     /// A spool that refuses to grow past `limit` bytes (see [`crate::Limits::max_output_bytes`]).
     pub fn with_limit(limit: u64) -> Self {
-        Spool { file: tempfile::SpooledTempFile::new(Self::IN_MEMORY), limit, exceeded: false }
+        Spool { backing: Backing::Buffer(tempfile::SpooledTempFile::new(Self::IN_MEMORY)), limit, exceeded: false }
+    }
+
+    /// A spool writing into `file` (empty, at offset 0), which is the
+    /// conversion's output; `length` is set to the bytes it holds when
+    /// [`Spool::copy_to`] is called.
+    pub(crate) fn onto_destination(file: std::fs::File, length: std::sync::Arc<std::sync::atomic::AtomicU64>, limit: u64) -> Self {
+        Spool { backing: Backing::Destination(file, length), limit, exceeded: false }
     }
 
     /// True once a write was refused for going past the limit.
@@ -84,15 +102,37 @@ impl Spool {
         self.limit
     }
 
-    /// Copies everything written so far into `sink`.
+    /// Copies everything written so far into `sink`, which must have been
+    /// given nothing else. A spool that is the destination file copies
+    /// nothing: its bytes are in place already.
     ///
     /// # Errors
     /// [`io::Error`] from the spool or the sink.
     pub fn copy_to(mut self, sink: &mut dyn Write) -> io::Result<u64> {
-        self.file.seek(SeekFrom::Start(0))?;
-        io::copy(&mut self.file, sink)
+        match &mut self.backing {
+            Backing::Buffer(file) => {
+                file.seek(SeekFrom::Start(0))?;
+                io::copy(file, sink)
+            }
+            Backing::Destination(file, length) => {
+                // Left at its end: the destination's other handle shares the offset.
+                let end = file.seek(SeekFrom::End(0))?;
+                length.store(end, std::sync::atomic::Ordering::Release);
+                Ok(end)
+            }
+        }
+    }
+
+    fn stream(&mut self) -> &mut dyn ReadWriteSeek {
+        match &mut self.backing {
+            Backing::Buffer(file) => file,
+            Backing::Destination(file, _) => file,
+        }
     }
 }
+
+trait ReadWriteSeek: Read + Write + Seek {}
+impl<T: Read + Write + Seek> ReadWriteSeek for T {}
 
 impl Default for Spool {
     fn default() -> Self {
@@ -102,28 +142,28 @@ impl Default for Spool {
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let end = self.file.stream_position()? + buf.len() as u64;
+        let end = self.stream().stream_position()? + buf.len() as u64;
         if end > self.limit {
             self.exceeded = true;
             return Err(io::Error::other("output size limit reached"));
         }
-        self.file.write(buf)
+        self.stream().write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        self.stream().flush()
     }
 }
 
 impl Seek for Spool {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.file.seek(pos)
+        self.stream().seek(pos)
     }
 }
 
 impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read(buf)
+        self.stream().read(buf)
     }
 }
 

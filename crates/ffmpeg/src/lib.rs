@@ -299,14 +299,15 @@ unsafe impl Send for MediaOutput {}
 
 impl MediaOutput {
     /// A muxer of FFmpeg's format `muxer` (`"mp3"`, `"ipod"`, `"adts"`...)
-    /// whose file may grow to `max_bytes`.
+    /// writing into `spool` (the encoder's [`fileconv_core::Context::output_spool`],
+    /// whose limit the file may not pass).
     ///
     /// # Errors
     /// [`Error::Backend`] when FFmpeg lacks the muxer.
-    pub fn new(muxer: &str, format: &'static str, max_bytes: u64) -> Result<Self, Error> {
+    pub fn new(muxer: &str, format: &'static str, spool: Spool) -> Result<Self, Error> {
         init();
         take_log();
-        let mut spool = Box::new(Spool::with_limit(max_bytes));
+        let mut spool = Box::new(spool);
         // SAFETY: as in MediaInput::open; `opaque` points at the boxed spool.
         unsafe {
             let buffer = sys::av_malloc(IO_BUFFER) as *mut u8;
@@ -386,7 +387,8 @@ impl MediaOutput {
         error(self.format, doing, ffmpeg_next::Error::from(status))
     }
 
-    /// Writes the trailer and copies the finished file into `sink`.
+    /// Writes the trailer and copies the finished file into `sink` (nothing
+    /// to copy when the spool is the destination file).
     ///
     /// # Errors
     /// [`Error::Backend`] when the muxer fails, [`Error::Io`] when the sink does.

@@ -85,6 +85,44 @@ fn files_convert_through_paths_and_failures_leave_nothing() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Writers that patch headers (WAV, MP4, XLSX) write a file destination in
+/// place, through its own spool, and the file holds exactly what a stream
+/// gets; a limit stops them there too, and a failure leaves nothing.
+#[test]
+fn patching_writers_write_file_destinations_in_place() {
+    let dir = std::env::temp_dir().join(format!("fileconv-in-place-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let engine = fileconv::engine();
+    for (fixture, from, to) in [("audio/tone.wav", "wav", "wav"), ("audio/tone.mp3", "mp3", "wav"), ("video/clip.mkv", "mkv", "mp4"), ("audio/tone.flac", "flac", "m4a")] {
+        let input = common::testdata().join(fixture);
+        let out = dir.join(format!("out.{to}"));
+        let report = engine.convert_file(&input, &out, from, to, &Options::new(), &Control::default()).unwrap();
+        let in_file = std::fs::read(&out).unwrap();
+        assert_eq!(report.bytes_written, in_file.len() as u64, "{fixture}");
+        let mut streamed = Vec::new();
+        engine.convert_stream(Source::Path(&input), from, to, &mut streamed, &Options::new(), &Control::default()).unwrap();
+        assert!(in_file == streamed, "{fixture} to {to}: the file ({} bytes) and the stream ({} bytes) differ", in_file.len(), streamed.len());
+    }
+    // The tags' LIST/INFO chunk sits before the samples, and the sizes are patched.
+    let wav = std::fs::read(dir.join("out.wav")).unwrap();
+    let riff = u32::from_le_bytes(wav[4..8].try_into().unwrap()) as usize;
+    assert_eq!(riff + 8, wav.len());
+    let find = |tag: &[u8]| wav.windows(4).position(|w| w == tag).unwrap();
+    let (list, data) = (find(b"LIST"), find(b"data"));
+    assert!(list < data);
+    let data_len = u32::from_le_bytes(wav[data + 4..data + 8].try_into().unwrap()) as usize;
+    assert_eq!(data + 8 + data_len, wav.len());
+
+    let small = fileconv::default_engine().with_limits(fileconv::Limits { max_output_bytes: 10_000, ..fileconv::Limits::default() });
+    let out = dir.join("limited.wav");
+    let err = small.convert_file(&common::testdata().join("audio/tone.mp3"), &out, "mp3", "wav", &Options::new(), &Control::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(!out.exists());
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".part")).collect();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // A registry of its own: format "t" decodes to a 1x1 raster; "u" has a cheap
 // lossy encoder and a dear exact one; "boom" panics.
 fn decode_t(_: Input<'_>, _: &Context<'_>) -> Result<Value> {

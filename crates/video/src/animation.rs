@@ -82,7 +82,7 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, animation: &Ani
         _ => format!("{}:flags=lanczos", request.scale()),
     };
     let filters = format!("{}fps={},{scale},{}", request.trim(false), fps_arg(fileconv_ffmpeg::ffmpeg::Rational::new(fps as i32, 1)), animation.tail);
-    let mut output = MediaOutput::new(animation.muxer, id, ctx.limits.max_output_bytes)?;
+    let mut output = MediaOutput::new(animation.muxer, id, ctx.output_spool())?;
     let quality = VideoQuality::from_options(ctx, animation.codec)?;
     let lane = Lane::video(&shape, &filters, animation.codec, &quality, &mut output, id)?;
     let mut routes: Vec<Option<Route>> = (0..input.context().nb_streams()).map(|_| None).collect();

@@ -53,7 +53,7 @@ pub fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: &Co
     let (width, height) = (raster.width(), raster.height());
     let shape = SourceShape::Video { width, height, pixel: format::Pixel::RGB24, time_base: MILLISECONDS, aspect: Rational::new(1, 1) };
     let filters = format!("fps={},{EVEN_SIZE},format={}", fps_arg(supported_rate(codec, rate)), pixel_format(codec));
-    let mut output = MediaOutput::new(target.muxer, id, ctx.limits.max_output_bytes)?;
+    let mut output = MediaOutput::new(target.muxer, id, ctx.output_spool())?;
     let mut lane = Lane::video(&shape, &filters, codec, &quality, &mut output, id)?;
     write_header(&mut output, &mut [], target.muxer_options, id)?;
     lane.header_written(&mut output);

@@ -118,7 +118,7 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
     let mut input = MediaInput::from_media(media)?;
     let request = Request::from_options(ctx)?;
     let id = target.id;
-    let mut output = MediaOutput::new(target.muxer, id, ctx.limits.max_output_bytes)?;
+    let mut output = MediaOutput::new(target.muxer, id, ctx.output_spool())?;
     let mut routes: Vec<Option<Route>> = (0..input.context().nb_streams()).map(|_| None).collect();
     if let Some(index) = video_stream(input.context()) {
         routes[index] = Some(video_route(&mut input, index, source, target, &request, ctx, &mut output)?);

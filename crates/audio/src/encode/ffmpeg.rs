@@ -81,7 +81,7 @@ const PCM_FRAME: usize = 4096;
 pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: &Target) -> Result<()> {
     let audio = value.into_audio()?;
     let id = target.format;
-    let mut output = MediaOutput::new(target.muxer, id, ctx.limits.max_output_bytes)?;
+    let mut output = MediaOutput::new(target.muxer, id, ctx.output_spool())?;
     let global_header = output.context().format().flags().contains(fileconv_ffmpeg::ffmpeg::format::Flags::GLOBAL_HEADER);
     let settings = Settings::new(&audio, target, ctx, global_header)?;
     let segmented = target.segmented && super::segmented::worth_it(&audio);

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use fileconv_core::{Cell, Context, DateTime, Error, Result, Spool, Value};
+use fileconv_core::{Cell, Context, DateTime, Error, Result, Value};
 use rust_xlsxwriter::{Format, Formula, Workbook, XlsxError};
 
 use crate::options::HEADER;
@@ -87,7 +87,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
             sheet.set_freeze_panes(r + 1, 0).map_err(backend)?;
         }
     }
-    let mut spool = Spool::with_limit(ctx.limits.max_output_bytes);
+    let mut spool = ctx.output_spool();
     workbook.save_to_writer(&mut spool).map_err(|e| match e {
         XlsxError::IoError(_) if spool.exceeded() => Error::limit("output size (bytes)", spool.limit(), spool.limit()),
         other => backend(other),
