@@ -41,7 +41,16 @@ fn audio_paths(c: &mut Criterion) {
     group.bench_function("wav_to_mp3_192k", |b| b.iter(|| engine.convert_with(&wav, "wav", "mp3", &cbr).unwrap()));
     group.bench_function("flac_to_mp3_192k", |b| b.iter(|| engine.convert_with(&flac, "flac", "mp3", &cbr).unwrap()));
     group.bench_function("mp3_to_wav", |b| b.iter(|| engine.convert(&mp3, "mp3", "wav").unwrap()));
+    // To a file, as the command line writes: the WAV goes into it in place.
+    let dir = std::env::temp_dir().join(format!("fileconv-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (source, target) = (dir.join("in.mp3"), dir.join("out.wav"));
+    std::fs::write(&source, &mp3).unwrap();
+    group.bench_function("mp3_to_wav_file", |b| {
+        b.iter(|| engine.convert_file(&source, &target, "mp3", "wav", &Options::new(), &fileconv::Control::default()).unwrap())
+    });
     group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, audio_paths);

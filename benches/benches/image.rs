@@ -1,5 +1,5 @@
 //! Criterion benches of the image paths the issue sets targets for. Inputs come
-//! from `benches/make-inputs.sh` (a 9 MP photo); without them a 1 MP synthetic
+//! from `benches/make-inputs.sh` (a 9 MP photo, small PNGs); without them a 1 MP synthetic
 //! image is used so that `cargo test --benches` still exercises every bench.
 
 use std::io::Cursor;
@@ -38,5 +38,26 @@ fn image_paths(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, image_paths);
+/// Small files, where the command line's start-up was most of the work:
+/// the engine the quick program builds at start, one 13 KB PNG to JPEG,
+/// and 100 small PNGs to WebP one after another (the batch row).
+fn small_files(c: &mut Criterion) {
+    let small = input("small.png", ImageFormat::Png);
+    let many = input("many/0000.png", ImageFormat::Png);
+    let engine = fileconv::engine();
+    let mut group = c.benchmark_group("small");
+    group.bench_function("engine_from_inventory", |b| b.iter(fileconv::Engine::from_inventory));
+    group.bench_function("small_png_to_jpg", |b| b.iter(|| engine.convert(&small, "png", "jpg").unwrap()));
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("100_small_pngs_to_webp", |b| {
+        b.iter(|| {
+            for _ in 0..100 {
+                engine.convert(&many, "png", "webp").unwrap();
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, image_paths, small_files);
 criterion_main!(benches);
