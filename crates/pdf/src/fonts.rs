@@ -158,7 +158,9 @@ pub struct ShapedGlyph {
 }
 
 /// Text in one face, shaped: glyphs in drawing order (right-to-left
-/// scripts come out right to left), their text, and their width in ems.
+/// scripts come out right to left), their text (for right-to-left text, each
+/// cluster's characters in drawing order: see `visual_cluster_text`), and
+/// their width in ems.
 #[derive(Clone, Debug)]
 pub struct ShapedRun {
     pub face: usize,
@@ -227,8 +229,30 @@ impl FontSet {
                 text: start..next.unwrap_or(text.len()),
             });
         }
-        ShapedRun { face, text: text.to_string(), glyphs, width, missing }
+        let text = if ltr { text.to_string() } else { visual_cluster_text(text, &glyphs) };
+        ShapedRun { face, text, glyphs, width, missing }
     }
+}
+
+/// `text` with the characters of every cluster of more than one (a lam-alef
+/// ligature, a letter and its marks) in reverse: readers put a right-to-left
+/// line's glyphs back in logical order by reversing them, the characters of
+/// each glyph's text included (pdftotext read "بنغلاديش" as "بنغالديش"), so
+/// a cluster's text is given right to left as its glyphs are drawn. Each
+/// cluster keeps its byte range.
+fn visual_cluster_text(text: &str, glyphs: &[ShapedGlyph]) -> String {
+    let mut visual = text.to_string();
+    let mut last = None;
+    for glyph in glyphs {
+        let range = glyph.text.clone();
+        if last.as_ref() == Some(&range) || text[range.clone()].chars().nth(1).is_none() {
+            continue;
+        }
+        let reversed: String = text[range.clone()].chars().rev().collect();
+        visual.replace_range(range.clone(), &reversed);
+        last = Some(range);
+    }
+    visual
 }
 
 /// Combining marks and zero-width joiners (bidi classes NSM and BN):
