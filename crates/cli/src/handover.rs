@@ -3,9 +3,9 @@
 //! It converts a file itself only when it is sure the full program would do
 //! the same: the formats and the path between them are its own (a test
 //! checks that the full program chooses the same path for every such
-//! pair), and the file's first bytes carry the claimed format's signature,
-//! or, for a format without one (CSV, Markdown, subtitles...), are plain
-//! text that no signature matches, so that no audio or video file named
+//! pair), and the file carries the claimed format's signature or, for a
+//! format without one (CSV, Markdown, subtitles...), begins with plain text
+//! that no signature matches, so that no audio or video file named
 //! `.csv` is read as text. Anything else, including `formats`, goes to the
 //! full program: handing over costs its start-up and nothing more.
 //!
