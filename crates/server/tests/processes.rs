@@ -578,6 +578,7 @@ async fn two_api_and_three_worker_processes_on_one_database_survive_kills() {
     let mut end_to_end = Vec::new();
     let mut by_code: HashMap<String, usize> = HashMap::new();
     let mut completed_ids = std::collections::BTreeSet::new();
+    let mut lost_with_the_worker = 0;
     for (id, k, ip) in &all {
         let kind = &kinds[*k];
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -604,7 +605,18 @@ async fn two_api_and_three_worker_processes_on_one_database_survive_kills() {
             }
             (None, Some(code)) => {
                 assert_eq!(job["status"], "failed", "{job}");
-                assert_eq!(job["errorCode"], code, "{job}");
+                // A hostile job whose first try crashed its converter (or ran
+                // to its time limit) and whose second was on the worker
+                // killed above has used its two tries with that worker's
+                // lease: it fails as a stopped worker. One job at most.
+                let on_the_killed_worker = job["errorCode"] == "internal"
+                    && job["error"].as_str().is_some_and(|e| e.starts_with("the worker converting this file stopped"));
+                if on_the_killed_worker {
+                    lost_with_the_worker += 1;
+                    assert!(lost_with_the_worker <= 1, "only the killed worker's job: {job}");
+                } else {
+                    assert_eq!(job["errorCode"], code, "{job}");
+                }
             }
             _ => unreachable!(),
         }
