@@ -51,14 +51,14 @@ pub fn sure_of(engine: &Engine, file: &Path, claimed: Option<&FormatInfo>) -> bo
     // SAFETY: read-only and for this call only, as the engine maps inputs.
     let map = if len == 0 { None } else { unsafe { memmap2::Mmap::map(&opened) }.ok() };
     let bytes: &[u8] = map.as_deref().unwrap_or_default();
-    match (claimed, engine.detect(bytes)) {
-        (Some(claimed), _) if claimed.sniff.is_some() => claimed.matches(bytes),
-        (Some(_), None) => plain_text(&bytes[..bytes.len().min(HEAD)]),
-        (Some(_), Some(_)) => false,
-        (None, Some(_)) => true,
-        (None, None) => {
+    let starts_as_text = || plain_text(&bytes[..bytes.len().min(HEAD)]);
+    match claimed {
+        Some(claimed) if claimed.sniff.is_some() => claimed.matches(bytes),
+        Some(_) => engine.detect(bytes).is_none() && starts_as_text(),
+        None if engine.detect(bytes).is_some() => true,
+        None => {
             let ext = file.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-            engine.format(&ext).is_ok_and(|f| f.sniff.is_none()) && plain_text(&bytes[..bytes.len().min(HEAD)])
+            engine.format(&ext).is_ok_and(|f| f.sniff.is_none()) && starts_as_text()
         }
     }
 }

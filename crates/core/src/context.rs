@@ -89,26 +89,25 @@ impl Notes {
 /// as its [`Context::output_spool`].
 pub(crate) struct Destination {
     file: Mutex<Option<std::fs::File>>,
-    /// Bytes written through the spool, once it is finished; 0 until then.
+    /// Bytes written through the spool once it is finished; 0 until then,
+    /// and when no encoder took the file.
     length: Arc<AtomicU64>,
-    taken: AtomicBool,
 }
 
 impl Destination {
     /// `file` is a second handle to the (empty) destination.
     pub(crate) fn new(file: std::fs::File) -> Self {
-        Destination { file: Mutex::new(Some(file)), length: Arc::new(AtomicU64::new(0)), taken: AtomicBool::new(false) }
+        Destination { file: Mutex::new(Some(file)), length: Arc::new(AtomicU64::new(0)) }
     }
 
     fn take(&self, limit: u64) -> Option<Spool> {
         let file = self.file.lock().ok()?.take()?;
-        self.taken.store(true, Ordering::Release);
         Some(Spool::onto_destination(file, self.length.clone(), limit))
     }
 
-    /// Whether an encoder wrote the output through the file, and its length then.
-    pub(crate) fn written(&self) -> Option<u64> {
-        self.taken.load(Ordering::Acquire).then(|| self.length.load(Ordering::Acquire))
+    /// The bytes an encoder wrote through the file itself.
+    pub(crate) fn written(&self) -> u64 {
+        self.length.load(Ordering::Acquire)
     }
 }
 

@@ -276,7 +276,7 @@ impl Engine {
         if STRICT.boolean(options)? && !notes.is_empty() {
             return Err(Error::cannot_keep(to, format!("strict: {}", notes.join("; "))));
         }
-        let in_place = destination.and_then(Destination::written).unwrap_or(0);
+        let in_place = destination.map_or(0, Destination::written);
         Ok(Report { path, bytes_written: counter.written + in_place, notes })
     }
 
