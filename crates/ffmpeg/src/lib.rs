@@ -16,6 +16,7 @@ use ffmpeg_next::format::context::{Input, Output};
 use ffmpeg_sys_next as sys;
 use fileconv_core::{Error, Media, ReadSeek, Spool};
 
+pub mod filters;
 pub mod samples;
 
 /// FFmpeg's "try again" errno, returned when a codec wants more input.

@@ -4,7 +4,8 @@
 //! images made into videos; only what feeds it differs.
 
 use fileconv_core::{Context, Error, Result};
-use fileconv_ffmpeg::ffmpeg::{codec, encoder, filter, format, frame, Dictionary, Packet, Rational};
+use fileconv_ffmpeg::ffmpeg::{codec, encoder, format, frame, Dictionary, Packet, Rational};
+use fileconv_ffmpeg::filters::FilterGraph;
 use fileconv_ffmpeg::ffmpeg_sys as sys;
 use fileconv_ffmpeg::{error, MediaOutput, EAGAIN};
 
@@ -102,7 +103,7 @@ impl Opened {
 
 /// Filter graph, encoder and output stream for one re-encoded stream.
 pub struct Lane {
-    graph: filter::Graph,
+    graph: FilterGraph,
     encoder: Opened,
     /// The output stream's index.
     pub stream: usize,
@@ -142,19 +143,8 @@ impl Lane {
         output: &mut MediaOutput,
         format: &'static str,
     ) -> Result<Lane> {
-        let mut graph = build_graph(shape, filters, "buffersink", format)?;
-        let sink = sink_of(&mut graph);
-        // SAFETY: reading the configured sink's properties.
-        let (width, height, pixel, time_base, aspect, frame_rate) = unsafe {
-            (
-                sys::av_buffersink_get_w(sink),
-                sys::av_buffersink_get_h(sink),
-                sys::av_buffersink_get_format(sink),
-                sys::av_buffersink_get_time_base(sink),
-                sys::av_buffersink_get_sample_aspect_ratio(sink),
-                sys::av_buffersink_get_frame_rate(sink),
-            )
-        };
+        let graph = build_graph(shape, filters, "buffersink", format)?;
+        let fileconv_ffmpeg::filters::VideoSinkShape { width, height, pixel, time_base, aspect, frame_rate } = graph.video_shape();
         let encoder_codec = find_encoder(codec.encoder, format)?;
         let mut context = codec::context::Context::new_with_codec(encoder_codec);
         auto_threads(&mut context);
@@ -263,14 +253,12 @@ impl Lane {
         let mut lane = Lane::new(graph, Opened::Audio(encoder), stream, time_base, format);
         let frame_size = lane_frame_size(&mut lane);
         if frame_size > 0 {
-            let sink = sink_of(&mut lane.graph);
-            // SAFETY: the configured sink; the encoder takes frames of exactly this size.
-            unsafe { sys::av_buffersink_set_frame_size(sink, frame_size) };
+            lane.graph.set_frame_size(frame_size);
         }
         Ok(lane)
     }
 
-    fn new(graph: filter::Graph, encoder: Opened, stream: usize, time_base: Rational, format: &'static str) -> Lane {
+    fn new(graph: FilterGraph, encoder: Opened, stream: usize, time_base: Rational, format: &'static str) -> Lane {
         Lane {
             graph,
             encoder,
@@ -326,8 +314,7 @@ impl Lane {
             self.end_pts = step.map(|d| pts + d);
             self.last_pts = Some(pts);
         }
-        let mut source = self.graph.get("in").expect("the graph has an input");
-        source.source().add(frame).map_err(|e| error(self.format, "cannot filter a frame", e))?;
+        self.graph.push(frame).map_err(|e| error(self.format, "cannot filter a frame", e))?;
         self.drain_graph(output)
     }
 
@@ -339,12 +326,7 @@ impl Lane {
     /// As for [`Lane::push`].
     pub fn finish(&mut self, output: &mut MediaOutput, end: Option<i64>) -> Result<()> {
         if !self.finished {
-            let mut source = self.graph.get("in").expect("the graph has an input");
-            let closed = match end.or(self.end_pts) {
-                Some(pts) => source.source().close(pts),
-                None => source.source().flush(),
-            };
-            closed.map_err(|e| error(self.format, "cannot flush the filters", e))?;
+            self.graph.close(end.or(self.end_pts)).map_err(|e| error(self.format, "cannot flush the filters", e))?;
             self.drain_graph(output)?;
         }
         self.finished = true;
@@ -354,8 +336,7 @@ impl Lane {
 
     fn drain_graph(&mut self, output: &mut MediaOutput) -> Result<()> {
         loop {
-            let mut sink = self.graph.get("out").expect("the graph has an output");
-            match sink.sink().frame(&mut self.filtered) {
+            match self.graph.pull(&mut self.filtered) {
                 Ok(()) => {
                     // SAFETY: our own frame; let the encoder choose frame types.
                     unsafe { (*self.filtered.as_mut_ptr()).pict_type = sys::AVPictureType::AV_PICTURE_TYPE_NONE };
@@ -438,22 +419,9 @@ fn add_stream<P: Into<codec::Parameters>>(
     Ok(stream.index())
 }
 
-fn build_graph(shape: &SourceShape, filters: &str, sink: &str, format: &'static str) -> Result<filter::Graph> {
-    let fail = |e| error(format, "cannot build the filter graph", e);
-    let mut graph = filter::Graph::new();
+fn build_graph(shape: &SourceShape, filters: &str, sink: &str, format: &'static str) -> Result<FilterGraph> {
     let (buffer, args) = shape.buffer_args();
-    let find = |name: &str| filter::find(name).ok_or_else(|| Error::backend(format, format!("FFmpeg was built without the {name} filter")));
-    graph.add(&find(buffer)?, "in", &args).map_err(fail)?;
-    graph.add(&find(sink)?, "out", "").map_err(fail)?;
-    graph.output("in", 0).and_then(|p| p.input("out", 0)).and_then(|p| p.parse(filters)).map_err(fail)?;
-    graph.validate().map_err(fail)?;
-    Ok(graph)
-}
-
-fn sink_of(graph: &mut filter::Graph) -> *mut sys::AVFilterContext {
-    let mut sink = graph.get("out").expect("the graph has an output");
-    // SAFETY: the pointer stays valid as long as the graph.
-    unsafe { sink.as_mut_ptr() }
+    FilterGraph::new(buffer, &args, filters, sink, format)
 }
 
 /// Frame threads on every core (FFmpeg picks the count), as the ffmpeg CLI does.
