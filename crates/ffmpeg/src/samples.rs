@@ -156,9 +156,62 @@ impl Drop for Converter {
     }
 }
 
+/// A decoded frame as interleaved `f32` in one pass, for the sample formats
+/// decoders give (`f32`, `s16`, `s32`, packed or planar), with the values
+/// libswresample gives for the same conversion (`s16` times 2^-15, `s32`
+/// times 2^-31). `None` for other formats, which go through a [`Converter`].
+pub fn interleaved_f32(frame: &frame::Audio) -> Option<Samples> {
+    let channels = usize::from(frame.channels());
+    let frames = frame.samples();
+    let planar = frame.format().is_planar();
+    let scale: Option<f32> = match frame.format() {
+        Sample::F32(_) => None,
+        Sample::I16(_) => Some(1.0 / 32_768.0),
+        Sample::I32(_) => Some(1.0 / 2_147_483_648.0),
+        _ => return None,
+    };
+    if channels == 0 {
+        return Some(Samples::new());
+    }
+    let mut out = vec![0f32; frames * channels];
+    // SAFETY: a decoded frame holds one plane pointer per channel (planar)
+    // or one interleaved plane, each valid for `frames` samples of its format.
+    unsafe {
+        let planes = (*frame.as_ptr()).extended_data;
+        let plane_count = if planar { channels } else { 1 };
+        for plane in 0..plane_count {
+            let data = *planes.add(plane);
+            let (step, first) = if planar { (channels, plane) } else { (1, 0) };
+            let values = if planar { frames } else { frames * channels };
+            let targets = out[first..].iter_mut().step_by(step).take(values);
+            match (frame.format(), scale) {
+                (Sample::F32(_), _) => {
+                    let samples = std::slice::from_raw_parts(data as *const f32, values);
+                    targets.zip(samples).for_each(|(t, &s)| *t = s);
+                }
+                (Sample::I16(_), Some(k)) => {
+                    let samples = std::slice::from_raw_parts(data as *const i16, values);
+                    targets.zip(samples).for_each(|(t, &s)| *t = f32::from(s) * k);
+                }
+                (_, Some(k)) => {
+                    let samples = std::slice::from_raw_parts(data as *const i32, values);
+                    targets.zip(samples).for_each(|(t, &s)| *t = s as f32 * k);
+                }
+                (_, None) => unreachable!("only f32 has no scale"),
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Interleaved `f32` bytes (one packed plane) as samples.
 pub fn f32_samples(planes: &[Vec<u8>]) -> Samples {
-    planes.first().map(|p| p.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect()).unwrap_or_default()
+    let Some(plane) = planes.first() else { return Samples::new() };
+    let mut samples = vec![0f32; plane.len() / 4];
+    for (sample, bytes) in samples.iter_mut().zip(plane.chunks_exact(4)) {
+        *sample = f32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    samples
 }
 
 /// A FIFO of samples in a codec's format, handing out whole codec frames.

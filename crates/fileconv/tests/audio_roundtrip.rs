@@ -18,9 +18,12 @@ fn expected_rate(target: &str, source: u32) -> u32 {
 /// Largest duration difference allowed. Raw ADTS has nowhere to record the
 /// AAC encoder's delay: 1024 priming frames plus up to 1023 of padding stay
 /// in the stream (46 ms at 44.1 kHz, 256 ms at 8 kHz), for every decoder.
+/// In M4A the edit list trims both, but FFmpeg 5.1's decoder (this test's,
+/// and ffmpeg's own for the M4A it writes) leaves the padding in: 128 ms at 8 kHz.
 fn duration_tolerance(target: &str, rate: u32) -> f64 {
     match target {
         "aac" => 2048.0 / f64::from(rate) + 0.005,
+        "m4a" => (1024.0 / f64::from(rate) + 0.005).max(0.05),
         _ => 0.05,
     }
 }

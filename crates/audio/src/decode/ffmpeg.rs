@@ -2,11 +2,13 @@
 
 use fileconv_core::{Audio, AudioSource, AudioSpec, Context, Error, Input, Picture, Result, Samples, Tags, Value};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, format::stream::Disposition, frame, media, Packet};
-use fileconv_ffmpeg::samples::{f32_samples, Converter, PcmFormat};
+use fileconv_ffmpeg::samples::{f32_samples, interleaved_f32, Converter, PcmFormat};
 use fileconv_ffmpeg::{decode_error, dict_entries, MediaInput};
 
+use super::segmented::{segmentable, Segmented, MAX_SEGMENT_WORKERS, SEGMENT_PACKETS};
+
 /// Corrupt packets in a row after which the stream is declared broken.
-const MAX_BAD_PACKETS: u32 = 64;
+pub(super) const MAX_BAD_PACKETS: u32 = 64;
 
 /// Decodes the best audio stream of `input` with FFmpeg, through `demuxer`
 /// (FFmpeg's short name) or by probing when `None`.
@@ -21,7 +23,14 @@ pub fn decode_ffmpeg(input: Input<'_>, _ctx: &Context<'_>, format: &'static str,
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when it has no audio stream or its decoder cannot be set up.
-pub fn decode_media_input(mut media: MediaInput, format: &'static str) -> Result<Audio> {
+pub fn decode_media_input(media: MediaInput, format: &'static str) -> Result<Audio> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_SEGMENT_WORKERS);
+    decode_segmenting(media, format, (workers > 1).then_some((workers, SEGMENT_PACKETS)))
+}
+
+/// [`decode_media_input`], with MPEG audio decoded by `(workers, packets per
+/// segment)` when given (see [`super::segmented`]).
+pub(super) fn decode_segmenting(mut media: MediaInput, format: &'static str, segmenting: Option<(usize, usize)>) -> Result<Audio> {
     let mut tags = Tags::default();
     let ctx = media.context();
     // SAFETY: the context's own metadata dictionary.
@@ -39,7 +48,7 @@ pub fn decode_media_input(mut media: MediaInput, format: &'static str) -> Result
     let parameters = stream.parameters();
     let context_duration = ctx.duration();
     tags.cover = cover(ctx);
-    let decoder = codec::context::Context::from_parameters(parameters)
+    let decoder = codec::context::Context::from_parameters(parameters.clone())
         .and_then(|c| c.decoder().audio())
         .map_err(|e| decode_error(format, "cannot set up the decoder", e))?;
     // SAFETY: reading plain fields of the opened codec context.
@@ -60,8 +69,13 @@ pub fn decode_media_input(mut media: MediaInput, format: &'static str) -> Result
         0.0
     };
     let total_frames = (seconds > 0.0).then(|| (seconds * f64::from(spec.sample_rate)).round() as u64);
-    let source = Decoded { media, decoder, index, format, spec, converter: None, frame: frame::Audio::empty(), flushed: false, bad_packets: 0 };
-    Ok(Audio { spec, tags, total_frames, source: Box::new(source) })
+    let converter = FrameConverter { spec, format, converter: None };
+    let source: Box<dyn AudioSource> = if let Some((workers, packets)) = segmenting.filter(|_| segmentable(decoder.id())) {
+        Box::new(Segmented::start(media, &parameters, index, &converter, workers, packets)?)
+    } else {
+        Box::new(Decoded { media, decoder, index, converter, frame: frame::Audio::empty(), flushed: false, corrupt: CorruptRun::default() })
+    };
+    Ok(Audio { spec, tags, total_frames, source })
 }
 
 fn cover(ctx: &fileconv_ffmpeg::ffmpeg::format::context::Input) -> Option<Picture> {
@@ -86,40 +100,68 @@ struct Decoded {
     media: MediaInput,
     decoder: decoder::Audio,
     index: usize,
-    format: &'static str,
-    spec: AudioSpec,
-    converter: Option<Converter>,
+    converter: FrameConverter,
     frame: frame::Audio,
     flushed: bool,
-    bad_packets: u32,
+    corrupt: CorruptRun,
 }
 
-impl Decoded {
-    /// Converts the frame just received to interleaved `f32`.
-    fn convert(&mut self) -> Result<Samples> {
-        if self.frame.channels() != self.spec.channels {
+/// Decoded frames to fileconv's interleaved `f32`.
+pub(super) struct FrameConverter {
+    spec: AudioSpec,
+    format: &'static str,
+    converter: Option<Converter>,
+}
+
+impl FrameConverter {
+    pub(super) fn format(&self) -> &'static str {
+        self.format
+    }
+
+    /// A converter for the same stream, for another thread.
+    pub(super) fn fresh(&self) -> FrameConverter {
+        FrameConverter { spec: self.spec, format: self.format, converter: None }
+    }
+
+    pub(super) fn convert(&mut self, frame: &frame::Audio) -> Result<Samples> {
+        if frame.channels() != self.spec.channels {
             return Err(Error::invalid_input(self.format, "the channel count changes mid-stream"));
         }
-        let from = PcmFormat { sample: self.frame.format(), channels: self.spec.channels, rate: self.spec.sample_rate };
+        if let Some(samples) = interleaved_f32(frame) {
+            return Ok(samples);
+        }
+        let from = PcmFormat { sample: frame.format(), channels: self.spec.channels, rate: self.spec.sample_rate };
         if self.converter.as_ref().is_none_or(|c| c.input() != from) {
             let to = PcmFormat::interleaved_f32(self.spec.channels, self.spec.sample_rate);
             self.converter = Some(Converter::new(from, to, self.format)?);
         }
         let converter = self.converter.as_mut().expect("just set");
-        let (planes, _) = converter.convert_frame(&self.frame)?;
+        let (planes, _) = converter.convert_frame(frame)?;
         Ok(f32_samples(&planes))
     }
+}
 
+/// Corrupt packets in a row: a few are skipped, a stream of them is broken.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct CorruptRun {
+    run: u32,
+}
+
+impl CorruptRun {
     /// Counts a packet the decoder refused as corrupt.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] past [`MAX_BAD_PACKETS`] in a row.
-    fn corrupt_packet(&mut self) -> Result<()> {
-        self.bad_packets += 1;
-        if self.bad_packets > MAX_BAD_PACKETS {
-            return Err(Error::invalid_input(self.format, "too many corrupt packets in a row"));
+    pub(super) fn corrupt(&mut self, format: &str) -> Result<()> {
+        self.run += 1;
+        if self.run > MAX_BAD_PACKETS {
+            return Err(Error::invalid_input(format, "too many corrupt packets in a row"));
         }
         Ok(())
+    }
+
+    pub(super) fn good(&mut self) {
+        self.run = 0;
     }
 }
 
@@ -128,7 +170,7 @@ impl AudioSource for Decoded {
         loop {
             match self.decoder.receive_frame(&mut self.frame) {
                 Ok(()) => {
-                    let chunk = self.convert()?;
+                    let chunk = self.converter.convert(&self.frame)?;
                     if !chunk.is_empty() {
                         return Ok(Some(chunk));
                     }
@@ -137,8 +179,8 @@ impl AudioSource for Decoded {
                 Err(fileconv_ffmpeg::ffmpeg::Error::Eof) => return Ok(None),
                 Err(fileconv_ffmpeg::ffmpeg::Error::Other { errno }) if errno == fileconv_ffmpeg::EAGAIN => {}
                 // A corrupt packet (or a last one cut mid-sample) is skipped like one the decoder refused.
-                Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt_packet()?,
-                Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
+                Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt.corrupt(self.converter.format)?,
+                Err(e) => return Err(decode_error(self.converter.format, "cannot decode", e)),
             }
             if self.flushed {
                 return Ok(None);
@@ -150,9 +192,9 @@ impl AudioSource for Decoded {
                         continue;
                     }
                     match self.decoder.send_packet(&packet) {
-                        Ok(()) => self.bad_packets = 0,
-                        Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt_packet()?,
-                        Err(e) => return Err(decode_error(self.format, "cannot decode", e)),
+                        Ok(()) => self.corrupt.good(),
+                        Err(fileconv_ffmpeg::ffmpeg::Error::InvalidData) => self.corrupt.corrupt(self.converter.format)?,
+                        Err(e) => return Err(decode_error(self.converter.format, "cannot decode", e)),
                     }
                 }
                 // The end of the file, or of what a truncated file holds.

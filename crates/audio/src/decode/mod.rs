@@ -2,6 +2,7 @@
 //! FFmpeg for the other formats, for the reasons each codec file gives.
 
 mod ffmpeg;
+mod segmented;
 mod symphonia;
 
 use fileconv_core::{AudioSpec, Context, Error, Input, Result, Value};
