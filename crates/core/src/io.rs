@@ -65,6 +65,9 @@ pub struct Spool {
     backing: Backing,
     limit: u64,
     exceeded: bool,
+    /// The offset of the next read or write, kept here rather than asked of
+    /// the file (a system call per write: 1,500 in a 20 s remux).
+    position: u64,
 }
 
 enum Backing {
@@ -83,14 +86,14 @@ impl Spool {
 
     /// A spool that refuses to grow past `limit` bytes (see [`crate::Limits::max_output_bytes`]).
     pub fn with_limit(limit: u64) -> Self {
-        Spool { backing: Backing::Buffer(tempfile::SpooledTempFile::new(Self::IN_MEMORY)), limit, exceeded: false }
+        Spool { backing: Backing::Buffer(tempfile::SpooledTempFile::new(Self::IN_MEMORY)), limit, exceeded: false, position: 0 }
     }
 
     /// A spool writing into `file` (empty, at offset 0), which is the
     /// conversion's output; `length` is set to the bytes it holds when
     /// [`Spool::copy_to`] is called.
     pub(crate) fn onto_destination(file: std::fs::File, length: std::sync::Arc<std::sync::atomic::AtomicU64>, limit: u64) -> Self {
-        Spool { backing: Backing::Destination(file, length), limit, exceeded: false }
+        Spool { backing: Backing::Destination(file, length), limit, exceeded: false, position: 0 }
     }
 
     /// True once a write was refused for going past the limit.
@@ -142,12 +145,13 @@ impl Default for Spool {
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let end = self.stream().stream_position()? + buf.len() as u64;
-        if end > self.limit {
+        if self.position + buf.len() as u64 > self.limit {
             self.exceeded = true;
             return Err(io::Error::other("output size limit reached"));
         }
-        self.stream().write(buf)
+        let written = self.stream().write(buf)?;
+        self.position += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -157,13 +161,20 @@ impl Write for Spool {
 
 impl Seek for Spool {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.stream().seek(pos)
+        self.position = self.stream().seek(pos)?;
+        Ok(self.position)
+    }
+
+    fn stream_position(&mut self) -> io::Result<u64> {
+        Ok(self.position)
     }
 }
 
 impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream().read(buf)
+        let read = self.stream().read(buf)?;
+        self.position += read as u64;
+        Ok(read)
     }
 }
 
