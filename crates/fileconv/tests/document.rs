@@ -317,22 +317,44 @@ fn presentations_read_slide_by_slide() {
         assert!(md.contains("    println!(\"Hello, <world> & friends\");"), "{name}: {md}");
     }
     // LibreOffice's PowerPoint 97-2003 file of the pptx: every word in order
-    // to every target, the title slide as the metadata; list numbers are
-    // not read (a note says so).
+    // to every target (list numbers included), the title slide as the metadata.
     let ppt = fixture("sample.ppt");
-    let unnumbered: Vec<String> = original.iter().filter(|w| !(w.ends_with('.') && w[..w.len() - 1].parse::<u32>().is_ok())).cloned().collect();
     for &(target, back) in TARGETS {
         let (got, _, shown) = read_back(&convert(&ppt, "ppt", target), back, target);
         let metadata = metadata_words(&fixture("sample.md"), "gfm");
-        let got = if got != unnumbered && got.starts_with(&metadata) { got[metadata.len()..].to_vec() } else { got };
-        assert_eq!(got, unnumbered, "sample.ppt to {target}: {shown}");
+        let got = if got != original && got.starts_with(&metadata) { got[metadata.len()..].to_vec() } else { got };
+        assert_eq!(got, original, "sample.ppt to {target}: {shown}");
     }
+    let found = structure(&pandoc(&convert(&ppt, "ppt", "md"), "gfm", "json"));
+    assert!(found.contains(&("OrderedList".to_string(), 1)), "{found:?}");
     let md = String::from_utf8(convert(&ppt, "ppt", "md")).unwrap();
     // (LibreOffice wrote the later slides' titles as plain text boxes: they stay paragraphs.)
     assert!(md.starts_with("---\ntitle: \"Sample Document\"\nauthor: \"Ada Lovelace\""), "{md}");
     // pptx keeps its bullet lists and their levels (LibreOffice's odp of it does not say them).
     let found = structure(&pandoc(&convert(&fixture("sample.pptx"), "pptx", "md"), "gfm", "json"));
     assert!(found.contains(&("BulletList".to_string(), 2)), "{found:?}");
+}
+
+#[test]
+fn ppt_lists_keep_their_bullets_levels_and_numbers() {
+    // LibreOffice's PPT of a hand-typed presentation: bullets from the
+    // paragraph style runs (two levels), numbers from the PowerPoint 2000
+    // extension, a paragraph after the list left plain. Read back by pandoc.
+    let md = convert(&fixture("slides.ppt"), "ppt", "md");
+    let shown = String::from_utf8_lossy(&md).into_owned();
+    let json: serde_json::Value = serde_json::from_str(&pandoc(&md, "gfm", "json")).unwrap();
+    let blocks = json["blocks"].as_array().unwrap();
+    let kinds: Vec<&str> = blocks.iter().map(|b| b["t"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["Header", "BulletList", "Para", "OrderedList", "Para"], "{shown}");
+    let items = |block: &serde_json::Value| block["c"].as_array().map(Vec::len);
+    assert_eq!(items(&blocks[1]), Some(2), "two top-level bullets: {shown}");
+    let nested = &blocks[1]["c"][0];
+    assert!(nested.as_array().unwrap().iter().any(|b| b["t"] == "BulletList" && items(b) == Some(2)), "two nested bullets under the first: {shown}");
+    assert_eq!(blocks[3]["c"][0][0], 1, "numbered from 1: {shown}");
+    assert_eq!(blocks[3]["c"][1].as_array().map(Vec::len), Some(3), "three numbered items: {shown}");
+    for text in ["Fruit we sell", "Green apples", "Check the result", "A closing remark without a bullet."] {
+        assert!(shown.contains(text), "{text}: {shown}");
+    }
 }
 
 #[test]

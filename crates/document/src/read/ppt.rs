@@ -6,15 +6,18 @@
 //! a placeholder refers to it), in drawing order. A slide's title
 //! placeholder is a level-1 heading; a first slide holding only a centred
 //! title and subtitle is the document's title and author; tables (groups
-//! of cell shapes) come out as their cells' paragraphs. Bullets and
-//! numbering (in the paragraph style records and their PowerPoint 2000
-//! extension) are not read, and a note says so. Encrypted files are
-//! refused with a message.
+//! of cell shapes) come out as their cells' paragraphs. Bullets and list
+//! levels come from each text's paragraph style runs (`StyleTextPropAtom`:
+//! `hasBullet` and the indent level; where a run does not say, body
+//! placeholders are bulleted, as PowerPoint's default master makes them),
+//! numbering from the PowerPoint 2000 extension of the shape
+//! (`StyleTextProp9Atom` in its `___PPT9` tag: the scheme and start
+//! number of each paragraph run). Encrypted files are refused with a message.
 
 use std::collections::HashMap;
 
-use fileconv_core::document::flow::{Flow, Kind};
-use fileconv_core::{Context, Error, Inline, Input, Result, Run, Value};
+use fileconv_core::document::flow::{Flow, Kind, MAX_LEVEL};
+use fileconv_core::{Context, Error, Inline, Input, Numbering, Result, Run, Value};
 
 use super::compound::{u16_at, u32_at, Compound};
 
@@ -30,6 +33,14 @@ const TEXT_HEADER_ATOM: u16 = 0x0F9F;
 const TEXT_CHARS_ATOM: u16 = 0x0FA0;
 const TEXT_BYTES_ATOM: u16 = 0x0FA8;
 const OUTLINE_TEXT_REF_ATOM: u16 = 0x0F9E;
+const STYLE_TEXT_PROP_ATOM: u16 = 0x0FA1;
+const STYLE_TEXT_PROP9_ATOM: u16 = 0x0FAC;
+const BINARY_TAG_DATA: u16 = 0x138B;
+/// An OfficeArt shape: its client data (tags) and client text box together.
+const SHAPE_CONTAINER: u16 = 0xF004;
+/// Text types whose paragraphs are bulleted unless a run says otherwise:
+/// body (1), half body (7), quarter body (8).
+const BULLETED_TYPES: [u32; 3] = [1, 7, 8];
 /// Containers nest no deeper than this in a valid file.
 const MAX_DEPTH: usize = 32;
 
@@ -60,10 +71,18 @@ fn records(body: &[u8]) -> impl Iterator<Item = Record<'_>> {
     })
 }
 
-/// The text of one text box: its type (title, body...) and its characters.
+/// The text of one text box: its type (title, body...), its characters,
+/// and each paragraph's list marker as its style runs give it.
 struct Text {
     kind: u32,
     text: String,
+    markers: Vec<Marker>,
+}
+
+impl Text {
+    fn new(kind: u32, text: String) -> Text {
+        Text { kind, text, markers: Vec::new() }
+    }
 }
 
 fn text_of(record: &Record<'_>) -> Option<String> {
@@ -77,30 +96,207 @@ fn text_of(record: &Record<'_>) -> Option<String> {
     }
 }
 
+/// A paragraph's list marker: its level, whether its style run says it is
+/// bulleted (`None`: the run does not say), its run, and its numbering.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Marker {
+    level: usize,
+    bullet: Option<bool>,
+    run: usize,
+    number: Option<(Numbering, u64)>,
+}
+
+/// Reads little-endian u16 fields in order.
+struct Fields<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn u16(&mut self) -> Option<u16> {
+        let value = u16_at(self.body, self.at)?;
+        self.at += 2;
+        Some(value)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let value = u32_at(self.body, self.at)?;
+        self.at += 4;
+        Some(value)
+    }
+
+    fn skip(&mut self, bytes: usize) -> Option<()> {
+        self.at += bytes;
+        (self.at <= self.body.len()).then_some(())
+    }
+}
+
+/// One `TextPFException` ([MS-PPT] 2.9.18): its fields in mask order; the
+/// bullet flag when the mask says it is given.
+fn paragraph_exception(fields: &mut Fields<'_>) -> Option<Option<bool>> {
+    let masks = fields.u32()?;
+    let has = |bit: u32| masks & (1 << bit) != 0;
+    let mut bullet = None;
+    if masks & 0xF != 0 {
+        let flags = fields.u16()?;
+        bullet = has(0).then_some(flags & 1 != 0);
+    }
+    // bulletChar, bulletFontRef, bulletSize, bulletColor (4 bytes), align,
+    // lineSpacing, spaceBefore, spaceAfter, leftMargin, indent, defaultTabSize.
+    for (bit, bytes) in [(7, 2), (4, 2), (6, 2), (5, 4), (11, 2), (12, 2), (13, 2), (14, 2), (8, 2), (10, 2), (15, 2)] {
+        if has(bit) {
+            fields.skip(bytes)?;
+        }
+    }
+    if has(20) {
+        let stops = fields.u16()?;
+        fields.skip(usize::from(stops) * 4)?;
+    }
+    // fontAlign; wrapFlags (charWrap, wordWrap, overflow); textDirection.
+    if has(16) {
+        fields.skip(2)?;
+    }
+    if masks & (0b111 << 17) != 0 {
+        fields.skip(2)?;
+    }
+    if has(21) {
+        fields.skip(2)?;
+    }
+    Some(bullet)
+}
+
+/// The markers of `text`'s paragraphs from its `StyleTextPropAtom`: the
+/// paragraph runs, each `count` characters (the last one counts one past
+/// the end) at an indent level. Paragraphs past what the runs cover keep
+/// the default marker.
+fn paragraph_markers(body: &[u8], text: &str) -> Vec<Marker> {
+    let starts: Vec<usize> = text
+        .split('\r')
+        .scan(0, |at, paragraph| {
+            let start = *at;
+            *at += paragraph.encode_utf16().count() + 1;
+            Some(start)
+        })
+        .collect();
+    let mut markers = vec![Marker::default(); starts.len()];
+    let mut fields = Fields { body, at: 0 };
+    let (mut run_start, mut run) = (0usize, 0usize);
+    let mut next = 0;
+    while next < starts.len() {
+        let (Some(count), Some(level)) = (fields.u32(), fields.u16()) else { break };
+        let Some(bullet) = paragraph_exception(&mut fields) else { break };
+        let end = run_start.saturating_add(count as usize);
+        while next < starts.len() && starts[next] < end {
+            markers[next] = Marker { level: usize::from(level).min(MAX_LEVEL), bullet, run, number: None };
+            next += 1;
+        }
+        if count == 0 {
+            break;
+        }
+        run_start = end;
+        run += 1;
+    }
+    markers
+}
+
+/// The numbering of each paragraph run from a `StyleTextProp9Atom`
+/// ([MS-PPT] 2.9.26; laid out as Apache POI reads it): a
+/// `TextPFException9` (bullet picture, whether it numbers, the scheme and
+/// start), then the masks of a `TextCFException9` and a `TextSIException`.
+fn run_numbering(body: &[u8]) -> Vec<Option<(Numbering, u64)>> {
+    let mut numbering = Vec::new();
+    let mut fields = Fields { body, at: 0 };
+    while fields.at + 4 <= body.len() {
+        let Some(masks) = fields.u32() else { break };
+        if masks & (1 << 23) != 0 && fields.skip(2).is_none() {
+            break;
+        }
+        let numbers = if masks & (1 << 25) != 0 { fields.u16().map(|f| f != 0) } else { Some(true) };
+        let scheme = if masks & (1 << 24) != 0 {
+            match (fields.u16(), fields.u16()) {
+                (Some(scheme), Some(start)) => Some((counting(scheme), u64::from(start.max(1)))),
+                _ => break,
+            }
+        } else {
+            None
+        };
+        numbering.push(scheme.filter(|_| numbers == Some(true)));
+        let (Some(_character), Some(special)) = (fields.u32(), fields.u32()) else { break };
+        if special & 0x40 != 0 && fields.skip(2).is_none() {
+            break;
+        }
+    }
+    numbering
+}
+
+/// How a `TextAutoNumberSchemeEnum` counts; the Asian and Hebrew schemes
+/// count in digits here.
+fn counting(scheme: u16) -> Numbering {
+    match scheme {
+        0 | 8 | 9 => Numbering::LowerAlpha,
+        1 | 10 | 11 => Numbering::UpperAlpha,
+        4..=6 => Numbering::LowerRoman,
+        7 | 14 | 15 => Numbering::UpperRoman,
+        _ => Numbering::Decimal,
+    }
+}
+
+/// The `StyleTextProp9Atom` in a `___PPT9` tag's data, if there is one.
+fn ppt9_numbering(record: &Record<'_>) -> Option<Vec<Option<(Numbering, u64)>>> {
+    records(record.body).find(|r| r.kind == STYLE_TEXT_PROP9_ATOM).map(|r| run_numbering(r.body))
+}
+
 /// Text atoms in a slide's drawing, in order, each with the type of the
-/// text header before it; an outline reference takes the slide list's text.
-fn collect(body: &[u8], depth: usize, listed: &[Text], kind: &mut u32, out: &mut Vec<Text>) {
+/// text header before it and the markers of the style atom after it; an
+/// outline reference takes the slide list's text. A shape's numbering (its
+/// `___PPT9` tag) applies to the texts of that shape.
+fn collect(body: &[u8], depth: usize, listed: &[Text], kind: &mut u32, out: &mut Vec<Text>, numbering: &mut Option<Vec<Option<(Numbering, u64)>>>) {
     if depth > MAX_DEPTH {
         return;
     }
     for record in records(body) {
+        if record.kind == BINARY_TAG_DATA {
+            if let Some(found) = ppt9_numbering(&record) {
+                *numbering = Some(found);
+            }
+            continue;
+        }
+        if record.container && record.kind == SHAPE_CONTAINER {
+            let (mut shape, mut shape_numbering) = (Vec::new(), None);
+            collect(record.body, depth + 1, listed, kind, &mut shape, &mut shape_numbering);
+            if let Some(by_run) = shape_numbering {
+                for marker in shape.iter_mut().flat_map(|text| text.markers.iter_mut()) {
+                    marker.number = by_run.get(marker.run).copied().flatten();
+                }
+            }
+            out.extend(shape);
+            continue;
+        }
         if record.container {
-            collect(record.body, depth + 1, listed, kind, out);
+            collect(record.body, depth + 1, listed, kind, out, numbering);
             continue;
         }
         match record.kind {
             TEXT_HEADER_ATOM => *kind = u32_at(record.body, 0).unwrap_or(4),
             OUTLINE_TEXT_REF_ATOM => {
                 if let Some(text) = u32_at(record.body, 0).and_then(|i| listed.get(i as usize)) {
-                    out.push(Text { kind: text.kind, text: text.text.clone() });
+                    out.push(Text { kind: text.kind, text: text.text.clone(), markers: text.markers.clone() });
                 }
             }
+            STYLE_TEXT_PROP_ATOM => attach_style(out, &record),
             _ => {
                 if let Some(text) = text_of(&record) {
-                    out.push(Text { kind: *kind, text });
+                    out.push(Text::new(*kind, text));
                 }
             }
         }
+    }
+}
+
+/// Gives the last text, when it has none yet, the markers of the style atom after it.
+fn attach_style(texts: &mut [Text], record: &Record<'_>) {
+    if let Some(text) = texts.last_mut().filter(|t| t.markers.is_empty()) {
+        text.markers = paragraph_markers(record.body, &text.text);
     }
 }
 
@@ -162,9 +358,14 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             match record.kind {
                 SLIDE_PERSIST_ATOM => slides.push((u32_at(record.body, 0).unwrap_or(0), Vec::new())),
                 TEXT_HEADER_ATOM => kind = u32_at(record.body, 0).unwrap_or(4),
+                STYLE_TEXT_PROP_ATOM => {
+                    if let Some(slide) = slides.last_mut() {
+                        attach_style(&mut slide.1, &record);
+                    }
+                }
                 _ => {
                     if let (Some(text), Some(slide)) = (text_of(&record), slides.last_mut()) {
-                        slide.1.push(Text { kind, text });
+                        slide.1.push(Text::new(kind, text));
                     }
                 }
             }
@@ -175,7 +376,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         ctx.checkpoint()?;
         let Some(slide) = object(*id).filter(|r| r.kind == SLIDE) else { continue };
         let mut texts = Vec::new();
-        collect(slide.body, 0, listed, &mut 4, &mut texts);
+        collect(slide.body, 0, listed, &mut 4, &mut texts, &mut None);
         // Text types: 0 title, 1 body, 5 centred body (a subtitle), 6 centred title.
         let only_title_and_subtitle = texts.len() == 2 && matches!(texts[0].kind, 0 | 6) && matches!(texts[1].kind, 1 | 5);
         if n == 0 && only_title_and_subtitle {
@@ -184,7 +385,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             continue;
         }
         for text in texts {
-            for paragraph in text.text.split('\r') {
+            let bulleted = BULLETED_TYPES.contains(&text.kind);
+            for (n, paragraph) in text.text.split('\r').enumerate() {
                 let mut inlines = Vec::new();
                 for (i, line) in paragraph.split('\u{b}').enumerate() {
                     if i > 0 {
@@ -194,8 +396,17 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
                         inlines.push(Inline::Text(Run::plain(line)));
                     }
                 }
+                let marker = text.markers.get(n).copied().unwrap_or_default();
                 // Title (0) and centred title (6) placeholders head the slide.
-                let kind = if matches!(text.kind, 0 | 6) { Kind::Heading(1) } else { Kind::Normal };
+                let kind = if matches!(text.kind, 0 | 6) {
+                    Kind::Heading(1)
+                } else if let Some((counting, start)) = marker.number {
+                    Kind::marked_item(marker.level, Some(start), counting)
+                } else if marker.bullet.unwrap_or(bulleted) && !paragraph.trim().is_empty() {
+                    Kind::marked_item(marker.level, None, Numbering::Bullet)
+                } else {
+                    Kind::Normal
+                };
                 flow.paragraph(kind, inlines);
             }
         }
@@ -203,6 +414,5 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     if slides.is_empty() {
         return Err(invalid("the presentation has no slides"));
     }
-    ctx.note("list bullets and numbers of PowerPoint 97-2003 text (in its paragraph style records) are not read: lists become paragraphs");
     Ok(Value::Document(flow.finish()))
 }
