@@ -416,3 +416,53 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     Ok(Value::Document(flow.finish()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(count: u32, level: u16, masks: u32, fields: &[u16]) -> Vec<u8> {
+        let mut bytes = [count.to_le_bytes().as_slice(), &level.to_le_bytes(), &masks.to_le_bytes()].concat();
+        bytes.extend(fields.iter().flat_map(|f| f.to_le_bytes()));
+        bytes
+    }
+
+    #[test]
+    fn style_runs_give_each_paragraph_its_level_and_bullet() {
+        // "one\r" bulleted at level 0 with a tab stop list to skip; "two\rthree"
+        // (one run of two paragraphs) not bulleted at level 1; then no mask.
+        let body = [
+            run(4, 0, 1 | 1 << 20 | 1 << 11, &[1, 0, 1, 10, 0]),
+            run(10, 1, 1, &[0]),
+            run(5, 2, 0, &[]),
+        ]
+        .concat();
+        let markers = paragraph_markers(&body, "one\rtwo\rthree\rfour");
+        let levels: Vec<(usize, Option<bool>, usize)> = markers.iter().map(|m| (m.level, m.bullet, m.run)).collect();
+        assert_eq!(levels, [(0, Some(true), 0), (1, Some(false), 1), (1, Some(false), 1), (2, None, 2)]);
+        for cut in 0..body.len() {
+            assert_eq!(paragraph_markers(&body[..cut], "one\rtwo\rthree\rfour").len(), 4);
+        }
+    }
+
+    #[test]
+    fn numbering_by_run_and_garbage_without_panic() {
+        // Run 0: numbered, scheme 3 (1.) from 4; run 1: no numbering; with the
+        // character and special masks (the second asks for the bidi field).
+        let mut body = [(3u32 << 24).to_le_bytes().as_slice(), &1u16.to_le_bytes(), &3u16.to_le_bytes(), &4u16.to_le_bytes()].concat();
+        body.extend([0u8; 8]);
+        body.extend([0u8; 4]);
+        body.extend([0u8; 4]);
+        body.extend(0x40u32.to_le_bytes());
+        body.extend([0u8; 2]);
+        assert_eq!(run_numbering(&body), [Some((Numbering::Decimal, 4)), None]);
+        assert_eq!(counting(0), Numbering::LowerAlpha);
+        assert_eq!(counting(7), Numbering::UpperRoman);
+        for cut in 0..body.len() {
+            assert!(run_numbering(&body[..cut]).len() <= 2);
+        }
+        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let _ = run_numbering(&noise);
+        let _ = paragraph_markers(&noise, "a\rb\rc");
+    }
+}
