@@ -7,15 +7,17 @@
 //! or number format), hyperlink fields, and title and author from the
 //! summary information. Footnotes and endnotes become `[n]` marks where
 //! they are cited and numbered plain paragraphs after the body, as the
-//! DOCX reader makes them. Pictures, drawn objects (text boxes among
-//! them), headers and footers and comments are not read: a note says
-//! what was left out. Encrypted and pre-97 files are refused with a
-//! message.
+//! DOCX reader makes them. Inline pictures come from the Data stream
+//! (the BLIP in each picture's OfficeArt data: PNG, JPEG, TIFF, DIB as
+//! BMP); metafile pictures (EMF, WMF, PICT), floating drawn objects (text
+//! boxes among them), headers and footers and comments are not read: a
+//! note says what was left out. Encrypted and pre-97 files are refused
+//! with a message.
 
 use std::collections::HashMap;
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
-use fileconv_core::{Context, Error, Inline, Input, Numbering, Result, Run, TableBlock, Value};
+use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 
 use super::compound::{u16_at, u32_at, Compound};
 
@@ -332,6 +334,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let papx_bins = located(&table, fib.bte_papx, "paragraph bin table")?;
     let chpx_bins = located(&table, fib.bte_chpx, "character bin table")?;
     let (paragraphs, characters) = (Pages::new(&word, papx_bins), Pages::new(&word, chpx_bins));
+    let data = if file.has("/Data") { file.stream("/Data")? } else { Vec::new() };
     let mut reader = Reader {
         flow: Flow::default(),
         styles: &styles,
@@ -344,6 +347,8 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         row: Vec::new(),
         rows: Vec::new(),
         header_rows: 0,
+        data: &data,
+        pictures_read: 0,
         pictures: 0,
         drawings: 0,
         cp: 0,
@@ -377,11 +382,81 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow.metadata(title, author);
     if reader.pictures + reader.drawings > 0 {
         ctx.note(format!(
-            "{} picture(s) and {} drawn object(s) (shapes, lines, text boxes) of the document are not read from Word 97-2003 files; they were left out",
+            "{} picture(s) (metafiles, or not found in the Data stream) and {} drawn object(s) (shapes, lines, text boxes) of the document are not read from Word 97-2003 files; they were left out",
             reader.pictures, reader.drawings
         ));
     }
     Ok(Value::Document(reader.flow.finish()))
+}
+
+/// The picture file of an inline picture at `at` in the Data stream
+/// ([MS-DOC] PICFAndOfficeArtData): the PICF header (and the picture's
+/// name when `mm` is 0x66), the shape, then the BLIP store entries, whose
+/// first bitmap is the picture: PNG, JPEG and TIFF as they are, a DIB made
+/// a BMP file. Metafiles (EMF, WMF, PICT) give `None`.
+fn picture_file(data: &[u8], at: usize) -> Option<(&'static str, Vec<u8>)> {
+    const FBSE: u16 = 0xF007;
+    const FBSE_FIXED: usize = 36;
+    let picture = data.get(at..)?;
+    let length = (u32_at(picture, 0)? as usize).min(picture.len());
+    let header = usize::from(u16_at(picture, 4)?);
+    let mut start = header;
+    if u16_at(picture, 6)? == 0x66 {
+        start += 1 + usize::from(*picture.get(header)?);
+    }
+    let records = picture.get(start..length)?;
+    let mut offset = 0;
+    while let (Some(kind), Some(size)) = (u16_at(records, offset + 2), u32_at(records, offset + 4)) {
+        let body = records.get(offset + 8..(offset + 8).checked_add(size as usize)?)?;
+        if kind == FBSE {
+            let name = usize::from(*body.get(FBSE_FIXED - 3)?);
+            if let Some(file) = body.get(FBSE_FIXED + name..).and_then(blip_file) {
+                return Some(file);
+            }
+        }
+        offset += 8 + body.len();
+    }
+    None
+}
+
+/// The file in an OfficeArt BLIP record: after its one or two 16-byte UIDs
+/// (the second when the instance is odd) and a tag byte.
+fn blip_file(record: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    let (version, kind, size) = (u16_at(record, 0)?, u16_at(record, 2)?, u32_at(record, 4)? as usize);
+    let body = record.get(8..8usize.checked_add(size)?)?;
+    let uids = if (version >> 4) & 1 == 1 { 32 } else { 16 };
+    let file = body.get(uids + 1..)?;
+    match kind {
+        0xF01E => Some(("png", file.to_vec())),
+        0xF01D | 0xF02A => Some(("jpg", file.to_vec())),
+        0xF029 => Some(("tiff", file.to_vec())),
+        0xF01F => bmp_of_dib(file).map(|bmp| ("bmp", bmp)),
+        _ => None,
+    }
+}
+
+/// A device-independent bitmap (header, palette, pixels) as a BMP file:
+/// the 14-byte file header that says where the pixels start.
+fn bmp_of_dib(dib: &[u8]) -> Option<Vec<u8>> {
+    let header = u32_at(dib, 0)? as usize;
+    let bits = u16_at(dib, 14)?;
+    let compression = u32_at(dib, 16).unwrap_or(0);
+    let used = u32_at(dib, 32).unwrap_or(0) as usize;
+    let palette = match (used, bits) {
+        (0, 1 | 4 | 8) => 1usize << bits,
+        (n, _) => n,
+    };
+    // BI_BITFIELDS in a 40-byte header: three colour masks follow it.
+    let masks = if compression == 3 && header == 40 { 12 } else { 0 };
+    let pixels = 14 + header + masks + palette * 4;
+    let total = u32::try_from(14 + dib.len()).ok()?;
+    let mut bmp = Vec::with_capacity(14 + dib.len());
+    bmp.extend_from_slice(b"BM");
+    bmp.extend_from_slice(&total.to_le_bytes());
+    bmp.extend_from_slice(&[0; 4]);
+    bmp.extend_from_slice(&u32::try_from(pixels).ok()?.to_le_bytes());
+    bmp.extend_from_slice(dib);
+    Some(bmp)
 }
 
 /// A field being read: its code until the separator, then its result.
@@ -404,6 +479,10 @@ struct Reader<'a> {
     row: Vec<Vec<Inline>>,
     rows: Vec<Vec<Vec<Inline>>>,
     header_rows: usize,
+    /// The Data stream, where inline pictures are (`sprmCPicLocation`).
+    data: &'a [u8],
+    /// Pictures read, and pictures left out (metafiles, or not found).
+    pictures_read: usize,
     pictures: usize,
     drawings: usize,
     /// The CP of the character being read.
@@ -437,7 +516,7 @@ impl Reader<'_> {
                     }
                 }
             }
-            '\u{1}' => self.pictures += 1,
+            '\u{1}' => self.picture(fc),
             '\u{8}' => self.drawings += 1,
             '\u{b}' => self.inlines.push(Inline::Break),
             '\u{2}' => {
@@ -450,6 +529,28 @@ impl Reader<'_> {
             '\t' => self.text("\t", fc),
             c if c < ' ' => {}
             c => self.text(c.encode_utf8(&mut [0; 4]), fc),
+        }
+    }
+
+    /// An inline picture: the picture file its character's properties point
+    /// at in the Data stream, or one more left out.
+    fn picture(&mut self, fc: u32) {
+        let (mut location, mut object) = (None, false);
+        for (sprm, operand) in sprms(self.characters.chpx(fc)) {
+            match sprm {
+                0x6A03 => location = u32_at(operand, 0),
+                // sprmCFData: the location is an embedded object's, not a picture's.
+                0x0806 => object = operand.first().is_some_and(|v| *v != 0),
+                _ => {}
+            }
+        }
+        match location.filter(|_| !object).and_then(|at| picture_file(self.data, at as usize)) {
+            Some((extension, bytes)) => {
+                self.pictures_read += 1;
+                let src = format!("image{}.{extension}", self.pictures_read);
+                self.inlines.push(Inline::Image(Image { src, alt: String::new(), data: Some(bytes) }));
+            }
+            None => self.pictures += 1,
         }
     }
 
@@ -649,5 +750,60 @@ impl Notes {
             bodies.push(text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect());
         }
         Ok(bodies)
+    }
+}
+
+#[cfg(test)]
+mod picture_tests {
+    use super::{bmp_of_dib, picture_file};
+
+    fn record(version: u16, kind: u16, body: &[u8]) -> Vec<u8> {
+        [version.to_le_bytes().as_slice(), &kind.to_le_bytes(), &(body.len() as u32).to_le_bytes(), body].concat()
+    }
+
+    /// A PICF of `mm` whose BLIP store holds `blip`, after a shape container.
+    fn picture(mm: u16, blip: &[u8]) -> Vec<u8> {
+        let mut fbse = vec![0u8; 36];
+        fbse[33] = 0; // no name
+        fbse.extend_from_slice(blip);
+        let records = [record(0x000F, 0xF004, &[]), record(0x0002, 0xF007, &fbse)].concat();
+        let mut picf = vec![0u8; 68];
+        picf[0..4].copy_from_slice(&((68 + records.len()) as u32).to_le_bytes());
+        picf[4..6].copy_from_slice(&68u16.to_le_bytes());
+        picf[6..8].copy_from_slice(&mm.to_le_bytes());
+        [picf, records].concat()
+    }
+
+    #[test]
+    fn the_blip_store_gives_the_picture_file() {
+        let png = b"\x89PNG\r\n\x1a\nrest of a png".to_vec();
+        let blip = record(0x6E00, 0xF01E, &[vec![7u8; 16], vec![0xFF], png.clone()].concat());
+        let data = [vec![1u8; 5], picture(0x64, &blip)].concat();
+        assert_eq!(picture_file(&data, 5), Some(("png", png)));
+        // A JPEG with two UIDs (odd instance).
+        let jpeg = b"\xff\xd8\xff\xe0 a jpeg".to_vec();
+        let blip = record(0x46B0, 0xF01D, &[vec![7u8; 32], vec![0xFF], jpeg.clone()].concat());
+        assert_eq!(picture_file(&picture(0x64, &blip), 0), Some(("jpg", jpeg)));
+        // A metafile is not a picture file here.
+        let emf = record(0x3D40, 0xF01A, &[0u8; 60]);
+        assert_eq!(picture_file(&picture(0x64, &emf), 0), None);
+        // Every truncation and an offset past the end: no panic.
+        let whole = picture(0x64, &blip);
+        for cut in 0..whole.len() {
+            let _ = picture_file(&whole[..cut], 0);
+        }
+        assert_eq!(picture_file(&whole, whole.len() + 10), None);
+    }
+
+    #[test]
+    fn a_dib_becomes_a_bmp_whose_pixels_start_after_the_palette() {
+        let mut dib = vec![0u8; 40 + 2 * 4 + 8];
+        dib[0..4].copy_from_slice(&40u32.to_le_bytes());
+        dib[14..16].copy_from_slice(&1u16.to_le_bytes());
+        let bmp = bmp_of_dib(&dib).unwrap();
+        assert_eq!(&bmp[..2], b"BM");
+        assert_eq!(u32::from_le_bytes(bmp[2..6].try_into().unwrap()) as usize, bmp.len());
+        assert_eq!(u32::from_le_bytes(bmp[10..14].try_into().unwrap()), 14 + 40 + 8);
+        assert_eq!(bmp_of_dib(&dib[..10]), None);
     }
 }
