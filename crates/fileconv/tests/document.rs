@@ -336,16 +336,25 @@ fn presentations_read_slide_by_slide() {
 }
 
 #[test]
-fn ppt_lists_keep_their_bullets_levels_and_numbers() {
+fn ppt_lists_keep_their_bullets_levels_and_numbers_and_pictures() {
     // LibreOffice's PPT of a hand-typed presentation: bullets from the
     // paragraph style runs (two levels), numbers from the PowerPoint 2000
-    // extension, a paragraph after the list left plain. Read back by pandoc.
+    // extension, a paragraph after the list left plain, then a slide with
+    // a picture (rose.png, from the Pictures stream). Read back by pandoc.
     let md = convert(&fixture("slides.ppt"), "ppt", "md");
     let shown = String::from_utf8_lossy(&md).into_owned();
     let json: serde_json::Value = serde_json::from_str(&pandoc(&md, "gfm", "json")).unwrap();
     let blocks = json["blocks"].as_array().unwrap();
     let kinds: Vec<&str> = blocks.iter().map(|b| b["t"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["Header", "BulletList", "Para", "OrderedList", "Para"], "{shown}");
+    assert_eq!(kinds, ["Header", "BulletList", "Para", "OrderedList", "Para", "Para", "Para"], "{shown}");
+    assert_eq!(blocks[6]["c"][0]["t"], "Image", "{shown}");
+    let document = fileconv::engine().decode(fileconv::Source::Bytes(&fixture("slides.ppt")), "ppt", &Options::new()).unwrap().into_document().unwrap();
+    let pictures: Vec<Vec<u8>> = document.blocks.iter().filter_map(|b| match b {
+        fileconv::Block::Image(image) => image.data.clone(),
+        fileconv::Block::Paragraph(inlines) => inlines.iter().find_map(|i| match i { fileconv::Inline::Image(image) => image.data.clone(), _ => None }),
+        _ => None,
+    }).collect();
+    assert!(pictures == [std::fs::read(common::testdata().join("image").join("rose.png")).unwrap()], "{} pictures", pictures.len());
     let items = |block: &serde_json::Value| block["c"].as_array().map(Vec::len);
     assert_eq!(items(&blocks[1]), Some(2), "two top-level bullets: {shown}");
     let nested = &blocks[1]["c"][0];

@@ -20,6 +20,7 @@ use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, 
 use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 
 use super::compound::{u16_at, u32_at, Compound};
+use super::office_art;
 
 const FORMAT: &str = "doc";
 const PAGE: usize = 512;
@@ -395,8 +396,6 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 /// first bitmap is the picture: PNG, JPEG and TIFF as they are, a DIB made
 /// a BMP file. Metafiles (EMF, WMF, PICT) give `None`.
 fn picture_file(data: &[u8], at: usize) -> Option<(&'static str, Vec<u8>)> {
-    const FBSE: u16 = 0xF007;
-    const FBSE_FIXED: usize = 36;
     let picture = data.get(at..)?;
     let length = (u32_at(picture, 0)? as usize).min(picture.len());
     let header = usize::from(u16_at(picture, 4)?);
@@ -408,55 +407,14 @@ fn picture_file(data: &[u8], at: usize) -> Option<(&'static str, Vec<u8>)> {
     let mut offset = 0;
     while let (Some(kind), Some(size)) = (u16_at(records, offset + 2), u32_at(records, offset + 4)) {
         let body = records.get(offset + 8..(offset + 8).checked_add(size as usize)?)?;
-        if kind == FBSE {
-            let name = usize::from(*body.get(FBSE_FIXED - 3)?);
-            if let Some(file) = body.get(FBSE_FIXED + name..).and_then(blip_file) {
+        if kind == office_art::FBSE {
+            if let Some(file) = office_art::stored_picture(body, &[]) {
                 return Some(file);
             }
         }
         offset += 8 + body.len();
     }
     None
-}
-
-/// The file in an OfficeArt BLIP record: after its one or two 16-byte UIDs
-/// (the second when the instance is odd) and a tag byte.
-fn blip_file(record: &[u8]) -> Option<(&'static str, Vec<u8>)> {
-    let (version, kind, size) = (u16_at(record, 0)?, u16_at(record, 2)?, u32_at(record, 4)? as usize);
-    let body = record.get(8..8usize.checked_add(size)?)?;
-    let uids = if (version >> 4) & 1 == 1 { 32 } else { 16 };
-    let file = body.get(uids + 1..)?;
-    match kind {
-        0xF01E => Some(("png", file.to_vec())),
-        0xF01D | 0xF02A => Some(("jpg", file.to_vec())),
-        0xF029 => Some(("tiff", file.to_vec())),
-        0xF01F => bmp_of_dib(file).map(|bmp| ("bmp", bmp)),
-        _ => None,
-    }
-}
-
-/// A device-independent bitmap (header, palette, pixels) as a BMP file:
-/// the 14-byte file header that says where the pixels start.
-fn bmp_of_dib(dib: &[u8]) -> Option<Vec<u8>> {
-    let header = u32_at(dib, 0)? as usize;
-    let bits = u16_at(dib, 14)?;
-    let compression = u32_at(dib, 16).unwrap_or(0);
-    let used = u32_at(dib, 32).unwrap_or(0) as usize;
-    let palette = match (used, bits) {
-        (0, 1 | 4 | 8) => 1usize << bits,
-        (n, _) => n,
-    };
-    // BI_BITFIELDS in a 40-byte header: three colour masks follow it.
-    let masks = if compression == 3 && header == 40 { 12 } else { 0 };
-    let pixels = 14 + header + masks + palette * 4;
-    let total = u32::try_from(14 + dib.len()).ok()?;
-    let mut bmp = Vec::with_capacity(14 + dib.len());
-    bmp.extend_from_slice(b"BM");
-    bmp.extend_from_slice(&total.to_le_bytes());
-    bmp.extend_from_slice(&[0; 4]);
-    bmp.extend_from_slice(&u32::try_from(pixels).ok()?.to_le_bytes());
-    bmp.extend_from_slice(dib);
-    Some(bmp)
 }
 
 /// A field being read: its code until the separator, then its result.
@@ -755,7 +713,7 @@ impl Notes {
 
 #[cfg(test)]
 mod picture_tests {
-    use super::{bmp_of_dib, picture_file};
+    use super::picture_file;
 
     fn record(version: u16, kind: u16, body: &[u8]) -> Vec<u8> {
         [version.to_le_bytes().as_slice(), &kind.to_le_bytes(), &(body.len() as u32).to_le_bytes(), body].concat()
@@ -793,17 +751,5 @@ mod picture_tests {
             let _ = picture_file(&whole[..cut], 0);
         }
         assert_eq!(picture_file(&whole, whole.len() + 10), None);
-    }
-
-    #[test]
-    fn a_dib_becomes_a_bmp_whose_pixels_start_after_the_palette() {
-        let mut dib = vec![0u8; 40 + 2 * 4 + 8];
-        dib[0..4].copy_from_slice(&40u32.to_le_bytes());
-        dib[14..16].copy_from_slice(&1u16.to_le_bytes());
-        let bmp = bmp_of_dib(&dib).unwrap();
-        assert_eq!(&bmp[..2], b"BM");
-        assert_eq!(u32::from_le_bytes(bmp[2..6].try_into().unwrap()) as usize, bmp.len());
-        assert_eq!(u32::from_le_bytes(bmp[10..14].try_into().unwrap()), 14 + 40 + 8);
-        assert_eq!(bmp_of_dib(&dib[..10]), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod html;
 pub mod md;
 pub mod mobi;
 pub mod odt;
+mod office_art;
 pub mod ppt;
 pub mod pptx;
 pub mod rtf;

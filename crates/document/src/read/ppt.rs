@@ -12,14 +12,18 @@
 //! placeholders are bulleted, as PowerPoint's default master makes them),
 //! numbering from the PowerPoint 2000 extension of the shape
 //! (`StyleTextProp9Atom` in its `___PPT9` tag: the scheme and start
-//! number of each paragraph run). Encrypted files are refused with a message.
+//! number of each paragraph run). Picture shapes (their `pib` property)
+//! come from the BLIP store and the Pictures stream: PNG, JPEG, TIFF as
+//! stored, a DIB as BMP; metafiles are named in a note. Encrypted files
+//! are refused with a message.
 
 use std::collections::HashMap;
 
 use fileconv_core::document::flow::{Flow, Kind, MAX_LEVEL};
-use fileconv_core::{Context, Error, Inline, Input, Numbering, Result, Run, Value};
+use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, Value};
 
 use super::compound::{u16_at, u32_at, Compound};
+use super::office_art;
 
 const FORMAT: &str = "ppt";
 
@@ -36,6 +40,10 @@ const OUTLINE_TEXT_REF_ATOM: u16 = 0x0F9E;
 const STYLE_TEXT_PROP_ATOM: u16 = 0x0FA1;
 const STYLE_TEXT_PROP9_ATOM: u16 = 0x0FAC;
 const BINARY_TAG_DATA: u16 = 0x138B;
+const DRAWING_GROUP: u16 = 0x040B;
+const DRAWING_GROUP_CONTAINER: u16 = 0xF000;
+const BLIP_STORE: u16 = 0xF001;
+const SHAPE_PROPERTIES: u16 = 0xF00B;
 /// An OfficeArt shape: its client data (tags) and client text box together.
 const SHAPE_CONTAINER: u16 = 0xF004;
 /// Text types whose paragraphs are bulleted unless a run says otherwise:
@@ -72,16 +80,18 @@ fn records(body: &[u8]) -> impl Iterator<Item = Record<'_>> {
 }
 
 /// The text of one text box: its type (title, body...), its characters,
-/// and each paragraph's list marker as its style runs give it.
+/// and each paragraph's list marker as its style runs give it; or a
+/// picture shape, by its index (from 1) in the BLIP store.
 struct Text {
     kind: u32,
     text: String,
     markers: Vec<Marker>,
+    picture: Option<u32>,
 }
 
 impl Text {
     fn new(kind: u32, text: String) -> Text {
-        Text { kind, text, markers: Vec::new() }
+        Text { kind, text, markers: Vec::new(), picture: None }
     }
 }
 
@@ -280,10 +290,15 @@ fn collect(body: &[u8], depth: usize, listed: &[Text], kind: &mut u32, out: &mut
             TEXT_HEADER_ATOM => *kind = u32_at(record.body, 0).unwrap_or(4),
             OUTLINE_TEXT_REF_ATOM => {
                 if let Some(text) = u32_at(record.body, 0).and_then(|i| listed.get(i as usize)) {
-                    out.push(Text { kind: text.kind, text: text.text.clone(), markers: text.markers.clone() });
+                    out.push(Text { kind: text.kind, text: text.text.clone(), markers: text.markers.clone(), picture: None });
                 }
             }
             STYLE_TEXT_PROP_ATOM => attach_style(out, &record),
+            SHAPE_PROPERTIES => {
+                if let Some(index) = office_art::picture_index(record.body, record.instance) {
+                    out.push(Text { picture: Some(index), ..Text::new(*kind, String::new()) });
+                }
+            }
             _ => {
                 if let Some(text) = text_of(&record) {
                     out.push(Text::new(*kind, text));
@@ -371,6 +386,16 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
             }
         }
     }
+    // The BLIP store (document, drawing group, its container) and the
+    // Pictures stream its entries point into.
+    let store: Vec<&[u8]> = records(document.body)
+        .find(|r| r.kind == DRAWING_GROUP)
+        .and_then(|group| records(group.body).find(|r| r.kind == DRAWING_GROUP_CONTAINER))
+        .and_then(|container| records(container.body).find(|r| r.kind == BLIP_STORE))
+        .map(|blips| records(blips.body).filter(|r| r.kind == office_art::FBSE).map(|r| r.body).collect())
+        .unwrap_or_default();
+    let pictures = if file.has("/Pictures") { file.stream("/Pictures")? } else { Vec::new() };
+    let (mut pictures_read, mut pictures_left) = (0, 0);
     let mut flow = Flow::default();
     for (n, (id, listed)) in slides.iter().enumerate() {
         ctx.checkpoint()?;
@@ -378,13 +403,25 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         let mut texts = Vec::new();
         collect(slide.body, 0, listed, &mut 4, &mut texts, &mut None);
         // Text types: 0 title, 1 body, 5 centred body (a subtitle), 6 centred title.
-        let only_title_and_subtitle = texts.len() == 2 && matches!(texts[0].kind, 0 | 6) && matches!(texts[1].kind, 1 | 5);
+        let words: Vec<&Text> = texts.iter().filter(|t| t.picture.is_none()).collect();
+        let only_title_and_subtitle = words.len() == 2 && matches!(words[0].kind, 0 | 6) && matches!(words[1].kind, 1 | 5);
         if n == 0 && only_title_and_subtitle {
-            flow.paragraph(Kind::Title, vec![Inline::Text(Run::plain(texts[0].text.trim()))]);
-            flow.paragraph(Kind::Author, vec![Inline::Text(Run::plain(texts[1].text.trim()))]);
-            continue;
+            flow.paragraph(Kind::Title, vec![Inline::Text(Run::plain(words[0].text.trim()))]);
+            flow.paragraph(Kind::Author, vec![Inline::Text(Run::plain(words[1].text.trim()))]);
+            texts.retain(|t| t.picture.is_some());
         }
         for text in texts {
+            if let Some(index) = text.picture {
+                let stored = index.checked_sub(1).and_then(|i| store.get(i as usize)).and_then(|entry| office_art::stored_picture(entry, &pictures));
+                match stored {
+                    Some((extension, data)) => {
+                        pictures_read += 1;
+                        flow.image(Image { src: format!("image{pictures_read}.{extension}"), alt: String::new(), data: Some(data) });
+                    }
+                    None => pictures_left += 1,
+                }
+                continue;
+            }
             let bulleted = BULLETED_TYPES.contains(&text.kind);
             for (n, paragraph) in text.text.split('\r').enumerate() {
                 let mut inlines = Vec::new();
@@ -413,6 +450,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     if slides.is_empty() {
         return Err(invalid("the presentation has no slides"));
+    }
+    if pictures_left > 0 {
+        ctx.note(format!("{pictures_left} picture(s) of the slides (metafiles, or missing from the Pictures stream) are not read from PowerPoint 97-2003 files; they were left out"));
     }
     Ok(Value::Document(flow.finish()))
 }
