@@ -445,6 +445,17 @@ fn doc_notes_are_read_and_what_is_not_is_named() {
 }
 
 #[test]
+fn docx_text_boxes_keep_the_paragraph_they_are_anchored_in() {
+    // LibreOffice's DOCX of scripts/fixtures/notes.fodt: a text box drawn in
+    // a run of "The committee meets in March.", its own paragraph inside.
+    // Both texts, once each (the VML fallback copy is not read).
+    let text = String::from_utf8(convert(&fixture("notes.docx"), "docx", "txt")).unwrap();
+    for expected in ["Plot twelve is free next season.", "The committee meets in March.", "Rain was scarce[3], so the well was used daily."] {
+        assert_eq!(text.matches(expected).count(), 1, "{expected:?} in:\n{text}");
+    }
+}
+
+#[test]
 fn rtf_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
     // fixtures are held to the Markdown they were made from.

@@ -353,6 +353,9 @@ impl BodyReader {
         let mut events = Events::new(bytes, FORMAT, DOCUMENT);
         let mut tables: Vec<OpenTable> = Vec::new();
         let mut para: Option<Paragraph> = None;
+        // Paragraphs a text box's own paragraphs opened inside (a drawing
+        // anchored in a run): each resumes when the box's paragraph ends.
+        let mut outer: Vec<(Paragraph, Run)> = Vec::new();
         let mut run = Run::default();
         let mut links: Vec<Option<String>> = Vec::new();
         let mut in_text = false;
@@ -422,6 +425,12 @@ impl BodyReader {
                             }
                         }
                         "p" => {
+                            if let Some(open) = para.take() {
+                                if outer.len() >= fileconv_core::document::MAX_DEPTH {
+                                    return Err(Error::limit("nesting depth", fileconv_core::document::MAX_DEPTH as u64, outer.len() as u64 + 1));
+                                }
+                                outer.push((open, std::mem::take(&mut run)));
+                            }
                             para = Some(Paragraph::default());
                             run = Run::default();
                         }
@@ -515,6 +524,10 @@ impl BodyReader {
                         }
                         "p" => {
                             let Some(p) = para.take() else { continue };
+                            if let Some((open, open_run)) = outer.pop() {
+                                para = Some(open);
+                                run = open_run;
+                            }
                             if let Some(key) = self.notes.reading.clone() {
                                 self.notes.bodies.entry(key).or_default().push(p.inlines);
                             } else if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
