@@ -445,13 +445,15 @@ fn doc_notes_are_read_and_what_is_not_is_named() {
 }
 
 #[test]
-fn docx_text_boxes_keep_the_paragraph_they_are_anchored_in() {
-    // LibreOffice's DOCX of scripts/fixtures/notes.fodt: a text box drawn in
-    // a run of "The committee meets in March.", its own paragraph inside.
-    // Both texts, once each (the VML fallback copy is not read).
-    let text = String::from_utf8(convert(&fixture("notes.docx"), "docx", "txt")).unwrap();
-    for expected in ["Plot twelve is free next season.", "The committee meets in March.", "Rain was scarce[3], so the well was used daily."] {
-        assert_eq!(text.matches(expected).count(), 1, "{expected:?} in:\n{text}");
+fn text_boxes_keep_the_paragraph_they_are_anchored_in() {
+    // LibreOffice's DOCX and ODT of scripts/fixtures/notes.fodt: a text box
+    // anchored in "The committee meets in March.", its own paragraph
+    // inside. Both texts, once each (DOCX's VML fallback copy is not read).
+    for (name, format) in [("notes.docx", "docx"), ("notes.odt", "odt")] {
+        let text = String::from_utf8(convert(&fixture(name), format, "txt")).unwrap();
+        for expected in ["Plot twelve is free next season.", "The committee meets in March.", "Rain was scarce[3], so the well was used daily."] {
+            assert_eq!(text.matches(expected).count(), 1, "{name}: {expected:?} in:\n{text}");
+        }
     }
 }
 

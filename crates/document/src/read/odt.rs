@@ -350,6 +350,9 @@ impl BodyReader {
         let mut tables: Vec<OpenTable> = Vec::new();
         // The paragraph being read: kind, inlines, and its style stack (spans, links).
         let mut para: Option<(Kind, Vec<Inline>)> = None;
+        // Paragraphs a text box's own paragraphs opened inside (a frame
+        // anchored in the text): each resumes when the box's paragraph ends.
+        let mut enclosing: Vec<((Kind, Vec<Inline>), Vec<Run>, bool)> = Vec::new();
         let mut runs: Vec<Run> = Vec::new();
         let mut last_space = true;
         let mut skip = 0usize;
@@ -444,6 +447,12 @@ impl BodyReader {
                             } else {
                                 self.styles.paragraph_kind(&style)
                             };
+                            if let Some(open) = para.take() {
+                                if enclosing.len() >= fileconv_core::document::MAX_DEPTH {
+                                    return Err(Error::limit("nesting depth", fileconv_core::document::MAX_DEPTH as u64, enclosing.len() as u64 + 1));
+                                }
+                                enclosing.push((open, std::mem::take(&mut runs), last_space));
+                            }
                             para = Some((kind, Vec::new()));
                             runs = vec![self.styles.paragraph_run(&style)];
                             last_space = true;
@@ -520,6 +529,11 @@ impl BodyReader {
                         }
                         "text:p" | "text:h" => {
                             let Some((kind, inlines)) = para.take() else { continue };
+                            if let Some((open, open_runs, open_space)) = enclosing.pop() {
+                                para = Some(open);
+                                runs = open_runs;
+                                last_space = open_space;
+                            }
                             if outer.is_some() {
                                 if let Some(note) = notes.last_mut() {
                                     note.push(inlines);
