@@ -458,6 +458,33 @@ fn text_boxes_keep_the_paragraph_they_are_anchored_in() {
 }
 
 #[test]
+fn rtf_notes_are_read_and_what_is_not_is_named() {
+    // LibreOffice's RTF of scripts/fixtures/notes.fodt: footnotes and the
+    // endnote (`{\*\footnote ...}`) as marks and numbered paragraphs; the
+    // header, footer, comment and text box named in a note, not read.
+    let mut out = Vec::new();
+    let report = fileconv::engine()
+        .convert_stream(fileconv::Source::Bytes(&fixture("notes.rtf")), "rtf", "txt", &mut out, &Options::new(), &fileconv::Control::default())
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for expected in [
+        "The beans came early this year[1] and the squash late[2].",
+        "Rain was scarce[3], so the well was used daily.",
+        "The committee meets in March.",
+        "[1] Sown in the second week of April.",
+        "[2] After the frost in May.",
+        "[3] Eleven dry weeks in all.",
+    ] {
+        assert_eq!(text.matches(expected).count(), 1, "{expected:?} in:\n{text}");
+    }
+    let said = report.notes.join("\n");
+    for left_out in ["comments", "headers and footers", "text boxes and drawn shapes"] {
+        assert!(said.contains(left_out), "{left_out}: {said}");
+    }
+    assert!(!text.contains("Quarterly garden report") && !text.contains("Check the rainfall"), "{text}");
+}
+
+#[test]
 fn rtf_converts_to_every_target_keeping_text_and_structure() {
     // pandoc's own RTF reader misreads `\uN` escapes and lists: both RTF
     // fixtures are held to the Markdown they were made from.

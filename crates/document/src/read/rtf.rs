@@ -10,7 +10,11 @@
 //! stylesheet names (heading N, title, quotations, code), list markers
 //! (`\listtext`, or a bullet or number followed by a tab) with levels from
 //! `\ilvl` or the indent, fixed-pitch fonts (code), indents (quotes);
-//! `\trowd...\cell...\row` build tables.
+//! `\trowd...\cell...\row` build tables. Footnotes and endnotes
+//! (`\footnote`) become `[n]` marks where they are cited and numbered
+//! paragraphs after the body, as the DOCX and DOC readers make them.
+//! Headers and footers, comments, text boxes and drawn shapes, and
+//! pictures are not read: a note names those the file holds.
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 use fileconv_core::{Block, Context, Error, Inline, Input, Numbering, Result, Run, TableBlock, Value};
@@ -45,6 +49,19 @@ struct State {
     link: Option<String>,
     /// Font size in half-points.
     size: i32,
+    /// What a skipped group holds, when it is content left out (headers,
+    /// comments...), so that a note can name it.
+    left_out: Option<&'static str>,
+}
+
+/// A footnote or endnote being read, and the paragraph it interrupted.
+struct OpenNote {
+    /// Groups open when the note began: it ends when its own group closes.
+    depth: usize,
+    paragraphs: Vec<Vec<Inline>>,
+    inlines: Vec<Inline>,
+    para: Para,
+    counts: (usize, usize, Option<String>),
 }
 
 /// Paragraph properties (reset by `\pard`).
@@ -103,6 +120,10 @@ struct Reader<'a> {
     /// The row being defined draws bottom borders under its cells; the first row's.
     row_border: bool,
     first_row_border: bool,
+    notes: Vec<Vec<Vec<Inline>>>,
+    note: Option<OpenNote>,
+    /// Kinds of content the file holds that are not read.
+    left_out: std::collections::BTreeSet<&'static str>,
 }
 
 /// # Errors
@@ -113,7 +134,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     if !bytes.starts_with(b"{\\rtf") {
         return Err(Error::invalid_input(FORMAT, "does not start with {\\rtf"));
     }
-    let state = State { dest: Dest::Text, bold: false, italic: false, underline: false, strike: false, font: 0, uc: 1, link: None, size: 24 };
+    let state = State { dest: Dest::Text, bold: false, italic: false, underline: false, strike: false, font: 0, uc: 1, link: None, size: 24, left_out: None };
     let mut reader = Reader {
         bytes,
         at: 0,
@@ -146,13 +167,22 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         high_surrogate: None,
         row_border: false,
         first_row_border: false,
+        notes: Vec::new(),
+        note: None,
+        left_out: Default::default(),
     };
     reader.run(ctx)?;
+    reader.end_note();
     reader.end_paragraph();
     reader.end_table();
     let title = Some(reader.title.trim().to_string());
     let author = Some(reader.author.trim().to_string());
+    if !reader.left_out.is_empty() {
+        let kinds: Vec<&str> = reader.left_out.iter().copied().collect();
+        ctx.note(format!("the document's {} are not read from RTF files; they were left out", kinds.join(", ")));
+    }
     let mut flow = reader.flow;
+    flow.notes(reader.notes);
     flow.metadata(title, author);
     Ok(Value::Document(flow.finish()))
 }
@@ -245,6 +275,45 @@ impl Reader<'_> {
         if let Some(previous) = self.stack.pop() {
             self.state = previous;
         }
+        if self.note.as_ref().is_some_and(|note| self.stack.len() < note.depth) {
+            self.end_note();
+        }
+    }
+
+    /// Begins a footnote or endnote: its mark goes where it is cited, its
+    /// paragraphs aside until its group closes.
+    fn begin_note(&mut self) {
+        if self.note.is_some() || self.state.dest != Dest::Text {
+            self.state.dest = Dest::Skip;
+            return;
+        }
+        let number = self.notes.len() + 1;
+        self.text(&format!("[{number}]"));
+        let counts = (self.mono_chars, self.other_chars, self.marker.take());
+        self.mono_chars = 0;
+        self.other_chars = 0;
+        self.note = Some(OpenNote {
+            depth: self.stack.len(),
+            paragraphs: Vec::new(),
+            inlines: std::mem::take(&mut self.inlines),
+            para: std::mem::take(&mut self.para),
+            counts,
+        });
+    }
+
+    /// Ends the open note, if any, and resumes the paragraph it interrupted.
+    fn end_note(&mut self) {
+        let Some(note) = self.note.as_mut() else { return };
+        let mut last = std::mem::take(&mut self.inlines);
+        fileconv_core::document::flow::trim(&mut last);
+        if !last.is_empty() {
+            note.paragraphs.push(last);
+        }
+        let note = self.note.take().expect("checked above");
+        self.notes.push(note.paragraphs);
+        self.inlines = note.inlines;
+        self.para = note.para;
+        (self.mono_chars, self.other_chars, self.marker) = note.counts;
     }
 
     /// A control word (`\b0`, `\u8226`), symbol (`\'e9`, `\{`) or `\*`.
@@ -265,7 +334,7 @@ impl Reader<'_> {
                     // An optional destination: skipped unless we know it.
                     self.flush_bytes();
                     let next = self.peek_word();
-                    if !matches!(next.as_str(), "fldinst" | "listtext") {
+                    if !matches!(next.as_str(), "fldinst" | "listtext" | "footnote") {
                         self.state.dest = Dest::Skip;
                     }
                 }
@@ -335,7 +404,15 @@ impl Reader<'_> {
                 self.state.dest = Dest::ListText;
                 self.marker = Some(String::new());
             }
-            "colortbl" | "pict" | "object" | "header" | "footer" | "headerl" | "headerr" | "footerl" | "footerr" | "footnote" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
+            "footnote" => self.begin_note(),
+            "header" | "footer" | "headerl" | "headerr" | "headerf" | "footerl" | "footerr" | "footerf" => self.leave_out("headers and footers"),
+            "annotation" => self.leave_out("comments"),
+            "shp" | "shpinst" | "shptxt" | "do" => self.leave_out("text boxes and drawn shapes"),
+            "pict" => {
+                self.state.dest = Dest::Skip;
+                self.left_out.insert("pictures");
+            }
+            "colortbl" | "object" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
             | "listoverridetable" | "rsidtbl" | "generator" | "pgdsctbl" | "revtbl" | "filetbl" | "bkmkstart" | "bkmkend" | "pn" | "operator" | "company" | "comment" | "doccomm" | "keywords" | "subject" => {
                 self.state.dest = Dest::Skip
             }
@@ -498,9 +575,19 @@ impl Reader<'_> {
         self.text(&text);
     }
 
+    /// Skips the group, naming what it holds if it turns out to hold text.
+    fn leave_out(&mut self, kind: &'static str) {
+        self.state.dest = Dest::Skip;
+        self.state.left_out = Some(kind);
+    }
+
     fn text(&mut self, text: &str) {
         match self.state.dest {
-            Dest::Skip => {}
+            Dest::Skip => {
+                if let Some(kind) = self.state.left_out.filter(|_| text.chars().any(char::is_alphanumeric)) {
+                    self.left_out.insert(kind);
+                }
+            }
             Dest::FontTable | Dest::StyleSheet => self.entry_name.push_str(text),
             Dest::Title => self.title.push_str(text),
             Dest::Author => self.author.push_str(text),
@@ -532,6 +619,10 @@ impl Reader<'_> {
 
     fn paragraph_mark(&mut self) {
         if self.state.dest != Dest::Text {
+            return;
+        }
+        if self.note.is_some() {
+            self.end_paragraph();
             return;
         }
         if self.para.in_table && self.table.is_some() {
@@ -593,6 +684,10 @@ impl Reader<'_> {
         self.reset_counts();
         fileconv_core::document::flow::trim(&mut inlines);
         if inlines.is_empty() {
+            return;
+        }
+        if let Some(note) = &mut self.note {
+            note.paragraphs.push(inlines);
             return;
         }
         self.paragraphs_seen += 1;
