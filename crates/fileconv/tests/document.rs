@@ -417,7 +417,8 @@ fn doc_converts_to_every_target_keeping_text_and_structure() {
 
 #[test]
 fn doc_notes_are_read_and_what_is_not_is_named() {
-    // LibreOffice's Word 97-2003 file of scripts/fixtures/notes.fodt.
+    // LibreOffice's Word 97-2003 file of scripts/fixtures/notes.fodt: notes
+    // and the text box read, the header, footer and comment named.
     let mut out = Vec::new();
     let report = fileconv::engine()
         .convert_stream(fileconv::Source::Bytes(&fixture("notes.doc")), "doc", "txt", &mut out, &Options::new(), &fileconv::Control::default())
@@ -429,6 +430,7 @@ fn doc_notes_are_read_and_what_is_not_is_named() {
         "[1] Sown in the second week of April.",
         "[2] After the frost in May.",
         "[3] Eleven dry weeks in all.",
+        "Plot twelve is free next season.\n\nThe committee meets in March.",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
@@ -438,9 +440,10 @@ fn doc_notes_are_read_and_what_is_not_is_named() {
         assert!(reference.contains(note), "{reference}");
     }
     let said = report.notes.join("\n");
-    for left_out in ["headers and footers", "comments", "1 drawn object(s)"] {
+    for left_out in ["headers and footers", "comments"] {
         assert!(said.contains(left_out), "{left_out}: {said}");
     }
+    assert!(!said.contains("drawn object"), "the text box is read: {said}");
     assert!(!text.contains("Quarterly garden report") && !text.contains("Check the rainfall"), "{text}");
 }
 

@@ -9,10 +9,10 @@
 //! they are cited and numbered plain paragraphs after the body, as the
 //! DOCX reader makes them. Inline pictures come from the Data stream
 //! (the BLIP in each picture's OfficeArt data: PNG, JPEG, TIFF, DIB as
-//! BMP); metafile pictures (EMF, WMF, PICT), floating drawn objects (text
-//! boxes among them), headers and footers and comments are not read: a
-//! note says what was left out. Encrypted and pre-97 files are refused
-//! with a message.
+//! BMP); text boxes from the text box subdocument, their paragraphs where
+//! the box is anchored. Metafile pictures (EMF, WMF, PICT), other drawn
+//! objects, headers and footers and comments are not read: a note says
+//! what was left out. Encrypted and pre-97 files are refused with a message.
 
 use std::collections::HashMap;
 
@@ -45,6 +45,8 @@ struct Fib {
     ccp_hdd: u32,
     ccp_atn: u32,
     ccp_edn: u32,
+    /// Characters of the text box subdocument, which follows the endnotes.
+    ccp_txbx: u32,
     /// Footnote and endnote references (CPs in the main text) and texts
     /// (CPs in their subdocument).
     plcf_fnd_ref: (u32, u32),
@@ -57,6 +59,10 @@ struct Fib {
     clx: (u32, u32),
     plf_lst: (u32, u32),
     plf_lfo: (u32, u32),
+    /// Shapes anchored in the main text (`PlcSpaMom`) and the text box
+    /// stories (`PlcftxbxTxt`).
+    plc_spa_mom: (u32, u32),
+    plcf_txbx_txt: (u32, u32),
 }
 
 impl Fib {
@@ -92,6 +98,7 @@ impl Fib {
             ccp_hdd: lw(5).unwrap_or(0),
             ccp_atn: lw(7).unwrap_or(0),
             ccp_edn: lw(8).unwrap_or(0),
+            ccp_txbx: lw(9).unwrap_or(0),
             plcf_fnd_ref: pair(2)?,
             plcf_fnd_txt: pair(3)?,
             plcf_end_ref: pair(46)?,
@@ -102,6 +109,8 @@ impl Fib {
             clx: pair(33)?,
             plf_lst: pair(73)?,
             plf_lfo: pair(74)?,
+            plc_spa_mom: pair(40)?,
+            plcf_txbx_txt: pair(56)?,
         })
     }
 }
@@ -349,6 +358,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         rows: Vec::new(),
         header_rows: 0,
         data: &data,
+        boxes: text_boxes(&table, &fib, &pieces, &word, ctx)?,
         pictures_read: 0,
         pictures: 0,
         drawings: 0,
@@ -388,6 +398,49 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         ));
     }
     Ok(Value::Document(reader.flow.finish()))
+}
+
+/// The paragraphs of each text box anchored in the main text, by the CP of
+/// its anchor: the shape's id (`FSPA.spid` in `PlcSpaMom`) names the story
+/// (`FTXBXS.lid` in `PlcftxbxTxt`, not a reusable spare) whose characters,
+/// in the text box subdocument, are the box's text. Lists that cannot be
+/// read give no boxes (their anchors are then counted as drawn objects).
+///
+/// # Errors
+/// [`Error::Cancelled`] while reading the stories' characters.
+fn text_boxes(table: &[u8], fib: &Fib, pieces: &[Piece], word: &[u8], ctx: &Context<'_>) -> Result<HashMap<u32, Vec<Vec<Inline>>>> {
+    const FSPA: usize = 26;
+    const FTXBXS: usize = 22;
+    let mut boxes = HashMap::new();
+    let (Ok(anchors), Ok(stories)) = (located(table, fib.plc_spa_mom, "shape anchors"), located(table, fib.plcf_txbx_txt, "text box stories")) else {
+        return Ok(boxes);
+    };
+    let (n, m) = (anchors.len().saturating_sub(4) / (4 + FSPA), stories.len().saturating_sub(4) / (4 + FTXBXS));
+    let start = fib.ccp_text + fib.ccp_ftn + fib.ccp_hdd + fib.ccp_atn + fib.ccp_edn;
+    let mut by_shape = HashMap::new();
+    for i in 0..m {
+        let data = (m + 1) * 4 + i * FTXBXS;
+        let (Some(from), Some(to), Some(reusable), Some(shape)) = (u32_at(stories, i * 4), u32_at(stories, i * 4 + 4), u16_at(stories, data + 8), u32_at(stories, data + 14)) else { continue };
+        if reusable == 0 {
+            by_shape.insert(shape, start + from.min(fib.ccp_txbx)..start + to.min(fib.ccp_txbx));
+        }
+    }
+    for i in 0..n {
+        let (Some(cp), Some(shape)) = (u32_at(anchors, i * 4), u32_at(anchors, (n + 1) * 4 + i * FSPA)) else { continue };
+        let Some(range) = by_shape.get(&shape) else { continue };
+        let mut text = String::new();
+        for_each_char(pieces, word, range.clone(), ctx, |_, c, _| match c {
+            '\r' | '\u{b}' | '\u{7}' => text.push('\n'),
+            '\t' => text.push(' '),
+            c if c >= ' ' => text.push(c),
+            _ => {}
+        })?;
+        let paragraphs: Vec<Vec<Inline>> = text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect();
+        if !paragraphs.is_empty() {
+            boxes.insert(cp, paragraphs);
+        }
+    }
+    Ok(boxes)
 }
 
 /// The picture file of an inline picture at `at` in the Data stream
@@ -439,6 +492,8 @@ struct Reader<'a> {
     header_rows: usize,
     /// The Data stream, where inline pictures are (`sprmCPicLocation`).
     data: &'a [u8],
+    /// Text boxes' paragraphs by the CP of their anchor in the main text.
+    boxes: HashMap<u32, Vec<Vec<Inline>>>,
     /// Pictures read, and pictures left out (metafiles, or not found).
     pictures_read: usize,
     pictures: usize,
@@ -475,7 +530,16 @@ impl Reader<'_> {
                 }
             }
             '\u{1}' => self.picture(fc),
-            '\u{8}' => self.drawings += 1,
+            '\u{8}' => match self.boxes.remove(&self.cp) {
+                Some(paragraphs) if self.paragraph_properties(fc).1 => {
+                    for paragraph in paragraphs {
+                        self.inlines.push(Inline::Break);
+                        self.inlines.extend(paragraph);
+                    }
+                }
+                Some(paragraphs) => paragraphs.into_iter().for_each(|p| self.flow.paragraph(Kind::Normal, p)),
+                None => self.drawings += 1,
+            },
             '\u{b}' => self.inlines.push(Inline::Break),
             '\u{2}' => {
                 if let Some(number) = self.note_marks.get(&self.cp) {
