@@ -79,7 +79,8 @@ pub struct Segmented {
     arrived: BTreeMap<u64, Result<Done>>,
     sent: u64,
     handed: u64,
-    in_flight: u64,
+    /// Segments handed to the workers and not yet taken back, at most.
+    max_in_flight: u64,
     primes: Vec<Packet>,
     input_ended: bool,
     ready: VecDeque<Samples>,
@@ -88,8 +89,9 @@ pub struct Segmented {
 }
 
 impl Segmented {
-    /// Starts `workers` decoders for stream `index` of `media`, configured
-    /// as `template` is, each converting with a copy of `converter`.
+    /// Starts `workers` decoders for stream `index` of `media`, each opened
+    /// from `parameters` and converting with a copy of `converter`; segments
+    /// are `segment` packets long.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when a decoder cannot be set up; [`Error::Internal`]
@@ -127,7 +129,7 @@ impl Segmented {
             arrived: BTreeMap::new(),
             sent: 0,
             handed: 0,
-            in_flight: (workers + 1) as u64,
+            max_in_flight: (workers + 1) as u64,
             primes: Vec::new(),
             input_ended: false,
             ready: VecDeque::new(),
@@ -137,7 +139,7 @@ impl Segmented {
 
     /// Reads segments and hands them to the workers until enough are in flight.
     fn dispatch(&mut self) -> Result<()> {
-        while !self.input_ended && self.sent - self.handed < self.in_flight {
+        while !self.input_ended && self.sent - self.handed < self.max_in_flight {
             let mut packets = std::mem::take(&mut self.primes);
             let primes = packets.len();
             while packets.len() - primes < self.segment {
