@@ -13,7 +13,7 @@
 //! thread; the segments' samples come back in order.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use fileconv_core::{AudioSource, Error, Result, Samples};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, frame, Error as FfmpegError, Packet};
@@ -73,8 +73,9 @@ pub struct Segmented {
     index: usize,
     format: &'static str,
     segment: usize,
-    /// One queue per worker; segments go round the workers in order.
-    jobs: Vec<mpsc::Sender<Job>>,
+    /// The queue the workers take segments from, as the segmented MP3
+    /// encoder's do: whichever is free takes the next.
+    jobs: mpsc::Sender<Job>,
     results: mpsc::Receiver<(u64, Result<Done>)>,
     arrived: BTreeMap<u64, Result<Done>>,
     sent: u64,
@@ -106,18 +107,18 @@ impl Segmented {
     ) -> Result<Segmented> {
         let format = converter.format();
         let (report, results) = mpsc::channel();
-        let mut jobs = Vec::with_capacity(workers);
+        let (jobs, queue) = mpsc::channel();
+        let queue = Arc::new(Mutex::new(queue));
         for _ in 0..workers {
             let decoder = codec::context::Context::from_parameters(parameters.clone())
                 .and_then(|c| c.decoder().audio())
                 .map_err(|e| decode_error(format, "cannot set up the decoder", e))?;
-            let (queue, work) = mpsc::channel();
+            let work = Arc::clone(&queue);
             let (report, converter) = (report.clone(), converter.fresh());
             std::thread::Builder::new()
                 .name(format!("{format}-decode"))
                 .spawn(move || decode_segments(decoder, converter, work, report))
                 .map_err(|e| Error::Internal(format!("cannot start a decoding thread: {e}")))?;
-            jobs.push(queue);
         }
         Ok(Segmented {
             media,
@@ -156,8 +157,7 @@ impl Segmented {
             }
             self.primes = priming(&packets).to_vec();
             let job = Job { sequence: self.sent, packets, primes, last: self.input_ended };
-            let worker = (self.sent % self.jobs.len() as u64) as usize;
-            self.jobs[worker].send(job).map_err(|_| Error::Internal(format!("a {} decoding thread stopped", self.format)))?;
+            self.jobs.send(job).map_err(|_| Error::Internal(format!("a {} decoding thread stopped", self.format)))?;
             self.sent += 1;
         }
         Ok(())
@@ -232,9 +232,13 @@ fn refused(corrupt: &mut Corruption, run: &mut CorruptRun, format: &str) -> Resu
 }
 
 /// A worker: decodes the segments it is given until the queue closes.
-fn decode_segments(mut decoder: decoder::Audio, mut converter: FrameConverter, work: mpsc::Receiver<Job>, report: mpsc::Sender<(u64, Result<Done>)>) {
+fn decode_segments(mut decoder: decoder::Audio, mut converter: FrameConverter, work: Arc<Mutex<mpsc::Receiver<Job>>>, report: mpsc::Sender<(u64, Result<Done>)>) {
     let mut frame = frame::Audio::empty();
-    for job in work {
+    loop {
+        let job = match work.lock().map(|queue| queue.recv()) {
+            Ok(Ok(job)) => job,
+            _ => return,
+        };
         let sequence = job.sequence;
         let done = decode_segment(&mut decoder, &mut converter, &mut frame, job);
         if report.send((sequence, done)).is_err() {

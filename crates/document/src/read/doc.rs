@@ -400,6 +400,22 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     Ok(Value::Document(reader.flow.finish()))
 }
 
+/// The non-empty paragraphs (and lines, and table cells) of a subdocument's
+/// characters `range`, as plain text: a note's or a text box's.
+///
+/// # Errors
+/// [`Error::Cancelled`] while reading.
+fn plain_paragraphs(pieces: &[Piece], word: &[u8], range: std::ops::Range<u32>, ctx: &Context<'_>) -> Result<Vec<Vec<Inline>>> {
+    let mut text = String::new();
+    for_each_char(pieces, word, range, ctx, |_, c, _| match c {
+        '\r' | '\u{b}' | '\u{7}' => text.push('\n'),
+        '\t' => text.push(' '),
+        c if c >= ' ' => text.push(c),
+        _ => {}
+    })?;
+    Ok(text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect())
+}
+
 /// The paragraphs of each text box anchored in the main text, by the CP of
 /// its anchor: the shape's id (`FSPA.spid` in `PlcSpaMom`) names the story
 /// (`FTXBXS.lid` in `PlcftxbxTxt`, not a reusable spare) whose characters,
@@ -428,14 +444,7 @@ fn text_boxes(table: &[u8], fib: &Fib, pieces: &[Piece], word: &[u8], ctx: &Cont
     for i in 0..n {
         let (Some(cp), Some(shape)) = (u32_at(anchors, i * 4), u32_at(anchors, (n + 1) * 4 + i * FSPA)) else { continue };
         let Some(range) = by_shape.get(&shape) else { continue };
-        let mut text = String::new();
-        for_each_char(pieces, word, range.clone(), ctx, |_, c, _| match c {
-            '\r' | '\u{b}' | '\u{7}' => text.push('\n'),
-            '\t' => text.push(' '),
-            c if c >= ' ' => text.push(c),
-            _ => {}
-        })?;
-        let paragraphs: Vec<Vec<Inline>> = text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect();
+        let paragraphs = plain_paragraphs(pieces, word, range.clone(), ctx)?;
         if !paragraphs.is_empty() {
             boxes.insert(cp, paragraphs);
         }
@@ -761,15 +770,7 @@ impl Notes {
                 bodies.push(Vec::new());
                 continue;
             };
-            let range = start + from.min(length)..start + to.min(length);
-            let mut text = String::new();
-            for_each_char(pieces, word, range, ctx, |_, c, _| match c {
-                '\r' | '\u{b}' => text.push('\n'),
-                '\t' => text.push(' '),
-                c if c >= ' ' => text.push(c),
-                _ => {}
-            })?;
-            bodies.push(text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(|p| vec![Inline::Text(Run::plain(p))]).collect());
+            bodies.push(plain_paragraphs(pieces, word, start + from.min(length)..start + to.min(length), ctx)?);
         }
         Ok(bodies)
     }
