@@ -5,7 +5,12 @@
 //! are installed. Files are found once per process under
 //! `$FILECONV_FONT_DIR` (colon-separated), `/usr/share/fonts` and
 //! `/usr/local/share/fonts`, read once and kept: every conversion after
-//! the first shares them. krilla embeds only the glyphs a PDF uses. Text
+//! the first shares them. Documents that name their fonts (slides) are
+//! drawn in the installed family that stands in for each, by the one
+//! substitution table [`SUBSTITUTES`] (metric-compatible families first:
+//! Liberation for Arial, Times New Roman and Courier New, Carlito for
+//! Calibri, Caladea for Cambria), loaded on first use; the rest in DejaVu.
+//! krilla embeds only the glyphs a PDF uses. Text
 //! is shaped with rustybuzz (kerning, ligatures, Arabic joining, marks),
 //! each run of characters in the face that has them.
 
@@ -32,6 +37,69 @@ pub const MONO_BOLD: usize = 5;
 
 const REQUIRED: [&str; 6] = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"];
 const FALLBACKS: [&str; 4] = ["DroidSansFallbackFull.ttf", "DroidSansFallback.ttf", "Symbola.ttf", "Symbola_hint.ttf"];
+
+/// Where the faces of substitute families are numbered from.
+pub const FAMILY_FACES: usize = 64;
+
+/// A family that stands in for the names documents ask for (lowercase):
+/// its files for regular, bold, italic and bold italic.
+pub struct Substitute {
+    pub family: &'static str,
+    pub files: [&'static str; 4],
+    pub stands_for: &'static [&'static str],
+}
+
+/// The substitution table. Names not in it are drawn in DejaVu Sans (as
+/// fontconfig picks on Debian), names of monospaced families in DejaVu
+/// Sans Mono. `FILECONV_FONT_SUBSTITUTES="Segoe UI=Carlito;Georgia=Liberation Serif"`
+/// adds or overrides entries for one process.
+pub const SUBSTITUTES: &[Substitute] = &[
+    Substitute {
+        family: "Liberation Sans",
+        files: ["LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "LiberationSans-Italic.ttf", "LiberationSans-BoldItalic.ttf"],
+        stands_for: &["liberation sans", "arial", "helvetica", "arimo", "helvetica neue", "arial unicode ms"],
+    },
+    Substitute {
+        family: "Liberation Serif",
+        files: ["LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf", "LiberationSerif-Italic.ttf", "LiberationSerif-BoldItalic.ttf"],
+        stands_for: &["liberation serif", "times new roman", "times", "tinos", "times roman"],
+    },
+    Substitute {
+        family: "Liberation Mono",
+        files: ["LiberationMono-Regular.ttf", "LiberationMono-Bold.ttf", "LiberationMono-Italic.ttf", "LiberationMono-BoldItalic.ttf"],
+        stands_for: &["liberation mono", "courier new", "courier", "cousine"],
+    },
+    Substitute { family: "Carlito", files: ["Carlito-Regular.ttf", "Carlito-Bold.ttf", "Carlito-Italic.ttf", "Carlito-BoldItalic.ttf"], stands_for: &["carlito", "calibri", "calibri light"] },
+    Substitute { family: "Caladea", files: ["Caladea-Regular.ttf", "Caladea-Bold.ttf", "Caladea-Italic.ttf", "Caladea-BoldItalic.ttf"], stands_for: &["caladea", "cambria"] },
+    Substitute {
+        family: "DejaVu Serif",
+        files: ["DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf"],
+        stands_for: &["dejavu serif", "georgia", "garamond", "book antiqua", "palatino", "palatino linotype", "constantia", "century schoolbook", "bookman old style"],
+    },
+];
+
+/// Monospaced families without a metric-compatible stand-in: DejaVu Sans Mono.
+const MONOSPACED: &[&str] = &["dejavu sans mono", "consolas", "lucida console", "monaco", "menlo", "andale mono", "source code pro"];
+
+/// The family a document's font name is drawn in: `Some(index into
+/// SUBSTITUTES)`, `None` for DejaVu Sans; and whether it is monospaced.
+fn substitute(name: &str) -> (Option<usize>, bool) {
+    static OVERRIDES: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let overrides = OVERRIDES.get_or_init(|| {
+        std::env::var("FILECONV_FONT_SUBSTITUTES")
+            .unwrap_or_default()
+            .split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(from, to)| (from.trim().to_lowercase(), to.trim().to_lowercase()))
+            .collect()
+    });
+    let wanted = name.trim().to_lowercase();
+    let wanted = overrides.get(&wanted).cloned().unwrap_or(wanted);
+    if let Some(index) = SUBSTITUTES.iter().position(|s| s.family.eq_ignore_ascii_case(&wanted) || s.stands_for.contains(&wanted.as_str())) {
+        return (Some(index), false);
+    }
+    (None, MONOSPACED.contains(&wanted.as_str()))
+}
 
 /// A loaded face: krilla's handle for embedding, ttf-parser's for
 /// looking glyphs up, rustybuzz's for shaping.
@@ -65,6 +133,10 @@ impl Face {
 
 pub struct FontSet {
     pub faces: Vec<Face>,
+    /// Font files found, by file name.
+    files: HashMap<String, PathBuf>,
+    /// The faces of [`SUBSTITUTES`], four per family, loaded on first use.
+    family_faces: Vec<OnceLock<Option<Face>>>,
 }
 
 static FONTS: OnceLock<std::result::Result<FontSet, String>> = OnceLock::new();
@@ -96,7 +168,8 @@ fn load() -> std::result::Result<FontSet, String> {
         return Err(missing.join(", "));
     }
     faces.extend(FALLBACKS.iter().filter_map(|name| found.get(*name)).filter_map(|p| Face::load(p)));
-    Ok(FontSet { faces })
+    let family_faces = (0..SUBSTITUTES.len() * 4).map(|_| OnceLock::new()).collect();
+    Ok(FontSet { faces, files: found, family_faces })
 }
 
 /// Font files by file name, first found wins (the directories are in preference order).
@@ -117,6 +190,33 @@ fn index(dir: &Path, depth: usize, found: &mut HashMap<String, PathBuf>) {
 }
 
 impl FontSet {
+    /// The face with index `index` (a base face, or a substitute family's
+    /// that [`FontSet::face_for`] handed out).
+    pub fn face(&self, index: usize) -> &Face {
+        match index.checked_sub(FAMILY_FACES) {
+            None => &self.faces[index],
+            Some(i) => self.family_faces.get(i).and_then(|f| f.get()).and_then(Option::as_ref).unwrap_or(&self.faces[REGULAR]),
+        }
+    }
+
+    /// The face that draws text of the font family `name` (as a document
+    /// names it) in a style: its substitute's when that is installed, else
+    /// DejaVu's.
+    pub fn face_for(&self, name: Option<&str>, bold: bool, italic: bool) -> usize {
+        let (family, mono) = name.map_or((None, false), substitute);
+        if let Some(family) = family {
+            let style = usize::from(bold) + 2 * usize::from(italic);
+            for style in [style, 0] {
+                let slot = family * 4 + style;
+                let loaded = self.family_faces[slot].get_or_init(|| self.files.get(SUBSTITUTES[family].files[style]).and_then(|p| Face::load(p)));
+                if loaded.is_some() {
+                    return FAMILY_FACES + slot;
+                }
+            }
+        }
+        Self::styled(bold, italic, mono)
+    }
+
     /// The face for a style.
     pub fn styled(bold: bool, italic: bool, mono: bool) -> usize {
         match (mono, bold, italic) {
@@ -133,8 +233,13 @@ impl FontSet {
     /// that face, else the regular face, else the first fallback that has
     /// it, else the regular face's missing-glyph box.
     pub fn glyph(&self, preferred: usize, c: char) -> (usize, u16, f32) {
-        if let Some((id, advance)) = self.faces[preferred].glyph(c) {
+        if let Some((id, advance)) = self.face(preferred).glyph(c) {
             return (preferred, id, advance);
+        }
+        if preferred >= FAMILY_FACES {
+            // A substitute family without the character: DejaVu in the same style.
+            let style = (preferred - FAMILY_FACES) % 4;
+            return self.glyph(Self::styled(style & 1 == 1, style & 2 == 2, false), c);
         }
         for (index, face) in self.faces.iter().enumerate().skip(MONO_BOLD + 1).chain([(REGULAR, &self.faces[REGULAR])]) {
             if let Some((id, advance)) = face.glyph(c) {
@@ -201,8 +306,8 @@ impl FontSet {
     }
 
     fn shape_run(&self, face: usize, text: &str, missing: Vec<char>) -> ShapedRun {
-        let shaper = &self.faces[face].shaper;
-        let units = self.faces[face].units_per_em;
+        let shaper = &self.face(face).shaper;
+        let units = self.face(face).units_per_em;
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(text);
         buffer.guess_segment_properties();

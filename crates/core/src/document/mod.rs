@@ -3,6 +3,7 @@
 //! Readers build it whole; its size is bounded by the input's, and its depth
 //! by [`MAX_DEPTH`], which every reader enforces so writers may recurse.
 
+pub mod fixed;
 pub mod flow;
 
 /// Deepest nesting of lists and quotes a reader may build.
@@ -14,6 +15,9 @@ pub struct Document {
     pub title: Option<String>,
     pub author: Option<String>,
     pub blocks: Vec<Block>,
+    /// The pages as the source laid them out (slides), for writers of
+    /// pages; empty for flowing sources. See [`fixed`].
+    pub fixed_pages: Vec<fixed::FixedPage>,
 }
 
 /// A block of a document.

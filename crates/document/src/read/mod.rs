@@ -11,6 +11,7 @@ pub mod odt;
 mod office_art;
 pub mod ppt;
 pub mod pptx;
+mod pptx_pages;
 pub mod rtf;
 pub mod txt;
 

@@ -6,6 +6,8 @@
 //! tables, and pictures with their bytes; a footer's text where it first
 //! appears or changes (slide numbers and dates left out). A first slide holding only a
 //! centred title and subtitle is the document's title and author.
+//! Beside this flowing reading, [`super::pptx_pages`] reads each slide as a
+//! placed page for writers of pages.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -27,7 +29,7 @@ fn get(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>> {
 }
 
 /// Relationship id to (target path, external).
-fn read_rels(bytes: &[u8], base: &str) -> Result<HashMap<String, (String, bool)>> {
+pub(super) fn read_rels(bytes: &[u8], base: &str) -> Result<HashMap<String, (String, bool)>> {
     let mut reader = Events::new(bytes, FORMAT, "relationships");
     let mut rels = HashMap::new();
     loop {
@@ -46,7 +48,7 @@ fn read_rels(bytes: &[u8], base: &str) -> Result<HashMap<String, (String, bool)>
     Ok(rels)
 }
 
-fn rels_path(part: &str) -> String {
+pub(super) fn rels_path(part: &str) -> String {
     match part.rsplit_once('/') {
         Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
         None => format!("_rels/{part}.rels"),
@@ -96,7 +98,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         }
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
-    Ok(Value::Document(flow.finish()))
+    let mut doc = flow.finish();
+    doc.fixed_pages = super::pptx_pages::read(&mut zip, &presentation, &order, ctx)?;
+    Ok(Value::Document(doc))
 }
 
 fn is_image(path: &str) -> bool {

@@ -11,6 +11,8 @@ use fileconv_core::{Block, Document, Image, Inline, Result, Run, TableBlock};
 
 use crate::fonts::FontSet;
 
+mod fixed;
+
 /// Page size and margins in points.
 #[derive(Clone, Copy, Debug)]
 pub struct PageSetup {
@@ -43,11 +45,31 @@ pub enum Op {
     /// An image file's bytes, drawn into the box.
     Image { x: f32, y: f32, w: f32, h: f32, data: std::sync::Arc<Vec<u8>> },
     Link { x: f32, y: f32, w: f32, h: f32, uri: String },
+    /// A closed outline (or an open line) filled and stroked.
+    Shape { outline: Outline, fill: Option<Rgb>, stroke: Option<(Rgb, f32)> },
+    /// What follows, up to the matching [`Op::Pop`], drawn through this
+    /// matrix (x' = a x + c y + e, y' = b x + d y + f).
+    PushTransform([f32; 6]),
+    /// What follows, up to the matching [`Op::Pop`], clipped to the box.
+    PushClip { x: f32, y: f32, w: f32, h: f32 },
+    Pop,
+}
+
+/// The outline of an [`Op::Shape`].
+#[derive(Clone, Debug)]
+pub enum Outline {
+    Rect { x: f32, y: f32, w: f32, h: f32 },
+    RoundRect { x: f32, y: f32, w: f32, h: f32, radius: f32 },
+    Ellipse { x: f32, y: f32, w: f32, h: f32 },
+    Polyline { points: Vec<(f32, f32)>, closed: bool },
 }
 
 #[derive(Default)]
 pub struct Page {
     pub ops: Vec<Op>,
+    /// Width and height in points when the page has its own (slides);
+    /// `None`: the layout's page setup.
+    pub size: Option<(f32, f32)>,
 }
 
 /// A heading for the PDF's outline: level, text, page, y.
@@ -63,6 +85,8 @@ pub struct Layout {
     pub bookmarks: Vec<Bookmark>,
     /// Characters no installed font draws (shown as empty boxes), and how many times.
     pub missing_glyphs: std::collections::BTreeMap<char, usize>,
+    /// Pictures left out because PDF cannot embed their format.
+    pub unsupported_pictures: usize,
 }
 
 impl Layout {
@@ -83,11 +107,18 @@ struct Style {
     strike: bool,
     color: Rgb,
     link: Option<String>,
+    /// The face, when the text names its family (slides); else the
+    /// DejaVu face of `bold`, `italic`, `mono`.
+    face: Option<usize>,
 }
 
 impl Style {
     fn body(size: f32) -> Self {
-        Style { size, bold: false, italic: false, mono: false, underline: false, strike: false, color: BLACK, link: None }
+        Style { size, bold: false, italic: false, mono: false, underline: false, strike: false, color: BLACK, link: None, face: None }
+    }
+
+    fn face(&self) -> usize {
+        self.face.unwrap_or_else(|| FontSet::styled(self.bold, self.italic, self.mono))
     }
 
     fn with_run(&self, run: &Run) -> Self {
@@ -100,6 +131,7 @@ impl Style {
             strike: self.strike || run.strike,
             color: if run.link.is_some() { LINK } else { self.color },
             link: run.link.clone().or_else(|| self.link.clone()),
+            face: None,
         }
     }
 }
@@ -139,6 +171,8 @@ pub struct Engine<'f> {
     max_ops: usize,
     max_pages: usize,
     missing_glyphs: std::collections::BTreeMap<char, usize>,
+    /// Pictures of placed pages in formats PDF cannot embed (EMF, WMF, TIFF, BMP).
+    unsupported_pictures: usize,
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
     /// By face, then by text (looked up without allocating).
@@ -189,6 +223,7 @@ impl<'f> Engine<'f> {
             max_ops: limits.max_ops,
             max_pages: limits.max_pages,
             missing_glyphs: std::collections::BTreeMap::new(),
+            unsupported_pictures: 0,
             shaped: Default::default(),
         }
     }
@@ -276,7 +311,7 @@ impl<'f> Engine<'f> {
         if self.pages.len() > self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs })
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
     }
 
     fn block(&mut self, block: &Block, next: Option<&Block>, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {
@@ -406,8 +441,7 @@ impl<'f> Engine<'f> {
 
     /// The width of `text` in `style`, shaped.
     fn measure(&self, text: &str, style: &Style) -> f32 {
-        let face = FontSet::styled(style.bold, style.italic, style.mono);
-        self.shape(face, text).iter().map(|run| run.width).sum::<f32>() * style.size
+        self.shape(style.face(), text).iter().map(|run| run.width).sum::<f32>() * style.size
     }
 
     /// Cuts inlines into unbreakable pieces.
@@ -415,40 +449,7 @@ impl<'f> Engine<'f> {
         let mut pieces = Vec::new();
         for inline in content {
             match inline {
-                Inline::Text(run) => {
-                    let style = base.with_run(run);
-                    let mut word = String::new();
-                    let flush = |word: &mut String, pieces: &mut Vec<Piece>| {
-                        if !word.is_empty() {
-                            let text = std::mem::take(word);
-                            pieces.push(Piece::Text { width: self.measure(&text, &style), text, style: style.clone(), space: false });
-                        }
-                    };
-                    for c in run.text.chars() {
-                        match c {
-                            '\n' => {
-                                flush(&mut word, &mut pieces);
-                                pieces.push(Piece::Break);
-                            }
-                            c if c.is_whitespace() && c != '\u{a0}' => {
-                                flush(&mut word, &mut pieces);
-                                let text = if c == '\t' { "    ".to_string() } else { " ".to_string() };
-                                pieces.push(Piece::Text { width: self.measure(&text, &style), text, style: style.clone(), space: true });
-                            }
-                            c if is_cjk(c) => {
-                                flush(&mut word, &mut pieces);
-                                word.push(c);
-                                flush(&mut word, &mut pieces);
-                            }
-                            '-' | '/' => {
-                                word.push(c);
-                                flush(&mut word, &mut pieces);
-                            }
-                            c => word.push(c),
-                        }
-                    }
-                    flush(&mut word, &mut pieces);
-                }
+                Inline::Text(run) => self.text_pieces(&run.text, &base.with_run(run), &mut pieces),
                 Inline::Break => pieces.push(Piece::Break),
                 Inline::Image(image) => match self.image_box(image, width) {
                     Some((data, w, h)) => pieces.push(Piece::Image { data, w, h, link: None }),
@@ -462,12 +463,52 @@ impl<'f> Engine<'f> {
         pieces
     }
 
+    /// Text of one style cut into pieces: words, spaces, CJK characters,
+    /// breaks at `\n`.
+    fn text_pieces(&self, text: &str, style: &Style, pieces: &mut Vec<Piece>) {
+        let mut word = String::new();
+        let flush = |word: &mut String, pieces: &mut Vec<Piece>| {
+            if !word.is_empty() {
+                let text = std::mem::take(word);
+                pieces.push(Piece::Text { width: self.measure(&text, style), text, style: style.clone(), space: false });
+            }
+        };
+        for c in text.chars() {
+            match c {
+                '\n' => {
+                    flush(&mut word, pieces);
+                    pieces.push(Piece::Break);
+                }
+                c if c.is_whitespace() && c != '\u{a0}' => {
+                    flush(&mut word, pieces);
+                    let text = if c == '\t' { "    ".to_string() } else { " ".to_string() };
+                    pieces.push(Piece::Text { width: self.measure(&text, style), text, style: style.clone(), space: true });
+                }
+                c if is_cjk(c) => {
+                    flush(&mut word, pieces);
+                    word.push(c);
+                    flush(&mut word, pieces);
+                }
+                '-' | '/' => {
+                    word.push(c);
+                    flush(&mut word, pieces);
+                }
+                c => word.push(c),
+            }
+        }
+        flush(&mut word, pieces);
+    }
+
     /// Breaks inlines into lines no wider than `width`.
     fn break_lines(&self, content: &[Inline], style: &Style, width: f32) -> Vec<LineBox> {
+        self.lines(self.pieces(content, style, width), style, width, base_is_right_to_left(content))
+    }
+
+    /// Puts pieces on lines no wider than `width`; `style` gives an empty line its height.
+    fn lines(&self, pieces: Vec<Piece>, style: &Style, width: f32, right_to_left: bool) -> Vec<LineBox> {
         let width = width.max(20.0);
         let mut lines = Vec::new();
         let mut line = LineBox::default();
-        let right_to_left = base_is_right_to_left(content);
         let finish = |line: &mut LineBox, lines: &mut Vec<LineBox>| {
             // Spaces at the end of a line take no room.
             while matches!(line.items.last(), Some((_, Piece::Text { space: true, .. }))) {
@@ -482,14 +523,18 @@ impl<'f> Engine<'f> {
             lines.push(std::mem::take(line));
         };
         let mut x = 0.0f32;
-        for piece in self.pieces(content, style, width) {
+        // Spaces that start a line are dropped after a wrap, kept after a
+        // line break (indented code).
+        let mut wrapped = false;
+        for piece in pieces {
             match &piece {
                 Piece::Break => {
                     finish(&mut line, &mut lines);
                     x = 0.0;
+                    wrapped = false;
                     continue;
                 }
-                Piece::Text { space: true, .. } if line.items.is_empty() && !lines.is_empty() => continue,
+                Piece::Text { space: true, .. } if line.items.is_empty() && wrapped => continue,
                 _ => {}
             }
             let w = piece_width(&piece);
@@ -497,6 +542,7 @@ impl<'f> Engine<'f> {
             if x + w > width + 0.01 && !line.items.is_empty() && !matches!(piece, Piece::Text { space: true, .. }) {
                 finish(&mut line, &mut lines);
                 x = 0.0;
+                wrapped = true;
             }
             if w > width + 0.01 {
                 // A word wider than the line: cut it between characters.
@@ -510,6 +556,7 @@ impl<'f> Engine<'f> {
                             finish(&mut line, &mut lines);
                             x = 0.0;
                             part_width = 0.0;
+                            wrapped = true;
                         }
                         part.push(c);
                         part_width += cw;
@@ -582,9 +629,8 @@ impl<'f> Engine<'f> {
     /// Text shaped, in runs of one face each (characters the style's face
     /// lacks come from a fallback).
     fn glyphs(&mut self, x: f32, y: f32, text: &str, style: &Style) -> Result<()> {
-        let preferred = FontSet::styled(style.bold, style.italic, style.mono);
         let mut x = x;
-        for run in self.shape(preferred, text).iter() {
+        for run in self.shape(style.face(), text).iter() {
             for c in &run.missing {
                 *self.missing_glyphs.entry(*c).or_default() += 1;
             }
@@ -809,7 +855,7 @@ mod tests {
 
     /// The glyph runs of a one-paragraph document: (x, text, glyph ids).
     fn runs(text: &str) -> Vec<(f32, String, Vec<u16>)> {
-        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])] };
+        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new() };
         let setup = PageSetup { width: 595.0, height: 842.0, margin: 50.0 };
         let layout = Engine::new(fonts().unwrap(), setup, LayoutLimits::new(1 << 30, 100)).run(&doc, &|| Ok(())).unwrap();
         let mut runs: Vec<(f32, String, Vec<u16>)> = layout.pages[0]

@@ -29,7 +29,7 @@ pub const PAGE_SIZE: OptionSpec = OptionSpec {
     name: "pageSize",
     kind: OptionKind::Choice(&["a4", "letter", "legal", "a3", "a5"]),
     default: "a4",
-    help: "Paper size: A4 (210 x 297 mm), Letter (8.5 x 11 in), Legal (8.5 x 14 in), A3, A5",
+    help: "Paper size: A4 (210 x 297 mm), Letter (8.5 x 11 in), Legal (8.5 x 14 in), A3, A5; slides keep their own size unless it is given, then their text flows onto these pages",
 };
 
 pub const ORIENTATION: OptionSpec = OptionSpec {
@@ -121,7 +121,12 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let fonts = fonts()?;
     let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
     let engine = Engine::new(fonts, setup, limits);
-    let layout = engine.run(&doc, &|| ctx.checkpoint())?;
+    // Slides keep their own pages unless a paper size is asked for.
+    let layout = if !doc.fixed_pages.is_empty() && ctx.options.get(PAGE_SIZE.name).is_none() {
+        engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?
+    } else {
+        engine.run(&doc, &|| ctx.checkpoint())?
+    };
     ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
     if !layout.missing_glyphs.is_empty() {
         let count: usize = layout.missing_glyphs.values().sum();
@@ -130,6 +135,9 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
             "{count} character(s) have no glyph in the installed fonts and show as empty boxes: {sample}{}",
             if layout.missing_glyphs.len() > 12 { "..." } else { "" }
         ));
+    }
+    if layout.unsupported_pictures > 0 {
+        ctx.note(format!("{} picture(s) in formats a PDF cannot hold (EMF, WMF, TIFF, BMP...) are left out of the pages", layout.unsupported_pictures));
     }
     let mut metadata = Metadata::new().creator("fileconv".into()).producer("fileconv (krilla)".into());
     if let Some(title) = doc.display_title() {
@@ -154,7 +162,8 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
         if number % 16 == 0 {
             ctx.checkpoint()?;
         }
-        let settings = PageSettings::from_wh(setup.width, setup.height).ok_or_else(|| Error::Internal("page size".into()))?;
+        let (width, height) = page_ops.size.unwrap_or((setup.width, setup.height));
+        let settings = PageSettings::from_wh(width, height).ok_or_else(|| Error::invalid_input("pdf", format!("page size {width} x {height} pt")))?;
         let mut page = pdf.start_page_with(settings);
         let mut links = Vec::new();
         {
@@ -165,7 +174,7 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
                         let glyphs: Vec<KrillaGlyph> =
                             glyphs.into_iter().map(|g| KrillaGlyph::new(GlyphId::new(u32::from(g.id)), g.advance, g.x_offset, g.y_offset, 0.0, g.text, None)).collect();
                         surface.set_fill(Some(fill(color)));
-                        surface.draw_glyphs(Point::from_xy(x, y), &glyphs, fonts.faces[face].font.clone(), &text, size, false);
+                        surface.draw_glyphs(Point::from_xy(x, y), &glyphs, fonts.face(face).font.clone(), &text, size, false);
                     }
                     Op::Line { x1, y1, x2, y2, width, color } => {
                         let mut path = PathBuilder::new();
@@ -198,6 +207,27 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
                         }
                     }
                     Op::Link { x, y, w, h, uri } => links.push((x, y, w, h, uri)),
+                    Op::Shape { outline, fill: color, stroke } => {
+                        if let Some(path) = outline_path(&outline) {
+                            surface.set_fill(color.map(fill));
+                            surface.set_stroke(stroke.map(|(color, width)| Stroke { paint: rgb::Color::new(color.0, color.1, color.2).into(), width, ..Stroke::default() }));
+                            surface.draw_path(&path);
+                            surface.set_stroke(None);
+                        }
+                    }
+                    Op::PushTransform([a, b, c, d, e, f]) => surface.push_transform(&Transform::from_row(a, b, c, d, e, f)),
+                    Op::PushClip { x, y, w, h } => {
+                        let mut path = PathBuilder::new();
+                        if let Some(rect) = Rect::from_xywh(x, y, w.max(0.01), h.max(0.01)) {
+                            path.push_rect(rect);
+                        }
+                        match path.finish() {
+                            Some(path) => surface.push_clip_path(&path, &krilla::paint::FillRule::NonZero),
+                            // Keeps pushes and pops paired.
+                            None => surface.push_transform(&Transform::identity()),
+                        }
+                    }
+                    Op::Pop => surface.pop(),
                 }
             }
             surface.finish();
@@ -216,6 +246,53 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
     }
     out.write_all(&bytes)?;
     Ok(())
+}
+
+/// The path of a shape's outline; `None` for a degenerate one.
+fn outline_path(outline: &layout::Outline) -> Option<krilla::geom::Path> {
+    use layout::Outline;
+    let mut path = PathBuilder::new();
+    match outline {
+        Outline::Rect { x, y, w, h } => path.push_rect(Rect::from_xywh(*x, *y, w.max(0.01), h.max(0.01))?),
+        Outline::RoundRect { x, y, w, h, radius } => {
+            let r = radius.min(w / 2.0).min(h / 2.0).max(0.0);
+            // Quarter circles as cubic curves (k = 0.5523 of the radius).
+            let k = r * 0.4477;
+            let (x2, y2) = (x + w, y + h);
+            path.move_to(x + r, *y);
+            path.line_to(x2 - r, *y);
+            path.cubic_to(x2 - k, *y, x2, y + k, x2, y + r);
+            path.line_to(x2, y2 - r);
+            path.cubic_to(x2, y2 - k, x2 - k, y2, x2 - r, y2);
+            path.line_to(x + r, y2);
+            path.cubic_to(x + k, y2, *x, y2 - k, *x, y2 - r);
+            path.line_to(*x, y + r);
+            path.cubic_to(*x, y + k, x + k, *y, x + r, *y);
+            path.close();
+        }
+        Outline::Ellipse { x, y, w, h } => {
+            let (rx, ry) = (w / 2.0, h / 2.0);
+            let (cx, cy) = (x + rx, y + ry);
+            let (kx, ky) = (rx * 0.5523, ry * 0.5523);
+            path.move_to(cx + rx, cy);
+            path.cubic_to(cx + rx, cy + ky, cx + kx, cy + ry, cx, cy + ry);
+            path.cubic_to(cx - kx, cy + ry, cx - rx, cy + ky, cx - rx, cy);
+            path.cubic_to(cx - rx, cy - ky, cx - kx, cy - ry, cx, cy - ry);
+            path.cubic_to(cx + kx, cy - ry, cx + rx, cy - ky, cx + rx, cy);
+            path.close();
+        }
+        Outline::Polyline { points, closed } => {
+            let (first, rest) = points.split_first()?;
+            path.move_to(first.0, first.1);
+            for p in rest {
+                path.line_to(p.0, p.1);
+            }
+            if *closed {
+                path.close();
+            }
+        }
+    }
+    path.finish()
 }
 
 /// Headings as a nested outline (bookmarks).

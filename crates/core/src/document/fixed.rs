@@ -1,0 +1,223 @@
+//! Pages whose content sits where the source placed it: slides. A reader
+//! of a page-based format fills [`Document::fixed_pages`](super::Document)
+//! beside the flowing blocks; writers of pages (PDF, page images) draw
+//! these, writers of flowing text (Markdown, HTML, EPUB...) ignore them.
+//! Everything is resolved: positions in points from the page's top left,
+//! colours as RGB, text properties after the source's inheritance (theme,
+//! master, layout, shape), so a writer needs no knowledge of the source.
+
+use std::sync::Arc;
+
+/// An RGB colour.
+pub type Color = (u8, u8, u8);
+
+/// A page of placed shapes, drawn in order (later ones on top).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixedPage {
+    /// Points.
+    pub width: f32,
+    pub height: f32,
+    pub background: Option<Color>,
+    /// A picture filling the page, over the background colour.
+    pub background_picture: Option<Picture>,
+    pub shapes: Vec<Shape>,
+}
+
+/// A shape's box: its top left corner and size before rotation, in points;
+/// rotation clockwise in degrees about the box's centre.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Frame {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    pub rotation: f32,
+    pub flip_h: bool,
+    pub flip_v: bool,
+}
+
+/// The outline a shape's fill and stroke follow.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Geometry {
+    #[default]
+    Rect,
+    /// Corner radius as a share of the shorter side.
+    RoundRect(f32),
+    Ellipse,
+    /// From the frame's top left to its bottom right (flips choose the diagonal).
+    Line,
+    /// Points as shares of the frame (0..1), closed.
+    Polygon(Vec<(f32, f32)>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stroke {
+    pub color: Color,
+    /// Points.
+    pub width: f32,
+}
+
+/// A picture file's bytes (shared between the pages that show it) and how
+/// much of each edge is cut off: shares of the picture's width or height
+/// (left, top, right, bottom).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Picture {
+    pub data: Arc<Vec<u8>>,
+    pub crop: [f32; 4],
+}
+
+/// A placed shape: any of fill, stroke, picture and text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shape {
+    pub frame: Frame,
+    pub geometry: Geometry,
+    pub fill: Option<Color>,
+    pub stroke: Option<Stroke>,
+    pub picture: Option<Picture>,
+    pub text: Option<TextBody>,
+    /// A table whose top left corner is the frame's.
+    pub table: Option<FixedTable>,
+}
+
+/// A table on a page: column widths, and rows at least as tall as stated
+/// (writers make a row taller when its text needs it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixedTable {
+    /// Points.
+    pub columns: Vec<f32>,
+    pub rows: Vec<FixedRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixedRow {
+    /// The least height, points.
+    pub height: f32,
+    /// The cells that start in this row (those a merge covers are left out).
+    pub cells: Vec<FixedCell>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixedCell {
+    /// The first column it covers, and how many columns and rows.
+    pub column: usize,
+    pub columns: usize,
+    pub rows: usize,
+    pub fill: Option<Color>,
+    /// Left, top, right, bottom.
+    pub borders: [Option<Stroke>; 4],
+    pub text: TextBody,
+}
+
+/// Where text sits in its box vertically.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Anchor {
+    #[default]
+    Top,
+    Middle,
+    Bottom,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Align {
+    #[default]
+    Left,
+    Center,
+    Right,
+    Justify,
+}
+
+/// Text laid out in its shape's box.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextBody {
+    pub paragraphs: Vec<TextParagraph>,
+    /// Space between the box and the text: left, top, right, bottom, points.
+    pub inset: [f32; 4],
+    pub anchor: Anchor,
+    /// Lines wrap at the box's width; when false each paragraph is one line
+    /// (line breaks aside) that may run past the box.
+    pub wrap: bool,
+    /// What the source's shrink-on-overflow settled on: every size times
+    /// `font_scale`, line spacing less `spacing_reduction` (a share).
+    pub font_scale: f32,
+    pub spacing_reduction: f32,
+}
+
+impl Default for TextBody {
+    fn default() -> Self {
+        TextBody { paragraphs: Vec::new(), inset: [7.2, 3.6, 7.2, 3.6], anchor: Anchor::Top, wrap: true, font_scale: 1.0, spacing_reduction: 0.0 }
+    }
+}
+
+/// Space above or below a paragraph, or between its lines.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spacing {
+    Points(f32),
+    /// Lines of the paragraph's text (1.0 = single spacing).
+    Lines(f32),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextParagraph {
+    pub runs: Vec<TextRun>,
+    pub align: Align,
+    /// Points from the box's inner left edge to the text's left edge.
+    pub margin_left: f32,
+    /// The first line's offset from `margin_left` (negative: hanging, where bullets go).
+    pub indent: f32,
+    pub bullet: Option<Bullet>,
+    pub space_before: Spacing,
+    pub space_after: Spacing,
+    pub line_spacing: Spacing,
+    /// The size and font of an empty paragraph's line (from its end mark).
+    pub empty_size: f32,
+}
+
+impl Default for TextParagraph {
+    fn default() -> Self {
+        TextParagraph {
+            runs: Vec::new(),
+            align: Align::Left,
+            margin_left: 0.0,
+            indent: 0.0,
+            bullet: None,
+            space_before: Spacing::Points(0.0),
+            space_after: Spacing::Points(0.0),
+            line_spacing: Spacing::Lines(1.0),
+            empty_size: 18.0,
+        }
+    }
+}
+
+/// The mark before a paragraph's first line: its text ("•", "3.", "c)"),
+/// font family when it has its own, colour and size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bullet {
+    pub text: String,
+    pub font: Option<String>,
+    pub color: Color,
+    pub size: f32,
+}
+
+/// Text of one look; `\n` is a line break.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextRun {
+    pub text: String,
+    /// The family the source asks for; writers substitute what is installed.
+    pub font: Option<String>,
+    /// Points.
+    pub size: f32,
+    pub bold: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub strike: bool,
+    pub color: Color,
+    /// Raised (positive) or lowered, as a share of the size.
+    pub baseline: f32,
+    pub link: Option<String>,
+}
+
+impl Default for TextRun {
+    fn default() -> Self {
+        TextRun { text: String::new(), font: None, size: 18.0, bold: false, italic: false, underline: false, strike: false, color: (0, 0, 0), baseline: 0.0, link: None }
+    }
+}

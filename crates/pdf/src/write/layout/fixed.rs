@@ -1,0 +1,297 @@
+//! Placed pages ([`FixedPage`]: slides) drawn as they are: one page each at
+//! its own size, background first, then every shape in order: fill and
+//! outline along its geometry, picture cropped to its box, text laid out
+//! inside the box's insets (lines broken at its width unless it does not
+//! wrap, aligned, spaced as the paragraph says with the face's own ascent
+//! and descent, anchored top, middle or bottom, shrunk by the autofit
+//! scale), all turned about the box's centre when it is rotated.
+
+use fileconv_core::document::fixed::{Align, Anchor, FixedCell, FixedPage, FixedTable, Frame, Geometry, Picture, Shape, Spacing, TextBody, TextParagraph, TextRun};
+use fileconv_core::Result;
+
+use super::{Engine, Layout, LineBox, Op, Outline, Page, Piece, Style};
+
+impl Engine<'_> {
+    /// Draws placed pages, one PDF page each.
+    ///
+    /// # Errors
+    /// [`fileconv_core::Error::LimitExceeded`] past the page or drawing
+    /// limits; cancellation from `checkpoint`.
+    pub fn run_fixed(mut self, pages: &[FixedPage], checkpoint: &dyn Fn() -> Result<()>) -> Result<Layout> {
+        self.pages.clear();
+        for page in pages {
+            checkpoint()?;
+            if self.pages.len() >= self.max_pages {
+                return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, pages.len() as u64));
+            }
+            self.pages.push(Page { ops: Vec::new(), size: Some((page.width.max(1.0), page.height.max(1.0))) });
+            if let Some(color) = page.background {
+                self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color })?;
+            }
+            if let Some(picture) = &page.background_picture {
+                self.picture(picture, Frame { width: page.width, height: page.height, ..Frame::default() })?;
+            }
+            for shape in &page.shapes {
+                self.placed_shape(shape)?;
+            }
+        }
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+    }
+
+    fn placed_shape(&mut self, shape: &Shape) -> Result<()> {
+        let f = shape.frame;
+        let rotated = f.rotation.rem_euclid(360.0) != 0.0;
+        if rotated {
+            self.push(Op::PushTransform(turn(f, f.rotation, false, false)))?;
+        }
+        let flipped = f.flip_h || f.flip_v;
+        if flipped {
+            self.push(Op::PushTransform(turn(f, 0.0, f.flip_h, f.flip_v)))?;
+        }
+        if shape.fill.is_some() || shape.stroke.is_some() {
+            let fill = if shape.geometry == Geometry::Line { None } else { shape.fill };
+            self.push(Op::Shape { outline: outline(&shape.geometry, f), fill, stroke: shape.stroke.map(|s| (s.color, s.width)) })?;
+        }
+        if let Some(picture) = &shape.picture {
+            self.picture(picture, f)?;
+        }
+        if flipped {
+            self.push(Op::Pop)?;
+        }
+        if let Some(text) = &shape.text {
+            self.text_body(text, f)?;
+        }
+        if let Some(table) = &shape.table {
+            self.table_grid(table, f)?;
+        }
+        if rotated {
+            self.push(Op::Pop)?;
+        }
+        Ok(())
+    }
+
+    /// A picture stretched so that its uncropped part fills the frame, clipped to it.
+    fn picture(&mut self, picture: &Picture, f: Frame) -> Result<()> {
+        let [left, top, right, bottom] = picture.crop;
+        let (shown_w, shown_h) = ((1.0 - left - right).max(0.01), (1.0 - top - bottom).max(0.01));
+        let (w, h) = (f.width / shown_w, f.height / shown_h);
+        let data = std::sync::Arc::clone(&picture.data);
+        if crate::write::image_size(&data).is_none() {
+            self.unsupported_pictures += 1;
+            return Ok(());
+        }
+        let cropped = picture.crop.iter().any(|c| *c != 0.0);
+        if cropped {
+            self.push(Op::PushClip { x: f.x, y: f.y, w: f.width, h: f.height })?;
+        }
+        self.push(Op::Image { x: f.x - left * w, y: f.y - top * h, w, h, data })?;
+        if cropped {
+            self.push(Op::Pop)?;
+        }
+        Ok(())
+    }
+
+    fn run_style(&self, run: &TextRun, scale: f32) -> Style {
+        Style {
+            size: (run.size * scale).max(1.0),
+            bold: run.bold,
+            italic: run.italic,
+            mono: false,
+            underline: run.underline,
+            strike: run.strike,
+            color: run.color,
+            link: run.link.clone(),
+            face: Some(self.fonts.face_for(run.font.as_deref(), run.bold, run.italic)),
+        }
+    }
+
+    /// A line's ascent and descent from the faces and sizes on it.
+    fn line_metrics(&self, line: &LineBox, empty: &Style) -> (f32, f32) {
+        let mut ascent: f32 = 0.0;
+        let mut descent: f32 = 0.0;
+        for (_, piece) in &line.items {
+            if let Piece::Text { style, .. } = piece {
+                let face = self.fonts.face(style.face());
+                ascent = ascent.max(face.ascent * style.size);
+                descent = descent.max(face.descent * style.size);
+            }
+        }
+        if ascent == 0.0 {
+            let face = self.fonts.face(empty.face());
+            (face.ascent * empty.size, face.descent * empty.size)
+        } else {
+            (ascent, descent)
+        }
+    }
+
+    /// A text body's lines in a box `inner_w` wide, and their height.
+    fn lay_text(&self, body: &TextBody, inner_w: f32) -> (Vec<PlacedLine>, f32) {
+        let scale = body.font_scale;
+        let mut placed: Vec<PlacedLine> = Vec::new();
+        let mut y = 0.0f32;
+        for (index, para) in body.paragraphs.iter().enumerate() {
+            let empty = self.empty_style(para, scale);
+            let first_size = para.runs.first().map_or(empty.size, |r| r.size * scale);
+            let spaced = |spacing: Spacing| match spacing {
+                Spacing::Points(p) => p,
+                Spacing::Lines(l) => l * first_size * 1.2,
+            };
+            if index > 0 {
+                y += spaced(para.space_before) * (1.0 - body.spacing_reduction);
+            }
+            let bullet = para.bullet.as_ref().map(|b| {
+                let run = TextRun { text: b.text.clone(), font: b.font.clone(), size: b.size, color: b.color, ..TextRun::default() };
+                let style = self.run_style(&run, scale);
+                let width = self.measure(&b.text, &style);
+                (b.text.clone(), style, width)
+            });
+            // The first line starts at margin + indent (where a bullet goes);
+            // with a hanging indent its text starts at the margin, past the bullet.
+            let first_start = para.margin_left + para.indent;
+            let first_text = match &bullet {
+                Some((_, _, width)) if para.indent < 0.0 => para.margin_left.max(first_start + width),
+                Some((_, _, width)) => first_start + width + 0.3 * first_size,
+                None => first_start,
+            };
+            let width = if body.wrap { (inner_w - para.margin_left.max(first_text)).max(1.0) } else { f32::MAX / 4.0 };
+            let mut pieces = Vec::new();
+            for run in &para.runs {
+                self.text_pieces(&run.text, &self.run_style(run, scale), &mut pieces);
+            }
+            let right_to_left = super::strong_direction(&para.runs.iter().map(|r| r.text.as_str()).collect::<String>()) == Some(true);
+            let mut bullet = bullet;
+            for (number, mut line) in self.lines(pieces, &empty, width, right_to_left).into_iter().enumerate() {
+                let (ascent, descent) = self.line_metrics(&line, &empty);
+                let natural = (ascent + descent).max(0.01);
+                line.height = match para.line_spacing {
+                    Spacing::Lines(l) => natural * l * (1.0 - body.spacing_reduction),
+                    Spacing::Points(p) => p,
+                };
+                line.ascent = ascent * line.height / natural;
+                let text_x = if number == 0 { first_text } else { para.margin_left };
+                let room = if body.wrap { inner_w - text_x } else { line.width };
+                let offset = match para.align {
+                    Align::Center => (room - line.width) / 2.0,
+                    Align::Right => room - line.width,
+                    Align::Left | Align::Justify => 0.0,
+                };
+                let offset = if body.wrap { offset.max(0.0) } else { offset };
+                let height = line.height;
+                let mark = if number == 0 { bullet.take().map(|(text, style, _)| (first_start, text, style)) } else { None };
+                placed.push(PlacedLine { line, x: text_x + offset, top: y, bullet: mark });
+                y += height;
+            }
+            y += spaced(para.space_after) * (1.0 - body.spacing_reduction);
+        }
+        (placed, y)
+    }
+
+    fn text_body(&mut self, body: &TextBody, f: Frame) -> Result<()> {
+        let [left, top, right, bottom] = body.inset;
+        let inner_h = f.height - top - bottom;
+        let (placed, y) = self.lay_text(body, (f.width - left - right).max(1.0));
+        let origin = match body.anchor {
+            Anchor::Top => f.y + top,
+            Anchor::Middle => f.y + top + (inner_h - y) / 2.0,
+            Anchor::Bottom => f.y + f.height - bottom - y,
+        };
+        let x0 = f.x + left;
+        for PlacedLine { line, x, top: line_top, bullet } in placed {
+            if let Some((at, text, style)) = bullet {
+                self.glyphs(x0 + at, origin + line_top + line.ascent, &text, &style)?;
+            }
+            self.y = origin + line_top;
+            self.emit_line(line, x0 + x)?;
+        }
+        Ok(())
+    }
+
+    /// A table: rows as tall as they say or as their one-row cells' text
+    /// needs; fills, then text, then borders over both.
+    fn table_grid(&mut self, table: &FixedTable, f: Frame) -> Result<()> {
+        let mut xs = vec![f.x];
+        for w in &table.columns {
+            xs.push(xs.last().copied().unwrap_or(f.x) + w);
+        }
+        let span_width = |cell: &FixedCell| {
+            let end = (cell.column + cell.columns).min(table.columns.len());
+            xs.get(end).copied().unwrap_or(f.x) - xs.get(cell.column.min(end)).copied().unwrap_or(f.x)
+        };
+        let heights: Vec<f32> = table
+            .rows
+            .iter()
+            .map(|row| {
+                row.cells.iter().filter(|c| c.rows == 1).fold(row.height, |tallest, cell| {
+                    let [left, top, right, bottom] = cell.text.inset;
+                    let (_, text) = self.lay_text(&cell.text, (span_width(cell) - left - right).max(1.0));
+                    tallest.max(text + top + bottom)
+                })
+            })
+            .collect();
+        let mut ys = vec![f.y];
+        for h in &heights {
+            ys.push(ys.last().copied().unwrap_or(f.y) + h);
+        }
+        let frame_of = |r: usize, cell: &FixedCell| {
+            let bottom = ys[(r + cell.rows).min(heights.len())];
+            Frame { x: xs[cell.column.min(xs.len() - 1)], y: ys[r], width: span_width(cell), height: bottom - ys[r], ..Frame::default() }
+        };
+        for (r, row) in table.rows.iter().enumerate() {
+            for cell in &row.cells {
+                let cf = frame_of(r, cell);
+                if let Some(color) = cell.fill {
+                    self.push(Op::Rect { x: cf.x, y: cf.y, w: cf.width, h: cf.height, color })?;
+                }
+                self.text_body(&cell.text, cf)?;
+            }
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            for cell in &row.cells {
+                let cf = frame_of(r, cell);
+                let (x1, y1, x2, y2) = (cf.x, cf.y, cf.x + cf.width, cf.y + cf.height);
+                let sides = [(x1, y1, x1, y2), (x1, y1, x2, y1), (x2, y1, x2, y2), (x1, y2, x2, y2)];
+                for (border, (ax, ay, bx, by)) in cell.borders.iter().zip(sides) {
+                    if let Some(stroke) = border {
+                        self.push(Op::Line { x1: ax, y1: ay, x2: bx, y2: by, width: stroke.width, color: stroke.color })?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The style of an empty paragraph's line (its end mark's size).
+    fn empty_style(&self, para: &TextParagraph, scale: f32) -> Style {
+        let run = para.runs.first().cloned().unwrap_or(TextRun { size: para.empty_size, ..TextRun::default() });
+        self.run_style(&TextRun { size: if para.runs.is_empty() { para.empty_size } else { run.size }, ..run }, scale)
+    }
+}
+
+/// A laid-out line of a text box: its x from the box's inner left edge, its
+/// top from the text's top, and the bullet before it (x, text, style).
+struct PlacedLine {
+    line: LineBox,
+    x: f32,
+    top: f32,
+    bullet: Option<(f32, String, Style)>,
+}
+
+/// The matrix that turns by `degrees` clockwise and flips about the frame's centre.
+fn turn(f: Frame, degrees: f32, flip_h: bool, flip_v: bool) -> [f32; 6] {
+    let (cx, cy) = (f.x + f.width / 2.0, f.y + f.height / 2.0);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (fx, fy) = (if flip_h { -1.0 } else { 1.0 }, if flip_v { -1.0 } else { 1.0 });
+    let (a, b, c, d) = (cos * fx, sin * fx, -sin * fy, cos * fy);
+    [a, b, c, d, cx - a * cx - c * cy, cy - b * cx - d * cy]
+}
+
+fn outline(geometry: &Geometry, f: Frame) -> Outline {
+    let (x, y, w, h) = (f.x, f.y, f.width, f.height);
+    match geometry {
+        Geometry::Rect => Outline::Rect { x, y, w, h },
+        Geometry::RoundRect(share) => Outline::RoundRect { x, y, w, h, radius: share * w.min(h) },
+        Geometry::Ellipse => Outline::Ellipse { x, y, w, h },
+        Geometry::Line => Outline::Polyline { points: vec![(x, y), (x + w, y + h)], closed: false },
+        Geometry::Polygon(points) => Outline::Polyline { points: points.iter().map(|(px, py)| (x + px * w, y + py * h)).collect(), closed: true },
+    }
+}
