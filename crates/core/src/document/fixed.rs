@@ -140,11 +140,14 @@ pub struct TextBody {
     /// `font_scale`, line spacing less `spacing_reduction` (a share).
     pub font_scale: f32,
     pub spacing_reduction: f32,
+    /// Text that overflows the box at `font_scale` is shrunk until it fits
+    /// (the source asks to shrink on overflow).
+    pub shrink_to_fit: bool,
 }
 
 impl Default for TextBody {
     fn default() -> Self {
-        TextBody { paragraphs: Vec::new(), inset: [7.2, 3.6, 7.2, 3.6], anchor: Anchor::Top, wrap: true, font_scale: 1.0, spacing_reduction: 0.0 }
+        TextBody { paragraphs: Vec::new(), inset: [7.2, 3.6, 7.2, 3.6], anchor: Anchor::Top, wrap: true, font_scale: 1.0, spacing_reduction: 0.0, shrink_to_fit: false }
     }
 }
 

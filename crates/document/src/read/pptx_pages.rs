@@ -418,6 +418,8 @@ struct RunProps {
     color: Option<Color>,
     font: Option<String>,
     baseline: Option<f32>,
+    /// `cap="all"` or `"small"`: drawn in capitals.
+    caps: Option<bool>,
 }
 
 impl RunProps {
@@ -440,9 +442,17 @@ impl RunProps {
         if let Some(b) = number(node, "baseline") {
             self.baseline = Some(b / 100_000.0);
         }
-        if let (Some(fill), Some(colors)) = (child(node, "solidFill"), colors) {
-            if let Some(c) = colors.of(fill, None) {
-                self.color = Some(c);
+        if let Some(cap) = plain(node, "cap") {
+            self.caps = Some(cap != "none");
+        }
+        if let Some(colors) = colors {
+            let color = match (child(node, "solidFill"), child(node, "gradFill")) {
+                (Some(fill), _) => colors.of(fill, None),
+                (None, Some(gradient)) => path(gradient, &["gsLst", "gs"]).and_then(|g| colors.of(g, None)),
+                _ => None,
+            };
+            if color.is_some() {
+                self.color = color;
             }
         }
         if let Some(face) = child(node, "latin").and_then(|l| plain(l, "typeface")).filter(|f| !f.is_empty()) {
@@ -454,7 +464,7 @@ impl RunProps {
         macro_rules! take {
             ($($f:ident),*) => { $( if top.$f.is_some() { self.$f = top.$f.clone(); } )* };
         }
-        take!(size, bold, italic, underline, strike, color, font, baseline);
+        take!(size, bold, italic, underline, strike, color, font, baseline, caps);
     }
 }
 
@@ -560,6 +570,7 @@ struct BodyProps {
     wrap: Option<bool>,
     font_scale: Option<f32>,
     spacing_reduction: Option<f32>,
+    shrink: Option<bool>,
 }
 
 impl BodyProps {
@@ -582,9 +593,11 @@ impl BodyProps {
         if let Some(fit) = child(node, "normAutofit") {
             self.font_scale = Some(number(fit, "fontScale").map_or(1.0, |v| v / 100_000.0));
             self.spacing_reduction = Some(number(fit, "lnSpcReduction").map_or(0.0, |v| v / 100_000.0));
+            self.shrink = Some(true);
         } else if child(node, "noAutofit").is_some() || child(node, "spAutoFit").is_some() {
             self.font_scale = Some(1.0);
             self.spacing_reduction = Some(0.0);
+            self.shrink = Some(false);
         }
     }
 }
@@ -787,7 +800,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
                     let inner = Placement { sx: sx * at.sx, sy: sy * at.sy, dx: (frame.x - cx * sx) * at.sx + at.dx, dy: (frame.y - cy * sy) * at.sy + at.dy };
                     self.tree(node, part, slide, &inner, depth + 1)?;
                 }
-                "graphicFrame" => self.graphic_frame(node, part, at)?,
+                "graphicFrame" => self.graphic_frame(node, part, at, depth)?,
                 "AlternateContent" => {
                     // The choice a reader without the extension takes.
                     if let Some(fallback) = child(node, "Fallback") {
@@ -852,6 +865,14 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             let kind = ph.as_ref().map(|(k, _)| k.as_str());
             shape.text = self.text_body(body, &chain, kind, font_color)?;
         }
+        // A diagram's shape may set its text in a box of its own.
+        if let Some(text_frame) = child(node, "txXfrm").and_then(xfrm_frame).filter(|_| shape.text.is_some()) {
+            let text = shape.text.take();
+            if shape.fill.is_some() || shape.stroke.is_some() || shape.picture.is_some() {
+                self.push(shape)?;
+            }
+            return self.push(Shape { frame: at.frame(text_frame), text, ..Shape::default() });
+        }
         if shape.fill.is_some() || shape.stroke.is_some() || shape.picture.is_some() || shape.text.is_some() {
             self.push(shape)?;
         }
@@ -885,12 +906,15 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         self.push(shape)
     }
 
-    fn graphic_frame(&mut self, node: Node<'_, '_>, part: &Part, at: &Placement) -> Result<()> {
+    fn graphic_frame(&mut self, node: Node<'_, '_>, part: &Part, at: &Placement, depth: usize) -> Result<()> {
         let Some(frame) = child(node, "xfrm").and_then(xfrm_frame) else { return Ok(()) };
         let frame = at.frame(frame);
         let Some(data) = path(node, &["graphic", "graphicData"]) else { return Ok(()) };
         if let Some(table) = child(data, "tbl") {
             return self.table(table, frame);
+        }
+        if let Some(ids) = child(data, "relIds") {
+            return self.diagram(ids, part, frame, at, depth);
         }
         // An OLE object's or chart's preview picture, when the frame has one.
         if let Some(pic) = descendant(data, "pic") {
@@ -901,6 +925,22 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             }
         }
         Ok(())
+    }
+
+    /// SmartArt: the shapes PowerPoint saved of its last drawing of the
+    /// diagram (the drawing part the data part's `dataModelExt` names),
+    /// placed in the frame.
+    fn diagram(&mut self, ids: Node<'_, '_>, part: &Part, frame: Frame, at: &Placement, depth: usize) -> Result<()> {
+        let mut parts = Parts::default();
+        let Some((data_path, false)) = related_id(ids, "dm").and_then(|id| part.rels.get(id)).cloned() else { return Ok(()) };
+        let Some(data) = Part::load(self.zip, &data_path, &mut parts)? else { return Ok(()) };
+        let drawing_id = parse(&data.text, &data_path)?.descendants().find(|n| n.tag_name().name() == "dataModelExt").and_then(|n| plain(n, "relId").map(str::to_string));
+        let Some((drawing_path, false)) = drawing_id.and_then(|id| part.rels.get(&id).cloned()) else { return Ok(()) };
+        let Some(drawing) = Part::load(self.zip, &drawing_path, &mut parts)? else { return Ok(()) };
+        let xml = parse(&drawing.text, &drawing_path)?;
+        let Some(tree) = child(xml.root_element(), "spTree") else { return Ok(()) };
+        let inner = Placement { sx: at.sx, sy: at.sy, dx: frame.x, dy: frame.y };
+        self.tree(tree, &drawing, true, &inner, depth + 1)
     }
 
     fn table(&mut self, table: Node<'_, '_>, frame: Frame) -> Result<()> {
@@ -1112,6 +1152,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         text.wrap = props.wrap.unwrap_or(true);
         text.font_scale = props.font_scale.unwrap_or(1.0).clamp(0.05, 1.0);
         text.spacing_reduction = props.spacing_reduction.unwrap_or(0.0).clamp(0.0, 0.9);
+        text.shrink_to_fit = props.shrink.unwrap_or(false);
         Ok(Some(text))
     }
 
@@ -1203,6 +1244,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             other => other.to_string(),
         });
         let font = font.filter(|f| !f.is_empty() && !f.starts_with('+')).or_else(|| self.theme.minor_font.clone());
+        let text = if props.caps == Some(true) { text.to_uppercase() } else { text };
         TextRun {
             text,
             font,

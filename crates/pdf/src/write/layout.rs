@@ -1,6 +1,7 @@
 //! Lays a [`Document`] out on pages: text measured with the fonts' own
-//! advances and broken into lines (at spaces, after hyphens, between CJK
-//! ideographs, inside a word only when it is wider than the line),
+//! advances and broken into lines (where UAX #14 allows: at spaces, after
+//! hyphens, between CJK ideographs...; inside a word only when it is wider
+//! than the line),
 //! paginated line by line; headings kept with what follows; lists indented
 //! with their markers; code on a shaded band; quotes with a bar; tables
 //! with columns fitted to the width, borders, and header rows repeated on
@@ -50,8 +51,8 @@ pub enum Op {
     /// What follows, up to the matching [`Op::Pop`], drawn through this
     /// matrix (x' = a x + c y + e, y' = b x + d y + f).
     PushTransform([f32; 6]),
-    /// What follows, up to the matching [`Op::Pop`], clipped to the box.
-    PushClip { x: f32, y: f32, w: f32, h: f32 },
+    /// What follows, up to the matching [`Op::Pop`], clipped to the outline.
+    PushClip(Outline),
     Pop,
 }
 
@@ -140,7 +141,9 @@ impl Style {
 /// character), or an image.
 #[derive(Clone, Debug)]
 enum Piece {
-    Text { text: String, style: Style, width: f32, space: bool },
+    /// `joined`: no line may break before it (a word that runs on from
+    /// the piece before, in another style).
+    Text { text: String, style: Style, width: f32, space: bool, joined: bool },
     Image { data: std::sync::Arc<Vec<u8>>, w: f32, h: f32, link: Option<String> },
     Break,
 }
@@ -152,11 +155,6 @@ struct LineBox {
     width: f32,
     height: f32,
     ascent: f32,
-}
-
-/// Whether a line may break before `c` (or after it, for a CJK ideograph).
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
 }
 
 pub struct Engine<'f> {
@@ -455,7 +453,7 @@ impl<'f> Engine<'f> {
                     Some((data, w, h)) => pieces.push(Piece::Image { data, w, h, link: None }),
                     None => {
                         let text = format!("[{}]", if image.alt.is_empty() { &image.src } else { &image.alt });
-                        pieces.push(Piece::Text { width: self.measure(&text, base), text, style: base.clone(), space: false });
+                        pieces.push(Piece::Text { width: self.measure(&text, base), text, style: base.clone(), space: false, joined: false });
                     }
                 },
             }
@@ -463,40 +461,46 @@ impl<'f> Engine<'f> {
         pieces
     }
 
-    /// Text of one style cut into pieces: words, spaces, CJK characters,
-    /// breaks at `\n`.
+    /// Text of one style cut into pieces at the line-break opportunities
+    /// of UAX #14 (after spaces and hyphens, between ideographs, after a
+    /// closing bracket before a sign...): words, spaces (a tab is four),
+    /// and breaks at `\n`. A word that runs on from the piece before (text
+    /// in another style with no opportunity between) is marked joined.
     fn text_pieces(&self, text: &str, style: &Style, pieces: &mut Vec<Piece>) {
-        let mut word = String::new();
-        let flush = |word: &mut String, pieces: &mut Vec<Piece>| {
-            if !word.is_empty() {
-                let text = std::mem::take(word);
-                pieces.push(Piece::Text { width: self.measure(&text, style), text, style: style.clone(), space: false });
-            }
+        let before = match pieces.last() {
+            Some(Piece::Text { text, space: false, .. }) => text.chars().last(),
+            _ => None,
         };
-        for c in text.chars() {
-            match c {
-                '\n' => {
-                    flush(&mut word, pieces);
-                    pieces.push(Piece::Break);
+        let mut joined = match (before, text.chars().next()) {
+            (Some(last), Some(first)) if !first.is_whitespace() => {
+                let pair = format!("{last}{first}");
+                let breaks = unicode_linebreak::linebreaks(&pair).any(|(at, _)| at == last.len_utf8());
+                !breaks
+            }
+            _ => false,
+        };
+        let mut start = 0;
+        for (at, _) in unicode_linebreak::linebreaks(text) {
+            let segment = &text[start..at];
+            start = at;
+            // A segment is a word and the spaces or line break after it.
+            let word_end = segment.trim_end_matches(|c: char| c.is_whitespace() && c != '\u{a0}' && c != '\u{202f}').len();
+            let (word, tail) = segment.split_at(word_end);
+            if !word.is_empty() {
+                pieces.push(Piece::Text { width: self.measure(word, style), text: word.to_string(), style: style.clone(), space: false, joined });
+            }
+            joined = false;
+            for c in tail.chars() {
+                match c {
+                    '\r' => {}
+                    '\n' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => pieces.push(Piece::Break),
+                    c => {
+                        let text = if c == '\t' { "    " } else { " " };
+                        pieces.push(Piece::Text { width: self.measure(text, style), text: text.to_string(), style: style.clone(), space: true, joined: false });
+                    }
                 }
-                c if c.is_whitespace() && c != '\u{a0}' => {
-                    flush(&mut word, pieces);
-                    let text = if c == '\t' { "    ".to_string() } else { " ".to_string() };
-                    pieces.push(Piece::Text { width: self.measure(&text, style), text, style: style.clone(), space: true });
-                }
-                c if is_cjk(c) => {
-                    flush(&mut word, pieces);
-                    word.push(c);
-                    flush(&mut word, pieces);
-                }
-                '-' | '/' => {
-                    word.push(c);
-                    flush(&mut word, pieces);
-                }
-                c => word.push(c),
             }
         }
-        flush(&mut word, pieces);
     }
 
     /// Breaks inlines into lines no wider than `width`.
@@ -540,9 +544,22 @@ impl<'f> Engine<'f> {
             let w = piece_width(&piece);
             // A hair of slack: a column sized to its widest word must hold it.
             if x + w > width + 0.01 && !line.items.is_empty() && !matches!(piece, Piece::Text { space: true, .. }) {
+                // A word in several styles moves to the next line whole.
+                let mut carried = Vec::new();
+                if matches!(piece, Piece::Text { joined: true, .. }) {
+                    let start = line.items.iter().rposition(|(_, p)| !matches!(p, Piece::Text { joined: true, .. })).unwrap_or(0);
+                    if start > 0 && !matches!(line.items[start].1, Piece::Text { space: true, .. }) {
+                        carried = line.items.split_off(start);
+                    }
+                }
                 finish(&mut line, &mut lines);
                 x = 0.0;
                 wrapped = true;
+                for (_, carried) in carried {
+                    let w = piece_width(&carried);
+                    self.place(&mut line, x, carried);
+                    x += w;
+                }
             }
             if w > width + 0.01 {
                 // A word wider than the line: cut it between characters.
@@ -552,7 +569,7 @@ impl<'f> Engine<'f> {
                     for c in text.chars() {
                         let cw = self.measure(c.encode_utf8(&mut [0; 4]), s);
                         if part_width + cw > width - x && !part.is_empty() {
-                            self.place(&mut line, x, Piece::Text { text: std::mem::take(&mut part), style: s.clone(), width: part_width, space: false });
+                            self.place(&mut line, x, Piece::Text { text: std::mem::take(&mut part), style: s.clone(), width: part_width, space: false, joined: false });
                             finish(&mut line, &mut lines);
                             x = 0.0;
                             part_width = 0.0;
@@ -562,7 +579,7 @@ impl<'f> Engine<'f> {
                         part_width += cw;
                     }
                     if !part.is_empty() {
-                        self.place(&mut line, x, Piece::Text { text: part, style: s.clone(), width: part_width, space: false });
+                        self.place(&mut line, x, Piece::Text { text: part, style: s.clone(), width: part_width, space: false, joined: false });
                         x += part_width;
                     }
                     continue;
@@ -597,7 +614,7 @@ impl<'f> Engine<'f> {
         for (offset, piece) in line.items {
             let left = x + offset;
             match piece {
-                Piece::Text { text, style, width, space } => {
+                Piece::Text { text, style, width, space, .. } => {
                     if !space {
                         self.glyphs(left, baseline, &text, &style)?;
                     }

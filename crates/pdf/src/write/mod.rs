@@ -216,17 +216,11 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
                         }
                     }
                     Op::PushTransform([a, b, c, d, e, f]) => surface.push_transform(&Transform::from_row(a, b, c, d, e, f)),
-                    Op::PushClip { x, y, w, h } => {
-                        let mut path = PathBuilder::new();
-                        if let Some(rect) = Rect::from_xywh(x, y, w.max(0.01), h.max(0.01)) {
-                            path.push_rect(rect);
-                        }
-                        match path.finish() {
-                            Some(path) => surface.push_clip_path(&path, &krilla::paint::FillRule::NonZero),
-                            // Keeps pushes and pops paired.
-                            None => surface.push_transform(&Transform::identity()),
-                        }
-                    }
+                    Op::PushClip(outline) => match outline_path(&outline) {
+                        Some(path) => surface.push_clip_path(&path, &krilla::paint::FillRule::NonZero),
+                        // Keeps pushes and pops paired.
+                        None => surface.push_transform(&Transform::identity()),
+                    },
                     Op::Pop => surface.pop(),
                 }
             }

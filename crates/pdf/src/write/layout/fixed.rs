@@ -29,7 +29,7 @@ impl Engine<'_> {
                 self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color })?;
             }
             if let Some(picture) = &page.background_picture {
-                self.picture(picture, Frame { width: page.width, height: page.height, ..Frame::default() })?;
+                self.picture(picture, Frame { width: page.width, height: page.height, ..Frame::default() }, &Geometry::Rect)?;
             }
             for shape in &page.shapes {
                 self.placed_shape(shape)?;
@@ -53,7 +53,7 @@ impl Engine<'_> {
             self.push(Op::Shape { outline: outline(&shape.geometry, f), fill, stroke: shape.stroke.map(|s| (s.color, s.width)) })?;
         }
         if let Some(picture) = &shape.picture {
-            self.picture(picture, f)?;
+            self.picture(picture, f, &shape.geometry)?;
         }
         if flipped {
             self.push(Op::Pop)?;
@@ -70,8 +70,9 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// A picture stretched so that its uncropped part fills the frame, clipped to it.
-    fn picture(&mut self, picture: &Picture, f: Frame) -> Result<()> {
+    /// A picture stretched so that its uncropped part fills the frame,
+    /// clipped to the shape's outline.
+    fn picture(&mut self, picture: &Picture, f: Frame, geometry: &Geometry) -> Result<()> {
         let [left, top, right, bottom] = picture.crop;
         let (shown_w, shown_h) = ((1.0 - left - right).max(0.01), (1.0 - top - bottom).max(0.01));
         let (w, h) = (f.width / shown_w, f.height / shown_h);
@@ -80,12 +81,13 @@ impl Engine<'_> {
             self.unsupported_pictures += 1;
             return Ok(());
         }
-        let cropped = picture.crop.iter().any(|c| *c != 0.0);
-        if cropped {
-            self.push(Op::PushClip { x: f.x, y: f.y, w: f.width, h: f.height })?;
+        let clipped = picture.crop.iter().any(|c| *c != 0.0) || !matches!(geometry, Geometry::Rect | Geometry::Line);
+        if clipped {
+            let outline = if *geometry == Geometry::Line { Outline::Rect { x: f.x, y: f.y, w: f.width, h: f.height } } else { outline(geometry, f) };
+            self.push(Op::PushClip(outline))?;
         }
         self.push(Op::Image { x: f.x - left * w, y: f.y - top * h, w, h, data })?;
-        if cropped {
+        if clipped {
             self.push(Op::Pop)?;
         }
         Ok(())
@@ -125,8 +127,7 @@ impl Engine<'_> {
     }
 
     /// A text body's lines in a box `inner_w` wide, and their height.
-    fn lay_text(&self, body: &TextBody, inner_w: f32) -> (Vec<PlacedLine>, f32) {
-        let scale = body.font_scale;
+    fn lay_text(&self, body: &TextBody, inner_w: f32, scale: f32) -> (Vec<PlacedLine>, f32) {
         let mut placed: Vec<PlacedLine> = Vec::new();
         let mut y = 0.0f32;
         for (index, para) in body.paragraphs.iter().enumerate() {
@@ -189,7 +190,14 @@ impl Engine<'_> {
     fn text_body(&mut self, body: &TextBody, f: Frame) -> Result<()> {
         let [left, top, right, bottom] = body.inset;
         let inner_h = f.height - top - bottom;
-        let (placed, y) = self.lay_text(body, (f.width - left - right).max(1.0));
+        let inner_w = (f.width - left - right).max(1.0);
+        let (mut placed, mut y) = self.lay_text(body, inner_w, body.font_scale);
+        // Shrink on overflow: 5% smaller at a time, down to a quarter.
+        let mut scale = body.font_scale;
+        while body.shrink_to_fit && y > inner_h + 0.5 && scale > 0.25 {
+            scale = (scale - 0.05).max(0.25);
+            (placed, y) = self.lay_text(body, inner_w, scale);
+        }
         let origin = match body.anchor {
             Anchor::Top => f.y + top,
             Anchor::Middle => f.y + top + (inner_h - y) / 2.0,
@@ -223,7 +231,7 @@ impl Engine<'_> {
             .map(|row| {
                 row.cells.iter().filter(|c| c.rows == 1).fold(row.height, |tallest, cell| {
                     let [left, top, right, bottom] = cell.text.inset;
-                    let (_, text) = self.lay_text(&cell.text, (span_width(cell) - left - right).max(1.0));
+                    let (_, text) = self.lay_text(&cell.text, (span_width(cell) - left - right).max(1.0), cell.text.font_scale);
                     tallest.max(text + top + bottom)
                 })
             })
