@@ -143,11 +143,16 @@ pub struct TextBody {
     /// Text that overflows the box at `font_scale` is shrunk until it fits
     /// (the source asks to shrink on overflow).
     pub shrink_to_fit: bool,
+    /// Lines are 1.2 times their largest size, the baseline one size
+    /// below the line's top, whatever the font (PowerPoint's rule, which
+    /// LibreOffice follows for its files); else the faces' own ascent and
+    /// descent (OpenDocument's).
+    pub uniform_lines: bool,
 }
 
 impl Default for TextBody {
     fn default() -> Self {
-        TextBody { paragraphs: Vec::new(), inset: [7.2, 3.6, 7.2, 3.6], anchor: Anchor::Top, wrap: true, font_scale: 1.0, spacing_reduction: 0.0, shrink_to_fit: false }
+        TextBody { paragraphs: Vec::new(), inset: [7.2, 3.6, 7.2, 3.6], anchor: Anchor::Top, wrap: true, font_scale: 1.0, spacing_reduction: 0.0, shrink_to_fit: false, uniform_lines: false }
     }
 }
 

@@ -22,10 +22,17 @@ use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push
 
 const FORMAT: &str = "odt";
 
+/// A presentation: its text as [`decode`] reads it, and its slides as
+/// placed pages ([`super::odp_pages`]).
+///
 /// # Errors
 /// As [`decode`].
 pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    decode(input, ctx)
+    let Value::Document(mut doc) = decode(input, ctx)? else { unreachable!("the ODF reader gives documents") };
+    let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
+    doc.fixed_pages = super::odp_pages::read(&mut zip, &content, ctx)?;
+    Ok(Value::Document(doc))
 }
 
 const CONTENT: &str = "content.xml";

@@ -1157,7 +1157,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
     }
 
     fn paragraphs(&mut self, body: Node<'_, '_>, list: &ListStyle) -> Result<TextBody> {
-        let mut text = TextBody::default();
+        let mut text = TextBody { uniform_lines: true, ..TextBody::default() };
         // Auto-numbering counters per level.
         let mut counters = [0u64; 9];
         for p in children(body, "p") {

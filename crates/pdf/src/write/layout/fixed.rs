@@ -107,8 +107,14 @@ impl Engine<'_> {
         }
     }
 
-    /// A line's ascent and descent from the faces and sizes on it.
-    fn line_metrics(&self, line: &LineBox, empty: &Style) -> (f32, f32) {
+    /// A line's ascent and descent from the faces and sizes on it; with
+    /// `uniform`, 1.0 and 0.2 of its largest size.
+    fn line_metrics(&self, line: &LineBox, empty: &Style, uniform: bool) -> (f32, f32) {
+        if uniform {
+            let size = line.items.iter().filter_map(|(_, p)| if let Piece::Text { style, .. } = p { Some(style.size) } else { None }).fold(0.0, f32::max);
+            let size = if size == 0.0 { empty.size } else { size };
+            return (size, size * 0.2);
+        }
         let mut ascent: f32 = 0.0;
         let mut descent: f32 = 0.0;
         for (_, piece) in &line.items {
@@ -135,7 +141,7 @@ impl Engine<'_> {
             let first_size = para.runs.first().map_or(empty.size, |r| r.size * scale);
             let spaced = |spacing: Spacing| match spacing {
                 Spacing::Points(p) => p,
-                Spacing::Lines(l) => l * first_size * 1.2,
+                Spacing::Lines(l) => l * first_size,
             };
             if index > 0 {
                 y += spaced(para.space_before) * (1.0 - body.spacing_reduction);
@@ -162,7 +168,7 @@ impl Engine<'_> {
             let right_to_left = super::strong_direction(&para.runs.iter().map(|r| r.text.as_str()).collect::<String>()) == Some(true);
             let mut bullet = bullet;
             for (number, mut line) in self.lines(pieces, &empty, width, right_to_left).into_iter().enumerate() {
-                let (ascent, descent) = self.line_metrics(&line, &empty);
+                let (ascent, descent) = self.line_metrics(&line, &empty, body.uniform_lines);
                 let natural = (ascent + descent).max(0.01);
                 line.height = match para.line_spacing {
                     Spacing::Lines(l) => natural * l * (1.0 - body.spacing_reduction),
