@@ -10,8 +10,9 @@ measures, per file:
 
 - pages agree: same page count, and every page the same size within 1 pt;
 - placement: of LibreOffice's words (pdftotext -bbox), matched to ours in
-  reading order (difflib on the word sequence), the share whose box centre
-  lies within 4% of the page's width and height of LibreOffice's;
+  reading order (difflib on the word sequence; words left over by text to
+  the nearest on the same page), the share whose box centre lies within 4%
+  of the page's width and height of LibreOffice's;
 - similarity: both PDFs drawn at 50 dpi in grey (pdftoppm), per page
   1 - mean absolute difference / 255, averaged over LibreOffice's pages
   (a missing page counts 0).
@@ -78,19 +79,35 @@ def words(pdf: Path):
 
 
 def placement(ours, theirs) -> float | None:
+    """Share of LibreOffice's words placed as LibreOffice places them: words
+    are matched in reading order (difflib on the word sequences), then the
+    rest by text to the nearest unmatched word on the same page (reading
+    order flips when two boxes sit side by side)."""
     reference = [(p, t, x, y) for p, (w, h, ws) in enumerate(theirs) for t, x, y in ws]
     if not reference:
         return None
     mine = [(p, t, x, y) for p, (w, h, ws) in enumerate(ours) for t, x, y in ws]
     matcher = difflib.SequenceMatcher(None, [r[1] for r in reference], [m[1] for m in mine], autojunk=False)
-    placed = 0
+    pairs = {}
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
-            rp, _, rx, ry = reference[block.a + k]
-            mp, _, mx, my = mine[block.b + k]
-            w, h = theirs[rp][0], theirs[rp][1]
-            if rp == mp and abs(rx - mx) <= 0.04 * w and abs(ry - my) <= 0.04 * h:
-                placed += 1
+            pairs[block.a + k] = block.b + k
+    used = set(pairs.values())
+    for i, (rp, text, rx, ry) in enumerate(reference):
+        if i in pairs:
+            continue
+        candidates = [j for j, m in enumerate(mine) if j not in used and m[0] == rp and m[1] == text]
+        if candidates:
+            j = min(candidates, key=lambda j: (mine[j][2] - rx) ** 2 + (mine[j][3] - ry) ** 2)
+            pairs[i] = j
+            used.add(j)
+    placed = 0
+    for i, j in pairs.items():
+        rp, _, rx, ry = reference[i]
+        mp, _, mx, my = mine[j]
+        w, h = theirs[rp][0], theirs[rp][1]
+        if rp == mp and abs(rx - mx) <= 0.04 * w and abs(ry - my) <= 0.04 * h:
+            placed += 1
     return placed / len(reference)
 
 

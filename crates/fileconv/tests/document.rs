@@ -806,3 +806,90 @@ fn flate_bomb_pdf(size: usize) -> Vec<u8> {
     pdf.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
     pdf
 }
+
+/// A PDF's page sizes and words (page, text, box centre), as poppler's
+/// `pdftotext -bbox` gives them.
+fn placed_words(pdf: &[u8]) -> (Vec<(f64, f64)>, Vec<(usize, String, f64, f64)>) {
+    let path = std::env::temp_dir().join(format!("fileconv-bbox-{}-{:?}.pdf", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").arg("-bbox").arg(&path).arg("-").output().expect("pdftotext runs");
+    let _ = std::fs::remove_file(&path);
+    let html = String::from_utf8(out.stdout).unwrap();
+    let number = |tag: &str, key: &str| -> f64 {
+        let start = tag.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (mut pages, mut words) = (Vec::new(), Vec::new());
+    for line in html.lines().map(str::trim) {
+        if line.starts_with("<page ") {
+            pages.push((number(line, "width"), number(line, "height")));
+        } else if let Some(rest) = line.strip_prefix("<word ") {
+            let text = rest.split('>').nth(1).unwrap().trim_end_matches("</word").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+            let x = (number(line, "xMin") + number(line, "xMax")) / 2.0;
+            let y = (number(line, "yMin") + number(line, "yMax")) / 2.0;
+            words.push((pages.len() - 1, text, x, y));
+        }
+    }
+    (pages, words)
+}
+
+/// How many of `reference`'s words `ours` has (matched by text to the
+/// nearest unmatched word on the same page), and how many of those sit
+/// within 4% of the page's width and height of where the reference has them
+/// (what `scripts/fidelity/compare.py` measures, without its in-order pass).
+fn placement(ours: &[(usize, String, f64, f64)], reference: &[(usize, String, f64, f64)], pages: &[(f64, f64)]) -> (usize, usize) {
+    let mut used = vec![false; ours.len()];
+    let (mut matched, mut placed) = (0, 0);
+    for (page, text, x, y) in reference {
+        let distance = |o: &(usize, String, f64, f64)| (o.2 - x).powi(2) + (o.3 - y).powi(2);
+        let nearest = ours.iter().enumerate().filter(|(i, (p, t, _, _))| !used[*i] && p == page && t == text).min_by(|a, b| distance(a.1).total_cmp(&distance(b.1)));
+        if let Some((i, (_, _, ox, oy))) = nearest {
+            used[i] = true;
+            matched += 1;
+            let (w, h) = pages[*page];
+            if (ox - x).abs() <= 0.04 * w && (oy - y).abs() <= 0.04 * h {
+                placed += 1;
+            }
+        }
+    }
+    (matched, placed)
+}
+
+#[test]
+fn slides_become_pages_where_libreoffice_puts_them() {
+    // Each deck against LibreOffice's PDF of it: as many pages, each the
+    // slide's size (to the point); at least 80% of LibreOffice's words found
+    // (pdftotext cuts turned text into pieces that differ between the two
+    // PDFs), and 95% of those within 4% of the page of where LibreOffice puts them.
+    for (deck, format) in [("sample.pptx", "pptx"), ("shapes.pptx", "pptx"), ("shapes.odp", "odp")] {
+        let ours = convert(&fixture(deck), format, "pdf");
+        let (our_pages, our_words) = placed_words(&ours);
+        let (pages, words) = placed_words(&fixture(&format!("{deck}.libreoffice.pdf")));
+        assert_eq!(our_pages.len(), pages.len(), "{deck}: pages");
+        for (ours, theirs) in our_pages.iter().zip(&pages) {
+            assert!((ours.0 - theirs.0).abs() <= 1.0 && (ours.1 - theirs.1).abs() <= 1.0, "{deck}: page size {ours:?}, LibreOffice's {theirs:?}");
+        }
+        let (matched, placed) = placement(&our_words, &words, &pages);
+        assert!(matched * 10 >= words.len() * 8, "{deck}: {matched} of LibreOffice's {} words found", words.len());
+        assert!(placed * 100 >= matched * 95, "{deck}: {placed} of {matched} words placed as LibreOffice places them");
+        // The hidden slide is left out; the text of a placed page is text.
+        let text = common::pdftotext(&ours);
+        assert!(!text.contains("Secret"), "{deck}: {text}");
+    }
+    // Metric-compatible fonts stand in for the ones named: pandoc's deck asks
+    // for Calibri (its theme's minor font), drawn in Carlito.
+    let fonts = {
+        let path = std::env::temp_dir().join(format!("fileconv-fonts-{}.pdf", std::process::id()));
+        std::fs::write(&path, convert(&fixture("sample.pptx"), "pptx", "pdf")).unwrap();
+        let out = Command::new("pdffonts").arg(&path).output().expect("pdffonts runs");
+        let _ = std::fs::remove_file(&path);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(fonts.contains("Carlito"), "{fonts}");
+    // A paper size asked for: the slides' text flows onto pages of that size.
+    let options = Options::new().with("pageSize", "a4");
+    let flowing = fileconv::engine().convert_with(&fixture("shapes.pptx"), "pptx", "pdf", &options).unwrap();
+    let (pages, words) = placed_words(&flowing);
+    assert!(pages.iter().all(|(w, h)| (w - 595.28).abs() < 1.0 && (h - 841.89).abs() < 1.0), "{pages:?}");
+    assert!(words.iter().any(|(_, t, _, _)| t == "Cherry"), "{words:?}");
+}

@@ -378,15 +378,17 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         }
         let text_parent = if name == "frame" { node.children().find(|c| c.has_tag_name((DRAW, "text-box"))) } else { Some(node) };
         if let Some(parent) = text_parent {
-            shape.text = self.text_body(parent, family, style, in_master);
+            shape.text = self.text_body(parent, family, style, attr(node, DRAW, "text-style-name"), in_master);
         }
         if name == "frame" {
-            if let Some(image) = node.children().find(|c| c.has_tag_name((DRAW, "image"))) {
+            // A table's frame also holds a preview picture of it, not drawn.
+            let table = node.children().find(|c| c.has_tag_name((TABLE, "table")));
+            if let Some(image) = node.children().find(|c| c.has_tag_name((DRAW, "image"))).filter(|_| table.is_none()) {
                 if let Some(data) = attr(image, XLINK, "href").map(|h| self.picture(h)).transpose()?.flatten() {
                     shape.picture = Some(Picture { data, crop: [0.0; 4] });
                 }
             }
-            if let Some(table) = node.children().find(|c| c.has_tag_name((TABLE, "table"))) {
+            if let Some(table) = table {
                 shape.table = Some(self.table(table, in_master));
             }
         }
@@ -427,11 +429,18 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         look
     }
 
-    fn text_body(&self, parent: Node<'_, '_>, family: &str, style: Option<&str>, in_master: bool) -> Option<TextBody> {
+    /// A shape's text: `style` is its graphic or presentation style,
+    /// `text_style` the paragraph style its `draw:text-style-name` gives
+    /// every paragraph that names none.
+    fn text_body(&self, parent: Node<'_, '_>, family: &str, style: Option<&str>, text_style: Option<&str>, in_master: bool) -> Option<TextBody> {
         let get = |property: &str| self.styles.get(family, style, in_master, property);
         let base = self.text_look(family, style.or(Some("")), in_master, &TextLook { size: Some(18.0), ..TextLook::default() });
         let mut base = if style.is_none() { self.text_look("graphic", Some("standard"), in_master, &base) } else { base };
         base.align = alignment(get("text-align"));
+        if let Some(text_style) = text_style {
+            base = self.text_look("paragraph", Some(text_style), in_master, &base);
+            base.align = alignment(self.styles.get("paragraph", Some(text_style), in_master, "text-align")).or(base.align);
+        }
         let mut body = TextBody::default();
         let pad = |p: &str, default: f32| get(p).and_then(length).unwrap_or(default);
         body.inset = [pad("padding-left", 7.09), pad("padding-top", 3.54), pad("padding-right", 7.09), pad("padding-bottom", 3.54)];
@@ -442,6 +451,9 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         };
         body.wrap = get("wrap-option") != Some("no-wrap") || family == "presentation";
         body.shrink_to_fit = get("shrink-to-fit") == Some("true") || get("fit-to-size") == Some("shrink-to-fit");
+        // Line heights from the size, not the font (what LibreOffice writes for PowerPoint's files).
+        let independent = text_style.and_then(|t| self.styles.get("paragraph", Some(t), in_master, "font-independent-line-spacing")).or_else(|| get("font-independent-line-spacing"));
+        body.uniform_lines = independent == Some("true");
         let list_style = style.and_then(|_| get("list-style-name")).map(str::to_string);
         let presentation_list = if family == "presentation" { style.and_then(|s| self.styles.style("presentation", s, in_master)).and_then(|s| s.descendants().find(|n| n.has_tag_name((TEXT, "list-style")))) } else { None };
         let list = list_style.as_deref().and_then(|l| self.styles.list_styles.get(l).copied()).or(presentation_list);

@@ -1078,7 +1078,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             }
         }
         if let Some(body) = child(cell, "txBody") {
-            let mut list = self.default_text.clone();
+            let mut list = self.other_text();
             for level in &mut list.0 {
                 if let Some(b) = look.bold {
                     level.run.bold = Some(b);
@@ -1097,6 +1097,16 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             _ => Anchor::Top,
         };
         Ok(out)
+    }
+
+    /// The text style of text outside placeholders: the presentation's
+    /// default, under the master's "other" style (as LibreOffice reads it).
+    fn other_text(&self) -> ListStyle {
+        let mut list = self.default_text.clone();
+        if let Some(other) = self.master.and_then(|(m, _)| path(m, &["txStyles", "otherStyle"])) {
+            list.apply(other, Some(&self.colors));
+        }
+        list
     }
 
     /// A shape's text with what it inherits: `chain` is the master's
