@@ -893,3 +893,62 @@ fn slides_become_pages_where_libreoffice_puts_them() {
     assert!(pages.iter().all(|(w, h)| (w - 595.28).abs() < 1.0 && (h - 841.89).abs() < 1.0), "{pages:?}");
     assert!(words.iter().any(|(_, t, _, _)| t == "Cherry"), "{words:?}");
 }
+
+#[test]
+fn every_document_becomes_page_images() {
+    // Every conversion through the `pages` adapter (a document drawn as PDF
+    // pages, rendered): a fixture of each source to each image and video
+    // target at 36 dpi, read back independently (image decoders, ffprobe): the
+    // first page's size at 36 dpi, with ink on it.
+    let engine = fileconv::engine();
+    let mut fixtures = common::document_fixtures();
+    fixtures.extend(common::sheet_fixtures());
+    // The pandoc and LibreOffice samples first: one file per format.
+    fixtures.sort_by_key(|(name, _, _)| (!name.starts_with("sample"), name.clone()));
+    let pairs: Vec<(&str, &str)> = engine.conversions().iter().filter(|c| c.path.to_string().contains("--pages-->")).map(|c| (c.from, c.to)).collect();
+    assert!(pairs.len() >= 300, "{} conversions through pages", pairs.len());
+    let options = Options::new().with("dpi", "36");
+    let source = |from: &str| fixtures.iter().find(|(_, format, _)| format == from).unwrap_or_else(|| panic!("no {from} fixture"));
+    // The first page's size at 36 dpi, from the source's PDF.
+    let sizes: std::collections::HashMap<&str, (u32, u32)> = pairs
+        .iter()
+        .map(|(from, _)| *from)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|from| {
+            let (_, _, bytes) = source(from);
+            let (pages, _) = placed_words(&convert(bytes, from, "pdf"));
+            (from, ((pages[0].0 / 2.0).ceil() as u32, (pages[0].1 / 2.0).ceil() as u32))
+        })
+        .collect();
+    let video = common::writable(fileconv::Category::Video);
+    let check = |(from, to): (&str, &str)| {
+        let (name, _, bytes) = source(from);
+        let (w, h) = sizes[from];
+        let out = engine.convert_with(bytes, from, to, &options).unwrap_or_else(|e| panic!("{name} to {to}: {e}"));
+        if video.contains(&to) {
+            let probe = common::probe_media(&out, to);
+            let (_, vw, vh, _) = probe.video.unwrap_or_else(|| panic!("{name} to {to}: no video stream"));
+            // Video encoders round sizes to even numbers (and some to 16).
+            assert!(vw.abs_diff(w) <= 16 && vh.abs_diff(h) <= 16, "{name} to {to}: {vw}x{vh}, page {w}x{h}");
+        } else {
+            let raster = common::decode_raster(&out, to);
+            let image = &raster.frames[0].image;
+            // Icons are at most 256 pixels a side: the page is scaled to fit.
+            let (w, h) = if to == "ico" && w.max(h) > 256 { ((w * 256).div_ceil(w.max(h)), (h * 256).div_ceil(w.max(h))) } else { (w, h) };
+            assert!(image.width().abs_diff(w) <= 1 && image.height().abs_diff(h) <= 1, "{name} to {to}: {}x{}, page {w}x{h}", image.width(), image.height());
+            let ink = common::luma(image).pixels().filter(|p| p.0[0] < 128).count();
+            assert!(ink > 0, "{name} to {to}: a blank page");
+        }
+    };
+    // Two at a time: 600 conversions, video encoders among them.
+    std::thread::scope(|scope| {
+        let (odd, even): (Vec<_>, Vec<_>) = pairs.iter().enumerate().partition(|(i, _)| i % 2 == 1);
+        let workers: Vec<_> = [odd, even].into_iter().map(|half| scope.spawn(move || half.into_iter().for_each(|(_, pair)| check(*pair)))).collect();
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}

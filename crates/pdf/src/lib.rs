@@ -7,10 +7,14 @@
 //! - Read: text in reading order with lopdf, page by page (see [`read`]);
 //!   pages as images with hayro (see [`render`]).
 //!
+//! - Documents as page images: the `pages` adapter (see [`pages`]) draws
+//!   them as PDF pages and renders those.
+//!
 //! Spreadsheets reach PDF through the document crate's table-to-document adapter.
 
 mod fonts;
 mod formats;
+mod pages;
 pub mod read;
 pub mod render;
 pub mod write;
