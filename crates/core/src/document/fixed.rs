@@ -1,7 +1,13 @@
-//! Pages whose content sits where the source placed it: slides. A reader
-//! of a page-based format fills [`Document::fixed_pages`](super::Document)
-//! beside the flowing blocks; writers of pages (PDF, page images) draw
-//! these, writers of flowing text (Markdown, HTML, EPUB...) ignore them.
+//! Pages as the source sets them up, for writers of pages (PDF, page
+//! images); writers of flowing text (Markdown, HTML, EPUB...) ignore them
+//! and read the document's blocks. Two kinds, filled by readers beside the
+//! blocks:
+//! - [`FixedPage`]s ([`Document::fixed_pages`](super::Document)): content
+//!   sitting where the source placed it: slides.
+//! - A [`PageFlow`] ([`Document::page_flow`](super::Document)): a word
+//!   processor's text with its page setup and resolved paragraph and run
+//!   properties, which the writer breaks into lines and pages.
+//!
 //! Everything is resolved: positions in points from the page's top left,
 //! colours as RGB, text properties after the source's inheritance (theme,
 //! master, layout, shape), so a writer needs no knowledge of the source.
@@ -159,9 +165,12 @@ impl Default for TextBody {
 /// Space above or below a paragraph, or between its lines.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Spacing {
+    /// Exactly this many points.
     Points(f32),
     /// Lines of the paragraph's text (1.0 = single spacing).
     Lines(f32),
+    /// Single spacing, but never less than this many points (between lines only).
+    AtLeast(f32),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -222,10 +231,56 @@ pub struct TextRun {
     /// Raised (positive) or lowered, as a share of the size.
     pub baseline: f32,
     pub link: Option<String>,
+    /// The text stands for the number of the page it is drawn on.
+    pub page_number: bool,
 }
 
 impl Default for TextRun {
     fn default() -> Self {
-        TextRun { text: String::new(), font: None, size: 18.0, bold: false, italic: false, underline: false, strike: false, color: (0, 0, 0), baseline: 0.0, link: None }
+        TextRun { text: String::new(), font: None, size: 18.0, bold: false, italic: false, underline: false, strike: false, color: (0, 0, 0), baseline: 0.0, link: None, page_number: false }
     }
+}
+
+/// A word processor's document as its pages are set up: sections, each
+/// with its page size, margins, header and footer, and its flowing blocks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageFlow {
+    pub sections: Vec<FlowSection>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlowSection {
+    /// Points.
+    pub width: f32,
+    pub height: f32,
+    /// Left, top, right, bottom, points.
+    pub margins: [f32; 4],
+    /// From the page's top edge to the header's top, and from its bottom
+    /// edge to the footer's bottom.
+    pub header_distance: f32,
+    pub footer_distance: f32,
+    pub header: Vec<FlowBlock>,
+    pub footer: Vec<FlowBlock>,
+    pub blocks: Vec<FlowBlock>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlowBlock {
+    Paragraph(FlowParagraph),
+    /// A table with its column widths; `indent` from the left margin.
+    Table { table: FixedTable, indent: f32 },
+    /// A picture on a line of its own, at its size in points.
+    Picture { picture: Picture, width: f32, height: f32, align: Align },
+    PageBreak,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlowParagraph {
+    pub text: TextParagraph,
+    /// Right indent, points.
+    pub margin_right: f32,
+    /// Kept on the page of the paragraph after it.
+    pub keep_with_next: bool,
+    /// Starts a new page.
+    pub page_break_before: bool,
 }

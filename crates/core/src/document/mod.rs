@@ -18,6 +18,9 @@ pub struct Document {
     /// The pages as the source laid them out (slides), for writers of
     /// pages; empty for flowing sources. See [`fixed`].
     pub fixed_pages: Vec<fixed::FixedPage>,
+    /// The text as a word processor sets it on pages (page setup, resolved
+    /// styles), for writers of pages; `None` for sources without one. See [`fixed`].
+    pub page_flow: Option<fixed::PageFlow>,
 }
 
 /// A block of a document.

@@ -58,7 +58,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let Notes { mut bodies, cited, .. } = std::mem::take(&mut reader.notes);
     reader.flow.notes(cited.into_iter().map(|key| bodies.remove(&key).unwrap_or_default()));
     reader.flow.metadata(core.0, core.1);
-    Ok(Value::Document(reader.flow.finish()))
+    let mut doc = reader.flow.finish();
+    doc.page_flow = Some(super::docx_pages::read(&mut zip, &document, ctx)?);
+    Ok(Value::Document(doc))
 }
 
 fn local(e: &BytesStart<'_>) -> String {

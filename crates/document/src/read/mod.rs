@@ -3,6 +3,7 @@
 mod compound;
 pub mod doc;
 pub mod docx;
+mod docx_pages;
 pub mod epub;
 pub mod html;
 pub mod md;

@@ -553,6 +553,7 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
             color: look.color.unwrap_or((0, 0, 0)),
             baseline: 0.0,
             link: None,
+            page_number: false,
         };
         for child in node.children() {
             if child.is_text() {

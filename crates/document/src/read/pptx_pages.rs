@@ -261,7 +261,7 @@ impl Theme {
     }
 }
 
-fn hex(text: &str) -> Option<Color> {
+pub(super) fn hex(text: &str) -> Option<Color> {
     let v = u32::from_str_radix(text.get(..6)?, 16).ok()?;
     Some(((v >> 16) as u8, (v >> 8) as u8, v as u8))
 }
@@ -1266,18 +1266,19 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             color: props.color.or_else(|| self.colors.scheme("tx1")).unwrap_or((0, 0, 0)),
             baseline: props.baseline.unwrap_or(0.0),
             link: None,
+            page_number: false,
         }
     }
 }
 
-fn is_symbol_font(font: &str) -> bool {
+pub(super) fn is_symbol_font(font: &str) -> bool {
     let f = font.to_ascii_lowercase();
     f.starts_with("wingdings") || f == "symbol" || f.starts_with("webdings")
 }
 
 /// A bullet character as Unicode: symbol fonts' private codes become the
 /// shapes they draw.
-fn bullet_char(c: &str, font: Option<&str>) -> String {
+pub(super) fn bullet_char(c: &str, font: Option<&str>) -> String {
     if !font.is_some_and(is_symbol_font) {
         return c.to_string();
     }

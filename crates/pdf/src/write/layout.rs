@@ -13,6 +13,7 @@ use fileconv_core::{Block, Document, Image, Inline, Result, Run, TableBlock};
 use crate::fonts::FontSet;
 
 mod fixed;
+mod paged;
 
 /// Page size and margins in points.
 #[derive(Clone, Copy, Debug)]
@@ -155,6 +156,8 @@ struct LineBox {
     width: f32,
     height: f32,
     ascent: f32,
+    /// Ended by a line break, not by the width.
+    hard_end: bool,
 }
 
 pub struct Engine<'f> {
@@ -533,6 +536,7 @@ impl<'f> Engine<'f> {
         for piece in pieces {
             match &piece {
                 Piece::Break => {
+                    line.hard_end = true;
                     finish(&mut line, &mut lines);
                     x = 0.0;
                     wrapped = false;
@@ -872,7 +876,7 @@ mod tests {
 
     /// The glyph runs of a one-paragraph document: (x, text, glyph ids).
     fn runs(text: &str) -> Vec<(f32, String, Vec<u16>)> {
-        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new() };
+        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new(), page_flow: None };
         let setup = PageSetup { width: 595.0, height: 842.0, margin: 50.0 };
         let layout = Engine::new(fonts().unwrap(), setup, LayoutLimits::new(1 << 30, 100)).run(&doc, &|| Ok(())).unwrap();
         let mut runs: Vec<(f32, String, Vec<u16>)> = layout.pages[0]

@@ -29,7 +29,7 @@ pub const PAGE_SIZE: OptionSpec = OptionSpec {
     name: "pageSize",
     kind: OptionKind::Choice(&["a4", "letter", "legal", "a3", "a5"]),
     default: "a4",
-    help: "Paper size: A4 (210 x 297 mm), Letter (8.5 x 11 in), Legal (8.5 x 14 in), A3, A5; slides keep their own size unless it is given, then their text flows onto these pages",
+    help: "Paper size: A4 (210 x 297 mm), Letter (8.5 x 11 in), Legal (8.5 x 14 in), A3, A5; slides and word processors' files keep their own page setup unless it is given, then their text flows onto these pages",
 };
 
 pub const ORIENTATION: OptionSpec = OptionSpec {
@@ -121,11 +121,12 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let fonts = fonts()?;
     let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
     let engine = Engine::new(fonts, setup, limits);
-    // Slides keep their own pages unless a paper size is asked for.
-    let layout = if !doc.fixed_pages.is_empty() && ctx.options.get(PAGE_SIZE.name).is_none() {
-        engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?
-    } else {
-        engine.run(&doc, &|| ctx.checkpoint())?
+    // Slides and word processors' pages keep their own setup unless a paper size is asked for.
+    let own_pages = ctx.options.get(PAGE_SIZE.name).is_none();
+    let layout = match &doc.page_flow {
+        _ if own_pages && !doc.fixed_pages.is_empty() => engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?,
+        Some(flow) if own_pages => engine.run_paged(flow, &|| ctx.checkpoint())?,
+        _ => engine.run(&doc, &|| ctx.checkpoint())?,
     };
     ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
     if !layout.missing_glyphs.is_empty() {

@@ -72,7 +72,7 @@ impl Engine<'_> {
 
     /// A picture stretched so that its uncropped part fills the frame,
     /// clipped to the shape's outline.
-    fn picture(&mut self, picture: &Picture, f: Frame, geometry: &Geometry) -> Result<()> {
+    pub(super) fn picture(&mut self, picture: &Picture, f: Frame, geometry: &Geometry) -> Result<()> {
         let [left, top, right, bottom] = picture.crop;
         let (shown_w, shown_h) = ((1.0 - left - right).max(0.01), (1.0 - top - bottom).max(0.01));
         let (w, h) = (f.width / shown_w, f.height / shown_h);
@@ -133,14 +133,14 @@ impl Engine<'_> {
     }
 
     /// A text body's lines in a box `inner_w` wide, and their height.
-    fn lay_text(&self, body: &TextBody, inner_w: f32, scale: f32) -> (Vec<PlacedLine>, f32) {
+    pub(super) fn lay_text(&self, body: &TextBody, inner_w: f32, scale: f32) -> (Vec<PlacedLine>, f32) {
         let mut placed: Vec<PlacedLine> = Vec::new();
         let mut y = 0.0f32;
         for (index, para) in body.paragraphs.iter().enumerate() {
             let empty = self.empty_style(para, scale);
             let first_size = para.runs.first().map_or(empty.size, |r| r.size * scale);
             let spaced = |spacing: Spacing| match spacing {
-                Spacing::Points(p) => p,
+                Spacing::Points(p) | Spacing::AtLeast(p) => p,
                 Spacing::Lines(l) => l * first_size,
             };
             if index > 0 {
@@ -167,14 +167,26 @@ impl Engine<'_> {
             }
             let right_to_left = super::strong_direction(&para.runs.iter().map(|r| r.text.as_str()).collect::<String>()) == Some(true);
             let mut bullet = bullet;
-            for (number, mut line) in self.lines(pieces, &empty, width, right_to_left).into_iter().enumerate() {
+            let lines = self.lines(pieces, &empty, width, right_to_left);
+            let count = lines.len();
+            for (number, mut line) in lines.into_iter().enumerate() {
                 let (ascent, descent) = self.line_metrics(&line, &empty, body.uniform_lines);
                 let natural = (ascent + descent).max(0.01);
-                line.height = match para.line_spacing {
-                    Spacing::Lines(l) => natural * l * (1.0 - body.spacing_reduction),
-                    Spacing::Points(p) => p,
-                };
-                line.ascent = ascent * line.height / natural;
+                match para.line_spacing {
+                    Spacing::Lines(l) => {
+                        line.height = natural * l * (1.0 - body.spacing_reduction);
+                        line.ascent = ascent * line.height / natural;
+                    }
+                    // Extra room goes above the text, as word processors put it.
+                    Spacing::Points(p) => {
+                        line.height = p;
+                        line.ascent = p - descent;
+                    }
+                    Spacing::AtLeast(p) => {
+                        line.height = natural.max(p);
+                        line.ascent = line.height - descent;
+                    }
+                }
                 let text_x = if number == 0 { first_text } else { para.margin_left };
                 let room = if body.wrap { inner_w - text_x } else { line.width };
                 let offset = match para.align {
@@ -182,6 +194,10 @@ impl Engine<'_> {
                     Align::Right => room - line.width,
                     Align::Left | Align::Justify => 0.0,
                 };
+                // Justified: every line but the last (and those a line break ends) fills the width.
+                if para.align == Align::Justify && body.wrap && number + 1 < count && !line.hard_end {
+                    justify(&mut line, room);
+                }
                 let offset = if body.wrap { offset.max(0.0) } else { offset };
                 let height = line.height;
                 let mark = if number == 0 { bullet.take().map(|(text, style, _)| (first_start, text, style)) } else { None };
@@ -210,48 +226,74 @@ impl Engine<'_> {
             Anchor::Bottom => f.y + f.height - bottom - y,
         };
         let x0 = f.x + left;
-        for PlacedLine { line, x, top: line_top, bullet } in placed {
-            if let Some((at, text, style)) = bullet {
-                self.glyphs(x0 + at, origin + line_top + line.ascent, &text, &style)?;
-            }
-            self.y = origin + line_top;
-            self.emit_line(line, x0 + x)?;
+        for line in placed {
+            let top = origin + line.top;
+            self.draw_line(line, x0, top)?;
         }
         Ok(())
+    }
+
+    /// A laid-out line (and its bullet) with its top at `top`, from the box's inner left edge `x0`.
+    pub(super) fn draw_line(&mut self, placed: PlacedLine, x0: f32, top: f32) -> Result<()> {
+        let PlacedLine { line, x, bullet, .. } = placed;
+        if let Some((at, text, style)) = bullet {
+            self.glyphs(x0 + at, top + line.ascent, &text, &style)?;
+        }
+        self.y = top;
+        self.emit_line(line, x0 + x)
     }
 
     /// A table: rows as tall as they say or as their one-row cells' text
     /// needs; fills, then text, then borders over both.
     fn table_grid(&mut self, table: &FixedTable, f: Frame) -> Result<()> {
-        let mut xs = vec![f.x];
+        let heights = self.row_heights(table);
+        self.table_rows(table, &heights, 0..table.rows.len(), f.x, f.y)
+    }
+
+    /// The left edge of each column and of the table's end, from `x`.
+    fn column_edges(table: &FixedTable, x: f32) -> Vec<f32> {
+        let mut xs = vec![x];
         for w in &table.columns {
-            xs.push(xs.last().copied().unwrap_or(f.x) + w);
+            xs.push(xs.last().copied().unwrap_or(x) + w);
         }
-        let span_width = |cell: &FixedCell| {
-            let end = (cell.column + cell.columns).min(table.columns.len());
-            xs.get(end).copied().unwrap_or(f.x) - xs.get(cell.column.min(end)).copied().unwrap_or(f.x)
-        };
-        let heights: Vec<f32> = table
+        xs
+    }
+
+    fn span_width(xs: &[f32], cell: &FixedCell) -> f32 {
+        let end = (cell.column + cell.columns).min(xs.len() - 1);
+        xs[end] - xs[cell.column.min(end)]
+    }
+
+    /// Each row's height: what it says, or what its one-row cells' text needs.
+    pub(super) fn row_heights(&self, table: &FixedTable) -> Vec<f32> {
+        let xs = Self::column_edges(table, 0.0);
+        table
             .rows
             .iter()
             .map(|row| {
                 row.cells.iter().filter(|c| c.rows == 1).fold(row.height, |tallest, cell| {
                     let [left, top, right, bottom] = cell.text.inset;
-                    let (_, text) = self.lay_text(&cell.text, (span_width(cell) - left - right).max(1.0), cell.text.font_scale);
+                    let (_, text) = self.lay_text(&cell.text, (Self::span_width(&xs, cell) - left - right).max(1.0), cell.text.font_scale);
                     tallest.max(text + top + bottom)
                 })
             })
-            .collect();
-        let mut ys = vec![f.y];
-        for h in &heights {
-            ys.push(ys.last().copied().unwrap_or(f.y) + h);
+            .collect()
+    }
+
+    /// Rows `rows` of a table drawn from (`x`, `y`), with their heights.
+    pub(super) fn table_rows(&mut self, table: &FixedTable, heights: &[f32], rows: std::ops::Range<usize>, x: f32, y: f32) -> Result<()> {
+        let xs = Self::column_edges(table, x);
+        let mut ys = vec![y];
+        for h in &heights[rows.clone()] {
+            ys.push(ys.last().copied().unwrap_or(y) + h);
         }
+        let start = rows.start;
         let frame_of = |r: usize, cell: &FixedCell| {
-            let bottom = ys[(r + cell.rows).min(heights.len())];
-            Frame { x: xs[cell.column.min(xs.len() - 1)], y: ys[r], width: span_width(cell), height: bottom - ys[r], ..Frame::default() }
+            let bottom = ys[(r - start + cell.rows).min(ys.len() - 1)];
+            Frame { x: xs[cell.column.min(xs.len() - 1)], y: ys[r - start], width: Self::span_width(&xs, cell), height: bottom - ys[r - start], ..Frame::default() }
         };
-        for (r, row) in table.rows.iter().enumerate() {
-            for cell in &row.cells {
+        for r in rows.clone() {
+            for cell in &table.rows[r].cells {
                 let cf = frame_of(r, cell);
                 if let Some(color) = cell.fill {
                     self.push(Op::Rect { x: cf.x, y: cf.y, w: cf.width, h: cf.height, color })?;
@@ -259,8 +301,8 @@ impl Engine<'_> {
                 self.text_body(&cell.text, cf)?;
             }
         }
-        for (r, row) in table.rows.iter().enumerate() {
-            for cell in &row.cells {
+        for r in rows {
+            for cell in &table.rows[r].cells {
                 let cf = frame_of(r, cell);
                 let (x1, y1, x2, y2) = (cf.x, cf.y, cf.x + cf.width, cf.y + cf.height);
                 let sides = [(x1, y1, x1, y2), (x1, y1, x2, y1), (x2, y1, x2, y2), (x1, y2, x2, y2)];
@@ -281,10 +323,28 @@ impl Engine<'_> {
     }
 }
 
+/// Spreads a line's slack over its spaces so it fills `room`.
+fn justify(line: &mut LineBox, room: f32) {
+    let spaces = line.items.iter().filter(|(_, p)| matches!(p, Piece::Text { space: true, .. })).count();
+    let slack = room - line.width;
+    if spaces == 0 || slack <= 0.0 || slack > room * 0.5 {
+        return;
+    }
+    let extra = slack / spaces as f32;
+    let mut shift = 0.0;
+    for (x, piece) in &mut line.items {
+        *x += shift;
+        if matches!(piece, Piece::Text { space: true, .. }) {
+            shift += extra;
+        }
+    }
+    line.width = room;
+}
+
 /// A laid-out line of a text box: its x from the box's inner left edge, its
 /// top from the text's top, and the bullet before it (x, text, style).
-struct PlacedLine {
-    line: LineBox,
+pub(super) struct PlacedLine {
+    pub(super) line: LineBox,
     x: f32,
     top: f32,
     bullet: Option<(f32, String, Style)>,

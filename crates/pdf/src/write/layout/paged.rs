@@ -1,0 +1,213 @@
+//! A word processor's [`PageFlow`] set on its own pages: each section on
+//! pages of its size within its margins, paragraphs broken into lines with
+//! their own fonts, sizes, indents, alignment and spacing (space before a
+//! paragraph is left out at the top of a page), lines moved to the next
+//! page when they do not fit, tables row by row, pictures at their size
+//! (scaled down to the text area), and every page's header and footer with
+//! its page number.
+
+use fileconv_core::document::fixed::{Align, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Geometry, PageFlow, Spacing, TextBody};
+use fileconv_core::Result;
+
+use super::{Engine, Layout, Page};
+
+/// Letter, one-inch margins: a section without a page setup.
+const LETTER: (f32, f32) = (612.0, 792.0);
+
+impl Engine<'_> {
+    /// Lays out a page flow, section by section.
+    ///
+    /// # Errors
+    /// [`fileconv_core::Error::LimitExceeded`] past the page or drawing
+    /// limits; cancellation from `checkpoint`.
+    pub fn run_paged(mut self, flow: &PageFlow, checkpoint: &dyn Fn() -> Result<()>) -> Result<Layout> {
+        self.pages.clear();
+        for section in &flow.sections {
+            checkpoint()?;
+            self.section_page(section)?;
+            let mut first = true;
+            for (index, block) in section.blocks.iter().enumerate() {
+                if index % 32 == 0 {
+                    checkpoint()?;
+                }
+                self.flow_block(block, section, first)?;
+                first = false;
+            }
+        }
+        if self.pages.is_empty() {
+            self.pages.push(Page { ops: Vec::new(), size: Some(LETTER) });
+        }
+        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+    }
+
+    fn text_area(section: &FlowSection) -> (f32, f32, f32, f32) {
+        let (width, height) = page_size(section);
+        let [left, top, right, bottom] = section.margins;
+        (left, top, (width - left - right).max(36.0), (height - bottom).max(top + 36.0))
+    }
+
+    /// Starts a page of the section: its header and footer drawn, the cursor at the top margin.
+    fn section_page(&mut self, section: &FlowSection) -> Result<()> {
+        if self.pages.len() >= self.max_pages {
+            return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64 + 1));
+        }
+        let (width, height) = page_size(section);
+        self.pages.push(Page { ops: Vec::new(), size: Some((width, height)) });
+        let number = self.pages.len();
+        let (left, _, text_width, _) = Self::text_area(section);
+        if !section.header.is_empty() {
+            self.y = section.header_distance;
+            self.fixed_blocks(&section.header, left, text_width, number)?;
+        }
+        if !section.footer.is_empty() {
+            let tall = self.blocks_height(&section.footer, text_width, number);
+            self.y = height - section.footer_distance - tall;
+            self.fixed_blocks(&section.footer, left, text_width, number)?;
+        }
+        self.y = section.margins[1];
+        Ok(())
+    }
+
+    fn flow_block(&mut self, block: &FlowBlock, section: &FlowSection, first: bool) -> Result<()> {
+        let (left, top, width, bottom) = Self::text_area(section);
+        match block {
+            FlowBlock::PageBreak => self.section_page(section)?,
+            FlowBlock::Paragraph(para) => {
+                if para.page_break_before && self.y > top + 0.5 {
+                    self.section_page(section)?;
+                }
+                let (lines, before, after) = self.paragraph_lines(para, width, self.pages.len());
+                // Space before a paragraph is left out at a page's top (but for the first).
+                if first || self.y > top + 0.5 {
+                    self.y += before;
+                }
+                for line in lines {
+                    if self.y + line.line.height > bottom + 0.01 && self.y > top + 0.5 {
+                        self.section_page(section)?;
+                    }
+                    let y = self.y;
+                    self.draw_line(line, left, y)?;
+                }
+                self.y += after;
+            }
+            FlowBlock::Table { table, indent } => {
+                let table = &fit_columns(table, width - indent);
+                let heights = self.row_heights(table);
+                for (row, height) in heights.iter().enumerate() {
+                    if self.y + height > bottom + 0.01 && self.y > top + 0.5 {
+                        self.section_page(section)?;
+                    }
+                    let y = self.y;
+                    self.table_rows(table, &heights, row..row + 1, left + indent, y)?;
+                    self.y = y + height;
+                }
+            }
+            FlowBlock::Picture { picture, width: w, height: h, align } => {
+                let scale = (width / w.max(0.01)).min((bottom - top) / h.max(0.01)).min(1.0);
+                let (w, h) = (w * scale, h * scale);
+                if self.y + h > bottom + 0.01 && self.y > top + 0.5 {
+                    self.section_page(section)?;
+                }
+                let x = match align {
+                    Align::Center => left + (width - w) / 2.0,
+                    Align::Right => left + width - w,
+                    _ => left,
+                };
+                let frame = Frame { x, y: self.y, width: w, height: h, ..Frame::default() };
+                self.picture(picture, frame, &Geometry::Rect)?;
+                self.y += h;
+            }
+        }
+        Ok(())
+    }
+
+    /// A paragraph's lines at `width`, with its space before and after;
+    /// page-number fields read `page`.
+    fn paragraph_lines(&self, para: &FlowParagraph, width: f32, page: usize) -> (Vec<super::fixed::PlacedLine>, f32, f32) {
+        let mut text = para.text.clone();
+        for run in text.runs.iter_mut().filter(|r| r.page_number) {
+            run.text = page.to_string();
+        }
+        let size = text.runs.first().map_or(text.empty_size, |r| r.size);
+        let spaced = |s: Spacing| match s {
+            Spacing::Points(p) | Spacing::AtLeast(p) => p,
+            Spacing::Lines(l) => l * size,
+        };
+        let (before, after) = (spaced(text.space_before), spaced(text.space_after));
+        let body = TextBody { paragraphs: vec![text], inset: [0.0; 4], ..TextBody::default() };
+        let (lines, _) = self.lay_text(&body, (width - para.margin_right).max(1.0), 1.0);
+        (lines, before, after)
+    }
+
+    /// Header or footer blocks from the cursor, not paginated.
+    fn fixed_blocks(&mut self, blocks: &[FlowBlock], left: f32, width: f32, page: usize) -> Result<()> {
+        for block in blocks {
+            match block {
+                FlowBlock::Paragraph(para) => {
+                    let (lines, before, after) = self.paragraph_lines(para, width, page);
+                    self.y += before;
+                    for line in lines {
+                        let y = self.y;
+                        self.draw_line(line, left, y)?;
+                    }
+                    self.y += after;
+                }
+                FlowBlock::Table { table, indent } => {
+                    let table = &fit_columns(table, width - indent);
+                    let heights = self.row_heights(table);
+                    let y = self.y;
+                    self.table_rows(table, &heights, 0..table.rows.len(), left + indent, y)?;
+                    self.y = y + heights.iter().sum::<f32>();
+                }
+                FlowBlock::Picture { picture, width: w, height: h, align } => {
+                    let x = match align {
+                        Align::Center => left + (width - w) / 2.0,
+                        Align::Right => left + width - w,
+                        _ => left,
+                    };
+                    let frame = Frame { x, y: self.y, width: *w, height: *h, ..Frame::default() };
+                    self.picture(picture, frame, &Geometry::Rect)?;
+                    self.y += h;
+                }
+                FlowBlock::PageBreak => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn blocks_height(&self, blocks: &[FlowBlock], width: f32, page: usize) -> f32 {
+        blocks
+            .iter()
+            .map(|block| match block {
+                FlowBlock::Paragraph(para) => {
+                    let (lines, before, after) = self.paragraph_lines(para, width, page);
+                    before + after + lines.iter().map(|l| l.line.height).sum::<f32>()
+                }
+                FlowBlock::Table { table, indent } => self.row_heights(&fit_columns(table, width - indent)).iter().sum(),
+                FlowBlock::Picture { height, .. } => *height,
+                FlowBlock::PageBreak => 0.0,
+            })
+            .sum()
+    }
+}
+
+fn page_size(section: &FlowSection) -> (f32, f32) {
+    if section.width >= 36.0 && section.height >= 36.0 && section.width.is_finite() && section.height.is_finite() {
+        (section.width.min(14_400.0), section.height.min(14_400.0))
+    } else {
+        LETTER
+    }
+}
+
+/// A table whose grid gives no widths (or fewer columns than its rows
+/// use) shares `width` equally between its columns.
+fn fit_columns(table: &FixedTable, width: f32) -> std::borrow::Cow<'_, FixedTable> {
+    let used = table.rows.iter().map(|r| r.cells.iter().map(|c| c.column + c.columns).max().unwrap_or(0)).max().unwrap_or(0);
+    if table.columns.iter().sum::<f32>() >= 1.0 && table.columns.len() >= used {
+        return std::borrow::Cow::Borrowed(table);
+    }
+    let count = used.max(table.columns.len()).max(1);
+    let mut fitted = table.clone();
+    fitted.columns = vec![width.max(36.0) / count as f32; count];
+    std::borrow::Cow::Owned(fitted)
+}
