@@ -246,6 +246,8 @@ impl Default for TextRun {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PageFlow {
     pub sections: Vec<FlowSection>,
+    /// Endnotes, on pages of their own after the last section.
+    pub endnotes: Vec<FlowBlock>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -283,4 +285,9 @@ pub struct FlowParagraph {
     pub keep_with_next: bool,
     /// Starts a new page.
     pub page_break_before: bool,
+    /// Next to a paragraph of the same group, the space between the two is
+    /// left out (Word's contextual spacing; the group is the style).
+    pub spacing_group: Option<String>,
+    /// The footnotes it cites, set at the foot of the page it starts on.
+    pub notes: Vec<FlowParagraph>,
 }

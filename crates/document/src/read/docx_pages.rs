@@ -61,7 +61,41 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
     let styles = Styles::read(styles_xml.as_ref().map(|x| x.root_element()), &theme_fonts);
     let numbering_xml = if numbering_text.is_empty() { None } else { Some(parse(&numbering_text, "numbering.xml")?) };
     let numbering = numbering_xml.as_ref().map(|x| NumberingDefs::read(x.root_element(), &theme_fonts)).unwrap_or_default();
-    let mut reader = FlowReader { zip, ctx, styles: &styles, numbering: &numbering, theme_fonts: &theme_fonts, counters: HashMap::new(), media: HashMap::new(), blocks: 0 };
+    // Footnotes and endnotes, read where they are cited.
+    let mut note_texts = Vec::new();
+    for name in ["word/footnotes.xml", "word/endnotes.xml"] {
+        let text = load(zip, name)?.unwrap_or_default();
+        let rels = match fileconv_zip::read_optional(zip, &super::pptx::rels_path(name), FORMAT)? {
+            Some(bytes) => read_rels(&bytes, "word")?,
+            None => HashMap::new(),
+        };
+        note_texts.push((text, std::rc::Rc::new(rels)));
+    }
+    let note_xml: Vec<Option<Xml<'_>>> = note_texts.iter().map(|(t, _)| if t.is_empty() { Ok(None) } else { parse(t, "notes").map(Some) }).collect::<Result<_>>()?;
+    let mut notes = HashMap::new();
+    for (endnote, xml) in note_xml.iter().enumerate() {
+        for note in xml.iter().flat_map(|x| x.root_element().children()).filter(|n| n.is_element() && matches!(n.tag_name().name(), "footnote" | "endnote")) {
+            if let Some(id) = wattr(note, "id") {
+                notes.insert((endnote == 1, id.to_string()), note);
+            }
+        }
+    }
+    let mut reader = FlowReader {
+        zip,
+        notes,
+        note_rels: [note_texts[0].1.clone(), note_texts[1].1.clone()],
+        note_numbers: [0; 2],
+        note_label: None,
+        cited: Vec::new(),
+        endnotes: Vec::new(),
+        ctx,
+        styles: &styles,
+        numbering: &numbering,
+        theme_fonts: &theme_fonts,
+        counters: HashMap::new(),
+        media: HashMap::new(),
+        blocks: 0,
+    };
     let Some(body) = xml.root_element().children().find(|c| c.tag_name().name() == "body") else { return Ok(PageFlow::default()) };
     let mut flow = PageFlow::default();
     let mut blocks = Vec::new();
@@ -86,6 +120,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
         let section = FlowSection { width: 612.0, height: 792.0, margins: [72.0; 4], header_distance: 36.0, footer_distance: 36.0, blocks, ..FlowSection::default() };
         flow.sections.push(section);
     }
+    flow.endnotes = std::mem::take(&mut reader.endnotes);
     Ok(flow)
 }
 
@@ -214,6 +249,7 @@ struct ParaProps {
     break_before: Option<bool>,
     /// (numId, level).
     numbering: Option<(String, usize)>,
+    contextual: Option<bool>,
 }
 
 impl ParaProps {
@@ -257,6 +293,7 @@ impl ParaProps {
                     }
                 }
                 "keepNext" => self.keep_next = on(Some(c)),
+                "contextualSpacing" => self.contextual = on(Some(c)),
                 "pageBreakBefore" => self.break_before = on(Some(c)),
                 "numPr" => {
                     let id = child(c, "numId").and_then(|n| wattr(n, "val")).map(str::to_string);
@@ -274,7 +311,7 @@ impl ParaProps {
         macro_rules! take {
             ($($f:ident),*) => { $( if top.$f.is_some() { self.$f = top.$f.clone(); } )* };
         }
-        take!(align, left, right, first, before, after, line, keep_next, break_before, numbering);
+        take!(align, left, right, first, before, after, line, keep_next, break_before, numbering, contextual);
     }
 }
 
@@ -455,8 +492,18 @@ fn counted(format: &str, n: u64) -> String {
     counting.label(n).unwrap_or_else(|| n.to_string())
 }
 
-struct FlowReader<'r, R> {
+struct FlowReader<'r, 'x, 'i, R> {
     zip: &'r mut zip::ZipArchive<R>,
+    /// Footnote (false) and endnote (true) bodies by id, and their parts' relationships.
+    notes: HashMap<(bool, String), Node<'x, 'i>>,
+    note_rels: [std::rc::Rc<Rels>; 2],
+    /// Notes cited so far, footnotes and endnotes.
+    note_numbers: [u64; 2],
+    /// The number of the note being read (its `footnoteRef` mark).
+    note_label: Option<String>,
+    /// Footnotes cited in the paragraph being read.
+    cited: Vec<FlowParagraph>,
+    endnotes: Vec<FlowBlock>,
     ctx: &'r Context<'r>,
     styles: &'r Styles,
     numbering: &'r NumberingDefs,
@@ -467,7 +514,7 @@ struct FlowReader<'r, R> {
     blocks: usize,
 }
 
-impl<R: Read + Seek> FlowReader<'_, R> {
+impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
     fn push(&mut self, out: &mut Vec<FlowBlock>, block: FlowBlock) -> Result<()> {
         self.blocks += 1;
         if self.blocks > MAX_BLOCKS {
@@ -554,7 +601,7 @@ impl<R: Read + Seek> FlowReader<'_, R> {
 
     fn paragraph(&mut self, node: Node<'_, '_>, rels: &Rels, out: &mut Vec<FlowBlock>) -> Result<()> {
         let p_pr = child(node, "pPr");
-        let (mut props, base_run, _) = self.paragraph_props(p_pr);
+        let (mut props, base_run, style_id) = self.paragraph_props(p_pr);
         // A list level's indents apply unless the paragraph sets its own.
         let mut label = None;
         if let Some((num, level)) = props.numbering.clone().filter(|(n, _)| n != "0") {
@@ -609,12 +656,21 @@ impl<R: Read + Seek> FlowReader<'_, R> {
         let mut pictures = Vec::new();
         let mut breaks_after = false;
         let mut field = FieldState::default();
+        let cited_before = std::mem::take(&mut self.cited);
         self.runs(node, rels, &base_run, &mut para.runs, &mut pictures, &mut breaks_after, &mut field, 0)?;
+        let notes = std::mem::replace(&mut self.cited, cited_before);
         if let Some((text, r)) = label.filter(|(t, _)| !t.is_empty()) {
             let run = to_run(String::new(), &r);
             para.bullet = Some(Bullet { text, font: run.font, color: run.color, size: run.size });
         }
-        let flow = FlowParagraph { text: para, margin_right: props.right.unwrap_or(0.0), keep_with_next: props.keep_next.unwrap_or(false), page_break_before: props.break_before.unwrap_or(false) };
+        let flow = FlowParagraph {
+            text: para,
+            margin_right: props.right.unwrap_or(0.0),
+            keep_with_next: props.keep_next.unwrap_or(false),
+            page_break_before: props.break_before.unwrap_or(false),
+            spacing_group: style_id.filter(|_| props.contextual == Some(true)),
+            notes,
+        };
         let has_text = flow.text.runs.iter().any(|r| !r.text.trim().is_empty());
         if has_text || pictures.is_empty() {
             self.push(out, FlowBlock::Paragraph(flow.clone()))?;
@@ -698,6 +754,34 @@ impl<R: Read + Seek> FlowReader<'_, R> {
                     _ => {}
                 },
                 "instrText" => field.instruction(c.text().unwrap_or("")),
+                "footnoteReference" | "endnoteReference" => {
+                    let endnote = c.tag_name().name() == "endnoteReference";
+                    self.note_numbers[usize::from(endnote)] += 1;
+                    let n = self.note_numbers[usize::from(endnote)];
+                    // Endnotes count in small Roman numerals, as Word and LibreOffice number them.
+                    let label = if endnote { Numbering::LowerRoman.label(n).unwrap_or_else(|| n.to_string()) } else { n.to_string() };
+                    text.push_str(&label);
+                    if props.baseline.is_none() {
+                        props.baseline = Some(0.33);
+                    }
+                    // (A note citing a note is not followed: a note may cite itself.)
+                    let body = wattr(c, "id").and_then(|id| self.notes.get(&(endnote, id.to_string())).copied()).filter(|_| self.note_label.is_none());
+                    if let Some(body) = body {
+                        let rels = self.note_rels[usize::from(endnote)].clone();
+                        let saved = self.note_label.replace(label);
+                        let mut blocks = Vec::new();
+                        for part in body.children().filter(Node::is_element) {
+                            self.block(part, &rels, &mut blocks, MAX_DEPTH / 2)?;
+                        }
+                        self.note_label = saved;
+                        if endnote {
+                            self.endnotes.extend(blocks);
+                        } else {
+                            self.cited.extend(blocks.into_iter().filter_map(|b| if let FlowBlock::Paragraph(p) = b { Some(p) } else { None }));
+                        }
+                    }
+                }
+                "footnoteRef" | "endnoteRef" => text.push_str(self.note_label.as_deref().unwrap_or("")),
                 "drawing" | "pict" | "object" => {
                     if let Some(picture) = self.drawing(c, rels)? {
                         pictures.push(picture);

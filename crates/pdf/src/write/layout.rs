@@ -112,11 +112,13 @@ struct Style {
     /// The face, when the text names its family (slides); else the
     /// DejaVu face of `bold`, `italic`, `mono`.
     face: Option<usize>,
+    /// Points above the baseline (superscript) or below (negative).
+    rise: f32,
 }
 
 impl Style {
     fn body(size: f32) -> Self {
-        Style { size, bold: false, italic: false, mono: false, underline: false, strike: false, color: BLACK, link: None, face: None }
+        Style { size, bold: false, italic: false, mono: false, underline: false, strike: false, color: BLACK, link: None, face: None, rise: 0.0 }
     }
 
     fn face(&self) -> usize {
@@ -134,6 +136,7 @@ impl Style {
             color: if run.link.is_some() { LINK } else { self.color },
             link: run.link.clone().or_else(|| self.link.clone()),
             face: None,
+            rise: 0.0,
         }
     }
 }
@@ -174,6 +177,13 @@ pub struct Engine<'f> {
     missing_glyphs: std::collections::BTreeMap<char, usize>,
     /// Pictures of placed pages in formats PDF cannot embed (EMF, WMF, TIFF, BMP).
     unsupported_pictures: usize,
+    /// The space after the last paragraph of a page flow (taken back when
+    /// the next one is of its spacing group).
+    last_after: f32,
+    /// Footnotes cited on the page being laid out, and where they go
+    /// (left edge, width, bottom of the text area).
+    notes: Vec<fileconv_core::document::fixed::FlowParagraph>,
+    notes_area: (f32, f32, f32),
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
     /// By face, then by text (looked up without allocating).
@@ -225,6 +235,9 @@ impl<'f> Engine<'f> {
             max_pages: limits.max_pages,
             missing_glyphs: std::collections::BTreeMap::new(),
             unsupported_pictures: 0,
+            last_after: 0.0,
+            notes: Vec::new(),
+            notes_area: (0.0, 0.0, 0.0),
             shaped: Default::default(),
         }
     }
@@ -620,7 +633,7 @@ impl<'f> Engine<'f> {
             match piece {
                 Piece::Text { text, style, width, space, .. } => {
                     if !space {
-                        self.glyphs(left, baseline, &text, &style)?;
+                        self.glyphs(left, baseline - style.rise, &text, &style)?;
                     }
                     if style.underline {
                         let y = baseline + style.size * 0.12;

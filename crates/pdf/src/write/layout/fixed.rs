@@ -93,9 +93,13 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// A run's style; raised or lowered text is drawn at two thirds of its size.
     fn run_style(&self, run: &TextRun, scale: f32) -> Style {
+        let shifted = run.baseline != 0.0;
+        let size = (run.size * scale).max(1.0);
         Style {
-            size: (run.size * scale).max(1.0),
+            size: if shifted { size * 2.0 / 3.0 } else { size },
+            rise: run.baseline * size,
             bold: run.bold,
             italic: run.italic,
             mono: false,

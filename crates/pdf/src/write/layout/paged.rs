@@ -9,10 +9,12 @@
 use fileconv_core::document::fixed::{Align, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Geometry, PageFlow, Spacing, TextBody};
 use fileconv_core::Result;
 
-use super::{Engine, Layout, Page};
+use super::{Engine, Layout, Op, Page};
 
 /// Letter, one-inch margins: a section without a page setup.
 const LETTER: (f32, f32) = (612.0, 792.0);
+/// Between the text and the footnotes: the room the short rule takes.
+const NOTE_SEPARATOR: f32 = 12.0;
 
 impl Engine<'_> {
     /// Lays out a page flow, section by section.
@@ -25,15 +27,24 @@ impl Engine<'_> {
         for section in &flow.sections {
             checkpoint()?;
             self.section_page(section)?;
-            let mut first = true;
+            let mut previous = None;
             for (index, block) in section.blocks.iter().enumerate() {
                 if index % 32 == 0 {
                     checkpoint()?;
                 }
-                self.flow_block(block, section, first)?;
-                first = false;
+                self.flow_block(block, section, index == 0, previous)?;
+                previous = Some(block);
             }
         }
+        // Endnotes on pages of their own, in the last section's setup.
+        if let Some(last) = flow.sections.last().filter(|_| !flow.endnotes.is_empty()) {
+            let notes = FlowSection { blocks: flow.endnotes.clone(), ..last.clone() };
+            self.section_page(&notes)?;
+            for (index, block) in notes.blocks.iter().enumerate() {
+                self.flow_block(block, &notes, index == 0, index.checked_sub(1).map(|i| &notes.blocks[i]))?;
+            }
+        }
+        self.flush_notes()?;
         if self.pages.is_empty() {
             self.pages.push(Page { ops: Vec::new(), size: Some(LETTER) });
         }
@@ -48,6 +59,7 @@ impl Engine<'_> {
 
     /// Starts a page of the section: its header and footer drawn, the cursor at the top margin.
     fn section_page(&mut self, section: &FlowSection) -> Result<()> {
+        self.flush_notes()?;
         if self.pages.len() >= self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64 + 1));
         }
@@ -68,8 +80,10 @@ impl Engine<'_> {
         Ok(())
     }
 
-    fn flow_block(&mut self, block: &FlowBlock, section: &FlowSection, first: bool) -> Result<()> {
-        let (left, top, width, bottom) = Self::text_area(section);
+    fn flow_block(&mut self, block: &FlowBlock, section: &FlowSection, first: bool, previous: Option<&FlowBlock>) -> Result<()> {
+        let (left, top, width, page_bottom) = Self::text_area(section);
+        // Footnotes already on this page take room at its foot.
+        let bottom = page_bottom - self.notes_room();
         match block {
             FlowBlock::PageBreak => self.section_page(section)?,
             FlowBlock::Paragraph(para) => {
@@ -77,18 +91,37 @@ impl Engine<'_> {
                     self.section_page(section)?;
                 }
                 let (lines, before, after) = self.paragraph_lines(para, width, self.pages.len());
+                // Next to a paragraph of its spacing group, the space between is left out.
+                let grouped = matches!(previous, Some(FlowBlock::Paragraph(p)) if p.spacing_group.is_some() && p.spacing_group == para.spacing_group);
+                if grouped {
+                    self.y -= self.last_after;
+                }
                 // Space before a paragraph is left out at a page's top (but for the first).
-                if first || self.y > top + 0.5 {
+                if (first || self.y > top + 0.5) && !grouped {
                     self.y += before;
+                }
+                // Its footnotes go at the foot of the page its first line is on.
+                let mut bottom = bottom;
+                if !para.notes.is_empty() {
+                    let notes: f32 = para.notes.iter().map(|n| self.note_height(n, width)).sum();
+                    let first_line = lines.first().map_or(0.0, |l| l.line.height);
+                    if self.y + first_line + notes + NOTE_SEPARATOR > bottom + 0.01 && self.y > top + 0.5 {
+                        self.section_page(section)?;
+                    }
+                    self.notes.extend(para.notes.iter().cloned());
+                    self.notes_area = (left, width, page_bottom);
+                    bottom = page_bottom - self.notes_room();
                 }
                 for line in lines {
                     if self.y + line.line.height > bottom + 0.01 && self.y > top + 0.5 {
                         self.section_page(section)?;
+                        bottom = page_bottom;
                     }
                     let y = self.y;
                     self.draw_line(line, left, y)?;
                 }
                 self.y += after;
+                self.last_after = after;
             }
             FlowBlock::Table { table, indent } => {
                 let table = &fit_columns(table, width - indent);
@@ -119,6 +152,34 @@ impl Engine<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Room the page's footnotes take: theirs and the separator's.
+    fn notes_room(&self) -> f32 {
+        if self.notes.is_empty() {
+            return 0.0;
+        }
+        let width = self.notes_area.1;
+        NOTE_SEPARATOR + self.notes.iter().map(|n| self.note_height(n, width)).sum::<f32>()
+    }
+
+    fn note_height(&self, note: &FlowParagraph, width: f32) -> f32 {
+        let (lines, before, after) = self.paragraph_lines(note, width, self.pages.len());
+        before + after + lines.iter().map(|l| l.line.height).sum::<f32>()
+    }
+
+    /// Draws the page's footnotes at its foot, under a short rule.
+    fn flush_notes(&mut self) -> Result<()> {
+        if self.notes.is_empty() || self.pages.is_empty() {
+            return Ok(());
+        }
+        let (left, width, bottom) = self.notes_area;
+        let top = bottom - self.notes_room();
+        let rule = top + NOTE_SEPARATOR / 2.0;
+        self.push(Op::Line { x1: left, y1: rule, x2: left + width / 3.0, y2: rule, width: 0.5, color: (0, 0, 0) })?;
+        self.y = top + NOTE_SEPARATOR;
+        let notes: Vec<FlowBlock> = std::mem::take(&mut self.notes).into_iter().map(FlowBlock::Paragraph).collect();
+        self.fixed_blocks(&notes, left, width, self.pages.len())
     }
 
     /// A paragraph's lines at `width`, with its space before and after;
