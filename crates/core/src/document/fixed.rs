@@ -213,6 +213,10 @@ pub struct Bullet {
     pub font: Option<String>,
     pub color: Color,
     pub size: f32,
+    /// When the first line indents (no hanging room): the text after the
+    /// label starts at the next multiple of this many points (a word
+    /// processor's default tab stops); `None`: a small gap after the label.
+    pub tab_stops: Option<f32>,
 }
 
 /// Text of one look; `\n` is a line break.

@@ -61,6 +61,9 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
     let styles = Styles::read(styles_xml.as_ref().map(|x| x.root_element()), &theme_fonts);
     let numbering_xml = if numbering_text.is_empty() { None } else { Some(parse(&numbering_text, "numbering.xml")?) };
     let numbering = numbering_xml.as_ref().map(|x| NumberingDefs::read(x.root_element(), &theme_fonts)).unwrap_or_default();
+    let settings = load(zip, "word/settings.xml")?.unwrap_or_default();
+    let tab_stop = if settings.is_empty() { None } else { parse(&settings, "settings.xml")?.descendants().find(|n| n.tag_name().name() == "defaultTabStop").and_then(|n| twips(n, "val")) };
+    let tab_stop = tab_stop.filter(|t| *t >= 1.0).unwrap_or(36.0);
     // Footnotes and endnotes, read where they are cited.
     let mut note_texts = Vec::new();
     for name in ["word/footnotes.xml", "word/endnotes.xml"] {
@@ -88,6 +91,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
         note_label: None,
         cited: Vec::new(),
         endnotes: Vec::new(),
+        tab_stop,
         ctx,
         styles: &styles,
         numbering: &numbering,
@@ -419,6 +423,8 @@ impl Styles {
 struct Level {
     format: String,
     text: String,
+    /// What follows the label: `tab`, `space` or `nothing`.
+    suffix: String,
     start: u64,
     p: ParaProps,
     r: RunProps,
@@ -438,12 +444,13 @@ impl NumberingDefs {
             match node.tag_name().name() {
                 "abstractNum" => {
                     let Some(id) = wattr(node, "abstractNumId") else { continue };
-                    let mut levels = vec![Level { format: "decimal".into(), text: String::new(), start: 1, ..Level::default() }; 9];
+                    let mut levels = vec![Level { format: "decimal".into(), text: String::new(), suffix: "tab".into(), start: 1, ..Level::default() }; 9];
                     for lvl in node.children().filter(|c| c.tag_name().name() == "lvl") {
                         let Some(i) = number(lvl, "ilvl").map(|l| l as usize).filter(|l| *l < 9) else { continue };
                         let level = &mut levels[i];
                         level.format = child(lvl, "numFmt").and_then(|f| wattr(f, "val")).unwrap_or("decimal").to_string();
                         level.text = child(lvl, "lvlText").and_then(|t| wattr(t, "val")).unwrap_or("").to_string();
+                        level.suffix = child(lvl, "suff").and_then(|t| wattr(t, "val")).unwrap_or("tab").to_string();
                         level.start = child(lvl, "start").and_then(|s| number(s, "val")).map_or(1, |s| s.max(0.0) as u64);
                         if let Some(p) = child(lvl, "pPr") {
                             level.p.apply(p);
@@ -503,6 +510,8 @@ struct FlowReader<'r, 'x, 'i, R> {
     note_label: Option<String>,
     /// Footnotes cited in the paragraph being read.
     cited: Vec<FlowParagraph>,
+    /// The document's default tab stops, points apart.
+    tab_stop: f32,
     endnotes: Vec<FlowBlock>,
     ctx: &'r Context<'r>,
     styles: &'r Styles,
@@ -633,7 +642,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                 if lvl.r.font.as_deref().is_some_and(is_symbol_font) {
                     r.font = base_run.font.clone();
                 }
-                label = Some((text, r));
+                label = Some((text, r, lvl.suffix.clone()));
             }
         }
         let mut para = TextParagraph {
@@ -659,9 +668,15 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         let cited_before = std::mem::take(&mut self.cited);
         self.runs(node, rels, &base_run, &mut para.runs, &mut pictures, &mut breaks_after, &mut field, 0)?;
         let notes = std::mem::replace(&mut self.cited, cited_before);
-        if let Some((text, r)) = label.filter(|(t, _)| !t.is_empty()) {
+        // The label, then a tab to the hanging indent or the next tab stop
+        // (even when the label is empty, as outline numbering without numbers is).
+        if let Some((text, r, suffix)) = label {
             let run = to_run(String::new(), &r);
-            para.bullet = Some(Bullet { text, font: run.font, color: run.color, size: run.size });
+            match suffix.as_str() {
+                "nothing" => para.bullet = Some(Bullet { text, font: run.font, color: run.color, size: run.size, tab_stops: Some(0.0) }),
+                "space" => para.bullet = Some(Bullet { text: text + " ", font: run.font, color: run.color, size: run.size, tab_stops: Some(0.0) }),
+                _ => para.bullet = Some(Bullet { text, font: run.font, color: run.color, size: run.size, tab_stops: Some(self.tab_stop) }),
+            }
         }
         let flow = FlowParagraph {
             text: para,
@@ -927,6 +942,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                     .collect();
                 let text = TextBody { paragraphs, inset, ..TextBody::default() };
                 fixed_row.cells.push(FixedCell { column, columns: span, rows: 1, fill, borders: cell_borders, text });
+                column += span;
             }
             table.rows.push(fixed_row);
         }

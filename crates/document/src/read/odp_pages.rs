@@ -535,7 +535,7 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         self.runs(node, in_master, &look, &mut para.runs, 0);
         if let Some(m) = marker.filter(|_| para.runs.iter().any(|r| !r.text.trim().is_empty())) {
             let first = para.runs.first().cloned().unwrap_or_default();
-            para.bullet = Some(Bullet { text: m.text, font: None, color: m.color.unwrap_or(first.color), size: first.size * m.scale });
+            para.bullet = Some(Bullet { text: m.text, font: None, color: m.color.unwrap_or(first.color), size: first.size * m.scale, tab_stops: None });
             para.indent -= m.label_width;
         }
         para

@@ -1223,6 +1223,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
                         font: props.bullet_font.clone().filter(|f| !is_symbol_font(f)).or(first.font.clone()),
                         color: props.bullet_color.unwrap_or(first.color),
                         size: first.size * props.bullet_size.unwrap_or(1.0),
+                        tab_stops: None,
                     });
                     counters[level] = 0;
                 }
@@ -1235,6 +1236,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
                         font: first.font.clone(),
                         color: props.bullet_color.unwrap_or(first.color),
                         size: first.size * props.bullet_size.unwrap_or(1.0),
+                        tab_stops: None,
                     });
                 }
                 _ => counters[level] = 0,

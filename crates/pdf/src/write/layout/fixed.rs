@@ -154,14 +154,17 @@ impl Engine<'_> {
                 let run = TextRun { text: b.text.clone(), font: b.font.clone(), size: b.size, color: b.color, ..TextRun::default() };
                 let style = self.run_style(&run, scale);
                 let width = self.measure(&b.text, &style);
-                (b.text.clone(), style, width)
+                (b.text.clone(), style, width, b.tab_stops)
             });
             // The first line starts at margin + indent (where a bullet goes);
             // with a hanging indent its text starts at the margin, past the bullet.
             let first_start = para.margin_left + para.indent;
             let first_text = match &bullet {
-                Some((_, _, width)) if para.indent < 0.0 => para.margin_left.max(first_start + width),
-                Some((_, _, width)) => first_start + width + 0.3 * first_size,
+                Some((_, _, width, _)) if para.indent < 0.0 => para.margin_left.max(first_start + width),
+                // The next tab stop after the label (a word processor's).
+                Some((_, _, width, Some(stops))) if *stops > 0.0 => ((first_start + width) / stops).floor() * stops + stops,
+                Some((_, _, width, Some(_))) => first_start + width,
+                Some((_, _, width, None)) => first_start + width + 0.3 * first_size,
                 None => first_start,
             };
             let width = if body.wrap { (inner_w - para.margin_left.max(first_text)).max(1.0) } else { f32::MAX / 4.0 };
@@ -204,7 +207,7 @@ impl Engine<'_> {
                 }
                 let offset = if body.wrap { offset.max(0.0) } else { offset };
                 let height = line.height;
-                let mark = if number == 0 { bullet.take().map(|(text, style, _)| (first_start, text, style)) } else { None };
+                let mark = if number == 0 { bullet.take().map(|(text, style, _, _)| (first_start, text, style)) } else { None };
                 placed.push(PlacedLine { line, x: text_x + offset, top: y, bullet: mark });
                 y += height;
             }
@@ -349,7 +352,7 @@ fn justify(line: &mut LineBox, room: f32) {
 /// top from the text's top, and the bullet before it (x, text, style).
 pub(super) struct PlacedLine {
     pub(super) line: LineBox,
-    x: f32,
+    pub(super) x: f32,
     top: f32,
     bullet: Option<(f32, String, Style)>,
 }
