@@ -15,6 +15,7 @@ pub mod ppt;
 pub mod pptx;
 mod pptx_pages;
 pub mod rtf;
+mod rtf_pages;
 pub mod txt;
 
 use std::borrow::Cow;

@@ -19,6 +19,8 @@
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 use fileconv_core::{Block, Context, Error, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 
+use super::rtf_pages::{Chars, PageBuilder};
+
 const FORMAT: &str = "rtf";
 /// Deepest group nesting accepted (Word's own files stay under 50).
 const MAX_GROUPS: usize = 1000;
@@ -34,6 +36,7 @@ enum Dest {
     Author,
     FieldInstruction,
     ListText,
+    ColorTable,
 }
 
 #[derive(Clone, Debug)]
@@ -49,6 +52,10 @@ struct State {
     link: Option<String>,
     /// Font size in half-points.
     size: i32,
+    /// Colour table index (`\cf`), raised or lowered text, capitals.
+    color: i32,
+    shift: i8,
+    caps: bool,
     /// What a skipped group holds, when it is content left out (headers,
     /// comments...), so that a note can name it.
     left_out: Option<&'static str>,
@@ -124,6 +131,8 @@ struct Reader<'a> {
     note: Option<OpenNote>,
     /// Kinds of content the file holds that are not read.
     left_out: std::collections::BTreeSet<&'static str>,
+    /// The page flow built beside the flowing reading.
+    pages: PageBuilder,
 }
 
 /// # Errors
@@ -134,7 +143,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     if !bytes.starts_with(b"{\\rtf") {
         return Err(Error::invalid_input(FORMAT, "does not start with {\\rtf"));
     }
-    let state = State { dest: Dest::Text, bold: false, italic: false, underline: false, strike: false, font: 0, uc: 1, link: None, size: 24, left_out: None };
+    let state = State { dest: Dest::Text, bold: false, italic: false, underline: false, strike: false, font: 0, uc: 1, link: None, size: 24, color: 0, shift: 0, caps: false, left_out: None };
     let mut reader = Reader {
         bytes,
         at: 0,
@@ -170,6 +179,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         notes: Vec::new(),
         note: None,
         left_out: Default::default(),
+        pages: PageBuilder::default(),
     };
     reader.run(ctx)?;
     reader.end_note();
@@ -184,7 +194,9 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut flow = reader.flow;
     flow.notes(reader.notes);
     flow.metadata(title, author);
-    Ok(Value::Document(flow.finish()))
+    let mut doc = flow.finish();
+    doc.page_flow = Some(reader.pages.finish());
+    Ok(Value::Document(doc))
 }
 
 /// The Windows code page of an RTF `\fcharset`.
@@ -392,7 +404,20 @@ impl Reader<'_> {
     fn word(&mut self, word: &str, param: Option<i32>) {
         let on = param != Some(0);
         let value = param.unwrap_or(0);
+        if self.state.dest == Dest::ColorTable {
+            self.pages.color_word(word, value);
+            return;
+        }
+        if self.state.dest == Dest::Text && self.note.is_none() {
+            self.pages.word(word, param);
+        }
         match word {
+            "colortbl" => self.state.dest = Dest::ColorTable,
+            "cf" => self.state.color = value,
+            "super" | "up" => self.state.shift = 1,
+            "sub" | "dn" => self.state.shift = -1,
+            "nosupersub" => self.state.shift = 0,
+            "caps" | "scaps" => self.state.caps = on,
             "fonttbl" => self.state.dest = Dest::FontTable,
             "stylesheet" => self.state.dest = Dest::StyleSheet,
             "title" if self.in_info() => self.state.dest = Dest::Title,
@@ -412,7 +437,7 @@ impl Reader<'_> {
                 self.state.dest = Dest::Skip;
                 self.left_out.insert("pictures");
             }
-            "colortbl" | "object" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
+            "object" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
             | "listoverridetable" | "rsidtbl" | "generator" | "pgdsctbl" | "revtbl" | "filetbl" | "bkmkstart" | "bkmkend" | "pn" | "operator" | "company" | "comment" | "doccomm" | "keywords" | "subject" => {
                 self.state.dest = Dest::Skip
             }
@@ -444,6 +469,9 @@ impl Reader<'_> {
             "ulnone" => self.state.underline = false,
             "strike" | "striked" => self.state.strike = on,
             "plain" => {
+                self.state.color = 0;
+                self.state.shift = 0;
+                self.state.caps = false;
                 self.state.bold = false;
                 self.state.italic = false;
                 self.state.underline = false;
@@ -463,6 +491,9 @@ impl Reader<'_> {
                 self.paragraph_mark();
                 if self.state.dest == Dest::Text && self.table.is_none() {
                     self.flow.block(Block::PageBreak);
+                    if self.note.is_none() {
+                        self.pages.page_break();
+                    }
                 }
             }
             "line" => self.inline(Inline::Break),
@@ -486,8 +517,17 @@ impl Reader<'_> {
                     self.para.list_level = Some(0);
                 }
             }
-            "cell" => self.end_cell(),
-            "row" => self.end_row(),
+            "cell" => {
+                if self.note.is_none() {
+                    let chars = self.chars();
+                    self.pages.cell(&chars);
+                }
+                self.end_cell();
+            }
+            "row" => {
+                self.pages.row();
+                self.end_row();
+            }
             "clbrdrb" => self.row_border = true,
             "trowd" => {
                 self.row_border = false;
@@ -495,6 +535,7 @@ impl Reader<'_> {
                 if self.table.is_none() {
                     self.table = Some(TableBlock::default());
                 }
+                self.pages.start_table();
             }
             _ => {}
         }
@@ -510,6 +551,7 @@ impl Reader<'_> {
         if let Some(id) = self.entry_id.take() {
             match self.state.dest {
                 Dest::FontTable => {
+                    self.pages.font(id, &name);
                     let lower = name.to_ascii_lowercase();
                     let mono = self.entry_mono || ["mono", "courier", "consolas", "code"].iter().any(|n| lower.contains(n));
                     self.fonts.insert(id, Font { charset: self.entry_charset, code_page: self.entry_code_page, mono });
@@ -596,7 +638,11 @@ impl Reader<'_> {
                 if let Some(m) = &mut self.marker {
                     m.push_str(text);
                 }
+                if self.note.is_none() {
+                    self.pages.marker(text);
+                }
             }
+            Dest::ColorTable => self.pages.color_text(text),
             Dest::Text => {
                 let mono = self.fonts.get(&self.state.font).is_some_and(|f| f.mono);
                 let visible = text.chars().filter(|c| !c.is_whitespace()).count();
@@ -607,6 +653,10 @@ impl Reader<'_> {
                 }
                 let run = Run { bold: self.state.bold, italic: self.state.italic, underline: self.state.underline && self.state.link.is_none(), strike: self.state.strike, code: mono, link: self.state.link.clone(), ..Run::default() };
                 push_text(&mut self.inlines, &run, text);
+                if self.note.is_none() {
+                    let chars = self.chars();
+                    self.pages.text(text, &chars, self.state.link.as_ref());
+                }
             }
         }
     }
@@ -617,6 +667,12 @@ impl Reader<'_> {
         }
     }
 
+    /// The character properties of the text being read, for the page flow.
+    fn chars(&self) -> Chars {
+        let s = &self.state;
+        Chars { bold: s.bold, italic: s.italic, underline: s.underline, strike: s.strike, font: s.font, size: s.size, color: s.color, shift: s.shift, caps: s.caps }
+    }
+
     fn paragraph_mark(&mut self) {
         if self.state.dest != Dest::Text {
             return;
@@ -625,6 +681,8 @@ impl Reader<'_> {
             self.end_paragraph();
             return;
         }
+        let chars = self.chars();
+        self.pages.paragraph(self.para.in_table && self.table.is_some(), &chars);
         if self.para.in_table && self.table.is_some() {
             // A paragraph inside a cell: a line of the cell.
             let inlines = std::mem::take(&mut self.inlines);
