@@ -437,7 +437,7 @@ impl Reader<'_> {
                 self.state.dest = Dest::Skip;
                 self.left_out.insert("pictures");
             }
-            "object" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
+            "object" | "tc" | "tcn" | "xe" | "themedata" | "colorschememapping" | "latentstyles" | "datastore" | "xmlnstbl" | "listtable"
             | "listoverridetable" | "rsidtbl" | "generator" | "pgdsctbl" | "revtbl" | "filetbl" | "bkmkstart" | "bkmkend" | "pn" | "operator" | "company" | "comment" | "doccomm" | "keywords" | "subject" => {
                 self.state.dest = Dest::Skip
             }

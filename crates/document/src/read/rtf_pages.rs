@@ -306,6 +306,10 @@ impl PageBuilder {
     }
 
     pub fn finish(mut self) -> PageFlow {
+        // Text after the last paragraph mark is a paragraph too.
+        if !self.runs.is_empty() {
+            self.paragraph(false, &Chars { size: 24, ..Chars::default() });
+        }
         self.end_table();
         let points = |t: i32| t as f32 / TWIPS;
         let [w, h, l, t, r, b] = self.page;
