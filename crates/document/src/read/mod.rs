@@ -9,7 +9,7 @@ pub mod html;
 pub mod md;
 pub mod mobi;
 pub mod odt;
-mod odp_pages;
+mod odf_pages;
 mod office_art;
 pub mod ppt;
 pub mod pptx;

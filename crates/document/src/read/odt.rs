@@ -23,7 +23,7 @@ use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push
 const FORMAT: &str = "odt";
 
 /// A presentation: its text as [`decode`] reads it, and its slides as
-/// placed pages ([`super::odp_pages`]).
+/// placed pages ([`super::odf_pages`]).
 ///
 /// # Errors
 /// As [`decode`].
@@ -31,7 +31,7 @@ pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value>
     let Value::Document(mut doc) = decode(input, ctx)? else { unreachable!("the ODF reader gives documents") };
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
     let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
-    doc.fixed_pages = super::odp_pages::read(&mut zip, &content, ctx)?;
+    doc.fixed_pages = super::odf_pages::read(&mut zip, &content, ctx)?;
     Ok(Value::Document(doc))
 }
 
@@ -63,7 +63,11 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     reader.read(&content, ctx)?;
     reader.flow.metadata(title, author);
-    Ok(Value::Document(reader.flow.finish()))
+    let mut doc = reader.flow.finish();
+    if !content.windows(20).any(|w| w == b"<office:presentation") {
+        doc.page_flow = Some(super::odf_pages::read_text(&mut zip, &content, ctx)?);
+    }
+    Ok(Value::Document(doc))
 }
 
 /// The package paths of embedded pictures (`xlink:href="Pictures/..."`).

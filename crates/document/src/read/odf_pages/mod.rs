@@ -89,6 +89,9 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, content: &[u8], ctx: &
     Ok(pages)
 }
 
+mod text;
+pub use text::read_text;
+
 const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
 const STYLE: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
 const DRAW: &str = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0";
@@ -582,7 +585,13 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
                 "s" => out.push(run(" ".repeat(attr(child, TEXT, "c").and_then(|c| c.parse().ok()).unwrap_or(1usize).min(100)), look)),
                 "tab" => out.push(run("\t".into(), look)),
                 "line-break" => out.push(run("\n".into(), look)),
-                "page-number" => out.push(run(self.number.to_string(), look)),
+                "page-number" => out.push(TextRun { page_number: true, ..run(self.number.to_string(), look) }),
+                // A note's mark where it is cited; its body is read by the text reader.
+                "note" => {
+                    if let Some(citation) = child.children().find(|c| c.has_tag_name((TEXT, "note-citation"))).and_then(|c| c.text()) {
+                        out.push(TextRun { baseline: 0.33, ..run(citation.to_string(), look) });
+                    }
+                }
                 "date-time" | "date" | "time" => {
                     if let Some(t) = child.text() {
                         out.push(run(t.to_string(), look));
@@ -674,6 +683,13 @@ fn list_level(style: Node<'_, '_>, level: usize) -> Option<ListLevel> {
         _ => return None,
     };
     let start = attr(node, TEXT, "start-value").and_then(|v| v.parse().ok()).unwrap_or(1);
+    // LibreOffice's own mode: the level gives the paragraph's margin and first-line indent.
+    let aligned = props.and_then(|p| p.children().find(|c| c.has_tag_name((STYLE, "list-level-label-alignment"))));
+    if let Some(a) = aligned {
+        let fo = |n: &str| a.attribute(("urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0", n)).and_then(length);
+        let (margin, first) = (fo("margin-left").unwrap_or(0.0), fo("text-indent").unwrap_or(0.0));
+        return Some(ListLevel { text, numbered, start, indent: margin, label_width: -first, color, scale });
+    }
     Some(ListLevel { text, numbered, start, indent: before + label, label_width: label, color, scale })
 }
 
