@@ -220,13 +220,21 @@ impl<'a, 'i> Styles<'a, 'i> {
     /// A property (by local name, in any of the style's property elements)
     /// of the named style or its parents, then of the family's default.
     fn get(&self, family: &str, name: Option<&str>, in_master: bool, property: &str) -> Option<&'a str> {
-        let mut current = name.and_then(|n| self.style(family, n, in_master).or_else(|| self.style(family, n, !in_master)));
+        let find = |n: &str| self.style(family, n, in_master).or_else(|| self.style(family, n, !in_master));
+        let mut wanted = name;
         for _ in 0..16 {
-            let Some(style) = current else { break };
+            let Some(n) = wanted else { break };
+            let Some(style) = find(n) else {
+                // A standard style the file names without defining: LibreOffice's own.
+                if let Some(v) = builtin_style(family, n, property) {
+                    return Some(v);
+                }
+                break;
+            };
             if let Some(v) = own_property(style, property) {
                 return Some(v);
             }
-            current = attr(style, STYLE, "parent-style-name").and_then(|p| self.style(family, p, in_master).or_else(|| self.style(family, p, !in_master)));
+            wanted = attr(style, STYLE, "parent-style-name");
         }
         if family == "page-layout" {
             return name.and_then(|n| self.page_layouts.get(n)).and_then(|l| own_property(*l, property));
@@ -234,6 +242,45 @@ impl<'a, 'i> Styles<'a, 'i> {
         let default_family = if family == "presentation" { "graphic" } else { family };
         self.defaults.get(default_family).and_then(|d| own_property(*d, property))
     }
+}
+
+/// LibreOffice's definitions of the standard paragraph styles, for files
+/// (pandoc's among them) that use them without defining them.
+fn builtin_style(family: &str, name: &str, property: &str) -> Option<&'static str> {
+    if family != "paragraph" {
+        return None;
+    }
+    let heading = name == "Heading" || name == "Title" || name == "Subtitle" || name.starts_with("Heading_20_");
+    let own = match (name, property) {
+        ("Title", "font-size") => "28pt",
+        ("Title", "font-weight") => "bold",
+        ("Title" | "Subtitle", "text-align") => "center",
+        ("Subtitle", "font-size") => "18pt",
+        ("Subtitle", "margin-top") => "0.106cm",
+        ("Heading", "font-size") => "14pt",
+        ("Heading_20_1", "font-size") => "18.2pt",
+        ("Heading_20_2", "font-size") => "16.1pt",
+        ("Heading_20_3", "font-size") => "14.1pt",
+        ("Heading_20_4", "font-size") => "13.3pt",
+        ("Heading_20_5" | "Heading_20_6", "font-size") => "11.9pt",
+        (n, "font-weight") if n.starts_with("Heading_20_") => "bold",
+        ("Heading_20_2" | "Heading_20_4" | "Heading_20_6", "font-style") => "italic",
+        ("Text_20_body" | "Text_20_body_20_indent", "margin-bottom") => "0.247cm",
+        ("Text_20_body" | "Text_20_body_20_indent", "line-height") => "115%",
+        ("Quotations", "margin-left" | "margin-right") => "1cm",
+        ("Quotations", "margin-bottom") => "0.499cm",
+        ("Preformatted_20_Text", "font-family") => "Liberation Mono",
+        ("Preformatted_20_Text", "font-size") => "10pt",
+        _ if heading => match property {
+            "font-family" => "Liberation Sans",
+            "margin-top" => "0.423cm",
+            "margin-bottom" => "0.212cm",
+            "keep-with-next" => "always",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(own)
 }
 
 fn own_property<'a>(style: Node<'a, '_>, property: &str) -> Option<&'a str> {
