@@ -142,6 +142,11 @@ impl PageBuilder {
             "margb" | "margbsxn" => self.page[5] = twips,
             "deftab" if value > 0 => self.default_tab = twips,
             "pard" => self.para = Para::default(),
+            "line" => {
+                if let Some(last) = self.runs.last_mut() {
+                    last.text.push('\n');
+                }
+            }
             "ql" => self.para.align = Align::Left,
             "qc" => self.para.align = Align::Center,
             "qr" => self.para.align = Align::Right,

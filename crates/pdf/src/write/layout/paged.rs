@@ -44,7 +44,7 @@ impl Engine<'_> {
                 self.flow_block(block, &notes, index == 0, index.checked_sub(1).map(|i| &notes.blocks[i]))?;
             }
         }
-        self.flush_notes()?;
+        self.finish_page()?;
         if self.pages.is_empty() {
             self.pages.push(Page { ops: Vec::new(), size: Some(LETTER) });
         }
@@ -59,7 +59,7 @@ impl Engine<'_> {
 
     /// Starts a page of the section: its header and footer drawn, the cursor at the top margin.
     fn section_page(&mut self, section: &FlowSection) -> Result<()> {
-        self.flush_notes()?;
+        self.finish_page()?;
         if self.pages.len() >= self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64 + 1));
         }
@@ -73,8 +73,7 @@ impl Engine<'_> {
         }
         if !section.footer.is_empty() {
             let tall = self.blocks_height(&section.footer, text_width, number);
-            self.y = height - section.footer_distance - tall;
-            self.fixed_blocks(&section.footer, left, text_width, number)?;
+            self.footer = Some((section.footer.clone(), left, text_width, height - section.footer_distance - tall));
         }
         self.y = section.margins[1];
         Ok(())
@@ -166,6 +165,17 @@ impl Engine<'_> {
     fn note_height(&self, note: &FlowParagraph, width: f32) -> f32 {
         let (lines, before, after) = self.paragraph_lines(note, width, self.pages.len());
         before + after + lines.iter().map(|l| l.line.height).sum::<f32>()
+    }
+
+    /// Ends the page being laid out: its footnotes, then its footer (last,
+    /// so text is read in the order a person reads the page).
+    fn finish_page(&mut self) -> Result<()> {
+        self.flush_notes()?;
+        if let Some((blocks, left, width, top)) = self.footer.take() {
+            self.y = top;
+            self.fixed_blocks(&blocks, left, width, self.pages.len())?;
+        }
+        Ok(())
     }
 
     /// Draws the page's footnotes at its foot, under a short rule.
