@@ -54,6 +54,8 @@ pub enum Geometry {
     Line,
     /// Points as shares of the frame (0..1), closed.
     Polygon(Vec<(f32, f32)>),
+    /// Points as shares of the frame, open (a chart's line): stroked only.
+    Polyline(Vec<(f32, f32)>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,5 +1,6 @@
 //! Readers: each builds a whole [`fileconv_core::Document`].
 
+mod chart;
 mod compound;
 pub mod doc;
 pub mod docx;

@@ -916,6 +916,9 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         if let Some(ids) = child(data, "relIds") {
             return self.diagram(ids, part, frame, at, depth);
         }
+        if let Some(chart) = child(data, "chart") {
+            return self.chart(chart, part, frame);
+        }
         // An OLE object's or chart's preview picture, when the frame has one.
         if let Some(pic) = descendant(data, "pic") {
             if let Some(id) = descendant(pic, "blip").and_then(|b| related_id(b, "embed")) {
@@ -941,6 +944,21 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         let Some(tree) = child(xml.root_element(), "spTree") else { return Ok(()) };
         let inner = Placement { sx: at.sx, sy: at.sy, dx: frame.x, dy: frame.y };
         self.tree(tree, &drawing, true, &inner, depth + 1)
+    }
+
+    /// A chart drawn from the values its part caches, in the theme's accents.
+    fn chart(&mut self, reference: Node<'_, '_>, part: &Part, frame: Frame) -> Result<()> {
+        let Some((path, false)) = related_id(reference, "id").and_then(|id| part.rels.get(id)).cloned() else { return Ok(()) };
+        let mut parts = Parts::default();
+        let Some(chart) = Part::load(self.zip, &path, &mut parts)? else { return Ok(()) };
+        let xml = parse(&chart.text, &path)?;
+        let palette: Vec<Color> = (1..=6).filter_map(|i| self.colors.scheme(&format!("accent{i}"))).collect();
+        let colors = &self.colors;
+        let shapes = super::chart::shapes(xml.root_element(), frame, &palette, &|n| colors.of(n, None));
+        for shape in shapes {
+            self.push(shape)?;
+        }
+        Ok(())
     }
 
     fn table(&mut self, table: Node<'_, '_>, frame: Frame) -> Result<()> {

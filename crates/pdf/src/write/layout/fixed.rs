@@ -49,7 +49,7 @@ impl Engine<'_> {
             self.push(Op::PushTransform(turn(f, 0.0, f.flip_h, f.flip_v)))?;
         }
         if shape.fill.is_some() || shape.stroke.is_some() {
-            let fill = if shape.geometry == Geometry::Line { None } else { shape.fill };
+            let fill = if matches!(shape.geometry, Geometry::Line | Geometry::Polyline(_)) { None } else { shape.fill };
             self.push(Op::Shape { outline: outline(&shape.geometry, f), fill, stroke: shape.stroke.map(|s| (s.color, s.width)) })?;
         }
         if let Some(picture) = &shape.picture {
@@ -374,5 +374,6 @@ fn outline(geometry: &Geometry, f: Frame) -> Outline {
         Geometry::Ellipse => Outline::Ellipse { x, y, w, h },
         Geometry::Line => Outline::Polyline { points: vec![(x, y), (x + w, y + h)], closed: false },
         Geometry::Polygon(points) => Outline::Polyline { points: points.iter().map(|(px, py)| (x + px * w, y + py * h)).collect(), closed: true },
+        Geometry::Polyline(points) => Outline::Polyline { points: points.iter().map(|(px, py)| (x + px * w, y + py * h)).collect(), closed: false },
     }
 }
