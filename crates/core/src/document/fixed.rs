@@ -279,7 +279,24 @@ pub enum FlowBlock {
     Table { table: FixedTable, indent: f32 },
     /// A picture on a line of its own, at its size in points.
     Picture { picture: Picture, width: f32, height: f32, align: Align },
+    /// A shape (a text box, a picture the text flows around) on the page of
+    /// the paragraph before it, outside the flow: its frame's x measured
+    /// from `x_from` (or aligned in it, when `align` says so), its y from `y_from`.
+    Floating { shape: Shape, x_from: Origin, y_from: Origin, align: Option<Align> },
     PageBreak,
+}
+
+/// What a floating shape's position is measured from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The page's edge.
+    Page,
+    /// The text area's edge (the margin).
+    #[default]
+    Margin,
+    /// The top of the paragraph it is anchored in (vertical only; the
+    /// margin horizontally).
+    Paragraph,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -17,7 +17,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use fileconv_core::document::fixed::{
-    Align, Bullet, Color, FixedCell, FixedRow, FixedTable, FlowBlock, FlowParagraph, FlowSection, PageFlow, Picture, Spacing, Stroke, TextBody, TextParagraph, TextRun,
+    Align, Bullet, Color, FixedCell, FixedRow, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Origin, PageFlow, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
 };
 use fileconv_core::{Context, Error, Numbering, Result};
 use fileconv_zip::zip;
@@ -690,8 +690,11 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         if has_text || pictures.is_empty() {
             self.push(out, FlowBlock::Paragraph(flow.clone()))?;
         }
-        for (picture, width, height) in pictures {
-            self.push(out, FlowBlock::Picture { picture, width, height, align: flow.text.align })?;
+        for mut block in pictures {
+            if let FlowBlock::Picture { align, .. } = &mut block {
+                *align = flow.text.align;
+            }
+            self.push(out, block)?;
         }
         if breaks_after {
             self.push(out, FlowBlock::PageBreak)?;
@@ -700,7 +703,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn runs(&mut self, node: Node<'_, '_>, rels: &Rels, base: &RunProps, out: &mut Vec<TextRun>, pictures: &mut Vec<(Picture, f32, f32)>, page_break: &mut bool, field: &mut FieldState, depth: usize) -> Result<()> {
+    fn runs(&mut self, node: Node<'_, '_>, rels: &Rels, base: &RunProps, out: &mut Vec<TextRun>, pictures: &mut Vec<FlowBlock>, page_break: &mut bool, field: &mut FieldState, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
             return Ok(());
         }
@@ -729,7 +732,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, r: Node<'_, '_>, rels: &Rels, base: &RunProps, out: &mut Vec<TextRun>, pictures: &mut Vec<(Picture, f32, f32)>, page_break: &mut bool, field: &mut FieldState) -> Result<()> {
+    fn run(&mut self, r: Node<'_, '_>, rels: &Rels, base: &RunProps, out: &mut Vec<TextRun>, pictures: &mut Vec<FlowBlock>, page_break: &mut bool, field: &mut FieldState) -> Result<()> {
         let mut props = base.clone();
         if let Some(r_pr) = child(r, "rPr") {
             if let Some(style) = child(r_pr, "rStyle").and_then(|s| wattr(s, "val")) {
@@ -798,14 +801,14 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                 }
                 "footnoteRef" | "endnoteRef" => text.push_str(self.note_label.as_deref().unwrap_or("")),
                 "drawing" | "pict" | "object" => {
-                    if let Some(picture) = self.drawing(c, rels)? {
-                        pictures.push(picture);
+                    if let Some(block) = self.drawing(c, rels)? {
+                        pictures.push(block);
                     }
                 }
                 "AlternateContent" => {
                     if let Some(drawing) = c.descendants().find(|d| d.tag_name().name() == "drawing") {
-                        if let Some(picture) = self.drawing(drawing, rels)? {
-                            pictures.push(picture);
+                        if let Some(block) = self.drawing(drawing, rels)? {
+                            pictures.push(block);
                         }
                     }
                 }
@@ -820,8 +823,68 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         Ok(())
     }
 
+    /// A drawing: an inline picture on its own line, or an anchored picture,
+    /// text box or shape floating at its position.
+    fn drawing(&mut self, node: Node<'_, '_>, rels: &Rels) -> Result<Option<FlowBlock>> {
+        if let Some(anchor) = node.descendants().find(|d| d.tag_name().name() == "anchor") {
+            return self.anchored(anchor, rels);
+        }
+        Ok(self.picture(node, rels)?.map(|(picture, width, height)| FlowBlock::Picture { picture, width, height, align: Align::Left }))
+    }
+
+    /// An anchored drawing (`wp:anchor`): where it sits, and a picture or a
+    /// text box (`wps:wsp`) with its fill, outline and paragraphs.
+    fn anchored(&mut self, anchor: Node<'_, '_>, rels: &Rels) -> Result<Option<FlowBlock>> {
+        let (Some(w), Some(h)) = (child(anchor, "extent").and_then(|e| number(e, "cx")), child(anchor, "extent").and_then(|e| number(e, "cy"))) else { return Ok(None) };
+        let (width, height) = (w / 12_700.0, h / 12_700.0);
+        let position = |name: &str| -> (Origin, f32, Option<String>) {
+            let Some(p) = child(anchor, name) else { return (Origin::Margin, 0.0, None) };
+            let origin = match wattr(p, "relativeFrom").unwrap_or("margin") {
+                "page" => Origin::Page,
+                "paragraph" | "line" | "character" => Origin::Paragraph,
+                _ => Origin::Margin,
+            };
+            let offset = child(p, "posOffset").and_then(|o| o.text()).and_then(|t| t.trim().parse::<f32>().ok()).map_or(0.0, |v| v / 12_700.0);
+            (origin, offset, child(p, "align").and_then(|a| a.text()).map(str::to_string))
+        };
+        let (x_from, x, x_align) = position("positionH");
+        let (y_from, y, _) = position("positionV");
+        let x_from = if x_from == Origin::Paragraph { Origin::Margin } else { x_from };
+        let mut shape = Shape { frame: Frame { x, y, width, height, ..Frame::default() }, ..Shape::default() };
+        let align = x_align.map(|a| match a.as_str() {
+            "center" => Align::Center,
+            "right" | "outside" => Align::Right,
+            _ => Align::Left,
+        });
+        if let Some((picture, _, _)) = self.picture(anchor, rels)? {
+            shape.picture = Some(picture);
+        } else if let Some(wsp) = anchor.descendants().find(|d| d.tag_name().name() == "wsp") {
+            let sp_pr = child(wsp, "spPr");
+            if let Some(fill) = sp_pr.and_then(|p| child(p, "solidFill")).and_then(|f| f.descendants().find(|c| c.tag_name().name() == "srgbClr")).and_then(|c| wattr(c, "val")).and_then(hex) {
+                shape.fill = Some(fill);
+            }
+            if let Some(line) = sp_pr.and_then(|p| child(p, "ln")).filter(|l| child(*l, "noFill").is_none()) {
+                let color = line.descendants().find(|c| c.tag_name().name() == "srgbClr").and_then(|c| wattr(c, "val")).and_then(hex).unwrap_or((0, 0, 0));
+                shape.stroke = Some(Stroke { color, width: number(line, "w").map_or(0.75, |w| w / 12_700.0) });
+            }
+            if let Some(content) = wsp.descendants().find(|d| d.tag_name().name() == "txbxContent") {
+                let mut blocks = Vec::new();
+                for c in content.children().filter(Node::is_element) {
+                    self.block(c, rels, &mut blocks, MAX_DEPTH / 2)?;
+                }
+                let paragraphs = blocks.into_iter().filter_map(|b| if let FlowBlock::Paragraph(p) = b { Some(p.text) } else { None }).collect();
+                let body_pr = child(wsp, "bodyPr");
+                let inset = |name: &str, default: f32| body_pr.and_then(|b| number(b, name)).map_or(default, |v| v / 12_700.0);
+                shape.text = Some(TextBody { paragraphs, inset: [inset("lIns", 7.2), inset("tIns", 3.6), inset("rIns", 7.2), inset("bIns", 3.6)], ..TextBody::default() });
+            }
+        } else {
+            return Ok(None);
+        }
+        Ok(Some(FlowBlock::Floating { shape, x_from, y_from, align }))
+    }
+
     /// A drawing's picture and its extent in points.
-    fn drawing(&mut self, node: Node<'_, '_>, rels: &Rels) -> Result<Option<(Picture, f32, f32)>> {
+    fn picture(&mut self, node: Node<'_, '_>, rels: &Rels) -> Result<Option<(Picture, f32, f32)>> {
         let Some(blip) = node.descendants().find(|d| d.tag_name().name() == "blip" || d.tag_name().name() == "imagedata") else { return Ok(None) };
         let Some(id) = related_id(blip, "embed").or_else(|| related_id(blip, "id")) else { return Ok(None) };
         let Some((target, false)) = rels.get(id).cloned() else { return Ok(None) };

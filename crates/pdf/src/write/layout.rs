@@ -184,9 +184,12 @@ pub struct Engine<'f> {
     /// (left edge, width, bottom of the text area).
     notes: Vec<fileconv_core::document::fixed::FlowParagraph>,
     notes_area: (f32, f32, f32),
+    /// Where the paragraph being laid out begins (floating shapes anchored
+    /// in it are placed from there).
+    paragraph_top: f32,
     /// The footer of the page being laid out, drawn when it ends: its
-    /// blocks, left edge, width and top.
-    footer: Option<(Vec<fileconv_core::document::fixed::FlowBlock>, f32, f32, f32)>,
+    /// section (whose footer it is), left edge, width and top.
+    footer: Option<(fileconv_core::document::fixed::FlowSection, f32, f32, f32)>,
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
     /// By face, then by text (looked up without allocating).
@@ -241,6 +244,7 @@ impl<'f> Engine<'f> {
             last_after: 0.0,
             notes: Vec::new(),
             notes_area: (0.0, 0.0, 0.0),
+            paragraph_top: 0.0,
             footer: None,
             shaped: Default::default(),
         }

@@ -38,7 +38,7 @@ impl Engine<'_> {
         Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
     }
 
-    fn placed_shape(&mut self, shape: &Shape) -> Result<()> {
+    pub(super) fn placed_shape(&mut self, shape: &Shape) -> Result<()> {
         let f = shape.frame;
         let rotated = f.rotation.rem_euclid(360.0) != 0.0;
         if rotated {

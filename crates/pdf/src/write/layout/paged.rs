@@ -6,7 +6,7 @@
 //! (scaled down to the text area), and every page's header and footer with
 //! its page number.
 
-use fileconv_core::document::fixed::{Align, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Geometry, PageFlow, Spacing, TextBody};
+use fileconv_core::document::fixed::{Align, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Geometry, Origin, PageFlow, Shape, Spacing, TextBody};
 use fileconv_core::Result;
 
 use super::{Engine, Layout, Op, Page};
@@ -38,7 +38,8 @@ impl Engine<'_> {
         }
         // Endnotes on pages of their own, in the last section's setup.
         if let Some(last) = flow.sections.last().filter(|_| !flow.endnotes.is_empty()) {
-            let notes = FlowSection { blocks: flow.endnotes.clone(), ..last.clone() };
+            // (LibreOffice sets them on its endnote page style: no header, no footer.)
+            let notes = FlowSection { blocks: flow.endnotes.clone(), ..*section_setup(last) };
             self.section_page(&notes)?;
             for (index, block) in notes.blocks.iter().enumerate() {
                 self.flow_block(block, &notes, index == 0, index.checked_sub(1).map(|i| &notes.blocks[i]))?;
@@ -69,11 +70,13 @@ impl Engine<'_> {
         let (left, _, text_width, _) = Self::text_area(section);
         if !section.header.is_empty() {
             self.y = section.header_distance;
-            self.fixed_blocks(&section.header, left, text_width, number)?;
+            self.fixed_blocks(&section.header, left, text_width, number, Some(section))?;
         }
         if !section.footer.is_empty() {
             let tall = self.blocks_height(&section.footer, text_width, number);
-            self.footer = Some((section.footer.clone(), left, text_width, height - section.footer_distance - tall));
+            // The section's page setup and footer, without its body.
+            let footer = FlowSection { footer: section.footer.clone(), header: Vec::new(), blocks: Vec::new(), ..*section_setup(section) };
+            self.footer = Some((footer, left, text_width, height - section.footer_distance - tall));
         }
         self.y = section.margins[1];
         Ok(())
@@ -85,6 +88,7 @@ impl Engine<'_> {
         let bottom = page_bottom - self.notes_room();
         match block {
             FlowBlock::PageBreak => self.section_page(section)?,
+            FlowBlock::Floating { shape, x_from, y_from, align } => self.floating(shape, *x_from, *y_from, *align, section)?,
             FlowBlock::Paragraph(para) => {
                 if para.page_break_before && self.y > top + 0.5 {
                     self.section_page(section)?;
@@ -99,6 +103,7 @@ impl Engine<'_> {
                 if (first || self.y > top + 0.5) && !grouped {
                     self.y += before;
                 }
+                self.paragraph_top = self.y;
                 // Its footnotes go at the foot of the page its first line is on.
                 let mut bottom = bottom;
                 if !para.notes.is_empty() {
@@ -171,9 +176,9 @@ impl Engine<'_> {
     /// so text is read in the order a person reads the page).
     fn finish_page(&mut self) -> Result<()> {
         self.flush_notes()?;
-        if let Some((blocks, left, width, top)) = self.footer.take() {
+        if let Some((section, left, width, top)) = self.footer.take() {
             self.y = top;
-            self.fixed_blocks(&blocks, left, width, self.pages.len())?;
+            self.fixed_blocks(&section.footer, left, width, self.pages.len(), Some(&section))?;
         }
         Ok(())
     }
@@ -189,7 +194,7 @@ impl Engine<'_> {
         self.push(Op::Line { x1: left, y1: rule, x2: left + width / 3.0, y2: rule, width: 0.5, color: (0, 0, 0) })?;
         self.y = top + NOTE_SEPARATOR;
         let notes: Vec<FlowBlock> = std::mem::take(&mut self.notes).into_iter().map(FlowBlock::Paragraph).collect();
-        self.fixed_blocks(&notes, left, width, self.pages.len())
+        self.fixed_blocks(&notes, left, width, self.pages.len(), None)
     }
 
     /// A paragraph's lines at `width`, with its space before and after;
@@ -210,8 +215,9 @@ impl Engine<'_> {
         (lines, before, after)
     }
 
-    /// Header or footer blocks from the cursor, not paginated.
-    fn fixed_blocks(&mut self, blocks: &[FlowBlock], left: f32, width: f32, page: usize) -> Result<()> {
+    /// Header, footer or footnote blocks from the cursor, not paginated;
+    /// floating shapes among them are placed on `section`'s page.
+    fn fixed_blocks(&mut self, blocks: &[FlowBlock], left: f32, width: f32, page: usize, section: Option<&FlowSection>) -> Result<()> {
         for block in blocks {
             match block {
                 FlowBlock::Paragraph(para) => {
@@ -240,9 +246,41 @@ impl Engine<'_> {
                     self.picture(picture, frame, &Geometry::Rect)?;
                     self.y += h;
                 }
+                FlowBlock::Floating { shape, x_from, y_from, align } => {
+                    if let Some(section) = section {
+                        self.paragraph_top = self.y;
+                        self.floating(shape, *x_from, *y_from, *align, section)?;
+                    }
+                }
                 FlowBlock::PageBreak => {}
             }
         }
+        Ok(())
+    }
+
+    /// A floating shape on the current page, placed from its origin.
+    fn floating(&mut self, shape: &Shape, x_from: Origin, y_from: Origin, align: Option<Align>, section: &FlowSection) -> Result<()> {
+        let (width, _) = page_size(section);
+        let [left, top, right, _] = section.margins;
+        let (x0, room) = match x_from {
+            Origin::Page => (0.0, width),
+            Origin::Margin | Origin::Paragraph => (left, width - left - right),
+        };
+        let y0 = match y_from {
+            Origin::Page => 0.0,
+            Origin::Margin => top,
+            Origin::Paragraph => self.paragraph_top,
+        };
+        let mut placed = shape.clone();
+        placed.frame.x = match align {
+            Some(Align::Center) => x0 + (room - shape.frame.width) / 2.0,
+            Some(Align::Right) => x0 + room - shape.frame.width,
+            _ => x0 + shape.frame.x,
+        };
+        placed.frame.y = y0 + shape.frame.y;
+        let saved = self.y;
+        self.placed_shape(&placed)?;
+        self.y = saved;
         Ok(())
     }
 
@@ -256,7 +294,7 @@ impl Engine<'_> {
                 }
                 FlowBlock::Table { table, indent } => self.row_heights(&fit_columns(table, width - indent)).iter().sum(),
                 FlowBlock::Picture { height, .. } => *height,
-                FlowBlock::PageBreak => 0.0,
+                FlowBlock::Floating { .. } | FlowBlock::PageBreak => 0.0,
             })
             .sum()
     }
@@ -281,4 +319,18 @@ fn fit_columns(table: &FixedTable, width: f32) -> std::borrow::Cow<'_, FixedTabl
     let mut fitted = table.clone();
     fitted.columns = vec![width.max(36.0) / count as f32; count];
     std::borrow::Cow::Owned(fitted)
+}
+
+/// A section's page setup alone (its blocks left empty), to copy from.
+fn section_setup(section: &FlowSection) -> Box<FlowSection> {
+    Box::new(FlowSection {
+        width: section.width,
+        height: section.height,
+        margins: section.margins,
+        header_distance: section.header_distance,
+        footer_distance: section.footer_distance,
+        header: Vec::new(),
+        footer: Vec::new(),
+        blocks: Vec::new(),
+    })
 }
