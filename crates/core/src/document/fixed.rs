@@ -269,6 +269,12 @@ pub struct FlowSection {
     pub footer_distance: f32,
     pub header: Vec<FlowBlock>,
     pub footer: Vec<FlowBlock>,
+    /// The section's first page has a header and footer of its own (Word's
+    /// "different first page"): these.
+    pub first_header: Option<Vec<FlowBlock>>,
+    pub first_footer: Option<Vec<FlowBlock>>,
+    /// Starts on the page the section before ends on, not a new one.
+    pub continuous: bool,
     pub blocks: Vec<FlowBlock>,
 }
 

@@ -545,8 +545,18 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
             section.header_distance = get("header", 36.0);
             section.footer_distance = get("footer", 36.0);
         }
-        for (kind, target) in [("headerReference", 0), ("footerReference", 1)] {
-            let reference = sect.children().filter(|c| c.tag_name().name() == kind).find(|c| wattr(*c, "type").is_none_or(|t| t == "default"));
+        section.continuous = child(sect, "type").and_then(|t| wattr(t, "val")) == Some("continuous");
+        let title_page = on(child(sect, "titlePg")).unwrap_or(false);
+        if title_page {
+            // A different first page: empty unless the section gives it a header or footer.
+            section.first_header = Some(Vec::new());
+            section.first_footer = Some(Vec::new());
+        }
+        for (kind, which, target) in [("headerReference", "default", 0), ("footerReference", "default", 1), ("headerReference", "first", 2), ("footerReference", "first", 3)] {
+            if which == "first" && !title_page {
+                continue;
+            }
+            let reference = sect.children().filter(|c| c.tag_name().name() == kind).find(|c| wattr(*c, "type").unwrap_or("default") == which);
             let Some((path, false)) = reference.and_then(|r| related_id(r, "id")).and_then(|id| rels.get(id)).cloned() else { continue };
             let Some(bytes) = fileconv_zip::read_optional(self.zip, &path, FORMAT)? else { continue };
             let text = utf8(bytes, &path)?;
@@ -560,10 +570,11 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
             for node in xml.root_element().children().filter(Node::is_element) {
                 self.block(node, &part_rels, &mut out, 0)?;
             }
-            if target == 0 {
-                section.header = out;
-            } else {
-                section.footer = out;
+            match target {
+                0 => section.header = out,
+                1 => section.footer = out,
+                2 => section.first_header = Some(out),
+                _ => section.first_footer = Some(out),
             }
         }
         Ok(section)

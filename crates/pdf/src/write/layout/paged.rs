@@ -26,7 +26,10 @@ impl Engine<'_> {
         self.pages.clear();
         for section in &flow.sections {
             checkpoint()?;
-            self.section_page(section)?;
+            // A continuous section goes on where the one before ended.
+            if !(section.continuous && !self.pages.is_empty()) {
+                self.start_page(section, true)?;
+            }
             let mut previous = None;
             for (index, block) in section.blocks.iter().enumerate() {
                 if index % 32 == 0 {
@@ -40,7 +43,7 @@ impl Engine<'_> {
         if let Some(last) = flow.sections.last().filter(|_| !flow.endnotes.is_empty()) {
             // (LibreOffice sets them on its endnote page style: no header, no footer.)
             let notes = FlowSection { blocks: flow.endnotes.clone(), ..*section_setup(last) };
-            self.section_page(&notes)?;
+            self.start_page(&notes, true)?;
             for (index, block) in notes.blocks.iter().enumerate() {
                 self.flow_block(block, &notes, index == 0, index.checked_sub(1).map(|i| &notes.blocks[i]))?;
             }
@@ -58,8 +61,13 @@ impl Engine<'_> {
         (left, top, (width - left - right).max(36.0), (height - bottom).max(top + 36.0))
     }
 
-    /// Starts a page of the section: its header and footer drawn, the cursor at the top margin.
+    /// Starts a page of the section (not its first): its header and footer
+    /// drawn, the cursor at the top margin.
     fn section_page(&mut self, section: &FlowSection) -> Result<()> {
+        self.start_page(section, false)
+    }
+
+    fn start_page(&mut self, section: &FlowSection, first: bool) -> Result<()> {
         self.finish_page()?;
         if self.pages.len() >= self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64 + 1));
@@ -68,15 +76,17 @@ impl Engine<'_> {
         self.pages.push(Page { ops: Vec::new(), size: Some((width, height)) });
         let number = self.pages.len();
         let (left, _, text_width, _) = Self::text_area(section);
-        if !section.header.is_empty() {
+        let header = if first { section.first_header.as_ref().unwrap_or(&section.header) } else { &section.header };
+        let footer = if first { section.first_footer.as_ref().unwrap_or(&section.footer) } else { &section.footer };
+        if !header.is_empty() {
             self.y = section.header_distance;
-            self.fixed_blocks(&section.header, left, text_width, number, Some(section))?;
+            self.fixed_blocks(header, left, text_width, number, Some(section))?;
         }
-        if !section.footer.is_empty() {
-            let tall = self.blocks_height(&section.footer, text_width, number);
+        if !footer.is_empty() {
+            let tall = self.blocks_height(footer, text_width, number);
             // The section's page setup and footer, without its body.
-            let footer = FlowSection { footer: section.footer.clone(), header: Vec::new(), blocks: Vec::new(), ..*section_setup(section) };
-            self.footer = Some((footer, left, text_width, height - section.footer_distance - tall));
+            let setup = FlowSection { footer: footer.clone(), ..*section_setup(section) };
+            self.footer = Some((setup, left, text_width, height - section.footer_distance - tall));
         }
         self.y = section.margins[1];
         Ok(())
@@ -331,6 +341,9 @@ fn section_setup(section: &FlowSection) -> Box<FlowSection> {
         footer_distance: section.footer_distance,
         header: Vec::new(),
         footer: Vec::new(),
+        first_header: None,
+        first_footer: None,
+        continuous: false,
         blocks: Vec::new(),
     })
 }
