@@ -62,6 +62,11 @@ if [ ! -s bench-data/doc.md ]; then
 fi
 # The same document as Word writes it (pandoc's docx), for docx to Markdown.
 [ -s bench-data/doc.docx ] || pandoc -f gfm bench-data/doc.md -o bench-data/doc.docx
+# A 40-slide deck (pandoc's pptx of the sample, a slide per section) for the slides-to-PDF rows.
+if [ ! -s bench-data/deck.pptx ]; then
+  for _ in $(seq 10); do sed '1,/^---$/{/^---$/!d};1,/^---$/d' testdata/document/sample.md; echo; done > bench-data/deck.md
+  pandoc -f gfm bench-data/deck.md -o bench-data/deck.pptx
+fi
 # Small files, where start-up is most of the work: a 13 KB PNG (56x42), and 1,000
 # small PNGs (one 100x75 plasma picture of 41 KB, copied) for the batch case.
 [ -s bench-data/small.png ] || convert -size 56x42 -seed 5 plasma:fractal bench-data/small.png

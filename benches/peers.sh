@@ -140,4 +140,12 @@ cp bench-data/doc.docx "$out/doc.docx"
 case_row "Markdown to PDF (LibreOffice: DOCX to PDF), 200 KB" \
   fileconv "$out/f.pdf" "$FC convert bench-data/doc.md $out/f.pdf" \
   soffice "$out/doc.pdf" "soffice --headless --norestore --convert-to pdf --outdir $out $out/doc.docx"
+# Office files on their own pages (issue 16): the same files through both.
+case_row "DOCX to PDF on its page setup, 200 KB of text" \
+  fileconv "$out/fd.pdf" "$FC convert bench-data/doc.docx $out/fd.pdf" \
+  soffice "$out/doc.pdf" "soffice --headless --norestore --convert-to pdf --outdir $out $out/doc.docx"
+cp bench-data/deck.pptx "$out/deck.pptx"
+case_row "PPTX to PDF, 40 slides" \
+  fileconv "$out/fp.pdf" "$FC convert bench-data/deck.pptx $out/fp.pdf" \
+  soffice "$out/deck.pdf" "soffice --headless --norestore --convert-to pdf --outdir $out $out/deck.pptx"
 fi

@@ -198,6 +198,18 @@ pub mod fuzzing {
         }
     }
 
+    /// The first byte picks a readable document or presentation format (as
+    /// [`decode_document`] picks it); the rest is read as it and written as
+    /// PDF on its own pages: the readers' page layers (slides, page flows)
+    /// and their layout.
+    pub fn decode_pages(data: &[u8]) {
+        let Some((&pick, rest)) = data.split_first() else { return };
+        let category = if pick & 0x80 != 0 { Category::Presentation } else { Category::Document };
+        if let Some(from) = pick_readable(pick & 0x7f, category).filter(|f| *f != "pdf") {
+            assert_no_bug(fuzz_engine().convert(rest, from, "pdf"));
+        }
+    }
+
     /// The first byte picks a subtitle format; the rest is read as it and
     /// written as the format the second byte picks (shifted by a second
     /// when its high bit is set).

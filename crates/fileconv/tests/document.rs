@@ -775,6 +775,23 @@ fn bad_documents_give_clear_errors() {
     let nested = format!("<w:document xmlns:w=\"w\"><w:body>{}</w:body></w:document>", "<w:tbl><w:tr><w:tc>".repeat(200));
     let nested = zip(&[("word/document.xml", nested.into_bytes())]);
     assert!(matches!(engine.convert(&nested, "docx", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+    // Slides whose layout cannot be read (groups nested past the limit): the
+    // text still converts, flowing onto pages, and a note says why.
+    let groups = "<p:grpSp><p:grpSpPr><a:xfrm><a:off x=\"0\" y=\"0\"/><a:ext cx=\"10\" cy=\"10\"/><a:chOff x=\"0\" y=\"0\"/><a:chExt cx=\"10\" cy=\"10\"/></a:xfrm></p:grpSpPr>";
+    let slide = format!(
+        "<p:sld xmlns:p=\"p\" xmlns:a=\"a\"><p:cSld><p:spTree>{}<p:sp><p:spPr><a:xfrm><a:off x=\"0\" y=\"0\"/><a:ext cx=\"9\" cy=\"9\"/></a:xfrm></p:spPr><p:txBody><a:p><a:r><a:t>deep words</a:t></a:r></a:p></p:txBody></p:sp>{}</p:spTree></p:cSld></p:sld>",
+        groups.repeat(60),
+        "</p:grpSp>".repeat(60)
+    );
+    let deck = zip(&[
+        ("ppt/presentation.xml", b"<p:presentation xmlns:p=\"p\" xmlns:r=\"r\"><p:sldIdLst><p:sldId r:id=\"s1\"/></p:sldIdLst></p:presentation>".to_vec()),
+        ("ppt/_rels/presentation.xml.rels", b"<Relationships><Relationship Id=\"s1\" Target=\"slides/slide1.xml\"/></Relationships>".to_vec()),
+        ("ppt/slides/slide1.xml", slide.into_bytes()),
+    ]);
+    let mut pdf = Vec::new();
+    let report = engine.convert_stream(fileconv::Source::Bytes(&deck), "pptx", "pdf", &mut pdf, &Options::new(), &fileconv::Control::default()).unwrap();
+    assert!(common::pdftotext(&pdf).contains("deep words"), "the text flows");
+    assert!(report.notes.iter().any(|n| n.contains("page layout could not be read") && n.contains("group")), "{:?}", report.notes);
     // RTF: groups nested past the limit; not RTF at all.
     let deep = [b"{\\rtf1".to_vec(), vec![b'{'; 5000]].concat();
     assert!(matches!(engine.convert(&deep, "rtf", "html"), Err(Error::LimitExceeded { what: "nesting depth", .. })));

@@ -52,6 +52,11 @@ fn decode_document_regressions() {
 }
 
 #[test]
+fn decode_pages_regressions() {
+    replay("decode_pages", fileconv::fuzzing::decode_pages);
+}
+
+#[test]
 fn decode_subtitle_regressions() {
     replay("decode_subtitle", fileconv::fuzzing::decode_subtitle);
 }

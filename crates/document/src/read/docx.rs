@@ -59,7 +59,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow.notes(cited.into_iter().map(|key| bodies.remove(&key).unwrap_or_default()));
     reader.flow.metadata(core.0, core.1);
     let mut doc = reader.flow.finish();
-    doc.page_flow = Some(super::docx_pages::read(&mut zip, &document, ctx)?);
+    doc.page_flow = super::page_layer(super::docx_pages::read(&mut zip, &document, ctx), ctx)?;
     Ok(Value::Document(doc))
 }
 

@@ -27,7 +27,7 @@ use super::pptx::read_rels;
 use super::pptx_pages::{bullet_char, hex, is_symbol_font};
 
 const FORMAT: &str = "docx";
-const MAX_NODES: u32 = 4_000_000;
+const MAX_NODES: u32 = 2_000_000;
 /// Nesting of tables (and other containers) followed at most.
 const MAX_DEPTH: usize = 24;
 /// Blocks one document may hold.

@@ -35,6 +35,23 @@ pub fn text<'a>(input: &Input<'a>, format: &str, ctx: &Context<'_>) -> Result<Co
 /// What a paragraph style's name (any case) says its paragraphs are: the
 /// names Word, LibreOffice and pandoc give headings, title, author, code,
 /// quotes and rules. `None` for other names (follow the style's parent).
+/// The outcome of reading a file's page layer (its slides or page flow):
+/// when the file's layout cannot be read (broken or past a limit), the
+/// document still converts, its text flowing onto pages, and a note says so.
+///
+/// # Errors
+/// Errors other than a broken input or a limit (cancellation, time).
+pub(crate) fn page_layer<T>(result: Result<T>, ctx: &Context<'_>) -> Result<Option<T>> {
+    match result {
+        Ok(pages) => Ok(Some(pages)),
+        Err(e) if matches!(e.kind(), fileconv_core::ErrorKind::InvalidInput | fileconv_core::ErrorKind::LimitExceeded) => {
+            ctx.note(format!("the file's page layout could not be read ({e}); PDF and page images set its text on pages of their own"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn style_name_kind(name: &str) -> Option<Kind> {
     let name = name.trim().to_ascii_lowercase();
     if let Some(level) = name.strip_prefix("heading ").and_then(|l| l.trim().parse::<u8>().ok()) {

@@ -31,7 +31,7 @@ pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value>
     let Value::Document(mut doc) = decode(input, ctx)? else { unreachable!("the ODF reader gives documents") };
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
     let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
-    doc.fixed_pages = super::odf_pages::read(&mut zip, &content, ctx)?;
+    doc.fixed_pages = super::page_layer(super::odf_pages::read(&mut zip, &content, ctx), ctx)?.unwrap_or_default();
     Ok(Value::Document(doc))
 }
 
@@ -65,7 +65,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow.metadata(title, author);
     let mut doc = reader.flow.finish();
     if !content.windows(20).any(|w| w == b"<office:presentation") {
-        doc.page_flow = Some(super::odf_pages::read_text(&mut zip, &content, ctx)?);
+        doc.page_flow = super::page_layer(super::odf_pages::read_text(&mut zip, &content, ctx), ctx)?;
     }
     Ok(Value::Document(doc))
 }

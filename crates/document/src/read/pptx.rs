@@ -99,7 +99,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
     let mut doc = flow.finish();
-    doc.fixed_pages = super::pptx_pages::read(&mut zip, &presentation, &order, ctx)?;
+    doc.fixed_pages = super::page_layer(super::pptx_pages::read(&mut zip, &presentation, &order, ctx), ctx)?.unwrap_or_default();
     Ok(Value::Document(doc))
 }
 

@@ -32,7 +32,7 @@ const FORMAT: &str = "pptx";
 /// English Metric Units per point.
 const EMU: f32 = 12_700.0;
 /// At most this many XML nodes per part.
-const MAX_NODES: u32 = 4_000_000;
+const MAX_NODES: u32 = 2_000_000;
 /// Nesting of group shapes followed at most.
 const MAX_GROUP_DEPTH: usize = 32;
 

@@ -22,7 +22,7 @@ use fileconv_zip::zip;
 use roxmltree::{Document as Xml, Node};
 
 const FORMAT: &str = "odp";
-const MAX_NODES: u32 = 4_000_000;
+const MAX_NODES: u32 = 2_000_000;
 const MAX_DEPTH: usize = 32;
 const MAX_SHAPES: usize = 100_000;
 
