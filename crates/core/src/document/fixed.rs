@@ -14,6 +14,8 @@
 
 use std::sync::Arc;
 
+use crate::{Context, Result};
+
 /// An RGB colour.
 pub type Color = (u8, u8, u8);
 
@@ -319,4 +321,49 @@ pub struct FlowParagraph {
     pub spacing_group: Option<String>,
     /// The footnotes it cites, set at the foot of the page it starts on.
     pub notes: Vec<FlowParagraph>,
+}
+
+/// What a page layer reader gives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum PageLayer {
+    /// The file's layout could not be read (the reader said why in a note).
+    #[default]
+    Unread,
+    Fixed(Vec<FixedPage>),
+    Flow(PageFlow),
+}
+
+type ReadPages = dyn Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync;
+
+/// A page layer read only when a writer of pages asks for it: reading a
+/// deck's or a word processor's layout costs about what reading its text
+/// does, and most targets (Markdown, HTML, plain text) never look at it.
+/// The reader keeps what it needs (the file's bytes).
+#[derive(Clone)]
+pub struct LazyPages(Arc<ReadPages>);
+
+impl LazyPages {
+    pub fn new(read: impl Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync + 'static) -> Self {
+        LazyPages(Arc::new(read))
+    }
+
+    /// Reads the layer.
+    ///
+    /// # Errors
+    /// What the reader gives (cancellation, limits).
+    pub fn read(&self, ctx: &Context<'_>) -> Result<PageLayer> {
+        (self.0)(ctx)
+    }
+}
+
+impl std::fmt::Debug for LazyPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyPages")
+    }
+}
+
+impl PartialEq for LazyPages {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }

@@ -21,6 +21,9 @@ pub struct Document {
     /// The text as a word processor sets it on pages (page setup, resolved
     /// styles), for writers of pages; `None` for sources without one. See [`fixed`].
     pub page_flow: Option<fixed::PageFlow>,
+    /// Where the two above come from when the reader defers them
+    /// ([`Document::read_pages`] fills them in).
+    pub lazy_pages: Option<fixed::LazyPages>,
 }
 
 /// A block of a document.
@@ -244,6 +247,21 @@ impl EmbeddedImage {
 }
 
 impl Document {
+    /// Reads the page layer its reader deferred, for a writer of pages.
+    ///
+    /// # Errors
+    /// What the deferred reader gives (cancellation, limits).
+    pub fn read_pages(&mut self, ctx: &crate::Context<'_>) -> crate::Result<()> {
+        if let Some(lazy) = self.lazy_pages.take() {
+            match lazy.read(ctx)? {
+                fixed::PageLayer::Fixed(pages) => self.fixed_pages = pages,
+                fixed::PageLayer::Flow(flow) => self.page_flow = Some(flow),
+                fixed::PageLayer::Unread => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The title, else the text of the first heading.
     pub fn display_title(&self) -> Option<String> {
         self.title.clone().or_else(|| {

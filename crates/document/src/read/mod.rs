@@ -22,6 +22,7 @@ pub mod txt;
 use std::borrow::Cow;
 
 use fileconv_core::document::flow::Kind;
+use fileconv_core::document::fixed::{LazyPages, PageLayer};
 use fileconv_core::{Block, Context, Image, Inline, Input, Result};
 
 /// The input as text, as [`fileconv_core::text::decode`] reads it.
@@ -35,21 +36,21 @@ pub fn text<'a>(input: &Input<'a>, format: &str, ctx: &Context<'_>) -> Result<Co
 /// What a paragraph style's name (any case) says its paragraphs are: the
 /// names Word, LibreOffice and pandoc give headings, title, author, code,
 /// quotes and rules. `None` for other names (follow the style's parent).
-/// The outcome of reading a file's page layer (its slides or page flow):
-/// when the file's layout cannot be read (broken or past a limit), the
-/// document still converts, its text flowing onto pages, and a note says so.
-///
-/// # Errors
-/// Errors other than a broken input or a limit (cancellation, time).
-pub(crate) fn page_layer<T>(result: Result<T>, ctx: &Context<'_>) -> Result<Option<T>> {
-    match result {
-        Ok(pages) => Ok(Some(pages)),
+/// A page layer read when a writer of pages asks for it, from a copy of
+/// the file's bytes: when the file's layout cannot be read (broken or past
+/// a limit), the document still converts, its text flowing onto pages, and
+/// a note says so.
+pub(crate) fn lazy_pages(input: &Input<'_>, ctx: &Context<'_>, read: fn(&[u8], &Context<'_>) -> Result<PageLayer>) -> Result<LazyPages> {
+    ctx.charge_memory(input.bytes.len() as u64, "memory for the file's page layout (bytes)")?;
+    let bytes: std::sync::Arc<[u8]> = input.bytes.into();
+    Ok(LazyPages::new(move |ctx| match read(&bytes, ctx) {
+        Ok(layer) => Ok(layer),
         Err(e) if matches!(e.kind(), fileconv_core::ErrorKind::InvalidInput | fileconv_core::ErrorKind::LimitExceeded) => {
-            ctx.note(format!("the file's page layout could not be read ({e}); PDF and page images set its text on pages of their own"));
-            Ok(None)
+            ctx.note(format!("the file's page layout could not be read ({e}); its text is set on pages of the writer's own"));
+            Ok(PageLayer::Unread)
         }
         Err(e) => Err(e),
-    }
+    }))
 }
 
 pub fn style_name_kind(name: &str) -> Option<Kind> {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
+use fileconv_core::document::fixed::PageLayer;
 use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
@@ -60,24 +61,7 @@ pub(super) fn rels_path(part: &str) -> String {
 /// [`Error::LimitExceeded`] for zip bombs.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
-    let presentation = fileconv_zip::read_entry(&mut zip, "ppt/presentation.xml", FORMAT)?;
-    let rels = match fileconv_zip::read_optional(&mut zip, "ppt/_rels/presentation.xml.rels", FORMAT)? {
-        Some(bytes) => read_rels(&bytes, "ppt")?,
-        None => HashMap::new(),
-    };
-    let mut order = Vec::new();
-    let mut reader = Events::new(&presentation, FORMAT, "presentation.xml");
-    loop {
-        match reader.read()? {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sldId" => {
-                if let Some((path, _)) = get(&e, "r:id", "presentation.xml")?.and_then(|id| rels.get(&id)) {
-                    order.push(path.clone());
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
+    let order = slide_order(&mut zip)?;
     let mut flow = Flow::default();
     let mut last_footer = String::new();
     for (number, path) in order.iter().enumerate() {
@@ -99,8 +83,38 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
     let mut doc = flow.finish();
-    doc.fixed_pages = super::page_layer(super::pptx_pages::read(&mut zip, &presentation, &order, ctx), ctx)?.unwrap_or_default();
+    doc.lazy_pages = Some(super::lazy_pages(&input, ctx, |bytes, ctx| {
+        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
+        let order = slide_order(&mut zip)?;
+        Ok(PageLayer::Fixed(super::pptx_pages::read(&mut zip, &order, ctx)?))
+    })?);
     Ok(Value::Document(doc))
+}
+
+/// The slide parts in the order `presentation.xml` lists them.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a missing or broken presentation part.
+fn slide_order<R: std::io::Read + std::io::Seek>(zip: &mut fileconv_zip::zip::ZipArchive<R>) -> Result<Vec<String>> {
+    let presentation = fileconv_zip::read_entry(zip, "ppt/presentation.xml", FORMAT)?;
+    let rels = match fileconv_zip::read_optional(zip, "ppt/_rels/presentation.xml.rels", FORMAT)? {
+        Some(bytes) => read_rels(&bytes, "ppt")?,
+        None => HashMap::new(),
+    };
+    let mut order = Vec::new();
+    let mut reader = Events::new(&presentation, FORMAT, "presentation.xml");
+    loop {
+        match reader.read()? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sldId" => {
+                if let Some((path, _)) = get(&e, "r:id", "presentation.xml")?.and_then(|id| rels.get(&id)) {
+                    order.push(path.clone());
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(order)
 }
 
 fn is_image(path: &str) -> bool {

@@ -43,9 +43,9 @@ type Rels = HashMap<String, (String, bool)>;
 /// # Errors
 /// [`Error::InvalidInput`] for broken XML in a part the pages need;
 /// [`Error::LimitExceeded`] for parts past the node limit.
-pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, presentation: &[u8], order: &[String], ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
+pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
     let mut parts = Parts::default();
-    let text = utf8(presentation.to_vec(), "presentation.xml")?;
+    let text = utf8(fileconv_zip::read_entry(zip, "ppt/presentation.xml", FORMAT)?, "presentation.xml")?;
     let presentation = parse(&text, "presentation.xml")?;
     let root = presentation.root_element();
     let (width, height) = child(root, "sldSz").map_or((720.0, 540.0), |s| (emu(s, "cx").unwrap_or(720.0), emu(s, "cy").unwrap_or(540.0)));

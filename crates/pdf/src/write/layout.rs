@@ -897,7 +897,7 @@ mod tests {
 
     /// The glyph runs of a one-paragraph document: (x, text, glyph ids).
     fn runs(text: &str) -> Vec<(f32, String, Vec<u16>)> {
-        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new(), page_flow: None };
+        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new(), page_flow: None, lazy_pages: None };
         let setup = PageSetup { width: 595.0, height: 842.0, margin: 50.0 };
         let layout = Engine::new(fonts().unwrap(), setup, LayoutLimits::new(1 << 30, 100)).run(&doc, &|| Ok(())).unwrap();
         let mut runs: Vec<(f32, String, Vec<u16>)> = layout.pages[0]

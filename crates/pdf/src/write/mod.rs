@@ -116,13 +116,16 @@ fn krilla_image(data: &Arc<Vec<u8>>) -> Option<Image> {
 /// the fonts are missing or krilla fails; [`Error::LimitExceeded`] past the
 /// output or drawing limits.
 pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+    let mut doc = value.into_document()?;
     let setup = page_setup(ctx)?;
     let fonts = fonts()?;
     let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
     let engine = Engine::new(fonts, setup, limits);
     // Slides and word processors' pages keep their own setup unless a paper size is asked for.
     let own_pages = ctx.options.get(PAGE_SIZE.name).is_none();
+    if own_pages {
+        doc.read_pages(ctx)?;
+    }
     let layout = match &doc.page_flow {
         _ if own_pages && !doc.fixed_pages.is_empty() => engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?,
         Some(flow) if own_pages => engine.run_paged(flow, &|| ctx.checkpoint())?,
