@@ -17,7 +17,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use fileconv_core::document::fixed::{
-    Align, Bullet, Color, FixedCell, FixedRow, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Origin, PageFlow, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
+    Align, Bullet, FixedCell, FixedRow, FixedTable, FlowBlock, FlowParagraph, FlowSection, Frame, Origin, PageFlow, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
 };
 use fileconv_core::{Context, Error, Numbering, Result};
 use fileconv_zip::zip;
@@ -25,9 +25,10 @@ use roxmltree::{Document as Xml, Node};
 
 use super::pptx::read_rels;
 use super::pptx_pages::{bullet_char, hex, is_symbol_font};
+use super::run_props::RunProps;
+use super::xml_tree::{child, related_id};
 
 const FORMAT: &str = "docx";
-const MAX_NODES: u32 = 2_000_000;
 /// Nesting of tables (and other containers) followed at most.
 const MAX_DEPTH: usize = 24;
 /// Blocks one document may hold.
@@ -129,28 +130,16 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|_| Error::invalid_input(FORMAT, format!("{name}: not UTF-8")))
+    super::xml_tree::utf8(bytes, name, FORMAT)
 }
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
-    Xml::parse_with_options(text, options).map_err(|e| match e {
-        roxmltree::Error::NodesLimitReached => Error::limit("XML nodes in one part", u64::from(MAX_NODES), u64::from(MAX_NODES) + 1),
-        e => Error::invalid_input(FORMAT, format!("{part}: {e}")),
-    })
-}
-
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+    super::xml_tree::parse(text, part, FORMAT)
 }
 
 /// A WordprocessingML attribute (`w:val`) by local name.
 fn wattr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attributes().find(|a| a.name() == name).map(|a| a.value())
-}
-
-fn related_id<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    node.attributes().find(|a| a.namespace().is_some_and(|n| n.contains("relationships")) && a.name() == name).map(|a| a.value())
 }
 
 fn number(node: Node<'_, '_>, name: &str) -> Option<f32> {
@@ -181,23 +170,9 @@ fn theme_fonts(root: Node<'_, '_>) -> ThemeFonts {
     ThemeFonts { minor: latin("minorFont"), major: latin("majorFont") }
 }
 
-/// Run properties; `None` inherits.
-#[derive(Clone, Debug, Default)]
-struct RunProps {
-    font: Option<String>,
-    size: Option<f32>,
-    bold: Option<bool>,
-    italic: Option<bool>,
-    underline: Option<bool>,
-    strike: Option<bool>,
-    color: Option<Color>,
-    caps: Option<bool>,
-    hidden: Option<bool>,
-    baseline: Option<f32>,
-}
-
 impl RunProps {
-    fn apply(&mut self, r_pr: Node<'_, '_>, theme: &ThemeFonts) {
+    /// A WordprocessingML run property element (`w:rPr`) over these.
+    fn apply_wordml(&mut self, r_pr: Node<'_, '_>, theme: &ThemeFonts) {
         for c in r_pr.children().filter(Node::is_element) {
             match c.tag_name().name() {
                 "rFonts" => {
@@ -230,12 +205,6 @@ impl RunProps {
         }
     }
 
-    fn over(&mut self, top: &RunProps) {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if top.$f.is_some() { self.$f = top.$f.clone(); } )* };
-        }
-        take!(font, size, bold, italic, underline, strike, color, caps, hidden, baseline);
-    }
 }
 
 /// Paragraph properties; `None` inherits.
@@ -370,7 +339,7 @@ impl Styles {
         };
         if let Some(defaults) = child(root, "docDefaults") {
             if let Some(r) = child(defaults, "rPrDefault").and_then(|d| child(d, "rPr")) {
-                styles.defaults_r.apply(r, theme);
+                styles.defaults_r.apply_wordml(r, theme);
             }
             if let Some(p) = child(defaults, "pPrDefault").and_then(|d| child(d, "pPr")) {
                 styles.defaults_p.apply(p);
@@ -384,7 +353,7 @@ impl Styles {
                 def.p.apply(p);
             }
             if let Some(r) = child(style, "rPr") {
-                def.r.apply(r, theme);
+                def.r.apply_wordml(r, theme);
             }
             if let Some(t) = child(style, "tblPr") {
                 def.table_borders = child(t, "tblBorders").map(borders);
@@ -456,7 +425,7 @@ impl NumberingDefs {
                             level.p.apply(p);
                         }
                         if let Some(r) = child(lvl, "rPr") {
-                            level.r.apply(r, theme);
+                            level.r.apply_wordml(r, theme);
                         }
                     }
                     defs.abstracts.insert(id.to_string(), levels);
@@ -669,7 +638,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         if let Some(mark) = p_pr.and_then(|p| child(p, "rPr")) {
             let mut r = base_run.clone();
             let mut own = RunProps::default();
-            own.apply(mark, self.theme_fonts);
+            own.apply_wordml(mark, self.theme_fonts);
             r.over(&own);
             para.empty_size = r.size.unwrap_or(para.empty_size);
         }
@@ -752,7 +721,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                 }
             }
             let mut own = RunProps::default();
-            own.apply(r_pr, self.theme_fonts);
+            own.apply_wordml(r_pr, self.theme_fonts);
             props.over(&own);
         }
         if props.hidden == Some(true) {

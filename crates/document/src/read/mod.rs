@@ -15,9 +15,12 @@ mod office_art;
 pub mod ppt;
 pub mod pptx;
 mod pptx_pages;
+mod preset_shapes;
+mod run_props;
 pub mod rtf;
 mod rtf_pages;
 pub mod txt;
+mod xml_tree;
 
 use std::borrow::Cow;
 

@@ -27,12 +27,12 @@ use fileconv_core::{Context, Error, Result};
 use roxmltree::{Document as Xml, Node};
 
 use super::pptx::{read_rels, rels_path};
+use super::run_props::RunProps;
+use super::xml_tree::{child, related_id};
 
 const FORMAT: &str = "pptx";
 /// English Metric Units per point.
 const EMU: f32 = 12_700.0;
-/// At most this many XML nodes per part.
-const MAX_NODES: u32 = 2_000_000;
 /// Nesting of group shapes followed at most.
 const MAX_GROUP_DEPTH: usize = 32;
 
@@ -143,7 +143,7 @@ struct Parts {
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|_| Error::invalid_input(FORMAT, format!("{name}: not UTF-8")))
+    super::xml_tree::utf8(bytes, name, FORMAT)
 }
 
 /// A part's XML text and its relationships.
@@ -178,15 +178,7 @@ impl Part {
 }
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
-    Xml::parse_with_options(text, options).map_err(|e| match e {
-        roxmltree::Error::NodesLimitReached => Error::limit("XML nodes in one part", u64::from(MAX_NODES), u64::from(MAX_NODES) + 1),
-        e => Error::invalid_input(FORMAT, format!("{part}: {e}")),
-    })
-}
-
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+    super::xml_tree::parse(text, part, FORMAT)
 }
 
 fn children<'a, 'i: 'a>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
@@ -204,11 +196,6 @@ fn path<'a, 'i>(node: Node<'a, 'i>, names: &[&str]) -> Option<Node<'a, 'i>> {
 /// An attribute by local name, without a namespace (`id`, not `r:id`).
 fn plain<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attributes().find(|a| a.namespace().is_none() && a.name() == name).map(|a| a.value())
-}
-
-/// A relationship attribute (`r:id`, `r:embed`): the local name in any namespace.
-fn related_id<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    node.attributes().find(|a| a.namespace().is_some() && a.name() == name).map(|a| a.value())
 }
 
 fn number(node: Node<'_, '_>, name: &str) -> Option<f32> {
@@ -407,23 +394,9 @@ enum BulletKind {
     Number { scheme: String, start: u64 },
 }
 
-/// Run properties at one level; `None` means inherited.
-#[derive(Clone, Debug, Default)]
-struct RunProps {
-    size: Option<f32>,
-    bold: Option<bool>,
-    italic: Option<bool>,
-    underline: Option<bool>,
-    strike: Option<bool>,
-    color: Option<Color>,
-    font: Option<String>,
-    baseline: Option<f32>,
-    /// `cap="all"` or `"small"`: drawn in capitals.
-    caps: Option<bool>,
-}
-
 impl RunProps {
-    fn apply(&mut self, node: Node<'_, '_>, colors: Option<&Colors>) {
+    /// A DrawingML run property element (`a:rPr`, `a:defRPr`) over these.
+    fn apply_drawingml(&mut self, node: Node<'_, '_>, colors: Option<&Colors>) {
         if let Some(sz) = number(node, "sz") {
             self.size = Some(sz / 100.0);
         }
@@ -460,12 +433,6 @@ impl RunProps {
         }
     }
 
-    fn over(&mut self, top: &RunProps) {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if top.$f.is_some() { self.$f = top.$f.clone(); } )* };
-        }
-        take!(size, bold, italic, underline, strike, color, font, baseline, caps);
-    }
 }
 
 /// Paragraph properties at one level.
@@ -522,7 +489,7 @@ impl ParaProps {
                 "spcBef" => self.space_before = spacing(Some(c)).or(self.space_before),
                 "spcAft" => self.space_after = spacing(Some(c)).or(self.space_after),
                 "lnSpc" => self.line_spacing = spacing(Some(c)).or(self.line_spacing),
-                "defRPr" => self.run.apply(c, colors),
+                "defRPr" => self.run.apply_drawingml(c, colors),
                 _ => {}
             }
         }
@@ -1214,7 +1181,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
                 let mut run_props = props.run.clone();
                 if let Some(r_pr) = child(r, "rPr") {
                     let mut own = RunProps::default();
-                    own.apply(r_pr, Some(&self.colors));
+                    own.apply_drawingml(r_pr, Some(&self.colors));
                     run_props.over(&own);
                 }
                 let content = match name {
@@ -1226,7 +1193,7 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
             }
             let end = child(p, "endParaRPr").map(|e| {
                 let mut own = RunProps::default();
-                own.apply(e, Some(&self.colors));
+                own.apply_drawingml(e, Some(&self.colors));
                 let mut merged = props.run.clone();
                 merged.over(&own);
                 merged
@@ -1359,27 +1326,14 @@ fn geometry(sp_pr: Node<'_, '_>) -> Geometry {
             .and_then(|f| f.strip_prefix("val ").and_then(|v| v.trim().parse::<f32>().ok()))
             .map_or(default, |v| v / 100_000.0)
     };
-    let poly = |p: &[(f32, f32)]| Geometry::Polygon(p.to_vec());
     match plain(preset, "prst").unwrap_or("rect") {
         "roundRect" | "round2SameRect" | "flowChartAlternateProcess" => Geometry::RoundRect(adjust(0.16667).clamp(0.0, 0.5)),
         "ellipse" | "flowChartConnector" | "donut" => Geometry::Ellipse,
         "line" | "straightConnector1" | "bentConnector2" | "bentConnector3" | "curvedConnector3" => Geometry::Line,
-        "triangle" | "flowChartExtract" => poly(&[(0.5, 0.0), (1.0, 1.0), (0.0, 1.0)]),
-        "rtTriangle" => poly(&[(0.0, 0.0), (1.0, 1.0), (0.0, 1.0)]),
-        "diamond" | "flowChartDecision" => poly(&[(0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.0, 0.5)]),
-        "parallelogram" | "flowChartInputOutput" => poly(&[(0.25, 0.0), (1.0, 0.0), (0.75, 1.0), (0.0, 1.0)]),
-        "trapezoid" => poly(&[(0.25, 0.0), (0.75, 0.0), (1.0, 1.0), (0.0, 1.0)]),
-        "pentagon" => poly(&[(0.5, 0.0), (1.0, 0.38), (0.81, 1.0), (0.19, 1.0), (0.0, 0.38)]),
-        "hexagon" => poly(&[(0.25, 0.0), (0.75, 0.0), (1.0, 0.5), (0.75, 1.0), (0.25, 1.0), (0.0, 0.5)]),
-        "octagon" => poly(&[(0.29, 0.0), (0.71, 0.0), (1.0, 0.29), (1.0, 0.71), (0.71, 1.0), (0.29, 1.0), (0.0, 0.71), (0.0, 0.29)]),
-        "homePlate" => poly(&[(0.0, 0.0), (0.8, 0.0), (1.0, 0.5), (0.8, 1.0), (0.0, 1.0)]),
-        "chevron" => poly(&[(0.0, 0.0), (0.8, 0.0), (1.0, 0.5), (0.8, 1.0), (0.0, 1.0), (0.2, 0.5)]),
-        "rightArrow" => poly(&[(0.0, 0.25), (0.5, 0.25), (0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.5, 0.75), (0.0, 0.75)]),
-        "leftArrow" => poly(&[(1.0, 0.25), (0.5, 0.25), (0.5, 0.0), (0.0, 0.5), (0.5, 1.0), (0.5, 0.75), (1.0, 0.75)]),
-        "upArrow" => poly(&[(0.25, 1.0), (0.25, 0.5), (0.0, 0.5), (0.5, 0.0), (1.0, 0.5), (0.75, 0.5), (0.75, 1.0)]),
-        "downArrow" => poly(&[(0.25, 0.0), (0.25, 0.5), (0.0, 0.5), (0.5, 1.0), (1.0, 0.5), (0.75, 0.5), (0.75, 0.0)]),
-        "star5" => poly(&[(0.5, 0.0), (0.62, 0.38), (1.0, 0.38), (0.69, 0.62), (0.81, 1.0), (0.5, 0.76), (0.19, 1.0), (0.31, 0.62), (0.0, 0.38), (0.38, 0.38)]),
-        _ => Geometry::Rect,
+        "flowChartExtract" => super::preset_shapes::polygon("triangle").unwrap_or_default(),
+        "flowChartDecision" => super::preset_shapes::polygon("diamond").unwrap_or_default(),
+        "flowChartInputOutput" => super::preset_shapes::polygon("parallelogram").unwrap_or_default(),
+        other => super::preset_shapes::polygon(other).unwrap_or_default(),
     }
 }
 

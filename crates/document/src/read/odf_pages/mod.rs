@@ -22,7 +22,6 @@ use fileconv_zip::zip;
 use roxmltree::{Document as Xml, Node};
 
 const FORMAT: &str = "odp";
-const MAX_NODES: u32 = 2_000_000;
 const MAX_DEPTH: usize = 32;
 const MAX_SHAPES: usize = 100_000;
 
@@ -102,11 +101,7 @@ const PRESENTATION: &str = "urn:oasis:names:tc:opendocument:xmlns:presentation:1
 const XLINK: &str = "http://www.w3.org/1999/xlink";
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
-    Xml::parse_with_options(text, options).map_err(|e| match e {
-        roxmltree::Error::NodesLimitReached => Error::limit("XML nodes in one part", u64::from(MAX_NODES), u64::from(MAX_NODES) + 1),
-        e => Error::invalid_input(FORMAT, format!("{part}: {e}")),
-    })
+    super::xml_tree::parse(text, part, FORMAT)
 }
 
 fn attr<'a>(node: Node<'a, '_>, ns: &str, name: &str) -> Option<&'a str> {
@@ -788,21 +783,22 @@ fn polygon(node: Node<'_, '_>) -> Option<Vec<(f32, f32)>> {
 }
 
 fn enhanced_geometry(geometry: Node<'_, '_>) -> Geometry {
-    let poly = |p: &[(f32, f32)]| Geometry::Polygon(p.to_vec());
+    let preset = |name| super::preset_shapes::polygon(name).unwrap_or_default();
     match attr(geometry, DRAW, "type").unwrap_or("rectangle") {
         "ellipse" | "circle" | "flowchart-connector" => Geometry::Ellipse,
         "round-rectangle" | "round-square" | "flowchart-alternate-process" => Geometry::RoundRect(0.1667),
-        "isosceles-triangle" | "flowchart-extract" => poly(&[(0.5, 0.0), (1.0, 1.0), (0.0, 1.0)]),
-        "right-triangle" => poly(&[(0.0, 0.0), (1.0, 1.0), (0.0, 1.0)]),
-        "diamond" | "flowchart-decision" => poly(&[(0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.0, 0.5)]),
-        "parallelogram" | "flowchart-data" => poly(&[(0.25, 0.0), (1.0, 0.0), (0.75, 1.0), (0.0, 1.0)]),
-        "trapezoid" => poly(&[(0.0, 0.0), (1.0, 0.0), (0.75, 1.0), (0.25, 1.0)]),
-        "pentagon" => poly(&[(0.5, 0.0), (1.0, 0.38), (0.81, 1.0), (0.19, 1.0), (0.0, 0.38)]),
-        "hexagon" => poly(&[(0.25, 0.0), (0.75, 0.0), (1.0, 0.5), (0.75, 1.0), (0.25, 1.0), (0.0, 0.5)]),
-        "octagon" => poly(&[(0.29, 0.0), (0.71, 0.0), (1.0, 0.29), (1.0, 0.71), (0.71, 1.0), (0.29, 1.0), (0.0, 0.71), (0.0, 0.29)]),
-        "right-arrow" => poly(&[(0.0, 0.25), (0.5, 0.25), (0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.5, 0.75), (0.0, 0.75)]),
-        "left-arrow" => poly(&[(1.0, 0.25), (0.5, 0.25), (0.5, 0.0), (0.0, 0.5), (0.5, 1.0), (0.5, 0.75), (1.0, 0.75)]),
-        "star5" => poly(&[(0.5, 0.0), (0.62, 0.38), (1.0, 0.38), (0.69, 0.62), (0.81, 1.0), (0.5, 0.76), (0.19, 1.0), (0.31, 0.62), (0.0, 0.38), (0.38, 0.38)]),
+        "isosceles-triangle" | "flowchart-extract" => preset("triangle"),
+        "right-triangle" => preset("rtTriangle"),
+        "diamond" | "flowchart-decision" => preset("diamond"),
+        "parallelogram" | "flowchart-data" => preset("parallelogram"),
+        // ODF's trapezoid is wide at the top.
+        "trapezoid" => Geometry::Polygon(vec![(0.0, 0.0), (1.0, 0.0), (0.75, 1.0), (0.25, 1.0)]),
+        "pentagon" | "hexagon" | "octagon" | "star5" => preset(attr(geometry, DRAW, "type").unwrap_or_default()),
+        "right-arrow" => preset("rightArrow"),
+        "left-arrow" => preset("leftArrow"),
+        "up-arrow" => preset("upArrow"),
+        "down-arrow" => preset("downArrow"),
+        "chevron" => preset("chevron"),
         _ => Geometry::Rect,
     }
 }
