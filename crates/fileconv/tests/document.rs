@@ -884,6 +884,24 @@ fn placement(ours: &[(usize, String, f64, f64)], reference: &[(usize, String, f6
     (matched, placed)
 }
 
+/// Converts the fixture `name` to PDF and holds it to LibreOffice's PDF of
+/// it (`NAME.libreoffice.pdf`): as many pages, each of its size (to the
+/// point), at least `found` of LibreOffice's words found and `placed` of
+/// those within 4% of the page of where LibreOffice puts them. Returns our PDF.
+fn pages_like_libreoffice(name: &str, format: &str, found: f64, placed: f64) -> Vec<u8> {
+    let ours = convert(&fixture(name), format, "pdf");
+    let (our_pages, our_words) = placed_words(&ours);
+    let (pages, words) = placed_words(&fixture(&format!("{name}.libreoffice.pdf")));
+    assert_eq!(our_pages.len(), pages.len(), "{name}: pages");
+    for (ours, theirs) in our_pages.iter().zip(&pages) {
+        assert!((ours.0 - theirs.0).abs() <= 1.0 && (ours.1 - theirs.1).abs() <= 1.0, "{name}: page size {ours:?}, LibreOffice's {theirs:?}");
+    }
+    let (matched, close) = placement(&our_words, &words, &pages);
+    assert!(matched as f64 >= words.len() as f64 * found, "{name}: {matched} of LibreOffice's {} words found", words.len());
+    assert!(close as f64 >= matched as f64 * placed, "{name}: {close} of {matched} words placed as LibreOffice places them (at least {placed})");
+    ours
+}
+
 #[test]
 fn slides_become_pages_where_libreoffice_puts_them() {
     // Each deck against LibreOffice's PDF of it: as many pages, each the
@@ -891,16 +909,7 @@ fn slides_become_pages_where_libreoffice_puts_them() {
     // (pdftotext cuts turned text into pieces that differ between the two
     // PDFs), and 95% of those within 4% of the page of where LibreOffice puts them.
     for (deck, format) in [("sample.pptx", "pptx"), ("shapes.pptx", "pptx"), ("shapes.odp", "odp")] {
-        let ours = convert(&fixture(deck), format, "pdf");
-        let (our_pages, our_words) = placed_words(&ours);
-        let (pages, words) = placed_words(&fixture(&format!("{deck}.libreoffice.pdf")));
-        assert_eq!(our_pages.len(), pages.len(), "{deck}: pages");
-        for (ours, theirs) in our_pages.iter().zip(&pages) {
-            assert!((ours.0 - theirs.0).abs() <= 1.0 && (ours.1 - theirs.1).abs() <= 1.0, "{deck}: page size {ours:?}, LibreOffice's {theirs:?}");
-        }
-        let (matched, placed) = placement(&our_words, &words, &pages);
-        assert!(matched * 10 >= words.len() * 8, "{deck}: {matched} of LibreOffice's {} words found", words.len());
-        assert!(placed * 100 >= matched * 95, "{deck}: {placed} of {matched} words placed as LibreOffice places them");
+        let ours = pages_like_libreoffice(deck, format, 0.8, 0.95);
         // The hidden slide is left out; the text of a placed page is text.
         let text = common::pdftotext(&ours);
         assert!(!text.contains("Secret"), "{deck}: {text}");
@@ -1000,16 +1009,7 @@ fn word_processor_files_keep_their_pages() {
         ("sample.odt", "odt", 0.45),
         ("libreoffice.rtf", "rtf", 0.6),
     ] {
-        let ours = convert(&fixture(document), format, "pdf");
-        let (our_pages, our_words) = placed_words(&ours);
-        let (pages, words) = placed_words(&fixture(&format!("{document}.libreoffice.pdf")));
-        assert_eq!(our_pages.len(), pages.len(), "{document}: pages");
-        for (ours, theirs) in our_pages.iter().zip(&pages) {
-            assert!((ours.0 - theirs.0).abs() <= 1.0 && (ours.1 - theirs.1).abs() <= 1.0, "{document}: page size {ours:?}, LibreOffice's {theirs:?}");
-        }
-        let (matched, placed) = placement(&our_words, &words, &pages);
-        assert!(matched * 10 >= words.len() * 9, "{document}: {matched} of LibreOffice's {} words found", words.len());
-        assert!(placed as f64 >= matched as f64 * least, "{document}: {placed} of {matched} words placed as LibreOffice places them (at least {least})");
+        pages_like_libreoffice(document, format, 0.9, least);
     }
     // Footnotes at the foot of the page that cites them, endnotes after the text.
     let (_, words) = placed_words(&convert(&fixture("notes.docx"), "docx", "pdf"));

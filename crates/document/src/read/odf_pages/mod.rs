@@ -31,9 +31,23 @@ const MAX_SHAPES: usize = 100_000;
 /// [`Error::InvalidInput`] for broken XML; [`Error::LimitExceeded`] past
 /// the node or shape limits.
 pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, content: &[u8], ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
+    with_reader(zip, content, ctx, |reader, root| {
+        let Some(presentation) = root.descendants().find(|n| n.has_tag_name((OFFICE, "presentation"))) else { return Ok(Vec::new()) };
+        slides(reader, presentation, ctx)
+    })
+}
+
+/// Parses `content.xml` and `styles.xml` and hands a reader over their
+/// styles, with the content's root, to `read`.
+fn with_reader<R: Read + Seek, T>(
+    zip: &mut zip::ZipArchive<R>,
+    content: &[u8],
+    ctx: &Context<'_>,
+    read: impl FnOnce(&mut PageReader<'_, '_, '_, R>, Node<'_, '_>) -> Result<T>,
+) -> Result<T> {
     let content = std::str::from_utf8(content).map_err(|_| Error::invalid_input(FORMAT, "content.xml: not UTF-8"))?;
     let styles_text = match fileconv_zip::read_optional(zip, "styles.xml", FORMAT)? {
-        Some(bytes) => String::from_utf8(bytes).map_err(|_| Error::invalid_input(FORMAT, "styles.xml: not UTF-8"))?,
+        Some(bytes) => super::xml_tree::utf8(bytes, "styles.xml", FORMAT)?,
         None => String::new(),
     };
     let content = parse(content, "content.xml")?;
@@ -43,8 +57,13 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, content: &[u8], ctx: &
         styles.read(s.root_element(), true);
     }
     styles.read(content.root_element(), false);
-    let Some(presentation) = content.descendants().find(|n| n.has_tag_name((OFFICE, "presentation"))) else { return Ok(Vec::new()) };
     let mut reader = PageReader { zip, styles: &styles, media: HashMap::new(), shapes: Vec::new(), ctx, number: 0 };
+    read(&mut reader, content.root_element())
+}
+
+/// Every `draw:page` that is not hidden, as a placed page.
+fn slides<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, presentation: Node<'_, '_>, ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
+    let styles = reader.styles;
     let mut pages = Vec::new();
     for page in presentation.children().filter(|n| n.has_tag_name((DRAW, "page"))) {
         ctx.checkpoint()?;

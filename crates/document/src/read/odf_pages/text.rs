@@ -15,20 +15,15 @@ use fileconv_core::document::fixed::{FlowBlock, FlowParagraph, FlowSection, Page
 /// [`Error::InvalidInput`] for broken XML; [`Error::LimitExceeded`] past
 /// the node or block limits.
 pub fn read_text<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, content: &[u8], ctx: &Context<'_>) -> Result<PageFlow> {
-    let content = std::str::from_utf8(content).map_err(|_| Error::invalid_input(FORMAT, "content.xml: not UTF-8"))?;
-    let styles_text = match fileconv_zip::read_optional(zip, "styles.xml", FORMAT)? {
-        Some(bytes) => String::from_utf8(bytes).map_err(|_| Error::invalid_input(FORMAT, "styles.xml: not UTF-8"))?,
-        None => String::new(),
-    };
-    let content = parse(content, "content.xml")?;
-    let styles_xml = if styles_text.is_empty() { None } else { Some(parse(&styles_text, "styles.xml")?) };
-    let mut styles = Styles::default();
-    if let Some(s) = &styles_xml {
-        styles.read(s.root_element(), true);
-    }
-    styles.read(content.root_element(), false);
-    let Some(body) = content.descendants().find(|n| n.has_tag_name((OFFICE, "text"))) else { return Ok(PageFlow::default()) };
-    let mut reader = PageReader { zip, styles: &styles, media: HashMap::new(), shapes: Vec::new(), ctx, number: 0 };
+    with_reader(zip, content, ctx, |reader, root| {
+        let Some(body) = root.descendants().find(|n| n.has_tag_name((OFFICE, "text"))) else { return Ok(PageFlow::default()) };
+        text_flow(reader, body)
+    })
+}
+
+/// The page flow of an ODT's `office:text`.
+fn text_flow<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, body: Node<'_, '_>) -> Result<PageFlow> {
+    let styles = reader.styles;
     let master = styles.masters.get("Standard").copied().or_else(|| styles.masters.values().next().copied());
     let mut section = reader.page_setup(master);
     let mut endnotes = Vec::new();
