@@ -91,6 +91,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
         note_numbers: [0; 2],
         note_label: None,
         cited: Vec::new(),
+        carried: Vec::new(),
         endnotes: Vec::new(),
         tab_stop,
         ctx,
@@ -122,6 +123,9 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
         }
     }
     if !blocks.is_empty() {
+        if !reader.carried.is_empty() {
+            blocks.push(FlowBlock::Paragraph(FlowParagraph { notes: std::mem::take(&mut reader.carried), ..FlowParagraph::default() }));
+        }
         let section = FlowSection { width: 612.0, height: 792.0, margins: [72.0; 4], header_distance: 36.0, footer_distance: 36.0, blocks, ..FlowSection::default() };
         flow.sections.push(section);
     }
@@ -479,6 +483,8 @@ struct FlowReader<'r, 'x, 'i, R> {
     note_label: Option<String>,
     /// Footnotes cited in the paragraph being read.
     cited: Vec<FlowParagraph>,
+    /// Footnotes cited in a table's cells, set with the paragraph after the table.
+    carried: Vec<FlowParagraph>,
     /// The document's default tab stops, points apart.
     tab_stop: f32,
     endnotes: Vec<FlowBlock>,
@@ -502,7 +508,15 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         Ok(())
     }
 
-    fn section(&mut self, sect: Node<'_, '_>, rels: &Rels, blocks: Vec<FlowBlock>) -> Result<FlowSection> {
+    fn section(&mut self, sect: Node<'_, '_>, rels: &Rels, mut blocks: Vec<FlowBlock>) -> Result<FlowSection> {
+        // Notes cited in a table or text box that ends the section: with its last paragraph.
+        if !self.carried.is_empty() {
+            let carried = std::mem::take(&mut self.carried);
+            match blocks.iter_mut().rev().find_map(|b| if let FlowBlock::Paragraph(p) = b { Some(p) } else { None }) {
+                Some(last) => last.notes.extend(carried),
+                None => blocks.push(FlowBlock::Paragraph(FlowParagraph { notes: carried, ..FlowParagraph::default() })),
+            }
+        }
         let mut section = FlowSection { width: 612.0, height: 792.0, margins: [72.0; 4], header_distance: 36.0, footer_distance: 36.0, blocks, ..FlowSection::default() };
         if let Some(size) = child(sect, "pgSz") {
             section.width = twips(size, "w").unwrap_or(612.0);
@@ -647,7 +661,10 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
         let mut field = FieldState::default();
         let cited_before = std::mem::take(&mut self.cited);
         self.runs(node, rels, &base_run, &mut para.runs, &mut pictures, &mut breaks_after, &mut field, 0)?;
-        let notes = std::mem::replace(&mut self.cited, cited_before);
+        let mut notes = std::mem::replace(&mut self.cited, cited_before);
+        if self.note_label.is_none() {
+            notes.splice(0..0, std::mem::take(&mut self.carried));
+        }
         // The label, then a tab to the hanging indent or the next tab stop
         // (even when the label is empty, as outline numbering without numbers is).
         if let Some((text, r, suffix)) = label {
@@ -758,6 +775,8 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                     let n = self.note_numbers[usize::from(endnote)];
                     // Endnotes count in small Roman numerals, as Word and LibreOffice number them.
                     let label = if endnote { Numbering::LowerRoman.label(n).unwrap_or_else(|| n.to_string()) } else { n.to_string() };
+                    // A zero-width space keeps the mark a word of its own for text extraction.
+                    text.push('\u{200B}');
                     text.push_str(&label);
                     if props.baseline.is_none() {
                         props.baseline = Some(0.33);
@@ -852,7 +871,14 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                 for c in content.children().filter(Node::is_element) {
                     self.block(c, rels, &mut blocks, MAX_DEPTH / 2)?;
                 }
-                let paragraphs = blocks.into_iter().filter_map(|b| if let FlowBlock::Paragraph(p) = b { Some(p.text) } else { None }).collect();
+                let mut paragraphs = Vec::new();
+                for block in blocks {
+                    if let FlowBlock::Paragraph(mut p) = block {
+                        // Notes cited in a text box go with the paragraph after it.
+                        self.carried.append(&mut p.notes);
+                        paragraphs.push(p.text);
+                    }
+                }
                 let body_pr = child(wsp, "bodyPr");
                 let inset = |name: &str, default: f32| body_pr.and_then(|b| number(b, name)).map_or(default, |v| v / 12_700.0);
                 shape.text = Some(TextBody { paragraphs, inset: [inset("lIns", 7.2), inset("tIns", 3.6), inset("rIns", 7.2), inset("bIns", 3.6)], ..TextBody::default() });
@@ -978,7 +1004,10 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                 let paragraphs = blocks
                     .into_iter()
                     .flat_map(|b| match b {
-                        FlowBlock::Paragraph(p) => vec![p.text],
+                        FlowBlock::Paragraph(mut p) => {
+                            self.carried.append(&mut p.notes);
+                            vec![p.text]
+                        }
                         FlowBlock::Table { table, .. } => table.rows.into_iter().flat_map(|r| r.cells.into_iter().flat_map(|c| c.text.paragraphs)).collect(),
                         _ => Vec::new(),
                     })
