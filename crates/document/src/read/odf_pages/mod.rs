@@ -650,8 +650,7 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
                 // A note's mark where it is cited; its body is read by the text reader.
                 "note" => {
                     if let Some(citation) = child.children().find(|c| c.has_tag_name((TEXT, "note-citation"))).and_then(|c| c.text()) {
-                        // A zero-width space keeps the mark a word of its own for text extraction.
-                        out.push(TextRun { baseline: 0.33, ..run(format!("\u{200B}{citation}"), look) });
+                        out.push(TextRun { baseline: 0.33, ..run(citation.to_string(), look) });
                     }
                 }
                 "date-time" | "date" | "time" => {
