@@ -111,7 +111,7 @@ def placement(ours, theirs) -> float | None:
     return placed / len(reference)
 
 
-def similarity(ours: Path, theirs: Path, work: Path, pages: int) -> float:
+def similarity(ours: Path, theirs: Path, work: Path, pages: int, side_by_side: Path | None = None) -> float:
     import numpy as np
     from PIL import Image
 
@@ -120,6 +120,14 @@ def similarity(ours: Path, theirs: Path, work: Path, pages: int) -> float:
         return sorted(work.glob(prefix + "*.pgm"))
 
     a, b = draw(ours, "ours"), draw(theirs, "theirs")
+    if side_by_side is not None and a and b:
+        # The first pages side by side, ours on the left, for a person to look at.
+        left, right = Image.open(a[0]).convert("L"), Image.open(b[0]).convert("L")
+        both = Image.new("L", (left.width + right.width + 8, max(left.height, right.height)), 128)
+        both.paste(left, (0, 0))
+        both.paste(right, (left.width + 8, 0))
+        side_by_side.parent.mkdir(parents=True, exist_ok=True)
+        both.save(side_by_side)
     scores = []
     for i, reference in enumerate(b[:50]):
         if i >= len(a):
@@ -141,6 +149,7 @@ def main():
     parser.add_argument("--family", choices=FAMILIES, default="slides")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--pick", default="", help="only files whose path contains this")
+    parser.add_argument("--side-by-side", type=Path, help="save each file's first pages (ours | LibreOffice's) here as PNG")
     args = parser.parse_args()
     files = sorted(p for p in args.corpus.rglob("*") if p.suffix.lower() in FAMILIES[args.family] and args.pick in str(p))
     if args.limit:
@@ -164,7 +173,8 @@ def main():
             ours_words = words(ours)
             agree = len(ours_words) == len(theirs_words) and all(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for a, b in zip(ours_words, theirs_words))
             placed = placement(ours_words, theirs_words)
-            similar = similarity(ours, reference, work, len(theirs_words))
+            picture = args.side_by_side / (re.sub(r"[^A-Za-z0-9._-]", "_", source.name) + ".png") if args.side_by_side else None
+            similar = similarity(ours, reference, work, len(theirs_words), picture)
         rows.append((source, agree, placed, similar, len(theirs_words), len(ours_words), ""))
         shown = "-" if placed is None else f"{placed:.0%}"
         print(f"{'agree' if agree else 'differ'}\tplaced {shown}\tsimilar {similar:.0%}\tpages {len(ours_words)}/{len(theirs_words)}\t{source}")
