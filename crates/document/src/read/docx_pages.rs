@@ -65,6 +65,13 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
     let settings = load(zip, "word/settings.xml")?.unwrap_or_default();
     let tab_stop = if settings.is_empty() { None } else { parse(&settings, "settings.xml")?.descendants().find(|n| n.tag_name().name() == "defaultTabStop").and_then(|n| twips(n, "val")) };
     let tab_stop = tab_stop.filter(|t| *t >= 1.0).unwrap_or(36.0);
+    // How footnotes and endnotes count: the settings', else the first section's, else Word's (1, 2 and i, ii).
+    let note_format = |kind: &str, default: &str| {
+        let from = |root: Option<Node<'_, '_>>| root?.descendants().find(|n| n.tag_name().name() == kind).and_then(|p| child(p, "numFmt")).and_then(|f| wattr(f, "val")).map(str::to_string);
+        let settings_xml = if settings.is_empty() { None } else { parse(&settings, "settings.xml").ok() };
+        from(settings_xml.as_ref().map(|x| x.root_element())).or_else(|| from(Some(xml.root_element()))).unwrap_or_else(|| default.to_string())
+    };
+    let note_formats = [note_format("footnotePr", "decimal"), note_format("endnotePr", "lowerRoman")];
     // Footnotes and endnotes, read where they are cited.
     let mut note_texts = Vec::new();
     for name in ["word/footnotes.xml", "word/endnotes.xml"] {
@@ -94,6 +101,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
         carried: Vec::new(),
         endnotes: Vec::new(),
         tab_stop,
+        note_formats,
         ctx,
         styles: &styles,
         numbering: &numbering,
@@ -487,6 +495,8 @@ struct FlowReader<'r, 'x, 'i, R> {
     carried: Vec<FlowParagraph>,
     /// The document's default tab stops, points apart.
     tab_stop: f32,
+    /// How footnotes and endnotes count (`numFmt`).
+    note_formats: [String; 2],
     endnotes: Vec<FlowBlock>,
     ctx: &'r Context<'r>,
     styles: &'r Styles,
@@ -773,8 +783,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                     let endnote = c.tag_name().name() == "endnoteReference";
                     self.note_numbers[usize::from(endnote)] += 1;
                     let n = self.note_numbers[usize::from(endnote)];
-                    // Endnotes count in small Roman numerals, as Word and LibreOffice number them.
-                    let label = if endnote { Numbering::LowerRoman.label(n).unwrap_or_else(|| n.to_string()) } else { n.to_string() };
+                    let label = counted(&self.note_formats[usize::from(endnote)], n);
                     // A zero-width space keeps the mark a word of its own for text extraction.
                     text.push('\u{200B}');
                     text.push_str(&label);
