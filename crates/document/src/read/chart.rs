@@ -58,8 +58,8 @@ fn cached(node: Option<Node<'_, '_>>) -> Vec<String> {
     points
 }
 
-fn label(text: &str, size: f32, color: Color, align: Align, frame: Frame) -> Shape {
-    let run = TextRun { text: text.to_string(), font: Some("Carlito".into()), size, color, ..TextRun::default() };
+fn label(text: &str, font: Option<&str>, size: f32, color: Color, align: Align, frame: Frame) -> Shape {
+    let run = TextRun { text: text.to_string(), font: font.map(str::to_string), size, color, ..TextRun::default() };
     let paragraph = TextParagraph { runs: vec![run], align, empty_size: size, ..TextParagraph::default() };
     let text = TextBody { paragraphs: vec![paragraph], inset: [0.0; 4], anchor: Anchor::Middle, wrap: false, ..TextBody::default() };
     Shape { frame, text: Some(text), ..Shape::default() }
@@ -86,8 +86,10 @@ fn number_text(v: f64) -> String {
 }
 
 /// The shapes that draw the chart `space` (a `c:chartSpace` element) in
-/// `frame`; `palette` colours series that give none.
-pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &dyn Fn(Node<'_, '_>) -> Option<Color>) -> Vec<Shape> {
+/// `frame`; `palette` colours series that give none, text is in `font`
+/// (the theme's body font).
+pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], font: Option<&str>, color_of: &dyn Fn(Node<'_, '_>) -> Option<Color>) -> Vec<Shape> {
+    let label_in = |text: &str, size: f32, color: Color, align: Align, frame: Frame| label(text, font, size, color, align, frame);
     let mut out = Vec::new();
     let Some(chart) = child(space, "chart") else { return out };
     let Some(plot) = child(chart, "plotArea") else { return out };
@@ -125,7 +127,7 @@ pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &d
     let title = child(chart, "title").map(|t| t.descendants().filter(|n| n.tag_name().name() == "t").filter_map(|n| n.text()).collect::<String>());
     let title = title.filter(|t| !t.is_empty()).or_else(|| (series.len() == 1 && child(chart, "autoTitleDeleted").and_then(val) != Some("1") && child(chart, "title").is_some()).then(|| series[0].name.clone()));
     if let Some(title) = title {
-        out.push(label(&title, size * 1.4, text_color, Align::Center, Frame { x: frame.x, y: top, width: frame.width, height: size * 2.0, ..Frame::default() }));
+        out.push(label_in(&title, size * 1.4, text_color, Align::Center, Frame { x: frame.x, y: top, width: frame.width, height: size * 2.0, ..Frame::default() }));
         top += size * 2.4;
     }
     let legend = child(chart, "legend");
@@ -141,7 +143,7 @@ pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &d
         for (i, (name, w)) in names.iter().zip(&widths).enumerate().take(MAX_SERIES) {
             let fill = if kind == Kind::Pie { colour(i) } else { series[i].color.unwrap_or_else(|| colour(i)) };
             out.push(Shape { frame: Frame { x, y: y + size * 0.3, width: size * 0.7, height: size * 0.7, ..Frame::default() }, fill: Some(fill), ..Shape::default() });
-            out.push(label(name, size, text_color, Align::Left, Frame { x: x + size, y, width: w - size, height: size * 1.3, ..Frame::default() }));
+            out.push(label_in(name, size, text_color, Align::Left, Frame { x: x + size, y, width: w - size, height: size * 1.3, ..Frame::default() }));
             x += w;
         }
         bottom -= size * 1.8;
@@ -154,7 +156,7 @@ pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &d
         for (i, name) in names.iter().enumerate().take(MAX_SERIES) {
             let fill = if kind == Kind::Pie { colour(i) } else { series[i].color.unwrap_or_else(|| colour(i)) };
             out.push(Shape { frame: Frame { x: right - width, y: y + size * 0.3, width: size * 0.7, height: size * 0.7, ..Frame::default() }, fill: Some(fill), ..Shape::default() });
-            out.push(label(name, size, text_color, Align::Left, Frame { x: right - width + size, y, width: width - size, height: size * 1.3, ..Frame::default() }));
+            out.push(label_in(name, size, text_color, Align::Left, Frame { x: right - width + size, y, width: width - size, height: size * 1.3, ..Frame::default() }));
             y += size * 1.5;
         }
         right -= width + size;
@@ -214,7 +216,7 @@ pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &d
         } else {
             Frame { x: left - label_width, y: y1 - size * 0.65, width: label_width - size * 0.3, height: size * 1.3, ..Frame::default() }
         };
-        out.push(label(&text, size, text_color, if horizontal { Align::Center } else { Align::Right }, frame));
+        out.push(label_in(&text, size, text_color, if horizontal { Align::Center } else { Align::Right }, frame));
         v += unit;
         ticks += 1;
     }
@@ -225,7 +227,7 @@ pub fn shapes(space: Node<'_, '_>, frame: Frame, palette: &[Color], color_of: &d
         } else {
             Frame { x: left + band * p as f32, y: plot_bottom + size * 0.2, width: band, height: size * 1.3, ..Frame::default() }
         };
-        out.push(label(name, size, text_color, if horizontal { Align::Right } else { Align::Center }, frame));
+        out.push(label_in(name, size, text_color, if horizontal { Align::Right } else { Align::Center }, frame));
     }
     let zero = scale(0.0f64.clamp(low, high));
     match kind {

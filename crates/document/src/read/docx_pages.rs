@@ -24,9 +24,9 @@ use fileconv_zip::zip;
 use roxmltree::{Document as Xml, Node};
 
 use super::pptx::read_rels;
-use super::pptx_pages::{bullet_char, hex, is_symbol_font};
+use super::pptx_pages::{bullet_char, is_symbol_font};
 use super::run_props::RunProps;
-use super::xml_tree::{child, related_id};
+use super::xml_tree::{child, related_id, rgb};
 
 const FORMAT: &str = "docx";
 /// Nesting of tables (and other containers) followed at most.
@@ -63,13 +63,14 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
     let numbering_xml = if numbering_text.is_empty() { None } else { Some(parse(&numbering_text, "numbering.xml")?) };
     let numbering = numbering_xml.as_ref().map(|x| NumberingDefs::read(x.root_element(), &theme_fonts)).unwrap_or_default();
     let settings = load(zip, "word/settings.xml")?.unwrap_or_default();
-    let tab_stop = if settings.is_empty() { None } else { parse(&settings, "settings.xml")?.descendants().find(|n| n.tag_name().name() == "defaultTabStop").and_then(|n| twips(n, "val")) };
+    let settings = if settings.is_empty() { None } else { Some(parse(&settings, "settings.xml")?) };
+    let settings = settings.as_ref().map(|x| x.root_element());
+    let tab_stop = settings.and_then(|s| s.descendants().find(|n| n.tag_name().name() == "defaultTabStop")).and_then(|n| twips(n, "val"));
     let tab_stop = tab_stop.filter(|t| *t >= 1.0).unwrap_or(36.0);
     // How footnotes and endnotes count: the settings', else the first section's, else Word's (1, 2 and i, ii).
     let note_format = |kind: &str, default: &str| {
         let from = |root: Option<Node<'_, '_>>| root?.descendants().find(|n| n.tag_name().name() == kind).and_then(|p| child(p, "numFmt")).and_then(|f| wattr(f, "val")).map(str::to_string);
-        let settings_xml = if settings.is_empty() { None } else { parse(&settings, "settings.xml").ok() };
-        from(settings_xml.as_ref().map(|x| x.root_element())).or_else(|| from(Some(xml.root_element()))).unwrap_or_else(|| default.to_string())
+        from(settings).or_else(|| from(Some(xml.root_element()))).unwrap_or_else(|| default.to_string())
     };
     let note_formats = [note_format("footnotePr", "decimal"), note_format("endnotePr", "lowerRoman")];
     // Footnotes and endnotes, read where they are cited.
@@ -202,7 +203,7 @@ impl RunProps {
                 "vanish" => self.hidden = on(Some(c)),
                 "color" => {
                     if let Some(v) = wattr(c, "val").filter(|v| *v != "auto") {
-                        self.color = hex(v);
+                        self.color = rgb(v);
                     }
                 }
                 "vertAlign" => {
@@ -310,7 +311,7 @@ fn borders(node: Node<'_, '_>) -> Borders {
             out[i] = Some(match wattr(b, "val") {
                 Some("nil" | "none") | None => None,
                 Some(_) => Some(Stroke {
-                    color: wattr(b, "color").filter(|c| *c != "auto").and_then(hex).unwrap_or((0, 0, 0)),
+                    color: wattr(b, "color").filter(|c| *c != "auto").and_then(rgb).unwrap_or((0, 0, 0)),
                     width: number(b, "sz").map_or(0.5, |s| (s / 8.0).max(0.25)),
                 }),
             });
@@ -868,11 +869,11 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
             shape.picture = Some(picture);
         } else if let Some(wsp) = anchor.descendants().find(|d| d.tag_name().name() == "wsp") {
             let sp_pr = child(wsp, "spPr");
-            if let Some(fill) = sp_pr.and_then(|p| child(p, "solidFill")).and_then(|f| f.descendants().find(|c| c.tag_name().name() == "srgbClr")).and_then(|c| wattr(c, "val")).and_then(hex) {
+            if let Some(fill) = sp_pr.and_then(|p| child(p, "solidFill")).and_then(|f| f.descendants().find(|c| c.tag_name().name() == "srgbClr")).and_then(|c| wattr(c, "val")).and_then(rgb) {
                 shape.fill = Some(fill);
             }
             if let Some(line) = sp_pr.and_then(|p| child(p, "ln")).filter(|l| child(*l, "noFill").is_none()) {
-                let color = line.descendants().find(|c| c.tag_name().name() == "srgbClr").and_then(|c| wattr(c, "val")).and_then(hex).unwrap_or((0, 0, 0));
+                let color = line.descendants().find(|c| c.tag_name().name() == "srgbClr").and_then(|c| wattr(c, "val")).and_then(rgb).unwrap_or((0, 0, 0));
                 shape.stroke = Some(Stroke { color, width: number(line, "w").map_or(0.75, |w| w / 12_700.0) });
             }
             if let Some(content) = wsp.descendants().find(|d| d.tag_name().name() == "txbxContent") {
@@ -1004,7 +1005,7 @@ impl<R: Read + Seek> FlowReader<'_, '_, '_, R> {
                             }
                         }
                     }
-                    fill = child(p, "shd").and_then(|s| wattr(s, "fill")).filter(|f| *f != "auto").and_then(hex);
+                    fill = child(p, "shd").and_then(|s| wattr(s, "fill")).filter(|f| *f != "auto").and_then(rgb);
                 }
                 let mut blocks = Vec::new();
                 for c in cell.children().filter(Node::is_element) {

@@ -28,7 +28,7 @@ use roxmltree::{Document as Xml, Node};
 
 use super::pptx::{read_rels, rels_path};
 use super::run_props::RunProps;
-use super::xml_tree::{child, related_id};
+use super::xml_tree::{child, related_id, rgb};
 
 const FORMAT: &str = "pptx";
 /// English Metric Units per point.
@@ -44,7 +44,6 @@ type Rels = HashMap<String, (String, bool)>;
 /// [`Error::InvalidInput`] for broken XML in a part the pages need;
 /// [`Error::LimitExceeded`] for parts past the node limit.
 pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
-    let mut parts = Parts::default();
     let text = utf8(fileconv_zip::read_entry(zip, "ppt/presentation.xml", FORMAT)?, "presentation.xml")?;
     let presentation = parse(&text, "presentation.xml")?;
     let root = presentation.root_element();
@@ -56,36 +55,41 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
     };
     let table_styles = if table_styles.is_empty() { None } else { Some(parse(&table_styles, "tableStyles.xml")?) };
 
-    let mut pages = Vec::new();
-    let mut media: HashMap<String, Option<Arc<Vec<u8>>>> = HashMap::new();
+    // The slides, and the layouts, masters and themes they use: each shared
+    // part read and parsed once, however many slides use it.
+    let mut shared: HashMap<String, Part> = HashMap::new();
+    let mut slides = Vec::new();
     for (number, path) in order.iter().enumerate() {
         ctx.checkpoint()?;
-        let Some(slide) = Part::load(zip, path, &mut parts)? else { continue };
+        let Some(slide) = Part::load(zip, path)? else { continue };
+        let layout = load_shared(zip, &mut shared, slide.related("slideLayout"))?;
+        let master_path = layout.as_ref().and_then(|l| shared[l].related("slideMaster"));
+        let master = load_shared(zip, &mut shared, master_path)?;
+        let theme_path = master.as_ref().and_then(|m| shared[m].related("theme"));
+        let theme = load_shared(zip, &mut shared, theme_path)?;
+        slides.push((number, path, slide, layout, master, theme));
+    }
+    let parsed: HashMap<&str, Xml<'_>> = shared.iter().map(|(path, part)| Ok((path.as_str(), parse(&part.text, path)?))).collect::<Result<_>>()?;
+    let themes: HashMap<&str, Theme> = slides.iter().filter_map(|s| s.5.as_deref()).map(|path| (path, Theme::read(parsed.get(path).map(|x| x.root_element())))).collect();
+    let no_theme = Theme::default();
+
+    let mut pages = Vec::new();
+    let mut media: HashMap<String, Option<Arc<Vec<u8>>>> = HashMap::new();
+    for (number, path, slide, layout, master, theme) in &slides {
+        ctx.checkpoint()?;
         let slide_xml = parse(&slide.text, path)?;
         if slide_xml.root_element().attribute("show").is_some_and(|s| s == "0" || s == "false") {
             continue;
         }
-        let layout = match slide.related("slideLayout") {
-            Some(p) => Part::load(zip, &p, &mut parts)?,
-            None => None,
-        };
-        let master = match layout.as_ref().and_then(|l| l.related("slideMaster")) {
-            Some(p) => Part::load(zip, &p, &mut parts)?,
-            None => None,
-        };
-        let theme = match master.as_ref().and_then(|m| m.related("theme")) {
-            Some(p) => Part::load(zip, &p, &mut parts)?,
-            None => None,
-        };
-        let layout_xml = layout.as_ref().map(|l| parse(&l.text, "slide layout")).transpose()?;
-        let master_xml = master.as_ref().map(|m| parse(&m.text, "slide master")).transpose()?;
-        let theme_xml = theme.as_ref().map(|t| parse(&t.text, "theme")).transpose()?;
-        let theme = Theme::read(theme_xml.as_ref().map(|t| t.root_element()));
+        // A shared part: its parsed root and the part (for its relationships).
+        let layer = |path: &Option<String>| path.as_deref().and_then(|p| Some((parsed.get(p)?.root_element(), &shared[p])));
+        let (layout, master) = (layer(layout), layer(master));
+        let theme = theme.as_deref().and_then(|t| themes.get(t)).unwrap_or(&no_theme);
         let mut colors = Colors { scheme: theme.colors.clone(), map: HashMap::new() };
-        if let Some(map) = master_xml.as_ref().and_then(|m| child(m.root_element(), "clrMap")) {
+        if let Some(map) = master.and_then(|(m, _)| child(m, "clrMap")) {
             colors.read_map(map);
         }
-        if let Some(map) = layout_xml.as_ref().and_then(|l| descendant(l.root_element(), "overrideClrMapping")) {
+        if let Some(map) = layout.and_then(|(l, _)| descendant(l, "overrideClrMapping")) {
             colors.read_map(map);
         }
         if let Some(map) = descendant(slide_xml.root_element(), "overrideClrMapping") {
@@ -95,9 +99,9 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
             zip: &mut *zip,
             media: &mut media,
             colors,
-            theme: &theme,
-            master: master_xml.as_ref().map(|x| (x.root_element(), master.as_ref().expect("parsed from it"))),
-            layout: layout_xml.as_ref().map(|x| (x.root_element(), layout.as_ref().expect("parsed from it"))),
+            theme,
+            master,
+            layout,
             default_text: &default_text,
             table_styles: table_styles.as_ref().map(|t| t.root_element()),
             number: number + 1,
@@ -106,11 +110,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
         };
         let mut page = FixedPage { width, height, ..FixedPage::default() };
         let slide_root = slide_xml.root_element();
-        let layers = [
-            master_xml.as_ref().map(|x| (x.root_element(), master.as_ref().expect("loaded"))),
-            layout_xml.as_ref().map(|x| (x.root_element(), layout.as_ref().expect("loaded"))),
-            Some((slide_root, &slide)),
-        ];
+        let layers = [master, layout, Some((slide_root, slide))];
         // The background: the slide's, else the layout's, else the master's.
         for (root, part) in layers.iter().rev().flatten() {
             if let Some(bg) = child(child(*root, "cSld").unwrap_or(*root), "bg") {
@@ -136,14 +136,19 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
     Ok(pages)
 }
 
-/// Parts read so far, by path (layouts and masters are shared by slides).
-#[derive(Default)]
-struct Parts {
-    loaded: HashMap<String, std::rc::Rc<(String, Rels)>>,
-}
-
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
     super::xml_tree::utf8(bytes, name, FORMAT)
+}
+
+/// Reads the part at `path` into `shared` unless it is there; its path
+/// when the package has it.
+fn load_shared<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, shared: &mut HashMap<String, Part>, path: Option<String>) -> Result<Option<String>> {
+    let Some(path) = path else { return Ok(None) };
+    if !shared.contains_key(&path) {
+        let Some(part) = Part::load(zip, &path)? else { return Ok(None) };
+        shared.insert(path.clone(), part);
+    }
+    Ok(Some(path))
 }
 
 /// A part's XML text and its relationships.
@@ -153,18 +158,14 @@ struct Part {
 }
 
 impl Part {
-    fn load<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, path: &str, parts: &mut Parts) -> Result<Option<Part>> {
-        let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
-        if let Some(cached) = parts.loaded.get(path) {
-            return Ok(Some(Part { text: cached.0.clone(), rels: cached.1.clone() }));
-        }
+    fn load<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, path: &str) -> Result<Option<Part>> {
         let Some(bytes) = fileconv_zip::read_optional(zip, path, FORMAT)? else { return Ok(None) };
         let text = utf8(bytes, path)?;
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
         let rels = match fileconv_zip::read_optional(zip, &rels_path(path), FORMAT)? {
-            Some(bytes) => read_rels(&bytes, &dir)?,
+            Some(bytes) => read_rels(&bytes, dir)?,
             None => HashMap::new(),
         };
-        parts.loaded.insert(path.to_string(), std::rc::Rc::new((text.clone(), rels.clone())));
         Ok(Some(Part { text, rels }))
     }
 
@@ -227,8 +228,8 @@ impl Theme {
         if let Some(scheme) = child(elements, "clrScheme") {
             for entry in scheme.children().filter(Node::is_element) {
                 let color = entry.children().filter(Node::is_element).find_map(|c| match c.tag_name().name() {
-                    "srgbClr" => plain(c, "val").and_then(hex),
-                    "sysClr" => plain(c, "lastClr").and_then(hex).or(Some(if plain(c, "val") == Some("window") { (255, 255, 255) } else { (0, 0, 0) })),
+                    "srgbClr" => plain(c, "val").and_then(rgb),
+                    "sysClr" => plain(c, "lastClr").and_then(rgb).or(Some(if plain(c, "val") == Some("window") { (255, 255, 255) } else { (0, 0, 0) })),
                     _ => None,
                 });
                 if let Some(color) = color {
@@ -246,11 +247,6 @@ impl Theme {
         }
         theme
     }
-}
-
-pub(super) fn hex(text: &str) -> Option<Color> {
-    let v = u32::from_str_radix(text.get(..6)?, 16).ok()?;
-    Some(((v >> 16) as u8, (v >> 8) as u8, v as u8))
 }
 
 /// Theme colours and the master's map from roles (`tx1`, `bg1`) to them.
@@ -285,12 +281,12 @@ impl Colors {
     fn of(&self, node: Node<'_, '_>, placeholder: Option<Color>) -> Option<Color> {
         let c = node.children().find(|c| c.is_element())?;
         let base = match c.tag_name().name() {
-            "srgbClr" => plain(c, "val").and_then(hex),
+            "srgbClr" => plain(c, "val").and_then(rgb),
             "schemeClr" => match plain(c, "val")? {
                 "phClr" => placeholder,
                 name => self.scheme(name),
             },
-            "sysClr" => plain(c, "lastClr").and_then(hex),
+            "sysClr" => plain(c, "lastClr").and_then(rgb),
             "prstClr" => preset_color(plain(c, "val")?),
             "scrgbClr" => {
                 let part = |n| number(c, n).map(|v| (v / 100_000.0 * 255.0).clamp(0.0, 255.0) as u8);
@@ -901,12 +897,11 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
     /// diagram (the drawing part the data part's `dataModelExt` names),
     /// placed in the frame.
     fn diagram(&mut self, ids: Node<'_, '_>, part: &Part, frame: Frame, at: &Placement, depth: usize) -> Result<()> {
-        let mut parts = Parts::default();
         let Some((data_path, false)) = related_id(ids, "dm").and_then(|id| part.rels.get(id)).cloned() else { return Ok(()) };
-        let Some(data) = Part::load(self.zip, &data_path, &mut parts)? else { return Ok(()) };
+        let Some(data) = Part::load(self.zip, &data_path)? else { return Ok(()) };
         let drawing_id = parse(&data.text, &data_path)?.descendants().find(|n| n.tag_name().name() == "dataModelExt").and_then(|n| plain(n, "relId").map(str::to_string));
         let Some((drawing_path, false)) = drawing_id.and_then(|id| part.rels.get(&id).cloned()) else { return Ok(()) };
-        let Some(drawing) = Part::load(self.zip, &drawing_path, &mut parts)? else { return Ok(()) };
+        let Some(drawing) = Part::load(self.zip, &drawing_path)? else { return Ok(()) };
         let xml = parse(&drawing.text, &drawing_path)?;
         let Some(tree) = child(xml.root_element(), "spTree") else { return Ok(()) };
         let inner = Placement { sx: at.sx, sy: at.sy, dx: frame.x, dy: frame.y };
@@ -916,12 +911,11 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
     /// A chart drawn from the values its part caches, in the theme's accents.
     fn chart(&mut self, reference: Node<'_, '_>, part: &Part, frame: Frame) -> Result<()> {
         let Some((path, false)) = related_id(reference, "id").and_then(|id| part.rels.get(id)).cloned() else { return Ok(()) };
-        let mut parts = Parts::default();
-        let Some(chart) = Part::load(self.zip, &path, &mut parts)? else { return Ok(()) };
+        let Some(chart) = Part::load(self.zip, &path)? else { return Ok(()) };
         let xml = parse(&chart.text, &path)?;
         let palette: Vec<Color> = (1..=6).filter_map(|i| self.colors.scheme(&format!("accent{i}"))).collect();
         let colors = &self.colors;
-        let shapes = super::chart::shapes(xml.root_element(), frame, &palette, &|n| colors.of(n, None));
+        let shapes = super::chart::shapes(xml.root_element(), frame, &palette, self.theme.minor_font.as_deref(), &|n| colors.of(n, None));
         for shape in shapes {
             self.push(shape)?;
         }

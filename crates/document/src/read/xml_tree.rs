@@ -3,7 +3,8 @@
 //! elements and attributes by local name (transitional and strict OOXML
 //! spell namespaces differently).
 
-use fileconv_core::{Error, Result};
+use fileconv_core::document::fixed::Color;
+use fileconv_core::{Error, Result, Rgba};
 use roxmltree::{Document, Node};
 
 /// At most this many XML nodes per part (about 100 bytes each in memory).
@@ -37,4 +38,11 @@ pub fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
 /// spelling of the relationships namespace.
 pub fn related_id<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attributes().find(|a| a.namespace().is_some_and(|n| n.contains("relationships")) && a.name() == name).map(|a| a.value())
+}
+
+/// A colour attribute's value (`FF8000`, `#ff8000`), by the project's own
+/// colour parser; `None` for a transparent or unreadable one.
+pub fn rgb(text: &str) -> Option<Color> {
+    let Rgba([r, g, b, a]) = Rgba::parse(text)?;
+    (a > 0).then_some((r, g, b))
 }

@@ -177,19 +177,8 @@ pub struct Engine<'f> {
     missing_glyphs: std::collections::BTreeMap<char, usize>,
     /// Pictures of placed pages in formats PDF cannot embed (EMF, WMF, TIFF, BMP).
     unsupported_pictures: usize,
-    /// The space after the last paragraph of a page flow (taken back when
-    /// the next one is of its spacing group).
-    last_after: f32,
-    /// Footnotes cited on the page being laid out, and where they go
-    /// (left edge, width, bottom of the text area).
-    notes: Vec<fileconv_core::document::fixed::FlowParagraph>,
-    notes_area: (f32, f32, f32),
-    /// Where the paragraph being laid out begins (floating shapes anchored
-    /// in it are placed from there).
-    paragraph_top: f32,
-    /// The footer of the page being laid out, drawn when it ends: its
-    /// section (whose footer it is), left edge, width and top.
-    footer: Option<(fileconv_core::document::fixed::FlowSection, f32, f32, f32)>,
+    /// What laying out a page flow keeps between blocks.
+    flow: paged::FlowState,
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
     /// By face, then by text (looked up without allocating).
@@ -241,11 +230,7 @@ impl<'f> Engine<'f> {
             max_pages: limits.max_pages,
             missing_glyphs: std::collections::BTreeMap::new(),
             unsupported_pictures: 0,
-            last_after: 0.0,
-            notes: Vec::new(),
-            notes_area: (0.0, 0.0, 0.0),
-            paragraph_top: 0.0,
-            footer: None,
+            flow: paged::FlowState::default(),
             shaped: Default::default(),
         }
     }
@@ -497,8 +482,11 @@ impl<'f> Engine<'f> {
         };
         let mut joined = match (before, text.chars().next()) {
             (Some(last), Some(first)) if !first.is_whitespace() => {
-                let pair = format!("{last}{first}");
-                let breaks = unicode_linebreak::linebreaks(&pair).any(|(at, _)| at == last.len_utf8());
+                let mut pair = [0u8; 8];
+                let split = last.encode_utf8(&mut pair).len();
+                let end = split + first.encode_utf8(&mut pair[split..]).len();
+                let text = std::str::from_utf8(&pair[..end]).expect("two encoded chars");
+                let breaks = unicode_linebreak::linebreaks(text).any(|(at, _)| at == split);
                 !breaks
             }
             _ => false,

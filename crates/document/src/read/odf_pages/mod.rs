@@ -143,21 +143,21 @@ fn length(text: &str) -> Option<f32> {
     })
 }
 
-fn color(text: &str) -> Option<Color> {
-    let hex = text.trim().strip_prefix('#')?;
-    let v = u32::from_str_radix(hex.get(..6)?, 16).ok()?;
-    Some(((v >> 16) as u8, (v >> 8) as u8, v as u8))
-}
+use super::xml_tree::rgb as color;
+
+/// Styles by family, then name: looked up for every property of every
+/// paragraph and run, without allocating.
+type ByFamily<'a, 'i> = HashMap<&'a str, HashMap<&'a str, Node<'a, 'i>>>;
 
 /// Styles by family and name, from `styles.xml` (common and master-page
 /// automatic styles) and `content.xml` (automatic styles).
 #[derive(Default)]
 struct Styles<'a, 'i> {
-    common: HashMap<(String, String), Node<'a, 'i>>,
+    common: ByFamily<'a, 'i>,
     /// styles.xml's automatic styles (used by master pages).
-    master_auto: HashMap<(String, String), Node<'a, 'i>>,
+    master_auto: ByFamily<'a, 'i>,
     /// content.xml's automatic styles.
-    content_auto: HashMap<(String, String), Node<'a, 'i>>,
+    content_auto: ByFamily<'a, 'i>,
     defaults: HashMap<String, Node<'a, 'i>>,
     masters: HashMap<String, Node<'a, 'i>>,
     page_layouts: HashMap<String, Node<'a, 'i>>,
@@ -177,12 +177,12 @@ impl<'a, 'i> Styles<'a, 'i> {
                 match key {
                     "style" => {
                         let (Some(family), Some(style_name)) = (attr(node, STYLE, "family"), attr(node, STYLE, "name")) else { continue };
-                        let entry = ((family.to_string(), style_name.to_string()), node);
-                        match (name, is_styles_part) {
-                            ("automatic-styles", true) => self.master_auto.insert(entry.0, entry.1),
-                            ("automatic-styles", false) => self.content_auto.insert(entry.0, entry.1),
-                            _ => self.common.insert(entry.0, entry.1),
+                        let map = match (name, is_styles_part) {
+                            ("automatic-styles", true) => &mut self.master_auto,
+                            ("automatic-styles", false) => &mut self.content_auto,
+                            _ => &mut self.common,
                         };
+                        map.entry(family).or_default().insert(style_name, node);
                     }
                     "default-style" => {
                         if let Some(family) = attr(node, STYLE, "family") {
@@ -226,9 +226,9 @@ impl<'a, 'i> Styles<'a, 'i> {
     }
 
     fn style(&self, family: &str, name: &str, in_master: bool) -> Option<Node<'a, 'i>> {
-        let key = (family.to_string(), name.to_string());
         let automatic = if in_master { &self.master_auto } else { &self.content_auto };
-        automatic.get(&key).or_else(|| self.common.get(&key)).copied()
+        let find = |map: &ByFamily<'a, 'i>| map.get(family).and_then(|styles| styles.get(name)).copied();
+        find(automatic).or_else(|| find(&self.common))
     }
 
     /// A property (by local name, in any of the style's property elements)

@@ -227,6 +227,14 @@ impl Engine<'_> {
             scale = (scale - 0.05).max(0.25);
             (placed, y) = self.lay_text(body, inner_w, scale);
         }
+        self.draw_text(body, f, placed, y)
+    }
+
+    /// Lines laid out for `body` (`height` tall in all), drawn in the frame
+    /// at the body's insets and anchoring.
+    fn draw_text(&mut self, body: &TextBody, f: Frame, placed: Vec<PlacedLine>, y: f32) -> Result<()> {
+        let [left, top, _, bottom] = body.inset;
+        let inner_h = f.height - top - bottom;
         let origin = match body.anchor {
             Anchor::Top => f.y + top,
             Anchor::Middle => f.y + top + (inner_h - y) / 2.0,
@@ -253,8 +261,9 @@ impl Engine<'_> {
     /// A table: rows as tall as they say or as their one-row cells' text
     /// needs; fills, then text, then borders over both.
     fn table_grid(&mut self, table: &FixedTable, f: Frame) -> Result<()> {
-        let heights = self.row_heights(table);
-        self.table_rows(table, &heights, 0..table.rows.len(), f.x, f.y)
+        let mut laid = self.lay_table(table);
+        let heights: Vec<f32> = laid.iter().map(|row| row.height).collect();
+        self.table_rows(table, &heights, &mut laid, 0..table.rows.len(), f.x, f.y)
     }
 
     /// The left edge of each column and of the table's end, from `x`.
@@ -271,41 +280,51 @@ impl Engine<'_> {
         xs[end] - xs[cell.column.min(end)]
     }
 
-    /// Each row's height: what it says, or what its one-row cells' text needs.
-    pub(super) fn row_heights(&self, table: &FixedTable) -> Vec<f32> {
+    /// Every cell's text laid out once (for the row heights and for
+    /// drawing), and each row's height: what it says, or what its one-row
+    /// cells' text needs.
+    pub(super) fn lay_table(&self, table: &FixedTable) -> Vec<LaidRow> {
         let xs = Self::column_edges(table, 0.0);
         table
             .rows
             .iter()
             .map(|row| {
-                row.cells.iter().filter(|c| c.rows == 1).fold(row.height, |tallest, cell| {
-                    let [left, top, right, bottom] = cell.text.inset;
-                    let (_, text) = self.lay_text(&cell.text, (Self::span_width(&xs, cell) - left - right).max(1.0), cell.text.font_scale);
-                    tallest.max(text + top + bottom)
-                })
+                let cells: Vec<(Vec<PlacedLine>, f32)> = row
+                    .cells
+                    .iter()
+                    .map(|cell| {
+                        let [left, _, right, _] = cell.text.inset;
+                        self.lay_text(&cell.text, (Self::span_width(&xs, cell) - left - right).max(1.0), cell.text.font_scale)
+                    })
+                    .collect();
+                let height = row.cells.iter().zip(&cells).filter(|(c, _)| c.rows == 1).fold(row.height, |tallest, (cell, (_, text))| tallest.max(text + cell.text.inset[1] + cell.text.inset[3]));
+                LaidRow { height, cells }
             })
             .collect()
     }
 
-    /// Rows `rows` of a table drawn from (`x`, `y`), with their heights.
-    pub(super) fn table_rows(&mut self, table: &FixedTable, heights: &[f32], rows: std::ops::Range<usize>, x: f32, y: f32) -> Result<()> {
+    /// Rows `rows` of a table drawn from (`x`, `y`), their laid-out cells
+    /// taken from `laid`; `heights` are every row's, so a cell spanning rows
+    /// gets their height.
+    pub(super) fn table_rows(&mut self, table: &FixedTable, heights: &[f32], laid: &mut [LaidRow], rows: std::ops::Range<usize>, x: f32, y: f32) -> Result<()> {
         let xs = Self::column_edges(table, x);
+        let start = rows.start;
         let mut ys = vec![y];
-        for h in &heights[rows.clone()] {
+        for h in &heights[start..] {
             ys.push(ys.last().copied().unwrap_or(y) + h);
         }
-        let start = rows.start;
         let frame_of = |r: usize, cell: &FixedCell| {
             let bottom = ys[(r - start + cell.rows).min(ys.len() - 1)];
             Frame { x: xs[cell.column.min(xs.len() - 1)], y: ys[r - start], width: Self::span_width(&xs, cell), height: bottom - ys[r - start], ..Frame::default() }
         };
         for r in rows.clone() {
-            for cell in &table.rows[r].cells {
+            let cells = std::mem::take(&mut laid[r].cells);
+            for (cell, (placed, height)) in table.rows[r].cells.iter().zip(cells) {
                 let cf = frame_of(r, cell);
                 if let Some(color) = cell.fill {
                     self.push(Op::Rect { x: cf.x, y: cf.y, w: cf.width, h: cf.height, color })?;
                 }
-                self.text_body(&cell.text, cf)?;
+                self.draw_text(&cell.text, cf, placed, height)?;
             }
         }
         for r in rows {
@@ -346,6 +365,12 @@ fn justify(line: &mut LineBox, room: f32) {
         }
     }
     line.width = room;
+}
+
+/// A table row laid out: its height and each cell's lines with their height.
+pub(super) struct LaidRow {
+    pub(super) height: f32,
+    cells: Vec<(Vec<PlacedLine>, f32)>,
 }
 
 /// A laid-out line of a text box: its x from the box's inner left edge, its

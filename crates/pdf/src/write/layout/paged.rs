@@ -11,6 +11,26 @@ use fileconv_core::Result;
 
 use super::{Engine, Layout, Op, Page};
 
+/// What laying out a page flow keeps between blocks.
+#[derive(Default)]
+pub(super) struct FlowState {
+    /// The space after the last paragraph (taken back when the next one is
+    /// of its spacing group).
+    last_after: f32,
+    /// Where the paragraph being laid out begins (floating shapes anchored
+    /// in it are placed from there).
+    paragraph_top: f32,
+    /// Footnotes cited on the page being laid out, the room they take at
+    /// its foot (their rule included), and where they go (left edge, width,
+    /// bottom of the text area).
+    notes: Vec<FlowParagraph>,
+    notes_room: f32,
+    notes_area: (f32, f32, f32),
+    /// The footer of the page being laid out, drawn when it ends: its
+    /// section (whose footer it is), left edge, width and top.
+    footer: Option<(FlowSection, f32, f32, f32)>,
+}
+
 /// Letter, one-inch margins: a section without a page setup.
 const LETTER: (f32, f32) = (612.0, 792.0);
 /// Between the text and the footnotes: the room the short rule takes.
@@ -86,7 +106,7 @@ impl Engine<'_> {
             let tall = self.blocks_height(footer, text_width, number);
             // The section's page setup and footer, without its body.
             let setup = FlowSection { footer: footer.clone(), ..*section_setup(section) };
-            self.footer = Some((setup, left, text_width, height - section.footer_distance - tall));
+            self.flow.footer = Some((setup, left, text_width, height - section.footer_distance - tall));
         }
         self.y = section.margins[1];
         Ok(())
@@ -95,7 +115,7 @@ impl Engine<'_> {
     fn flow_block(&mut self, block: &FlowBlock, section: &FlowSection, first: bool, previous: Option<&FlowBlock>) -> Result<()> {
         let (left, top, width, page_bottom) = Self::text_area(section);
         // Footnotes already on this page take room at its foot.
-        let bottom = page_bottom - self.notes_room();
+        let bottom = page_bottom - self.flow.notes_room;
         match block {
             FlowBlock::PageBreak => self.section_page(section)?,
             FlowBlock::Floating { shape, x_from, y_from, align } => self.floating(shape, *x_from, *y_from, *align, section)?,
@@ -107,13 +127,13 @@ impl Engine<'_> {
                 // Next to a paragraph of its spacing group, the space between is left out.
                 let grouped = matches!(previous, Some(FlowBlock::Paragraph(p)) if p.spacing_group.is_some() && p.spacing_group == para.spacing_group);
                 if grouped {
-                    self.y -= self.last_after;
+                    self.y -= self.flow.last_after;
                 }
                 // Space before a paragraph is left out at a page's top (but for the first).
                 if (first || self.y > top + 0.5) && !grouped {
                     self.y += before;
                 }
-                self.paragraph_top = self.y;
+                self.flow.paragraph_top = self.y;
                 // Its footnotes go at the foot of the page its first line is on.
                 let mut bottom = bottom;
                 if !para.notes.is_empty() {
@@ -122,9 +142,13 @@ impl Engine<'_> {
                     if self.y + first_line + notes + NOTE_SEPARATOR > bottom + 0.01 && self.y > top + 0.5 {
                         self.section_page(section)?;
                     }
-                    self.notes.extend(para.notes.iter().cloned());
-                    self.notes_area = (left, width, page_bottom);
-                    bottom = page_bottom - self.notes_room();
+                    if self.flow.notes.is_empty() {
+                        self.flow.notes_room = NOTE_SEPARATOR;
+                    }
+                    self.flow.notes.extend(para.notes.iter().cloned());
+                    self.flow.notes_room += notes;
+                    self.flow.notes_area = (left, width, page_bottom);
+                    bottom = page_bottom - self.flow.notes_room;
                 }
                 for line in lines {
                     if self.y + line.line.height > bottom + 0.01 && self.y > top + 0.5 {
@@ -135,17 +159,18 @@ impl Engine<'_> {
                     self.draw_line(line, left, y)?;
                 }
                 self.y += after;
-                self.last_after = after;
+                self.flow.last_after = after;
             }
             FlowBlock::Table { table, indent } => {
                 let table = &fit_columns(table, width - indent);
-                let heights = self.row_heights(table);
+                let mut laid = self.lay_table(table);
+                let heights: Vec<f32> = laid.iter().map(|row| row.height).collect();
                 for (row, height) in heights.iter().enumerate() {
                     if self.y + height > bottom + 0.01 && self.y > top + 0.5 {
                         self.section_page(section)?;
                     }
                     let y = self.y;
-                    self.table_rows(table, &heights, row..row + 1, left + indent, y)?;
+                    self.table_rows(table, &heights, &mut laid, row..row + 1, left + indent, y)?;
                     self.y = y + height;
                 }
             }
@@ -168,15 +193,6 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Room the page's footnotes take: theirs and the separator's.
-    fn notes_room(&self) -> f32 {
-        if self.notes.is_empty() {
-            return 0.0;
-        }
-        let width = self.notes_area.1;
-        NOTE_SEPARATOR + self.notes.iter().map(|n| self.note_height(n, width)).sum::<f32>()
-    }
-
     fn note_height(&self, note: &FlowParagraph, width: f32) -> f32 {
         let (lines, before, after) = self.paragraph_lines(note, width, self.pages.len());
         before + after + lines.iter().map(|l| l.line.height).sum::<f32>()
@@ -186,7 +202,7 @@ impl Engine<'_> {
     /// so text is read in the order a person reads the page).
     fn finish_page(&mut self) -> Result<()> {
         self.flush_notes()?;
-        if let Some((section, left, width, top)) = self.footer.take() {
+        if let Some((section, left, width, top)) = self.flow.footer.take() {
             self.y = top;
             self.fixed_blocks(&section.footer, left, width, self.pages.len(), Some(&section))?;
         }
@@ -195,15 +211,15 @@ impl Engine<'_> {
 
     /// Draws the page's footnotes at its foot, under a short rule.
     fn flush_notes(&mut self) -> Result<()> {
-        if self.notes.is_empty() || self.pages.is_empty() {
+        if self.flow.notes.is_empty() || self.pages.is_empty() {
             return Ok(());
         }
-        let (left, width, bottom) = self.notes_area;
-        let top = bottom - self.notes_room();
+        let (left, width, bottom) = self.flow.notes_area;
+        let top = bottom - std::mem::take(&mut self.flow.notes_room);
         let rule = top + NOTE_SEPARATOR / 2.0;
         self.push(Op::Line { x1: left, y1: rule, x2: left + width / 3.0, y2: rule, width: 0.5, color: (0, 0, 0) })?;
         self.y = top + NOTE_SEPARATOR;
-        let notes: Vec<FlowBlock> = std::mem::take(&mut self.notes).into_iter().map(FlowBlock::Paragraph).collect();
+        let notes: Vec<FlowBlock> = std::mem::take(&mut self.flow.notes).into_iter().map(FlowBlock::Paragraph).collect();
         self.fixed_blocks(&notes, left, width, self.pages.len(), None)
     }
 
@@ -241,9 +257,10 @@ impl Engine<'_> {
                 }
                 FlowBlock::Table { table, indent } => {
                     let table = &fit_columns(table, width - indent);
-                    let heights = self.row_heights(table);
+                    let mut laid = self.lay_table(table);
+                    let heights: Vec<f32> = laid.iter().map(|row| row.height).collect();
                     let y = self.y;
-                    self.table_rows(table, &heights, 0..table.rows.len(), left + indent, y)?;
+                    self.table_rows(table, &heights, &mut laid, 0..table.rows.len(), left + indent, y)?;
                     self.y = y + heights.iter().sum::<f32>();
                 }
                 FlowBlock::Picture { picture, width: w, height: h, align } => {
@@ -258,7 +275,7 @@ impl Engine<'_> {
                 }
                 FlowBlock::Floating { shape, x_from, y_from, align } => {
                     if let Some(section) = section {
-                        self.paragraph_top = self.y;
+                        self.flow.paragraph_top = self.y;
                         self.floating(shape, *x_from, *y_from, *align, section)?;
                     }
                 }
@@ -279,7 +296,7 @@ impl Engine<'_> {
         let y0 = match y_from {
             Origin::Page => 0.0,
             Origin::Margin => top,
-            Origin::Paragraph => self.paragraph_top,
+            Origin::Paragraph => self.flow.paragraph_top,
         };
         let mut placed = shape.clone();
         placed.frame.x = match align {
@@ -302,7 +319,7 @@ impl Engine<'_> {
                     let (lines, before, after) = self.paragraph_lines(para, width, page);
                     before + after + lines.iter().map(|l| l.line.height).sum::<f32>()
                 }
-                FlowBlock::Table { table, indent } => self.row_heights(&fit_columns(table, width - indent)).iter().sum(),
+                FlowBlock::Table { table, indent } => self.lay_table(&fit_columns(table, width - indent)).iter().map(|row| row.height).sum(),
                 FlowBlock::Picture { height, .. } => *height,
                 FlowBlock::Floating { .. } | FlowBlock::PageBreak => 0.0,
             })
