@@ -105,12 +105,15 @@ pub trait TableSource: Send {
 /// A workbook: its sheets and the source that reads their rows.
 pub struct Table {
     pub sheets: Vec<SheetInfo>,
+    /// How the sheets print (grid, looks, page setup), read when a writer
+    /// of pages asks; `None` for sources without a layout (CSV).
+    pub pages: Option<crate::document::fixed::LazyPages>,
     source: Box<dyn TableSource>,
 }
 
 impl Table {
     pub fn new(sheets: Vec<SheetInfo>, source: Box<dyn TableSource>) -> Self {
-        Table { sheets, source }
+        Table { sheets, pages: None, source }
     }
 
     /// A table held in memory, sheet by sheet (tests, adapters, small sources).

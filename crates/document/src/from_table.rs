@@ -21,7 +21,7 @@ inventory::submit! {
 fn adapt(value: Value, ctx: &Context<'_>) -> Result<Value> {
     let mut table = value.into_table()?;
     let several = table.sheets.len() > 1;
-    let mut doc = Document::default();
+    let mut doc = Document { lazy_pages: table.pages.take(), ..Document::default() };
     for index in 0..table.sheets.len() {
         ctx.checkpoint()?;
         let mut rows: Vec<Vec<Vec<Inline>>> = Vec::new();

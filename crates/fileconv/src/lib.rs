@@ -204,8 +204,12 @@ pub mod fuzzing {
     /// and their layout.
     pub fn decode_pages(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
-        let category = if pick & 0x80 != 0 { Category::Presentation } else { Category::Document };
-        if let Some(from) = pick_readable(pick & 0x7f, category).filter(|f| *f != "pdf") {
+        let category = match pick & 0xC0 {
+            0xC0 => Category::Spreadsheet,
+            0x80 => Category::Presentation,
+            _ => Category::Document,
+        };
+        if let Some(from) = pick_readable(pick & 0x3f, category).filter(|f| *f != "pdf") {
             assert_no_bug(fuzz_engine().convert(rest, from, "pdf"));
         }
     }

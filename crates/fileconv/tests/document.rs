@@ -889,9 +889,14 @@ fn placement(ours: &[(usize, String, f64, f64)], reference: &[(usize, String, f6
 /// point), at least `found` of LibreOffice's words found and `placed` of
 /// those within 4% of the page of where LibreOffice puts them. Returns our PDF.
 fn pages_like_libreoffice(name: &str, format: &str, found: f64, placed: f64) -> Vec<u8> {
-    let ours = convert(&fixture(name), format, "pdf");
+    pages_like(&fixture(name), &fixture(&format!("{name}.libreoffice.pdf")), name, format, found, placed)
+}
+
+/// As [`pages_like_libreoffice`], for a source and reference given as bytes.
+fn pages_like(source: &[u8], reference: &[u8], name: &str, format: &str, found: f64, placed: f64) -> Vec<u8> {
+    let ours = convert(source, format, "pdf");
     let (our_pages, our_words) = placed_words(&ours);
-    let (pages, words) = placed_words(&fixture(&format!("{name}.libreoffice.pdf")));
+    let (pages, words) = placed_words(reference);
     assert_eq!(our_pages.len(), pages.len(), "{name}: pages");
     for (ours, theirs) in our_pages.iter().zip(&pages) {
         assert!((ours.0 - theirs.0).abs() <= 1.0 && (ours.1 - theirs.1).abs() <= 1.0, "{name}: page size {ours:?}, LibreOffice's {theirs:?}");
@@ -900,6 +905,35 @@ fn pages_like_libreoffice(name: &str, format: &str, found: f64, placed: f64) -> 
     assert!(matched as f64 >= words.len() as f64 * found, "{name}: {matched} of LibreOffice's {} words found", words.len());
     assert!(close as f64 >= matched as f64 * placed, "{name}: {close} of {matched} words placed as LibreOffice places them (at least {placed})");
     ours
+}
+
+#[test]
+fn sheets_print_where_libreoffice_prints_them() {
+    // A workbook set up for printing (column widths, a merged title, number,
+    // percentage and date formats, header and footer, two sheets) as xlsx,
+    // xls and ods, against LibreOffice's PDF of each: its 5 pages (2 x 2 for
+    // the ledger, down then across, and the summary), each A4, 95% of
+    // LibreOffice's words found and 95% of those where it puts them.
+    let sheet = |name: &str| std::fs::read(common::testdata().join("sheet").join(name)).unwrap();
+    for format in ["xlsx", "xls", "ods"] {
+        let name = format!("print.{format}");
+        let ours = pages_like(&sheet(&name), &sheet(&format!("{name}.libreoffice.pdf")), &name, format, 0.85, 0.95);
+        let (pages, _) = placed_words(&ours);
+        assert_eq!(pages.len(), 5, "{name}");
+        let text = common::pdftotext(&ours);
+        // Numbers as their formats show them; the ods header names the sheet.
+        for shown in ["1,234.01", "45.7%", "2026-02-02", "123,456.79", "Quarterly ledger"] {
+            assert!(text.contains(shown), "{name}: {shown} missing from {text}");
+        }
+        if format == "ods" {
+            assert!(text.contains("Ledger report") && text.contains("Page 5"), "{name}: {text}");
+        }
+    }
+    // A paper size asked for: the cells flow as a table onto pages of that size.
+    let options = Options::new().with("pageSize", "a5");
+    let flowing = fileconv::engine().convert_with(&sheet("print.xlsx"), "xlsx", "pdf", &options).unwrap();
+    let (pages, _) = placed_words(&flowing);
+    assert!(pages.iter().all(|(w, h)| (w - 419.5).abs() < 1.0 && (h - 595.3).abs() < 1.0), "{pages:?}");
 }
 
 #[test]

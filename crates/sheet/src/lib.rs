@@ -14,6 +14,7 @@
 
 mod formats;
 pub mod options;
+pub mod pages;
 mod read;
 pub mod text;
 mod write;

@@ -10,14 +10,16 @@
 //!
 //! [`Package`] writes such containers (ODS, DOCX, ODT, EPUB) into a
 //! size-limited [`Spool`]; [`xml`] holds the quick-xml helpers their readers
-//! share.
+//! share, [`tree`] the roxmltree ones of the readers of page layouts.
 
+pub mod tree;
 pub mod xml;
 
 use std::io::{Read, Seek, Write};
 
 use fileconv_core::{Error, Limits, Result, Spool};
 pub use quick_xml;
+pub use roxmltree;
 pub use zip;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};

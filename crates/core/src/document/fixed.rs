@@ -7,6 +7,8 @@
 //! - A [`PageFlow`] ([`Document::page_flow`](super::Document)): a word
 //!   processor's text with its page setup and resolved paragraph and run
 //!   properties, which the writer breaks into lines and pages.
+//! - [`SheetGrid`](super::grid::SheetGrid)s ([`Document::sheet_grids`](super::Document)):
+//!   a spreadsheet's grid, cells and page setup, which the writer breaks into pages.
 //!
 //! Everything is resolved: positions in points from the page's top left,
 //! colours as RGB, text properties after the source's inheritance (theme,
@@ -18,6 +20,49 @@ use crate::{Context, Result};
 
 /// An RGB colour.
 pub type Color = (u8, u8, u8);
+
+/// A colour's hue, saturation and lightness, each 0..1.
+pub fn to_hsl((r, g, b): Color) -> (f32, f32, f32) {
+    let (r, g, b) = (f32::from(r) / 255.0, f32::from(g) / 255.0, f32::from(b) / 255.0);
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let l = (max + min) / 2.0;
+    if max == min {
+        return (0.0, 0.0, l);
+    }
+    let d = max - min;
+    let s = if l > 0.5 { d / (2.0 - max - min) } else { d / (max + min) };
+    let h = if max == r {
+        (g - b) / d + if g < b { 6.0 } else { 0.0 }
+    } else if max == g {
+        (b - r) / d + 2.0
+    } else {
+        (r - g) / d + 4.0
+    };
+    (h / 6.0, s, l)
+}
+
+/// The colour of a hue, saturation and lightness (0..1).
+pub fn from_hsl(h: f32, s: f32, l: f32) -> Color {
+    let channel = |t: f32| {
+        if s == 0.0 {
+            return l;
+        }
+        let q = if l < 0.5 { l * (1.0 + s) } else { l + s - l * s };
+        let p = 2.0 * l - q;
+        let t = t.rem_euclid(1.0);
+        if t < 1.0 / 6.0 {
+            p + (q - p) * 6.0 * t
+        } else if t < 0.5 {
+            q
+        } else if t < 2.0 / 3.0 {
+            p + (q - p) * (2.0 / 3.0 - t) * 6.0
+        } else {
+            p
+        }
+    };
+    let to = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
+    (to(channel(h + 1.0 / 3.0)), to(channel(h)), to(channel(h - 1.0 / 3.0)))
+}
 
 /// A page of placed shapes, drawn in order (later ones on top).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -331,6 +376,7 @@ pub enum PageLayer {
     Unread,
     Fixed(Vec<FixedPage>),
     Flow(PageFlow),
+    Sheets(Vec<super::grid::SheetGrid>),
 }
 
 type ReadPages = dyn Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync;
@@ -345,6 +391,46 @@ pub struct LazyPages(Arc<ReadPages>);
 impl LazyPages {
     pub fn new(read: impl Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync + 'static) -> Self {
         LazyPages(Arc::new(read))
+    }
+
+    /// A page layer read when a writer of pages asks for it: from the file
+    /// again when the input has a path (so a deck converted to Markdown is not
+    /// kept twice in memory), else from a copy of its bytes. When the file's
+    /// layout cannot be read (broken or past a limit), the document still
+    /// converts, its text flowing onto pages, and a note says so.
+    ///
+    /// # Errors
+    /// [`crate::Error::LimitExceeded`] when the copy passes the memory budget.
+    pub fn from_input(input: &crate::Input<'_>, ctx: &Context<'_>, read: fn(&[u8], &Context<'_>) -> Result<PageLayer>) -> Result<LazyPages> {
+        enum Kept {
+            Path(std::path::PathBuf),
+            Bytes(std::sync::Arc<[u8]>),
+        }
+        let kept = match input.path {
+            Some(path) => Kept::Path(path.to_path_buf()),
+            None => {
+                ctx.charge_memory(input.bytes.len() as u64, "memory for the file's page layout (bytes)")?;
+                Kept::Bytes(input.bytes.into())
+            }
+        };
+        Ok(LazyPages::new(move |ctx| {
+            let layer = match &kept {
+                Kept::Bytes(bytes) => read(bytes, ctx),
+                Kept::Path(path) => {
+                    let bytes = std::fs::read(path)?;
+                    ctx.charge_memory(bytes.len() as u64, "memory for the file's page layout (bytes)")?;
+                    read(&bytes, ctx)
+                }
+            };
+            match layer {
+                Ok(layer) => Ok(layer),
+                Err(e) if matches!(e.kind(), crate::ErrorKind::InvalidInput | crate::ErrorKind::LimitExceeded) => {
+                    ctx.note(format!("the file's page layout could not be read ({e}); its text is set on pages of the writer's own"));
+                    Ok(PageLayer::Unread)
+                }
+                Err(e) => Err(e),
+            }
+        }))
     }
 
     /// Reads the layer.

@@ -5,6 +5,7 @@
 
 pub mod fixed;
 pub mod flow;
+pub mod grid;
 
 /// Deepest nesting of lists and quotes a reader may build.
 pub const MAX_DEPTH: usize = 64;
@@ -21,7 +22,10 @@ pub struct Document {
     /// The text as a word processor sets it on pages (page setup, resolved
     /// styles), for writers of pages; `None` for sources without one. See [`fixed`].
     pub page_flow: Option<fixed::PageFlow>,
-    /// Where the two above come from when the reader defers them
+    /// A spreadsheet's sheets as they print, for writers of pages; empty
+    /// for other sources. See [`grid`].
+    pub sheet_grids: Vec<grid::SheetGrid>,
+    /// Where the three above come from when the reader defers them
     /// ([`Document::read_pages`] fills them in).
     pub lazy_pages: Option<fixed::LazyPages>,
 }
@@ -256,6 +260,7 @@ impl Document {
             match lazy.read(ctx)? {
                 fixed::PageLayer::Fixed(pages) => self.fixed_pages = pages,
                 fixed::PageLayer::Flow(flow) => self.page_flow = Some(flow),
+                fixed::PageLayer::Sheets(grids) => self.sheet_grids = grids,
                 fixed::PageLayer::Unread => {}
             }
         }

@@ -59,7 +59,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow.notes(cited.into_iter().map(|key| bodies.remove(&key).unwrap_or_default()));
     reader.flow.metadata(core.0, core.1);
     let mut doc = reader.flow.finish();
-    doc.lazy_pages = Some(super::lazy_pages(&input, ctx, |bytes, ctx| {
+    doc.lazy_pages = Some(fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, |bytes, ctx| {
         let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
         let document = fileconv_zip::read_entry(&mut zip, DOCUMENT, FORMAT)?;
         Ok(fileconv_core::document::fixed::PageLayer::Flow(super::docx_pages::read(&mut zip, &document, ctx)?))

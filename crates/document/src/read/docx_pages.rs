@@ -26,7 +26,7 @@ use roxmltree::{Document as Xml, Node};
 use super::pptx::read_rels;
 use super::pptx_pages::{bullet_char, is_symbol_font};
 use super::run_props::RunProps;
-use super::xml_tree::{child, related_id, rgb};
+use fileconv_zip::tree::{child, related_id, rgb};
 
 const FORMAT: &str = "docx";
 /// Nesting of tables (and other containers) followed at most.
@@ -143,11 +143,11 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, document: &[u8], ctx: 
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
-    super::xml_tree::utf8(bytes, name, FORMAT)
+    fileconv_zip::tree::utf8(bytes, name, FORMAT)
 }
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    super::xml_tree::parse(text, part, FORMAT)
+    fileconv_zip::tree::parse(text, part, FORMAT)
 }
 
 /// A WordprocessingML attribute (`w:val`) by local name.

@@ -41,7 +41,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let opf_path = rootfile(&container)?;
     let opf = fileconv_zip::read_entry(&mut zip, &opf_path, FORMAT)?;
     let package = read_package(&opf, dir_of(&opf_path))?;
-    let mut doc = Document { title: package.title, author: package.author, blocks: Vec::new(), fixed_pages: Vec::new(), page_flow: None, lazy_pages: None };
+    let mut doc = Document { title: package.title, author: package.author, blocks: Vec::new(), ..Document::default() };
     for chapter in &package.spine {
         ctx.checkpoint()?;
         let Some(bytes) = fileconv_zip::read_optional(&mut zip, chapter, FORMAT)? else { continue };

@@ -20,12 +20,11 @@ mod run_props;
 pub mod rtf;
 mod rtf_pages;
 pub mod txt;
-mod xml_tree;
 
 use std::borrow::Cow;
 
 use fileconv_core::document::flow::Kind;
-use fileconv_core::document::fixed::{LazyPages, PageLayer};
+
 use fileconv_core::{Block, Context, Image, Inline, Input, Result};
 
 /// The input as text, as [`fileconv_core::text::decode`] reads it.
@@ -39,46 +38,6 @@ pub fn text<'a>(input: &Input<'a>, format: &str, ctx: &Context<'_>) -> Result<Co
 /// What a paragraph style's name (any case) says its paragraphs are: the
 /// names Word, LibreOffice and pandoc give headings, title, author, code,
 /// quotes and rules. `None` for other names (follow the style's parent).
-/// A page layer read when a writer of pages asks for it: from the file
-/// again when the input has a path (so a deck converted to Markdown is not
-/// kept twice in memory), else from a copy of its bytes. When the file's
-/// layout cannot be read (broken or past a limit), the document still
-/// converts, its text flowing onto pages, and a note says so.
-///
-/// # Errors
-/// [`fileconv_core::Error::LimitExceeded`] when the copy passes the memory budget.
-pub(crate) fn lazy_pages(input: &Input<'_>, ctx: &Context<'_>, read: fn(&[u8], &Context<'_>) -> Result<PageLayer>) -> Result<LazyPages> {
-    enum Kept {
-        Path(std::path::PathBuf),
-        Bytes(std::sync::Arc<[u8]>),
-    }
-    let kept = match input.path {
-        Some(path) => Kept::Path(path.to_path_buf()),
-        None => {
-            ctx.charge_memory(input.bytes.len() as u64, "memory for the file's page layout (bytes)")?;
-            Kept::Bytes(input.bytes.into())
-        }
-    };
-    Ok(LazyPages::new(move |ctx| {
-        let layer = match &kept {
-            Kept::Bytes(bytes) => read(bytes, ctx),
-            Kept::Path(path) => {
-                let bytes = std::fs::read(path)?;
-                ctx.charge_memory(bytes.len() as u64, "memory for the file's page layout (bytes)")?;
-                read(&bytes, ctx)
-            }
-        };
-        match layer {
-            Ok(layer) => Ok(layer),
-            Err(e) if matches!(e.kind(), fileconv_core::ErrorKind::InvalidInput | fileconv_core::ErrorKind::LimitExceeded) => {
-                ctx.note(format!("the file's page layout could not be read ({e}); its text is set on pages of the writer's own"));
-                Ok(PageLayer::Unread)
-            }
-            Err(e) => Err(e),
-        }
-    }))
-}
-
 pub fn style_name_kind(name: &str) -> Option<Kind> {
     let name = name.trim().to_ascii_lowercase();
     if let Some(level) = name.strip_prefix("heading ").and_then(|l| l.trim().parse::<u8>().ok()) {

@@ -18,7 +18,7 @@ use fileconv_zip::quick_xml::events::Event;
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
 
-use fileconv_core::document::fixed::PageLayer;
+use fileconv_core::document::fixed::{LazyPages, PageLayer};
 use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 
 const FORMAT: &str = "odt";
@@ -30,7 +30,7 @@ const FORMAT: &str = "odt";
 /// As [`decode`].
 pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let Value::Document(mut doc) = decode(input, ctx)? else { unreachable!("the ODF reader gives documents") };
-    doc.lazy_pages = Some(super::lazy_pages(&input, ctx, |bytes, ctx| {
+    doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
         let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
         let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
         Ok(PageLayer::Fixed(super::odf_pages::read(&mut zip, &content, ctx)?))
@@ -68,7 +68,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.flow.metadata(title, author);
     let mut doc = reader.flow.finish();
     if !content.windows(20).any(|w| w == b"<office:presentation") {
-        doc.lazy_pages = Some(super::lazy_pages(&input, ctx, |bytes, ctx| {
+        doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
             let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
             let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
             Ok(PageLayer::Flow(super::odf_pages::read_text(&mut zip, &content, ctx)?))

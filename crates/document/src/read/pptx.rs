@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
-use fileconv_core::document::fixed::PageLayer;
+use fileconv_core::document::fixed::{LazyPages, PageLayer};
 use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
@@ -83,7 +83,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
     let mut doc = flow.finish();
-    doc.lazy_pages = Some(super::lazy_pages(&input, ctx, |bytes, ctx| {
+    doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
         let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
         let order = slide_order(&mut zip)?;
         Ok(PageLayer::Fixed(super::pptx_pages::read(&mut zip, &order, ctx)?))

@@ -21,14 +21,14 @@ use std::collections::HashMap;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use fileconv_core::document::fixed::{Align, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
+use fileconv_core::document::fixed::{from_hsl, to_hsl, Align, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
 use fileconv_zip::zip;
 use fileconv_core::{Context, Error, Result};
 use roxmltree::{Document as Xml, Node};
 
 use super::pptx::{read_rels, rels_path};
 use super::run_props::RunProps;
-use super::xml_tree::{child, related_id, rgb};
+use fileconv_zip::tree::{child, related_id, rgb};
 
 const FORMAT: &str = "pptx";
 /// English Metric Units per point.
@@ -137,7 +137,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
-    super::xml_tree::utf8(bytes, name, FORMAT)
+    fileconv_zip::tree::utf8(bytes, name, FORMAT)
 }
 
 /// Reads the part at `path` into `shared` unless it is there; its path
@@ -179,7 +179,7 @@ impl Part {
 }
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    super::xml_tree::parse(text, part, FORMAT)
+    fileconv_zip::tree::parse(text, part, FORMAT)
 }
 
 fn children<'a, 'i: 'a>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
@@ -339,47 +339,6 @@ fn scale(c: u8, v: f32) -> u8 {
 
 fn tint(c: u8, v: f32) -> u8 {
     (f32::from(c) * v + 255.0 * (1.0 - v)).round().clamp(0.0, 255.0) as u8
-}
-
-fn to_hsl((r, g, b): Color) -> (f32, f32, f32) {
-    let (r, g, b) = (f32::from(r) / 255.0, f32::from(g) / 255.0, f32::from(b) / 255.0);
-    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
-    let l = (max + min) / 2.0;
-    if max == min {
-        return (0.0, 0.0, l);
-    }
-    let d = max - min;
-    let s = if l > 0.5 { d / (2.0 - max - min) } else { d / (max + min) };
-    let h = if max == r {
-        (g - b) / d + if g < b { 6.0 } else { 0.0 }
-    } else if max == g {
-        (b - r) / d + 2.0
-    } else {
-        (r - g) / d + 4.0
-    };
-    (h / 6.0, s, l)
-}
-
-fn from_hsl(h: f32, s: f32, l: f32) -> Color {
-    let channel = |t: f32| {
-        if s == 0.0 {
-            return l;
-        }
-        let q = if l < 0.5 { l * (1.0 + s) } else { l + s - l * s };
-        let p = 2.0 * l - q;
-        let t = t.rem_euclid(1.0);
-        if t < 1.0 / 6.0 {
-            p + (q - p) * 6.0 * t
-        } else if t < 0.5 {
-            q
-        } else if t < 2.0 / 3.0 {
-            p + (q - p) * (2.0 / 3.0 - t) * 6.0
-        } else {
-            p
-        }
-    };
-    let to = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
-    (to(channel(h + 1.0 / 3.0)), to(channel(h)), to(channel(h - 1.0 / 3.0)))
 }
 
 /// A paragraph's bullet as a level of a list style says it.

@@ -13,6 +13,7 @@ use fileconv_core::{Block, Document, Image, Inline, Result, Run, TableBlock};
 use crate::fonts::FontSet;
 
 mod fixed;
+mod grid;
 mod paged;
 
 /// Page size and margins in points.
@@ -885,7 +886,7 @@ mod tests {
 
     /// The glyph runs of a one-paragraph document: (x, text, glyph ids).
     fn runs(text: &str) -> Vec<(f32, String, Vec<u16>)> {
-        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], fixed_pages: Vec::new(), page_flow: None, lazy_pages: None };
+        let doc = Document { title: None, author: None, blocks: vec![Block::Paragraph(vec![Inline::Text(Run::plain(text))])], ..Document::default() };
         let setup = PageSetup { width: 595.0, height: 842.0, margin: 50.0 };
         let layout = Engine::new(fonts().unwrap(), setup, LayoutLimits::new(1 << 30, 100)).run(&doc, &|| Ok(())).unwrap();
         let mut runs: Vec<(f32, String, Vec<u16>)> = layout.pages[0]

@@ -121,13 +121,14 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     let fonts = fonts()?;
     let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
     let engine = Engine::new(fonts, setup, limits);
-    // Slides and word processors' pages keep their own setup unless a paper size is asked for.
+    // Slides', word processors' and sheets' pages keep their own setup unless a paper size is asked for.
     let own_pages = ctx.options.get(PAGE_SIZE.name).is_none();
     if own_pages {
         doc.read_pages(ctx)?;
     }
     let layout = match &doc.page_flow {
         _ if own_pages && !doc.fixed_pages.is_empty() => engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?,
+        _ if own_pages && !doc.sheet_grids.is_empty() => engine.run_grids(&doc.sheet_grids, &|| ctx.checkpoint())?,
         Some(flow) if own_pages => engine.run_paged(flow, &|| ctx.checkpoint())?,
         _ => engine.run(&doc, &|| ctx.checkpoint())?,
     };

@@ -26,14 +26,7 @@ const CELL_RECORDS: [u16; 7] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 
 /// sheets would occupy more cells than allowed.
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<()> {
     let invalid = |reason: String| Error::invalid_input("xls", reason);
-    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| invalid(format!("not a compound file: {e}")))?;
-    let name = ["/Workbook", "/Book"].into_iter().find(|n| file.is_stream(n)).ok_or_else(|| invalid("no Workbook stream".to_string()))?;
-    let mut stream = Vec::new();
-    file.open_stream(name)
-        .map_err(|e| invalid(format!("workbook stream: {e}")))?
-        .take(bytes.len() as u64)
-        .read_to_end(&mut stream)
-        .map_err(|e| invalid(format!("workbook stream: {e}")))?;
+    let stream = workbook_stream(bytes)?;
 
     let mut total: u64 = 0;
     for (typ, data) in records(&stream) {
@@ -54,7 +47,25 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<()> {
     Ok(())
 }
 
-fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+/// The workbook stream of an xls compound file.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the bytes are not a compound file with one.
+pub(crate) fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>> {
+    let invalid = |reason: String| Error::invalid_input("xls", reason);
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| invalid(format!("not a compound file: {e}")))?;
+    let name = ["/Workbook", "/Book"].into_iter().find(|n| file.is_stream(n)).ok_or_else(|| invalid("no Workbook stream".to_string()))?;
+    let mut stream = Vec::new();
+    file.open_stream(name)
+        .map_err(|e| invalid(format!("workbook stream: {e}")))?
+        .take(bytes.len() as u64)
+        .read_to_end(&mut stream)
+        .map_err(|e| invalid(format!("workbook stream: {e}")))?;
+    Ok(stream)
+}
+
+/// The records (type, data) of a BIFF stream from its start, up to the first one cut short.
+pub(crate) fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     let mut at = 0;
     std::iter::from_fn(move || {
         let head = stream.get(at..at + 4)?;

@@ -39,13 +39,17 @@ pub enum Kind {
 /// [`Error::InvalidInput`] when calamine cannot read it (or it is encrypted);
 /// [`Error::LimitExceeded`] for a zip or an xls sheet past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -> Result<Value> {
-    guarded(format, || open(input, ctx, format, kind))
+    let mut value = guarded(format, || open(input, ctx, format, kind))?;
+    if let (Kind::Xls, Value::Table(table)) = (kind, &mut value) {
+        table.pages = Some(fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::xls::read)?);
+    }
+    Ok(value)
 }
 
 /// Runs calamine. Its binary parsers index into records without bounds
 /// checks (fuzzing found `xlsb/mod.rs` panicking on a short BrtBundleSh), so
 /// a panic inside it is malformed input, not a bug of ours.
-fn guarded<T>(format: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn guarded<T>(format: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         Err(Error::invalid_input(format, format!("malformed workbook (calamine stopped: {})", panic_text(&*payload))))
     })
@@ -144,7 +148,7 @@ fn iso(text: &str) -> Cell {
     DateTime::parse_iso(text).map_or_else(|| Cell::String(text.to_string()), Cell::DateTime)
 }
 
-fn error(e: &CellErrorType) -> Cell {
+pub(crate) fn error(e: &CellErrorType) -> Cell {
     Cell::Error(e.to_string())
 }
 

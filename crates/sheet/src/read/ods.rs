@@ -31,13 +31,16 @@ struct OdsSource {
 /// [`Error::InvalidInput`] for a broken zip or XML, [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    let pages = fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::ods::read)?;
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, FORMAT)?;
     let names = sheet_names(&mut zip)?;
     if names.is_empty() {
         return Err(Error::invalid_input(FORMAT, "the document has no table"));
     }
     let sheets = names.into_iter().map(|name| SheetInfo { name, columns: None }).collect();
-    Ok(Value::Table(Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits) }))))
+    let mut table = Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits) }));
+    table.pages = Some(pages);
+    Ok(Value::Table(table))
 }
 
 fn xml_error(e: impl std::fmt::Display) -> Error {

@@ -47,20 +47,57 @@ struct XlsxSource {
 /// [`Error::InvalidInput`] for a broken zip or part; [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Result<Value> {
+    let pages = fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::xlsx::read)?;
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, format)?;
     let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
     let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| fileconv_zip::read_optional(zip, name, format);
+    let Workbook { base, names, paths, date1904 } = locate(&mut zip, format)?;
+    let strings = match part(&mut zip, &format!("{base}sharedStrings.xml"))? {
+        Some(xml) => shared_strings(&xml).map_err(|e| invalid("sharedStrings.xml", &e))?,
+        None => Vec::new(),
+    };
+    let date_styles = match part(&mut zip, &format!("{base}styles.xml"))? {
+        Some(xml) => date_styles(&xml).map_err(|e| invalid("styles.xml", &e))?,
+        None => Vec::new(),
+    };
+    let mut infos = Vec::new();
+    for (name, path) in names.into_iter().zip(&paths) {
+        infos.push(SheetInfo { name, columns: declared_width(&mut zip, path) });
+    }
+    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits) };
+    let mut table = Table::new(infos, Box::new(source));
+    table.pages = Some(pages);
+    Ok(Value::Table(table))
+}
+
+/// Where a workbook's parts are: its folder, its worksheets (hidden ones
+/// too) by name and path, in order, and whether dates count from 1904.
+pub(crate) struct Workbook {
+    pub base: String,
+    pub names: Vec<String>,
+    pub paths: Vec<String>,
+    pub date1904: bool,
+}
+
+/// Finds the workbook part from the package's relationships, then its sheets.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for an encrypted workbook, a missing or broken
+/// workbook part, or one without worksheets.
+pub(crate) fn locate<R: std::io::Read + std::io::Seek>(zip: &mut ZipArchive<R>, format: &str) -> Result<Workbook> {
+    let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
+    let part = |zip: &mut ZipArchive<R>, name: &str| fileconv_zip::read_optional(zip, name, format);
     if zip.index_for_name("EncryptedPackage").is_some() {
         return Err(Error::invalid_input(format, "the workbook is encrypted"));
     }
-    let workbook_path = part(&mut zip, "_rels/.rels")?
+    let workbook_path = part(zip, "_rels/.rels")?
         .and_then(|rels| relationships(&rels).ok())
         .and_then(|r| r.into_values().find(|(kind, _)| kind.ends_with("/officeDocument")).map(|(_, target)| target.trim_start_matches('/').to_string()))
         .unwrap_or_else(|| "xl/workbook.xml".to_string());
     let base = workbook_path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
     let rels_path = format!("{base}_rels/{}.rels", workbook_path.rsplit('/').next().unwrap_or_default());
-    let workbook = part(&mut zip, &workbook_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {workbook_path}")))?;
-    let rels = relationships(&part(&mut zip, &rels_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {rels_path}")))?)
+    let workbook = part(zip, &workbook_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {workbook_path}")))?;
+    let rels = relationships(&part(zip, &rels_path)?.ok_or_else(|| Error::invalid_input(format, format!("no {rels_path}")))?)
         .map_err(|e| invalid(&rels_path, &e))?;
     let (sheets, date1904) = workbook_sheets(&workbook).map_err(|e| invalid(&workbook_path, &e))?;
     let mut names = Vec::new();
@@ -80,20 +117,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Resu
     if names.is_empty() {
         return Err(Error::invalid_input(format, "the workbook has no worksheet"));
     }
-    let strings = match part(&mut zip, &format!("{base}sharedStrings.xml"))? {
-        Some(xml) => shared_strings(&xml).map_err(|e| invalid("sharedStrings.xml", &e))?,
-        None => Vec::new(),
-    };
-    let date_styles = match part(&mut zip, &format!("{base}styles.xml"))? {
-        Some(xml) => date_styles(&xml).map_err(|e| invalid("styles.xml", &e))?,
-        None => Vec::new(),
-    };
-    let mut infos = Vec::new();
-    for (name, path) in names.into_iter().zip(&paths) {
-        infos.push(SheetInfo { name, columns: declared_width(&mut zip, path) });
-    }
-    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits) };
-    Ok(Value::Table(Table::new(infos, Box::new(source))))
+    Ok(Workbook { base, names, paths, date1904 })
 }
 
 fn xml_error(e: impl std::fmt::Display) -> String {
@@ -103,7 +127,7 @@ fn xml_error(e: impl std::fmt::Display) -> String {
 use fileconv_zip::xml::attr;
 
 /// Relationship id to (type, target).
-fn relationships(xml: &[u8]) -> std::result::Result<HashMap<String, (String, String)>, String> {
+pub(crate) fn relationships(xml: &[u8]) -> std::result::Result<HashMap<String, (String, String)>, String> {
     let mut reader = Reader::from_reader(xml);
     let mut map = HashMap::new();
     loop {
@@ -149,7 +173,7 @@ fn workbook_sheets(xml: &[u8]) -> std::result::Result<(Vec<(String, String)>, bo
 }
 
 /// The shared strings: each `<si>`'s text runs, phonetic runs left out.
-fn shared_strings(xml: &[u8]) -> std::result::Result<Vec<String>, String> {
+pub(crate) fn shared_strings(xml: &[u8]) -> std::result::Result<Vec<String>, String> {
     let mut reader = Reader::from_reader(xml);
     let mut strings = Vec::new();
     let mut current = String::new();

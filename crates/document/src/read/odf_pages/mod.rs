@@ -47,7 +47,7 @@ fn with_reader<R: Read + Seek, T>(
 ) -> Result<T> {
     let content = std::str::from_utf8(content).map_err(|_| Error::invalid_input(FORMAT, "content.xml: not UTF-8"))?;
     let styles_text = match fileconv_zip::read_optional(zip, "styles.xml", FORMAT)? {
-        Some(bytes) => super::xml_tree::utf8(bytes, "styles.xml", FORMAT)?,
+        Some(bytes) => fileconv_zip::tree::utf8(bytes, "styles.xml", FORMAT)?,
         None => String::new(),
     };
     let content = parse(content, "content.xml")?;
@@ -120,7 +120,7 @@ const PRESENTATION: &str = "urn:oasis:names:tc:opendocument:xmlns:presentation:1
 const XLINK: &str = "http://www.w3.org/1999/xlink";
 
 fn parse<'a>(text: &'a str, part: &str) -> Result<Xml<'a>> {
-    super::xml_tree::parse(text, part, FORMAT)
+    fileconv_zip::tree::parse(text, part, FORMAT)
 }
 
 fn attr<'a>(node: Node<'a, '_>, ns: &str, name: &str) -> Option<&'a str> {
@@ -143,7 +143,7 @@ fn length(text: &str) -> Option<f32> {
     })
 }
 
-use super::xml_tree::rgb as color;
+use fileconv_zip::tree::rgb as color;
 
 /// Styles by family, then name: looked up for every property of every
 /// paragraph and run, without allocating.

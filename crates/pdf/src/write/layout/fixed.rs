@@ -94,7 +94,7 @@ impl Engine<'_> {
     }
 
     /// A run's style; raised or lowered text is drawn at two thirds of its size.
-    fn run_style(&self, run: &TextRun, scale: f32) -> Style {
+    pub(super) fn run_style(&self, run: &TextRun, scale: f32) -> Style {
         let shifted = run.baseline != 0.0;
         let size = (run.size * scale).max(1.0);
         Style {
@@ -216,7 +216,7 @@ impl Engine<'_> {
         (placed, y)
     }
 
-    fn text_body(&mut self, body: &TextBody, f: Frame) -> Result<()> {
+    pub(super) fn text_body(&mut self, body: &TextBody, f: Frame) -> Result<()> {
         let [left, top, right, bottom] = body.inset;
         let inner_h = f.height - top - bottom;
         let inner_w = (f.width - left - right).max(1.0);

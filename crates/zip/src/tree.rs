@@ -1,4 +1,4 @@
-//! What the page readers share about their read-only XML trees
+//! What the readers of page layouts share about their read-only XML trees
 //! (roxmltree): parsing under a node limit with DTDs refused, and finding
 //! elements and attributes by local name (transitional and strict OOXML
 //! spell namespaces differently).

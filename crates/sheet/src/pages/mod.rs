@@ -1,0 +1,194 @@
+//! Workbooks as they print: each reader gives a
+//! [`SheetGrid`](fileconv_core::document::grid::SheetGrid) per visible
+//! sheet (widths, heights, cells as displayed with their looks, merges,
+//! page setup), read only when a writer of pages asks
+//! ([`fileconv_core::Table::pages`]). What the readers share lives here:
+//! number formats, the `&`-coded headers and footers of XLSX and XLS, paper
+//! sizes, the note about drawings left out.
+
+pub mod number_format;
+pub mod ods;
+pub mod xls;
+pub mod xlsx;
+
+use std::io::{Read, Seek};
+
+use fileconv_core::document::fixed::TextRun;
+use fileconv_core::document::grid::{CellRange, CellStyle, HeaderFooter};
+use fileconv_core::Context;
+use fileconv_zip::roxmltree::Node;
+use fileconv_zip::zip::ZipArchive;
+
+/// A paper size code of SpreadsheetML and BIFF (`paperSize`), in points.
+pub fn paper_size(code: u32) -> Option<(f32, f32)> {
+    Some(match code {
+        1 | 2 => (612.0, 792.0),
+        3 | 4 => (792.0, 1224.0),
+        5 => (612.0, 1008.0),
+        6 => (396.0, 612.0),
+        7 => (522.0, 756.0),
+        8 => (841.9, 1190.6),
+        9 | 10 => (595.3, 841.9),
+        11 => (419.5, 595.3),
+        12 => (708.7, 1000.6),
+        13 => (515.9, 728.5),
+        14 => (612.0, 936.0),
+        _ => return None,
+    })
+}
+
+/// A header or footer in Excel's code (`&LLeft&CPage &P of &N&R&A`):
+/// `&L`, `&C`, `&R` start the parts; `&P` is the page number, `&N` the
+/// page count, `&A` the sheet's name, `&F` and `&D`/`&T` the file name and
+/// date left out; `&B`, `&I`, `&U`, `&S` toggle bold, italic, underline,
+/// strike; `&"Font,Bold"` and `&12` set the font and size; `&&` is `&`.
+/// `None` when it shows nothing.
+pub fn header_footer(code: &str, sheet: &str, base: &CellStyle) -> Option<HeaderFooter> {
+    let mut out = HeaderFooter::default();
+    let mut part = 1;
+    let mut run = TextRun { font: base.font.clone(), size: base.size, ..TextRun::default() };
+    let mut chars = code.chars().peekable();
+    let push = |out: &mut HeaderFooter, part: usize, run: &TextRun, text: &str, page_number: bool| {
+        if text.is_empty() && !page_number {
+            return;
+        }
+        out.parts[part].push(TextRun { text: text.to_string(), page_number, ..run.clone() });
+    };
+    let mut text = String::new();
+    while let Some(c) = chars.next() {
+        if c != '&' {
+            text.push(c);
+            continue;
+        }
+        let Some(code) = chars.next() else { break };
+        let flush = |out: &mut HeaderFooter, text: &mut String, run: &TextRun| {
+            push(out, part, run, text, false);
+            text.clear();
+        };
+        match code {
+            '&' => text.push('&'),
+            'L' | 'C' | 'R' => {
+                flush(&mut out, &mut text, &run);
+                part = match code {
+                    'L' => 0,
+                    'C' => 1,
+                    _ => 2,
+                };
+            }
+            'P' => {
+                flush(&mut out, &mut text, &run);
+                push(&mut out, part, &run, "1", true);
+            }
+            'N' => {
+                flush(&mut out, &mut text, &run);
+                push(&mut out, part, &run, HeaderFooter::PAGE_COUNT, false);
+            }
+            'A' => text.push_str(sheet),
+            'B' | 'I' | 'U' | 'S' | 'E' | 'X' | 'Y' => {
+                flush(&mut out, &mut text, &run);
+                match code {
+                    'B' => run.bold = !run.bold,
+                    'I' => run.italic = !run.italic,
+                    'U' | 'E' => run.underline = !run.underline,
+                    'S' => run.strike = !run.strike,
+                    _ => {}
+                }
+            }
+            '"' => {
+                flush(&mut out, &mut text, &run);
+                let spec: String = chars.by_ref().take_while(|c| *c != '"').collect();
+                let (family, style) = spec.split_once(',').unwrap_or((&spec, ""));
+                if family != "-" && !family.is_empty() {
+                    run.font = Some(family.to_string());
+                }
+                let style = style.to_ascii_lowercase();
+                run.bold = style.contains("bold");
+                run.italic = style.contains("italic") || style.contains("oblique");
+            }
+            d if d.is_ascii_digit() => {
+                flush(&mut out, &mut text, &run);
+                let mut digits = d.to_string();
+                while let Some(next) = chars.peek().filter(|c| c.is_ascii_digit()) {
+                    digits.push(*next);
+                    chars.next();
+                }
+                run.size = digits.parse::<f32>().unwrap_or(base.size).clamp(1.0, 400.0);
+            }
+            // Pictures (&G), the file's name and path, dates and times, colours (&K) are left out.
+            'K' => {
+                for _ in 0..6 {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    push(&mut out, part, &run, &text, false);
+    (!out.is_empty()).then_some(out)
+}
+
+/// Pictures, charts and shapes the sheets hold, which their pages leave out.
+#[derive(Default)]
+pub(crate) struct DrawingCount {
+    drawings: usize,
+    sheets: Vec<String>,
+}
+
+impl DrawingCount {
+    /// Counts the anchored objects of a worksheet's drawing part, and gives
+    /// the cells they cover.
+    pub(crate) fn count_xlsx<R: Read + Seek>(&mut self, zip: &mut ZipArchive<R>, sheet_path: &str, root: Node<'_, '_>, name: &str) -> Vec<CellRange> {
+        let Some(id) = fileconv_zip::tree::child(root, "drawing").and_then(|d| fileconv_zip::tree::related_id(d, "id")) else { return Vec::new() };
+        let (dir, file) = sheet_path.rsplit_once('/').unwrap_or(("", sheet_path));
+        let Ok(Some(rels)) = fileconv_zip::read_optional(zip, &format!("{dir}/_rels/{file}.rels"), "xlsx") else { return Vec::new() };
+        let Some((_, target)) = crate::read::xlsx::relationships(&rels).ok().and_then(|r| r.get(id).cloned()) else { return Vec::new() };
+        let path = fileconv_zip::resolve(dir, &target);
+        let Ok(Some(drawing)) = fileconv_zip::read_optional(zip, &path, "xlsx") else { return Vec::new() };
+        let Ok(text) = String::from_utf8(drawing) else { return Vec::new() };
+        let Ok(xml) = fileconv_zip::tree::parse(&text, &path, "xlsx") else { return Vec::new() };
+        let mut covered = Vec::new();
+        let mut count = 0;
+        for anchor in xml.root_element().children().filter(|n| n.is_element() && n.tag_name().name().ends_with("Anchor")) {
+            count += 1;
+            let corner = |name: &str| -> Option<(u32, u32)> {
+                let node = fileconv_zip::tree::child(anchor, name)?;
+                let value = |n: &str| fileconv_zip::tree::child(node, n)?.text()?.trim().parse::<u32>().ok();
+                Some((value("row")?, value("col")?))
+            };
+            if let Some((row, column)) = corner("from") {
+                let (last_row, last_column) = corner("to").unwrap_or((row, column));
+                covered.push(CellRange { first_row: row, first_column: column, last_row: last_row.max(row), last_column: last_column.max(column) });
+            }
+        }
+        self.add(count.max(1), name);
+        covered
+    }
+
+    pub(crate) fn add(&mut self, count: usize, sheet: &str) {
+        self.drawings += count;
+        self.sheets.push(sheet.to_string());
+    }
+
+    pub(crate) fn note(&self, ctx: &Context<'_>) {
+        if self.drawings > 0 {
+            ctx.note(format!("{} picture(s), chart(s) or shape(s) placed on the sheets are left out of the pages", self.drawings));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_in_excel_code() {
+        let base = CellStyle { font: Some("Calibri".into()), size: 11.0, ..CellStyle::default() };
+        let hf = header_footer("&L&\"Arial,Bold\"&14Report &&co&CPage &P of &N&R&A", "Sales", &base).unwrap();
+        assert_eq!(hf.parts[0][0].text, "Report &co");
+        assert!(hf.parts[0][0].bold && hf.parts[0][0].size == 14.0 && hf.parts[0][0].font.as_deref() == Some("Arial"));
+        let centre: Vec<_> = hf.parts[1].iter().map(|r| (r.text.as_str(), r.page_number)).collect();
+        assert_eq!(centre, [("Page ", false), ("1", true), (" of ", false), (HeaderFooter::PAGE_COUNT, false)]);
+        assert_eq!(hf.parts[2][0].text, "Sales");
+        assert!(header_footer("&C&G", "x", &base).is_none());
+    }
+}
