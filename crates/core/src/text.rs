@@ -1,5 +1,6 @@
 //! Text files of unknown character set: the one reader text formats share
-//! (plain text, Markdown, HTML, subtitles).
+//! (plain text, Markdown, HTML, subtitles); and numbers written for people
+//! ([`group_thousands`]).
 
 use std::borrow::Cow;
 
@@ -76,6 +77,19 @@ fn declared_charset(head: &[u8]) -> Option<String> {
             .collect();
         (!value.is_empty()).then_some(value)
     })
+}
+
+/// Digits with a comma between each group of three from the right
+/// (`1234567` to `1,234,567`), as spreadsheets and our pages write counts.
+pub fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

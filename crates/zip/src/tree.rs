@@ -29,9 +29,19 @@ pub fn parse<'a>(text: &'a str, part: &str, format: &str) -> Result<Document<'a>
     })
 }
 
+/// Whether a node is an element with this local name.
+pub fn is_named(node: Node<'_, '_>, name: &str) -> bool {
+    node.is_element() && node.tag_name().name() == name
+}
+
 /// The first child element with this local name.
 pub fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+    node.children().find(|c| is_named(*c, name))
+}
+
+/// Every child element with this local name.
+pub fn children<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+    node.children().filter(move |c| is_named(*c, name))
 }
 
 /// A relationship attribute (`r:id`, `r:embed`) by local name, in either

@@ -105,14 +105,8 @@ pub fn cell_reference(text: &str) -> Option<(u32, u32)> {
 /// How a cell's text looks and sits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellStyle {
-    pub font: Option<String>,
-    /// Points.
-    pub size: f32,
-    pub bold: bool,
-    pub italic: bool,
-    pub underline: bool,
-    pub strike: bool,
-    pub color: Color,
+    /// The look of the cell's text: a run whose text is left empty.
+    pub text: TextRun,
     pub fill: Option<Color>,
     /// Left, top, right, bottom.
     pub borders: [Option<Stroke>; 4],
@@ -129,13 +123,7 @@ pub struct CellStyle {
 impl Default for CellStyle {
     fn default() -> Self {
         CellStyle {
-            font: None,
-            size: 10.0,
-            bold: false,
-            italic: false,
-            underline: false,
-            strike: false,
-            color: (0, 0, 0),
+            text: TextRun { size: 10.0, ..TextRun::default() },
             fill: None,
             borders: [None; 4],
             align: None,
@@ -241,6 +229,13 @@ impl HeaderFooter {
     pub fn is_empty(&self) -> bool {
         self.parts.iter().all(|runs| runs.iter().all(|r| r.text.trim().is_empty() && !r.page_number))
     }
+}
+
+/// `value` rounded to `decimals` places, halves away from zero, as
+/// spreadsheets round what they show (Rust's formatting rounds halves to even).
+pub fn round_half_away(value: f64, decimals: usize) -> f64 {
+    let power = 10f64.powi(decimals as i32);
+    (value * power * (1.0 + 4.0 * f64::EPSILON)).round() / power
 }
 
 #[cfg(test)]

@@ -243,15 +243,7 @@ pub fn count_words(n: u64) -> String {
     if n == 0 {
         return "no limit".to_string();
     }
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    fileconv::text::group_thousands(&n.to_string())
 }
 
 /// `GET /plans`: the configured plans, smallest file size first.

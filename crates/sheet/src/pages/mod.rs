@@ -13,8 +13,8 @@ pub mod xlsx;
 
 use std::io::{Read, Seek};
 
-use fileconv_core::document::fixed::TextRun;
-use fileconv_core::document::grid::{CellRange, CellStyle, HeaderFooter};
+use fileconv_core::document::fixed::{Color, TextRun};
+use fileconv_core::document::grid::{CellRange, HeaderFooter};
 use fileconv_core::Context;
 use fileconv_zip::roxmltree::Node;
 use fileconv_zip::zip::ZipArchive;
@@ -42,8 +42,8 @@ pub fn paper_size(code: u32) -> Option<(f32, f32)> {
 /// page count, `&A` the sheet's name, `&F` and `&D`/`&T` the file name and
 /// date left out; `&B`, `&I`, `&U`, `&S` toggle bold, italic, underline,
 /// strike; `&"Font,Bold"` and `&12` set the font and size; `&&` is `&`.
-/// `None` when it shows nothing.
-pub fn header_footer(code: &str, sheet: &str, base: &CellStyle) -> Option<HeaderFooter> {
+/// Text starts in `base`'s font and size. `None` when it shows nothing.
+pub fn header_footer(code: &str, sheet: &str, base: &TextRun) -> Option<HeaderFooter> {
     let mut out = HeaderFooter::default();
     let mut part = 1;
     let mut run = TextRun { font: base.font.clone(), size: base.size, ..TextRun::default() };
@@ -127,6 +127,13 @@ pub fn header_footer(code: &str, sheet: &str, base: &CellStyle) -> Option<Header
     (!out.is_empty()).then_some(out)
 }
 
+/// What a patterned fill (dots, hatching) prints as: its foreground colour
+/// halfway to white, near enough to the pattern's mix over white paper.
+pub(crate) fn pattern_shade((r, g, b): Color) -> Color {
+    let mix = |c: u8| ((u16::from(c) + 255) / 2) as u8;
+    (mix(r), mix(g), mix(b))
+}
+
 /// Pictures, charts and shapes the sheets hold, which their pages leave out.
 #[derive(Default)]
 pub(crate) struct DrawingCount {
@@ -182,7 +189,7 @@ mod tests {
 
     #[test]
     fn headers_in_excel_code() {
-        let base = CellStyle { font: Some("Calibri".into()), size: 11.0, ..CellStyle::default() };
+        let base = TextRun { font: Some("Calibri".into()), size: 11.0, ..TextRun::default() };
         let hf = header_footer("&L&\"Arial,Bold\"&14Report &&co&CPage &P of &N&R&A", "Sales", &base).unwrap();
         assert_eq!(hf.parts[0][0].text, "Report &co");
         assert!(hf.parts[0][0].bold && hf.parts[0][0].size == 14.0 && hf.parts[0][0].font.as_deref() == Some("Arial"));

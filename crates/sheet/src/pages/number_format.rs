@@ -270,9 +270,7 @@ fn number(value: f64, tokens: &[Token]) -> String {
         let sign = if power < 0 { "-" } else if matches!(tokens[e], Token::Exponent(true)) { "+" } else { "" };
         exponent_text = format!("E{sign}{:0width$}", power.abs());
     }
-    // Halves round away from zero, as spreadsheets round (Rust's formatting rounds them to even).
-    let power = 10f64.powi(decimals as i32);
-    let rounded = (value * power * (1.0 + 4.0 * f64::EPSILON)).round() / power;
+    let rounded = fileconv_core::document::grid::round_half_away(value, decimals);
     let text = format!("{rounded:.decimals$}");
     let (int_text, frac_text) = text.split_once('.').unwrap_or((&text, ""));
     let int_text = int_text.trim_start_matches('0');
@@ -280,7 +278,7 @@ fn number(value: f64, tokens: &[Token]) -> String {
     let required = tokens[..integer_end].iter().filter(|t| **t == Token::Digit('0')).count();
     let mut int_digits: String = if int_text.len() < required { "0".repeat(required - int_text.len()) + int_text } else { int_text.to_string() };
     if grouped {
-        int_digits = group_thousands(&int_digits);
+        int_digits = fileconv_core::text::group_thousands(&int_digits);
     }
     // Integer digits go where the first digit placeholder is; extra digits come with them.
     let mut out = String::new();
@@ -320,17 +318,6 @@ fn number(value: f64, tokens: &[Token]) -> String {
         out.push_str(&int_digits);
     }
     // Trailing zeros a `#` allows to drop.
-    out
-}
-
-fn group_thousands(digits: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
     out
 }
 

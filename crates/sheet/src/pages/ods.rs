@@ -12,7 +12,7 @@ use fileconv_core::document::fixed::{Align, Anchor, PageLayer, Stroke, TextRun};
 use fileconv_core::document::grid::{CellRange, CellStyle, GridCell, GridPage, HeaderFooter, RowHeight, SheetGrid, Width};
 use fileconv_core::{Context, Error, Result};
 use fileconv_zip::roxmltree::{Document as Xml, Node};
-use fileconv_zip::tree::{parse, rgb, utf8};
+use fileconv_zip::tree::{is_named as is, parse, rgb, utf8};
 
 use super::DrawingCount;
 
@@ -52,7 +52,7 @@ pub fn read(bytes: &[u8], ctx: &Context<'_>) -> Result<PageLayer> {
         let master = style.and_then(|s| s.attribute((STYLE, "master-page-name"))).unwrap_or("Default");
         let mut grid = SheetGrid { name: name.clone(), digit_font: (None, 10.0), default_width: Width::points(DEFAULT_COLUMN), default_height: DEFAULT_ROW, ..SheetGrid::default() };
         grid.page = styles.page(master, &name);
-        let mut reader = TableReader { styles: &styles, grid, looks: HashMap::new(), cells_left: &mut cells_left };
+        let mut reader = TableReader { styles: &styles, grid, looks: HashMap::new(), cells_left: &mut cells_left, max_cells: ctx.limits.max_cells };
         reader.read(table)?;
         let grid = reader.grid;
         let shapes = table.descendants().filter(|n| n.tag_name().namespace() == Some(DRAW) && n.parent().is_some_and(|p| is(p, "shapes") || p.tag_name().namespace() == Some(TABLE_NS))).count();
@@ -72,10 +72,6 @@ const FO: &str = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0";
 const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
 const DRAW: &str = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0";
 const TEXT: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
-
-fn is(node: Node<'_, '_>, name: &str) -> bool {
-    node.is_element() && node.tag_name().name() == name
-}
 
 /// An ODF length (`2cm`, `0.889in`, `12pt`, `20mm`) in points.
 fn length(text: &str) -> Option<f32> {
@@ -169,16 +165,14 @@ impl<'a, 'i> Styles<'a, 'i> {
                 None => default.and_then(|d| d.children().find(|c| is(*c, kind))).and_then(|p| p.attribute((ns, attr))),
             }
         };
-        let mut look = CellStyle { size: 10.0, font: Some("Liberation Sans".into()), ..CellStyle::default() };
-        if let Some(font) = prop("text-properties", STYLE, "font-name").or_else(|| prop("text-properties", FO, "font-family")) {
-            look.font = Some(font.trim_matches('\'').to_string());
-        }
-        look.size = prop("text-properties", FO, "font-size").and_then(length).filter(|s| *s > 0.0 && *s < 500.0).unwrap_or(10.0);
-        look.bold = prop("text-properties", FO, "font-weight").is_some_and(|w| w == "bold" || w.parse::<u32>().is_ok_and(|n| n >= 600));
-        look.italic = prop("text-properties", FO, "font-style").is_some_and(|s| s == "italic" || s == "oblique");
-        look.underline = prop("text-properties", STYLE, "text-underline-style").is_some_and(|u| u != "none");
-        look.strike = prop("text-properties", STYLE, "text-line-through-style").is_some_and(|u| u != "none");
-        look.color = prop("text-properties", FO, "color").and_then(rgb).unwrap_or((0, 0, 0));
+        let mut look = CellStyle::default();
+        look.text.font = Some(prop("text-properties", STYLE, "font-name").or_else(|| prop("text-properties", FO, "font-family")).map_or("Liberation Sans", |f| f.trim_matches('\'')).to_string());
+        look.text.size = prop("text-properties", FO, "font-size").and_then(length).filter(|s| *s > 0.0 && *s < 500.0).unwrap_or(10.0);
+        look.text.bold = prop("text-properties", FO, "font-weight").is_some_and(|w| w == "bold" || w.parse::<u32>().is_ok_and(|n| n >= 600));
+        look.text.italic = prop("text-properties", FO, "font-style").is_some_and(|s| s == "italic" || s == "oblique");
+        look.text.underline = prop("text-properties", STYLE, "text-underline-style").is_some_and(|u| u != "none");
+        look.text.strike = prop("text-properties", STYLE, "text-line-through-style").is_some_and(|u| u != "none");
+        look.text.color = prop("text-properties", FO, "color").and_then(rgb).unwrap_or((0, 0, 0));
         look.fill = prop("table-cell-properties", FO, "background-color").and_then(|c| if c == "transparent" { None } else { rgb(c) });
         let all = prop("table-cell-properties", FO, "border");
         for (i, side) in ["border-left", "border-top", "border-right", "border-bottom"].iter().enumerate() {
@@ -243,8 +237,7 @@ impl<'a, 'i> Styles<'a, 'i> {
         page.first_page_number = get((STYLE, "first-page-number")).and_then(|n| n.parse().ok());
         // Without a master page LibreOffice's default one applies: the sheet's name above, "Page 1" below.
         let Some(master_node) = master_node else {
-            let base = CellStyle { font: Some("Liberation Sans".into()), size: 10.0, ..CellStyle::default() };
-            let run = |text: &str, page_number: bool| TextRun { text: text.into(), font: base.font.clone(), size: base.size, page_number, ..TextRun::default() };
+            let run = |text: &str, page_number: bool| TextRun { text: text.into(), font: Some("Liberation Sans".into()), size: 10.0, page_number, ..TextRun::default() };
             page.header = Some(HeaderFooter { parts: [Vec::new(), vec![run(sheet, false)], Vec::new()] });
             page.footer = Some(HeaderFooter { parts: [Vec::new(), vec![run("Page ", false), run("1", true)], Vec::new()] });
             (page.header_room, page.footer_room) = (21.26, 21.26);
@@ -263,7 +256,7 @@ impl<'a, 'i> Styles<'a, 'i> {
             let size = |name: &str| properties.and_then(|p| p.attribute((FO, name))).and_then(length).unwrap_or(0.0);
             // The spacing to the cells is inside the height (LibreOffice's page styles).
             let room = size("min-height").max(size("height")).max(size(if header { "margin-bottom" } else { "margin-top" })).clamp(0.0, page.height / 3.0);
-            let text = header_footer_text(part, &self.look(None), sheet);
+            let text = header_footer_text(part, &self.look(None).text, sheet);
             if header {
                 page.header_room = room;
                 page.header_distance = page.margins[1];
@@ -297,7 +290,7 @@ fn border(text: &str) -> Option<Stroke> {
 
 /// A header's or footer's regions (left, centre, right) or its one
 /// paragraph (centred), with sheet names, page numbers and counts.
-fn header_footer_text(part: Node<'_, '_>, base: &CellStyle, sheet: &str) -> Option<HeaderFooter> {
+fn header_footer_text(part: Node<'_, '_>, base: &TextRun, sheet: &str) -> Option<HeaderFooter> {
     let mut out = HeaderFooter::default();
     let regions: Vec<(usize, Node<'_, '_>)> = part
         .children()
@@ -345,6 +338,7 @@ struct TableReader<'s, 'a, 'i> {
     /// Cell style name to its index in the grid's styles.
     looks: HashMap<Option<String>, u32>,
     cells_left: &'s mut u64,
+    max_cells: u64,
 }
 
 impl TableReader<'_, '_, '_> {
@@ -362,7 +356,7 @@ impl TableReader<'_, '_, '_> {
     fn read(&mut self, table: Node<'_, '_>) -> Result<()> {
         let base = self.look(None);
         let default = &self.grid.styles[base as usize];
-        self.grid.digit_font = (default.font.clone(), default.size);
+        self.grid.digit_font = (default.text.font.clone(), default.text.size);
         if let Some(range) = table.attribute((TABLE, "print-ranges")).and_then(|r| r.split_whitespace().next()).and_then(|r| CellRange::parse(&r.replace(['.', '\''], ""))) {
             self.grid.print_area = Some(range);
         }
@@ -440,7 +434,7 @@ impl TableReader<'_, '_, '_> {
                 let general = (value_type == Some("float") && self.styles_general(cell)).then(|| cell.attribute((OFFICE, "value")).and_then(|v| v.parse::<f64>().ok())).flatten();
                 let copies = if text.is_empty() { repeat.min(MAX_STYLED_REPEAT) } else { repeat.min(16_384) };
                 for copy in 0..copies {
-                    *self.cells_left = self.cells_left.checked_sub(1).ok_or_else(|| Error::limit("cells", self.grid.cells.len() as u64, self.grid.cells.len() as u64 + 1))?;
+                    *self.cells_left = self.cells_left.checked_sub(1).ok_or_else(|| Error::limit("cells", self.max_cells, self.max_cells + 1))?;
                     self.grid.cells.push(GridCell { row: r, column: c + copy, text: text.clone(), style, number, general });
                 }
             }
@@ -504,12 +498,12 @@ mod tests {
         let xml = Xml::parse(content).unwrap();
         let styles = Styles::new(&xml, None);
         let mut left = 10_000_000;
-        let mut reader = TableReader { styles: &styles, grid: SheetGrid::default(), looks: HashMap::new(), cells_left: &mut left };
+        let mut reader = TableReader { styles: &styles, grid: SheetGrid::default(), looks: HashMap::new(), cells_left: &mut left, max_cells: 10_000_000 };
         reader.read(xml.descendants().find(|n| is(*n, "table")).unwrap()).unwrap();
         let grid = reader.grid;
         assert_eq!(grid.columns[..2], [Width::points(72.0), Width::points(72.0)]);
         assert_eq!(grid.cells[0].text, "a  b");
-        assert!(grid.styles[grid.cells[0].style as usize].bold);
+        assert!(grid.styles[grid.cells[0].style as usize].text.bold);
         assert_eq!(grid.merges, [CellRange { first_row: 0, first_column: 0, last_row: 0, last_column: 1 }]);
         // A million styled rows of 16,384 cells are cut short.
         assert!(grid.cells.len() < 10_000, "{}", grid.cells.len());

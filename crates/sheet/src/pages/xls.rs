@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, SheetType, Xls};
-use fileconv_core::document::fixed::{Align, Anchor, Color, PageLayer, Stroke};
+use fileconv_core::document::fixed::{Align, Anchor, Color, PageLayer, Stroke, TextRun};
 use fileconv_core::document::grid::{CellRange, CellStyle, GridCell, GridPage, RowHeight, SheetGrid, Width};
 use fileconv_core::{Context, Error, Result};
 
@@ -84,7 +84,7 @@ fn string_body(data: &[u8], at: usize, count: usize) -> Option<String> {
 #[derive(Default)]
 struct Globals {
     biff8: bool,
-    fonts: Vec<CellStyle>,
+    fonts: Vec<TextRun>,
     /// Each font's colour index (the palette is known only after the fonts).
     font_colors: Vec<u16>,
     formats: HashMap<u16, String>,
@@ -138,9 +138,9 @@ fn color(globals: &Globals, index: u16) -> Option<Color> {
 }
 
 /// Font `index` of an XF (BIFF numbers fonts without a 4).
-fn font_of(globals: &Globals, index: u16) -> CellStyle {
+fn font_of(globals: &Globals, index: u16) -> TextRun {
     let index = usize::from(if index >= 4 { index - 1 } else { index });
-    globals.fonts.get(index).or_else(|| globals.fonts.first()).cloned().unwrap_or(CellStyle { font: Some("Arial".into()), ..CellStyle::default() })
+    globals.fonts.get(index).or_else(|| globals.fonts.first()).cloned().unwrap_or(TextRun { font: Some("Arial".into()), size: 10.0, ..TextRun::default() })
 }
 
 fn globals(stream: &[u8]) -> Globals {
@@ -155,7 +155,7 @@ fn globals(stream: &[u8]) -> Globals {
             }
             EOF => break,
             FONT => {
-                let mut font = CellStyle { size: (f32::from(u16_at(data, 0).unwrap_or(200)) / 20.0).clamp(1.0, 409.0), ..CellStyle::default() };
+                let mut font = TextRun { size: (f32::from(u16_at(data, 0).unwrap_or(200)) / 20.0).clamp(1.0, 409.0), ..TextRun::default() };
                 let flags = u16_at(data, 2).unwrap_or(0);
                 font.italic = flags & 0x02 != 0;
                 font.strike = flags & 0x08 != 0;
@@ -223,9 +223,9 @@ fn globals(stream: &[u8]) -> Globals {
 /// An XF record: its font, number format and (BIFF8) alignment, borders and fill.
 fn xf(g: &Globals, data: &[u8]) -> (CellStyle, Option<String>) {
     let font_index = u16_at(data, 0).unwrap_or(0);
-    let mut look = font_of(g, font_index);
+    let mut look = CellStyle { text: font_of(g, font_index), ..CellStyle::default() };
     let font_color = g.font_colors.get(usize::from(if font_index >= 4 { font_index - 1 } else { font_index })).copied().unwrap_or(0x7FFF);
-    look.color = color(g, font_color).unwrap_or((0, 0, 0));
+    look.text.color = color(g, font_color).unwrap_or((0, 0, 0));
     let format_id = u16_at(data, 2).unwrap_or(0);
     let code = g.formats.get(&format_id).cloned().or_else(|| number_format::builtin(u32::from(format_id)).map(str::to_string)).filter(|c| !c.eq_ignore_ascii_case("general"));
     if !g.biff8 || data.len() < 20 {
@@ -262,13 +262,9 @@ fn xf(g: &Globals, data: &[u8]) -> (CellStyle, Option<String>) {
     look.fill = match pattern {
         0 => None,
         1 => color(g, fill_colors & 0x7F),
-        _ => color(g, fill_colors & 0x7F).map(|(r, g, b)| (mix(r), mix(g), mix(b))),
+        _ => color(g, fill_colors & 0x7F).map(super::pattern_shade),
     };
     (look, code)
-}
-
-fn mix(c: u8) -> u8 {
-    ((u16::from(c) + 255) / 2) as u8
 }
 
 /// A BIFF border style's width (the same lines as SpreadsheetML's).
@@ -291,7 +287,7 @@ fn sheet(g: &Globals, stream: &[u8], name: &str, values: &calamine::Range<Data>,
     let mut grid = SheetGrid { name: name.to_string(), digit_font: (default_font.font.clone(), default_font.size), ..SheetGrid::default() };
     grid.styles = g.xfs.iter().map(|(look, _)| look.clone()).collect();
     if grid.styles.is_empty() {
-        grid.styles.push(default_font.clone());
+        grid.styles.push(CellStyle { text: default_font.clone(), ..CellStyle::default() });
     }
     // LibreOffice's default width: the record's characters plus a padding that depends on the font's height.
     let padding = 40_960.0 / (default_font.size * 20.0 - 15.0).max(60.0) + 50.0;

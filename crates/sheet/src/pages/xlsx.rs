@@ -12,7 +12,7 @@ use fileconv_core::document::fixed::{Align, Anchor, Color, PageLayer, Stroke};
 use fileconv_core::document::grid::{CellRange, CellStyle, GridCell, GridPage, RowHeight, SheetGrid, Width};
 use fileconv_core::{Context, Error, Result};
 use fileconv_zip::roxmltree::Node;
-use fileconv_zip::tree::{child, parse, rgb, utf8};
+use fileconv_zip::tree::{child, children, is_named, parse, rgb, utf8};
 use fileconv_zip::zip::ZipArchive;
 
 use super::{header_footer, number_format, paper_size, DrawingCount};
@@ -56,7 +56,7 @@ pub fn read(bytes: &[u8], ctx: &Context<'_>) -> Result<PageLayer> {
         let Some(bytes) = fileconv_zip::read_optional(&mut zip, path, FORMAT)? else { continue };
         let text = utf8(bytes, path, FORMAT)?;
         let xml = parse(&text, path, FORMAT)?;
-        let sheet = SheetReader { strings: &strings, styles: &styles, date1904, name };
+        let sheet = SheetReader { max_cells: ctx.limits.max_cells, strings: &strings, styles: &styles, date1904, name };
         let mut grid = sheet.grid(xml.root_element(), &mut cells_left)?;
         grid.print_area = book.print_areas.get(&index).copied();
         grid.drawings = drawings.count_xlsx(&mut zip, path, xml.root_element(), name);
@@ -81,12 +81,12 @@ impl WorkbookFacts {
         let root = xml.root_element();
         let hidden = child(root, "sheets")
             .into_iter()
-            .flat_map(|s| s.children().filter(|c| c.has_tag_name_local("sheet")))
+            .flat_map(|s| children(s, "sheet"))
             .filter(|s| matches!(s.attribute("state"), Some("hidden" | "veryHidden")))
             .filter_map(|s| s.attribute("name").map(str::to_string))
             .collect();
         let mut print_areas = HashMap::new();
-        for name in child(root, "definedNames").into_iter().flat_map(|d| d.children().filter(|c| c.has_tag_name_local("definedName"))) {
+        for name in child(root, "definedNames").into_iter().flat_map(|d| children(d, "definedName")) {
             if name.attribute("name") != Some("_xlnm.Print_Area") {
                 continue;
             }
@@ -97,20 +97,6 @@ impl WorkbookFacts {
         }
         Ok(WorkbookFacts { hidden, print_areas })
     }
-}
-
-trait LocalName {
-    fn has_tag_name_local(&self, name: &str) -> bool;
-}
-
-impl LocalName for Node<'_, '_> {
-    fn has_tag_name_local(&self, name: &str) -> bool {
-        self.is_element() && self.tag_name().name() == name
-    }
-}
-
-fn children<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
-    node.children().filter(move |c| c.has_tag_name_local(name))
 }
 
 fn number(node: Node<'_, '_>, name: &str) -> Option<f32> {
@@ -141,7 +127,7 @@ const DEFAULT_THEME: [Color; 12] = [
 /// The theme's colours in SpreadsheetML's index order (light before dark).
 fn theme_colors(text: &str) -> Result<Vec<Color>> {
     let xml = parse(text, "theme1.xml", FORMAT)?;
-    let Some(scheme) = xml.descendants().find(|n| n.has_tag_name_local("clrScheme")) else { return Ok(DEFAULT_THEME.to_vec()) };
+    let Some(scheme) = xml.descendants().find(|n| is_named(*n, "clrScheme")) else { return Ok(DEFAULT_THEME.to_vec()) };
     let mut colors: Vec<Color> = scheme
         .children()
         .filter(Node::is_element)
@@ -233,7 +219,8 @@ impl Styles {
         let mut styles = Styles::default();
         for xf in child(root, "cellXfs").into_iter().flat_map(|x| children(x, "xf")) {
             let index = |name: &str| xf.attribute(name).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-            let mut look = CellStyle { size: 11.0, ..CellStyle::default() };
+            let mut look = CellStyle::default();
+            look.text.size = 11.0;
             if let Some(font) = fonts.get(index("fontId")) {
                 apply_font(&mut look, *font, theme);
             }
@@ -248,7 +235,8 @@ impl Styles {
             styles.looks.push(look);
         }
         if styles.looks.is_empty() {
-            let mut look = CellStyle { size: 11.0, ..CellStyle::default() };
+            let mut look = CellStyle::default();
+            look.text.size = 11.0;
             if let Some(font) = fonts.first() {
                 apply_font(&mut look, *font, theme);
             }
@@ -262,13 +250,14 @@ impl Styles {
 fn apply_font(look: &mut CellStyle, font: Node<'_, '_>, theme: &[Color]) {
     let val = |name: &str| child(font, name).map(|n| n.attribute("val"));
     let on = |name: &str| val(name).is_some_and(|v| !matches!(v, Some("0" | "false" | "none")));
-    look.font = val("name").flatten().map(str::to_string);
-    look.size = child(font, "sz").and_then(|n| number(n, "val")).filter(|s| *s > 0.0 && *s < 500.0).unwrap_or(11.0);
-    look.bold = on("b");
-    look.italic = on("i");
-    look.underline = on("u");
-    look.strike = on("strike");
-    look.color = child(font, "color").and_then(|c| color(c, theme)).unwrap_or((0, 0, 0));
+    let text = &mut look.text;
+    text.font = val("name").flatten().map(str::to_string);
+    text.size = child(font, "sz").and_then(|n| number(n, "val")).filter(|s| *s > 0.0 && *s < 500.0).unwrap_or(11.0);
+    text.bold = on("b");
+    text.italic = on("i");
+    text.underline = on("u");
+    text.strike = on("strike");
+    text.color = child(font, "color").and_then(|c| color(c, theme)).unwrap_or((0, 0, 0));
 }
 
 fn fill_color(fill: Node<'_, '_>, theme: &[Color]) -> Option<Color> {
@@ -276,13 +265,8 @@ fn fill_color(fill: Node<'_, '_>, theme: &[Color]) -> Option<Color> {
     match pattern.attribute("patternType") {
         None | Some("none") => None,
         Some("solid") => child(pattern, "fgColor").and_then(|c| color(c, theme)),
-        // Patterns print as their foreground over the background; their mix is near enough.
-        Some(_) => child(pattern, "fgColor").and_then(|c| color(c, theme)).map(|(r, g, b)| (mix(r), mix(g), mix(b))),
+        Some(_) => child(pattern, "fgColor").and_then(|c| color(c, theme)).map(super::pattern_shade),
     }
-}
-
-fn mix(c: u8) -> u8 {
-    ((u16::from(c) + 255) / 2) as u8
 }
 
 fn border(node: Node<'_, '_>, theme: &[Color]) -> [Option<Stroke>; 4] {
@@ -326,6 +310,7 @@ fn apply_alignment(look: &mut CellStyle, alignment: Node<'_, '_>) {
 }
 
 struct SheetReader<'a> {
+    max_cells: u64,
     strings: &'a [String],
     styles: &'a Styles,
     date1904: bool,
@@ -337,7 +322,7 @@ impl SheetReader<'_> {
         let default_look = &self.styles.looks[0];
         let mut grid = SheetGrid {
             name: self.name.to_string(),
-            digit_font: (default_look.font.clone(), default_look.size),
+            digit_font: (default_look.text.font.clone(), default_look.text.size),
             styles: self.styles.looks.clone(),
             ..SheetGrid::default()
         };
@@ -347,7 +332,7 @@ impl SheetReader<'_> {
             // The base width in digits, plus Excel's five pixels of padding.
             None => Width { digits: format.and_then(|f| number(f, "baseColWidth")).unwrap_or(8.0), points: 3.75 },
         };
-        grid.default_height = format.and_then(|f| number(f, "defaultRowHeight")).filter(|h| *h > 0.0).unwrap_or_else(|| default_row_height(default_look.size));
+        grid.default_height = format.and_then(|f| number(f, "defaultRowHeight")).filter(|h| *h > 0.0).unwrap_or_else(|| default_row_height(default_look.text.size));
         for col in child(root, "cols").into_iter().flat_map(|c| children(c, "col")) {
             let (Some(min), Some(max)) = (number(col, "min"), number(col, "max")) else { continue };
             let (min, max) = ((min as u32).max(1) - 1, (max as u32).clamp(1, 16_384) - 1);
@@ -388,7 +373,7 @@ impl SheetReader<'_> {
             for cell in children(row, "c") {
                 let (r, column) = cell.attribute("r").and_then(fileconv_core::document::grid::cell_reference).map_or((index, next_column), |(r, c)| (r, c));
                 next_column = column + 1;
-                *cells_left = cells_left.checked_sub(1).ok_or_else(|| Error::limit("cells", grid.cells.len() as u64, grid.cells.len() as u64 + 1))?;
+                *cells_left = cells_left.checked_sub(1).ok_or_else(|| Error::limit("cells", self.max_cells, self.max_cells + 1))?;
                 if let Some(cell) = self.cell(cell, r, column) {
                     grid.cells.push(cell);
                 }
@@ -406,7 +391,7 @@ impl SheetReader<'_> {
         let mut cell = GridCell { row, column, style: style as u32, ..GridCell::default() };
         match node.attribute("t") {
             Some("s") => cell.text = self.strings.get(value.trim().parse::<usize>().ok()?)?.clone(),
-            Some("inlineStr") => cell.text = child(node, "is").map(|is| is.descendants().filter(|t| t.has_tag_name_local("t") && !t.ancestors().any(|a| a.has_tag_name_local("rPh"))).filter_map(|t| t.text()).collect()).unwrap_or_default(),
+            Some("inlineStr") => cell.text = child(node, "is").map(|is| is.descendants().filter(|t| is_named(*t, "t") && !t.ancestors().any(|a| is_named(a, "rPh"))).filter_map(|t| t.text()).collect()).unwrap_or_default(),
             Some("str") => cell.text = value.to_string(),
             Some("e") => cell.text = value.to_string(),
             Some("b") => {
@@ -473,7 +458,7 @@ impl SheetReader<'_> {
             page.center_vertically = flag(options, "verticalCentered").unwrap_or(false);
         }
         if let Some(hf) = child(root, "headerFooter") {
-            let font = &self.styles.looks[0];
+            let font = &self.styles.looks[0].text;
             let part = |name: &str| child(hf, name).and_then(|n| n.text()).and_then(|code| header_footer(code, self.name, font));
             page.header = part("oddHeader");
             page.footer = part("oddFooter");

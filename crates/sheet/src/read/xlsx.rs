@@ -213,7 +213,7 @@ fn date_styles(xml: &[u8]) -> std::result::Result<Vec<bool>, String> {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 "numFmt" => {
                     if let (Some(id), Some(code)) = (attr(&e, "numFmtId")?, attr(&e, "formatCode")?) {
-                        custom.insert(id.parse().unwrap_or(u32::MAX), is_date_format(&code));
+                        custom.insert(id.parse().unwrap_or(u32::MAX), crate::pages::number_format::is_date(&code));
                     }
                 }
                 "cellXfs" => in_cell_xfs = true,
@@ -235,28 +235,6 @@ fn is_builtin_date(id: u32) -> bool {
     matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58)
 }
 
-/// A custom format shows a date or time when it holds d, m, y, h or s outside
-/// quotes, brackets (colours, conditions, elapsed `[h]`) and escapes.
-fn is_date_format(code: &str) -> bool {
-    let section = code.split(';').next().unwrap_or_default();
-    let mut chars = section.chars();
-    let (mut quoted, mut bracket) = (false, false);
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => quoted = !quoted,
-            _ if quoted => {}
-            '\\' | '_' | '*' => {
-                chars.next();
-            }
-            '[' => bracket = true,
-            ']' => bracket = false,
-            _ if bracket => {}
-            'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' => return !section.eq_ignore_ascii_case("general"),
-            _ => {}
-        }
-    }
-    false
-}
 
 /// The width a worksheet's `<dimension ref="A1:J6"/>` declares, read from
 /// the part's first 64 KB.
@@ -702,10 +680,10 @@ mod tests {
     #[test]
     fn date_formats() {
         for code in ["yyyy-mm-dd", "d/m/yy h:mm", "[$-409]mmmm d, yyyy", "hh:mm:ss", "[h]:mm:ss"] {
-            assert!(is_date_format(code), "{code}");
+            assert!(crate::pages::number_format::is_date(code), "{code}");
         }
         for code in ["General", "0.00", "#,##0 \"days\"", "[Red]0.00", "0.0%", "\\d0"] {
-            assert!(!is_date_format(code), "{code}");
+            assert!(!crate::pages::number_format::is_date(code), "{code}");
         }
     }
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use fileconv_core::document::fixed::{Align, Anchor, Frame, TextBody, TextParagraph, TextRun};
-use fileconv_core::document::grid::{CellStyle, GridCell, GridPage, HeaderFooter, SheetGrid, Width};
+use fileconv_core::document::grid::{round_half_away, CellStyle, GridCell, GridPage, HeaderFooter, SheetGrid, Width};
 use fileconv_core::{Error, Result};
 
 use super::{Engine, Layout, Op, Outline, Page};
@@ -170,9 +170,10 @@ impl Engine<'_> {
             } else {
                 cell.text.lines().count().max(1)
             };
-            let face = self.fonts.face(self.fonts.face_for(style.font.as_deref(), style.bold, style.italic));
+            let look = &style.text;
+            let face = self.fonts.face(self.fonts.face_for(look.font.as_deref(), look.bold, look.italic));
             // A spreadsheet's optimal height: the lines and 1.3 pt (12.8 for Liberation Sans 10, as LibreOffice sets it).
-            let height = lines as f32 * (face.ascent + face.descent) * style.size + 1.3;
+            let height = lines as f32 * (face.ascent + face.descent) * look.size + 1.3;
             let entry = needed.entry(cell.row).or_insert(0.0);
             *entry = entry.max(height);
         }
@@ -351,7 +352,7 @@ impl Engine<'_> {
         // Text runs on over empty cells on the side(s) it is aligned away from.
         let (mut left, mut right) = (x1, x2);
         if !style.wrap && !cell.number && !merged && width > room {
-            let empty = |c: u32| !sheet.at.get(&(cell.row, c)).is_some_and(|&i| !sheet.grid.cells[i].text.is_empty()) && !sheet.covered.contains(&(cell.row, c));
+            let empty = |c: u32| sheet.at.get(&(cell.row, c)).is_none_or(|&i| sheet.grid.cells[i].text.is_empty()) && !sheet.covered.contains(&(cell.row, c));
             let need = width - room;
             let (mut c_right, mut c_left) = (cell.column, cell.column);
             let (go_right, go_left) = match align {
@@ -477,17 +478,7 @@ fn style_of<'g>(grid: &'g SheetGrid, cell: &GridCell) -> &'g CellStyle {
 }
 
 fn run_of(text: &str, style: &CellStyle) -> TextRun {
-    TextRun {
-        text: text.to_string(),
-        font: style.font.clone(),
-        size: style.size,
-        bold: style.bold,
-        italic: style.italic,
-        underline: style.underline,
-        strike: style.strike,
-        color: style.color,
-        ..TextRun::default()
-    }
+    TextRun { text: text.to_string(), ..style.text.clone() }
 }
 
 fn cell_body(text: &str, style: &CellStyle, align: Align, wrap: bool) -> TextBody {
@@ -497,17 +488,12 @@ fn cell_body(text: &str, style: &CellStyle, align: Align, wrap: bool) -> TextBod
         _ => (PAD_X + indent, PAD_X),
     };
     TextBody {
-        paragraphs: text.split('\n').map(|line| TextParagraph { runs: vec![run_of(line, style)], align, empty_size: style.size, ..TextParagraph::default() }).collect(),
+        paragraphs: text.split('\n').map(|line| TextParagraph { runs: vec![run_of(line, style)], align, empty_size: style.text.size, ..TextParagraph::default() }).collect(),
         inset: [left, PAD_Y, right, PAD_Y],
         anchor: style.anchor,
         wrap,
         ..TextBody::default()
     }
-}
-
-fn round_half_away(value: f64, decimals: usize) -> f64 {
-    let power = 10f64.powi(decimals as i32);
-    (value * power * (1.0 + 4.0 * f64::EPSILON)).round() / power
 }
 
 /// `2.50` to `2.5`, `3.0` to `3`.
