@@ -281,7 +281,8 @@ impl Engine {
     }
 
     /// Decodes a file into a value with the cheapest decoder of `from`, for
-    /// inspection (`fileconv probe`).
+    /// inspection (`fileconv probe`); a document's flowing tree is read even
+    /// when its reader defers it.
     ///
     /// # Errors
     /// As for [`Engine::convert_stream`].
@@ -295,7 +296,12 @@ impl Engine {
             .min_by_key(|d| d.cost)
             .ok_or_else(|| Error::NoPath { from: format.id.to_string(), to: "any value".to_string() })?;
         options.validate(decoder.options.iter())?;
-        self.run(source, format, options, &Control::default(), |input, ctx| (decoder.decode)(input, ctx)).map(|(value, _)| value)
+        // What the reader deferred is read: the caller inspects the value.
+        let read = |input: Input<'_>, ctx: &Context<'_>| match (decoder.decode)(input, ctx)? {
+            Value::Document(mut document) => document.read_flow(ctx).map(|()| Value::Document(document)),
+            value => Ok(value),
+        };
+        self.run(source, format, options, &Control::default(), read).map(|(value, _)| value)
     }
 
     /// Opens `source` within the size limit, checks it is `claimed`, and runs

@@ -107,7 +107,7 @@ pub struct Table {
     pub sheets: Vec<SheetInfo>,
     /// How the sheets print (grid, looks, page setup), read when a writer
     /// of pages asks; `None` for sources without a layout (CSV).
-    pub pages: Option<crate::document::fixed::LazyPages>,
+    pub pages: Option<crate::document::deferred::LazyPages>,
     source: Box<dyn TableSource>,
 }
 

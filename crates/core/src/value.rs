@@ -95,11 +95,24 @@ impl Value {
         }
     }
 
-    /// The document inside.
+    /// The document inside, its flowing tree read if its reader deferred
+    /// it: what writers of flowing text (Markdown, HTML...) take.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the value is of another kind (a plugin bug);
+    /// what the deferred reader gives.
+    pub fn into_document(self, ctx: &crate::Context<'_>) -> Result<Document> {
+        let mut document = self.into_deferred_document()?;
+        document.read_flow(ctx)?;
+        Ok(document)
+    }
+
+    /// The document inside with what its reader deferred still unread
+    /// (see [`crate::document::deferred`]): for a writer of pages.
     ///
     /// # Errors
     /// [`Error::Internal`] when the value is of another kind (a plugin bug).
-    pub fn into_document(self) -> Result<Document> {
+    pub fn into_deferred_document(self) -> Result<Document> {
         match self {
             Value::Document(d) => Ok(d),
             other => Err(Error::Internal(format!("expected a document, got {}", other.kind().name()))),

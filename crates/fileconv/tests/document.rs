@@ -14,6 +14,14 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// Runs pandoc on `bytes` of pandoc's format `from`, to `to`.
+/// The document `engine().decode` reads (its flowing tree read).
+fn decoded(bytes: &[u8], format: &str) -> fileconv::Document {
+    match fileconv::engine().decode(fileconv::Source::Bytes(bytes), format, &Options::new()).unwrap() {
+        fileconv::Value::Document(document) => document,
+        other => panic!("{format} read as {:?}, not a document", other.kind()),
+    }
+}
+
 fn pandoc(bytes: &[u8], from: &str, to: &str) -> String {
     let path = std::env::temp_dir().join(format!("fileconv-doc-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::write(&path, bytes).unwrap();
@@ -294,7 +302,7 @@ fn epub_converts_to_every_target_keeping_text_and_structure() {
     let names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().to_string()).collect();
     assert!(names.contains(&"EPUB/text/ch002.xhtml".to_string()) && names.iter().filter(|n| n.starts_with("EPUB/media/")).count() == 1, "{names:?}");
     assert_eq!(names[0], "mimetype");
-    let back = fileconv::engine().decode(fileconv::Source::Bytes(&epub), "epub", &Options::new()).unwrap().into_document().unwrap();
+    let back = decoded(&epub, "epub");
     let images: Vec<_> = back.blocks.iter().flat_map(|b| match b {
         fileconv::Block::Paragraph(inlines) => inlines.iter().filter_map(|i| match i { fileconv::Inline::Image(img) => img.data.clone(), _ => None }).collect(),
         fileconv::Block::Image(img) => img.data.clone().into_iter().collect(),
@@ -360,7 +368,7 @@ fn ppt_lists_keep_their_bullets_levels_and_numbers_and_pictures() {
     let kinds: Vec<&str> = blocks.iter().map(|b| b["t"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["Header", "BulletList", "Para", "OrderedList", "Para", "Para", "Para"], "{shown}");
     assert_eq!(blocks[6]["c"][0]["t"], "Image", "{shown}");
-    let document = fileconv::engine().decode(fileconv::Source::Bytes(&fixture("slides.ppt")), "ppt", &Options::new()).unwrap().into_document().unwrap();
+    let document = decoded(&fixture("slides.ppt"), "ppt");
     let pictures: Vec<Vec<u8>> = document.blocks.iter().filter_map(|b| match b {
         fileconv::Block::Image(image) => image.data.clone(),
         fileconv::Block::Paragraph(inlines) => inlines.iter().find_map(|i| match i { fileconv::Inline::Image(image) => image.data.clone(), _ => None }),
@@ -384,7 +392,7 @@ fn doc_pictures_come_out_as_the_files_put_in() {
     // rose.jpg in its text: both read from the Data stream, byte for byte,
     // where they stood in the text, and carried into DOCX and HTML.
     let doc = fixture("pictures.doc");
-    let document = fileconv::engine().decode(fileconv::Source::Bytes(&doc), "doc", &Options::new()).unwrap().into_document().unwrap();
+    let document = decoded(&doc, "doc");
     let images: Vec<Vec<u8>> = document.blocks.iter().flat_map(|b| match b {
         fileconv::Block::Paragraph(inlines) => inlines.iter().filter_map(|i| match i { fileconv::Inline::Image(img) => img.data.clone(), _ => None }).collect(),
         _ => Vec::new(),
@@ -396,7 +404,7 @@ fn doc_pictures_come_out_as_the_files_put_in() {
     let html = String::from_utf8(convert(&doc, "doc", "html")).unwrap();
     assert!(html.contains("<img src=\"data:image/png;base64,") && html.contains("<img src=\"data:image/jpeg;base64,"), "{html}");
     let docx = convert(&doc, "doc", "docx");
-    let back = fileconv::engine().decode(fileconv::Source::Bytes(&docx), "docx", &Options::new()).unwrap().into_document().unwrap();
+    let back = decoded(&docx, "docx");
     let count = back.blocks.iter().map(|b| match b {
         fileconv::Block::Paragraph(inlines) => inlines.iter().filter(|i| matches!(i, fileconv::Inline::Image(img) if img.data.is_some())).count(),
         _ => 0,

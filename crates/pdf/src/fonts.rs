@@ -4,8 +4,9 @@
 //! Chinese, Japanese and Korean; Symbola for emoji and symbols) when they
 //! are installed. Files are found once per process under
 //! `$FILECONV_FONT_DIR` (colon-separated), `/usr/share/fonts` and
-//! `/usr/local/share/fonts`, read once and kept: every conversion after
-//! the first shares them. Documents that name their fonts (slides) are
+//! `/usr/local/share/fonts`; each face is read when a conversion first
+//! draws with it (a fallback when a character is missing from the faces
+//! before it) and kept: every conversion after the first shares them. Documents that name their fonts (slides) are
 //! drawn in the installed family that stands in for each, by the one
 //! substitution table [`SUBSTITUTES`] (metric-compatible families first:
 //! Liberation for Arial, Times New Roman and Courier New, Carlito for
@@ -132,7 +133,9 @@ impl Face {
 }
 
 pub struct FontSet {
-    pub faces: Vec<Face>,
+    /// DejaVu's faces by role, then the fallbacks installed, each loaded
+    /// on first use (the regular face at once: it draws what nothing else can).
+    faces: Vec<(PathBuf, OnceLock<Option<Face>>)>,
     /// Font files found, by file name.
     files: HashMap<String, PathBuf>,
     /// The faces of [`SUBSTITUTES`], four per family, loaded on first use.
@@ -156,18 +159,14 @@ fn load() -> std::result::Result<FontSet, String> {
     for dir in &dirs {
         index(dir, 0, &mut found);
     }
-    let mut faces = Vec::new();
-    let mut missing = Vec::new();
-    for name in REQUIRED {
-        match found.get(name).and_then(|p| Face::load(p)) {
-            Some(face) => faces.push(face),
-            None => missing.push(name),
-        }
-    }
+    let missing: Vec<&str> = REQUIRED.into_iter().filter(|name| !found.contains_key(*name)).collect();
     if !missing.is_empty() {
         return Err(missing.join(", "));
     }
-    faces.extend(FALLBACKS.iter().filter_map(|name| found.get(*name)).filter_map(|p| Face::load(p)));
+    let faces: Vec<(PathBuf, OnceLock<Option<Face>>)> = REQUIRED.iter().chain(&FALLBACKS).filter_map(|name| found.get(*name)).map(|path| (path.clone(), OnceLock::new())).collect();
+    if faces[REGULAR].1.get_or_init(|| Face::load(&faces[REGULAR].0)).is_none() {
+        return Err(format!("{} (unreadable)", REQUIRED[REGULAR]));
+    }
     let family_faces = (0..SUBSTITUTES.len() * 4).map(|_| OnceLock::new()).collect();
     Ok(FontSet { faces, files: found, family_faces })
 }
@@ -193,10 +192,22 @@ impl FontSet {
     /// The face with index `index` (a base face, or a substitute family's
     /// that [`FontSet::face_for`] handed out).
     pub fn face(&self, index: usize) -> &Face {
-        match index.checked_sub(FAMILY_FACES) {
-            None => &self.faces[index],
-            Some(i) => self.family_faces.get(i).and_then(|f| f.get()).and_then(Option::as_ref).unwrap_or(&self.faces[REGULAR]),
-        }
+        let face = match index.checked_sub(FAMILY_FACES) {
+            None => self.base(index),
+            Some(i) => self.family_faces.get(i).and_then(|f| f.get()).and_then(Option::as_ref),
+        };
+        face.unwrap_or_else(|| self.regular())
+    }
+
+    /// A DejaVu or fallback face, loaded now if it was not; `None` when
+    /// there is no such face or its file cannot be read.
+    fn base(&self, index: usize) -> Option<&Face> {
+        let (path, face) = self.faces.get(index)?;
+        face.get_or_init(|| Face::load(path)).as_ref()
+    }
+
+    fn regular(&self) -> &Face {
+        self.faces[REGULAR].1.get().and_then(Option::as_ref).expect("the regular face is loaded with the set")
     }
 
     /// The face that draws text of the font family `name` (as a document
@@ -241,13 +252,14 @@ impl FontSet {
             let style = (preferred - FAMILY_FACES) % 4;
             return self.glyph(Self::styled(style & 1 == 1, style & 2 == 2, false), c);
         }
-        for (index, face) in self.faces.iter().enumerate().skip(MONO_BOLD + 1).chain([(REGULAR, &self.faces[REGULAR])]) {
-            if let Some((id, advance)) = face.glyph(c) {
+        for index in (MONO_BOLD + 1..self.faces.len()).chain([REGULAR]) {
+            if let Some((id, advance)) = self.base(index).and_then(|face| face.glyph(c)) {
                 return (index, id, advance);
             }
         }
-        let notdef = self.faces[REGULAR].parsed.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
-        (REGULAR, 0, f32::from(notdef) / self.faces[REGULAR].units_per_em)
+        let regular = self.regular();
+        let notdef = regular.parsed.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
+        (REGULAR, 0, f32::from(notdef) / regular.units_per_em)
     }
 }
 

@@ -16,7 +16,6 @@
 
 use std::sync::Arc;
 
-use crate::{Context, Result};
 
 /// An RGB colour.
 pub type Color = (u8, u8, u8);
@@ -379,77 +378,3 @@ pub enum PageLayer {
     Sheets(Vec<super::grid::SheetGrid>),
 }
 
-type ReadPages = dyn Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync;
-
-/// A page layer read only when a writer of pages asks for it: reading a
-/// deck's or a word processor's layout costs about what reading its text
-/// does, and most targets (Markdown, HTML, plain text) never look at it.
-/// The reader keeps what it needs (the file's bytes).
-#[derive(Clone)]
-pub struct LazyPages(Arc<ReadPages>);
-
-impl LazyPages {
-    pub fn new(read: impl Fn(&Context<'_>) -> Result<PageLayer> + Send + Sync + 'static) -> Self {
-        LazyPages(Arc::new(read))
-    }
-
-    /// A page layer read when a writer of pages asks for it: from the file
-    /// again when the input has a path (so a deck converted to Markdown is not
-    /// kept twice in memory), else from a copy of its bytes. When the file's
-    /// layout cannot be read (broken or past a limit), the document still
-    /// converts, its text flowing onto pages, and a note says so.
-    ///
-    /// # Errors
-    /// [`crate::Error::LimitExceeded`] when the copy passes the memory budget.
-    pub fn from_input(input: &crate::Input<'_>, ctx: &Context<'_>, read: fn(&[u8], &Context<'_>) -> Result<PageLayer>) -> Result<LazyPages> {
-        enum Kept {
-            Path(std::path::PathBuf),
-            Bytes(std::sync::Arc<[u8]>),
-        }
-        let kept = match input.path {
-            Some(path) => Kept::Path(path.to_path_buf()),
-            None => {
-                ctx.charge_memory(input.bytes.len() as u64, "memory for the file's page layout (bytes)")?;
-                Kept::Bytes(input.bytes.into())
-            }
-        };
-        Ok(LazyPages::new(move |ctx| {
-            let layer = match &kept {
-                Kept::Bytes(bytes) => read(bytes, ctx),
-                Kept::Path(path) => {
-                    let bytes = std::fs::read(path)?;
-                    ctx.charge_memory(bytes.len() as u64, "memory for the file's page layout (bytes)")?;
-                    read(&bytes, ctx)
-                }
-            };
-            match layer {
-                Ok(layer) => Ok(layer),
-                Err(e) if matches!(e.kind(), crate::ErrorKind::InvalidInput | crate::ErrorKind::LimitExceeded) => {
-                    ctx.note(format!("the file's page layout could not be read ({e}); its text is set on pages of the writer's own"));
-                    Ok(PageLayer::Unread)
-                }
-                Err(e) => Err(e),
-            }
-        }))
-    }
-
-    /// Reads the layer.
-    ///
-    /// # Errors
-    /// What the reader gives (cancellation, limits).
-    pub fn read(&self, ctx: &Context<'_>) -> Result<PageLayer> {
-        (self.0)(ctx)
-    }
-}
-
-impl std::fmt::Debug for LazyPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LazyPages")
-    }
-}
-
-impl PartialEq for LazyPages {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}

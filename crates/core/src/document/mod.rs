@@ -1,8 +1,10 @@
 //! The [`Document`] value: a tree of blocks (headings, paragraphs of styled
 //! runs, lists, tables, images, code, quotes, page breaks) and metadata.
-//! Readers build it whole; its size is bounded by the input's, and its depth
-//! by [`MAX_DEPTH`], which every reader enforces so writers may recurse.
+//! Readers build it whole, or defer it ([`deferred`]: office files, which
+//! also carry a page layer); its size is bounded by the input's, and its
+//! depth by [`MAX_DEPTH`], which every reader enforces so writers may recurse.
 
+pub mod deferred;
 pub mod fixed;
 pub mod flow;
 pub mod grid;
@@ -27,7 +29,10 @@ pub struct Document {
     pub sheet_grids: Vec<grid::SheetGrid>,
     /// Where the three above come from when the reader defers them
     /// ([`Document::read_pages`] fills them in).
-    pub lazy_pages: Option<fixed::LazyPages>,
+    pub lazy_pages: Option<deferred::LazyPages>,
+    /// Where the blocks, title and author come from when the reader defers
+    /// them ([`Document::read_flow`] fills them in; see [`deferred`]).
+    pub lazy_flow: Option<deferred::LazyFlow>,
 }
 
 /// A block of a document.
@@ -251,22 +256,6 @@ impl EmbeddedImage {
 }
 
 impl Document {
-    /// Reads the page layer its reader deferred, for a writer of pages.
-    ///
-    /// # Errors
-    /// What the deferred reader gives (cancellation, limits).
-    pub fn read_pages(&mut self, ctx: &crate::Context<'_>) -> crate::Result<()> {
-        if let Some(lazy) = self.lazy_pages.take() {
-            match lazy.read(ctx)? {
-                fixed::PageLayer::Fixed(pages) => self.fixed_pages = pages,
-                fixed::PageLayer::Flow(flow) => self.page_flow = Some(flow),
-                fixed::PageLayer::Sheets(grids) => self.sheet_grids = grids,
-                fixed::PageLayer::Unread => {}
-            }
-        }
-        Ok(())
-    }
-
     /// The title, else the text of the first heading.
     pub fn display_title(&self) -> Option<String> {
         self.title.clone().or_else(|| {

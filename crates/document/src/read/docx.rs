@@ -10,7 +10,8 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
+use fileconv_core::document::fixed::PageLayer;
+use fileconv_core::{Context, Document, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -24,13 +25,34 @@ fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
     Error::invalid_input(FORMAT, format!("{part}: {e}"))
 }
 
+/// A Word document, its text and its pages read when a writer asks
+/// ([`Document::deferred`]).
+///
 /// # Errors
-/// [`Error::InvalidInput`] when the zip or its XML is broken or
-/// `word/document.xml` is missing; [`Error::LimitExceeded`] for zip bombs.
+/// [`Error::InvalidInput`] when the zip is broken or `word/document.xml`
+/// is missing (broken XML when the text or pages are read);
+/// [`Error::LimitExceeded`] for zip bombs.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    let zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    if zip.index_for_name(DOCUMENT).is_none() {
+        return Err(no_document());
+    }
+    Ok(Value::Document(Document::deferred(&input, ctx, read_flow, |bytes, ctx| {
+        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
+        let document = fileconv_zip::read_entry(&mut zip, DOCUMENT, FORMAT)?;
+        Ok(PageLayer::Flow(super::docx_pages::read(&mut zip, &document, ctx)?))
+    })?))
+}
+
+fn no_document() -> Error {
+    Error::invalid_input(FORMAT, format!("no {DOCUMENT}: not a Word document"))
+}
+
+/// The flowing tree: text, headings, lists, tables, pictures, notes, metadata.
+fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
+    let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
     let mut part = |name: &str| fileconv_zip::read_optional(&mut zip, name, FORMAT);
-    let document = part(DOCUMENT)?.ok_or_else(|| Error::invalid_input(FORMAT, format!("no {DOCUMENT}: not a Word document")))?;
+    let document = part(DOCUMENT)?.ok_or_else(no_document)?;
     let styles = part("word/styles.xml")?.map(|x| read_styles(&x)).transpose()?.unwrap_or_default();
     let numbering = part("word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();
     let rels = part("word/_rels/document.xml.rels")?.map(|x| read_rels(&x)).transpose()?.unwrap_or_default();
@@ -58,13 +80,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let Notes { mut bodies, cited, .. } = std::mem::take(&mut reader.notes);
     reader.flow.notes(cited.into_iter().map(|key| bodies.remove(&key).unwrap_or_default()));
     reader.flow.metadata(core.0, core.1);
-    let mut doc = reader.flow.finish();
-    doc.lazy_pages = Some(fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, |bytes, ctx| {
-        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
-        let document = fileconv_zip::read_entry(&mut zip, DOCUMENT, FORMAT)?;
-        Ok(fileconv_core::document::fixed::PageLayer::Flow(super::docx_pages::read(&mut zip, &document, ctx)?))
-    })?);
-    Ok(Value::Document(doc))
+    Ok(reader.flow.finish())
 }
 
 fn local(e: &BytesStart<'_>) -> String {

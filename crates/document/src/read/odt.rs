@@ -13,29 +13,28 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::{Block, Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
+use fileconv_core::{Block, Context, Document, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::Event;
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
 
-use fileconv_core::document::fixed::{LazyPages, PageLayer};
+use fileconv_core::document::fixed::PageLayer;
 use fileconv_core::document::flow::{flatten_into_cell, push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
 
 const FORMAT: &str = "odt";
 
 /// A presentation: its text as [`decode`] reads it, and its slides as
-/// placed pages ([`super::odf_pages`]).
+/// placed pages ([`super::odf_pages`]), both read when a writer asks.
 ///
 /// # Errors
 /// As [`decode`].
 pub fn decode_presentation(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let Value::Document(mut doc) = decode(input, ctx)? else { unreachable!("the ODF reader gives documents") };
-    doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
+    check(&input, ctx)?;
+    Ok(Value::Document(Document::deferred(&input, ctx, read_flow, |bytes, ctx| {
         let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
         let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
         Ok(PageLayer::Fixed(super::odf_pages::read(&mut zip, &content, ctx)?))
-    })?);
-    Ok(Value::Document(doc))
+    })?))
 }
 
 const CONTENT: &str = "content.xml";
@@ -44,14 +43,44 @@ fn xml_error(part: &str, e: impl std::fmt::Display) -> Error {
     Error::invalid_input(FORMAT, format!("{part}: {e}"))
 }
 
+/// A text document, its text and its pages (page styles, resolved
+/// paragraph styles) read when a writer asks.
+///
 /// # Errors
-/// [`Error::InvalidInput`] when the zip or its XML is broken or
-/// `content.xml` is missing; [`Error::LimitExceeded`] for zip bombs and
-/// lists nested past the limit.
+/// [`Error::InvalidInput`] when the zip is broken or `content.xml` is
+/// missing (broken XML when the text or pages are read);
+/// [`Error::LimitExceeded`] for zip bombs and lists nested past the limit.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    check(&input, ctx)?;
+    Ok(Value::Document(Document::deferred(&input, ctx, read_flow, |bytes, ctx| {
+        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
+        let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
+        if content.windows(20).any(|w| w == b"<office:presentation") {
+            // A presentation named .odt: its text flows.
+            return Ok(PageLayer::Unread);
+        }
+        Ok(PageLayer::Flow(super::odf_pages::read_text(&mut zip, &content, ctx)?))
+    })?))
+}
+
+/// The package opens and has its content part.
+fn check(input: &Input<'_>, ctx: &Context<'_>) -> Result<()> {
+    let zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    match zip.index_for_name(CONTENT) {
+        Some(_) => Ok(()),
+        None => Err(no_content()),
+    }
+}
+
+fn no_content() -> Error {
+    Error::invalid_input(FORMAT, "no content.xml: not an OpenDocument file")
+}
+
+/// The flowing tree: text, headings, lists, tables, pictures, metadata.
+fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
+    let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
     let mut part = |name: &str| fileconv_zip::read_optional(&mut zip, name, FORMAT);
-    let content = part(CONTENT)?.ok_or_else(|| Error::invalid_input(FORMAT, "no content.xml: not an OpenDocument file"))?;
+    let content = part(CONTENT)?.ok_or_else(no_content)?;
     let mut styles = Styles::default();
     if let Some(bytes) = part("styles.xml")? {
         styles.read(&bytes, "styles.xml")?;
@@ -66,15 +95,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     reader.read(&content, ctx)?;
     reader.flow.metadata(title, author);
-    let mut doc = reader.flow.finish();
-    if !content.windows(20).any(|w| w == b"<office:presentation") {
-        doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
-            let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
-            let content = fileconv_zip::read_entry(&mut zip, CONTENT, FORMAT)?;
-            Ok(PageLayer::Flow(super::odf_pages::read_text(&mut zip, &content, ctx)?))
-        })?);
-    }
-    Ok(Value::Document(doc))
+    Ok(reader.flow.finish())
 }
 
 /// The package paths of embedded pictures (`xlink:href="Pictures/..."`).

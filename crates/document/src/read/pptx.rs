@@ -7,14 +7,14 @@
 //! appears or changes (slide numbers and dates left out). A first slide holding only a
 //! centred title and subtitle is the document's title and author.
 //! Beside this flowing reading, [`super::pptx_pages`] reads each slide as a
-//! placed page for writers of pages.
+//! placed page for writers of pages; both are read when a writer asks.
 
 use std::collections::HashMap;
 use std::io::Cursor;
 
 use fileconv_core::document::flow::{push_cell_paragraph, push_text, Flow, Kind, MAX_LEVEL};
-use fileconv_core::document::fixed::{LazyPages, PageLayer};
-use fileconv_core::{Context, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
+use fileconv_core::document::fixed::PageLayer;
+use fileconv_core::{Context, Document, Error, Image, Inline, Input, Numbering, Result, Run, TableBlock, Value};
 use fileconv_zip::quick_xml::events::{BytesStart, Event};
 use fileconv_zip::quick_xml::XmlVersion;
 use fileconv_zip::xml::{attr, push_reference, Events};
@@ -56,11 +56,26 @@ pub(super) fn rels_path(part: &str) -> String {
     }
 }
 
+/// A presentation, its text and its slides read when a writer asks
+/// ([`Document::deferred`]).
+///
 /// # Errors
-/// [`Error::InvalidInput`] for a broken zip or XML, or no presentation part;
+/// [`Error::InvalidInput`] for a broken zip, no presentation part or a
+/// broken one (broken slides when the text or pages are read);
 /// [`Error::LimitExceeded`] for zip bombs.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let mut zip = fileconv_zip::open(Cursor::new(input.bytes), ctx.limits, FORMAT)?;
+    slide_order(&mut zip)?;
+    Ok(Value::Document(Document::deferred(&input, ctx, read_flow, |bytes, ctx| {
+        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
+        let order = slide_order(&mut zip)?;
+        Ok(PageLayer::Fixed(super::pptx_pages::read(&mut zip, &order, ctx)?))
+    })?))
+}
+
+/// The slides' text in order: titles as headings, bodies, tables, pictures, notes.
+fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
+    let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
     let order = slide_order(&mut zip)?;
     let mut flow = Flow::default();
     let mut last_footer = String::new();
@@ -82,13 +97,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         }
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
     }
-    let mut doc = flow.finish();
-    doc.lazy_pages = Some(LazyPages::from_input(&input, ctx, |bytes, ctx| {
-        let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
-        let order = slide_order(&mut zip)?;
-        Ok(PageLayer::Fixed(super::pptx_pages::read(&mut zip, &order, ctx)?))
-    })?);
-    Ok(Value::Document(doc))
+    Ok(flow.finish())
 }
 
 /// The slide parts in the order `presentation.xml` lists them.

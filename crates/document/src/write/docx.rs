@@ -105,7 +105,7 @@ const REL_IMAGE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/r
 /// [`fileconv_core::Error::LimitExceeded`] past `max_output_bytes`;
 /// [`fileconv_core::Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+    let doc = value.into_document(ctx)?;
     let mut w = Writer::default();
     w.rels.push(("rIdStyles".into(), "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles", "styles.xml".into(), false));
     w.rels.push(("rIdNumbering".into(), "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering", "numbering.xml".into(), false));

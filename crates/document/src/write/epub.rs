@@ -25,7 +25,7 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// [`fileconv_core::Error::LimitExceeded`] past `max_output_bytes`;
 /// [`fileconv_core::Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+    let doc = value.into_document(ctx)?;
     let title = doc.display_title().unwrap_or_else(|| "Untitled".to_string());
     // Chapters: a new one at each level-1 heading after the first block.
     let mut chapters: Vec<&[Block]> = Vec::new();

@@ -8,8 +8,8 @@ const STYLE: &str = "body{max-width:48em;margin:2em auto;padding:0 1em;font-fami
 
 /// # Errors
 /// [`fileconv_core::Error::Io`] when writing fails.
-pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let doc = value.into_document(ctx)?;
     let mut html = String::with_capacity(64 << 10);
     html.push_str("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str(&format!("<title>{}</title>\n", escape_markup(&doc.display_title().unwrap_or_default())));

@@ -9,8 +9,8 @@ use fileconv_core::{Block, Context, Inline, Result, Value};
 
 /// # Errors
 /// [`fileconv_core::Error::Io`] when writing fails.
-pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let doc = value.into_document(ctx)?;
     let mut md = String::with_capacity(64 << 10);
     if doc.title.is_some() || doc.author.is_some() {
         md.push_str("---\n");

@@ -107,7 +107,7 @@ struct Writer {
 /// [`fileconv_core::Error::LimitExceeded`] past `max_output_bytes`;
 /// [`fileconv_core::Error::Io`] when writing fails.
 pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+    let doc = value.into_document(ctx)?;
     let mut w = Writer::default();
     // Title and author shown through fields of the metadata, as LibreOffice does.
     if let Some(title) = &doc.title {

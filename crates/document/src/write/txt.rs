@@ -9,8 +9,8 @@ use fileconv_core::{plain_text, Block, Context, Result, Value};
 
 /// # Errors
 /// [`fileconv_core::Error::Io`] when writing fails.
-pub fn encode(value: Value, out: &mut dyn Write, _ctx: &Context<'_>) -> Result<()> {
-    let doc = value.into_document()?;
+pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let doc = value.into_document(ctx)?;
     let mut text = String::with_capacity(64 << 10);
     for meta in [&doc.title, &doc.author].into_iter().flatten() {
         line(&mut text, "", meta);

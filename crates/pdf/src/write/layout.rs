@@ -38,6 +38,36 @@ const CELL_PAD: f32 = 4.0;
 
 pub use crate::fonts::ShapedGlyph;
 
+/// Appends the glyphs of `next` to `last` when they continue its line in
+/// the same face, size and colour (the words of a line): one text object
+/// instead of one per word, which is most of a page's drawing and
+/// compressing. The gap between them becomes a space glyph that wide, so
+/// text extracts with its spaces. Right-to-left text is left as it is.
+fn join_glyphs(last: &mut Op, next: &Op, fonts: &FontSet) -> bool {
+    let (Op::Glyphs { x, y, face, size, glyphs, text, color }, Op::Glyphs { x: next_x, y: next_y, face: next_face, size: next_size, glyphs: next_glyphs, text: next_text, color: next_color }) =
+        (last, next)
+    else {
+        return false;
+    };
+    if (*y, *face, *size, *color) != (*next_y, *next_face, *next_size, *next_color) || *size <= 0.0 {
+        return false;
+    }
+    let end = *x + glyphs.iter().map(|g| g.advance).sum::<f32>() * *size;
+    let gap = *next_x - end;
+    if !(-0.01..=*size * 8.0).contains(&gap) || text.chars().chain(next_text.chars()).any(crate::fonts::is_right_to_left) {
+        return false;
+    }
+    if gap > 0.01 {
+        let Some((space, _)) = fonts.face(*face).glyph(' ') else { return false };
+        glyphs.push(ShapedGlyph { id: space, advance: gap / *size, x_offset: 0.0, y_offset: 0.0, text: text.len()..text.len() + 1 });
+        text.push(' ');
+    }
+    let offset = text.len();
+    glyphs.extend(next_glyphs.iter().map(|g| ShapedGlyph { text: g.text.start + offset..g.text.end + offset, ..g.clone() }));
+    text.push_str(next_text);
+    true
+}
+
 /// One drawing operation; coordinates in points from the page's top left.
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -83,20 +113,71 @@ pub struct Bookmark {
     pub y: f32,
 }
 
+/// The pages laid out so far. With a sink ([`Engine::drawing_to`]) every
+/// page but the one being laid out goes to it as soon as the next starts:
+/// no page is changed once another follows it, so the writer draws a page
+/// while the next is laid out.
+struct PageList<'f> {
+    pages: Vec<Page>,
+    sent: usize,
+    sink: Option<Box<dyn FnMut(Page) + 'f>>,
+}
+
+impl<'f> PageList<'f> {
+    fn new(pages: Vec<Page>) -> Self {
+        PageList { pages, sent: 0, sink: None }
+    }
+
+    /// Pages so far, those sent included.
+    fn len(&self) -> usize {
+        self.sent + self.pages.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, page: Page) {
+        self.send_all();
+        self.pages.push(page);
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Page> {
+        self.pages.last_mut()
+    }
+
+    /// Starts over (a layout's first step; nothing is sent before it).
+    fn clear(&mut self) {
+        debug_assert_eq!(self.sent, 0, "pages were sent before the layout started");
+        self.pages.clear();
+    }
+
+    fn send_all(&mut self) {
+        if let Some(sink) = &mut self.sink {
+            for page in self.pages.drain(..) {
+                self.sent += 1;
+                sink(page);
+            }
+        }
+    }
+
+    /// The pages not sent: all of them without a sink, none with one.
+    fn finish(mut self) -> Vec<Page> {
+        self.send_all();
+        self.pages
+    }
+}
+
 pub struct Layout {
+    /// The pages, unless they went to the writer as they were laid out.
     pub pages: Vec<Page>,
+    /// Drawing operations on all pages, sent or not.
+    pub ops: usize,
     pub bookmarks: Vec<Bookmark>,
     /// Characters no installed font draws (shown as empty boxes), and how many times.
     pub missing_glyphs: std::collections::BTreeMap<char, usize>,
     /// Pictures left out because PDF cannot embed their format.
     pub unsupported_pictures: usize,
-}
-
-impl Layout {
-    /// Drawing operations on all pages.
-    pub fn ops(&self) -> usize {
-        self.pages.iter().map(|p| p.ops.len()).sum()
-    }
 }
 
 /// The look of a run of text.
@@ -167,7 +248,7 @@ struct LineBox {
 pub struct Engine<'f> {
     fonts: &'f FontSet,
     setup: PageSetup,
-    pages: Vec<Page>,
+    pages: PageList<'f>,
     bookmarks: Vec<Bookmark>,
     y: f32,
     /// Left bars of the quotes the cursor is in: their x.
@@ -222,7 +303,7 @@ impl<'f> Engine<'f> {
         Engine {
             fonts,
             setup,
-            pages: vec![Page::default()],
+            pages: PageList::new(vec![Page::default()]),
             bookmarks: Vec::new(),
             y: setup.margin,
             quote_bars: Vec::new(),
@@ -234,6 +315,19 @@ impl<'f> Engine<'f> {
             flow: paged::FlowState::default(),
             shaped: Default::default(),
         }
+    }
+
+    /// Hands every finished page to `sink` as the layout goes (the
+    /// [`Layout`] then holds none).
+    #[must_use]
+    pub fn drawing_to(mut self, sink: impl FnMut(Page) + 'f) -> Self {
+        self.pages.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// What the layout made (the pages not sent, if any).
+    fn finish(self) -> Layout {
+        Layout { pages: self.pages.finish(), ops: self.max_ops - self.ops_budget, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures }
     }
 
     /// `text` shaped in `face`, from the cache when it was shaped before.
@@ -274,8 +368,14 @@ impl<'f> Engine<'f> {
         if self.pages.len() > self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
+        let page = self.pages.last_mut().expect("a page");
+        if let (Some(last @ Op::Glyphs { .. }), Op::Glyphs { .. }) = (page.ops.last_mut(), &op) {
+            if join_glyphs(last, &op, self.fonts) {
+                return Ok(());
+            }
+        }
         self.ops_budget -= 1;
-        self.pages.last_mut().expect("a page").ops.push(op);
+        page.ops.push(op);
         Ok(())
     }
 
@@ -319,7 +419,7 @@ impl<'f> Engine<'f> {
         if self.pages.len() > self.max_pages {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+        Ok(self.finish())
     }
 
     fn block(&mut self, block: &Block, next: Option<&Block>, x: f32, width: f32, checkpoint: &dyn Fn() -> Result<()>) -> Result<()> {

@@ -116,23 +116,53 @@ fn krilla_image(data: &Arc<Vec<u8>>) -> Option<Image> {
 /// the fonts are missing or krilla fails; [`Error::LimitExceeded`] past the
 /// output or drawing limits.
 pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let mut doc = value.into_document()?;
+    let mut doc = value.into_deferred_document()?;
     let setup = page_setup(ctx)?;
     let fonts = fonts()?;
     let limits = LayoutLimits::new(ctx.memory_left(), ctx.limits.max_pages);
-    let engine = Engine::new(fonts, setup, limits);
     // Slides', word processors' and sheets' pages keep their own setup unless a paper size is asked for.
     let own_pages = ctx.options.get(PAGE_SIZE.name).is_none();
     if own_pages {
         doc.read_pages(ctx)?;
     }
+    // Pages are drawn on a second thread as the layout finishes them.
+    let bytes = std::thread::scope(|scope| {
+        let (sender, pages) = std::sync::mpsc::channel();
+        let drawing = scope.spawn(move || draw(&pages, setup, ctx));
+        let to_drawing = sender.clone();
+        // A drawing thread that stopped has its own error to give.
+        let engine = Engine::new(fonts, setup, limits).drawing_to(move |page| drop(to_drawing.send(Drawn::Page(page))));
+        let laid_out = lay_out(&mut doc, engine, own_pages, ctx);
+        if let Ok(layout) = &laid_out {
+            let _ = sender.send(Drawn::End { bookmarks: outline(&layout.bookmarks), metadata: metadata(&doc) });
+        }
+        drop(sender);
+        let drawn = drawing.join().unwrap_or_else(|panic| Err(Error::Internal(format!("drawing PDF pages panicked: {}", fileconv_core::panic_text(&*panic)))));
+        let layout = laid_out?;
+        notes(&layout, ctx);
+        drawn?.ok_or_else(|| Error::Internal("the PDF writer stopped before the last page".into()))
+    })?;
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+/// Lays the document out in the setup its reader gave, else flowing.
+fn lay_out(doc: &mut fileconv_core::Document, engine: Engine<'_>, own_pages: bool, ctx: &Context<'_>) -> Result<Layout> {
     let layout = match &doc.page_flow {
         _ if own_pages && !doc.fixed_pages.is_empty() => engine.run_fixed(&doc.fixed_pages, &|| ctx.checkpoint())?,
         _ if own_pages && !doc.sheet_grids.is_empty() => engine.run_grids(&doc.sheet_grids, &|| ctx.checkpoint())?,
         Some(flow) if own_pages => engine.run_paged(flow, &|| ctx.checkpoint())?,
-        _ => engine.run(&doc, &|| ctx.checkpoint())?,
+        _ => {
+            doc.read_flow(ctx)?;
+            engine.run(doc, &|| ctx.checkpoint())?
+        }
     };
-    ctx.charge_memory(LayoutLimits::op_memory(layout.ops()), "memory for laid-out pages (bytes)")?;
+    ctx.charge_memory(LayoutLimits::op_memory(layout.ops), "memory for laid-out pages (bytes)")?;
+    Ok(layout)
+}
+
+/// Tells what the pages could not show.
+fn notes(layout: &Layout, ctx: &Context<'_>) {
     if !layout.missing_glyphs.is_empty() {
         let count: usize = layout.missing_glyphs.values().sum();
         let sample: String = layout.missing_glyphs.keys().take(12).collect();
@@ -144,6 +174,9 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     if layout.unsupported_pictures > 0 {
         ctx.note(format!("{} picture(s) in formats a PDF cannot hold (EMF, WMF, TIFF, BMP...) are left out of the pages", layout.unsupported_pictures));
     }
+}
+
+fn metadata(doc: &fileconv_core::Document) -> Metadata {
     let mut metadata = Metadata::new().creator("fileconv".into()).producer("fileconv (krilla)".into());
     if let Some(title) = doc.display_title() {
         metadata = metadata.title(title);
@@ -151,22 +184,44 @@ pub fn encode_document(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> 
     if let Some(author) = &doc.author {
         metadata = metadata.authors(vec![author.clone()]);
     }
-    render(layout, setup, metadata, out, ctx)
+    metadata
 }
 
 fn fill(color: layout::Rgb) -> Fill {
     Fill { paint: rgb::Color::new(color.0, color.1, color.2).into(), ..Fill::default() }
 }
 
-fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+/// What the drawing thread is handed: laid-out pages, then the outline
+/// and metadata once the layout is done.
+enum Drawn {
+    Page(layout::Page),
+    End { bookmarks: Outline, metadata: Metadata },
+}
+
+/// Draws pages as they come and returns the PDF's bytes; `None` when the
+/// layout stopped before its end (its error is the answer).
+fn draw(pages: &std::sync::mpsc::Receiver<Drawn>, setup: PageSetup, ctx: &Context<'_>) -> Result<Option<Vec<u8>>> {
     let fonts = fonts()?;
     let mut pdf = PdfDocument::new();
-    pdf.set_metadata(metadata);
     let mut images: std::collections::HashMap<usize, Option<Image>> = std::collections::HashMap::new();
-    for (number, page_ops) in layout.pages.into_iter().enumerate() {
+    let mut number = 0usize;
+    for drawn in pages {
+        let page_ops = match drawn {
+            Drawn::Page(page) => page,
+            Drawn::End { bookmarks, metadata } => {
+                pdf.set_metadata(metadata);
+                pdf.set_outline(bookmarks);
+                let bytes = pdf.finish().map_err(|e| Error::backend("pdf", format!("{e:?}")))?;
+                if bytes.len() as u64 > ctx.limits.max_output_bytes {
+                    return Err(Error::limit("output size (bytes)", ctx.limits.max_output_bytes, bytes.len() as u64));
+                }
+                return Ok(Some(bytes));
+            }
+        };
         if number % 16 == 0 {
             ctx.checkpoint()?;
         }
+        number += 1;
         let (width, height) = page_ops.size.unwrap_or((setup.width, setup.height));
         let settings = PageSettings::from_wh(width, height).ok_or_else(|| Error::invalid_input("pdf", format!("page size {width} x {height} pt")))?;
         let mut page = pdf.start_page_with(settings);
@@ -238,13 +293,7 @@ fn render(layout: Layout, setup: PageSetup, metadata: Metadata, out: &mut dyn Wr
         }
         page.finish();
     }
-    pdf.set_outline(outline(&layout.bookmarks));
-    let bytes = pdf.finish().map_err(|e| Error::backend("pdf", format!("{e:?}")))?;
-    if bytes.len() as u64 > ctx.limits.max_output_bytes {
-        return Err(Error::limit("output size (bytes)", ctx.limits.max_output_bytes, bytes.len() as u64));
-    }
-    out.write_all(&bytes)?;
-    Ok(())
+    Ok(None)
 }
 
 /// The path of a shape's outline; `None` for a degenerate one.

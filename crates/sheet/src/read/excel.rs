@@ -41,7 +41,7 @@ pub enum Kind {
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -> Result<Value> {
     let mut value = guarded(format, || open(input, ctx, format, kind))?;
     if let (Kind::Xls, Value::Table(table)) = (kind, &mut value) {
-        table.pages = Some(fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::xls::read)?);
+        table.pages = Some(fileconv_core::document::deferred::LazyPages::from_input(&input, ctx, crate::pages::xls::read)?);
     }
     Ok(value)
 }

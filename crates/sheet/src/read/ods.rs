@@ -31,7 +31,7 @@ struct OdsSource {
 /// [`Error::InvalidInput`] for a broken zip or XML, [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
-    let pages = fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::ods::read)?;
+    let pages = fileconv_core::document::deferred::LazyPages::from_input(&input, ctx, crate::pages::ods::read)?;
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, FORMAT)?;
     let names = sheet_names(&mut zip)?;
     if names.is_empty() {

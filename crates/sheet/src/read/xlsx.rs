@@ -47,7 +47,7 @@ struct XlsxSource {
 /// [`Error::InvalidInput`] for a broken zip or part; [`Error::LimitExceeded`]
 /// for a zip past the limits.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Result<Value> {
-    let pages = fileconv_core::document::fixed::LazyPages::from_input(&input, ctx, crate::pages::xlsx::read)?;
+    let pages = fileconv_core::document::deferred::LazyPages::from_input(&input, ctx, crate::pages::xlsx::read)?;
     let mut zip = fileconv_zip::open(input.open()?, ctx.limits, format)?;
     let invalid = |what: &str, e: &dyn std::fmt::Display| Error::invalid_input(format, format!("{what}: {e}"));
     let part = |zip: &mut ZipArchive<Box<dyn ReadSeek>>, name: &str| fileconv_zip::read_optional(zip, name, format);

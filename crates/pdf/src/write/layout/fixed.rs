@@ -35,7 +35,7 @@ impl Engine<'_> {
                 self.placed_shape(shape)?;
             }
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+        Ok(self.finish())
     }
 
     pub(super) fn placed_shape(&mut self, shape: &Shape) -> Result<()> {

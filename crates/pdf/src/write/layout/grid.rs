@@ -82,7 +82,7 @@ impl Engine<'_> {
             let page = GridPage::default();
             self.pages.push(Page { ops: Vec::new(), size: Some((page.width, page.height)) });
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+        Ok(self.finish())
     }
 
     fn digit_width(&self, grid: &SheetGrid) -> f32 {

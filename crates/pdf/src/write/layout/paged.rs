@@ -72,7 +72,7 @@ impl Engine<'_> {
         if self.pages.is_empty() {
             self.pages.push(Page { ops: Vec::new(), size: Some(LETTER) });
         }
-        Ok(Layout { pages: self.pages, bookmarks: self.bookmarks, missing_glyphs: self.missing_glyphs, unsupported_pictures: self.unsupported_pictures })
+        Ok(self.finish())
     }
 
     fn text_area(section: &FlowSection) -> (f32, f32, f32, f32) {
