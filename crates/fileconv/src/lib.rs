@@ -198,10 +198,10 @@ pub mod fuzzing {
         }
     }
 
-    /// The first byte picks a readable document or presentation format (as
-    /// [`decode_document`] picks it); the rest is read as it and written as
-    /// PDF on its own pages: the readers' page layers (slides, page flows)
-    /// and their layout.
+    /// The first byte picks a readable document, presentation (0x80; with
+    /// 0x20, notes pages too) or spreadsheet (0xC0) format; the rest is read
+    /// as it and written as PDF on its own pages: the readers' page layers
+    /// (slides, page flows, sheet grids) and their layout.
     pub fn decode_pages(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
         let category = match pick & 0xC0 {
@@ -209,8 +209,11 @@ pub mod fuzzing {
             0x80 => Category::Presentation,
             _ => Category::Document,
         };
-        if let Some(from) = pick_readable(pick & 0x3f, category).filter(|f| *f != "pdf") {
-            assert_no_bug(fuzz_engine().convert(rest, from, "pdf"));
+        // A presentation picked with 0x20 also gets its notes pages.
+        let (pick, notes) = if category == Category::Presentation { (pick & 0x1f, pick & 0x20 != 0) } else { (pick & 0x3f, false) };
+        if let Some(from) = pick_readable(pick, category).filter(|f| *f != "pdf") {
+            let options = if notes { Options::new().with("notes", "true") } else { Options::new() };
+            assert_no_bug(fuzz_engine().convert_with(rest, from, "pdf", &options));
         }
     }
 

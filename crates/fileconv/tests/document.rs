@@ -900,12 +900,11 @@ fn placement(ours: &[(usize, String, f64, f64)], reference: &[(usize, String, f6
 /// point), at least `found` of LibreOffice's words found and `placed` of
 /// those within 4% of the page of where LibreOffice puts them. Returns our PDF.
 fn pages_like_libreoffice(name: &str, format: &str, found: f64, placed: f64) -> Vec<u8> {
-    pages_like(&fixture(name), &fixture(&format!("{name}.libreoffice.pdf")), name, format, found, placed)
+    pages_like(&convert(&fixture(name), format, "pdf"), &fixture(&format!("{name}.libreoffice.pdf")), name, found, placed)
 }
 
 /// As [`pages_like_libreoffice`], for a source and reference given as bytes.
-fn pages_like(source: &[u8], reference: &[u8], name: &str, format: &str, found: f64, placed: f64) -> Vec<u8> {
-    let ours = convert(source, format, "pdf");
+fn pages_like(ours: &[u8], reference: &[u8], name: &str, found: f64, placed: f64) -> Vec<u8> {
     let (our_pages, our_words) = placed_words(&ours);
     let (pages, words) = placed_words(reference);
     assert_eq!(our_pages.len(), pages.len(), "{name}: pages");
@@ -915,7 +914,7 @@ fn pages_like(source: &[u8], reference: &[u8], name: &str, format: &str, found: 
     let (matched, close) = placement(&our_words, &words, &pages);
     assert!(matched as f64 >= words.len() as f64 * found, "{name}: {matched} of LibreOffice's {} words found", words.len());
     assert!(close as f64 >= matched as f64 * placed, "{name}: {close} of {matched} words placed as LibreOffice places them (at least {placed})");
-    ours
+    ours.to_vec()
 }
 
 #[test]
@@ -928,7 +927,7 @@ fn sheets_print_where_libreoffice_prints_them() {
     let sheet = |name: &str| std::fs::read(common::testdata().join("sheet").join(name)).unwrap();
     for format in ["xlsx", "xls", "ods"] {
         let name = format!("print.{format}");
-        let ours = pages_like(&sheet(&name), &sheet(&format!("{name}.libreoffice.pdf")), &name, format, 0.85, 0.95);
+        let ours = pages_like(&convert(&sheet(&name), format, "pdf"), &sheet(&format!("{name}.libreoffice.pdf")), &name, 0.85, 0.95);
         let (pages, _) = placed_words(&ours);
         assert_eq!(pages.len(), 5, "{name}");
         let text = common::pdftotext(&ours);
@@ -975,6 +974,33 @@ fn slides_become_pages_where_libreoffice_puts_them() {
     let (pages, words) = placed_words(&flowing);
     assert!(pages.iter().all(|(w, h)| (w - 595.28).abs() < 1.0 && (h - 841.89).abs() < 1.0), "{pages:?}");
     assert!(words.iter().any(|(_, t, _, _)| t == "Cherry"), "{words:?}");
+}
+
+#[test]
+fn notes_pages_follow_the_slides_as_libreoffice_prints_them() {
+    // notes=true against LibreOffice's PDF with notes pages: the two slides
+    // shown, then a portrait notes page for each (the hidden slide has
+    // none): the slide drawn small at the top, its speaker notes below.
+    let options = Options::new().with("notes", "true");
+    for (deck, format) in [("shapes.pptx", "pptx"), ("shapes.odp", "odp")] {
+        let ours = fileconv::engine().convert_with(&fixture(deck), format, "pdf", &options).unwrap();
+        let reference = fixture(&format!("{deck}.notes.libreoffice.pdf"));
+        pages_like(&ours, &reference, deck, 0.8, 0.95);
+        let (pages, words) = placed_words(&ours);
+        assert_eq!(pages.len(), 4, "{deck}: {pages:?}");
+        assert!(pages[2].0 < pages[2].1 && pages[3].0 < pages[3].1, "{deck}: notes pages are portrait: {pages:?}");
+        let on = |page: usize, word: &str| words.iter().any(|(p, t, _, _)| *p == page && t == word);
+        // The notes under the slide they belong to, the slide's own words drawn too.
+        assert!(on(2, "Speaker") && on(2, "ellipse.") && on(2, "Shapes") && !on(2, "Cherries"), "{deck}: {words:?}");
+        assert!(on(3, "Cherries") && on(3, "Prices") && !on(3, "Speaker"), "{deck}: {words:?}");
+        assert!(!common::pdftotext(&ours).contains("Secret"), "{deck}");
+    }
+    // Without the option: the slides alone.
+    assert_eq!(placed_words(&convert(&fixture("shapes.pptx"), "pptx", "pdf")).0.len(), 2);
+    // As page images too: the third page is the first slide's notes page.
+    let png = fileconv::engine().convert_with(&fixture("shapes.pptx"), "pptx", "png", &options.clone().with("page", "3").with("dpi", "36")).unwrap();
+    let image = &common::decode_raster(&png, "png").frames[0].image;
+    assert!(image.height() > image.width(), "{}x{}", image.width(), image.height());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use fileconv_core::{Adapter, Context, Input, OptionSpec, Result, Value, ValueKin
 use crate::render::{DPI, PAGE};
 use crate::write::{MARGIN, ORIENTATION, PAGE_SIZE};
 
-const PAGE_OPTIONS: &[OptionSpec] = &[PAGE, DPI, PAGE_SIZE, ORIENTATION, MARGIN];
+const PAGE_OPTIONS: &[OptionSpec] = &[PAGE, DPI, PAGE_SIZE, ORIENTATION, MARGIN, fileconv_core::document::fixed::NOTES];
 
 inventory::submit! {
     // Dearer than reading a PDF's pages directly (hayro), so PDFs keep that path.

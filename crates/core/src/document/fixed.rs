@@ -16,6 +16,19 @@
 
 use std::sync::Arc;
 
+use crate::{OptionKind, OptionSpec};
+
+/// Asks readers of presentations for a notes page after the slides for
+/// each slide shown: the slide, its speaker notes and its number, on the
+/// presentation's notes page size (as PowerPoint and LibreOffice print
+/// notes pages).
+pub const NOTES: OptionSpec = OptionSpec {
+    name: "notes",
+    kind: OptionKind::Boolean,
+    default: "false",
+    help: "Presentations: a notes page (the slide and its speaker notes) for each slide, after the slides",
+};
+
 
 /// An RGB colour.
 pub type Color = (u8, u8, u8);
@@ -131,6 +144,9 @@ pub struct Shape {
     pub text: Option<TextBody>,
     /// A table whose top left corner is the frame's.
     pub table: Option<FixedTable>,
+    /// Another page drawn in the frame, scaled to fit and centred: the
+    /// slide on its notes page.
+    pub page: Option<Box<FixedPage>>,
 }
 
 /// A table on a page: column widths, and rows at least as tall as stated

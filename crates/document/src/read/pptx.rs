@@ -73,7 +73,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     })?))
 }
 
-/// The slides' text in order: titles as headings, bodies, tables, pictures, notes.
+/// The slides' text in order: titles as headings, bodies, tables, pictures.
 fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
     let mut zip = fileconv_zip::open(Cursor::new(bytes), ctx.limits, FORMAT)?;
     let order = slide_order(&mut zip)?;

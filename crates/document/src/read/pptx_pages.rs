@@ -14,14 +14,17 @@
 //! rectangles, ellipses, lines, triangles, diamonds, arrows and other
 //! polygons; unknown ones as their box), custom geometry as polygons,
 //! pictures with their crop, group shapes, tables (cell fills, borders,
-//! margins, merged cells). Charts and SmartArt are not drawn (their text is
-//! in the flowing document).
+//! margins, merged cells), charts from the values their part caches
+//! (`super::chart`), SmartArt from the drawing PowerPoint saved of it. With `notes=true`, a notes page follows the
+//! slides for each slide shown: the notes slide's shapes placed by the
+//! notes master (its slide image placeholder showing the slide, its body
+//! the notes in the master's notes style).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use fileconv_core::document::fixed::{from_hsl, to_hsl, Align, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
+use fileconv_core::document::fixed::{from_hsl, to_hsl, Align, NOTES, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
 use fileconv_zip::zip;
 use fileconv_core::{Context, Error, Result};
 use roxmltree::{Document as Xml, Node};
@@ -55,10 +58,14 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
     };
     let table_styles = if table_styles.is_empty() { None } else { Some(parse(&table_styles, "tableStyles.xml")?) };
 
-    // The slides, and the layouts, masters and themes they use: each shared
-    // part read and parsed once, however many slides use it.
+    let notes = NOTES.boolean(ctx.options)?;
+    let notes_size = child(root, "notesSz").map_or((540.0, 720.0), |s| (emu(s, "cx").unwrap_or(540.0), emu(s, "cy").unwrap_or(720.0)));
+
+    // The slides (and their notes), and the layouts, masters and themes
+    // they use: each shared part read and parsed once, however many slides use it.
     let mut shared: HashMap<String, Part> = HashMap::new();
-    let mut slides = Vec::new();
+    let mut jobs = Vec::new();
+    let mut notes_parts = Vec::new();
     for (number, path) in order.iter().enumerate() {
         ctx.checkpoint()?;
         let Some(slide) = Part::load(zip, path)? else { continue };
@@ -67,18 +74,45 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
         let master = load_shared(zip, &mut shared, master_path)?;
         let theme_path = master.as_ref().and_then(|m| shared[m].related("theme"));
         let theme = load_shared(zip, &mut shared, theme_path)?;
-        slides.push((number, path, slide, layout, master, theme));
+        if notes {
+            let notes_slide = match slide.related("notesSlide") {
+                Some(path) => Part::load(zip, &path)?.map(|part| (path, part)),
+                None => None,
+            };
+            notes_parts.push((number, notes_slide));
+        }
+        jobs.push(Job { number, path: path.clone(), part: slide, layout, master, theme, notes_of: None });
+    }
+    if notes {
+        let presentation_master = Part::load(zip, "ppt/presentation.xml")?.and_then(|p| p.related("notesMaster"));
+        for (number, notes_slide) in notes_parts {
+            let (path, part) = notes_slide.unwrap_or_else(|| (String::new(), Part { text: EMPTY_NOTES.to_string(), rels: HashMap::new() }));
+            let master = load_shared(zip, &mut shared, part.related("notesMaster").or_else(|| presentation_master.clone()))?;
+            let theme_path = master.as_ref().and_then(|m| shared[m].related("theme"));
+            let theme = load_shared(zip, &mut shared, theme_path)?;
+            jobs.push(Job { number, path, part, layout: None, master, theme, notes_of: Some(number) });
+        }
     }
     let parsed: HashMap<&str, Xml<'_>> = shared.iter().map(|(path, part)| Ok((path.as_str(), parse(&part.text, path)?))).collect::<Result<_>>()?;
-    let themes: HashMap<&str, Theme> = slides.iter().filter_map(|s| s.5.as_deref()).map(|path| (path, Theme::read(parsed.get(path).map(|x| x.root_element())))).collect();
+    let themes: HashMap<&str, Theme> = jobs.iter().filter_map(|s| s.theme.as_deref()).map(|path| (path, Theme::read(parsed.get(path).map(|x| x.root_element())))).collect();
     let no_theme = Theme::default();
 
     let mut pages = Vec::new();
+    // The page each slide shown became, by slide number.
+    let mut shown: HashMap<usize, usize> = HashMap::new();
     let mut media: HashMap<String, Option<Arc<Vec<u8>>>> = HashMap::new();
-    for (number, path, slide, layout, master, theme) in &slides {
+    for Job { number, path, part: slide, layout, master, theme, notes_of } in &jobs {
         ctx.checkpoint()?;
+        let thumbnail = match notes_of {
+            None => None,
+            Some(slide) => match shown.get(slide) {
+                Some(index) => Some(&pages[*index]),
+                // A hidden slide has no notes page either.
+                None => continue,
+            },
+        };
         let slide_xml = parse(&slide.text, path)?;
-        if slide_xml.root_element().attribute("show").is_some_and(|s| s == "0" || s == "false") {
+        if notes_of.is_none() && slide_xml.root_element().attribute("show").is_some_and(|s| s == "0" || s == "false") {
             continue;
         }
         // A shared part: its parsed root and the part (for its relationships).
@@ -105,9 +139,12 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
             default_text: &default_text,
             table_styles: table_styles.as_ref().map(|t| t.root_element()),
             number: number + 1,
+            thumbnail,
+            page_size: if notes_of.is_some() { notes_size } else { (width, height) },
             shapes: Vec::new(),
             budget: ctx,
         };
+        let (width, height) = reader.page_size;
         let mut page = FixedPage { width, height, ..FixedPage::default() };
         let slide_root = slide_xml.root_element();
         let layers = [master, layout, Some((slide_root, slide))];
@@ -131,10 +168,29 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
             }
         }
         page.shapes = std::mem::take(&mut reader.shapes);
+        if notes_of.is_none() {
+            shown.insert(*number, pages.len());
+        }
         pages.push(page);
     }
     Ok(pages)
 }
+
+/// A slide's part, or its notes page's, and the shared parts it uses.
+struct Job {
+    number: usize,
+    path: String,
+    part: Part,
+    layout: Option<String>,
+    master: Option<String>,
+    theme: Option<String>,
+    /// For a notes page: the number of its slide.
+    notes_of: Option<usize>,
+}
+
+/// The notes page of a slide without one: its slide image and number
+/// where the notes master puts them.
+const EMPTY_NOTES: &str = r#"<p:notes xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><p:cSld><p:spTree><p:sp><p:nvSpPr><p:cNvPr id="2" name=""/><p:cNvSpPr/><p:nvPr><p:ph type="sldImg"/></p:nvPr></p:nvSpPr><p:spPr/></p:sp><p:sp><p:nvSpPr><p:cNvPr id="3" name=""/><p:cNvSpPr/><p:nvPr><p:ph type="sldNum"/></p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:fld type="slidenum"><a:t>#</a:t></a:fld></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:notes>"#;
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
     fileconv_zip::tree::utf8(bytes, name, FORMAT)
@@ -585,9 +641,19 @@ fn placeholder(shape: Node<'_, '_>) -> Option<(String, Option<String>)> {
 fn master_kind(kind: &str) -> &str {
     match kind {
         "ctrTitle" | "title" => "title",
-        "dt" | "ftr" | "sldNum" => kind,
+        "dt" | "ftr" | "sldNum" | "sldImg" | "hdr" => kind,
         _ => "body",
     }
+}
+
+/// Where a notes page without a notes master shows its slide: across the
+/// page under a small top margin, as LibreOffice lays such pages out
+/// (measured on its PDFs: 3% of the page's width in from each side, 7.6%
+/// of its height down); such pages show no slide number.
+fn default_slide_image(page: (f32, f32), slide: &FixedPage) -> Frame {
+    let width = page.0 * 0.943;
+    let height = if slide.width > 0.0 { width * slide.height / slide.width } else { page.1 * 0.4 };
+    Frame { x: page.0 * 0.0285, y: page.1 * 0.076, width, height, ..Frame::default() }
 }
 
 /// In a layout or master, the placeholder shape a slide's `(kind, idx)` inherits from.
@@ -631,6 +697,10 @@ struct SlideReader<'r, 'x, 'i, R> {
     table_styles: Option<Node<'x, 'i>>,
     /// The slide's number (1-based), for slide-number fields.
     number: usize,
+    /// On a notes page: the slide, drawn where its image placeholder is.
+    thumbnail: Option<&'r FixedPage>,
+    /// The page's width and height, points.
+    page_size: (f32, f32),
     shapes: Vec<Shape>,
     budget: &'r Context<'r>,
 }
@@ -747,6 +817,14 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         };
         let chain: Vec<Node<'_, '_>> = [master_ph, layout_ph, Some(node)].into_iter().flatten().collect();
         let frame = chain.iter().rev().find_map(|n| path(*n, &["spPr", "xfrm"]).and_then(xfrm_frame));
+        if let Some(slide) = self.thumbnail.filter(|_| ph.as_ref().is_some_and(|(kind, _)| kind == "sldImg")) {
+            let frame = frame.unwrap_or_else(|| default_slide_image(self.page_size, slide));
+            // Its outline as the notes master draws it, else a thin grey one.
+            let line = chain.iter().rev().find_map(|n| path(*n, &["spPr", "ln"]));
+            let color = line.and_then(|l| child(l, "solidFill")).and_then(|f| self.colors.of(f, None)).unwrap_or((128, 128, 128));
+            let stroke = Some(Stroke { color, width: line.and_then(|l| emu(l, "w")).unwrap_or(0.75) });
+            return self.push(Shape { frame: at.frame(frame), page: Some(Box::new(slide.clone())), stroke, ..Shape::default() });
+        }
         let Some(frame) = frame else { return Ok(()) };
         let sp_pr = child(node, "spPr");
         let style = child(node, "style");
@@ -1059,7 +1137,9 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
                     "body" => "bodyStyle",
                     _ => "otherStyle",
                 };
-                styles.and_then(|s| child(s, name)).map(|s| ListStyle::read(s, Some(&self.colors))).unwrap_or_default()
+                // A notes master has one style, for the notes.
+                let notes = master.and_then(|m| child(m, "notesStyle")).filter(|_| name == "bodyStyle");
+                notes.or_else(|| styles.and_then(|s| child(s, name))).map(|s| ListStyle::read(s, Some(&self.colors))).unwrap_or_default()
             }
             None => {
                 let mut list = self.default_text.clone();

@@ -46,7 +46,8 @@ pub const MARGIN: OptionSpec = OptionSpec {
     help: "Margin on every side: a length in mm, cm, in or pt (`20mm`, `1in`, `54pt`; a bare number is mm), at most a quarter of the page's width",
 };
 
-pub const DOCUMENT_OPTIONS: &[OptionSpec] = &[PAGE_SIZE, ORIENTATION, MARGIN];
+pub const DOCUMENT_OPTIONS: &[OptionSpec] = &[PAGE_SIZE, ORIENTATION, MARGIN, fileconv_core::document::fixed::NOTES];
+pub const IMAGE_OPTIONS: &[OptionSpec] = &[PAGE_SIZE, ORIENTATION, MARGIN];
 
 /// The page setup the options ask for.
 ///

@@ -15,7 +15,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use fileconv_core::document::fixed::{
-    Align, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
+    Align, Anchor, NOTES, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
 };
 use fileconv_core::{Context, Error, Result};
 use fileconv_zip::zip;
@@ -57,14 +57,16 @@ fn with_reader<R: Read + Seek, T>(
         styles.read(s.root_element(), true);
     }
     styles.read(content.root_element(), false);
-    let mut reader = PageReader { zip, styles: &styles, media: HashMap::new(), shapes: Vec::new(), ctx, number: 0 };
+    let mut reader = PageReader { zip, styles: &styles, media: HashMap::new(), shapes: Vec::new(), ctx, number: 0, thumbnail: None };
     read(&mut reader, content.root_element())
 }
 
-/// Every `draw:page` that is not hidden, as a placed page.
+/// Every `draw:page` that is not hidden, as a placed page; then, when
+/// [`NOTES`] asks, each one's notes page.
 fn slides<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, presentation: Node<'_, '_>, ctx: &Context<'_>) -> Result<Vec<FixedPage>> {
     let styles = reader.styles;
     let mut pages = Vec::new();
+    let mut shown = Vec::new();
     for page in presentation.children().filter(|n| n.has_tag_name((DRAW, "page"))) {
         ctx.checkpoint()?;
         let page_style = attr(page, DRAW, "style-name");
@@ -102,9 +104,40 @@ fn slides<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, presentation: 
         }
         reader.shapes_of(page, false, 0)?;
         fixed.shapes = std::mem::take(&mut reader.shapes);
+        shown.push((page, master, pages.len()));
         pages.push(fixed);
     }
+    if NOTES.boolean(ctx.options)? {
+        for (page, master, index) in shown {
+            ctx.checkpoint()?;
+            pages.push(notes_page(reader, page, master, &pages[index], index + 1)?);
+        }
+    }
     Ok(pages)
+}
+
+/// A slide's notes page: its `presentation:notes` (the slide's thumbnail
+/// and the notes) on the master's notes page size, else the master's
+/// notes page with the slide in its thumbnail.
+fn notes_page<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, page: Node<'_, '_>, master: Option<Node<'_, '_>>, slide: &FixedPage, number: usize) -> Result<FixedPage> {
+    let styles = reader.styles;
+    let master_notes = master.and_then(|m| m.children().find(|n| n.has_tag_name((PRESENTATION, "notes"))));
+    let layout = master_notes.and_then(|n| attr(n, STYLE, "page-layout-name"));
+    let size = |name| styles.get("page-layout", layout, true, name).and_then(length);
+    let mut notes = FixedPage { width: size("page-width").unwrap_or(595.3), height: size("page-height").unwrap_or(841.9), ..FixedPage::default() };
+    reader.number = number;
+    reader.thumbnail = Some(slide.clone());
+    match page.children().find(|n| n.has_tag_name((PRESENTATION, "notes"))) {
+        Some(own) => reader.shapes_of(own, false, 0)?,
+        None => {
+            if let Some(thumbnail) = master_notes.and_then(|n| n.children().find(|c| c.has_tag_name((DRAW, "page-thumbnail")))) {
+                reader.shape(thumbnail, false)?;
+            }
+        }
+    }
+    reader.thumbnail = None;
+    notes.shapes = std::mem::take(&mut reader.shapes);
+    Ok(notes)
 }
 
 mod text;
@@ -332,6 +365,8 @@ struct PageReader<'r, 'a, 'i, R> {
     ctx: &'r Context<'r>,
     /// The slide's number (1-based), for page-number fields.
     number: usize,
+    /// On a notes page: the slide, drawn in its page thumbnail.
+    thumbnail: Option<FixedPage>,
 }
 
 impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
@@ -372,7 +407,7 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
             }
             match node.tag_name().name() {
                 "g" => self.shapes_of(node, in_master, depth + 1)?,
-                "frame" | "custom-shape" | "rect" | "ellipse" | "circle" | "line" | "connector" | "polygon" | "polyline" => self.shape(node, in_master)?,
+                "frame" | "custom-shape" | "rect" | "ellipse" | "circle" | "line" | "connector" | "polygon" | "polyline" | "page-thumbnail" => self.shape(node, in_master)?,
                 _ => {}
             }
         }
@@ -413,6 +448,12 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         }
         if let Some(transform) = attr(node, DRAW, "transform") {
             apply_transform(&mut frame, transform);
+        }
+        if name == "page-thumbnail" {
+            // The slide on its notes page, outlined thinly.
+            let Some(slide) = &self.thumbnail else { return Ok(()) };
+            let stroke = Some(Stroke { color: (128, 128, 128), width: 0.75 });
+            return self.push(Shape { frame, page: Some(Box::new(slide.clone())), stroke, ..Shape::default() });
         }
         let mut shape = Shape { frame, geometry, ..Shape::default() };
         if name != "frame" {

@@ -25,17 +25,39 @@ impl Engine<'_> {
                 return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, pages.len() as u64));
             }
             self.pages.push(Page { ops: Vec::new(), size: Some((page.width.max(1.0), page.height.max(1.0))) });
-            if let Some(color) = page.background {
-                self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color })?;
-            }
-            if let Some(picture) = &page.background_picture {
-                self.picture(picture, Frame { width: page.width, height: page.height, ..Frame::default() }, &Geometry::Rect)?;
-            }
-            for shape in &page.shapes {
-                self.placed_shape(shape)?;
-            }
+            self.page_content(page)?;
         }
         Ok(self.finish())
+    }
+
+    /// A placed page's background and shapes, from the top left corner.
+    fn page_content(&mut self, page: &FixedPage) -> Result<()> {
+        if let Some(color) = page.background {
+            self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color })?;
+        }
+        if let Some(picture) = &page.background_picture {
+            self.picture(picture, Frame { width: page.width, height: page.height, ..Frame::default() }, &Geometry::Rect)?;
+        }
+        for shape in &page.shapes {
+            self.placed_shape(shape)?;
+        }
+        Ok(())
+    }
+
+    /// A page drawn in a frame, scaled to fit, centred and clipped to its
+    /// edges, on white (a slide on its notes page).
+    fn inset_page(&mut self, page: &FixedPage, f: Frame) -> Result<()> {
+        if page.width <= 0.0 || page.height <= 0.0 {
+            return Ok(());
+        }
+        let scale = (f.width / page.width).min(f.height / page.height);
+        let (x, y) = (f.x + (f.width - page.width * scale) / 2.0, f.y + (f.height - page.height * scale) / 2.0);
+        self.push(Op::PushTransform([scale, 0.0, 0.0, scale, x, y]))?;
+        self.push(Op::PushClip(Outline::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height }))?;
+        self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color: (255, 255, 255) })?;
+        self.page_content(page)?;
+        self.push(Op::Pop)?;
+        self.push(Op::Pop)
     }
 
     pub(super) fn placed_shape(&mut self, shape: &Shape) -> Result<()> {
@@ -47,6 +69,9 @@ impl Engine<'_> {
         let flipped = f.flip_h || f.flip_v;
         if flipped {
             self.push(Op::PushTransform(turn(f, 0.0, f.flip_h, f.flip_v)))?;
+        }
+        if let Some(page) = &shape.page {
+            self.inset_page(page, f)?;
         }
         if shape.fill.is_some() || shape.stroke.is_some() {
             let fill = if matches!(shape.geometry, Geometry::Line | Geometry::Polyline(_)) { None } else { shape.fill };
