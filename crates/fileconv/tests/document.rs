@@ -977,6 +977,29 @@ fn slides_become_pages_where_libreoffice_puts_them() {
 }
 
 #[test]
+fn gradients_fill_shapes_as_the_deck_says() {
+    // The table slide's rectangle runs from red on the left to blue on the
+    // right (an ODF gradient at 90 degrees; LibreOffice's PPTX of it, 0
+    // degrees): our PDF drawn by poppler at 36 dpi is red at the left end,
+    // blue at the right, a mix of both between, as in LibreOffice's PDF.
+    let dir = std::env::temp_dir().join(format!("fileconv-gradient-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (deck, format) in [("shapes.pptx", "pptx"), ("shapes.odp", "odp")] {
+        let pdf = dir.join(format!("{format}.pdf"));
+        std::fs::write(&pdf, convert(&fixture(deck), format, "pdf")).unwrap();
+        let status = Command::new("pdftoppm").args(["-r", "36", "-png", "-f", "2", "-l", "2", "-singlefile"]).arg(&pdf).arg(dir.join(format)).status().unwrap();
+        assert!(status.success());
+        let page = common::decode_raster(&std::fs::read(dir.join(format!("{format}.png"))).unwrap(), "png").into_first().to_rgb8();
+        let at = |x: u32| page.get_pixel(x, 142).0;
+        let (left, middle, right) = (at(35), at(112), at(190));
+        assert!(left[0] > 200 && left[2] < 60, "{deck}: left end {left:?}");
+        assert!(right[2] > 200 && right[0] < 60, "{deck}: right end {right:?}");
+        assert!(middle[0] > 90 && middle[2] > 90, "{deck}: middle {middle:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn notes_pages_follow_the_slides_as_libreoffice_prints_them() {
     // notes=true against LibreOffice's PDF with notes pages: the two slides
     // shown, then a portrait notes page for each (the hidden slide has

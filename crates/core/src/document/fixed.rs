@@ -76,6 +76,24 @@ pub fn from_hsl(h: f32, s: f32, l: f32) -> Color {
     (to(channel(h + 1.0 / 3.0)), to(channel(h)), to(channel(h - 1.0 / 3.0)))
 }
 
+/// A gradient fill: colours at offsets from 0 to 1, along a line through
+/// the box's centre at `angle` degrees clockwise from left to right
+/// (linear), or from the box's centre out to its corners (radial).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gradient {
+    /// In offset order.
+    pub stops: Vec<(f32, Color)>,
+    pub angle: f32,
+    pub radial: bool,
+}
+
+impl Gradient {
+    /// Its first colour, for what draws one colour (text, a writer of flat fills).
+    pub fn first(&self) -> Option<Color> {
+        self.stops.first().map(|(_, c)| *c)
+    }
+}
+
 /// A page of placed shapes, drawn in order (later ones on top).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedPage {
@@ -83,6 +101,8 @@ pub struct FixedPage {
     pub width: f32,
     pub height: f32,
     pub background: Option<Color>,
+    /// Drawn instead of `background` (its first colour) when set.
+    pub background_gradient: Option<Gradient>,
     /// A picture filling the page, over the background colour.
     pub background_picture: Option<Picture>,
     pub shapes: Vec<Shape>,
@@ -139,6 +159,8 @@ pub struct Shape {
     pub frame: Frame,
     pub geometry: Geometry,
     pub fill: Option<Color>,
+    /// Drawn instead of `fill` (its first colour) when set.
+    pub gradient: Option<Gradient>,
     pub stroke: Option<Stroke>,
     pub picture: Option<Picture>,
     pub text: Option<TextBody>,

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use fileconv_core::document::fixed::{from_hsl, to_hsl, Align, NOTES, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
+use fileconv_core::document::fixed::{from_hsl, to_hsl, Align, Gradient, NOTES, Anchor, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun};
 use fileconv_zip::zip;
 use fileconv_core::{Context, Error, Result};
 use roxmltree::{Document as Xml, Node};
@@ -94,7 +94,7 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
         }
     }
     let parsed: HashMap<&str, Xml<'_>> = shared.iter().map(|(path, part)| Ok((path.as_str(), parse(&part.text, path)?))).collect::<Result<_>>()?;
-    let themes: HashMap<&str, Theme> = jobs.iter().filter_map(|s| s.theme.as_deref()).map(|path| (path, Theme::read(parsed.get(path).map(|x| x.root_element())))).collect();
+    let themes: HashMap<&str, Theme<'_, '_>> = jobs.iter().filter_map(|s| s.theme.as_deref()).map(|path| (path, Theme::read(parsed.get(path).map(|x| x.root_element())))).collect();
     let no_theme = Theme::default();
 
     let mut pages = Vec::new();
@@ -174,6 +174,15 @@ pub fn read<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, order: &[String], ctx:
         pages.push(page);
     }
     Ok(pages)
+}
+
+/// What a fill element paints: a colour (a gradient's first), a gradient
+/// or a picture.
+#[derive(Default)]
+struct Fill {
+    color: Option<Color>,
+    gradient: Option<Gradient>,
+    picture: Option<Picture>,
 }
 
 /// A slide's part, or its notes page's, and the shared parts it uses.
@@ -270,15 +279,20 @@ fn flag(node: Node<'_, '_>, name: &str) -> Option<bool> {
 
 /// The theme's colours and fonts, its line widths and fill styles.
 #[derive(Default)]
-struct Theme {
+struct Theme<'x, 'i> {
     colors: HashMap<String, Color>,
     major_font: Option<String>,
     minor_font: Option<String>,
     line_widths: Vec<f32>,
+    /// The fill styles shapes refer to (`fillRef idx` 1, 2, 3...) and
+    /// backgrounds do (`bgRef idx` 1001...): fill elements whose colour
+    /// `phClr` is the referrer's.
+    fills: Vec<Node<'x, 'i>>,
+    background_fills: Vec<Node<'x, 'i>>,
 }
 
-impl Theme {
-    fn read(root: Option<Node<'_, '_>>) -> Theme {
+impl<'x, 'i> Theme<'x, 'i> {
+    fn read(root: Option<Node<'x, 'i>>) -> Theme<'x, 'i> {
         let mut theme = Theme::default();
         let Some(elements) = root.and_then(|r| child(r, "themeElements")) else { return theme };
         if let Some(scheme) = child(elements, "clrScheme") {
@@ -301,7 +315,19 @@ impl Theme {
         if let Some(lines) = path(elements, &["fmtScheme", "lnStyleLst"]) {
             theme.line_widths = children(lines, "ln").map(|l| emu(l, "w").unwrap_or(0.75)).collect();
         }
+        let styles = |name| path(elements, &["fmtScheme", name]).map(|list| list.children().filter(Node::is_element).collect()).unwrap_or_default();
+        theme.fills = styles("fillStyleLst");
+        theme.background_fills = styles("bgFillStyleLst");
         theme
+    }
+
+    /// The fill style a `fillRef` or `bgRef` refers to by its index.
+    fn fill_style(&self, reference: Node<'_, '_>) -> Option<Node<'x, 'i>> {
+        let index = number(reference, "idx")? as usize;
+        match index {
+            1000.. => self.background_fills.get(index.checked_sub(1001)?).copied(),
+            _ => self.fills.get(index.checked_sub(1)?).copied(),
+        }
     }
 }
 
@@ -690,7 +716,7 @@ struct SlideReader<'r, 'x, 'i, R> {
     zip: &'r mut zip::ZipArchive<R>,
     media: &'r mut HashMap<String, Option<Arc<Vec<u8>>>>,
     colors: Colors,
-    theme: &'r Theme,
+    theme: &'r Theme<'x, 'i>,
     master: Option<(Node<'x, 'i>, &'r Part)>,
     layout: Option<(Node<'x, 'i>, &'r Part)>,
     default_text: &'r ListStyle,
@@ -732,38 +758,81 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
     }
 
     fn background(&mut self, bg: Node<'_, '_>, part: &Part, page: &mut FixedPage) -> Result<()> {
-        if let Some(pr) = child(bg, "bgPr") {
-            let (color, picture) = self.fill(pr, part, None)?;
-            page.background = color;
-            page.background_picture = picture;
-        } else if let Some(reference) = child(bg, "bgRef") {
-            page.background = self.colors.of(reference, None);
-        }
+        let fill = match (child(bg, "bgPr"), child(bg, "bgRef")) {
+            (Some(pr), _) => self.fill(pr, part, None)?,
+            (None, Some(reference)) => self.theme_fill(reference),
+            (None, None) => Fill::default(),
+        };
+        page.background = fill.color;
+        page.background_gradient = fill.gradient;
+        page.background_picture = fill.picture;
         Ok(())
     }
 
-    /// A fill's colour (solid, or a gradient's first stop) or picture;
-    /// `(None, None)` for no fill or none stated.
-    fn fill(&mut self, node: Node<'_, '_>, part: &Part, placeholder: Option<Color>) -> Result<(Option<Color>, Option<Picture>)> {
+    /// The theme's fill style a `fillRef` or `bgRef` names, in the
+    /// reference's colour; the colour alone when the theme has no such
+    /// style or its style is a picture (tiled and tinted: not drawn).
+    fn theme_fill(&mut self, reference: Node<'_, '_>) -> Fill {
+        let color = self.colors.of(reference, None);
+        let style = self.theme.fill_style(reference).filter(|s| matches!(s.tag_name().name(), "solidFill" | "gradFill" | "noFill"));
+        match style {
+            Some(style) if style.tag_name().name() == "gradFill" => {
+                let gradient = self.gradient(style, color);
+                Fill { color: gradient.as_ref().and_then(Gradient::first).or(color), gradient, ..Fill::default() }
+            }
+            Some(style) if style.tag_name().name() == "noFill" => Fill::default(),
+            Some(style) => Fill { color: self.colors.of(style, color), ..Fill::default() },
+            None => Fill { color, ..Fill::default() },
+        }
+    }
+
+    /// The first fill a shape's or background's properties state; nothing
+    /// for no fill or none stated.
+    fn fill(&mut self, node: Node<'_, '_>, part: &Part, placeholder: Option<Color>) -> Result<Fill> {
         for c in node.children().filter(Node::is_element) {
-            match c.tag_name().name() {
-                "solidFill" => return Ok((self.colors.of(c, placeholder), None)),
-                "gradFill" => {
-                    let first = child(c, "gsLst").and_then(|l| child(l, "gs"));
-                    return Ok((first.and_then(|g| self.colors.of(g, placeholder)), None));
-                }
-                "blipFill" => {
-                    let Some(blip) = child(c, "blip") else { return Ok((None, None)) };
-                    let data = match related_id(blip, "embed") {
-                        Some(id) => self.picture(part, id)?,
-                        None => None,
-                    };
-                    return Ok((None, data.map(|data| Picture { data, crop: crop(c) })));
-                }
-                _ => {}
+            if let Some(fill) = self.paint(c, part, placeholder)? {
+                return Ok(fill);
             }
         }
-        Ok((None, None))
+        Ok(Fill::default())
+    }
+
+    /// A fill element (`solidFill`, `gradFill`, `blipFill`, `pattFill`,
+    /// `noFill`); `None` for another element. `placeholder` is the colour `phClr` stands for.
+    fn paint(&mut self, c: Node<'_, '_>, part: &Part, placeholder: Option<Color>) -> Result<Option<Fill>> {
+        Ok(Some(match c.tag_name().name() {
+            "solidFill" => Fill { color: self.colors.of(c, placeholder), ..Fill::default() },
+            "gradFill" => {
+                let gradient = self.gradient(c, placeholder);
+                Fill { color: gradient.as_ref().and_then(Gradient::first), gradient, ..Fill::default() }
+            }
+            "blipFill" => {
+                let Some(blip) = child(c, "blip") else { return Ok(Some(Fill::default())) };
+                let data = match related_id(blip, "embed") {
+                    Some(id) => self.picture(part, id)?,
+                    None => None,
+                };
+                Fill { picture: data.map(|data| Picture { data, crop: crop(c) }), ..Fill::default() }
+            }
+            // A pattern as its foreground colour.
+            "pattFill" => Fill { color: child(c, "fgClr").and_then(|f| self.colors.of(f, placeholder)), ..Fill::default() },
+            "noFill" => Fill::default(),
+            _ => return Ok(None),
+        }))
+    }
+
+    /// A `gradFill`: its stops in order, its angle (`lin ang`, 60,000ths of
+    /// a degree) or radial (`path`).
+    fn gradient(&self, grad: Node<'_, '_>, placeholder: Option<Color>) -> Option<Gradient> {
+        let mut stops: Vec<(f32, Color)> = child(grad, "gsLst")
+            .map(|list| children(list, "gs").filter_map(|gs| Some((number(gs, "pos").unwrap_or(0.0) / 100_000.0, self.colors.of(gs, placeholder)?))).collect())
+            .unwrap_or_default();
+        if stops.is_empty() {
+            return None;
+        }
+        stops.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let angle = child(grad, "lin").and_then(|l| number(l, "ang")).map_or(0.0, |a| a / 60_000.0);
+        Some(Gradient { stops, angle, radial: child(grad, "path").is_some() })
     }
 
     /// Shapes of a shape tree (or a group), in order.
@@ -834,19 +903,14 @@ impl<'r, 'x, 'i, R: Read + Seek> SlideReader<'r, 'x, 'i, R> {
         }
         // Fill and outline: the shape's own, else its theme style's.
         let explicit_fill = sp_pr.and_then(|p| p.children().find(|c| c.is_element() && matches!(c.tag_name().name(), "noFill" | "solidFill" | "gradFill" | "blipFill" | "pattFill")));
-        match explicit_fill {
-            Some(f) if f.tag_name().name() == "noFill" => {}
-            Some(_) => {
-                let (color, picture) = self.fill(sp_pr.expect("found in it"), part, None)?;
-                shape.fill = color;
-                shape.picture = picture;
-            }
-            None => {
-                if let Some(reference) = style.and_then(|s| child(s, "fillRef")).filter(|r| number(*r, "idx").is_some_and(|i| i > 0.0)) {
-                    shape.fill = self.colors.of(reference, None);
-                }
-            }
-        }
+        let fill = match explicit_fill {
+            Some(f) => self.paint(f, part, None)?.unwrap_or_default(),
+            None => match style.and_then(|s| child(s, "fillRef")).filter(|r| number(*r, "idx").is_some_and(|i| i > 0.0)) {
+                Some(reference) => self.theme_fill(reference),
+                None => Fill::default(),
+            },
+        };
+        (shape.fill, shape.gradient, shape.picture) = (fill.color, fill.gradient, fill.picture);
         let line = sp_pr.and_then(|p| child(p, "ln"));
         let line_ref = style.and_then(|s| child(s, "lnRef")).filter(|r| number(*r, "idx").is_some_and(|i| i > 0.0));
         let line_color = match line.map(|l| l.children().find(|c| c.is_element() && matches!(c.tag_name().name(), "noFill" | "solidFill" | "gradFill"))) {

@@ -80,6 +80,8 @@ pub enum Op {
     Link { x: f32, y: f32, w: f32, h: f32, uri: String },
     /// A closed outline (or an open line) filled and stroked.
     Shape { outline: Outline, fill: Option<Rgb>, stroke: Option<(Rgb, f32)> },
+    /// A closed outline filled with a gradient laid across `frame` (x, y, width, height).
+    Gradient { outline: Outline, frame: [f32; 4], gradient: fileconv_core::document::fixed::Gradient },
     /// What follows, up to the matching [`Op::Pop`], drawn through this
     /// matrix (x' = a x + c y + e, y' = b x + d y + f).
     PushTransform([f32; 6]),

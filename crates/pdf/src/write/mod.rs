@@ -276,6 +276,13 @@ fn draw(pages: &std::sync::mpsc::Receiver<Drawn>, setup: PageSetup, ctx: &Contex
                             surface.set_stroke(None);
                         }
                     }
+                    Op::Gradient { outline, frame, gradient } => {
+                        if let (Some(path), Some(paint)) = (outline_path(&outline), gradient_paint(frame, &gradient)) {
+                            surface.set_fill(Some(Fill { paint, ..Fill::default() }));
+                            surface.set_stroke(None);
+                            surface.draw_path(&path);
+                        }
+                    }
                     Op::PushTransform([a, b, c, d, e, f]) => surface.push_transform(&Transform::from_row(a, b, c, d, e, f)),
                     Op::PushClip(outline) => match outline_path(&outline) {
                         Some(path) => surface.push_clip_path(&path, &krilla::paint::FillRule::NonZero),
@@ -295,6 +302,32 @@ fn draw(pages: &std::sync::mpsc::Receiver<Drawn>, setup: PageSetup, ctx: &Contex
         page.finish();
     }
     Ok(None)
+}
+
+/// A gradient laid across the box `[x, y, width, height]`: a linear one
+/// from edge to edge along its angle through the centre, a radial one from
+/// the centre to the corners; `None` without stops.
+fn gradient_paint([x, y, w, h]: [f32; 4], gradient: &fileconv_core::document::fixed::Gradient) -> Option<krilla::paint::Paint> {
+    use krilla::num::NormalizedF32;
+    use krilla::paint::{LinearGradient, RadialGradient, SpreadMethod, Stop};
+    if gradient.stops.is_empty() {
+        return None;
+    }
+    let stops: Vec<Stop> = gradient
+        .stops
+        .iter()
+        .map(|(offset, c)| Stop { offset: NormalizedF32::new(offset.clamp(0.0, 1.0)).unwrap_or(NormalizedF32::ZERO), color: rgb::Color::new(c.0, c.1, c.2).into(), opacity: NormalizedF32::ONE })
+        .collect();
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    if gradient.radial {
+        let radius = (w * w + h * h).sqrt() / 2.0;
+        return Some(RadialGradient { fx: cx, fy: cy, fr: 0.0, cx, cy, cr: radius.max(0.01), transform: Transform::identity(), spread_method: SpreadMethod::Pad, stops, anti_alias: false }.into());
+    }
+    let (dy, dx) = gradient.angle.to_radians().sin_cos();
+    // Half the box's extent along the gradient's direction.
+    let half = ((w * dx).abs() + (h * dy).abs()) / 2.0;
+    let half = half.max(0.01);
+    Some(LinearGradient { x1: cx - dx * half, y1: cy - dy * half, x2: cx + dx * half, y2: cy + dy * half, transform: Transform::identity(), spread_method: SpreadMethod::Pad, stops, anti_alias: false }.into())
 }
 
 /// The path of a shape's outline; `None` for a degenerate one.

@@ -15,7 +15,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use fileconv_core::document::fixed::{
-    Align, Anchor, NOTES, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
+    Align, Anchor, Gradient, NOTES, Bullet, Color, FixedCell, FixedPage, FixedRow, FixedTable, Frame, Geometry, Picture, Shape, Spacing, Stroke, TextBody, TextParagraph, TextRun,
 };
 use fileconv_core::{Context, Error, Result};
 use fileconv_zip::zip;
@@ -91,8 +91,9 @@ fn slides<R: Read + Seek>(reader: &mut PageReader<'_, '_, '_, R>, presentation: 
                     }
                 }
                 Some("gradient") => {
-                    let gradient = styles.get("drawing-page", style, in_master, "fill-gradient-name").and_then(|n| styles.gradients.get(n).copied());
-                    fixed.background = gradient;
+                    let gradient = styles.get("drawing-page", style, in_master, "fill-gradient-name").and_then(|n| styles.gradients.get(n).cloned());
+                    fixed.background = gradient.as_ref().and_then(Gradient::first);
+                    fixed.background_gradient = gradient;
                 }
                 Some(_) => {}
                 None => continue,
@@ -197,8 +198,8 @@ struct Styles<'a, 'i> {
     list_styles: HashMap<String, Node<'a, 'i>>,
     fonts: HashMap<String, String>,
     fill_images: HashMap<String, String>,
-    /// A gradient's start colour, by name.
-    gradients: HashMap<String, Color>,
+    /// Gradients by name.
+    gradients: HashMap<String, Gradient>,
 }
 
 impl<'a, 'i> Styles<'a, 'i> {
@@ -248,8 +249,8 @@ impl<'a, 'i> Styles<'a, 'i> {
                         }
                     }
                     "gradient" => {
-                        if let (Some(n), Some(start)) = (attr(node, DRAW, "name"), attr(node, DRAW, "start-color").and_then(color)) {
-                            self.gradients.insert(n.to_string(), start);
+                        if let (Some(n), Some(gradient)) = (attr(node, DRAW, "name"), gradient(node)) {
+                            self.gradients.insert(n.to_string(), gradient);
                         }
                     }
                     _ => {}
@@ -459,7 +460,10 @@ impl<R: Read + Seek> PageReader<'_, '_, '_, R> {
         if name != "frame" {
             match get("fill") {
                 Some("none") => {}
-                Some("gradient") => shape.fill = get("fill-gradient-name").and_then(|n| styles.gradients.get(n).copied()),
+                Some("gradient") => {
+                    shape.gradient = get("fill-gradient-name").and_then(|n| styles.gradients.get(n).cloned());
+                    shape.fill = shape.gradient.as_ref().and_then(Gradient::first);
+                }
                 Some("bitmap") => {
                     let href = get("fill-image-name").and_then(|n| styles.fill_images.get(n).cloned());
                     if let Some(data) = href.map(|h| self.picture(&h)).transpose()?.flatten() {
@@ -797,6 +801,36 @@ fn list_level(style: Node<'_, '_>, level: usize) -> Option<ListLevel> {
 
 /// `draw:transform`'s rotation and translation applied to a frame whose
 /// size is known: ODF turns the shape about its top left corner, then moves it.
+/// A `draw:gradient`: linear (start colour at the top before turning by
+/// `draw:angle` counter-clockwise), axial (the end colour in the middle),
+/// or radial, ellipsoid, square and rectangular, drawn radial (the end
+/// colour at the centre); `draw:border` keeps the start colour over that
+/// share of the way.
+fn gradient(node: Node<'_, '_>) -> Option<Gradient> {
+    let start = attr(node, DRAW, "start-color").and_then(color)?;
+    let end = attr(node, DRAW, "end-color").and_then(color).unwrap_or(start);
+    let border = attr(node, DRAW, "border").and_then(|b| b.trim_end_matches('%').parse::<f32>().ok()).map_or(0.0, |b| (b / 100.0).clamp(0.0, 1.0));
+    // Degrees, unless a unit says otherwise (ODF 1.2; LibreOffice reads a
+    // bare number so too, though OpenOffice wrote tenths of a degree).
+    let angle = attr(node, DRAW, "angle").map_or(0.0, |a| {
+        let (number, scale) = match () {
+            () if a.ends_with("deg") => (&a[..a.len() - 3], 1.0),
+            () if a.ends_with("grad") => (&a[..a.len() - 4], 0.9),
+            () if a.ends_with("rad") => (&a[..a.len() - 3], 180.0 / std::f32::consts::PI),
+            () => (a, 1.0),
+        };
+        number.trim().parse::<f32>().unwrap_or(0.0) * scale
+    });
+    let (stops, radial) = match attr(node, DRAW, "style").unwrap_or("linear") {
+        "linear" => (vec![(border, start), (1.0, end)], false),
+        "axial" => (vec![(border / 2.0, start), (0.5, end), (1.0 - border / 2.0, start)], false),
+        _ => (vec![(0.0, end), (1.0 - border, start)], true),
+    };
+    // ODF's 0 runs top to bottom and turns counter-clockwise; ours runs left
+    // to right and turns clockwise.
+    Some(Gradient { stops, angle: 90.0 - angle, radial })
+}
+
 fn apply_transform(frame: &mut Frame, transform: &str) {
     let mut angle = 0.0f32;
     let (mut tx, mut ty) = (frame.x, frame.y);

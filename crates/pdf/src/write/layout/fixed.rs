@@ -1,6 +1,6 @@
 //! Placed pages ([`FixedPage`]: slides) drawn as they are: one page each at
-//! its own size, background first, then every shape in order: fill and
-//! outline along its geometry, picture cropped to its box, text laid out
+//! its own size, background first, then every shape in order: fill (a
+//! colour or a linear or radial gradient) and outline along its geometry, picture cropped to its box, text laid out
 //! inside the box's insets (lines broken at its width unless it does not
 //! wrap, aligned, spaced as the paragraph says with the face's own ascent
 //! and descent, anchored top, middle or bottom, shrunk by the autofit
@@ -32,7 +32,10 @@ impl Engine<'_> {
 
     /// A placed page's background and shapes, from the top left corner.
     fn page_content(&mut self, page: &FixedPage) -> Result<()> {
-        if let Some(color) = page.background {
+        if let Some(gradient) = &page.background_gradient {
+            let frame = [0.0, 0.0, page.width, page.height];
+            self.push(Op::Gradient { outline: Outline::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height }, frame, gradient: gradient.clone() })?;
+        } else if let Some(color) = page.background {
             self.push(Op::Rect { x: 0.0, y: 0.0, w: page.width, h: page.height, color })?;
         }
         if let Some(picture) = &page.background_picture {
@@ -73,8 +76,13 @@ impl Engine<'_> {
         if let Some(page) = &shape.page {
             self.inset_page(page, f)?;
         }
-        if shape.fill.is_some() || shape.stroke.is_some() {
-            let fill = if matches!(shape.geometry, Geometry::Line | Geometry::Polyline(_)) { None } else { shape.fill };
+        let open = matches!(shape.geometry, Geometry::Line | Geometry::Polyline(_));
+        let gradient = shape.gradient.as_ref().filter(|_| !open);
+        if let Some(gradient) = gradient {
+            self.push(Op::Gradient { outline: outline(&shape.geometry, f), frame: [f.x, f.y, f.width, f.height], gradient: gradient.clone() })?;
+        }
+        let fill = if open || gradient.is_some() { None } else { shape.fill };
+        if fill.is_some() || shape.stroke.is_some() {
             self.push(Op::Shape { outline: outline(&shape.geometry, f), fill, stroke: shape.stroke.map(|s| (s.color, s.width)) })?;
         }
         if let Some(picture) = &shape.picture {
