@@ -920,7 +920,7 @@ fn pages_like(ours: &[u8], reference: &[u8], name: &str, found: f64, placed: f64
 #[test]
 fn sheets_print_where_libreoffice_prints_them() {
     // A workbook set up for printing (column widths, a merged title, number,
-    // percentage and date formats, header and footer, two sheets) as xlsx,
+    // percentage and date formats, header and footer, two sheets, a picture) as xlsx,
     // xls and ods, against LibreOffice's PDF of each: its 5 pages (2 x 2 for
     // the ledger, down then across, and the summary), each A4, 95% of
     // LibreOffice's words found and 95% of those where it puts them.
@@ -938,6 +938,21 @@ fn sheets_print_where_libreoffice_prints_them() {
         if format == "ods" {
             assert!(text.contains("Ledger report") && text.contains("Page 5"), "{name}: {text}");
         }
+        // The picture on the summary sheet: drawn where LibreOffice draws it
+        // (the rose's red within 2 pixels at 30 dpi, poppler drawing both
+        // PDFs); XLS keeps pictures in records not read yet, and says so.
+        let report = fileconv::engine()
+            .convert_stream(fileconv::Source::Bytes(&sheet(&name)), format, "pdf", &mut Vec::new(), &Options::new(), &fileconv::Control::default())
+            .unwrap();
+        let left_out = report.notes.iter().any(|n| n.contains("1 chart(s), shape(s) or picture(s)"));
+        if format == "xls" {
+            assert!(left_out, "{name}: {:?}", report.notes);
+            continue;
+        }
+        assert!(!left_out, "{name}: {:?}", report.notes);
+        let red = |pdf: &[u8]| red_box(pdf, 5, 30).unwrap_or_else(|| panic!("{name}: no picture on page 5"));
+        let (ours, theirs) = (red(&ours), red(&sheet(&format!("{name}.libreoffice.pdf"))));
+        assert!(ours.iter().zip(&theirs).all(|(a, b)| a.abs_diff(*b) <= 2), "{name}: picture at {ours:?}, LibreOffice's at {theirs:?}");
     }
     // A paper size asked for: the cells flow as a table onto pages of that size.
     let options = Options::new().with("pageSize", "a5");
@@ -974,6 +989,22 @@ fn slides_become_pages_where_libreoffice_puts_them() {
     let (pages, words) = placed_words(&flowing);
     assert!(pages.iter().all(|(w, h)| (w - 595.28).abs() < 1.0 && (h - 841.89).abs() < 1.0), "{pages:?}");
     assert!(words.iter().any(|(_, t, _, _)| t == "Cherry"), "{words:?}");
+}
+
+/// The box (left, top, right, bottom, in pixels) of the strongly red pixels
+/// of a PDF's page drawn by poppler at `dpi`.
+fn red_box(pdf: &[u8], page: u32, dpi: u32) -> Option<[u32; 4]> {
+    let dir = std::env::temp_dir().join(format!("fileconv-red-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.pdf"), pdf).unwrap();
+    let (page, dpi) = (page.to_string(), dpi.to_string());
+    let status = Command::new("pdftoppm").args(["-r", &dpi, "-png", "-f", &page, "-l", &page, "-singlefile"]).arg(dir.join("a.pdf")).arg(dir.join("page")).status().unwrap();
+    assert!(status.success());
+    let image = common::decode_raster(&std::fs::read(dir.join("page.png")).unwrap(), "png").into_first().to_rgb8();
+    let _ = std::fs::remove_dir_all(&dir);
+    let red: Vec<(u32, u32)> = image.enumerate_pixels().filter(|(_, _, p)| p[0] > 120 && p[1] < 90 && p[2] < 90).map(|(x, y, _)| (x, y)).collect();
+    let (xs, ys) = (red.iter().map(|p| p.0), red.iter().map(|p| p.1));
+    Some([xs.clone().min()?, ys.clone().min()?, xs.max()?, ys.max()?])
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! (general numbers lose decimals to fit their column, rows that fit their
 //! text grow), in the order and at the scale the setup asks.
 
-use super::fixed::{Align, Anchor, Color, Stroke, TextRun};
+use super::fixed::{Align, Anchor, Color, Picture, Stroke, TextRun};
 
 /// A column's width: `digits` widths of the sheet's digit font's widest
 /// digit plus `points` (spreadsheets count widths in characters of their
@@ -51,8 +51,29 @@ pub struct SheetGrid {
     /// What prints; `None`: from A1 to the last cell that shows anything.
     pub print_area: Option<CellRange>,
     /// The cells pictures, charts and shapes placed on the sheet cover:
-    /// they print with it (the drawings themselves are not in the grid).
+    /// they print with it.
     pub drawings: Vec<CellRange>,
+    /// The pictures placed on the sheet, drawn over its cells.
+    pub pictures: Vec<SheetPicture>,
+}
+
+/// A point on a sheet: a cell's top left corner and an offset from it, in points.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CellPoint {
+    pub row: u32,
+    pub column: u32,
+    pub x: f32,
+    pub y: f32,
+}
+
+/// A picture on a sheet: from its top left corner to its bottom right one
+/// when it moves and sizes with the cells, else `size` points from the first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SheetPicture {
+    pub from: CellPoint,
+    pub to: Option<CellPoint>,
+    pub size: (f32, f32),
+    pub picture: Picture,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

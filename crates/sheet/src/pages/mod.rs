@@ -4,7 +4,7 @@
 //! page setup), read only when a writer of pages asks
 //! ([`fileconv_core::Table::pages`]). What the readers share lives here:
 //! number formats, the `&`-coded headers and footers of XLSX and XLS, paper
-//! sizes, the note about drawings left out.
+//! sizes, pictures placed on sheets, the note about drawings left out.
 
 pub mod number_format;
 pub mod ods;
@@ -13,8 +13,8 @@ pub mod xlsx;
 
 use std::io::{Read, Seek};
 
-use fileconv_core::document::fixed::{Color, TextRun};
-use fileconv_core::document::grid::{CellRange, HeaderFooter};
+use fileconv_core::document::fixed::{Color, Picture, TextRun};
+use fileconv_core::document::grid::{CellPoint, CellRange, HeaderFooter, SheetPicture};
 use fileconv_core::Context;
 use fileconv_zip::roxmltree::Node;
 use fileconv_zip::zip::ZipArchive;
@@ -134,41 +134,72 @@ pub(crate) fn pattern_shade((r, g, b): Color) -> Color {
     (mix(r), mix(g), mix(b))
 }
 
-/// Pictures, charts and shapes the sheets hold, which their pages leave out.
+/// Charts and shapes the sheets hold, which their pages leave out
+/// (pictures are drawn).
 #[derive(Default)]
 pub(crate) struct DrawingCount {
     drawings: usize,
     sheets: Vec<String>,
 }
 
+/// EMU per point.
+const EMU: f32 = 12_700.0;
+
 impl DrawingCount {
-    /// Counts the anchored objects of a worksheet's drawing part, and gives
-    /// the cells they cover.
-    pub(crate) fn count_xlsx<R: Read + Seek>(&mut self, zip: &mut ZipArchive<R>, sheet_path: &str, root: Node<'_, '_>, name: &str) -> Vec<CellRange> {
-        let Some(id) = fileconv_zip::tree::child(root, "drawing").and_then(|d| fileconv_zip::tree::related_id(d, "id")) else { return Vec::new() };
-        let (dir, file) = sheet_path.rsplit_once('/').unwrap_or(("", sheet_path));
-        let Ok(Some(rels)) = fileconv_zip::read_optional(zip, &format!("{dir}/_rels/{file}.rels"), "xlsx") else { return Vec::new() };
-        let Some((_, target)) = crate::read::xlsx::relationships(&rels).ok().and_then(|r| r.get(id).cloned()) else { return Vec::new() };
-        let path = fileconv_zip::resolve(dir, &target);
-        let Ok(Some(drawing)) = fileconv_zip::read_optional(zip, &path, "xlsx") else { return Vec::new() };
-        let Ok(text) = String::from_utf8(drawing) else { return Vec::new() };
-        let Ok(xml) = fileconv_zip::tree::parse(&text, &path, "xlsx") else { return Vec::new() };
-        let mut covered = Vec::new();
-        let mut count = 0;
+    /// A worksheet's drawing part: the cells its anchored objects cover,
+    /// and its pictures (their bytes charged to the conversion's memory);
+    /// the rest are counted.
+    ///
+    /// # Errors
+    /// [`fileconv_core::Error::LimitExceeded`] when the pictures pass the memory budget.
+    pub(crate) fn read_xlsx<R: Read + Seek>(&mut self, zip: &mut ZipArchive<R>, sheet_path: &str, root: Node<'_, '_>, name: &str, ctx: &Context<'_>) -> fileconv_core::Result<(Vec<CellRange>, Vec<SheetPicture>)> {
+        let nothing = Ok((Vec::new(), Vec::new()));
+        let Some(id) = fileconv_zip::tree::child(root, "drawing").and_then(|d| fileconv_zip::tree::related_id(d, "id")) else { return nothing };
+        let Some(path) = related_part(zip, sheet_path, id) else { return nothing };
+        let Ok(Some(drawing)) = fileconv_zip::read_optional(zip, &path, "xlsx") else { return nothing };
+        let Ok(text) = String::from_utf8(drawing) else { return nothing };
+        let Ok(xml) = fileconv_zip::tree::parse(&text, &path, "xlsx") else { return nothing };
+        let (mut covered, mut pictures) = (Vec::new(), Vec::new());
+        let mut left_out = 0;
         for anchor in xml.root_element().children().filter(|n| n.is_element() && n.tag_name().name().ends_with("Anchor")) {
-            count += 1;
-            let corner = |name: &str| -> Option<(u32, u32)> {
+            let corner = |name: &str| -> Option<CellPoint> {
                 let node = fileconv_zip::tree::child(anchor, name)?;
-                let value = |n: &str| fileconv_zip::tree::child(node, n)?.text()?.trim().parse::<u32>().ok();
-                Some((value("row")?, value("col")?))
+                let value = |n: &str| fileconv_zip::tree::child(node, n)?.text()?.trim().parse::<f64>().ok();
+                let offset = |n: &str| value(n).map_or(0.0, |v| (v / f64::from(EMU)) as f32);
+                Some(CellPoint { row: value("row")?.clamp(0.0, 1_048_575.0) as u32, column: value("col")?.clamp(0.0, 16_383.0) as u32, x: offset("colOff"), y: offset("rowOff") })
             };
-            if let Some((row, column)) = corner("from") {
-                let (last_row, last_column) = corner("to").unwrap_or((row, column));
-                covered.push(CellRange { first_row: row, first_column: column, last_row: last_row.max(row), last_column: last_column.max(column) });
+            let from = corner("from");
+            let to = corner("to");
+            if let Some(from) = from {
+                let last = to.unwrap_or(from);
+                covered.push(CellRange { first_row: from.row, first_column: from.column, last_row: last.row.max(from.row), last_column: last.column.max(from.column) });
+            }
+            let extent = |name: &str| fileconv_zip::tree::child(anchor, name).map(|e| {
+                let v = |k: &str| e.attribute(k).and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.0) / EMU;
+                (v("cx"), v("cy"), v("x"), v("y"))
+            });
+            let picture = fileconv_zip::tree::child(anchor, "pic")
+                .and_then(|pic| fileconv_zip::tree::child(pic, "blipFill"))
+                .and_then(|fill| fileconv_zip::tree::child(fill, "blip"))
+                .and_then(|blip| fileconv_zip::tree::related_id(blip, "embed"))
+                .and_then(|id| related_part(zip, &path, id))
+                .and_then(|media| fileconv_zip::read_optional(zip, &media, "xlsx").ok().flatten());
+            // An absolute anchor is placed from A1's corner.
+            let from = from.or_else(|| extent("pos").map(|(_, _, x, y)| CellPoint { x, y, ..CellPoint::default() }));
+            match (picture, from) {
+                (Some(data), Some(from)) => {
+                    ctx.charge_memory(data.len() as u64, "memory for pictures on sheets (bytes)")?;
+                    let size = extent("ext").map_or((0.0, 0.0), |(w, h, _, _)| (w, h));
+                    let to = to.filter(|_| anchor.tag_name().name() == "twoCellAnchor");
+                    pictures.push(SheetPicture { from, to, size, picture: Picture { data: std::sync::Arc::new(data), crop: [0.0; 4] } });
+                }
+                _ => left_out += 1,
             }
         }
-        self.add(count.max(1), name);
-        covered
+        if left_out > 0 {
+            self.add(left_out, name);
+        }
+        Ok((covered, pictures))
     }
 
     pub(crate) fn add(&mut self, count: usize, sheet: &str) {
@@ -178,9 +209,17 @@ impl DrawingCount {
 
     pub(crate) fn note(&self, ctx: &Context<'_>) {
         if self.drawings > 0 {
-            ctx.note(format!("{} picture(s), chart(s) or shape(s) placed on the sheets are left out of the pages", self.drawings));
+            ctx.note(format!("{} chart(s), shape(s) or picture(s) placed on the sheets are left out of the pages", self.drawings));
         }
     }
+}
+
+/// The part a relationship of the part at `path` points to, resolved.
+fn related_part<R: Read + Seek>(zip: &mut ZipArchive<R>, path: &str, id: &str) -> Option<String> {
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let rels = fileconv_zip::read_optional(zip, &format!("{dir}/_rels/{file}.rels"), "xlsx").ok()??;
+    let (_, target) = crate::read::xlsx::relationships(&rels).ok()?.get(id).cloned()?;
+    Some(fileconv_zip::resolve(dir, &target))
 }
 
 #[cfg(test)]

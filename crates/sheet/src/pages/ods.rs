@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use fileconv_core::document::fixed::{Align, Anchor, PageLayer, Stroke, TextRun};
-use fileconv_core::document::grid::{CellRange, CellStyle, GridCell, GridPage, HeaderFooter, RowHeight, SheetGrid, Width};
+use fileconv_core::document::fixed::{Align, Anchor, PageLayer, Picture, Stroke, TextRun};
+use fileconv_core::document::grid::{CellPoint, CellRange, CellStyle, GridCell, GridPage, HeaderFooter, RowHeight, SheetGrid, SheetPicture, Width};
 use fileconv_core::{Context, Error, Result};
 use fileconv_zip::roxmltree::{Document as Xml, Node};
 use fileconv_zip::tree::{is_named as is, parse, rgb, utf8};
@@ -54,10 +54,17 @@ pub fn read(bytes: &[u8], ctx: &Context<'_>) -> Result<PageLayer> {
         grid.page = styles.page(master, &name);
         let mut reader = TableReader { styles: &styles, grid, looks: HashMap::new(), cells_left: &mut cells_left, max_cells: ctx.limits.max_cells };
         reader.read(table)?;
-        let grid = reader.grid;
-        let shapes = table.descendants().filter(|n| n.tag_name().namespace() == Some(DRAW) && n.parent().is_some_and(|p| is(p, "shapes") || p.tag_name().namespace() == Some(TABLE_NS))).count();
-        if shapes > 0 {
-            drawings.add(shapes, &name);
+        let mut grid = reader.grid;
+        let shapes = table.descendants().filter(|n| n.tag_name().namespace() == Some(DRAW) && n.parent().is_some_and(|p| is(p, "shapes") || p.tag_name().namespace() == Some(TABLE_NS)));
+        let mut left_out = 0;
+        for shape in shapes {
+            match picture(&mut zip, table, shape, ctx)? {
+                Some(picture) => grid.pictures.push(picture),
+                None => left_out += 1,
+            }
+        }
+        if left_out > 0 {
+            drawings.add(left_out, &name);
         }
         grids.push(grid);
     }
@@ -65,7 +72,43 @@ pub fn read(bytes: &[u8], ctx: &Context<'_>) -> Result<PageLayer> {
     Ok(PageLayer::Sheets(grids))
 }
 
+/// A frame holding a picture: in a cell, placed from that cell's corner
+/// (as LibreOffice places it), in the table's shapes, from the sheet's;
+/// `None` for another shape or a picture the package lacks.
+fn picture<R: std::io::Read + std::io::Seek>(zip: &mut fileconv_zip::zip::ZipArchive<R>, table: Node<'_, '_>, frame: Node<'_, '_>, ctx: &Context<'_>) -> Result<Option<SheetPicture>> {
+    let Some(href) = frame.children().find(|c| c.has_tag_name((DRAW, "image"))).and_then(|i| i.attribute((XLINK, "href"))) else { return Ok(None) };
+    let href = href.trim_start_matches("./");
+    if href.contains(':') || href.starts_with("..") {
+        return Ok(None);
+    }
+    let Some(data) = fileconv_zip::read_optional(zip, href, FORMAT)? else { return Ok(None) };
+    ctx.charge_memory(data.len() as u64, "memory for pictures on sheets (bytes)")?;
+    let len = |name| frame.attribute((SVG, name)).and_then(length).unwrap_or(0.0);
+    let (row, column) = anchor_cell(table, frame).unwrap_or((0, 0));
+    let from = CellPoint { row, column, x: len("x"), y: len("y") };
+    Ok(Some(SheetPicture { from, to: None, size: (len("width"), len("height")), picture: Picture { data: std::sync::Arc::new(data), crop: [0.0; 4] } }))
+}
+
+/// The row and column of the cell a shape sits in, counting repeated rows
+/// and columns; `None` for a shape outside the cells.
+fn anchor_cell(table: Node<'_, '_>, shape: Node<'_, '_>) -> Option<(u32, u32)> {
+    let cell = shape.parent().filter(|c| is(*c, "table-cell") || is(*c, "covered-table-cell"))?;
+    let row = cell.parent().filter(|r| is(*r, "table-row"))?;
+    let repeated = |n: Node<'_, '_>, key: &str| n.attribute((TABLE, key)).and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
+    let column = cell.prev_siblings().skip(1).filter(|c| is(*c, "table-cell") || is(*c, "covered-table-cell")).fold(0u32, |n, c| n.saturating_add(repeated(c, "number-columns-repeated")));
+    let mut index = 0u32;
+    for r in table.descendants().filter(|n| is(*n, "table-row")) {
+        if r == row {
+            return Some((index.min(1_048_575), column.min(16_383)));
+        }
+        index = index.saturating_add(repeated(r, "number-rows-repeated"));
+    }
+    None
+}
+
 const TABLE_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
+const SVG: &str = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0";
+const XLINK: &str = "http://www.w3.org/1999/xlink";
 const TABLE: &str = TABLE_NS;
 const STYLE: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
 const FO: &str = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0";

@@ -59,7 +59,7 @@ pub fn read(bytes: &[u8], ctx: &Context<'_>) -> Result<PageLayer> {
         let sheet = SheetReader { max_cells: ctx.limits.max_cells, strings: &strings, styles: &styles, date1904, name };
         let mut grid = sheet.grid(xml.root_element(), &mut cells_left)?;
         grid.print_area = book.print_areas.get(&index).copied();
-        grid.drawings = drawings.count_xlsx(&mut zip, path, xml.root_element(), name);
+        (grid.drawings, grid.pictures) = drawings.read_xlsx(&mut zip, path, xml.root_element(), name, ctx)?;
         grids.push(grid);
     }
     drawings.note(ctx);

@@ -8,11 +8,12 @@
 //! that fits it into the pages asked; each sheet on new pages, page numbers
 //! running on through the workbook. Cells: fill, then text (general numbers
 //! lose decimals to fit, numbers that cannot fit show `###`, text clipped
-//! where a neighbour holds something), then borders and gridlines.
+//! where a neighbour holds something), then borders and gridlines, then
+//! the pictures placed on the sheet.
 
 use std::collections::HashMap;
 
-use fileconv_core::document::fixed::{Align, Anchor, Frame, TextBody, TextParagraph, TextRun};
+use fileconv_core::document::fixed::{Align, Anchor, Frame, Geometry, Picture, TextBody, TextParagraph, TextRun};
 use fileconv_core::document::grid::{round_half_away, CellStyle, GridCell, GridPage, HeaderFooter, SheetGrid, Width};
 use fileconv_core::{Error, Result};
 
@@ -142,6 +143,28 @@ impl Engine<'_> {
                 }
                 for d in &grid.drawings {
                     extend(d.last_row.min(1_048_575), d.last_column.min(16_383));
+                }
+                // Pictures placed by size reach as far as their width and height do.
+                let row_height = |r: u32| match grid.rows.binary_search_by_key(&r, |(k, _)| *k) {
+                    Ok(i) => grid.rows[i].1.points,
+                    Err(_) => grid.default_height,
+                };
+                for p in grid.pictures.iter().filter(|p| p.to.is_none()) {
+                    // The column or row the far edge falls in (looked for over 1,000 at most).
+                    let reach = |first: u32, mut left: f32, size: &dyn Fn(u32) -> f32, last: u32| {
+                        let mut at = first;
+                        while at < last.min(first.saturating_add(1_000)) && left > size(at) {
+                            left -= size(at);
+                            at += 1;
+                        }
+                        at
+                    };
+                    let column = reach(p.from.column, p.from.x + p.size.0, &column_width, 16_383);
+                    let row = reach(p.from.row, p.from.y + p.size.1, &row_height, 1_048_575);
+                    extend(row, column);
+                }
+                for p in grid.pictures.iter().filter_map(|p| p.to) {
+                    extend(p.row.min(1_048_575), p.column.min(16_383));
                 }
                 match last {
                     Some((r, c)) => (0, 0, r, c),
@@ -332,6 +355,24 @@ impl Engine<'_> {
                     self.push(Op::Line { x1: ax, y1: ay, x2: bx, y2: by, width: stroke.width, color: stroke.color })?;
                 }
             }
+        }
+        // Pictures over the cells, each part on the page its cells print on.
+        let placed: Vec<(Frame, &Picture)> = grid
+            .pictures
+            .iter()
+            .filter_map(|p| {
+                let (x, y) = (x_of(p.from.column) + p.from.x, y_of(p.from.row) + p.from.y);
+                let (x2, y2) = p.to.map_or((x + p.size.0, y + p.size.1), |to| (x_of(to.column) + to.x, y_of(to.row) + to.y));
+                let on_page = x < width && x2 > 0.0 && y < height && y2 > 0.0 && x2 > x && y2 > y;
+                on_page.then_some((Frame { x, y, width: x2 - x, height: y2 - y, ..Frame::default() }, &p.picture))
+            })
+            .collect();
+        if !placed.is_empty() {
+            self.push(Op::PushClip(Outline::Rect { x: 0.0, y: 0.0, w: width, h: height }))?;
+            for (frame, picture) in placed {
+                self.picture(picture, frame, &Geometry::Rect)?;
+            }
+            self.push(Op::Pop)?;
         }
         self.push(Op::Pop)?;
         self.push(Op::Pop)
