@@ -186,16 +186,48 @@ pub mod fuzzing {
         }
     }
 
-    /// The first byte picks a readable document format (high bit set: a
-    /// presentation format); the rest is read as it and written as HTML, or
-    /// for PDF with bit 6 set, its first page drawn as PNG.
+    /// The first byte picks a readable document format (its low 6 bits; high
+    /// bit set: a presentation format); the rest is read as it and written
+    /// as HTML, or for PDF with bit 6 set, its first page drawn as PNG.
     pub fn decode_document(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
-        let category = if pick & 0x80 != 0 { Category::Presentation } else { Category::Document };
-        if let Some(from) = pick_readable(pick & 0x7f, category) {
+        if let Some(from) = document_pick(pick) {
             let to = if from == "pdf" && pick & 0x40 != 0 { "png" } else { "html" };
             assert_no_bug(fuzz_engine().convert(rest, from, to));
         }
+    }
+
+    fn document_pick(pick: u8) -> Option<&'static str> {
+        let category = if pick & 0x80 != 0 { Category::Presentation } else { Category::Document };
+        pick_readable(pick & 0x3f, category)
+    }
+
+    /// The format a harness reads its input as (what its first byte picks),
+    /// for the regression tests to check that each input still reaches the
+    /// reader it was made for as formats are added; `None` for harnesses
+    /// that do not pick.
+    pub fn picked(target: &str, data: &[u8]) -> Option<&'static str> {
+        let &pick = data.first()?;
+        match target {
+            "decode_sheet" => pick_readable(pick, Category::Spreadsheet),
+            "decode_image" => pick_readable(pick, Category::Image),
+            "decode_subtitle" => pick_readable(pick, Category::Subtitle),
+            "decode_document" => document_pick(pick),
+            "decode_pages" => pages_pick(pick).map(|(format, _)| format),
+            _ => None,
+        }
+    }
+
+    /// The format `decode_pages` reads, and whether it asks for notes pages.
+    fn pages_pick(pick: u8) -> Option<(&'static str, bool)> {
+        let category = match pick & 0xC0 {
+            0xC0 => Category::Spreadsheet,
+            0x80 => Category::Presentation,
+            _ => Category::Document,
+        };
+        // A presentation picked with 0x20 also gets its notes pages.
+        let (index, notes) = if category == Category::Presentation { (pick & 0x1f, pick & 0x20 != 0) } else { (pick & 0x3f, false) };
+        pick_readable(index, category).filter(|f| *f != "pdf").map(|f| (f, notes))
     }
 
     /// The first byte picks a readable document, presentation (0x80; with
@@ -204,14 +236,7 @@ pub mod fuzzing {
     /// (slides, page flows, sheet grids) and their layout.
     pub fn decode_pages(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
-        let category = match pick & 0xC0 {
-            0xC0 => Category::Spreadsheet,
-            0x80 => Category::Presentation,
-            _ => Category::Document,
-        };
-        // A presentation picked with 0x20 also gets its notes pages.
-        let (pick, notes) = if category == Category::Presentation { (pick & 0x1f, pick & 0x20 != 0) } else { (pick & 0x3f, false) };
-        if let Some(from) = pick_readable(pick, category).filter(|f| *f != "pdf") {
+        if let Some((from, notes)) = pages_pick(pick) {
             let options = if notes { Options::new().with("notes", "true") } else { Options::new() };
             assert_no_bug(fuzz_engine().convert_with(rest, from, "pdf", &options));
         }
