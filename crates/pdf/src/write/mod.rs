@@ -205,8 +205,7 @@ fn draw(pages: &std::sync::mpsc::Receiver<Drawn>, setup: PageSetup, ctx: &Contex
     let fonts = fonts()?;
     let mut pdf = PdfDocument::new();
     let mut images: std::collections::HashMap<usize, Option<Image>> = std::collections::HashMap::new();
-    let mut number = 0usize;
-    for drawn in pages {
+    for (number, drawn) in pages.iter().enumerate() {
         let page_ops = match drawn {
             Drawn::Page(page) => page,
             Drawn::End { bookmarks, metadata } => {
@@ -222,7 +221,6 @@ fn draw(pages: &std::sync::mpsc::Receiver<Drawn>, setup: PageSetup, ctx: &Contex
         if number % 16 == 0 {
             ctx.checkpoint()?;
         }
-        number += 1;
         let (width, height) = page_ops.size.unwrap_or((setup.width, setup.height));
         let settings = PageSettings::from_wh(width, height).ok_or_else(|| Error::invalid_input("pdf", format!("page size {width} x {height} pt")))?;
         let mut page = pdf.start_page_with(settings);

@@ -160,6 +160,8 @@ impl DrawingCount {
         let Ok(text) = String::from_utf8(drawing) else { return nothing };
         let Ok(xml) = fileconv_zip::tree::parse(&text, &path, "xlsx") else { return nothing };
         let (mut covered, mut pictures) = (Vec::new(), Vec::new());
+        // Media parts by path: a picture placed many times is read once.
+        let mut media: std::collections::HashMap<String, Option<std::sync::Arc<Vec<u8>>>> = std::collections::HashMap::new();
         let mut left_out = 0;
         for anchor in xml.root_element().children().filter(|n| n.is_element() && n.tag_name().name().ends_with("Anchor")) {
             let corner = |name: &str| -> Option<CellPoint> {
@@ -178,20 +180,33 @@ impl DrawingCount {
                 let v = |k: &str| e.attribute(k).and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.0) / EMU;
                 (v("cx"), v("cy"), v("x"), v("y"))
             });
-            let picture = fileconv_zip::tree::child(anchor, "pic")
+            let part = fileconv_zip::tree::child(anchor, "pic")
                 .and_then(|pic| fileconv_zip::tree::child(pic, "blipFill"))
                 .and_then(|fill| fileconv_zip::tree::child(fill, "blip"))
                 .and_then(|blip| fileconv_zip::tree::related_id(blip, "embed"))
-                .and_then(|id| related_part(zip, &path, id))
-                .and_then(|media| fileconv_zip::read_optional(zip, &media, "xlsx").ok().flatten());
+                .and_then(|id| related_part(zip, &path, id));
+            let picture = match part {
+                Some(part) => match media.get(&part) {
+                    Some(found) => found.clone(),
+                    None => {
+                        let data = fileconv_zip::read_optional(zip, &part, "xlsx").ok().flatten();
+                        if let Some(data) = &data {
+                            ctx.charge_memory(data.len() as u64, "memory for pictures on sheets (bytes)")?;
+                        }
+                        let data = data.map(std::sync::Arc::new);
+                        media.insert(part, data.clone());
+                        data
+                    }
+                },
+                None => None,
+            };
             // An absolute anchor is placed from A1's corner.
             let from = from.or_else(|| extent("pos").map(|(_, _, x, y)| CellPoint { x, y, ..CellPoint::default() }));
             match (picture, from) {
                 (Some(data), Some(from)) => {
-                    ctx.charge_memory(data.len() as u64, "memory for pictures on sheets (bytes)")?;
                     let size = extent("ext").map_or((0.0, 0.0), |(w, h, _, _)| (w, h));
                     let to = to.filter(|_| anchor.tag_name().name() == "twoCellAnchor");
-                    pictures.push(SheetPicture { from, to, size, picture: Picture { data: std::sync::Arc::new(data), crop: [0.0; 4] } });
+                    pictures.push(SheetPicture { from, to, size, picture: Picture { data, crop: [0.0; 4] } });
                 }
                 _ => left_out += 1,
             }
