@@ -38,13 +38,29 @@ const CELL_PAD: f32 = 4.0;
 
 pub use crate::fonts::ShapedGlyph;
 
-/// Appends the glyphs of `next` to `last` when they continue its line in
-/// the same face, size and colour (the words of a line): one text object
-/// instead of one per word, which is most of a page's drawing and
-/// compressing. The gap between them becomes a space glyph that wide, so
-/// text extracts with its spaces. Right-to-left text is left as it is.
-fn join_glyphs(last: &mut Op, next: &Op, fonts: &FontSet) -> bool {
-    let (Op::Glyphs { x, y, face, size, glyphs, text, color }, Op::Glyphs { x: next_x, y: next_y, face: next_face, size: next_size, glyphs: next_glyphs, text: next_text, color: next_color }) =
+/// Where the glyph run last drawn ends (x), and whether it may take more
+/// words (it holds no right-to-left text): kept as runs are drawn so that
+/// joining a line's words measures and scans each word once.
+#[derive(Clone, Copy)]
+struct OpenRun {
+    end: f32,
+    joinable: bool,
+}
+
+impl OpenRun {
+    fn of(op: &Op) -> Option<OpenRun> {
+        let Op::Glyphs { x, size, glyphs, text, .. } = op else { return None };
+        Some(OpenRun { end: *x + glyphs.iter().map(|g| g.advance).sum::<f32>() * *size, joinable: !text.chars().any(crate::fonts::is_right_to_left) })
+    }
+}
+
+/// Appends the glyphs of `next` to `last` (which ends at `end`) when they
+/// continue its line in the same face, size and colour (the words of a
+/// line): one text object instead of one per word, which is most of a
+/// page's drawing and compressing. The gap between them becomes a space
+/// glyph that wide, so text extracts with its spaces.
+fn join_glyphs(last: &mut Op, next: &Op, end: f32, fonts: &FontSet) -> bool {
+    let (Op::Glyphs { y, face, size, glyphs, text, color, .. }, Op::Glyphs { x: next_x, y: next_y, face: next_face, size: next_size, glyphs: next_glyphs, text: next_text, color: next_color }) =
         (last, next)
     else {
         return false;
@@ -52,9 +68,8 @@ fn join_glyphs(last: &mut Op, next: &Op, fonts: &FontSet) -> bool {
     if (*y, *face, *size, *color) != (*next_y, *next_face, *next_size, *next_color) || *size <= 0.0 {
         return false;
     }
-    let end = *x + glyphs.iter().map(|g| g.advance).sum::<f32>() * *size;
     let gap = *next_x - end;
-    if !(-0.01..=*size * 8.0).contains(&gap) || text.chars().chain(next_text.chars()).any(crate::fonts::is_right_to_left) {
+    if !(-0.01..=*size * 8.0).contains(&gap) {
         return false;
     }
     if gap > 0.01 {
@@ -263,6 +278,8 @@ pub struct Engine<'f> {
     unsupported_pictures: usize,
     /// What laying out a page flow keeps between blocks.
     flow: paged::FlowState,
+    /// The glyph run last pushed, when it was the last operation.
+    open_run: Option<OpenRun>,
     /// Words shaped so far, by face: a word is measured when lines are
     /// broken and drawn after, and most words come back many times.
     /// By face, then by text (looked up without allocating).
@@ -315,6 +332,7 @@ impl<'f> Engine<'f> {
             missing_glyphs: std::collections::BTreeMap::new(),
             unsupported_pictures: 0,
             flow: paged::FlowState::default(),
+            open_run: None,
             shaped: Default::default(),
         }
     }
@@ -371,11 +389,15 @@ impl<'f> Engine<'f> {
             return Err(fileconv_core::Error::limit("pages", self.max_pages as u64, self.pages.len() as u64));
         }
         let page = self.pages.last_mut().expect("a page");
-        if let (Some(last @ Op::Glyphs { .. }), Op::Glyphs { .. }) = (page.ops.last_mut(), &op) {
-            if join_glyphs(last, &op, self.fonts) {
+        let run = OpenRun::of(&op);
+        // Right-to-left text is left as it is, on either side.
+        if let (Some(last @ Op::Glyphs { .. }), Some(open), Some(next)) = (page.ops.last_mut(), self.open_run, run) {
+            if open.joinable && next.joinable && join_glyphs(last, &op, open.end, self.fonts) {
+                self.open_run = run;
                 return Ok(());
             }
         }
+        self.open_run = run;
         self.ops_budget -= 1;
         page.ops.push(op);
         Ok(())

@@ -16,46 +16,12 @@ use fileconv_core::document::grid::{CellRange, CellStyle, GridCell, GridPage, Ro
 use fileconv_core::{Context, Error, Result};
 
 use super::{header_footer, number_format, paper_size, DrawingCount};
-use crate::read::biff::{records, workbook_stream};
+use crate::read::biff::{
+    records, u16_at, u32_at, workbook_stream, BLANK, BOF, BOUND_SHEET, CELL_RECORDS, COL_INFO, DATE_MODE, DEFAULT_ROW_HEIGHT, DEF_COL_WIDTH, EOF, FONT, FOOTER, FORMAT_RECORD, HCENTER, HEADER, MARGINS, MERGED_CELLS,
+    MUL_BLANK, MUL_RK, NAME, OBJ, PALETTE, PRINT_GRIDLINES, ROW, SETUP, STANDARD_WIDTH, VCENTER, WS_BOOL, XF,
+};
 
 const FORMAT: &str = "xls";
-
-const BOF: u16 = 0x0809;
-const EOF: u16 = 0x000A;
-const FONT: u16 = 0x0031;
-const FORMAT_RECORD: u16 = 0x041E;
-const XF: u16 = 0x00E0;
-const PALETTE: u16 = 0x0092;
-const BOUND_SHEET: u16 = 0x0085;
-const NAME: u16 = 0x0018;
-const DATE_MODE: u16 = 0x0022;
-const DEF_COL_WIDTH: u16 = 0x0055;
-const STANDARD_WIDTH: u16 = 0x0099;
-const COL_INFO: u16 = 0x007D;
-const DEFAULT_ROW_HEIGHT: u16 = 0x0225;
-const ROW: u16 = 0x0208;
-const MERGED_CELLS: u16 = 0x00E5;
-const MUL_RK: u16 = 0x00BD;
-const MUL_BLANK: u16 = 0x00BE;
-/// Records of one cell that start with its row, column and format index.
-const CELL_RECORDS: [u16; 8] = [0x0201, 0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006];
-const MARGINS: [u16; 4] = [0x0026, 0x0028, 0x0027, 0x0029];
-const SETUP: u16 = 0x00A1;
-const HCENTER: u16 = 0x0083;
-const VCENTER: u16 = 0x0084;
-const PRINT_GRIDLINES: u16 = 0x002B;
-const HEADER: u16 = 0x0014;
-const FOOTER: u16 = 0x0015;
-const WS_BOOL: u16 = 0x0081;
-const OBJ: u16 = 0x005D;
-
-fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    data.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
 
 fn f64_at(data: &[u8], at: usize) -> Option<f64> {
     data.get(at..at + 8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
@@ -365,7 +331,7 @@ fn sheet(g: &Globals, stream: &[u8], name: &str, values: &calamine::Range<Data>,
                     }
                 }
             }
-            t if CELL_RECORDS.contains(&t) => {
+            t if t == BLANK || CELL_RECORDS.contains(&t) => {
                 if let (Some(row), Some(column), Some(xf)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4)) {
                     xf_at.insert((u32::from(row), u32::from(column)), xf);
                 }

@@ -9,13 +9,50 @@ use std::io::{Cursor, Read};
 
 use fileconv_core::{Error, Limits, Result};
 
-const BOF: u16 = 0x0809;
-const EOF: u16 = 0x000A;
-const BOUND_SHEET: u16 = 0x0085;
-const DIMENSIONS: u16 = 0x0200;
-const MUL_RK: u16 = 0x00BD;
-/// Records that hold one cell and start with its row and column (u16 each).
-const CELL_RECORDS: [u16; 7] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006];
+// BIFF8 record types ([MS-XLS] 2.3), for this scan and the page reader
+// (`crate::pages::xls`).
+pub(crate) const BOF: u16 = 0x0809;
+/// Also BIFF2-4's.
+pub(crate) const EOF: u16 = 0x000A;
+pub(crate) const BOUND_SHEET: u16 = 0x0085;
+pub(crate) const DIMENSIONS: u16 = 0x0200;
+pub(crate) const FONT: u16 = 0x0031;
+pub(crate) const FORMAT_RECORD: u16 = 0x041E;
+pub(crate) const XF: u16 = 0x00E0;
+pub(crate) const PALETTE: u16 = 0x0092;
+pub(crate) const NAME: u16 = 0x0018;
+pub(crate) const DATE_MODE: u16 = 0x0022;
+pub(crate) const DEF_COL_WIDTH: u16 = 0x0055;
+pub(crate) const STANDARD_WIDTH: u16 = 0x0099;
+pub(crate) const COL_INFO: u16 = 0x007D;
+pub(crate) const DEFAULT_ROW_HEIGHT: u16 = 0x0225;
+pub(crate) const ROW: u16 = 0x0208;
+pub(crate) const MERGED_CELLS: u16 = 0x00E5;
+pub(crate) const BLANK: u16 = 0x0201;
+pub(crate) const MUL_RK: u16 = 0x00BD;
+pub(crate) const MUL_BLANK: u16 = 0x00BE;
+/// Records that hold one cell's value and start with its row, column and
+/// format index (u16 each).
+pub(crate) const CELL_RECORDS: [u16; 7] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006];
+/// Left, right, top and bottom margin.
+pub(crate) const MARGINS: [u16; 4] = [0x0026, 0x0028, 0x0027, 0x0029];
+pub(crate) const SETUP: u16 = 0x00A1;
+pub(crate) const HCENTER: u16 = 0x0083;
+pub(crate) const VCENTER: u16 = 0x0084;
+pub(crate) const PRINT_GRIDLINES: u16 = 0x002B;
+pub(crate) const HEADER: u16 = 0x0014;
+pub(crate) const FOOTER: u16 = 0x0015;
+pub(crate) const WS_BOOL: u16 = 0x0081;
+pub(crate) const OBJ: u16 = 0x005D;
+
+/// Little-endian numbers in a record's data; `None` past its end.
+pub(crate) fn u16_at(data: &[u8], at: usize) -> Option<u16> {
+    data.get(at..at.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+pub(crate) fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    data.get(at..at.checked_add(4)?).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
 
 /// Checks an xls file's sheets against [`Limits::max_cells`].
 ///
@@ -77,10 +114,6 @@ pub(crate) fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-fn u16_at(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
-}
-
 /// The cells calamine will reserve or lay out for the sheet starting at
 /// `stream`: the larger of its DIMENSIONS area and its cells' area.
 fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
@@ -116,11 +149,11 @@ fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
             }
             MUL_RK if data.len() >= 6 => {
                 let (Some(row), Some(first), Some(last)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, data.len() - 2)) else { continue };
-                (row, first, last.max(first))
+                (u32::from(row), u32::from(first), u32::from(last.max(first)))
             }
             t if CELL_RECORDS.contains(&t) => {
                 let (Some(row), Some(col)) = (u16_at(data, 0), u16_at(data, 2)) else { continue };
-                (row, col, col)
+                (u32::from(row), u32::from(col), u32::from(col))
             }
             _ => continue,
         };
@@ -135,10 +168,10 @@ fn sheet_cells(stream: &[u8]) -> std::result::Result<u64, String> {
 
 /// The area calamine reserves for a DIMENSIONS record, as it reads one.
 fn dimensions_area(data: &[u8]) -> std::result::Result<u64, String> {
-    let u32_at = |at: usize| data.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |at: usize| u16_at(data, at).map(u32::from);
     let fields = match data.len() {
-        10 => [u16_at(data, 0), u16_at(data, 2), u16_at(data, 4), u16_at(data, 6)],
-        14 | 16 => [u32_at(0), u32_at(4), u16_at(data, 8), u16_at(data, 10)],
+        10 => [u16_at(0), u16_at(2), u16_at(4), u16_at(6)],
+        14 | 16 => [u32_at(data, 0), u32_at(data, 4), u16_at(8), u16_at(10)],
         _ => return Ok(0),
     };
     let [Some(first_row), Some(last_row_plus_one), Some(mut first_col), Some(last_col_plus_one)] = fields else {

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 
 use fileconv_core::{Cell, CellBudget, Context, Error, Result, Row, Table, Value};
+use super::biff::{u16_at, EOF};
 
 const FORMAT: &str = "xls";
-const EOF: u16 = 0x000A;
 const CODEPAGE: u16 = 0x0042;
 /// BOF of BIFF2, BIFF3 and BIFF4.
 pub const BOFS: [u16; 3] = [0x0009, 0x0209, 0x0409];
@@ -20,7 +20,7 @@ const WORKBOOK_GLOBALS: u16 = 0x0100;
 
 /// Whether `bytes` starts with a BIFF2-4 BOF record.
 pub fn is_legacy_biff(bytes: &[u8]) -> bool {
-    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u16_at = |at: usize| u16_at(bytes, at);
     u16_at(0).is_some_and(|t| BOFS.contains(&t)) && u16_at(2).is_some_and(|len| (4..=16).contains(&len))
 }
 
@@ -45,7 +45,7 @@ pub fn decode(bytes: &[u8], ctx: &Context<'_>) -> Result<Value> {
             break;
         };
         at += 4 + len;
-        let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let u16_at = |i: usize| u16_at(data, i);
         let f64_at = |i: usize| data.get(i..i + 8).map(|b| f64::from_le_bytes(b.try_into().expect("eight bytes")));
         let place = || Some((u32::from(u16_at(0)?), u16_at(2)?));
         let text = |raw: &[u8]| encoding.decode_without_bom_handling(raw).0.into_owned();
