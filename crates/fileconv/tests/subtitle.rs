@@ -282,9 +282,59 @@ fn a_video_s_subtitle_streams_are_extracted() {
     let silent = std::fs::read(testdata().join("video/clip.mp4")).unwrap();
     let error = engine.convert(&silent, "mp4", "srt").unwrap_err();
     assert!(matches!(error, fileconv::Error::InvalidInput { .. }) && error.to_string().contains("no subtitle stream"), "{error}");
-    // A video made into another video says the subtitles stayed behind.
-    let (_, notes) = report(&mkv, "mkv", "mp4", &Options::new()).unwrap();
-    assert!(notes.iter().any(|n| n.contains("2 subtitle stream(s) are not carried into mp4")), "{notes:?}");
+}
+
+/// Each subtitle stream of a video as FFmpeg reads it: codec, language, cues.
+fn subtitle_streams(bytes: &[u8], ext: &str) -> Vec<(String, String, Vec<(u64, u64, String)>)> {
+    let path = temp(&format!("carried.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "s", "-show_entries", "stream=codec_name:stream_tags=language", "-of", "csv=p=0"])
+        .arg(&path)
+        .output()
+        .expect("ffprobe runs");
+    let listed = String::from_utf8(probe.stdout).unwrap();
+    let streams = listed.lines().enumerate().map(|(n, line)| {
+        let (codec, language) = line.split_once(',').unwrap_or((line, ""));
+        let srt = Command::new("ffmpeg").args(["-hide_banner", "-loglevel", "error", "-i"]).arg(&path).args(["-map", &format!("0:s:{n}"), "-f", "srt", "-"]).output().expect("ffmpeg runs");
+        assert!(srt.status.success(), "ffmpeg reads subtitle stream {n}: {}", String::from_utf8_lossy(&srt.stderr));
+        (codec.to_string(), language.to_string(), srt_cues(&String::from_utf8(srt.stdout).unwrap()))
+    });
+    let streams = streams.collect();
+    let _ = std::fs::remove_file(&path);
+    streams
+}
+
+#[test]
+fn a_video_s_subtitle_streams_are_carried_into_video_targets() {
+    let dialogue = expected(DIALOGUE);
+    // Copied where the target holds the codec; text re-encoded into the one it holds.
+    for (source, from, to, carried) in [
+        ("subtitled.mkv", "mkv", "mp4", &[("mov_text", "eng"), ("mov_text", "fra")][..]),
+        ("subtitled.mkv", "mkv", "mov", &[("mov_text", "eng"), ("mov_text", "fra")]),
+        ("subtitled.mkv", "mkv", "webm", &[("webvtt", "eng"), ("webvtt", "fra")]),
+        ("subtitled.mkv", "mkv", "mkv", &[("subrip", "eng"), ("ass", "fra")]),
+        ("subtitled.mp4", "mp4", "mkv", &[("ass", "eng")]),
+        ("subtitled.webm", "webm", "mkv", &[("webvtt", "")]),
+        ("subtitled.webm", "webm", "mp4", &[("mov_text", "und")]),
+    ] {
+        let (video, notes) = report(&fixture(source), from, to, &Options::new()).unwrap();
+        assert!(notes.iter().all(|n| !n.contains("subtitle")), "{source} to {to}: {notes:?}");
+        let streams = subtitle_streams(&video, to);
+        let found: Vec<(&str, &str)> = streams.iter().map(|(codec, language, _)| (codec.as_str(), language.as_str())).collect();
+        assert_eq!(found, carried, "{source} to {to}");
+        for (codec, _, cues) in &streams {
+            assert_eq!(cues, &dialogue, "{source} to {to}: the {codec} stream's cues");
+        }
+    }
+    // Where they cannot go, a note says so and why.
+    let mkv = fixture("subtitled.mkv");
+    let (video, notes) = report(&mkv, "mkv", "avi", &Options::new()).unwrap();
+    assert!(subtitle_streams(&video, "avi").is_empty());
+    assert!(notes.iter().any(|n| n.contains("2 subtitle stream(s) (subrip, ass) are not carried into avi: the target holds no subtitles")), "{notes:?}");
+    let (video, notes) = report(&mkv, "mkv", "mp4", &Options::new().with("start", "1")).unwrap();
+    assert!(subtitle_streams(&video, "mp4").is_empty());
+    assert!(notes.iter().any(|n| n.contains("not carried into mp4: the video is cut")), "{notes:?}");
 }
 
 #[test]

@@ -23,6 +23,9 @@ pub struct Container {
     /// FFmpeg codec names whose streams it holds as they are (remux).
     pub video_copy: &'static [&'static str],
     pub audio_copy: &'static [&'static str],
+    /// FFmpeg subtitle codecs it holds: streams in them are copied, and text
+    /// subtitles in others are encoded into the first. Empty: none.
+    pub subtitles: &'static [&'static str],
     pub muxer_options: &'static [(&'static str, &'static str)],
 }
 

@@ -8,6 +8,9 @@
 //!   when the target holds its codec and no option asks for a change (a
 //!   remux: milliseconds), else decoded, filtered (trim, fps, scale, pixel or
 //!   sample format) and re-encoded with the target's default or the chosen codec;
+//!   subtitle streams are copied where the target holds their codec, and
+//!   text ones re-encoded into the text codec it holds (`subtitle_lane`:
+//!   mov_text for mp4, mov, m4v and 3gp, ASS for mkv, WebVTT for webm);
 //! - **to audio**: the audio plugin's `audio-track` adapter decodes the audio
 //!   track for every audio encoder;
 //! - **to subtitles** (`subtitles`): the `subtitle-track` adapter reads a
@@ -40,6 +43,7 @@ mod from_raster;
 mod image_fallback;
 pub mod options;
 mod pipeline;
+mod subtitle_lane;
 mod subtitles;
 mod still;
 mod transcode;

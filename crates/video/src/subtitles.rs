@@ -23,7 +23,7 @@ inventory::submit! {
 }
 
 /// Frees what FFmpeg allocated in a decoded subtitle.
-struct Decoded(fileconv_ffmpeg::ffmpeg::Subtitle);
+pub(crate) struct Decoded(pub(crate) fileconv_ffmpeg::ffmpeg::Subtitle);
 
 impl Drop for Decoded {
     fn drop(&mut self) {

@@ -13,6 +13,7 @@ use crate::codecs::{pick, AudioCodec, VideoCodec};
 use crate::container::{seek_before, video_stream, Container};
 use crate::options::{AUDIO_BITRATE, AUDIO_CODEC, CRF, DURATION, FPS, HEIGHT, MUTE, PRESET, START, VIDEO_BITRATE, VIDEO_CODEC, WIDTH};
 use crate::pipeline::{Lane, SourceShape, VideoQuality};
+use crate::subtitle_lane::{plan, Carry, SubtitleLane};
 
 /// The source's size, rounded down to even (4:2:0 needs it), at least 2x2.
 pub const EVEN_SIZE: &str = "scale='max(2,trunc(iw/2)*2)':'max(2,trunc(ih/2)*2)'";
@@ -103,6 +104,7 @@ impl Request {
 pub(crate) enum Route {
     Copy { stream: usize, from: Rational, to: Rational },
     Encode { decoder: Box<decoder::Opened>, frame: frame::Frame, lane: Box<Lane>, bad_packets: u32 },
+    Subtitle(Box<SubtitleLane>),
 }
 
 /// Converts a media value to `target`.
@@ -130,6 +132,7 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
     if routes.iter().all(Option::is_none) {
         return Err(Error::invalid_input(id, "nothing to convert: no video, and the audio is muted or absent"));
     }
+    subtitle_routes(&mut input, &mut routes, target, &request, &mut output, ctx)?;
     note_streams_left_out(&mut input, &routes, &request, id, ctx);
     // SAFETY: copying the source's container tags into the output's dictionary.
     unsafe {
@@ -179,6 +182,7 @@ pub(crate) fn write_header(output: &mut MediaOutput, routes: &mut [Option<Route>
         match route {
             Route::Copy { stream, to, .. } => *to = output.context().stream(*stream).map_or(*to, |s| s.time_base()),
             Route::Encode { lane, .. } => lane.header_written(output),
+            Route::Subtitle(lane) => lane.header_written(output),
         }
     }
     Ok(())
@@ -250,6 +254,7 @@ pub(crate) fn pump(
                 }
                 drain_decoder(decoder, frame, lane, output, id)?;
             }
+            Route::Subtitle(lane) => lane.push(&packet, output, id)?,
         }
         let all_done = routes.iter().flatten().all(|r| matches!(r, Route::Encode { lane, .. } if lane.finished()));
         if all_done {
@@ -435,21 +440,44 @@ pub fn pixel_format(codec: &VideoCodec) -> String {
     }
 }
 
-/// Says which of the source's streams the output does not carry: audio
-/// tracks besides the main one, subtitle streams.
-fn note_streams_left_out(input: &mut MediaInput, routes: &[Option<Route>], request: &Request, id: &str, ctx: &Context<'_>) {
-    let (mut audio, mut subtitles) = (0, 0);
-    for stream in input.context().streams() {
-        match stream.parameters().medium() {
-            media::Type::Audio if routes[stream.index()].is_none() && !request.mute => audio += 1,
-            media::Type::Subtitle => subtitles += 1,
-            _ => {}
-        }
+/// Routes the source's subtitle streams: copied, re-encoded as text, or
+/// left out with a note saying why.
+fn subtitle_routes(input: &mut MediaInput, routes: &mut [Option<Route>], target: &Container, request: &Request, output: &mut MediaOutput, ctx: &Context<'_>) -> Result<()> {
+    let subtitles: Vec<(usize, codec::Id)> =
+        input.context().streams().filter(|s| s.parameters().medium() == media::Type::Subtitle).map(|s| (s.index(), s.parameters().id())).collect();
+    let trims = request.start.is_some() || request.duration.is_some();
+    let mut left: Vec<(&str, &str)> = Vec::new();
+    for (index, codec) in subtitles {
+        routes[index] = match plan(codec, target, trims) {
+            Carry::Copy => {
+                let route = copy_route(input, index, output, target.id)?;
+                if let (Route::Copy { stream, .. }, Some(language)) = (&route, input.context().stream(index).and_then(|s| s.metadata().get("language").map(str::to_string))) {
+                    if let Some(mut out) = output.context().stream_mut(*stream) {
+                        let mut metadata = fileconv_ffmpeg::ffmpeg::Dictionary::new();
+                        metadata.set("language", &language);
+                        out.set_metadata(metadata);
+                    }
+                }
+                Some(route)
+            }
+            Carry::Encode(encoder) => Some(Route::Subtitle(Box::new(SubtitleLane::new(input, index, encoder, output, target.id)?))),
+            Carry::Leave(why) => {
+                left.push((codec.name(), why));
+                None
+            }
+        };
     }
+    if let Some((_, why)) = left.first() {
+        let codecs: Vec<&str> = left.iter().map(|(codec, _)| *codec).collect();
+        ctx.note(format!("the source's {} subtitle stream(s) ({}) are not carried into {}: {why}; convert the video to srt, vtt or ass to keep them", left.len(), codecs.join(", "), target.id));
+    }
+    Ok(())
+}
+
+/// Says which of the source's audio tracks the output does not carry.
+fn note_streams_left_out(input: &mut MediaInput, routes: &[Option<Route>], request: &Request, id: &str, ctx: &Context<'_>) {
+    let audio = input.context().streams().filter(|s| s.parameters().medium() == media::Type::Audio && routes[s.index()].is_none() && !request.mute).count();
     if audio > 0 {
         ctx.note(format!("{audio} further audio track(s) of the source are not carried into {id}: only the main one is"));
-    }
-    if subtitles > 0 {
-        ctx.note(format!("the source's {subtitles} subtitle stream(s) are not carried into {id}; convert the video to srt, vtt or ass to keep them"));
     }
 }

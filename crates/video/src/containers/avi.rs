@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&MP3, &AC3, &MP2],
     video_copy: &["mpeg4", "mjpeg", "msmpeg4v3", "mpeg2video"],
     audio_copy: &["mp3", "ac3", "mp2", "pcm_s16le", "pcm_u8"],
+    subtitles: &[],
     muxer_options: &[],
 };
 

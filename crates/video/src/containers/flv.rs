@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC, &MP3],
     video_copy: &["h264", "flv1"],
     audio_copy: &["aac", "mp3"],
+    subtitles: &[],
     muxer_options: &[],
 };
 

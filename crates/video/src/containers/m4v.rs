@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC],
     video_copy: &["h264"],
     audio_copy: &["aac", "alac", "ac3"],
+    subtitles: &["mov_text"],
     muxer_options: &[],
 };
 

@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC, &OPUS, &VORBIS, &MP3, &AC3, &MP2],
     video_copy: &["h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mpeg1video", "theora", "mjpeg", "ffv1", "prores"],
     audio_copy: &["aac", "mp3", "opus", "vorbis", "flac", "ac3", "eac3", "dts", "mp2", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"],
+    subtitles: &["ass", "subrip", "ssa", "webvtt", "hdmv_pgs_subtitle", "dvd_subtitle"],
     muxer_options: &[],
 };
 

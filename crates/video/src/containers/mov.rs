@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC, &MP3, &AC3],
     video_copy: &["h264", "hevc", "mpeg4", "mjpeg", "prores", "av1"],
     audio_copy: &["aac", "mp3", "alac", "ac3", "pcm_s16le", "pcm_s16be", "pcm_s24le"],
+    subtitles: &["mov_text"],
     muxer_options: &[],
 };
 

@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC, &MP3, &AC3],
     video_copy: &["h264", "hevc", "mpeg4", "av1", "vp9"],
     audio_copy: &["aac", "mp3", "ac3", "eac3", "alac"],
+    subtitles: &["mov_text"],
     muxer_options: &[],
 };
 

@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&MP2, &AC3],
     video_copy: &["mpeg1video", "mpeg2video"],
     audio_copy: &["mp2", "mp3", "ac3"],
+    subtitles: &[],
     muxer_options: &[],
 };
 

@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&VORBIS, &OPUS],
     video_copy: &["theora", "vp8"],
     audio_copy: &["vorbis", "opus", "flac"],
+    subtitles: &[],
     muxer_options: &[],
 };
 

@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC],
     video_copy: &["h264", "mpeg4", "h263"],
     audio_copy: &["aac", "amr_nb", "amr_wb"],
+    subtitles: &["mov_text"],
     muxer_options: &[],
 };
 

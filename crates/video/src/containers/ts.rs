@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&AAC, &MP2, &AC3, &MP3],
     video_copy: &["h264", "hevc", "mpeg2video", "mpeg1video"],
     audio_copy: &["aac", "mp3", "mp2", "ac3", "eac3", "opus"],
+    subtitles: &[],
     muxer_options: &[],
 };
 

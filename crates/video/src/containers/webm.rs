@@ -15,6 +15,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&OPUS, &VORBIS],
     video_copy: &["vp8", "vp9", "av1"],
     audio_copy: &["opus", "vorbis"],
+    subtitles: &["webvtt"],
     muxer_options: &[],
 };
 

@@ -13,6 +13,7 @@ pub const CONTAINER: Container = Container {
     audio: &[&WMA, &MP3],
     video_copy: &["wmv1", "wmv2", "wmv3", "vc1", "msmpeg4v3"],
     audio_copy: &["wmav1", "wmav2", "wmapro", "mp3"],
+    subtitles: &[],
     muxer_options: &[],
 };
 
