@@ -16,6 +16,12 @@ pub struct Control {
     pub progress: Option<Arc<ProgressFn>>,
     /// Raise it to stop the conversion at its next checkpoint.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// [`crate::Engine::convert_file`] flushes the output to stable storage
+    /// before renaming it into place, so that a file reported written
+    /// survives a power loss (the service sets it: it records the job done
+    /// next). Off, the operating system writes it back in its own time, as
+    /// after `ffmpeg`, `vips` or `cp`: the flush cost 25 ms of a 53 MB WAV.
+    pub durable: bool,
 }
 
 impl std::fmt::Debug for Control {
@@ -23,6 +29,7 @@ impl std::fmt::Debug for Control {
         f.debug_struct("Control")
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("durable", &self.durable)
             .finish()
     }
 }

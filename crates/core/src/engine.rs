@@ -203,7 +203,8 @@ impl Engine {
     }
 
     /// Converts a file into another, writing to a temporary file next to the
-    /// output and renaming it into place, so a failure leaves nothing behind.
+    /// output and renaming it into place, so a failure leaves nothing behind;
+    /// flushed to stable storage first when [`Control::durable`] says so.
     ///
     /// # Errors
     /// See [`Engine::convert_stream`]; [`Error::Io`] when the output cannot be written.
@@ -218,7 +219,10 @@ impl Engine {
             let destination = Destination::new(file.try_clone()?);
             let mut file = std::io::BufWriter::new(file);
             let report = self.convert_into(Source::Path(input), from, to, &mut file, options, control, Some(&destination))?;
-            file.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            if control.durable {
+                file.sync_all()?;
+            }
             std::fs::rename(&tmp, output)?;
             Ok(report)
         })();

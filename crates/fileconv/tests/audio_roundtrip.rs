@@ -239,7 +239,7 @@ fn progress_rises_and_cancellation_stops() {
     let wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let control = fileconv::Control { progress: Some(Arc::new(move |f| log.lock().unwrap().push(f))), cancel: None };
+    let control = fileconv::Control { progress: Some(Arc::new(move |f| log.lock().unwrap().push(f))), cancel: None, durable: false };
     let mut out = Vec::new();
     engine.convert_stream(fileconv::Source::Bytes(&wav), "wav", "mp3", &mut out, &Options::new(), &control).unwrap();
     let seen = seen.lock().unwrap();
@@ -250,7 +250,7 @@ fn progress_rises_and_cancellation_stops() {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     // Raise the flag from the progress callback: the next chunk must not be encoded.
-    let control = fileconv::Control { progress: Some(Arc::new(move |f| if f > 0.2 { flag.store(true, Ordering::Relaxed) })), cancel: Some(cancel) };
+    let control = fileconv::Control { progress: Some(Arc::new(move |f| if f > 0.2 { flag.store(true, Ordering::Relaxed) })), cancel: Some(cancel), durable: false };
     let err = engine.convert_stream(fileconv::Source::Bytes(&wav), "wav", "flac", &mut Vec::new(), &Options::new(), &control).unwrap_err();
     assert_eq!(err.kind(), fileconv::ErrorKind::Cancelled);
 }

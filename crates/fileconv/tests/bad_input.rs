@@ -290,7 +290,7 @@ fn mislabelled_files_name_the_detected_format() {
 #[test]
 fn cancellation_stops_the_conversion() {
     let png = std::fs::read(common::testdata().join("image/rose.png")).unwrap();
-    let control = Control { progress: None, cancel: Some(Arc::new(AtomicBool::new(true))) };
+    let control = Control { progress: None, cancel: Some(Arc::new(AtomicBool::new(true))), durable: false };
     let result = fileconv::engine().convert_stream(Source::Bytes(&png), "png", "jpg", &mut Vec::new(), &Options::new(), &control);
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
 }

@@ -60,7 +60,7 @@ fn progress_rises_to_one() {
     let png = std::fs::read(common::testdata().join("image/anim.gif")).unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let control = Control { progress: Some(Arc::new(move |f| sink.lock().unwrap().push(f))), cancel: None };
+    let control = Control { progress: Some(Arc::new(move |f| sink.lock().unwrap().push(f))), cancel: None, durable: false };
     let options = Options::new().with("width", "20");
     fileconv::engine().convert_stream(Source::Bytes(&png), "gif", "webp", &mut Vec::new(), &options, &control).unwrap();
     let seen = seen.lock().unwrap();

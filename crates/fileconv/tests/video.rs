@@ -309,7 +309,7 @@ fn progress_rises_to_one_and_cancellation_stops() {
     let bytes = std::fs::read(common::testdata().join("video/clip.webm")).unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let control = Control { progress: Some(Arc::new(move |p| log.lock().unwrap().push(p))), cancel: None };
+    let control = Control { progress: Some(Arc::new(move |p| log.lock().unwrap().push(p))), cancel: None, durable: false };
     let mut out = Vec::new();
     engine.convert_stream(Source::Bytes(&bytes), "webm", "mp4", &mut out, &Options::new(), &control).unwrap();
     let seen = seen.lock().unwrap().clone();
@@ -317,7 +317,7 @@ fn progress_rises_to_one_and_cancellation_stops() {
     assert!(seen.windows(2).all(|w| w[1] >= w[0] - 1e-6), "{seen:?}");
     assert!((seen.last().unwrap() - 1.0).abs() < 1e-6);
     let cancel = Arc::new(AtomicBool::new(true));
-    let control = Control { progress: None, cancel: Some(cancel.clone()) };
+    let control = Control { progress: None, cancel: Some(cancel.clone()), durable: false };
     let result = engine.convert_stream(Source::Bytes(&bytes), "webm", "mp4", &mut Vec::new(), &Options::new(), &control);
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     cancel.store(false, Ordering::Relaxed);

@@ -89,6 +89,7 @@ fn convert(engine: &Engine, request: &Request, replies: &Arc<Mutex<std::io::BufW
             }
         })),
         cancel: None,
+        durable: true,
     };
     let result = fileconv::on_conversion_thread(|| engine.convert_file(&request.input, &request.output, &request.from, &request.to, &options, &control));
     let cpu_seconds = confine::process_cpu_seconds() - before;
