@@ -19,6 +19,9 @@
 mod codecs;
 mod decode;
 mod encode;
+mod idat;
+mod jpeg_strips;
+mod png_rows;
 mod svg_guard;
 pub mod options;
 mod transform;

@@ -7,7 +7,7 @@ use std::io::Write;
 use fileconv_core::image::metadata::Orientation;
 use fileconv_core::image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, Frame, FormatInfo, Input, Raster, Result, Value, ValueKind};
-use turbojpeg::{Colorspace, Compressor, PixelFormat, Subsamp};
+use turbojpeg::{Colorspace, PixelFormat, Subsamp};
 
 use crate::decode::decode_still;
 use crate::encode::{fit_pixels, Accepts};
@@ -94,22 +94,11 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
         _ if quality >= 90 || u64::from(image.width()) * u64::from(image.height()) <= FULL_CHROMA_PIXELS => (PixelFormat::RGB, Subsamp::None),
         _ => (PixelFormat::RGB, Subsamp::Sub2x2),
     };
-    let backend = |e: turbojpeg::Error| Error::backend(ID, e);
-    let mut compressor = Compressor::new().map_err(backend)?;
-    compressor.set_quality(quality).map_err(backend)?;
-    compressor.set_subsamp(subsamp).map_err(backend)?;
-    let width = image.width() as usize;
-    let jpeg = compressor
-        .compress_to_owned(turbojpeg::Image {
-            pixels: image.as_bytes(),
-            width,
-            pitch: width * format.size(),
-            height: image.height() as usize,
-            format,
-        })
-        .map_err(backend)?;
+    let pixels = crate::jpeg_strips::Pixels { bytes: image.as_bytes(), width: image.width() as usize, height: image.height() as usize, format };
+    let jpeg = crate::jpeg_strips::compress(&pixels, quality, subsamp)?;
     ctx.progress(0.9);
-    write_with_markers(sink, &jpeg, icc.as_deref(), exif.as_deref())
+    write_with_markers(sink, jpeg.head(), icc.as_deref(), exif.as_deref())?;
+    Ok(jpeg.write_rest(sink)?)
 }
 
 /// Application segments of interest in a JPEG header.

@@ -28,6 +28,9 @@ inventory::submit! {
 }
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
+    if let Some(value) = crate::png_rows::decode(input, ctx)? {
+        return Ok(value);
+    }
     let reader = InputReader::open(input)?;
     let decoder = PngDecoder::with_limits(reader, image_limits(ctx)).map_err(|e| decode_error(ID, ctx, e))?;
     if decoder.is_apng().map_err(|e| decode_error(ID, ctx, e))? {
@@ -38,8 +41,9 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     finish_still(decoder, ID, ctx)
 }
 
-/// Streams rows through the png crate, so the compressed file is never held
-/// whole in memory. 16-bit samples are written big-endian, as PNG requires.
+/// The png crate writes the header, the ICC profile and the end; the image
+/// data is filtered and deflated on every core by [`crate::idat`]. 16-bit
+/// samples are written big-endian, as PNG requires.
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let icc = raster.icc_profile.take();
@@ -59,36 +63,18 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     info.color_type = color;
     info.bit_depth = depth;
     info.icc_profile = icc.map(Into::into);
-    let mut encoder = png::Encoder::with_info(sink, info).map_err(|e| Error::backend(ID, e))?;
-    encoder.set_deflate_compression(match level {
-        0 => png::DeflateCompression::NoCompression,
-        1 => png::DeflateCompression::FdeflateUltraFast,
-        n => png::DeflateCompression::Level(n),
-    });
-    encoder.set_filter(if level == 0 { png::Filter::NoFilter } else { png::Filter::Adaptive });
     let backend = |e: png::EncodingError| match e {
         png::EncodingError::IoError(e) => Error::Io(e),
         other => Error::backend(ID, other),
     };
-    let mut writer = encoder.write_header().map_err(backend)?;
-    let mut stream = writer.stream_writer().map_err(backend)?;
-    let row_bytes = image.width() as usize * usize::from(image.color().bytes_per_pixel());
-    let rows = image.as_bytes().chunks(row_bytes.max(1));
-    let total = image.height().max(1) as f32;
-    let mut swapped = Vec::new();
-    for (i, row) in rows.enumerate() {
-        if depth == png::BitDepth::Sixteen {
-            swapped.clear();
-            swapped.extend(row.chunks_exact(2).flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()));
-            stream.write_all(&swapped)?;
-        } else {
-            stream.write_all(row)?;
-        }
-        if i % 256 == 255 {
-            ctx.checkpoint()?;
-            ctx.progress(i as f32 / total);
-        }
-    }
-    stream.finish().map_err(backend)?;
+    let mut writer = png::Encoder::with_info(sink, info).map_err(backend)?.write_header().map_err(backend)?;
+    let pixel_bytes = usize::from(image.color().bytes_per_pixel());
+    let rows = crate::idat::Rows {
+        pixels: image.as_bytes(),
+        row_bytes: image.width() as usize * pixel_bytes,
+        pixel_bytes,
+        sixteen: depth == png::BitDepth::Sixteen,
+    };
+    crate::idat::write(&rows, level, ctx, &mut |piece| writer.write_chunk(png::chunk::IDAT, piece).map_err(backend))?;
     writer.finish().map_err(backend)
 }

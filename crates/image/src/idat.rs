@@ -1,0 +1,678 @@
+//! PNG image data built on every core: the rows are cut into segments that
+//! are filtered and deflated independently, and the pieces joined into the
+//! one zlib stream the IDAT chunks carry.
+//!
+//! Why the joins are valid deflate:
+//! - each segment has its own compressor, so no back-reference reaches into
+//!   an earlier segment;
+//! - every segment but the last ends with an empty stored block (a "sync
+//!   flush"), so it ends on a byte boundary and the next segment's first
+//!   block header follows it directly; only the last segment's last block is
+//!   marked final;
+//! - the zlib header goes before the first segment and the Adler-32 of the
+//!   whole stream, combined from the segments' own, after the last.
+//!
+//! Filtering a row needs the row above, which every worker reads from the
+//! whole raster, so a segment's first row is filtered exactly as it would be
+//! in one pass. Each row gets the filter whose output has the smallest sum of
+//! absolute values (the png crate's `Adaptive`, libpng's heuristic).
+//!
+//! Level 1 is a Huffman-only coder with zero runs and a fixed code tuned for
+//! filtered image data (fdeflate's design and code lengths, the png crate's
+//! default fast path); levels 0 and 2-9 are zlib's levels through flate2.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use fileconv_core::{Context, Error, Result};
+
+/// Raw bytes per segment: small enough that both cores stay busy to the end
+/// and a segment's output is little memory, large enough that the flush
+/// between segments (5 bytes) and the per-segment start cost nothing.
+const SEGMENT_BYTES: usize = 512 * 1024;
+
+/// The pixels to write: whole rows, top to bottom, packed as the PNG's
+/// colour type and bit depth say; 16-bit samples in native byte order.
+pub struct Rows<'a> {
+    pub pixels: &'a [u8],
+    pub row_bytes: usize,
+    /// Bytes per complete pixel (the filters' left neighbour distance).
+    pub pixel_bytes: usize,
+    /// Samples are 16-bit: written big-endian, as PNG stores them.
+    pub sixteen: bool,
+}
+
+/// Filters and compresses `rows` at `level` (0-9, 1 the fast coder) and
+/// hands the zlib stream to `chunk` in pieces, in order, each one IDAT's
+/// worth.
+///
+/// # Errors
+/// What `chunk` fails with; [`Error::Cancelled`] when the job is cancelled;
+/// [`Error::Internal`] if a compressor fails (a bug).
+pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    let row_count = rows.pixels.len().checked_div(rows.row_bytes).unwrap_or(0);
+    let rows_per_segment = (SEGMENT_BYTES / rows.row_bytes.max(1)).max(1);
+    let segments = row_count.div_ceil(rows_per_segment).max(1);
+    let span = |index: usize| index * rows_per_segment..((index + 1) * rows_per_segment).min(row_count);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(segments).min(8);
+
+    let mut joined = Joined { adler: 1, written: 0 };
+    if workers <= 1 {
+        for index in 0..segments {
+            ctx.checkpoint()?;
+            let segment = compress_segment(rows, span(index), level, index + 1 == segments)?;
+            joined.write(segment, index == 0, index + 1 == segments, chunk)?;
+        }
+        return Ok(());
+    }
+
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Segment>)>();
+        for _ in 0..workers {
+            let (next, stop, done_tx) = (&next, &stop, done_tx.clone());
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= segments || stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let segment = compress_segment(rows, span(index), level, index + 1 == segments);
+                if done_tx.send((index, segment)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+
+        let result = (|| -> Result<()> {
+            let mut waiting = BTreeMap::new();
+            let mut expected = 0;
+            for (index, segment) in &done_rx {
+                waiting.insert(index, segment?);
+                while let Some(segment) = waiting.remove(&expected) {
+                    ctx.checkpoint()?;
+                    joined.write(segment, expected == 0, expected + 1 == segments, chunk)?;
+                    expected += 1;
+                    ctx.progress(expected as f32 / segments as f32);
+                }
+            }
+            if expected == segments {
+                Ok(())
+            } else {
+                Err(Error::Internal(format!("PNG segment workers stopped after {expected} of {segments} segments")))
+            }
+        })();
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        result
+    })
+}
+
+/// One segment's deflate blocks and the Adler-32 of its raw (filtered) bytes.
+struct Segment {
+    deflated: Vec<u8>,
+    adler: u32,
+    raw_len: usize,
+}
+
+/// The stream so far: its running Adler-32.
+struct Joined {
+    adler: u32,
+    written: usize,
+}
+
+impl Joined {
+    fn write(&mut self, mut segment: Segment, first: bool, last: bool, chunk: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.adler = adler32_combine(self.adler, segment.adler, segment.raw_len);
+        self.written += segment.raw_len;
+        if first {
+            // CMF: deflate, 32 KB window; FLG: fastest level, check bits.
+            segment.deflated.splice(0..0, [0x78, 0x01]);
+        }
+        if last {
+            segment.deflated.extend_from_slice(&self.adler.to_be_bytes());
+        }
+        chunk(&segment.deflated)
+    }
+}
+
+/// Adler-32 of `A ++ B` from the checksums of `A` and of `B` (`b_len` bytes), as zlib's `adler32_combine`.
+fn adler32_combine(a: u32, b: u32, b_len: usize) -> u32 {
+    const BASE: u64 = 65521;
+    let rem = (b_len as u64) % BASE;
+    let (a1, a2) = (u64::from(a & 0xffff), u64::from(a >> 16));
+    let (b1, b2) = (u64::from(b & 0xffff), u64::from(b >> 16));
+    let sum1 = (a1 + b1 + BASE - 1) % BASE;
+    let sum2 = (rem * a1 % BASE + a2 + b2 + BASE - rem) % BASE;
+    ((sum2 << 16) | sum1) as u32
+}
+
+fn compress_segment(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, last: bool) -> Result<Segment> {
+    let width = rows.row_bytes;
+    let raw_len = span.len() * (width + 1);
+    let mut filtered = Filtered::new(width, rows.pixel_bytes, rows.sixteen);
+    if span.start > 0 {
+        filtered.set_previous(row(rows, span.start - 1));
+    }
+    let mut adler = simd_adler32::Adler32::new();
+    let mut coder = Coder::new(level, raw_len)?;
+    for index in span {
+        let line = filtered.next(row(rows, index), level > 0);
+        adler.write(line);
+        coder.write(line)?;
+    }
+    Ok(Segment { deflated: coder.finish(last)?, adler: adler.finish(), raw_len })
+}
+
+fn row<'a>(rows: &Rows<'a>, index: usize) -> &'a [u8] {
+    &rows.pixels[index * rows.row_bytes..(index + 1) * rows.row_bytes]
+}
+
+/// Rows in, filtered rows (filter byte first) out.
+struct Filtered {
+    pixel_bytes: usize,
+    sixteen: bool,
+    previous: Vec<u8>,
+    current: Vec<u8>,
+    /// The best filtered row so far and a scratch row, each with its filter byte.
+    best: Vec<u8>,
+    trial: Vec<u8>,
+}
+
+impl Filtered {
+    fn new(width: usize, pixel_bytes: usize, sixteen: bool) -> Self {
+        Filtered {
+            pixel_bytes: pixel_bytes.max(1),
+            sixteen,
+            previous: vec![0; width],
+            current: vec![0; width],
+            best: vec![0; width + 1],
+            trial: vec![0; width + 1],
+        }
+    }
+
+    fn set_previous(&mut self, row: &[u8]) {
+        self.load(row);
+        std::mem::swap(&mut self.previous, &mut self.current);
+    }
+
+    fn load(&mut self, row: &[u8]) {
+        if self.sixteen {
+            for (to, from) in self.current.chunks_exact_mut(2).zip(row.chunks_exact(2)) {
+                to.copy_from_slice(&u16::from_ne_bytes([from[0], from[1]]).to_be_bytes());
+            }
+        } else {
+            self.current.copy_from_slice(row);
+        }
+    }
+
+    /// The row filtered: adaptively, or with no filter when `adaptive` is false (level 0).
+    fn next(&mut self, row: &[u8], adaptive: bool) -> &[u8] {
+        self.load(row);
+        let (current, previous) = (&self.current, &self.previous);
+        if !adaptive {
+            self.best[0] = 0;
+            self.best[1..].copy_from_slice(current);
+        } else {
+            let mut best_cost = u64::MAX;
+            for filter in [Filter::Up, Filter::Sub, Filter::Average, Filter::Paeth] {
+                self.trial[0] = filter as u8;
+                filter.apply(self.pixel_bytes, previous, current, &mut self.trial[1..]);
+                let cost = absolute_sum(&self.trial[1..]);
+                if cost < best_cost {
+                    best_cost = cost;
+                    std::mem::swap(&mut self.best, &mut self.trial);
+                    if cost == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        // This row is the next one's "above".
+        std::mem::swap(&mut self.previous, &mut self.current);
+        &self.best
+    }
+}
+
+/// Sum of the bytes read as signed: small when a filter predicted well.
+fn absolute_sum(bytes: &[u8]) -> u64 {
+    // 64 bytes of at most 128 each fit a u16: narrow sums vectorise.
+    let mut chunks = bytes.chunks_exact(64);
+    let mut sum = 0u64;
+    for chunk in &mut chunks {
+        let mut partial = 0u16;
+        for &b in chunk {
+            partial += u16::from((b as i8).unsigned_abs());
+        }
+        sum += u64::from(partial);
+    }
+    sum + chunks.remainder().iter().map(|&b| u64::from((b as i8).unsigned_abs())).sum::<u64>()
+}
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Filter {
+    Sub = 1,
+    Up = 2,
+    Average = 3,
+    Paeth = 4,
+}
+
+impl Filter {
+    /// Writes `current` filtered against `previous` (the row above) into `out`.
+    fn apply(self, bpp: usize, previous: &[u8], current: &[u8], out: &mut [u8]) {
+        let n = current.len();
+        let bpp = bpp.min(n);
+        match self {
+            Filter::Sub => {
+                out[..bpp].copy_from_slice(&current[..bpp]);
+                for ((o, &c), &a) in out[bpp..].iter_mut().zip(&current[bpp..]).zip(&current[..n - bpp]) {
+                    *o = c.wrapping_sub(a);
+                }
+            }
+            Filter::Up => {
+                for ((o, &c), &b) in out.iter_mut().zip(current).zip(previous) {
+                    *o = c.wrapping_sub(b);
+                }
+            }
+            Filter::Average => {
+                for i in 0..bpp {
+                    out[i] = current[i].wrapping_sub(previous[i] >> 1);
+                }
+                for (((o, &c), &a), &b) in out[bpp..].iter_mut().zip(&current[bpp..]).zip(&current[..n - bpp]).zip(&previous[bpp..]) {
+                    *o = c.wrapping_sub((a & b) + ((a ^ b) >> 1));
+                }
+            }
+            Filter::Paeth => {
+                for i in 0..bpp {
+                    out[i] = current[i].wrapping_sub(previous[i]);
+                }
+                let above_left = &previous[..n - bpp];
+                for ((((o, &x), &a), &b), &c) in
+                    out[bpp..].iter_mut().zip(&current[bpp..]).zip(&current[..n - bpp]).zip(&previous[bpp..]).zip(above_left)
+                {
+                    *o = x.wrapping_sub(paeth(a, b, c));
+                }
+            }
+        }
+    }
+}
+
+/// The Paeth predictor in unsigned bytes only (Luca Versari's form, as FPNGE
+/// and the png crate write it), which vectorises.
+#[inline(always)]
+pub(crate) fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let pa = b.max(c) - b.min(c);
+    let pb = a.max(c) - a.min(c);
+    let pc = if (a < c) == (c < b) { pa.max(pb) - pa.min(pb) } else { 255 };
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+/// A segment's deflate coder.
+enum Coder {
+    Fast(FastCoder),
+    Zlib { compress: flate2::Compress, out: Vec<u8> },
+}
+
+impl Coder {
+    fn new(level: u8, raw_len: usize) -> Result<Self> {
+        Ok(if level == 1 {
+            Coder::Fast(FastCoder::new(raw_len / 3))
+        } else {
+            Coder::Zlib { compress: flate2::Compress::new(flate2::Compression::new(level.into()), false), out: Vec::with_capacity(raw_len / 2 + 64) }
+        })
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Coder::Fast(coder) => coder.write(data),
+            Coder::Zlib { compress, out } => deflate(compress, out, data, flate2::FlushCompress::None)?,
+        }
+        Ok(())
+    }
+
+    /// The segment's bytes: ended by an empty stored block, or by the final block when `last`.
+    fn finish(self, last: bool) -> Result<Vec<u8>> {
+        match self {
+            Coder::Fast(coder) => Ok(coder.finish(last)),
+            Coder::Zlib { mut compress, mut out } => {
+                let flush = if last { flate2::FlushCompress::Finish } else { flate2::FlushCompress::Sync };
+                deflate(&mut compress, &mut out, &[], flush)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Feeds `data` to `compress` until it has taken all of it (and, for a
+/// flush, written everything out).
+fn deflate(compress: &mut flate2::Compress, out: &mut Vec<u8>, mut data: &[u8], flush: flate2::FlushCompress) -> Result<()> {
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity().max(64 * 1024));
+        }
+        let before = compress.total_in();
+        let status = compress.compress_vec(data, out, flush).map_err(|e| Error::Internal(format!("deflate: {e}")))?;
+        data = &data[(compress.total_in() - before) as usize..];
+        let room_left = out.capacity() > out.len();
+        match status {
+            flate2::Status::StreamEnd => return Ok(()),
+            _ if data.is_empty() && room_left && matches!(flush, flate2::FlushCompress::None | flate2::FlushCompress::Sync) => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+/// Code lengths of the fixed literal/length code fdeflate 0.3 uses for
+/// filtered image data (MIT OR Apache-2.0), symbols 0-285: literals are short
+/// near 0 and 255, where filtered bytes gather.
+const CODE_LENGTHS: [u8; 286] = [
+    2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11,
+    11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 10, 11, 10, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 9, 9,
+    9, 8, 9, 8, 8, 8, 8, 8, 7, 7, 7, 6, 6, 6, 5, 4, 3, 12, 12, 12, 9, 9, 11, 10, 11, 11, 10, 11, 11, 11, 11, 11, 11, 12,
+    11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 9,
+];
+
+/// The dynamic block header that declares [`CODE_LENGTHS`] and a distance
+/// code whose code 0 (one bit) is distance 1: fdeflate 0.3's, without its
+/// zlib header, 413 bits long (the last byte's low 5 bits). Bit 0 is BFINAL.
+const BLOCK_HEADER: [u8; 52] = [
+    237, 192, 3, 160, 36, 89, 150, 198, 241, 255, 119, 238, 141, 200, 204, 167, 114, 75, 99, 174, 109, 219, 182, 109, 219,
+    182, 109, 219, 182, 109, 105, 140, 158, 150, 74, 175, 158, 50, 51, 34, 238, 249, 118, 183, 106, 122, 166, 135, 59, 107,
+    213, 15,
+];
+const BLOCK_HEADER_LAST_BITS: u8 = 5;
+
+/// Canonical Huffman codes for [`CODE_LENGTHS`], bit-reversed for writing
+/// least significant bit first, as deflate packs them.
+const CODES: [u16; 286] = {
+    let mut codes = [0u16; 286];
+    let mut code = 0u32;
+    let mut len = 1;
+    while len <= 15 {
+        let mut symbol = 0;
+        while symbol < 286 {
+            if CODE_LENGTHS[symbol] == len {
+                codes[symbol] = (code as u16).reverse_bits() >> (16 - len);
+                code += 1;
+            }
+            symbol += 1;
+        }
+        code <<= 1;
+        len += 1;
+    }
+    codes
+};
+
+/// Deflate length symbols 257-284: the first length each stands for and its extra bits.
+const LENGTH_BASE: [u16; 28] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227];
+const LENGTH_EXTRA: [u8; 28] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5];
+
+/// fdeflate's coder: each byte a literal under [`CODES`], and runs of zeros
+/// as a literal zero and a match at distance 1.
+struct FastCoder {
+    bits: BitWriter,
+}
+
+/// Deflate's bit order: codes packed from the least significant bit up.
+/// Kept in a local while a row is coded, so the bit buffer stays in registers.
+struct BitWriter {
+    out: Vec<u8>,
+    bits: u64,
+    nbits: u8,
+}
+
+impl BitWriter {
+    #[inline(always)]
+    fn put(&mut self, bits: u64, nbits: u8) {
+        debug_assert!(nbits <= 64 && self.nbits < 64);
+        self.bits |= bits << self.nbits;
+        self.nbits += nbits;
+        if self.nbits >= 64 {
+            self.out.extend_from_slice(&self.bits.to_le_bytes());
+            self.nbits -= 64;
+            self.bits = bits.checked_shr(u32::from(nbits - self.nbits)).unwrap_or(0);
+        }
+    }
+
+    #[inline(always)]
+    fn literal(&mut self, byte: u8) {
+        self.put(u64::from(CODES[usize::from(byte)]), CODE_LENGTHS[usize::from(byte)]);
+    }
+
+    /// Four literals at once (at most 48 bits).
+    #[inline(always)]
+    fn literals(&mut self, four: &[u8]) {
+        let (mut bits, mut n) = (0u64, 0u8);
+        for &b in four {
+            bits |= u64::from(CODES[usize::from(b)]) << n;
+            n += CODE_LENGTHS[usize::from(b)];
+        }
+        self.put(bits, n);
+    }
+
+    /// `run` zeros: a literal zero, then matches of the zero before at distance 1.
+    fn zeros(&mut self, mut run: usize) {
+        self.literal(0);
+        run -= 1;
+        while run >= 258 {
+            // Length 258 and the one-bit distance code 0.
+            self.put(u64::from(CODES[285]), CODE_LENGTHS[285] + 1);
+            run -= 258;
+        }
+        if run > 4 {
+            let symbol = LENGTH_BASE.partition_point(|&base| usize::from(base) <= run) - 1;
+            let extra = (run - usize::from(LENGTH_BASE[symbol])) as u64;
+            self.put(u64::from(CODES[257 + symbol]), CODE_LENGTHS[257 + symbol]);
+            self.put(extra, LENGTH_EXTRA[symbol] + 1);
+        } else {
+            for _ in 0..run {
+                self.literal(0);
+            }
+        }
+    }
+}
+
+impl FastCoder {
+    fn new(capacity: usize) -> Self {
+        let mut bits = BitWriter { out: Vec::with_capacity(capacity + BLOCK_HEADER.len() + 8), bits: 0, nbits: 0 };
+        // Not final: `finish` marks the last segment's block.
+        bits.out.push(BLOCK_HEADER[0] & !1);
+        bits.out.extend_from_slice(&BLOCK_HEADER[1..BLOCK_HEADER.len() - 1]);
+        bits.put(u64::from(BLOCK_HEADER[BLOCK_HEADER.len() - 1]), BLOCK_HEADER_LAST_BITS);
+        FastCoder { bits }
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        let mut w = BitWriter { out: std::mem::take(&mut self.bits.out), ..self.bits };
+        let mut run = 0;
+        let mut chunks = data.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            if word == 0 {
+                run += 8;
+                continue;
+            }
+            // Zero bytes at the word's start continue the run; at its end they start the next.
+            let leading = (word.trailing_zeros() / 8) as usize;
+            let trailing = (word.leading_zeros() / 8) as usize;
+            if run + leading > 0 {
+                w.zeros(run + leading);
+            }
+            run = trailing;
+            if leading == 0 && trailing == 0 {
+                w.literals(&chunk[..4]);
+                w.literals(&chunk[4..]);
+            } else {
+                for &b in &chunk[leading..8 - trailing] {
+                    w.literal(b);
+                }
+            }
+        }
+        if run > 0 {
+            w.zeros(run);
+        }
+        for &b in chunks.remainder() {
+            w.literal(b);
+        }
+        self.bits = w;
+    }
+
+    fn finish(self, last: bool) -> Vec<u8> {
+        let mut w = self.bits;
+        w.put(u64::from(CODES[256]), CODE_LENGTHS[256]);
+        if last {
+            w.out[0] |= 1;
+        } else {
+            // An empty stored block: header bits 000, then byte-aligned LEN 0, NLEN 0xffff.
+            w.put(0, 3);
+        }
+        let bytes = usize::from(w.nbits.div_ceil(8));
+        w.out.extend_from_slice(&w.bits.to_le_bytes()[..bytes]);
+        if !last {
+            w.out.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        }
+        w.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
+    use std::io::Read;
+
+    fn inflate(stream: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::ZlibDecoder::new(stream).read_to_end(&mut out).expect("a valid zlib stream");
+        out
+    }
+
+    fn stream(rows: &Rows<'_>, level: u8) -> Vec<u8> {
+        let (options, limits, control, budget, notes) = (Options::default(), Limits::default(), Control::default(), MemoryBudget::default(), Notes::default());
+        let ctx = Context::new(&options, &limits, &control, &budget, &notes);
+        let mut out = Vec::new();
+        write(rows, level, &ctx, &mut |piece| {
+            out.extend_from_slice(piece);
+            Ok(())
+        })
+        .expect("writes");
+        out
+    }
+
+    /// Undoes the filters, as a decoder does.
+    fn unfilter(data: &[u8], width: usize, bpp: usize) -> Vec<u8> {
+        let mut out: Vec<u8> = Vec::new();
+        let mut previous = vec![0u8; width];
+        for line in data.chunks(width + 1) {
+            let mut row = line[1..].to_vec();
+            for i in 0..width {
+                let a = if i >= bpp { row[i - bpp] } else { 0 };
+                let b = previous[i];
+                let c = if i >= bpp { previous[i - bpp] } else { 0 };
+                let predicted = match line[0] {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                    4 => {
+                        let p = i16::from(a) + i16::from(b) - i16::from(c);
+                        let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
+                        if pa <= pb && pa <= pc {
+                            a
+                        } else if pb <= pc {
+                            b
+                        } else {
+                            c
+                        }
+                    }
+                    other => panic!("filter {other}"),
+                };
+                row[i] = row[i].wrapping_add(predicted);
+            }
+            out.extend_from_slice(&row);
+            previous = row;
+        }
+        out
+    }
+
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..len)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                // Smooth ramps, zero stretches and noise: every filter and the zero runs get used.
+                match (i / 997) % 3 {
+                    0 => (i % 251) as u8,
+                    1 => 0,
+                    _ => (state >> 56) as u8,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn segments_join_into_one_valid_stream_at_every_level() {
+        for (width, bpp, height) in [(300 * 3, 3, 1400), (7, 1, 3), (1, 1, 1), (640 * 4, 4, 900), (5000 * 8, 8, 40)] {
+            let pixels = noise(width * height, width as u64);
+            let rows = Rows { pixels: &pixels, row_bytes: width, pixel_bytes: bpp, sixteen: false };
+            for level in [0, 1, 2, 6] {
+                let data = inflate(&stream(&rows, level));
+                assert_eq!(data.len(), height * (width + 1), "{width}x{height} level {level}");
+                assert_eq!(unfilter(&data, width, bpp), pixels, "{width}x{height} level {level}");
+            }
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_samples_are_written_big_endian() {
+        let samples: Vec<u16> = (0..64 * 3 * 20).map(|i| (i * 97 % 65536) as u16).collect();
+        let pixels: Vec<u8> = samples.iter().flat_map(|s| s.to_ne_bytes()).collect();
+        let rows = Rows { pixels: &pixels, row_bytes: 64 * 6, pixel_bytes: 6, sixteen: true };
+        let data = unfilter(&inflate(&stream(&rows, 1)), 64 * 6, 6);
+        let expected: Vec<u8> = samples.iter().flat_map(|s| s.to_be_bytes()).collect();
+        assert_eq!(data, expected);
+    }
+
+    #[test]
+    fn long_zero_runs_and_every_run_length_decode() {
+        for run in [1, 2, 3, 4, 5, 9, 10, 258, 259, 260, 261, 516, 1000, 4099] {
+            let mut pixels = vec![7u8; 16];
+            pixels.extend(std::iter::repeat_n(0, run));
+            pixels.extend([1, 2, 3]);
+            let rows = Rows { pixels: &pixels, row_bytes: pixels.len(), pixel_bytes: 1, sixteen: false };
+            let mut coder = FastCoder::new(0);
+            coder.write(&pixels);
+            let mut manual = vec![0x78, 0x01];
+            manual.extend(coder.finish(true));
+            manual.extend(simd_adler32::adler32(&pixels.as_slice()).to_be_bytes());
+            assert_eq!(inflate(&manual), pixels, "run {run}");
+            assert_eq!(unfilter(&inflate(&stream(&rows, 1)), pixels.len(), 1), pixels, "run {run}");
+        }
+    }
+
+    #[test]
+    fn adler32_combines_as_one_pass() {
+        let data = noise(200_000, 3);
+        for cut in [0, 1, 65_521, 100_000, 200_000] {
+            let (a, b) = data.split_at(cut);
+            let combined = adler32_combine(simd_adler32::adler32(&a), simd_adler32::adler32(&b), b.len());
+            assert_eq!(combined, simd_adler32::adler32(&data.as_slice()), "cut at {cut}");
+        }
+    }
+}
