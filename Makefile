@@ -45,7 +45,7 @@ bench: deps
 # Coverage-guided fuzzing (nightly + cargo-fuzz); crashes go to fuzz/artifacts/.
 fuzz: deps
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && for t in decode_any decode_image decode_svg decode_audio decode_media decode_sheet decode_document decode_pages decode_subtitle; do \
+	cd fuzz && for t in decode_any decode_image decode_raw decode_svg decode_audio decode_media decode_sheet decode_document decode_pages decode_subtitle; do \
 	  $(CARGO) +nightly fuzz run $$t corpus/$$t regressions/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 || exit 1; done
 
 # The real-world corpus (issue 14): about 1,170 files from public test

@@ -1,9 +1,9 @@
 //! `fileconv`: convert files from the command line.
 //!
 //! Two programs share this code. `fileconv` is the quick one: it holds the
-//! image (but HEIC and AVIF), document, PDF, spreadsheet and subtitle formats,
-//! which need no shared library that is not always loaded, so it starts in
-//! about 2 ms. What it cannot do itself (audio, video, HEIC, AVIF,
+//! image (but HEIC and AVIF), camera RAW, document, PDF, spreadsheet and
+//! subtitle formats, which need no shared library that is not always loaded
+//! (LibRaw is loaded when a raw file needs it), so it starts in about 2 ms. What it cannot do itself (audio, video, HEIC, AVIF,
 //! the whole catalogue) it hands to `fileconv-full`, installed beside it,
 //! which holds every format and loads FFmpeg's 160-odd libraries at start.
 //! See [`handover`] for how the quick program decides.

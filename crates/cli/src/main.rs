@@ -1,6 +1,6 @@
 //! `fileconv`, the quick program: every format that needs no shared library
-//! beyond the C library's, the rest handed to `fileconv-full` (see the
-//! library's `handover` module).
+//! loaded at start (camera RAW's LibRaw is loaded when a raw file needs it),
+//! the rest handed to `fileconv-full` (see the library's `handover` module).
 
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use fileconv_core::Engine;
 
 fn engine() -> Engine {
     fileconv_image::link();
+    fileconv_raw::link();
     fileconv_document::link();
     fileconv_pdf::link();
     fileconv_sheet::link();

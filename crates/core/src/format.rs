@@ -43,6 +43,8 @@ pub enum Container {
     Asf,
     /// A zip package: OOXML, OpenDocument, EPUB.
     Zip,
+    /// A TIFF file: TIFF itself and the camera raw formats built on it (DNG, CR2, NEF, ARW).
+    Tiff,
 }
 
 impl Container {
@@ -58,6 +60,7 @@ impl Container {
             Container::Ogg => starts_with(bytes, b"OggS"),
             Container::Asf => starts_with(bytes, &crate::sniff::ASF),
             Container::Zip => starts_with(bytes, b"PK\x03\x04"),
+            Container::Tiff => [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| starts_with(bytes, *m)),
         }
     }
 

@@ -50,6 +50,8 @@ fn link_plugins() {
     fileconv_image::link();
     #[cfg(feature = "image")]
     fileconv_heif::link();
+    #[cfg(feature = "image")]
+    fileconv_raw::link();
     #[cfg(feature = "audio")]
     fileconv_audio::link();
     #[cfg(feature = "video")]
@@ -211,6 +213,7 @@ pub mod fuzzing {
         match target {
             "decode_sheet" => pick_readable(pick, Category::Spreadsheet),
             "decode_image" => pick_readable(pick, Category::Image),
+            "decode_raw" => pick_raw(pick),
             "decode_subtitle" => pick_readable(pick, Category::Subtitle),
             "decode_document" => document_pick(pick),
             "decode_pages" => pages_pick(pick).map(|(format, _)| format),
@@ -257,6 +260,15 @@ pub mod fuzzing {
     pub fn decode_image(data: &[u8]) {
         let Some((&pick, rest)) = data.split_first() else { return };
         if let Some(from) = pick_readable(pick, Category::Image) {
+            assert_no_bug(fuzz_engine().convert(rest, from, "png"));
+        }
+    }
+
+    /// The first byte picks a camera raw format (LibRaw's, which `decode_image`
+    /// leaves to this harness); the rest is developed and written as PNG.
+    pub fn decode_raw(data: &[u8]) {
+        let Some((&pick, rest)) = data.split_first() else { return };
+        if let Some(from) = pick_raw(pick) {
             assert_no_bug(fuzz_engine().convert(rest, from, "png"));
         }
     }
@@ -375,18 +387,30 @@ pub mod fuzzing {
 
     /// The readable format of `category` that `pick` selects (by id order),
     /// `None` when the category has none compiled in.
-    fn pick_readable(pick: u8, category: Category) -> Option<&'static str> {
-        static READABLE: OnceLock<Vec<(Category, &'static str)>> = OnceLock::new();
+    /// The formats a harness picks from: readable ones of `category`, camera
+    /// raw formats (LibRaw's) apart, in a harness of their own.
+    fn readable(category: Category, raw: bool) -> Vec<&'static str> {
+        static READABLE: OnceLock<Vec<(Category, bool, &'static str)>> = OnceLock::new();
         let readable = READABLE.get_or_init(|| {
             let engine = fuzz_engine();
+            let decoders = |id: &'static str| engine.registry().decoders.iter().filter(move |d| d.format == id);
             engine
                 .formats()
                 .iter()
-                .filter(|f| engine.registry().decoders.iter().any(|d| d.format == f.id))
-                .map(|f| (f.category, f.id))
+                .filter(|f| decoders(f.id).next().is_some())
+                .map(|f| (f.category, decoders(f.id).all(|d| d.name == "libraw"), f.id))
                 .collect()
         });
-        let of: Vec<&'static str> = readable.iter().filter(|(c, _)| *c == category).map(|(_, id)| *id).collect();
+        readable.iter().filter(|(c, r, _)| *c == category && *r == raw).map(|(_, _, id)| *id).collect()
+    }
+
+    fn pick_readable(pick: u8, category: Category) -> Option<&'static str> {
+        let of = readable(category, false);
+        (!of.is_empty()).then(|| of[usize::from(pick) % of.len()])
+    }
+
+    fn pick_raw(pick: u8) -> Option<&'static str> {
+        let of = readable(Category::Image, true);
         (!of.is_empty()).then(|| of[usize::from(pick) % of.len()])
     }
 }

@@ -37,6 +37,11 @@ fn decode_image_regressions() {
 }
 
 #[test]
+fn decode_raw_regressions() {
+    replay("decode_raw", fileconv::fuzzing::decode_raw);
+}
+
+#[test]
 fn decode_svg_regressions() {
     replay("decode_svg", fileconv::fuzzing::decode_svg);
 }

@@ -44,7 +44,7 @@ fn is_text(codec: codec::Id) -> bool {
     // SAFETY: FFmpeg's static codec descriptor table; null for an unknown id.
     unsafe {
         let descriptor = sys::avcodec_descriptor_get(codec.into());
-        !descriptor.is_null() && (*descriptor).props & sys::AV_CODEC_PROP_TEXT_SUB as i32 != 0
+        !descriptor.is_null() && (*descriptor).props & sys::AV_CODEC_PROP_TEXT_SUB != 0
     }
 }
 

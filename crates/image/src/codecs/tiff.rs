@@ -8,7 +8,7 @@ use std::time::Duration;
 use fileconv_core::image::codecs::tiff::{TiffDecoder, TiffEncoder};
 use fileconv_core::image::ImageEncoder;
 use fileconv_core::image::DynamicImage;
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Frame, FormatInfo, Input, Result, Value, ValueKind};
+use fileconv_core::{Category, Container, Context, Decoder, Encoder, Frame, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::{decode_error, finish_still, InputReader};
 use crate::encode::{fit_pixels, via_memory, write_with, Accepts};
@@ -22,7 +22,7 @@ inventory::submit! {
         name: "Tagged Image File Format",
         mime: "image/tiff",
         category: Category::Image,
-        container: None, sniff: Some(|b| [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| sniff::starts_with(b, *m))),
+        container: Some(Container::Tiff), sniff: Some(|b| Container::Tiff.matches(b)),
     }
 }
 inventory::submit! { Decoder { format: ID, name: "tiff", output: ValueKind::Raster, cost: 10, options: &[], decode } }
