@@ -427,6 +427,8 @@ mod tests {
                 "avif", "bmp", "dds", "exr", "gif", "hdr", "heic", "ico", "jpg", "jxl", "pam", "pbm", "pgm", "png", "ppm", "psd", "qoi", "svg",
                 "tga", "tiff", "webp",
             ]);
+            // Camera RAW, through LibRaw.
+            ids.extend(["arw", "cr2", "cr3", "dng", "nef", "orf", "raf", "rw2"]);
         }
         if cfg!(feature = "audio") {
             ids.extend(["aac", "ac3", "aiff", "caf", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"]);

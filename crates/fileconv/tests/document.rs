@@ -264,6 +264,36 @@ fn kindle_books_keep_their_text_in_order_their_metadata_and_pictures() {
 }
 
 #[test]
+fn huff_cdic_books_are_unpacked() {
+    // libmobi's sample in Amazon's HUFF/CDIC compression (kindlegen's): its
+    // text is its uncompressed edition's (sample-unicode-uncompressed.mobi,
+    // 30,374 bytes as text) but for the title, 12 bytes shorter. A line from
+    // each part of the book shows every text record unpacked in order.
+    let text = String::from_utf8(convert(&fixture("huffdic.mobi"), "mobi", "txt")).unwrap();
+    assert_eq!(text.len(), 30_374 - " test sample".len());
+    let lines = [
+        "This is a sample for testing libmobi project.",
+        "EXTH_REVIEW = 107, /**< <review> */",
+        "uint8_t attributes; /**< Record attributes */",
+        "uint32_t *drm_offset; /**< 168: offset to DRM key info in DRMed files.",
+        "uint32_t *fdst_section_starts; /**< Array of section start offsets */",
+        "MOBI_EXPORT MOBI_RET mobi_get_embedded_source(unsigned char **data, si",
+        "MOBI_EXPORT char * mobi_meta_get_isbn(const MOBIData *m);",
+        "/** @} */ // end of mobi_export group",
+    ];
+    let at: Vec<usize> = lines.iter().map(|l| text.find(l).unwrap_or_else(|| panic!("missing: {l}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "out of order: {at:?}");
+    // A phrase table that points at itself, or at nothing, is an error, not a hang.
+    let book = fixture("huffdic.mobi");
+    let record = |i: usize| u32::from_be_bytes(book[78 + 8 * i..82 + 8 * i].try_into().unwrap()) as usize;
+    let mut broken = book.clone();
+    let first_text = record(1);
+    broken[first_text..first_text + 64].fill(0xff);
+    let error = fileconv::engine().convert(&broken, "mobi", "txt");
+    assert!(error.as_ref().map_or_else(|e| e.kind() == fileconv::ErrorKind::InvalidInput, |_| true), "{error:?}");
+}
+
+#[test]
 fn kindle_books_that_cannot_be_read_say_why() {
     let book = fixture("sample.mobi");
     let record0 = u32::from_be_bytes(book[78..82].try_into().unwrap()) as usize;

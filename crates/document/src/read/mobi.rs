@@ -9,8 +9,9 @@
 //! filled in from their records. A file holding both (calibre's "both",
 //! Amazon's joint files) is read from its MOBI 6 part.
 //!
-//! Refused with a reason: encrypted (DRM) books, and Amazon's HUFF/CDIC
-//! text compression.
+//! Text compressed with Amazon's HUFF/CDIC (Kindle publishing tools,
+//! dictionaries) is unpacked by [`super::huff_cdic`]. Refused with a
+//! reason: encrypted (DRM) books.
 //!
 //! KF8 stores each chapter as a skeleton followed by the fragments that
 //! belong inside it; the skeleton and fragment indexes are not read, so
@@ -28,6 +29,8 @@ pub const SIGNATURE: &[u8] = b"BOOKMOBI";
 const PALM_HEADER: usize = 78;
 /// What a text record may decompress to: PalmDOC records hold 4,096 bytes.
 const MAX_RECORD_TEXT: usize = 64 << 10;
+/// The MOBI header's compression type for Amazon's HUFF/CDIC.
+const HUFF_CDIC: u16 = 17480;
 /// A value a header leaves unset.
 const UNSET: u32 = u32::MAX;
 
@@ -61,6 +64,8 @@ struct Header {
     /// Relative to the part's first record.
     first_image: u32,
     fdst: u32,
+    /// The HUFF record and the CDIC records after it: the first's index and their count.
+    huff: (u32, u32),
     trailing_flags: u16,
     title: Option<String>,
     authors: Vec<String>,
@@ -80,6 +85,7 @@ impl Header {
             version: 0,
             first_image: UNSET,
             fdst: UNSET,
+            huff: (0, 0),
             trailing_flags: 0,
             title: None,
             authors: Vec::new(),
@@ -93,6 +99,7 @@ impl Header {
         header.code_page = field(0x1C).unwrap_or(1252);
         header.version = field(0x24).unwrap_or(0);
         header.first_image = field(0x6C).unwrap_or(UNSET);
+        header.huff = (field(0x70).unwrap_or(0), field(0x74).unwrap_or(0));
         if header.version >= 8 {
             header.fdst = field(0xC0).unwrap_or(UNSET);
         }
@@ -228,7 +235,7 @@ fn palmdoc(input: &[u8], out: &mut Vec<u8>, format: &str) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for a broken database, headers or compression,
-/// an encrypted book or HUFF/CDIC text; [`Error::LimitExceeded`] past the
+/// an encrypted book; [`Error::LimitExceeded`] past the
 /// memory budget or the decompression limit.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &str) -> Result<Value> {
     let bytes = input.bytes;
@@ -271,11 +278,17 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &str) -> Result<Value
 /// The text records of the part starting at record `base`, decompressed
 /// and decoded.
 fn book_text(bytes: &[u8], records: &[Range<usize>], header: &Header, base: usize, ctx: &Context<'_>, format: &str) -> Result<String> {
-    match header.compression {
-        1 | 2 => {}
-        17480 => return Err(Error::invalid_input(format, "the text uses HUFF/CDIC compression (Amazon's Kindle publishing tools), which fileconv does not read")),
+    let mut huff_cdic = match header.compression {
+        1 | 2 => None,
+        HUFF_CDIC => {
+            let (first, count) = (header.huff.0 as usize, header.huff.1 as usize);
+            let record = |i: usize| records.get(i).map(|r| &bytes[r.clone()]);
+            let huff = record(first).ok_or_else(|| Error::invalid_input(format, "the HUFF/CDIC dictionary's records are missing"))?;
+            let cdics: Vec<&[u8]> = (first + 1..first + count.max(1)).map_while(record).collect();
+            Some(super::huff_cdic::HuffCdic::new(huff, &cdics, format)?)
+        }
         other => return Err(Error::invalid_input(format, format!("unknown text compression {other}"))),
-    }
+    };
     let limit = ctx.limits.max_unzipped_bytes;
     if header.text_length as u64 > limit {
         return Err(Error::limit("decompressed e-book text", limit, header.text_length as u64));
@@ -291,7 +304,9 @@ fn book_text(bytes: &[u8], records: &[Range<usize>], header: &Header, base: usiz
         };
         let record = &bytes[range.clone()];
         let record = &record[..record.len() - trailing_size(record, header.trailing_flags)];
-        if header.compression == 2 {
+        if let Some(huff_cdic) = huff_cdic.as_mut() {
+            huff_cdic.unpack(record, &mut text, format)?;
+        } else if header.compression == 2 {
             palmdoc(record, &mut text, format)?;
         } else {
             text.extend_from_slice(record);

@@ -7,6 +7,7 @@ pub mod docx;
 mod docx_pages;
 pub mod epub;
 pub mod html;
+mod huff_cdic;
 pub mod md;
 pub mod mobi;
 pub mod odt;
