@@ -181,10 +181,15 @@ fn decode_image(lib: &LibHeif, handle: &ImageHandle, ctx: &Context<'_>, id: &str
     if plane.stride < row || plane.data.len() < plane.stride * ph.saturating_sub(1) + row {
         return Err(Error::backend(id, "libheif's plane is smaller than its size says"));
     }
-    let rows = (0..ph).flat_map(|y| &plane.data[y * plane.stride..y * plane.stride + row]);
+    let range = u32::from(plane.bits_per_pixel);
+    // Row by row (libheif pads rows to its alignment), a copy per row.
+    let mut bytes = Vec::with_capacity(row * ph);
+    for y in 0..ph {
+        bytes.extend_from_slice(&plane.data[y * plane.stride..y * plane.stride + row]);
+    }
+    drop(image);
     let bad = || Error::backend(id, "libheif's plane does not fill the image");
     if !deep {
-        let bytes: Vec<u8> = rows.copied().collect();
         return Ok(if alpha {
             DynamicImage::ImageRgba8(ImageBuffer::from_raw(pw as u32, ph as u32, bytes).ok_or_else(bad)?)
         } else {
@@ -194,9 +199,7 @@ fn decode_image(lib: &LibHeif, handle: &ImageHandle, ctx: &Context<'_>, id: &str
     // 10 or 12 significant bits in 16: scaled to the full 16-bit range.
     // libheif gives the range of one sample for an interleaved plane (10),
     // where older versions gave the whole pixel's (30).
-    let range = u32::from(plane.bits_per_pixel);
     let bits = if range > 16 { range / channels as u32 } else { range }.clamp(9, 16);
-    let bytes: Vec<u8> = rows.copied().collect();
     let samples: Vec<u16> = bytes
         .chunks_exact(2)
         .map(|pair| {

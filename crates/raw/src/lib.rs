@@ -43,6 +43,8 @@ struct Processed {
     data: [u8; 1],
 }
 
+/// `LIBRAW_FILE_UNSUPPORTED`: not a raw file LibRaw knows.
+const FILE_UNSUPPORTED: c_int = -2;
 /// `LIBRAW_IO_ERROR`: LibRaw read past the end of the data.
 const IO_ERROR: c_int = -100_009;
 
@@ -231,7 +233,8 @@ unsafe extern "C" fn data_error(data: *mut c_void, _file: *const c_char, offset:
 ///
 /// # Errors
 /// [`Error::InvalidInput`] with LibRaw's message when it cannot read the
-/// file and it holds no preview; [`Error::LimitExceeded`] for an image over
+/// file and it holds no preview; [`Error::FormatMismatch`] for a plain TIFF
+/// claimed as a raw format; [`Error::LimitExceeded`] for an image over
 /// the limits; [`Error::Cancelled`]; [`Error::Internal`] when LibRaw is missing.
 pub fn decode(input: Input<'_>, ctx: &Context<'_>, id: &'static str) -> Result<Value> {
     let lib = libraw()?;
@@ -250,6 +253,11 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, id: &'static str) -> Result<V
         (lib.libraw_set_dataerror_handler)(raw, Some(data_error), data);
         (lib.libraw_open_buffer)(raw, input.bytes.as_ptr().cast(), input.bytes.len())
     };
+    if opened == FILE_UNSUPPORTED && fileconv_core::Container::Tiff.matches(input.bytes) {
+        // A TIFF claimed as a raw format it is not (a NEF or ARW has no signature
+        // of its own to tell it by): named, as other mislabelled files are.
+        return Err(Error::FormatMismatch { claimed: id.to_string(), detected: "tiff".to_string() });
+    }
     if opened != 0 {
         return Err(Error::invalid_input(id, format!("LibRaw cannot read it: {}", handle.message(opened))));
     }
