@@ -73,6 +73,9 @@ fn raw_formats_are_detected_and_claims_on_tiff_files_honoured() {
     // A TIFF that is no raw file, claimed as one, is named for what it is.
     let error = engine.convert(&fixture("rose.tiff"), "nef", "png").unwrap_err();
     assert_eq!(error.to_string(), "the input is not nef: it looks like tiff");
+    // A DNG claimed as TIFF, which the TIFF readers cannot develop, is named as a DNG.
+    let error = engine.convert(&fixture("photo.dng"), "tiff", "png").unwrap_err();
+    assert_eq!(error.to_string(), "the input is not tiff: it looks like dng");
     // A PNG claimed as a raw format is not one.
     let error = engine.convert(&fixture("rose.png"), "cr2", "png").unwrap_err();
     assert!(matches!(error.kind(), ErrorKind::FormatMismatch | ErrorKind::InvalidInput), "{error}");
