@@ -365,8 +365,8 @@ fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) 
 /// other decoders of the same value kind try in cost order (libtiff reads
 /// TIFF variants, FFmpeg GIF and JPEG ones, the image crate does not), and
 /// the first error stands when none can, unless one of them found the file
-/// over a limit or the conversion was cancelled, or the file is detected as
-/// a sibling format of the same container ([`Error::FormatMismatch`]).
+/// over a limit or the conversion was cancelled, or the file also carries
+/// a sibling format's signature ([`Error::FormatMismatch`]).
 fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     let refused = match (first.decode)(input, ctx) {
         Err(e @ Error::InvalidInput { .. }) => e,
@@ -392,10 +392,13 @@ fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>,
             Err(_) => {}
         }
     }
-    // A file of a sibling format in the claimed one's container, which the
-    // claimed readers refuse (a DNG claimed as TIFF): named for what it is.
-    let container = |id: &str| registry.formats.iter().find(|f| f.id == id).and_then(|f| f.container);
-    let sibling = registry.formats.iter().find(|f| f.id != first.format && f.matches(input.bytes) && f.container.is_some() && f.container == container(first.format));
+    // A file that carries the claimed format's signature and a sibling's in
+    // the same container, which the claimed readers refuse (a DNG claimed
+    // as TIFF): named as what it is detected as, as `Engine::detect` does.
+    let claimed = registry.formats.iter().find(|f| f.id == first.format).filter(|f| f.matches(input.bytes));
+    let container = claimed.and_then(|f| f.container);
+    let detected = registry.formats.iter().find(|f| f.matches(input.bytes));
+    let sibling = detected.filter(|f| f.id != first.format && container.is_some() && f.container == container);
     match sibling {
         Some(found) => Err(Error::FormatMismatch { claimed: first.format.to_string(), detected: found.id.to_string() }),
         None => Err(refused),

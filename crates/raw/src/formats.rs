@@ -19,14 +19,32 @@ macro_rules! raw_format {
     };
 }
 
-raw_format!("dng", &[], "Adobe Digital Negative", "image/x-adobe-dng", Some(Container::Tiff), Some(|b| tiff_tag(b, DNG_VERSION).is_some()));
-raw_format!("cr2", &[], "Canon RAW 2", "image/x-canon-cr2", Some(Container::Tiff), Some(|b| sniff::starts_with(b, b"II*\0") && b.get(8..11) == Some(b"CR\x02")));
+raw_format!("dng", &[], "Adobe Digital Negative", "image/x-adobe-dng", Some(Container::Tiff), Some(is_dng));
+raw_format!("cr2", &[], "Canon RAW 2", "image/x-canon-cr2", Some(Container::Tiff), Some(is_cr2));
 raw_format!("cr3", &[], "Canon RAW 3", "image/x-canon-cr3", None, Some(|b| sniff::iso_brand(b, &[b"crx "])));
 raw_format!("nef", &["nrw"], "Nikon Electronic Format", "image/x-nikon-nef", Some(Container::Tiff), None);
 raw_format!("arw", &["srf", "sr2"], "Sony Alpha RAW", "image/x-sony-arw", Some(Container::Tiff), None);
 raw_format!("orf", &[], "Olympus RAW", "image/x-olympus-orf", None, Some(|b| [b"IIRO", b"IIRS", b"MMOR"].iter().any(|m| sniff::starts_with(b, *m))));
 raw_format!("raf", &[], "Fujifilm RAW", "image/x-fuji-raf", None, Some(|b| sniff::starts_with(b, b"FUJIFILMCCD-RAW ")));
 raw_format!("rw2", &["rwl"], "Panasonic RAW 2", "image/x-panasonic-rw2", None, Some(|b| sniff::starts_with(b, b"IIU\0")));
+
+fn is_dng(bytes: &[u8]) -> bool {
+    tiff_tag(bytes, DNG_VERSION).is_some()
+}
+
+fn is_cr2(bytes: &[u8]) -> bool {
+    sniff::starts_with(bytes, b"II*\0") && bytes.get(8..11) == Some(b"CR\x02")
+}
+
+/// True when `bytes` carry the signature of raw format `id` itself, beyond
+/// the TIFF header it may share with others.
+pub(crate) fn signed(id: &str, bytes: &[u8]) -> bool {
+    match id {
+        "dng" => is_dng(bytes),
+        "cr2" => is_cr2(bytes),
+        _ => false,
+    }
+}
 
 /// TIFF tag 50706, `DNGVersion`: in the first directory of every DNG.
 const DNG_VERSION: u16 = 0xC612;

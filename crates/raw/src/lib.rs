@@ -253,7 +253,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, id: &'static str) -> Result<V
         (lib.libraw_set_dataerror_handler)(raw, Some(data_error), data);
         (lib.libraw_open_buffer)(raw, input.bytes.as_ptr().cast(), input.bytes.len())
     };
-    if opened == FILE_UNSUPPORTED && fileconv_core::Container::Tiff.matches(input.bytes) {
+    if opened == FILE_UNSUPPORTED && fileconv_core::Container::Tiff.matches(input.bytes) && !formats::signed(id, input.bytes) {
         // A TIFF claimed as a raw format it is not (a NEF or ARW has no signature
         // of its own to tell it by): named, as other mislabelled files are.
         return Err(Error::FormatMismatch { claimed: id.to_string(), detected: "tiff".to_string() });
