@@ -203,6 +203,10 @@ fn html_converts_to_every_target_keeping_text_and_structure() {
     assert!(String::from_utf8(convert(divs.as_bytes(), "html", "txt")).unwrap().contains("text"));
     let lists = "<ul><li>".repeat(1000);
     assert!(matches!(fileconv::engine().convert(lists.as_bytes(), "html", "md"), Err(Error::LimitExceeded { what: "nesting depth", .. })));
+    // List items outside any list (browsers show them) are kept, in order.
+    let stray = String::from_utf8(convert(b"<p>before</p><li>one</li><li>two</li><p>after</p>", "html", "txt")).unwrap();
+    let at = |needle: &str| stray.find(needle).unwrap_or_else(|| panic!("missing {needle}: {stray}"));
+    assert!(at("before") < at("one") && at("one") < at("two") && at("two") < at("after"), "{stray}");
 }
 
 #[test]
@@ -261,6 +265,34 @@ fn kindle_books_keep_their_text_in_order_their_metadata_and_pictures() {
         let picture = fileconv::image::load_from_memory(&bytes).unwrap();
         assert_eq!((picture.width(), picture.height()), (70, 46), "{file}: the rose");
     }
+}
+
+#[test]
+fn kf8_chapters_are_put_together_from_their_skeletons_and_fragments() {
+    // calibre keeps a long list's <ul> in the chapter's skeleton and its
+    // items in fragments that go inside it: read in stored order, the items
+    // fell after the skeleton's closing tags and were lost.
+    let html = convert(&fixture("long-list.azw3"), "azw3", "html");
+    let blocks = serde_json::from_str::<serde_json::Value>(&pandoc(&html, "html", "json")).unwrap()["blocks"].as_array().unwrap().clone();
+    let lists: Vec<&serde_json::Value> = blocks.iter().filter(|b| b["t"] == "BulletList").collect();
+    assert_eq!(lists.len(), 1, "one list: {lists:?}");
+    let items = lists[0]["c"].as_array().unwrap();
+    assert_eq!(items.len(), 400);
+    let text = pandoc(&html, "html", "plain");
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("missing {needle}: {text}"));
+    assert!(at("Before the list.") < at("Item 1: the quick") && at("Item 1: the quick") < at("Item 400: the quick") && at("Item 400: the quick") < at("After the list"));
+    for n in 1..=400 {
+        assert!(text.contains(&format!("Item {n}: the quick brown fox")), "item {n} is missing");
+    }
+    // With its fragment index damaged, the book is read in stored order and
+    // says so: the items land after the list's skeleton, and are still kept
+    // (an HTML <li> outside any list is read as a list of its own, as browsers show it).
+    let damaged = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/decode_document/long-list.azw3.index")).unwrap();
+    let mut out = Vec::new();
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&damaged[1..]), "azw3", "txt", &mut out, &Options::new(), &fileconv::Control::default()).unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("chapter index cannot be followed")), "{:?}", report.notes);
+    let text = String::from_utf8(out).unwrap();
+    assert!((1..=400).all(|n| text.contains(&format!("Item {n}: the quick brown fox"))), "{text}");
 }
 
 #[test]

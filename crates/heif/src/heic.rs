@@ -20,7 +20,7 @@ use fileconv_core::image::metadata::Orientation;
 use fileconv_core::image::{DynamicImage, ImageBuffer};
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Frame, Input, OptionKind, OptionSpec, Raster, Result, Value, ValueKind};
 use libheif_rs::{
-    color_profile_types, Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, ImageHandle, ItemId, LibHeif, RgbChroma,
+    Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, ImageHandle, ItemId, LibHeif, RgbChroma,
 };
 
 use fileconv_image::shared::{fit_pixels, Accepts};
@@ -91,7 +91,7 @@ pub(crate) fn encode_heif(value: Value, sink: &mut dyn Write, ctx: &Context<'_>,
         }
     }
     if let Some(icc) = icc {
-        picture.set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc)).map_err(backend)?;
+        set_icc_profile(&mut picture, &icc).map_err(backend)?;
     }
     let lib = LibHeif::new_checked().map_err(backend)?;
     let mut encoder = lib.encoder_for_format(compression).map_err(backend)?;
@@ -212,6 +212,23 @@ fn decode_image(lib: &LibHeif, handle: &ImageHandle, ctx: &Context<'_>, id: &str
     } else {
         DynamicImage::ImageRgb16(ImageBuffer::from_raw(pw as u32, ph as u32, samples).ok_or_else(bad)?)
     })
+}
+
+/// Attaches an ICC profile. libheif-rs 0.20's `set_color_profile_raw`
+/// hands libheif the profile type as four bytes without a terminating NUL,
+/// which libheif measures with `strlen`: the call failed now and then
+/// ("Invalid color_profile_type (must be 4 characters)", seen in an ICC JPEG
+/// to AVIF test). Here libheif gets "prof" as a C string.
+fn set_icc_profile(picture: &mut Image, icc: &[u8]) -> std::result::Result<(), libheif_rs::HeifError> {
+    // libheif-rs's `Image` is its one field, the `heif_image` pointer.
+    const _: () = assert!(std::mem::size_of::<Image>() == std::mem::size_of::<*mut libheif_sys::heif_image>());
+    // SAFETY: reads that pointer (valid while `picture` lives); libheif copies
+    // the profile bytes and the NUL-terminated type.
+    let error = unsafe {
+        let raw = *(picture as *mut Image as *const *mut libheif_sys::heif_image);
+        libheif_sys::heif_image_set_raw_color_profile(raw, c"prof".as_ptr(), icc.as_ptr().cast(), icc.len())
+    };
+    libheif_rs::HeifError::from_heif_error(error)
 }
 
 /// The EXIF block of an image (a TIFF structure), its orientation reset:

@@ -302,14 +302,14 @@ impl Builder {
                 self.depth -= 1;
                 push_block(stack, doc, Block::List { numbering, start, items });
             }
-            Open::Quote(blocks) if tag == "li" => {
-                if let Some(Open::List { items, .. }) = stack.last_mut() {
-                    match items.last_mut() {
-                        Some(item) => item.extend(blocks),
-                        None => items.push(blocks),
-                    }
-                }
-            }
+            Open::Quote(blocks) if tag == "li" => match stack.last_mut() {
+                Some(Open::List { items, .. }) => match items.last_mut() {
+                    Some(item) => item.extend(blocks),
+                    None => items.push(blocks),
+                },
+                // An item outside any list, which browsers still show: a list of its own.
+                _ => push_block(stack, doc, Block::List { numbering: Numbering::Bullet, start: 1, items: vec![blocks] }),
+            },
             Open::Quote(blocks) => {
                 self.depth -= 1;
                 push_block(stack, doc, Block::Quote(blocks));

@@ -12,6 +12,8 @@
 
 use fileconv_core::{Error, Result};
 
+use super::mobi::{be16, be32};
+
 /// How deep phrases may refer to phrases.
 const MAX_DEPTH: usize = 32;
 /// What one text record may unpack to (they hold 4,096 bytes).
@@ -39,14 +41,6 @@ pub struct HuffCdic {
     min_code: [u64; 33],
     max_code: [u64; 33],
     phrases: Vec<Phrase>,
-}
-
-fn be16(bytes: &[u8], at: usize) -> Option<u16> {
-    bytes.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
-}
-
-fn be32(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 impl HuffCdic {

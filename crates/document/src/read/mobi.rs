@@ -14,10 +14,10 @@
 //! reason: encrypted (DRM) books.
 //!
 //! KF8 stores each chapter as a skeleton followed by the fragments that
-//! belong inside it; the skeleton and fragment indexes are not read, so
-//! fragments are read in their stored order after their skeleton: the
-//! text keeps its order (calibre's books put every fragment in the body),
-//! but a wrapper element the skeleton opens around them is not applied.
+//! belong inside it; [`super::kf8`] puts them together from the skeleton
+//! and fragment indexes. A book whose indexes cannot be followed is read in
+//! stored order, with a note (fragments after their skeleton's closing tags
+//! can fall outside the lists and tables they belong in).
 
 use std::ops::Range;
 
@@ -45,11 +45,11 @@ pub fn version(bytes: &[u8]) -> Option<u32> {
     (record.get(16..20)? == b"MOBI").then(|| be32(record, 0x24)).flatten()
 }
 
-fn be16(bytes: &[u8], at: usize) -> Option<u16> {
+pub(super) fn be16(bytes: &[u8], at: usize) -> Option<u16> {
     bytes.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
 }
 
-fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+pub(super) fn be32(bytes: &[u8], at: usize) -> Option<u32> {
     bytes.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
@@ -66,6 +66,9 @@ struct Header {
     fdst: u32,
     /// The HUFF record and the CDIC records after it: the first's index and their count.
     huff: (u32, u32),
+    /// KF8's skeleton and fragment indexes.
+    skeleton_index: u32,
+    fragment_index: u32,
     trailing_flags: u16,
     title: Option<String>,
     authors: Vec<String>,
@@ -86,6 +89,8 @@ impl Header {
             first_image: UNSET,
             fdst: UNSET,
             huff: (0, 0),
+            skeleton_index: UNSET,
+            fragment_index: UNSET,
             trailing_flags: 0,
             title: None,
             authors: Vec::new(),
@@ -102,6 +107,8 @@ impl Header {
         header.huff = (field(0x70).unwrap_or(0), field(0x74).unwrap_or(0));
         if header.version >= 8 {
             header.fdst = field(0xC0).unwrap_or(UNSET);
+            header.fragment_index = field(0xF8).unwrap_or(UNSET);
+            header.skeleton_index = field(0xFC).unwrap_or(UNSET);
         }
         if length >= 0xE4 {
             header.trailing_flags = be16(record, 0xF2).unwrap_or(0);
@@ -249,7 +256,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &str) -> Result<Value
     }
     let kf8 = header.version >= 8;
     let text = book_text(bytes, &records, &header, 0, ctx, format)?;
-    let html = if kf8 { first_flow(bytes, &records, &header, text, format)? } else { text.replace("recindex=\"", "src=\"recindex:").replace("recindex='", "src='recindex:") };
+    let html = if kf8 { chapters(first_flow(bytes, &records, &header, text, format)?, bytes, &records, &header, ctx) } else { text.replace("recindex=\"", "src=\"recindex:").replace("recindex='", "src='recindex:") };
     let mut doc = super::html::parse(&html, ctx)?;
     drop(html);
     let first_image = header.first_image;
@@ -337,6 +344,22 @@ fn first_flow(bytes: &[u8], records: &[Range<usize>], header: &Header, text: Str
     match text.get(start..end) {
         Some(flow) if start < end => Ok(flow.to_string()),
         _ => Err(Error::invalid_input(format, "the flow table points outside the text")),
+    }
+}
+
+/// KF8's first flow with its fragments put in their skeletons; in stored
+/// order, with a note, when the indexes cannot be followed.
+fn chapters(flow: String, bytes: &[u8], records: &[Range<usize>], header: &Header, ctx: &Context<'_>) -> String {
+    if header.skeleton_index == UNSET || header.fragment_index == UNSET {
+        return flow;
+    }
+    let record = |i: usize| records.get(i).map(|r| &bytes[r.clone()]);
+    match super::kf8::assemble(flow.as_bytes(), &record, header.skeleton_index as usize, header.fragment_index as usize) {
+        Ok(assembled) => String::from_utf8(assembled).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(why) => {
+            ctx.note(format!("the book's chapter index cannot be followed ({why}); its pieces are read in stored order, and text may fall outside the lists and tables it belongs in"));
+            flow
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod docx_pages;
 pub mod epub;
 pub mod html;
 mod huff_cdic;
+mod kf8;
 pub mod md;
 pub mod mobi;
 pub mod odt;
