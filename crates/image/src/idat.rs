@@ -57,7 +57,7 @@ pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMu
     let span = |index: usize| index * rows_per_segment..((index + 1) * rows_per_segment).min(row_count);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(segments).min(8);
 
-    let mut joined = Joined { adler: 1, written: 0 };
+    let mut joined = Joined { adler: 1 };
     if workers <= 1 {
         for index in 0..segments {
             ctx.checkpoint()?;
@@ -121,13 +121,11 @@ struct Segment {
 /// The stream so far: its running Adler-32.
 struct Joined {
     adler: u32,
-    written: usize,
 }
 
 impl Joined {
     fn write(&mut self, mut segment: Segment, first: bool, last: bool, chunk: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
         self.adler = adler32_combine(self.adler, segment.adler, segment.raw_len);
-        self.written += segment.raw_len;
         if first {
             // CMF: deflate, 32 KB window; FLG: fastest level, check bits.
             segment.deflated.splice(0..0, [0x78, 0x01]);

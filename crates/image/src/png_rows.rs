@@ -114,6 +114,15 @@ fn decode_pixels(input: Input<'_>, header: &Header, ctx: &Context<'_>) -> Result
     let row_bytes = header.width as usize * header.channels;
     let height = header.height as usize;
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<u8>>(2);
+    if (row_bytes + 1) * height <= BATCH_BYTES {
+        // One batch: no second thread is worth starting (icons, sprites).
+        let inflated = inflate_rows(input, row_bytes + 1, height, ctx, &batch_tx)?;
+        drop(batch_tx);
+        return Ok(match (inflated, unfilter_rows(batch_rx, row_bytes, height, header.channels)) {
+            (Ok(()), Some(pixels)) => Ok(pixels),
+            _ => Err(Declined),
+        });
+    }
     std::thread::scope(|scope| {
         let unfilter = scope.spawn(move || unfilter_rows(batch_rx, row_bytes, height, header.channels));
         let inflated = inflate_rows(input, row_bytes + 1, height, ctx, &batch_tx);

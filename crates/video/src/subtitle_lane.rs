@@ -56,6 +56,7 @@ pub(crate) struct SubtitleLane {
     /// The source stream's time base and the output stream's.
     from: Rational,
     to: Rational,
+    /// What one subtitle encodes into: 1 MB, as ffmpeg allows.
     buffer: Vec<u8>,
 }
 
@@ -106,7 +107,7 @@ impl SubtitleLane {
             out.set_metadata(metadata);
         }
         let stream = out.index();
-        Ok(SubtitleLane { decoder, encoder, stream, from, to: MICROSECONDS, buffer: vec![0; 64 * 1024] })
+        Ok(SubtitleLane { decoder, encoder, stream, from, to: MICROSECONDS, buffer: vec![0; 1 << 20] })
     }
 
     /// Reads back the time base the muxer chose for the stream.
