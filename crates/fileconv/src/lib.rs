@@ -405,12 +405,14 @@ pub mod fuzzing {
     }
 
     fn pick_readable(pick: u8, category: Category) -> Option<&'static str> {
-        let of = readable(category, false);
-        (!of.is_empty()).then(|| of[usize::from(pick) % of.len()])
+        pick_of(pick, &readable(category, false))
     }
 
     fn pick_raw(pick: u8) -> Option<&'static str> {
-        let of = readable(Category::Image, true);
+        pick_of(pick, &readable(Category::Image, true))
+    }
+
+    fn pick_of(pick: u8, of: &[&'static str]) -> Option<&'static str> {
         (!of.is_empty()).then(|| of[usize::from(pick) % of.len()])
     }
 }

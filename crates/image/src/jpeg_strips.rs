@@ -14,7 +14,7 @@
 //! restart marker. The restart interval is the MCUs of one strip.
 
 use fileconv_core::{Error, Result};
-use turbojpeg::{Compressor, PixelFormat, Subsamp};
+use turbojpeg::{Compressor, OwnedBuf, PixelFormat, Subsamp};
 
 /// Below this many pixels one compressor is quicker than starting threads.
 const MIN_PIXELS: u64 = 1 << 20;
@@ -50,7 +50,8 @@ pub fn compress(pixels: &Pixels<'_>, quality: i32, subsamp: Subsamp) -> Result<J
         let handles: Vec<_> = (0..strips)
             .map(|i| {
                 let rows = i * strip_rows..((i + 1) * strip_rows).min(pixels.height);
-                scope.spawn(move || compress_strip(pixels, rows, quality, subsamp))
+                // libjpeg-turbo's buffer cannot cross threads: copied out.
+                scope.spawn(move || compress_strip(pixels, rows, quality, subsamp).map(|jpeg| jpeg.to_vec()))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a JPEG strip encoder panicked".into())))).collect()
@@ -67,19 +68,28 @@ pub fn compress(pixels: &Pixels<'_>, quality: i32, subsamp: Subsamp) -> Result<J
 /// scan data, written out with restart markers between them. When one
 /// compressor wrote it, the head is the whole file.
 pub struct Jpeg {
-    head: Vec<u8>,
+    head: Head,
     /// Each strip's JPEG and where its scan data starts (it ends before the last two bytes, EOI).
     strips: Vec<(Vec<u8>, usize)>,
 }
 
+/// One compressor's buffer as it wrote it, or the headers built for strips.
+enum Head {
+    Whole(OwnedBuf),
+    Built(Vec<u8>),
+}
+
 impl Jpeg {
-    fn whole(head: Vec<u8>) -> Self {
-        Jpeg { head, strips: Vec::new() }
+    fn whole(jpeg: OwnedBuf) -> Self {
+        Jpeg { head: Head::Whole(jpeg), strips: Vec::new() }
     }
 
     /// The headers (SOI, JFIF, tables, frame and scan headers), or the whole file.
     pub fn head(&self) -> &[u8] {
-        &self.head
+        match &self.head {
+            Head::Whole(jpeg) => jpeg,
+            Head::Built(head) => head,
+        }
     }
 
     /// Writes what follows [`Jpeg::head`]: the scan data and the end marker.
@@ -100,7 +110,7 @@ impl Jpeg {
     }
 }
 
-fn compress_strip(pixels: &Pixels<'_>, rows: std::ops::Range<usize>, quality: i32, subsamp: Subsamp) -> Result<Vec<u8>> {
+fn compress_strip(pixels: &Pixels<'_>, rows: std::ops::Range<usize>, quality: i32, subsamp: Subsamp) -> Result<OwnedBuf> {
     let backend = |e: turbojpeg::Error| Error::backend("jpg", e);
     let mut compressor = Compressor::new().map_err(backend)?;
     compressor.set_quality(quality).map_err(backend)?;
@@ -114,8 +124,6 @@ fn compress_strip(pixels: &Pixels<'_>, rows: std::ops::Range<usize>, quality: i3
             height: rows.len(),
             format: pixels.format,
         })
-        // libjpeg-turbo's buffer cannot cross threads.
-        .map(|jpeg| jpeg.to_vec())
         .map_err(backend)
 }
 
@@ -168,7 +176,7 @@ fn join(strips: Vec<Vec<u8>>, height: usize, restart_interval: usize) -> Option<
     head.extend_from_slice(&restart_interval.to_be_bytes());
     head.extend_from_slice(&first[l.scan_header..l.scan_data]);
     let strips = strips.into_iter().zip(layouts).map(|(strip, l)| (strip, l.scan_data)).collect();
-    Some(Jpeg { head, strips })
+    Some(Jpeg { head: Head::Built(head), strips })
 }
 
 #[cfg(test)]
@@ -210,7 +218,7 @@ mod tests {
             let whole = compress_strip(&pixels, 0..height, 85, subsamp).unwrap();
             // Every strip the same height but the last, which may be shorter.
             let strips: Vec<Vec<u8>> =
-                (0..height).step_by(256).map(|top| compress_strip(&pixels, top..(top + 256).min(height), 85, subsamp).unwrap()).collect();
+                (0..height).step_by(256).map(|top| compress_strip(&pixels, top..(top + 256).min(height), 85, subsamp).unwrap().to_vec()).collect();
             let (across, down) = subsamp.size();
             let (mcu_columns, mcu_rows) = (width.div_ceil(8 * across), 8 * down);
             let joined = file(&join(strips, height, mcu_columns * 256 / mcu_rows).expect("joinable strips"));
@@ -226,7 +234,7 @@ mod tests {
     fn strips_that_are_not_baseline_huffman_are_not_joined() {
         let bytes = picture(64, 64, 3);
         let pixels = Pixels { bytes: &bytes, width: 64, height: 64, format: PixelFormat::RGB };
-        let mut strip = compress_strip(&pixels, 0..32, 85, Subsamp::Sub2x2).unwrap();
+        let mut strip = compress_strip(&pixels, 0..32, 85, Subsamp::Sub2x2).unwrap().to_vec();
         let at = layout(&strip).unwrap().height_at - 5;
         strip[at + 1] = 0xC2;
         assert!(join(vec![strip.clone(), strip], 64, 4).is_none());

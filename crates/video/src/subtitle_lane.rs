@@ -48,11 +48,22 @@ fn is_text(codec: codec::Id) -> bool {
     }
 }
 
+/// Gives output stream `out` the language of source stream `index`, where it has one.
+pub(crate) fn keep_language(input: &mut MediaInput, index: usize, output: &mut MediaOutput, out: usize) {
+    let Some(language) = input.context().stream(index).and_then(|s| s.metadata().get("language").map(str::to_string)) else { return };
+    if let Some(mut stream) = output.context().stream_mut(out) {
+        let mut metadata = fileconv_ffmpeg::ffmpeg::Dictionary::new();
+        metadata.set("language", &language);
+        stream.set_metadata(metadata);
+    }
+}
+
 /// A text subtitle stream decoded and encoded again, packet by packet.
 pub(crate) struct SubtitleLane {
     decoder: decoder::Subtitle,
     encoder: encoder::subtitle::Encoder,
-    stream: usize,
+    /// The output stream.
+    pub(crate) stream: usize,
     /// The source stream's time base and the output stream's.
     from: Rational,
     to: Rational,
@@ -100,12 +111,6 @@ impl SubtitleLane {
         let mut out = output.context().add_stream(codec).map_err(|e| error(id, "cannot add a stream", e))?;
         out.set_parameters(&encoder);
         out.set_time_base(MICROSECONDS);
-        let language = stream.metadata().get("language").map(str::to_string);
-        if let Some(language) = language {
-            let mut metadata = fileconv_ffmpeg::ffmpeg::Dictionary::new();
-            metadata.set("language", &language);
-            out.set_metadata(metadata);
-        }
         let stream = out.index();
         Ok(SubtitleLane { decoder, encoder, stream, from, to: MICROSECONDS, buffer: vec![0; 1 << 20] })
     }

@@ -13,7 +13,7 @@ use crate::codecs::{pick, AudioCodec, VideoCodec};
 use crate::container::{seek_before, video_stream, Container};
 use crate::options::{AUDIO_BITRATE, AUDIO_CODEC, CRF, DURATION, FPS, HEIGHT, MUTE, PRESET, START, VIDEO_BITRATE, VIDEO_CODEC, WIDTH};
 use crate::pipeline::{Lane, SourceShape, VideoQuality};
-use crate::subtitle_lane::{plan, Carry, SubtitleLane};
+use crate::subtitle_lane::{keep_language, plan, Carry, SubtitleLane};
 
 /// The source's size, rounded down to even (4:2:0 needs it), at least 2x2.
 pub const EVEN_SIZE: &str = "scale='max(2,trunc(iw/2)*2)':'max(2,trunc(ih/2)*2)'";
@@ -448,24 +448,20 @@ fn subtitle_routes(input: &mut MediaInput, routes: &mut [Option<Route>], target:
     let trims = request.start.is_some() || request.duration.is_some();
     let mut left: Vec<(&str, &str)> = Vec::new();
     for (index, codec) in subtitles {
-        routes[index] = match plan(codec, target, trims) {
-            Carry::Copy => {
-                let route = copy_route(input, index, output, target.id)?;
-                if let (Route::Copy { stream, .. }, Some(language)) = (&route, input.context().stream(index).and_then(|s| s.metadata().get("language").map(str::to_string))) {
-                    if let Some(mut out) = output.context().stream_mut(*stream) {
-                        let mut metadata = fileconv_ffmpeg::ffmpeg::Dictionary::new();
-                        metadata.set("language", &language);
-                        out.set_metadata(metadata);
-                    }
-                }
-                Some(route)
-            }
-            Carry::Encode(encoder) => Some(Route::Subtitle(Box::new(SubtitleLane::new(input, index, encoder, output, target.id)?))),
+        let route = match plan(codec, target, trims) {
+            Carry::Copy => copy_route(input, index, output, target.id)?,
+            Carry::Encode(encoder) => Route::Subtitle(Box::new(SubtitleLane::new(input, index, encoder, output, target.id)?)),
             Carry::Leave(why) => {
                 left.push((codec.name(), why));
-                None
+                continue;
             }
         };
+        if let Route::Copy { stream: out, .. } = &route {
+            keep_language(input, index, output, *out);
+        } else if let Route::Subtitle(lane) = &route {
+            keep_language(input, index, output, lane.stream);
+        }
+        routes[index] = Some(route);
     }
     if let Some((_, why)) = left.first() {
         let codecs: Vec<&str> = left.iter().map(|(codec, _)| *codec).collect();
