@@ -325,3 +325,44 @@ fn a_stream_with_a_damaged_end_is_read_and_a_page_listed_twice_is_said() {
     assert!(report.notes.iter().any(|n| n.contains("page 14") && n.contains("26 0 R is damaged")), "{:?}", report.notes);
     assert!(report.notes.iter().any(|n| n.contains("pages 8 and 28") && n.contains("twice")), "{:?}", report.notes);
 }
+
+#[test]
+fn a_phone_heic_is_put_together_from_its_tiles_and_turned() {
+    // An iPhone's picture: 48 HEVC tiles of 512x512 in a 6x8 grid (4032x3024
+    // stored), turned a quarter by `irot`, a 240x320 thumbnail, an ICC
+    // profile, EXIF saying orientation 6 (already applied by irot).
+    let bytes = fixture("heic-phone-grid.heic");
+    let raster = fileconv::engine().decode(Source::Bytes(&bytes), "heic", &Options::new()).unwrap().into_raster().unwrap();
+    assert_eq!((raster.width(), raster.height()), (3024, 4032), "turned upright");
+    assert_eq!(raster.frames.len(), 1, "the thumbnail is not a frame");
+    assert!(raster.icc_profile.as_ref().is_some_and(|p| p.len() > 500), "ICC profile kept");
+    let exif = raster.exif.as_ref().expect("EXIF kept");
+    assert_eq!(fileconv::image::metadata::Orientation::from_exif_chunk(exif), Some(fileconv::image::metadata::Orientation::NoTransforms), "not turned a second time by a viewer");
+    // The picture is a hand-drawn arrow pointing up: its tip near the top in
+    // the middle, its head wider than its shaft. Ink is where luma < 100.
+    let luma = &common::luma(raster.first());
+    let ink_columns = |from: f64, to: f64| {
+        let rows = (f64::from(luma.height()) * from) as u32..(f64::from(luma.height()) * to) as u32;
+        let mut columns: Vec<u32> = rows.flat_map(|y| (0..luma.width()).filter(move |x| luma.get_pixel(*x, y).0[0] < 100).collect::<Vec<_>>()).collect();
+        assert!(columns.len() > 100, "ink between {from} and {to} of the height");
+        // From the 5th to the 95th percentile: a stray dark speck is not ink.
+        columns.sort_unstable();
+        let spread = columns[columns.len() * 95 / 100] - columns[columns.len() * 5 / 100];
+        (columns.iter().map(|&x| f64::from(x)).sum::<f64>() / columns.len() as f64 / f64::from(luma.width()), f64::from(spread) / f64::from(luma.width()))
+    };
+    let (tip_centre, tip_spread) = ink_columns(0.08, 0.12);
+    assert!((0.4..0.6).contains(&tip_centre) && tip_spread < 0.25, "the tip: centre {tip_centre:.2}, spread {tip_spread:.2}");
+    let (_, head_spread) = ink_columns(0.40, 0.44);
+    let (_, shaft_spread) = ink_columns(0.55, 0.65);
+    assert!(head_spread > 0.6 && shaft_spread < 0.45, "head {head_spread:.2}, shaft {shaft_spread:.2}");
+    // The same pixels as libheif's heif-convert shows.
+    let reference = common::decode_raster(&bytes, "heic");
+    let diff = common::mean_abs_diff(common::on_white(raster.first()).as_raw(), common::on_white(reference.first()).as_raw());
+    println!("head {head_spread:.2}, shaft {shaft_spread:.2}, tip {tip_centre:.2} {tip_spread:.2}");
+    assert!(diff <= 1.0, "mean difference {diff:.2} from heif-convert");
+    // To JPEG: upright pixels and an EXIF orientation that leaves them so.
+    let (jpeg, _) = convert("heic-phone-grid.heic", "heic", "jpg").unwrap();
+    let written = common::decode_raster(&jpeg, "jpg");
+    assert_eq!((written.width(), written.height()), (3024, 4032));
+    assert_eq!(written.exif.as_deref().and_then(fileconv::image::metadata::Orientation::from_exif_chunk), Some(fileconv::image::metadata::Orientation::NoTransforms));
+}
