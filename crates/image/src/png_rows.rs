@@ -251,7 +251,7 @@ fn send_rows(
 /// Undoes the filters of the rows as they arrive; `None` for an unknown
 /// filter type or too few rows.
 fn unfilter_rows(batches: mpsc::Receiver<Vec<u8>>, row_bytes: usize, height: usize, channels: usize) -> Option<Vec<u8>> {
-    let mut pixels = vec![0u8; row_bytes * height];
+    let mut pixels = crate::pixel_buffer(row_bytes * height);
     let zeros = vec![0u8; row_bytes];
     let mut row = 0;
     for batch in batches {

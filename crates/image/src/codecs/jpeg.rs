@@ -11,6 +11,7 @@ use turbojpeg::{Colorspace, PixelFormat, Subsamp};
 
 use crate::decode::decode_still;
 use crate::encode::{fit_pixels, Accepts};
+use crate::jpeg_bands;
 use crate::options::QUALITY;
 
 const ID: &str = "jpg";
@@ -44,10 +45,13 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         return decode_still(input, ctx, ImageFormat::Jpeg, ID);
     }
     let format = if gray { PixelFormat::GRAY } else { PixelFormat::RGB };
-    let pixels = match turbojpeg::decompress(input.bytes, format) {
-        Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
-        Ok(_) => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
-        Err(e) => return decode_damaged(input, ctx, &e.to_string()),
+    let pixels = match jpeg_bands::decompress(input.bytes, &header, format) {
+        Some(pixels) => pixels,
+        None => match turbojpeg::decompress(input.bytes, format) {
+            Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
+            Ok(_) => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
+            Err(e) => return decode_damaged(input, ctx, &e.to_string()),
+        },
     };
     let mut image = if gray {
         DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(|| Error::invalid_input(ID, "short pixel buffer"))?)
