@@ -279,3 +279,26 @@ fn an_xls_claiming_a_huge_sheet_is_refused() {
     let err = small.convert(&bytes, "xls", "csv").unwrap_err();
     assert!(matches!(err, Error::LimitExceeded { what: "cells", .. }), "{err}");
 }
+
+#[test]
+fn long_sheets_and_cells_longer_than_a_read_chunk_read_whole() {
+    // 40,000 rows (about 2 MB of sheet XML: the reader inflates 1 MB at a
+    // time, so elements are cut at chunk ends), among them cells of 30,000
+    // euro signs (90 KB: longer than the room kept before each chunk for a
+    // cut element; Excel's limit is 32,767 characters).
+    let mut csv = String::from("id,text\n");
+    for i in 0..40_000 {
+        if i % 1000 == 999 {
+            csv.push_str(&format!("{i},{}\n", "€".repeat(30_000)));
+        } else {
+            csv.push_str(&format!("{i},row {i} of the long sheet\n"));
+        }
+    }
+    let xlsx = convert(csv.as_bytes(), "csv", "xlsx", &Options::new());
+    let sheet = common::zip_entry(&xlsx, "xl/worksheets/sheet1.xml");
+    assert!(sheet.len() > 3 << 20 && sheet.contains("inlineStr"), "text in the sheet itself: {} bytes", sheet.len());
+    let back = convert(&xlsx, "xlsx", "csv", &Options::new());
+    let back = String::from_utf8(back).unwrap();
+    let first = back.lines().zip(csv.lines()).position(|(a, b)| a != b);
+    assert!(back == csv, "the CSV read back differs from the source: {} against {} lines, first difference at line {first:?}: {:?}", back.lines().count(), csv.lines().count(), first.map(|n| &back.lines().nth(n).unwrap()[..80.min(back.lines().nth(n).unwrap().len())]));
+}

@@ -42,7 +42,11 @@ impl<'b> RowBuilder<'b> {
         }
         self.budget.take(1)?;
         let col = col as usize;
-        if col >= self.row.cells.len() {
+        if col == self.row.cells.len() {
+            self.row.cells.push(cell);
+            return Ok(());
+        }
+        if col > self.row.cells.len() {
             self.row.cells.resize(col + 1, Cell::Empty);
         }
         self.row.cells[col] = cell;

@@ -24,6 +24,10 @@ static CELL_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Fi
 
 /// Bytes inflated per step.
 const CHUNK: usize = 1 << 20;
+/// Room left before each inflated chunk for the unscanned end of the one
+/// before (an element cut by the chunk's end), so that the scanner reads
+/// both as one slice without copying the chunk.
+const HEADROOM: usize = 64 << 10;
 /// Longest single element (a cell with its text) the scanner accepts.
 const MAX_ELEMENT: usize = 64 << 20;
 /// Widths wider than this are not trusted: a writer pads every row to the
@@ -249,6 +253,16 @@ fn declared_width(zip: &mut ZipArchive<Box<dyn ReadSeek>>, path: &str) -> Option
     (width <= MAX_DECLARED_WIDTH).then_some(width)
 }
 
+/// A decimal number in ASCII digits, blanks around it allowed: what
+/// `str::parse::<u32>` reads of such text, without the UTF-8 check.
+fn ascii_u32(text: &[u8]) -> Option<u32> {
+    let digits = text.trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u32::from(b - b'0')) } else { None })
+}
+
 /// `B12` to (row 11, column 1); the row is `None` when absent (`B`).
 fn cell_ref(r: &[u8]) -> Option<(Option<u32>, u32)> {
     let letters = r.iter().take_while(|b| b.is_ascii_alphabetic()).count();
@@ -257,7 +271,7 @@ fn cell_ref(r: &[u8]) -> Option<(Option<u32>, u32)> {
     }
     let col = r[..letters].iter().fold(0u32, |acc, b| acc * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1)) - 1;
     let digits = &r[letters..];
-    let row = if digits.is_empty() { None } else { Some(std::str::from_utf8(digits).ok()?.parse::<u32>().ok()?.checked_sub(1)?) };
+    let row = if digits.is_empty() { None } else { Some(ascii_u32(digits)?.checked_sub(1)?) };
     Some((row, col))
 }
 
@@ -279,7 +293,8 @@ impl TableSource for XlsxSource {
         std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
             scope.spawn(move || loop {
-                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut chunk = Vec::with_capacity(HEADROOM + CHUNK);
+                chunk.resize(HEADROOM, 0);
                 match (&mut entry).take(CHUNK as u64).read_to_end(&mut chunk) {
                     Ok(0) => break,
                     Ok(_) => {
@@ -294,26 +309,42 @@ impl TableSource for XlsxSource {
                 }
             });
             let mut scanner = scanner;
-            let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
+            // What the last scan left: the start of an element the chunk cut.
+            let mut tail: Vec<u8> = Vec::new();
             let mut done = false;
             // Writers that spell the main namespace with a prefix (`<x:c>`)
             // get it taken off, so the scanner sees `<c>`.
             let mut prefix: Option<Option<Vec<u8>>> = None;
             let mut carry = Vec::new();
             for chunk in rx {
-                let chunk = chunk.map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
-                let prefix = prefix.get_or_insert_with(|| element_prefix(&chunk, b"worksheet"));
-                match prefix {
-                    Some(p) => strip_element_prefix(&mut carry, &chunk, p, &mut buf),
-                    None => buf.extend_from_slice(&chunk),
-                }
-                let used = scanner.scan(&buf, &mut rows, sink, &mut done)?;
-                buf.drain(..used);
+                let mut chunk = chunk.map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
+                let prefix = prefix.get_or_insert_with(|| element_prefix(&chunk[HEADROOM..], b"worksheet"));
+                let used = match prefix {
+                    Some(p) => {
+                        strip_element_prefix(&mut carry, &chunk[HEADROOM..], p, &mut tail);
+                        scanner.scan(&tail, &mut rows, sink, &mut done)?
+                    }
+                    // The tail goes in front of the chunk, in the room left for it.
+                    None if tail.len() <= HEADROOM => {
+                        let from = HEADROOM - tail.len();
+                        chunk[from..HEADROOM].copy_from_slice(&tail);
+                        let text = &chunk[from..];
+                        let used = scanner.scan(text, &mut rows, sink, &mut done)?;
+                        tail.clear();
+                        tail.extend_from_slice(&text[used..]);
+                        0
+                    }
+                    None => {
+                        tail.extend_from_slice(&chunk[HEADROOM..]);
+                        scanner.scan(&tail, &mut rows, sink, &mut done)?
+                    }
+                };
+                tail.drain(..used);
                 if done {
                     break;
                 }
-                if buf.len() > MAX_ELEMENT {
-                    return Err(Error::limit("xlsx element (bytes)", MAX_ELEMENT as u64, buf.len() as u64));
+                if tail.len() > MAX_ELEMENT {
+                    return Err(Error::limit("xlsx element (bytes)", MAX_ELEMENT as u64, tail.len() as u64));
                 }
             }
             Ok(())
@@ -395,7 +426,7 @@ impl Scanner<'_> {
                     continue;
                 }
                 b"row" => {
-                    let r = attribute(&tag[name_len..], b"r").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u32>().ok());
+                    let r = attribute(&tag[name_len..], b"r").and_then(ascii_u32);
                     let row = match (r, self.row) {
                         (Some(r), _) if r >= 1 => r - 1,
                         (_, Some(prev)) => prev + 1,
@@ -436,8 +467,8 @@ impl Scanner<'_> {
             _ if value.is_none() => Cell::Empty,
             b"s" => {
                 let text = value.unwrap_or_default();
-                let index: usize = std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).ok_or_else(|| self.bad("a shared string index", text))?;
-                let s = self.strings.get(index).ok_or_else(|| self.bad("a shared string index", text))?;
+                let index = ascii_u32(text).ok_or_else(|| self.bad("a shared string index", text))?;
+                let s = self.strings.get(index as usize).ok_or_else(|| self.bad("a shared string index", text))?;
                 Cell::String(s.clone())
             }
             b"b" => Cell::Bool(value == Some(b"1") || value == Some(b"true")),
@@ -450,8 +481,8 @@ impl Scanner<'_> {
             _ => {
                 let text = value.unwrap_or_default();
                 let number: f64 = std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).ok_or_else(|| self.bad("a number", text))?;
-                let style: usize = style.and_then(|s| std::str::from_utf8(s).ok()?.parse().ok()).unwrap_or(0);
-                if self.date_styles.get(style).copied().unwrap_or(false) {
+                let style = style.and_then(ascii_u32).unwrap_or(0);
+                if self.date_styles.get(style as usize).copied().unwrap_or(false) {
                     let serial = if self.date1904 { number + 1462.0 } else { number };
                     DateTime::from_serial(serial).map_or(Cell::number(number), Cell::DateTime)
                 } else {
@@ -659,6 +690,18 @@ mod tests {
         assert_eq!(cell_ref(b"A0"), None);
         assert_eq!(cell_ref(b"12"), None);
         assert_eq!(cell_ref(b"ABCD1"), None);
+    }
+
+    #[test]
+    fn numbers_in_attributes_read_as_str_parse_reads_them() {
+        for text in ["0", "7", " 12 ", "4294967295", "00042"] {
+            assert_eq!(ascii_u32(text.as_bytes()), text.trim().parse().ok(), "{text:?}");
+        }
+        for text in ["", " ", "4294967296", "1.5", "-1", "x1", "1x"] {
+            assert_eq!(ascii_u32(text.as_bytes()), None, "{text:?}");
+        }
+        assert_eq!(cell_ref(b"B12"), Some((Some(11), 1)));
+        assert_eq!(cell_ref(b"B0"), None);
     }
 
     #[test]
