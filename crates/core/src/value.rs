@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use image::DynamicImage;
 
-use crate::{Audio, Document, Error, Media, Result, Subtitles, Table};
+use crate::{Audio, Context, Document, Error, Media, Result, Subtitles, Table};
 
 /// The kind of a [`Value`]: a node of the format graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -174,6 +174,17 @@ impl Raster {
     /// The first frame: the whole image for still targets.
     pub fn first(&self) -> &DynamicImage {
         &self.frames[0].image
+    }
+
+    /// The first frame, for a target (`format`, as people name it) that
+    /// holds one image: when there are more (an animation's frames, a
+    /// document's pages), a note says how many were left out.
+    pub fn into_still(self, format: &str, ctx: &Context<'_>) -> DynamicImage {
+        let later = self.frames.len().saturating_sub(1);
+        if later > 0 {
+            ctx.note(format!("{format} holds one image: the first of {} frames was written, the {later} after it were left out", later + 1));
+        }
+        self.into_first()
     }
 
     /// Consumes the raster, keeping only its first frame.

@@ -62,7 +62,7 @@ fn every_readable_fixture_to_every_writable_format() {
                 if (output.width(), output.height()) != (sw, sh) {
                     return Err(format!("size {}x{} != {sw}x{sh}", output.width(), output.height()));
                 }
-                let keeps_animation = matches!(to, "gif" | "webp");
+                let keeps_animation = matches!(to, "gif" | "webp" | "png" | "tiff");
                 let frames = if keeps_animation { source.frames.len() } else { 1 };
                 if output.frames.len() != frames {
                     return Err(format!("{} frames, expected {frames}", output.frames.len()));
@@ -156,7 +156,7 @@ fn alpha_is_kept_or_flattened_onto_the_background() {
 }
 
 #[test]
-fn animation_survives_gif_and_webp_and_first_frame_goes_to_stills() {
+fn animation_survives_gif_webp_and_apng_and_stills_say_what_they_leave_out() {
     let gif = std::fs::read(common::testdata().join("image/anim.gif")).unwrap();
     let source = decode_raster(&gif, "gif");
     assert_eq!(source.frames.len(), 3);
@@ -169,11 +169,30 @@ fn animation_survives_gif_and_webp_and_first_frame_goes_to_stills() {
     let total = |r: &Raster| r.frames.iter().map(|f| f.delay.as_millis()).sum::<u128>();
     assert_eq!(total(&source), 600);
     assert!(total(&via_gif).abs_diff(600) <= 30, "duration {} ms", total(&via_gif));
+    // PNG keeps the animation as APNG: every frame and its delay.
     let png = fileconv::convert(&gif, "gif", "png").unwrap();
-    let still = decode_raster(&png, "png");
+    let apng = decode_raster(&png, "png");
+    assert_eq!(apng.frames.len(), 3);
+    for (i, (ours, theirs)) in apng.frames.iter().zip(&source.frames).enumerate() {
+        let diff = mean_abs_diff(on_white(&ours.image).as_raw(), on_white(&theirs.image).as_raw());
+        assert!(diff < 0.6, "frame {i} differs by {diff}");
+        assert_eq!(ours.delay, theirs.delay, "frame {i}");
+    }
+    // Read by Pillow too: frames and their durations.
+    let path = std::env::temp_dir().join(format!("fileconv-apng-{}.png", std::process::id()));
+    std::fs::write(&path, &png).unwrap();
+    let script = "import sys; from PIL import Image; im = Image.open(sys.argv[1]); d = []\nfor i in range(im.n_frames): im.seek(i); d.append(im.info['duration'])\nprint(im.n_frames, d)";
+    let pillow = std::process::Command::new("/usr/bin/python3").args(["-c", script]).arg(&path).output().expect("python3 with Pillow (scripts/install-deps)");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(String::from_utf8_lossy(&pillow.stdout).trim(), "3 [200.0, 200.0, 200.0]", "{}", String::from_utf8_lossy(&pillow.stderr));
+    // A target holding one image keeps the first frame and says what it left out.
+    let mut jpeg = Vec::new();
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&gif), "gif", "jpg", &mut jpeg, &Options::new(), &fileconv::Control::default()).unwrap();
+    assert!(report.notes.iter().any(|n| n == "JPEG holds one image: the first of 3 frames was written, the 2 after it were left out"), "{:?}", report.notes);
+    let still = decode_raster(&jpeg, "jpg");
     assert_eq!(still.frames.len(), 1);
     let diff = mean_abs_diff(on_white(source.first()).as_raw(), on_white(still.first()).as_raw());
-    assert!(diff < 0.6, "first frame differs by {diff}");
+    assert!(diff < tolerance("jpg", "anim.gif"), "first frame differs by {diff}");
 }
 
 #[test]
@@ -319,7 +338,7 @@ fn jpeg_xl_is_written_losslessly_and_says_what_it_leaves_out() {
     // What it cannot hold is named.
     let (_, jxl, notes) = convert("anim.gif", "gif");
     assert_eq!(decode_raster(&jxl, "jxl").frames.len(), 1);
-    assert!(notes.iter().any(|n| n.contains("later frame(s) of the animation were left out")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("JPEG XL holds one image: the first of 3 frames")), "{notes:?}");
     let (_, _, notes) = convert("icc.jpg", "jpg");
     assert!(notes.iter().any(|n| n.contains("ICC colour profile was left out")), "{notes:?}");
     // One pixel wide: refused, not written wrong.

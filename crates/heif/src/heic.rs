@@ -77,7 +77,7 @@ pub(crate) fn encode_heif(value: Value, sink: &mut dyn Write, ctx: &Context<'_>,
     let quality = HEIF_QUALITY.integer(ctx.options)? as u8;
     let mut raster = value.into_raster()?;
     let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
-    let image = fit_pixels(raster.into_first(), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(raster.into_still(&id.to_uppercase(), ctx), Accepts::RGB8, ctx)?;
     let backend = |e: libheif_rs::HeifError| Error::backend(id, e);
     let (width, height) = (image.width(), image.height());
     let (chroma, channels) = if image.color().has_alpha() { (RgbChroma::Rgba, 4) } else { (RgbChroma::Rgb, 3) };

@@ -3,7 +3,7 @@
 //!
 //! | format | read | write | backend |
 //! |---|---|---|---|
-//! | png | yes (APNG frames too) | yes | `image` (png crate) |
+//! | png | yes (APNG frames too) | yes (APNG for animations) | png crate |
 //! | jpg | yes | yes | libjpeg-turbo 3 (turbojpeg, SIMD); `image` as read fallback |
 //! | gif | yes, animated | yes, animated | `image` (gif crate) |
 //! | webp | yes, animated | yes: lossy, lossless, animated | `image-webp` read, libwebp write |

@@ -29,6 +29,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, mut sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_first(), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(value.into_raster()?.into_still("BMP", ctx), Accepts::RGB8, ctx)?;
     write_with(BmpEncoder::new(&mut sink), &image, ID)
 }

@@ -29,6 +29,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_first(), Accepts::FLOAT, ctx)?;
+    let image = fit_pixels(value.into_raster()?.into_still("OpenEXR", ctx), Accepts::FLOAT, ctx)?;
     via_memory(sink, |buffer| write_with(OpenExrEncoder::new(buffer), &image, ID))
 }

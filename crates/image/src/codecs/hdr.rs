@@ -29,6 +29,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_first(), Accepts::FLOAT.without_alpha(), ctx)?;
+    let image = fit_pixels(value.into_raster()?.into_still("Radiance HDR", ctx), Accepts::FLOAT.without_alpha(), ctx)?;
     write_with(HdrEncoder::new(sink), &image, ID)
 }

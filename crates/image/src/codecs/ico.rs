@@ -34,7 +34,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let mut image = value.into_raster()?.into_first();
+    let mut image = value.into_raster()?.into_still("ICO", ctx);
     if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
         let (w, h, _, _) = target_size(image.width(), image.height(), Some(MAX_SIDE), Some(MAX_SIDE), "inside");
         image = image.resize_exact(w, h, FilterType::Lanczos3);

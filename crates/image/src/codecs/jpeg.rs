@@ -92,7 +92,7 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
     let quality = QUALITY.integer(ctx.options)? as i32;
-    let image = fit_pixels(raster.into_first(), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
+    let image = fit_pixels(raster.into_still("JPEG", ctx), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
     let (format, subsamp) = match image {
         DynamicImage::ImageLuma8(_) => (PixelFormat::GRAY, Subsamp::Gray),
         _ if quality >= 90 || u64::from(image.width()) * u64::from(image.height()) <= FULL_CHROMA_PIXELS => (PixelFormat::RGB, Subsamp::None),

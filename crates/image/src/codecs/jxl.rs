@@ -121,13 +121,10 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 /// needs two); an encoder failure.
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let raster = value.into_raster()?;
-    if raster.is_animated() {
-        ctx.note(format!("JPEG XL is written as a still image: {} later frame(s) of the animation were left out", raster.frames.len() - 1));
-    }
     if raster.icc_profile.is_some() {
         ctx.note("the ICC colour profile was left out: the JPEG XL writer stores none, so the samples are read as sRGB");
     }
-    let image = fit_pixels(raster.into_first(), Accepts::UP_TO_SIXTEEN, ctx)?;
+    let image = fit_pixels(raster.into_still("JPEG XL", ctx), Accepts::UP_TO_SIXTEEN, ctx)?;
     let (width, height) = (image.width() as usize, image.height() as usize);
     if width < 2 || height < 2 {
         return Err(Error::cannot_keep(ID, format!("a {width}x{height} image: the JPEG XL writer needs at least 2x2 pixels")));

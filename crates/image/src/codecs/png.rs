@@ -1,10 +1,11 @@
-//! PNG (and APNG, read as an animation) through the `image` crate's png codec.
+//! PNG, and APNG for animations (read as frames, written from them), through
+//! the png crate.
 
 use std::io::Write;
 
 use fileconv_core::image::codecs::png::PngDecoder;
-use fileconv_core::image::{ColorType, ImageDecoder};
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Input, Result, Value, ValueKind};
+use fileconv_core::image::{ColorType, DynamicImage, ImageDecoder};
+use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Input, Raster, Result, Value, ValueKind};
 
 use crate::decode::{decode_error, decode_frames, finish_still, image_limits, InputReader};
 use crate::encode::{fit_pixels, Accepts};
@@ -43,30 +44,21 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 
 /// The png crate writes the header, the ICC profile and the end; the image
 /// data is filtered and deflated on every core by [`crate::idat`]. 16-bit
-/// samples are written big-endian, as PNG requires.
+/// samples are written big-endian, as PNG requires. An animation is written
+/// as APNG ([`encode_animation`]).
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let icc = raster.icc_profile.take();
     let level = COMPRESSION.integer(ctx.options)? as u8;
-    let image = fit_pixels(raster.into_first(), Accepts::UP_TO_SIXTEEN, ctx)?;
-    let (color, depth) = match image.color() {
-        ColorType::L8 => (png::ColorType::Grayscale, png::BitDepth::Eight),
-        ColorType::La8 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight),
-        ColorType::Rgb8 => (png::ColorType::Rgb, png::BitDepth::Eight),
-        ColorType::Rgba8 => (png::ColorType::Rgba, png::BitDepth::Eight),
-        ColorType::L16 => (png::ColorType::Grayscale, png::BitDepth::Sixteen),
-        ColorType::La16 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Sixteen),
-        ColorType::Rgb16 => (png::ColorType::Rgb, png::BitDepth::Sixteen),
-        _ => (png::ColorType::Rgba, png::BitDepth::Sixteen),
-    };
+    if raster.is_animated() {
+        return encode_animation(raster, icc, level, sink, ctx);
+    }
+    let image = fit_pixels(raster.into_still("PNG", ctx), Accepts::UP_TO_SIXTEEN, ctx)?;
+    let (color, depth) = layout(image.color());
     let mut info = png::Info::with_size(image.width(), image.height());
     info.color_type = color;
     info.bit_depth = depth;
     info.icc_profile = icc.map(Into::into);
-    let backend = |e: png::EncodingError| match e {
-        png::EncodingError::IoError(e) => Error::Io(e),
-        other => Error::backend(ID, other),
-    };
     let mut writer = png::Encoder::with_info(sink, info).map_err(backend)?.write_header().map_err(backend)?;
     let pixel_bytes = usize::from(image.color().bytes_per_pixel());
     let rows = crate::idat::Rows {
@@ -77,4 +69,76 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     };
     crate::idat::write(&rows, level, ctx, &mut |piece| writer.write_chunk(png::chunk::IDAT, piece).map_err(backend))?;
     writer.finish().map_err(backend)
+}
+
+/// Every frame of an animation as an APNG frame, whole (frames are
+/// composited when read), with its delay, looping forever; viewers without
+/// APNG show the first. The frames share one sample layout: alpha and 16
+/// bits if any frame has them, grey only if all are grey.
+fn encode_animation(raster: Raster, icc: Option<Vec<u8>>, level: u8, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    let frames = raster.frames.into_iter().map(|f| Ok((fit_pixels(f.image, Accepts::UP_TO_SIXTEEN, ctx)?, f.delay))).collect::<Result<Vec<_>>>()?;
+    let (alpha, sixteen) = (frames.iter().any(|(i, _)| i.color().has_alpha()), frames.iter().any(|(i, _)| i.color().bytes_per_pixel() > i.color().channel_count()));
+    let grey = frames.iter().all(|(i, _)| !i.color().has_color());
+    let color = match (grey, alpha, sixteen) {
+        (true, false, false) => ColorType::L8,
+        (true, true, false) => ColorType::La8,
+        (false, false, false) => ColorType::Rgb8,
+        (false, true, false) => ColorType::Rgba8,
+        (true, false, true) => ColorType::L16,
+        (true, true, true) => ColorType::La16,
+        (false, false, true) => ColorType::Rgb16,
+        (false, true, true) => ColorType::Rgba16,
+    };
+    let (png_color, depth) = layout(color);
+    let (width, height) = (frames[0].0.width(), frames[0].0.height());
+    let mut info = png::Info::with_size(width, height);
+    info.color_type = png_color;
+    info.bit_depth = depth;
+    info.icc_profile = icc.map(Into::into);
+    let mut encoder = png::Encoder::with_info(sink, info).map_err(backend)?;
+    encoder.set_animated(frames.len() as u32, 0).map_err(backend)?;
+    encoder.set_deflate_compression(png::DeflateCompression::Level(level));
+    let mut writer = encoder.write_header().map_err(backend)?;
+    for (image, delay) in frames {
+        ctx.checkpoint()?;
+        writer.set_frame_delay(delay.as_millis().min(u128::from(u16::MAX)) as u16, 1000).map_err(backend)?;
+        let image = match color {
+            ColorType::L8 => DynamicImage::ImageLuma8(image.into_luma8()),
+            ColorType::La8 => DynamicImage::ImageLumaA8(image.into_luma_alpha8()),
+            ColorType::Rgb8 => DynamicImage::ImageRgb8(image.into_rgb8()),
+            ColorType::Rgba8 => DynamicImage::ImageRgba8(image.into_rgba8()),
+            ColorType::L16 => DynamicImage::ImageLuma16(image.into_luma16()),
+            ColorType::La16 => DynamicImage::ImageLumaA16(image.into_luma_alpha16()),
+            ColorType::Rgb16 => DynamicImage::ImageRgb16(image.into_rgb16()),
+            _ => DynamicImage::ImageRgba16(image.into_rgba16()),
+        };
+        if depth == png::BitDepth::Sixteen {
+            let big_endian: Vec<u8> = image.as_bytes().chunks_exact(2).flat_map(|s| [s[1], s[0]]).collect();
+            writer.write_image_data(&big_endian).map_err(backend)?;
+        } else {
+            writer.write_image_data(image.as_bytes()).map_err(backend)?;
+        }
+    }
+    writer.finish().map_err(backend)
+}
+
+/// PNG's colour type and bit depth for a sample layout.
+fn layout(color: ColorType) -> (png::ColorType, png::BitDepth) {
+    match color {
+        ColorType::L8 => (png::ColorType::Grayscale, png::BitDepth::Eight),
+        ColorType::La8 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight),
+        ColorType::Rgb8 => (png::ColorType::Rgb, png::BitDepth::Eight),
+        ColorType::Rgba8 => (png::ColorType::Rgba, png::BitDepth::Eight),
+        ColorType::L16 => (png::ColorType::Grayscale, png::BitDepth::Sixteen),
+        ColorType::La16 => (png::ColorType::GrayscaleAlpha, png::BitDepth::Sixteen),
+        ColorType::Rgb16 => (png::ColorType::Rgb, png::BitDepth::Sixteen),
+        _ => (png::ColorType::Rgba, png::BitDepth::Sixteen),
+    }
+}
+
+fn backend(e: png::EncodingError) -> Error {
+    match e {
+        png::EncodingError::IoError(e) => Error::Io(e),
+        other => Error::backend(ID, other),
+    }
 }

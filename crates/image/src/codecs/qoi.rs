@@ -22,6 +22,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_first(), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(value.into_raster()?.into_still("QOI", ctx), Accepts::RGB8, ctx)?;
     write_with(QoiEncoder::new(sink), &image, ID)
 }

@@ -1,17 +1,19 @@
 //! TIFF. Reads every page of the first page's size as frames (a scanned
 //! document becomes PDF pages), with libtiff as the second reader; writes
-//! one page, 8 or 16 bits.
+//! every frame as a page, 8 or 16 bits.
 
 use std::io::Write;
 use std::time::Duration;
 
-use fileconv_core::image::codecs::tiff::{TiffDecoder, TiffEncoder};
-use fileconv_core::image::ImageEncoder;
+use fileconv_core::image::codecs::tiff::TiffDecoder;
+use fileconv_core::image::GenericImageView;
 use fileconv_core::image::DynamicImage;
 use fileconv_core::{Category, Container, Context, Decoder, Encoder, Frame, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::{decode_error, finish_still, InputReader};
-use crate::encode::{fit_pixels, via_memory, write_with, Accepts};
+use tiff::encoder::colortype;
+
+use crate::encode::{fit_pixels, via_memory, Accepts};
 
 const ID: &str = "tiff";
 
@@ -96,16 +98,57 @@ fn page_image(color: tiff::ColorType, pixels: tiff::decoder::DecodingResult, (w,
     })
 }
 
+/// Every frame as a page (a scanned document's pages, an animation's
+/// frames), the ICC profile on the first, through the tiff crate.
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
     let icc = raster.icc_profile.take();
-    let image = fit_pixels(raster.into_first(), Accepts::UP_TO_SIXTEEN, ctx)?;
+    let pages = raster.frames.into_iter().map(|f| fit_pixels(f.image, Accepts::UP_TO_SIXTEEN, ctx)).collect::<Result<Vec<_>>>()?;
     via_memory(sink, |buffer| {
-        let mut encoder = TiffEncoder::new(buffer);
-        if let Some(icc) = icc {
-            let _ = encoder.set_icc_profile(icc);
+        let mut encoder = tiff::encoder::TiffEncoder::new(buffer).map_err(tiff_error)?;
+        for (i, page) in pages.iter().enumerate() {
+            ctx.checkpoint()?;
+            let icc = if i == 0 { icc.as_deref() } else { None };
+            match page {
+                DynamicImage::ImageLuma8(p) => write_page::<colortype::Gray8>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageRgb8(p) => write_page::<colortype::RGB8>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageRgba8(p) => write_page::<colortype::RGBA8>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageLuma16(p) => write_page::<colortype::Gray16>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageRgb16(p) => write_page::<colortype::RGB16>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageRgba16(p) => write_page::<colortype::RGBA16>(&mut encoder, p.dimensions(), p.as_raw(), icc),
+                DynamicImage::ImageLumaA8(p) => write_page::<colortype::RGBA8>(&mut encoder, p.dimensions(), DynamicImage::from(p.clone()).to_rgba8().as_raw(), icc),
+                other => write_page::<colortype::RGBA16>(&mut encoder, other.dimensions(), other.to_rgba16().as_raw(), icc),
+            }?;
         }
-        write_with(encoder, &image, ID)
+        Ok(())
     })
+}
+
+/// One page (image file directory) of `C` samples.
+fn write_page<C: colortype::ColorType>(
+    encoder: &mut tiff::encoder::TiffEncoder<&mut std::io::Cursor<Vec<u8>>>,
+    (width, height): (u32, u32),
+    samples: &[C::Inner],
+    icc: Option<&[u8]>,
+) -> Result<()>
+where
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let mut page = encoder.new_image::<C>(width, height).map_err(tiff_error)?;
+    // A fourth sample is unassociated alpha (readers warn when it is unnamed).
+    if C::BITS_PER_SAMPLE.len() == 4 {
+        page.encoder().write_tag(tiff::tags::Tag::ExtraSamples, 2u16).map_err(tiff_error)?;
+    }
+    if let Some(icc) = icc {
+        page.encoder().write_tag(tiff::tags::Tag::IccProfile, icc).map_err(tiff_error)?;
+    }
+    page.write_data(samples).map_err(tiff_error)
+}
+
+fn tiff_error(e: tiff::TiffError) -> fileconv_core::Error {
+    match e {
+        tiff::TiffError::IoError(e) => fileconv_core::Error::Io(e),
+        other => fileconv_core::Error::backend(ID, other),
+    }
 }
 

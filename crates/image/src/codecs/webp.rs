@@ -77,7 +77,7 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
         return Ok(());
     }
 
-    let image = fit_pixels(raster.into_first(), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(raster.into_still("WebP", ctx), Accepts::RGB8, ctx)?;
     let encoder = match &image {
         DynamicImage::ImageRgba8(_) => webp::Encoder::from_rgba(image.as_bytes(), w, h),
         _ => webp::Encoder::from_rgb(image.as_bytes(), w, h),
