@@ -720,6 +720,11 @@ fn pdf_pages_become_images_like_poppler_draws_them() {
     let gif = fileconv::engine().convert_with(&long, "pdf", "gif", &Options::new().with("page", "all").with("dpi", "36")).unwrap();
     let frames = common::decode_raster(&gif, "gif").frames.len();
     assert!(frames >= 3, "{frames} frames");
+    // Without the option, the first page, and a note naming the rest.
+    let mut png = Vec::new();
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&long), "pdf", "png", &mut png, &Options::new().with("dpi", "36"), &fileconv::Control::default()).unwrap();
+    assert_eq!(common::decode_raster(&png, "png").frames.len(), 1);
+    assert!(report.notes.iter().any(|n| n == &format!("page 1 of {frames} was converted; the page option picks another (page=2), or every page as a frame (page=all)")), "{:?}", report.notes);
     assert!(matches!(fileconv::engine().convert_with(&two, "pdf", "png", &Options::new().with("page", "99")), Err(Error::InvalidOption { .. })));
     let tiny = Limits { max_pixels: 1000, ..Limits::default() };
     let limited = fileconv::Engine::from_inventory().with_limits(tiny);

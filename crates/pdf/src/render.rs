@@ -18,7 +18,7 @@ pub const PAGE: OptionSpec = OptionSpec {
     name: "page",
     kind: OptionKind::Text { max_len: 8 },
     default: "1",
-    help: "Which page becomes the image: a number from 1, or `all` (every page a frame, for gif, webp and tiff)",
+    help: "Which page becomes the image: a number from 1, or `all` (every page a frame, for gif, webp, png (APNG) and tiff)",
 };
 
 pub const DPI: OptionSpec = OptionSpec { name: "dpi", kind: OptionKind::Integer { min: 36, max: 600 }, default: "150", help: "Resolution in dots per inch (an A4 page at 150 dpi is 1240 x 1754 pixels)" };
@@ -50,6 +50,9 @@ fn rasterize(bytes: Vec<u8>, ctx: &Context<'_>) -> Result<Value> {
         return Err(Error::invalid_input(FORMAT, "the PDF has no pages"));
     }
     let choice = PAGE.text(ctx.options)?.unwrap_or(PAGE.default).trim().to_ascii_lowercase();
+    if ctx.options.get(PAGE.name).is_none() && count > 1 {
+        ctx.note(format!("page 1 of {count} was converted; the page option picks another (page=2), or every page as a frame (page=all)"));
+    }
     let chosen: Vec<usize> = if choice == "all" {
         (0..count).collect()
     } else {
