@@ -178,6 +178,10 @@ fn animation_survives_gif_webp_and_apng_and_stills_say_what_they_leave_out() {
         assert!(diff < 0.6, "frame {i} differs by {diff}");
         assert_eq!(ours.delay, theirs.delay, "frame {i}");
     }
+    for level in ["0", "1", "9"] {
+        let png = fileconv::engine().convert_with(&gif, "gif", "png", &Options::new().with("compression", level)).unwrap();
+        assert_eq!(decode_raster(&png, "png").frames.len(), 3, "compression {level}");
+    }
     // Read by Pillow too: frames and their durations.
     let path = std::env::temp_dir().join(format!("fileconv-apng-{}.png", std::process::id()));
     std::fs::write(&path, &png).unwrap();

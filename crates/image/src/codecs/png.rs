@@ -97,7 +97,12 @@ fn encode_animation(raster: Raster, icc: Option<Vec<u8>>, level: u8, sink: &mut 
     info.icc_profile = icc.map(Into::into);
     let mut encoder = png::Encoder::with_info(sink, info).map_err(backend)?;
     encoder.set_animated(frames.len() as u32, 0).map_err(backend)?;
-    encoder.set_deflate_compression(png::DeflateCompression::Level(level));
+    // The same meaning as for a still: 0 stored, 1 fdeflate, 2-9 zlib's levels.
+    encoder.set_deflate_compression(match level {
+        0 => png::DeflateCompression::NoCompression,
+        1 => png::DeflateCompression::FdeflateUltraFast,
+        n => png::DeflateCompression::Level(n),
+    });
     let mut writer = encoder.write_header().map_err(backend)?;
     for (image, delay) in frames {
         ctx.checkpoint()?;
