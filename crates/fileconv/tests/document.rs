@@ -463,6 +463,18 @@ fn doc_pictures_come_out_as_the_files_put_in() {
     assert!(images == [rose("rose.png"), rose("rose.jpg")], "{} images, sizes {:?}", images.len(), images.iter().map(Vec::len).collect::<Vec<_>>());
     let md = String::from_utf8(convert(&doc, "doc", "md")).unwrap();
     assert!(md.contains("A rose in PNG: ![](image1.png) and the text goes on."), "{md}");
+    // Markdown and plain text cannot hold them, and say so.
+    for (target, said) in [
+        ("md", "2 picture(s) are referred to by name (image1.png, image2.jpg) but not written: Markdown holds no pictures (HTML, DOCX, ODT, EPUB and PDF keep them)"),
+        ("txt", "2 picture(s) left out: plain text holds no pictures"),
+    ] {
+        let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&doc), "doc", target, &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+        assert!(report.notes.iter().any(|n| n == said), "{target}: {:?}", report.notes);
+    }
+    // A picture given as a data: URI is written whole into Markdown: nothing to say.
+    let page = format!("<p>A <img alt=\"rose\" src=\"data:image/png;base64,{}\"> here</p>", fileconv::io::base64(&rose("rose.png")));
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(page.as_bytes()), "html", "md", &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+    assert!(!report.notes.iter().any(|n| n.contains("picture")), "{:?}", report.notes);
     let html = String::from_utf8(convert(&doc, "doc", "html")).unwrap();
     assert!(html.contains("<img src=\"data:image/png;base64,") && html.contains("<img src=\"data:image/jpeg;base64,"), "{html}");
     let docx = convert(&doc, "doc", "docx");

@@ -256,6 +256,32 @@ impl EmbeddedImage {
 }
 
 impl Document {
+    /// The pictures whose bytes the document holds, in reading order,
+    /// however deep they stand (in lists, tables, quotes).
+    pub fn pictures(&self) -> Vec<&Image> {
+        fn inlines<'a>(list: &'a [Inline], found: &mut Vec<&'a Image>) {
+            found.extend(list.iter().filter_map(|i| match i {
+                Inline::Image(image) if image.data.is_some() => Some(image),
+                _ => None,
+            }));
+        }
+        fn blocks<'a>(list: &'a [Block], found: &mut Vec<&'a Image>) {
+            for block in list {
+                match block {
+                    Block::Heading { content, .. } | Block::Paragraph(content) => inlines(content, found),
+                    Block::List { items, .. } => items.iter().for_each(|item| blocks(item, found)),
+                    Block::Table(table) => table.rows.iter().flatten().for_each(|cell| inlines(cell, found)),
+                    Block::Image(image) if image.data.is_some() => found.push(image),
+                    Block::Quote(inner) => blocks(inner, found),
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        blocks(&self.blocks, &mut found);
+        found
+    }
+
     /// The title, else the text of the first heading.
     pub fn display_title(&self) -> Option<String> {
         self.title.clone().or_else(|| {

@@ -22,6 +22,17 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         md.push_str("---\n\n");
     }
     blocks(&mut md, &doc.blocks, "");
+    // A picture given as a `data:` URI is written in full; the others by name only.
+    let pictures: Vec<_> = doc.pictures().into_iter().filter(|p| !p.src.starts_with("data:")).collect();
+    if !pictures.is_empty() {
+        let names: Vec<&str> = pictures.iter().map(|p| p.src.as_str()).take(5).collect();
+        ctx.note(format!(
+            "{} picture(s) are referred to by name ({}{}) but not written: Markdown holds no pictures (HTML, DOCX, ODT, EPUB and PDF keep them)",
+            pictures.len(),
+            names.join(", "),
+            if pictures.len() > names.len() { ", ..." } else { "" }
+        ));
+    }
     let mut out = BufWriter::new(out);
     out.write_all(md.trim_end().as_bytes())?;
     out.write_all(b"\n")?;

@@ -17,6 +17,10 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         text.push('\n');
     }
     blocks(&mut text, &doc.blocks, "");
+    let pictures = doc.pictures().len();
+    if pictures > 0 {
+        ctx.note(format!("{pictures} picture(s) left out: plain text holds no pictures"));
+    }
     let mut out = BufWriter::new(out);
     out.write_all(text.trim_end().as_bytes())?;
     out.write_all(b"\n")?;
@@ -71,7 +75,7 @@ fn blocks(text: &mut String, list: &[Block], indent: &str) {
                     line(text, indent, l.trim_end());
                 }
             }
-            Block::Image(image) => line(text, indent, &format!("[{}]", if image.alt.is_empty() { &image.src } else { &image.alt })),
+            Block::Image(image) => line(text, indent, &format!("[{}]", picture_label(image))),
             Block::CodeBlock { text: code, .. } => line(text, &format!("{indent}    "), code.trim_end_matches('\n')),
             Block::Quote(inner) => {
                 let mut quoted = String::new();
@@ -81,5 +85,15 @@ fn blocks(text: &mut String, list: &[Block], indent: &str) {
             Block::Rule => line(text, indent, "----"),
             Block::PageBreak => text.push('\x0c'),
         }
+    }
+}
+
+/// What stands in a picture's place: its description, else where it points
+/// (not a `data:` URI, which is the picture itself).
+fn picture_label(image: &fileconv_core::Image) -> &str {
+    match (image.alt.as_str(), image.src.as_str()) {
+        ("", src) if src.starts_with("data:") => "picture",
+        ("", src) => src,
+        (alt, _) => alt,
     }
 }
