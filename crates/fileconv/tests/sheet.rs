@@ -186,6 +186,11 @@ fn options_pick_sheets_and_shape_text() {
     let second = convert(&book, "xlsx", "csv", &Options::new().with("sheet", "Zweite Ü"));
     assert_eq!(String::from_utf8(second.clone()).unwrap(), ",Key,Value\n,π,3.14159\n,big,123456789012\n");
     assert_eq!(convert(&book, "xlsx", "csv", &Options::new().with("sheet", "2")), second);
+    // Without the option, CSV holds the first sheet and says what it left out.
+    let notes = |options: &Options| fileconv::engine().convert_stream(fileconv::Source::Bytes(&book), "xlsx", "csv", &mut Vec::new(), options, &fileconv::Control::default()).unwrap().notes;
+    let said = notes(&Options::new());
+    assert!(said.iter().any(|n| n == "this format holds one sheet: the first, 'Data', was written and 1 other(s) left out ('Zweite Ü'); the sheet option picks another (sheet=2)"), "{said:?}");
+    assert!(notes(&Options::new().with("sheet", "1")).is_empty(), "a sheet asked for: nothing to say");
     let only_first: serde_json::Value = serde_json::from_slice(&convert(&book, "xlsx", "json", &Options::new().with("sheet", "1"))).unwrap();
     assert!(only_first.is_array(), "one sheet: an array");
     let arrays: serde_json::Value = serde_json::from_slice(&convert(&book, "xlsx", "json", &Options::new().with("header", "false"))).unwrap();

@@ -11,7 +11,7 @@ pub mod xlsx;
 
 use fileconv_core::{Context, Result, Row, Table, Value};
 
-use crate::options::{selected_sheets, DATE_FORMAT, HEADER};
+use crate::options::{selected_sheets, DATE_FORMAT, HEADER, SHEET};
 use crate::text::TextStyle;
 
 /// Rows between two checks of the cancel flag and the wall-time limit.
@@ -39,6 +39,16 @@ pub fn rows(table: &mut Table, index: usize, ctx: &Context<'_>, mut f: impl FnMu
 /// [`fileconv_core::Error::InvalidOption`] for a bad `sheet`.
 pub fn sheets<'a>(table: &Table, ctx: &Context<'a>, multi: bool) -> Result<Vec<(usize, Context<'a>)>> {
     let chosen = selected_sheets(table, ctx.options, multi)?;
+    if !multi && table.sheets.len() > 1 && ctx.options.get(SHEET.name).is_none() {
+        let others: Vec<String> = table.sheets.iter().skip(1).take(5).map(|s| format!("'{}'", s.name)).collect();
+        ctx.note(format!(
+            "this format holds one sheet: the first, '{}', was written and {} other(s) left out ({}{}); the sheet option picks another (sheet=2)",
+            table.sheets[0].name,
+            table.sheets.len() - 1,
+            others.join(", "),
+            if table.sheets.len() > 6 { ", ..." } else { "" }
+        ));
+    }
     let n = chosen.len() as f32;
     Ok(chosen.into_iter().enumerate().map(|(k, i)| (i, ctx.stage(k as f32 / n, (k + 1) as f32 / n))).collect())
 }
