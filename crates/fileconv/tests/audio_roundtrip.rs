@@ -204,8 +204,14 @@ fn tags_and_cover_survive() {
         let source = decode_audio(&bytes, from).tags;
         assert_eq!(source.title.as_deref(), Some("Test Tone"), "{file}: fixture tags not read: {source:?}");
         for target in tagged {
-            let out = engine.convert(&bytes, from, target).unwrap();
+            let mut out = Vec::new();
+            let report = engine.convert_stream(fileconv::Source::Bytes(&bytes), from, target, &mut out, &Options::new(), &fileconv::Control::default()).unwrap();
             let tags = decode_audio(&out, target).tags;
+            // A target without a cover says it left the source's out.
+            let said = report.notes.iter().any(|n| n.starts_with("the cover picture was left out"));
+            if said != (source.cover.is_some() && !with_cover.contains(&target)) {
+                failures.push(format!("{file} -> {target}: notes {:?}", report.notes));
+            }
             for (key, want) in [("title", &source.title), ("artist", &source.artist), ("album", &source.album), ("genre", &source.genre)] {
                 let got = tags.text_fields().into_iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.map(str::to_string));
                 if want.is_some() && got.as_ref() != want.as_ref() && !(target == "wma" && key == "genre") {
@@ -229,6 +235,28 @@ fn tags_and_cover_survive() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn surround_mixed_down_for_a_stereo_target_says_so() {
+    let dir = std::env::temp_dir().join(format!("fileconv-surround-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("six.wav");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=1", "-filter_complex", "[0]asplit=6[a][b][c][d][e][f];[a][b][c][d][e][f]join=inputs=6:channel_layout=5.1"])
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bytes = std::fs::read(&wav).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut out = Vec::new();
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&bytes), "wav", "mp3", &mut out, &Options::new(), &fileconv::Control::default()).unwrap();
+    assert_eq!(decode_audio(&out, "mp3").spec.channels, 2);
+    assert!(report.notes.iter().any(|n| n == "the 6 channels were mixed down to 2: MP3 holds at most 2"), "{:?}", report.notes);
+    // FLAC holds all six: nothing to say.
+    let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&bytes), "wav", "flac", &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
 }
 
 #[test]

@@ -93,6 +93,9 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
         stream.set_parameters(&encoder);
         stream.set_time_base(Rational::new(1, settings.rate as i32));
     }
+    if target.cover == Cover::None {
+        super::cover_left_out(&audio.tags, id, ctx);
+    }
     let cover_index = add_cover(&mut output, &audio.tags, target.cover, ctx)?;
     write_tags(&mut output, &audio.tags, target.cover);
     let mut options = Dictionary::new();
@@ -156,6 +159,15 @@ impl Settings {
             (Some(scale), Some(q)) => Some((scale(q) * QP2LAMBDA).round() as i32),
             _ => None,
         };
+        if audio.spec.channels > target.max_channels {
+            ctx.note(format!(
+                "the {} channels were mixed down to {}: {} holds at most {}",
+                audio.spec.channels,
+                target.max_channels,
+                id.to_uppercase(),
+                target.max_channels
+            ));
+        }
         Ok(Settings {
             format: id,
             codec,

@@ -25,6 +25,13 @@ pub fn bit_depth(spec: &OptionSpec, options: &Options, audio: &Audio, allowed: &
     Ok(allowed.iter().copied().find(|&d| d >= source).or(allowed.last().copied()).unwrap_or(16))
 }
 
+/// Notes that the source's cover picture is not written: `format` holds none.
+pub fn cover_left_out(tags: &fileconv_core::Tags, format: &str, ctx: &fileconv_core::Context<'_>) {
+    if tags.cover.is_some() {
+        ctx.note(format!("the cover picture was left out: {} holds none", format.to_uppercase()));
+    }
+}
+
 /// Reports progress from frames written so far.
 pub fn progress(ctx: &fileconv_core::Context<'_>, done: u64, total: Option<u64>) {
     if let Some(total) = total.filter(|&t| t > 0) {

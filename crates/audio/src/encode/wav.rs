@@ -17,6 +17,7 @@ use crate::tags::riff_info_chunk;
 /// [`Error::LimitExceeded`] past the output limit or WAV's 4 GB.
 pub fn encode_wav(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, depth_spec: &OptionSpec) -> Result<()> {
     let audio = value.into_audio()?;
+    super::cover_left_out(&audio.tags, "wav", ctx);
     let depth = bit_depth(depth_spec, ctx.options, &audio, &[16, 24, 32])?;
     let spec = hound::WavSpec {
         channels: audio.spec.channels,
