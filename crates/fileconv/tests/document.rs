@@ -524,9 +524,8 @@ fn notes_and_text_boxes_are_read_and_what_is_not_is_named() {
     // two footnotes and an endnote as [n] marks and numbered paragraphs;
     // the text box anchored in "The committee meets in March." as its own
     // paragraph, the anchoring paragraph kept whole, each once (DOCX's VML
-    // fallback copy is not read); the header, footer and comment left out,
-    // and named where the reader says so (DOC, RTF; DOCX and ODT leave
-    // page furniture and comments out by design).
+    // fallback copy is not read); the header, footer and comment left out
+    // of flowing text, and named by every reader.
     let expected = [
         "The beans came early this year[1] and the squash late[2].",
         "Rain was scarce[3], so the well was used daily.",
@@ -538,8 +537,8 @@ fn notes_and_text_boxes_are_read_and_what_is_not_is_named() {
     ];
     let named: [(&str, &str, &[&str]); 4] = [
         ("notes.doc", "doc", &["headers and footers", "comments"]),
-        ("notes.docx", "docx", &[]),
-        ("notes.odt", "odt", &[]),
+        ("notes.docx", "docx", &["headers and footers", "comments"]),
+        ("notes.odt", "odt", &["headers and footers", "comments"]),
         // RTF's text box is a drawn shape, named rather than read.
         ("notes.rtf", "rtf", &["comments", "headers and footers", "text boxes and drawn shapes"]),
     ];
@@ -555,6 +554,7 @@ fn notes_and_text_boxes_are_read_and_what_is_not_is_named() {
             assert!(said.contains(kind), "{name}: {kind}: {said}");
         }
         assert!(!said.contains("drawn object"), "{name}: the text box is read: {said}");
+        assert!(said.contains("they were left out"), "{name}: {said}");
         assert!(!text.contains("Quarterly garden report") && !text.contains("Check the rainfall"), "{name}: {text}");
     }
     // LibreOffice itself reads the same notes from the DOC.

@@ -72,3 +72,47 @@ pub fn push_reference(r: &BytesRef<'_>, text: &mut String) -> std::result::Resul
     }
     Ok(())
 }
+
+/// Letters (alphabetic characters: digits such as page numbers are not
+/// counted) in the text of a part that stands inside an element whose local
+/// name is in `inside` (anywhere, when it is empty) and not inside one in
+/// `skip`: whether a part a reader leaves out holds any words. Malformed
+/// XML ends the count where it starts.
+pub fn letters(bytes: &[u8], inside: &[&str], skip: &[&str]) -> usize {
+    let mut reader = Events::new(bytes, "xml", "part");
+    let (mut within, mut skipped, mut count) = (0usize, 0usize, 0usize);
+    loop {
+        match reader.read() {
+            Ok(Event::Start(e)) => {
+                let name = e.local_name();
+                let name: &str = name.as_ref();
+                within += usize::from(inside.contains(&name));
+                skipped += usize::from(skip.contains(&name));
+            }
+            Ok(Event::End(e)) => {
+                let name = e.local_name();
+                let name: &str = name.as_ref();
+                within = within.saturating_sub(usize::from(inside.contains(&name)));
+                skipped = skipped.saturating_sub(usize::from(skip.contains(&name)));
+            }
+            Ok(Event::Text(t)) if (inside.is_empty() || within > 0) && skipped == 0 => {
+                count += t.xml_content(XmlVersion::Implicit1_0).chars().filter(|c| c.is_alphabetic()).count();
+            }
+            Ok(Event::Eof) | Err(_) => return count,
+            Ok(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod letters_tests {
+    #[test]
+    fn counts_letters_where_asked() {
+        let xml = b"<doc><hdr><p>Page <n>12</n> of the report</p></hdr><body>Body text</body><note><who>Ada</who><p>Check</p></note></doc>";
+        assert_eq!(super::letters(xml, &["hdr"], &[]), "Pageofthereport".len());
+        assert_eq!(super::letters(xml, &["note"], &["who"]), "Check".len());
+        assert_eq!(super::letters(xml, &[], &[]), "PageofthereportBodytextAdaCheck".len());
+        assert_eq!(super::letters(b"<hdr><p>12</p></hdr>", &["hdr"], &[]), 0, "a page number alone");
+        assert_eq!(super::letters(b"<hdr>Cut <p", &["hdr"], &[]), 3, "malformed: what came before");
+    }
+}

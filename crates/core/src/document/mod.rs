@@ -255,6 +255,27 @@ impl EmbeddedImage {
     }
 }
 
+/// Calls `f` on every image of a block list, inline or block, however deep.
+pub fn visit_images(blocks: &mut [Block], f: &mut dyn FnMut(&mut Image)) {
+    fn inlines(list: &mut [Inline], f: &mut dyn FnMut(&mut Image)) {
+        for inline in list {
+            if let Inline::Image(image) = inline {
+                f(image);
+            }
+        }
+    }
+    for block in blocks {
+        match block {
+            Block::Heading { content, .. } | Block::Paragraph(content) => inlines(content, f),
+            Block::List { items, .. } => items.iter_mut().for_each(|item| visit_images(item, f)),
+            Block::Quote(inner) => visit_images(inner, f),
+            Block::Table(table) => table.rows.iter_mut().flatten().for_each(|cell| inlines(cell, f)),
+            Block::Image(image) => f(image),
+            Block::CodeBlock { .. } | Block::Rule | Block::PageBreak => {}
+        }
+    }
+}
+
 impl Document {
     /// The pictures whose bytes the document holds, in reading order,
     /// however deep they stand (in lists, tables, quotes).

@@ -382,12 +382,14 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     };
     let headers = fib.ccp_text + fib.ccp_ftn;
     let comments = headers + fib.ccp_hdd;
+    let mut unread = Vec::new();
     if subdocument_text(headers..comments)? > 0 {
-        ctx.note("the document's headers and footers are not read from Word 97-2003 files; they were left out");
+        unread.push("headers and footers");
     }
     if subdocument_text(comments..comments + fib.ccp_atn)? > 0 {
-        ctx.note("the document's comments are not read from Word 97-2003 files; they were left out");
+        unread.push("comments");
     }
+    super::note_unread(ctx, &unread, "Word 97-2003 files");
     // Title and Author paragraphs come first; the summary fills what they leave.
     let (title, author) = summary(&mut file);
     reader.flow.metadata(title, author);

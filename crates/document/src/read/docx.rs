@@ -57,6 +57,21 @@ fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
     let numbering = part("word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();
     let rels = part("word/_rels/document.xml.rels")?.map(|x| read_rels(&x)).transpose()?.unwrap_or_default();
     let core = part("docProps/core.xml")?.map(|x| read_core(&x)).transpose()?.unwrap_or_default();
+    // Page furniture and comments are not part of the flowing text (DOCX
+    // to PDF draws headers and footers from the page layer): said when they hold words.
+    let mut unread = Vec::new();
+    for (kinds, what) in [(&["/header", "/footer"][..], "headers and footers"), (&["/comments"][..], "comments")] {
+        let mut words = false;
+        for rel in rels.values().filter(|r| !r.external && kinds.iter().any(|k| r.kind.ends_with(k))) {
+            if let Some(xml) = part(&fileconv_zip::resolve("word", &rel.target))? {
+                words |= fileconv_zip::xml::letters(&xml, &["t"], &[]) > 0;
+            }
+        }
+        if words {
+            unread.push(what);
+        }
+    }
+    super::note_unread(ctx, &unread, "Word files into flowing text");
     let mut media = HashMap::new();
     for (id, rel) in &rels {
         if rel.kind.ends_with("/image") && !rel.external {

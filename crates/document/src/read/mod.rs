@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use fileconv_core::document::flow::Kind;
 
-use fileconv_core::{Block, Context, Image, Inline, Input, Result};
+use fileconv_core::{Context, Input, Result};
 
 /// The input as text, as [`fileconv_core::text::decode`] reads it.
 ///
@@ -55,23 +55,13 @@ pub fn style_name_kind(name: &str) -> Option<Kind> {
     })
 }
 
-/// Calls `f` on every image of a block list, inline or block, however deep.
-pub fn visit_images(blocks: &mut [Block], f: &mut dyn FnMut(&mut Image)) {
-    fn inlines(list: &mut [Inline], f: &mut dyn FnMut(&mut Image)) {
-        for inline in list {
-            if let Inline::Image(image) = inline {
-                f(image);
-            }
-        }
-    }
-    for block in blocks {
-        match block {
-            Block::Heading { content, .. } | Block::Paragraph(content) => inlines(content, f),
-            Block::List { items, .. } => items.iter_mut().for_each(|item| visit_images(item, f)),
-            Block::Quote(inner) => visit_images(inner, f),
-            Block::Table(table) => table.rows.iter_mut().flatten().for_each(|cell| inlines(cell, f)),
-            Block::Image(image) => f(image),
-            Block::CodeBlock { .. } | Block::Rule | Block::PageBreak => {}
-        }
+pub use fileconv_core::document::visit_images;
+
+/// Notes the kinds of a document's content a reader of flowing text does
+/// not read (`kinds`: "headers and footers", "comments"...), found holding
+/// words in a file of `from`. Nothing when `kinds` is empty.
+pub(crate) fn note_unread(ctx: &Context<'_>, kinds: &[&str], from: &str) {
+    if !kinds.is_empty() {
+        ctx.note(format!("the document's {} are not read from {from}; they were left out", kinds.join(", ")));
     }
 }

@@ -82,9 +82,18 @@ fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
     let mut part = |name: &str| fileconv_zip::read_optional(&mut zip, name, FORMAT);
     let content = part(CONTENT)?.ok_or_else(no_content)?;
     let mut styles = Styles::default();
+    let mut unread = Vec::new();
     if let Some(bytes) = part("styles.xml")? {
         styles.read(&bytes, "styles.xml")?;
+        // The master pages' headers and footers: page furniture, not flowing text.
+        if fileconv_zip::xml::letters(&bytes, &["header", "footer", "header-left", "footer-left", "header-first", "footer-first"], &[]) > 0 {
+            unread.push("headers and footers");
+        }
     }
+    if fileconv_zip::xml::letters(&content, &["annotation"], &["creator", "date"]) > 0 {
+        unread.push("comments");
+    }
+    super::note_unread(ctx, &unread, "OpenDocument files into flowing text");
     styles.read(&content, CONTENT)?;
     let (title, author) = part("meta.xml")?.map(|m| read_meta(&m)).transpose()?.unwrap_or_default();
     let mut reader = BodyReader { styles, flow: Flow::default(), pictures: HashMap::new() };

@@ -187,10 +187,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     reader.end_table();
     let title = Some(reader.title.trim().to_string());
     let author = Some(reader.author.trim().to_string());
-    if !reader.left_out.is_empty() {
-        let kinds: Vec<&str> = reader.left_out.iter().copied().collect();
-        ctx.note(format!("the document's {} are not read from RTF files; they were left out", kinds.join(", ")));
-    }
+    super::note_unread(ctx, &reader.left_out.iter().copied().collect::<Vec<_>>(), "RTF files");
     let mut flow = reader.flow;
     flow.notes(reader.notes);
     flow.metadata(title, author);
