@@ -1130,6 +1130,12 @@ fn notes_pages_follow_the_slides_as_libreoffice_prints_them() {
     }
     // Without the option: the slides alone.
     assert_eq!(placed_words(&convert(&fixture("shapes.pptx"), "pptx", "pdf")).0.len(), 2);
+    // Flowing text holds no speaker notes, and says so.
+    for (deck, format, from) in [("shapes.pptx", "pptx", "PowerPoint"), ("shapes.odp", "odp", "OpenDocument")] {
+        let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&fixture(deck)), format, "txt", &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+        let said = format!("the document's speaker notes are not read from {from} files into flowing text; they were left out");
+        assert!(report.notes.contains(&said), "{deck}: {:?}", report.notes);
+    }
     // As page images too: the third page is the first slide's notes page.
     let png = fileconv::engine().convert_with(&fixture("shapes.pptx"), "pptx", "png", &options.clone().with("page", "3").with("dpi", "36")).unwrap();
     let image = &common::decode_raster(&png, "png").frames[0].image;

@@ -93,6 +93,9 @@ fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
     if fileconv_zip::xml::letters(&content, &["annotation"], &["creator", "date"]) > 0 {
         unread.push("comments");
     }
+    if fileconv_zip::xml::letters(&content, &["notes"], &[]) > 0 {
+        unread.push("speaker notes");
+    }
     super::note_unread(ctx, &unread, "OpenDocument files into flowing text");
     styles.read(&content, CONTENT)?;
     let (title, author) = part("meta.xml")?.map(|m| read_meta(&m)).transpose()?.unwrap_or_default();

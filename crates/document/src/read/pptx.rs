@@ -79,6 +79,7 @@ fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
     let order = slide_order(&mut zip)?;
     let mut flow = Flow::default();
     let mut last_footer = String::new();
+    let mut spoken = false;
     for (number, path) in order.iter().enumerate() {
         ctx.checkpoint()?;
         let Some(slide) = fileconv_zip::read_optional(&mut zip, path, FORMAT)? else { continue };
@@ -96,7 +97,14 @@ fn read_flow(bytes: &[u8], ctx: &Context<'_>) -> Result<Document> {
             }
         }
         read_slide(&slide, number, &slide_rels, &pictures, &mut flow, &mut last_footer)?;
+        for (target, external) in slide_rels.values() {
+            if !external && !spoken && target.contains("/notesSlides/") {
+                spoken = fileconv_zip::read_optional(&mut zip, target, FORMAT)?.is_some_and(|xml| fileconv_zip::xml::letters(&xml, &["t"], &[]) > 0);
+            }
+        }
     }
+    // Speaker notes become pages of their own (notes=true) for PDF, not flowing text.
+    super::note_unread(ctx, if spoken { &["speaker notes"] } else { &[] }, "PowerPoint files into flowing text");
     Ok(flow.finish())
 }
 
