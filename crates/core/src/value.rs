@@ -187,6 +187,19 @@ impl Raster {
         self.into_first()
     }
 
+    /// Takes the colour profile off for a target (`format`) that holds
+    /// none: a note says so unless the profile describes sRGB, which is
+    /// what viewers assume of pixels without one.
+    pub fn drop_profile(&mut self, format: &str, ctx: &Context<'_>) {
+        if let Some(icc) = self.icc_profile.take() {
+            let name = icc_description(&icc).unwrap_or_default();
+            if !name.contains("sRGB") {
+                let named = if name.is_empty() { String::new() } else { format!(" ({name})") };
+                ctx.note(format!("the ICC colour profile{named} was left out: {format} holds none, so the colours are shown as sRGB"));
+            }
+        }
+    }
+
     /// Consumes the raster, keeping only its first frame.
     pub fn into_first(self) -> DynamicImage {
         self.frames.into_iter().next().map(|f| f.image).unwrap_or_default()
@@ -207,5 +220,71 @@ impl Raster {
     /// True when any frame has an alpha channel.
     pub fn has_alpha(&self) -> bool {
         self.frames.iter().any(|f| f.image.color().has_alpha())
+    }
+}
+
+/// The description an ICC profile gives itself (its `desc` tag: ICC v2's
+/// ASCII text or v4's first `mluc` record), `None` when it has none.
+pub fn icc_description(icc: &[u8]) -> Option<String> {
+    let u32_at = |at: usize| icc.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let count = u32_at(128)?.min(1024);
+    let (offset, size) = (0..count).find_map(|i| {
+        let at = 132 + i * 12;
+        (icc.get(at..at + 4)? == b"desc").then(|| Some((u32_at(at + 4)?, u32_at(at + 8)?)))?
+    })?;
+    let tag = icc.get(offset..offset.checked_add(size)?)?;
+    let text = match tag.get(0..4)? {
+        b"desc" => {
+            let length = tag.get(8..12).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)?;
+            String::from_utf8_lossy(tag.get(12..12usize.checked_add(length)?)?).into_owned()
+        }
+        b"mluc" => {
+            let record = tag.get(16..28)?;
+            let (length, start) = (u32::from_be_bytes(record[4..8].try_into().ok()?) as usize, u32::from_be_bytes(record[8..12].try_into().ok()?) as usize);
+            let units: Vec<u16> = tag.get(start..start.checked_add(length)?)?.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            String::from_utf16_lossy(&units)
+        }
+        _ => return None,
+    };
+    let text = text.trim_matches(char::from(0)).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod icc_tests {
+    use super::icc_description;
+
+    /// A profile of one tag, `desc`, holding `tag`.
+    fn profile(tag: &[u8]) -> Vec<u8> {
+        let mut icc = vec![0u8; 128];
+        icc.extend_from_slice(&1u32.to_be_bytes());
+        icc.extend_from_slice(b"desc");
+        icc.extend_from_slice(&144u32.to_be_bytes());
+        icc.extend_from_slice(&(tag.len() as u32).to_be_bytes());
+        icc.extend_from_slice(tag);
+        icc
+    }
+
+    #[test]
+    fn descriptions_of_v2_and_v4_profiles() {
+        let mut v2 = b"desc\0\0\0\0".to_vec();
+        v2.extend_from_slice(&18u32.to_be_bytes());
+        v2.extend_from_slice(b"sRGB IEC61966-2.1\0");
+        assert_eq!(icc_description(&profile(&v2)).as_deref(), Some("sRGB IEC61966-2.1"));
+        let text: Vec<u8> = "Display P3".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let mut v4 = b"mluc\0\0\0\0".to_vec();
+        v4.extend_from_slice(&1u32.to_be_bytes());
+        v4.extend_from_slice(&12u32.to_be_bytes());
+        v4.extend_from_slice(b"enUS");
+        v4.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        v4.extend_from_slice(&28u32.to_be_bytes());
+        v4.extend_from_slice(&text);
+        assert_eq!(icc_description(&profile(&v4)).as_deref(), Some("Display P3"));
+        // Cut, or pointing outside: no description, no panic.
+        assert_eq!(icc_description(&profile(&v4)[..150]), None);
+        assert_eq!(icc_description(&[0u8; 10]), None);
+        let mut lying = profile(&v2);
+        lying[140..144].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(icc_description(&lying), None);
     }
 }

@@ -128,10 +128,28 @@ fn icc_profile_is_kept_where_the_target_holds_one() {
     let bytes = std::fs::read(common::testdata().join("image/icc.jpg")).unwrap();
     let icc = decode_raster(&bytes, "jpg").icc_profile.expect("fixture has an ICC profile");
     assert_eq!(icc.len(), 2576);
-    for to in ["jpg", "png", "tiff"] {
+    for to in ["jpg", "png", "tiff", "webp"] {
         let out = fileconv::convert(&bytes, "jpg", to).unwrap();
         assert_eq!(decode_raster(&out, to).icc_profile.as_deref(), Some(&icc[..]), "{to} lost the ICC profile");
     }
+    // WebP in each of libwebp's layouts (lossy: VP8, lossless: VP8L, lossy
+    // with alpha: VP8X and ALPH), the profile read back by Pillow too.
+    let dir = std::env::temp_dir().join(format!("fileconv-webp-icc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("profile.icc"), &icc).unwrap();
+    let made = std::process::Command::new("convert").arg(common::testdata().join("image/alpha.png")).arg("-profile").arg(dir.join("profile.icc")).arg(dir.join("alpha-icc.png")).status().unwrap();
+    assert!(made.success(), "ImageMagick");
+    let alpha = std::fs::read(dir.join("alpha-icc.png")).unwrap();
+    for (source, from, lossless) in [(&bytes, "jpg", "false"), (&bytes, "jpg", "true"), (&alpha, "png", "false")] {
+        let out = fileconv::engine().convert_with(source, from, "webp", &Options::new().with("lossless", lossless)).unwrap();
+        std::fs::write(dir.join("out.webp"), &out).unwrap();
+        let script = "import sys; from PIL import Image; im = Image.open(sys.argv[1]); im.load(); print(im.size, im.mode, len(im.info.get('icc_profile', b'')))";
+        let pillow = std::process::Command::new("/usr/bin/python3").args(["-c", script]).arg(dir.join("out.webp")).output().unwrap();
+        let seen = String::from_utf8_lossy(&pillow.stdout).trim().to_string();
+        let want = if from == "png" { "(64, 48) RGBA 2576" } else { "(70, 46) RGB 2576" };
+        assert_eq!(seen, want, "{from} lossless={lossless}: {}", String::from_utf8_lossy(&pillow.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     let stripped = fileconv::engine().convert_with(&bytes, "jpg", "png", &Options::new().with("strip", "true")).unwrap();
     assert!(decode_raster(&stripped, "png").icc_profile.is_none());
 }

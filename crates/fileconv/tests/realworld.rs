@@ -365,4 +365,11 @@ fn a_phone_heic_is_put_together_from_its_tiles_and_turned() {
     let written = common::decode_raster(&jpeg, "jpg");
     assert_eq!((written.width(), written.height()), (3024, 4032));
     assert_eq!(written.exif.as_deref().and_then(fileconv::image::metadata::Orientation::from_exif_chunk), Some(fileconv::image::metadata::Orientation::NoTransforms));
+    // Its Display P3 profile: kept by WebP, named where the target holds none.
+    let small = Options::new().with("width", "300");
+    let mut webp = Vec::new();
+    fileconv::engine().convert_stream(Source::Bytes(&bytes), "heic", "webp", &mut webp, &small, &Control::default()).unwrap();
+    assert_eq!(common::decode_raster(&webp, "webp").icc_profile, raster.icc_profile, "WebP keeps the profile");
+    let report = fileconv::engine().convert_stream(Source::Bytes(&bytes), "heic", "bmp", &mut Vec::new(), &small, &Control::default()).unwrap();
+    assert!(report.notes.iter().any(|n| n == "the ICC colour profile (Display P3) was left out: BMP holds none, so the colours are shown as sRGB"), "{:?}", report.notes);
 }

@@ -146,6 +146,17 @@ pub(crate) fn encode_error(id: &str, err: ImageError) -> Error {
     }
 }
 
+/// The first frame, for a target that holds one image and no colour
+/// profile: what it leaves out (later frames, a profile other than sRGB) noted.
+///
+/// # Errors
+/// [`fileconv_core::Error`] when `value` is not a raster.
+pub(crate) fn bare_still(value: fileconv_core::Value, format: &str, ctx: &fileconv_core::Context<'_>) -> Result<DynamicImage> {
+    let mut raster = value.into_raster()?;
+    raster.drop_profile(format, ctx);
+    Ok(raster.into_still(format, ctx))
+}
+
 /// Runs an encoder that needs `Seek` (TIFF) against memory, then copies out.
 ///
 /// # Errors

@@ -7,7 +7,7 @@ use fileconv_core::image::ImageFormat;
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::decode_still;
-use crate::encode::{fit_pixels, write_with, Accepts};
+use crate::encode::{Accepts, bare_still, fit_pixels, write_with};
 
 const ID: &str = "bmp";
 
@@ -29,6 +29,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, mut sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_still("BMP", ctx), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(bare_still(value, "BMP", ctx)?, Accepts::RGB8, ctx)?;
     write_with(BmpEncoder::new(&mut sink), &image, ID)
 }

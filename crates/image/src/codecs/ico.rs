@@ -8,7 +8,7 @@ use fileconv_core::image::{DynamicImage, ImageFormat};
 use fileconv_core::{Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::decode_still;
-use crate::encode::{fit_pixels, write_with, Accepts};
+use crate::encode::{Accepts, bare_still, fit_pixels, write_with};
 use crate::transform::target_size;
 
 const ID: &str = "ico";
@@ -34,7 +34,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let mut image = value.into_raster()?.into_still("ICO", ctx);
+    let mut image = bare_still(value, "ICO", ctx)?;
     if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
         let (w, h, _, _) = target_size(image.width(), image.height(), Some(MAX_SIDE), Some(MAX_SIDE), "inside");
         image = image.resize_exact(w, h, FilterType::Lanczos3);

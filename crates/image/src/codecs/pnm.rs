@@ -7,7 +7,7 @@ use fileconv_core::image::{DynamicImage, ImageFormat};
 use fileconv_core::{Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::decode_still;
-use crate::encode::{bitmap_samples, fit_pixels, write_with, Accepts};
+use crate::encode::{Accepts, bare_still, bitmap_samples, fit_pixels, write_with};
 
 /// Netpbm magic: `P` and the variant digits, then whitespace.
 fn netpbm(bytes: &[u8], digits: &[u8]) -> bool {
@@ -50,11 +50,11 @@ fn decode_pam(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 
 fn encode_ppm(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let accepts = Accepts { alpha: false, gray: false, ..Accepts::UP_TO_SIXTEEN };
-    write_binary(sink, "P6", fit_pixels(value.into_raster()?.into_still("PPM", ctx), accepts, ctx)?)
+    write_binary(sink, "P6", fit_pixels(bare_still(value, "PPM", ctx)?, accepts, ctx)?)
 }
 
 fn encode_pgm(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_still("PGM", ctx), Accepts::UP_TO_SIXTEEN.without_alpha(), ctx)?;
+    let image = fit_pixels(bare_still(value, "PGM", ctx)?, Accepts::UP_TO_SIXTEEN.without_alpha(), ctx)?;
     let gray = match image {
         DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma16(image.into_luma16()),
         other => DynamicImage::ImageLuma8(other.into_luma8()),
@@ -83,12 +83,12 @@ fn write_binary(sink: &mut dyn Write, magic: &str, image: DynamicImage) -> Resul
 }
 
 fn encode_pbm(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_still("PBM", ctx), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
+    let image = fit_pixels(bare_still(value, "PBM", ctx)?, Accepts::EIGHT_BIT.without_alpha(), ctx)?;
     let bits = DynamicImage::ImageLuma8(bitmap_samples(&image));
     write_with(PnmEncoder::new(sink).with_subtype(PnmSubtype::Bitmap(SampleEncoding::Binary)), &bits, "pbm")
 }
 
 fn encode_pam(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_still("PAM", ctx), Accepts::UP_TO_SIXTEEN, ctx)?;
+    let image = fit_pixels(bare_still(value, "PAM", ctx)?, Accepts::UP_TO_SIXTEEN, ctx)?;
     write_with(PnmEncoder::new(sink).with_subtype(PnmSubtype::ArbitraryMap), &image, "pam")
 }

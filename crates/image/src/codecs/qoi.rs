@@ -7,7 +7,7 @@ use fileconv_core::image::ImageFormat;
 use fileconv_core::{sniff, Category, Context, Decoder, Encoder, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::decode_still;
-use crate::encode::{fit_pixels, write_with, Accepts};
+use crate::encode::{Accepts, bare_still, fit_pixels, write_with};
 
 const ID: &str = "qoi";
 
@@ -22,6 +22,6 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = fit_pixels(value.into_raster()?.into_still("QOI", ctx), Accepts::RGB8, ctx)?;
+    let image = fit_pixels(bare_still(value, "QOI", ctx)?, Accepts::RGB8, ctx)?;
     write_with(QoiEncoder::new(sink), &image, ID)
 }

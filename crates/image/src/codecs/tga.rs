@@ -9,7 +9,7 @@ use fileconv_core::image::{DynamicImage, ImageFormat};
 use fileconv_core::{Category, Context, Decoder, Encoder, Error, FormatInfo, Input, Result, Value, ValueKind};
 
 use crate::decode::decode_still;
-use crate::encode::{fit_pixels, Accepts};
+use crate::encode::{Accepts, bare_still, fit_pixels};
 
 const ID: &str = "tga";
 
@@ -24,7 +24,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let image = match fit_pixels(value.into_raster()?.into_still("TGA", ctx), Accepts::EIGHT_BIT, ctx)? {
+    let image = match fit_pixels(bare_still(value, "TGA", ctx)?, Accepts::EIGHT_BIT, ctx)? {
         // TGA has no grey with alpha that readers agree on.
         gray_alpha @ DynamicImage::ImageLumaA8(_) => DynamicImage::ImageRgba8(gray_alpha.to_rgba8()),
         other => other,

@@ -51,7 +51,8 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let raster = value.into_raster()?;
+    let mut raster = value.into_raster()?;
+    let icc = raster.icc_profile.take();
     let (w, h) = (raster.width(), raster.height());
     if w.max(h) > MAX_DIMENSION {
         return Err(Error::limit("WebP dimension (pixels)", MAX_DIMENSION.into(), w.max(h).into()));
@@ -62,7 +63,8 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     config.quality = if lossless { 75.0 } else { WEBP_QUALITY.integer(ctx.options)? as f32 };
     config.alpha_compression = i32::from(!lossless);
 
-    if raster.is_animated() {
+    let (data, alpha) = if raster.is_animated() {
+        let alpha = raster.has_alpha();
         let frames: Vec<_> = raster.frames.into_iter().map(|f| (f.image.into_rgba8(), f.delay)).collect();
         let mut encoder = webp::AnimEncoder::new(w, h, &config);
         encoder.set_loop_count(0);
@@ -72,17 +74,64 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
             timestamp = timestamp.saturating_add(delay.as_millis().clamp(1, i32::MAX as u128) as i32);
         }
         ctx.checkpoint()?;
-        let data = encoder.try_encode().map_err(|e| Error::backend(ID, format!("{e:?}")))?;
-        sink.write_all(&data)?;
-        return Ok(());
-    }
-
-    let image = fit_pixels(raster.into_still("WebP", ctx), Accepts::RGB8, ctx)?;
-    let encoder = match &image {
-        DynamicImage::ImageRgba8(_) => webp::Encoder::from_rgba(image.as_bytes(), w, h),
-        _ => webp::Encoder::from_rgb(image.as_bytes(), w, h),
+        (encoder.try_encode().map_err(|e| Error::backend(ID, format!("{e:?}")))?.to_vec(), alpha)
+    } else {
+        let image = fit_pixels(raster.into_still("WebP", ctx), Accepts::RGB8, ctx)?;
+        let encoder = match &image {
+            DynamicImage::ImageRgba8(_) => webp::Encoder::from_rgba(image.as_bytes(), w, h),
+            _ => webp::Encoder::from_rgb(image.as_bytes(), w, h),
+        };
+        (encoder.encode_advanced(&config).map_err(|e| Error::backend(ID, format!("{e:?}")))?.to_vec(), image.color().has_alpha())
     };
-    let data = encoder.encode_advanced(&config).map_err(|e| Error::backend(ID, format!("{e:?}")))?;
-    sink.write_all(&data)?;
+    match icc.and_then(|icc| with_icc(&data, &icc, (w, h), alpha)) {
+        Some(file) => sink.write_all(&file)?,
+        None => sink.write_all(&data)?,
+    }
     Ok(())
+}
+
+/// The encoded file with the colour profile in an `ICCP` chunk, which
+/// libwebp's simple and animation encoders do not write: after the `VP8X`
+/// header (made, with the canvas size and the alpha flag, for a simple
+/// file), its ICC flag set. `None` for a file not laid out as libwebp writes.
+fn with_icc(file: &[u8], icc: &[u8], (width, height): (u32, u32), alpha: bool) -> Option<Vec<u8>> {
+    const ICC_FLAG: u8 = 0x20;
+    const ALPHA_FLAG: u8 = 0x10;
+    fn chunk(id: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(payload.len() + 9);
+        out.extend_from_slice(id);
+        out.extend_from_slice(&u32::try_from(payload.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(payload);
+        if payload.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
+    if file.get(0..4)? != b"RIFF" || file.get(8..12)? != b"WEBP" || u32::try_from(icc.len()).is_err() {
+        return None;
+    }
+    let body = &file[12..];
+    let mut chunks = Vec::with_capacity(file.len() + icc.len() + 32);
+    if body.get(0..4)? == b"VP8X" {
+        let size = u32::from_le_bytes(body.get(4..8)?.try_into().ok()?) as usize;
+        let header = body.get(..8 + size)?;
+        chunks.extend_from_slice(header);
+        chunks[8] |= ICC_FLAG;
+        chunks.extend(chunk(b"ICCP", icc));
+        chunks.extend_from_slice(&body[8 + size..]);
+    } else {
+        let mut vp8x = [0u8; 10];
+        vp8x[0] = ICC_FLAG | if alpha { ALPHA_FLAG } else { 0 };
+        vp8x[4..7].copy_from_slice(&(width - 1).to_le_bytes()[..3]);
+        vp8x[7..10].copy_from_slice(&(height - 1).to_le_bytes()[..3]);
+        chunks.extend(chunk(b"VP8X", &vp8x));
+        chunks.extend(chunk(b"ICCP", icc));
+        chunks.extend_from_slice(body);
+    }
+    let mut out = Vec::with_capacity(chunks.len() + 12);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&u32::try_from(chunks.len() + 4).ok()?.to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend(chunks);
+    Some(out)
 }
