@@ -134,6 +134,7 @@ pub fn transcode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, target: 
     }
     subtitle_routes(&mut input, &mut routes, target, &request, &mut output, ctx)?;
     note_streams_left_out(&mut input, &routes, &request, id, ctx);
+    carry_chapters(&mut input, &mut output, target, &request, ctx)?;
     // SAFETY: copying the source's container tags into the output's dictionary.
     unsafe {
         sys::av_dict_copy(&mut (*output.context().as_mut_ptr()).metadata, (*input.context().as_ptr()).metadata, 0);
@@ -466,6 +467,47 @@ fn subtitle_routes(input: &mut MediaInput, routes: &mut [Option<Route>], target:
     if let Some((_, why)) = left.first() {
         let codecs: Vec<&str> = left.iter().map(|(codec, _)| *codec).collect();
         ctx.note(format!("the source's {} subtitle stream(s) ({}) are not carried into {}: {why}; convert the video to srt, vtt or ass to keep them", left.len(), codecs.join(", "), target.id));
+    }
+    Ok(())
+}
+
+/// Muxers that write chapters a reader finds again (MP4's chapter track and
+/// `chpl`, Matroska's and WebM's Chapters; FFmpeg's Ogg muxer writes
+/// comments its own demuxer does not read back as chapters).
+fn holds_chapters(muxer: &str) -> bool {
+    matches!(muxer, "mp4" | "mov" | "ipod" | "3gp" | "matroska" | "webm")
+}
+
+/// The source's chapters, titles kept, into a target that holds them, in
+/// milliseconds; for a cut (`start`, `duration`) shifted to its start and
+/// clipped to it, those outside it dropped. Noted where the target holds none.
+///
+/// # Errors
+/// [`Error::Backend`] when FFmpeg cannot add a chapter.
+fn carry_chapters(input: &mut MediaInput, output: &mut MediaOutput, target: &Container, request: &Request, ctx: &Context<'_>) -> Result<()> {
+    let seconds = |t: i64, base: Rational| t as f64 * f64::from(base.numerator()) / f64::from(base.denominator().max(1));
+    let chapters: Vec<(i64, f64, f64, String)> = input
+        .context()
+        .chapters()
+        .map(|c| (c.id(), seconds(c.start(), c.time_base()), seconds(c.end(), c.time_base()), c.metadata().get("title").unwrap_or_default().to_string()))
+        .collect();
+    if chapters.is_empty() {
+        return Ok(());
+    }
+    if !holds_chapters(target.muxer) {
+        ctx.note(format!("{} chapter(s) of the source are left out: {} holds none", chapters.len(), target.id.to_uppercase()));
+        return Ok(());
+    }
+    let from = request.start.unwrap_or(0.0);
+    let to = request.duration.map_or(f64::INFINITY, |d| from + d);
+    for (id, start, end, title) in chapters {
+        let (start, end) = (start.max(from) - from, end.min(to) - from);
+        if end > start {
+            output
+                .context()
+                .add_chapter(id, Rational::new(1, 1000), (start * 1000.0).round() as i64, (end * 1000.0).round() as i64, title)
+                .map_err(|e| error(target.id, "cannot add a chapter", e))?;
+        }
     }
     Ok(())
 }
