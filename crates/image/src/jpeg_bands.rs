@@ -32,20 +32,24 @@ pub fn decompress(jpeg: &[u8], header: &DecompressHeader, format: PixelFormat) -
     let mcu_rows = 8 * header.subsamp.size().1;
     let pitch = width * format.size();
     let mut pixels = crate::pixel_buffer(pitch.checked_mul(height)?);
+    let mut rest = pixels.as_mut_slice();
+    let mut bands = Vec::with_capacity(cores);
+    let mut first = 0;
+    for end in band_ends(height.div_ceil(mcu_rows), cores) {
+        let rows = (end * mcu_rows).min(height) - first;
+        let (band, below) = std::mem::take(&mut rest).split_at_mut(rows * pitch);
+        rest = below;
+        bands.push((first, band));
+        first += rows;
+    }
+    // The first band on the calling thread, the others on their own.
     let decoded = std::thread::scope(|scope| {
-        let mut rest = pixels.as_mut_slice();
-        let mut bands = Vec::with_capacity(cores);
-        let mut first = 0;
-        for end in band_ends(height.div_ceil(mcu_rows), cores) {
-            let rows = (end * mcu_rows).min(height) - first;
-            let (band, below) = std::mem::take(&mut rest).split_at_mut(rows * pitch);
-            rest = below;
-            let top = first;
-            bands.push(scope.spawn(move || decompress_band(jpeg, top, band, pitch, format)));
-            first += rows;
-        }
-        bands.into_iter().all(|band| band.join().unwrap_or(false))
-    });
+        let mut bands = bands.into_iter();
+        let (top, first_band) = bands.next()?;
+        let others: Vec<_> = bands.map(|(top, band)| scope.spawn(move || decompress_band(jpeg, top, band, pitch, format))).collect();
+        let ok = decompress_band(jpeg, top, first_band, pitch, format);
+        Some(others.into_iter().fold(ok, |ok, band| band.join().unwrap_or(false) && ok))
+    })?;
     decoded.then_some(pixels)
 }
 
@@ -67,25 +71,14 @@ fn band_ends(total: usize, bands: usize) -> Vec<usize> {
 /// Whether the file codes every component in one sequential Huffman scan
 /// (SOF0 or SOF1, then a scan of all components): read up to its first scan.
 fn single_scan(jpeg: &[u8]) -> bool {
-    let mut at = 2;
     let mut components = None;
-    while at + 4 <= jpeg.len() {
-        if jpeg[at] != 0xFF {
-            return false;
-        }
-        let marker = jpeg[at + 1];
-        if marker == 0xFF {
-            at += 1;
-            continue;
-        }
-        let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-        match marker {
-            0xC0 | 0xC1 => components = jpeg.get(at + 9).copied(),
-            0xC2..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return false,
-            0xDA => return components.is_some() && jpeg.get(at + 4).copied() == components,
+    for segment in crate::codecs::jpeg::segments(jpeg) {
+        match segment.marker {
+            0xC0 | 0xC1 => components = jpeg.get(segment.at + 9).copied(),
+            0xC2..=0xCF if !matches!(segment.marker, 0xC4 | 0xC8 | 0xCC) => return false,
+            0xDA => return components.is_some() && jpeg.get(segment.at + 4).copied() == components,
             _ => {}
         }
-        at += 2 + length;
     }
     false
 }
@@ -138,11 +131,8 @@ impl Drop for Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jpeg_strips::tests::picture;
     use turbojpeg::{Compressor, Image, Subsamp};
-
-    fn picture(width: usize, height: usize, channels: usize) -> Vec<u8> {
-        (0..width * height * channels).map(|i| ((i * 7 + (i / (width * channels)) * 13) % 251) as u8 ^ ((i / 97) as u8)).collect()
-    }
 
     #[test]
     fn bands_hold_the_pixels_one_decompressor_writes() {

@@ -136,21 +136,18 @@ struct Layout {
 }
 
 fn layout(jpeg: &[u8]) -> Option<Layout> {
-    let mut i = 2;
     let mut height_at = None;
-    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
-        let marker = jpeg[i + 1];
-        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    for segment in crate::codecs::jpeg::segments(jpeg) {
+        let (marker, i) = (segment.marker, segment.at);
         match marker {
             // Baseline frame header: FF C0, length, precision, height.
             0xC0 => height_at = Some(i + 5),
-            0xDA => return Some(Layout { height_at: height_at?, scan_header: i, scan_data: i + 2 + len }),
+            0xDA => return Some(Layout { height_at: height_at?, scan_header: i, scan_data: i + 2 + segment.length }),
             // Anything but a baseline Huffman frame: not joined.
             0xC1..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => return None,
             0xDD => return None,
             _ => {}
         }
-        i += 2 + len;
     }
     None
 }
@@ -180,10 +177,11 @@ fn join(strips: Vec<Vec<u8>>, height: usize, restart_interval: usize) -> Option<
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn picture(width: usize, height: usize, channels: usize) -> Vec<u8> {
+    /// Noise-like pixels that every codec must work for (no flat areas).
+    pub(crate) fn picture(width: usize, height: usize, channels: usize) -> Vec<u8> {
         let mut state = 7u32;
         (0..width * height * channels)
             .map(|i| {

@@ -118,18 +118,11 @@ const ICC_TAG: &[u8] = b"ICC_PROFILE\0";
 const ICC_CHUNK: usize = 65_519;
 
 impl Markers {
-    /// Walks the segments before the first scan. Malformed lengths end the walk.
+    /// Reads the segments before the first scan.
     fn read(bytes: &[u8]) -> Markers {
         let mut markers = Markers::default();
         let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
-        let mut i = 2;
-        while i + 4 <= bytes.len() && bytes[i] == 0xFF {
-            let marker = bytes[i + 1];
-            if marker == 0xDA || marker == 0xD9 {
-                break;
-            }
-            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-            let Some(segment) = bytes.get(i + 4..i + 2 + len.max(2)) else { break };
+        for (marker, segment) in segments(bytes).map(|s| (s.marker, s.payload(bytes))) {
             match marker {
                 0xE1 if segment.starts_with(EXIF_TAG) && markers.exif.is_none() => {
                     markers.exif = Some(segment[EXIF_TAG.len()..].to_vec());
@@ -139,7 +132,6 @@ impl Markers {
                 }
                 _ => {}
             }
-            i += 2 + len;
         }
         if !icc_chunks.is_empty() {
             icc_chunks.sort_by_key(|(seq, _)| *seq);
@@ -147,6 +139,47 @@ impl Markers {
         }
         markers
     }
+}
+
+/// A marker segment: its marker byte, where its `FF` stands, and its length
+/// field (which counts the two length bytes, not the marker).
+#[derive(Clone, Copy)]
+pub(crate) struct Segment {
+    pub marker: u8,
+    pub at: usize,
+    pub length: usize,
+}
+
+impl Segment {
+    /// The bytes after the length field.
+    pub fn payload<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        &bytes[self.at + 4..self.at + 2 + self.length.max(2)]
+    }
+}
+
+/// The segments of a JPEG from after SOI up to and including the first
+/// scan header (SOS): the one walk the reader (EXIF, ICC), the strips'
+/// joiner and the bands' scan check share. Fill bytes are skipped; a
+/// segment running past the end, a byte where a marker should be, and EOI
+/// end it.
+pub(crate) fn segments(bytes: &[u8]) -> impl Iterator<Item = Segment> + '_ {
+    let mut at = 2;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done && bytes.get(at..at + 2) == Some(&[0xFF, 0xFF][..]) {
+            at += 1;
+        }
+        if done || at + 4 > bytes.len() || bytes[at] != 0xFF || bytes[at + 1] == 0xD9 {
+            return None;
+        }
+        let segment = Segment { marker: bytes[at + 1], at, length: usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])) };
+        if at + 2 + segment.length.max(2) > bytes.len() {
+            return None;
+        }
+        done = segment.marker == 0xDA;
+        at += 2 + segment.length;
+        Some(segment)
+    })
 }
 
 /// Writes `jpeg` with EXIF (APP1) and ICC (APP2) segments inserted after SOI and JFIF.

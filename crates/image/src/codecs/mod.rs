@@ -6,7 +6,7 @@ mod exr;
 mod gif;
 mod hdr;
 mod ico;
-mod jpeg;
+pub(crate) mod jpeg;
 mod jxl;
 mod png;
 mod pnm;
