@@ -156,52 +156,59 @@ impl Drop for Converter {
     }
 }
 
-/// A decoded frame as interleaved `f32` in one pass, for the sample formats
-/// decoders give (`f32`, `s16`, `s32`, packed or planar), with the values
-/// libswresample gives for the same conversion (`s16` times 2^-15, `s32`
-/// times 2^-31). `None` for other formats, which go through a [`Converter`].
-pub fn interleaved_f32(frame: &frame::Audio) -> Option<Samples> {
+/// Appends a decoded frame to `out` as interleaved `f32` in one pass, for
+/// the sample formats decoders give (`f32`, `s16`, `s32`, packed or planar),
+/// with the values libswresample gives for the same conversion (`s16` times
+/// 2^-15, `s32` times 2^-31). Returns `false`, appending nothing, for other
+/// formats, which go through a [`Converter`].
+pub fn append_interleaved_f32(frame: &frame::Audio, out: &mut Samples) -> bool {
     let channels = usize::from(frame.channels());
     let frames = frame.samples();
     let planar = frame.format().is_planar();
-    let scale: Option<f32> = match frame.format() {
-        Sample::F32(_) => None,
-        Sample::I16(_) => Some(1.0 / 32_768.0),
-        Sample::I32(_) => Some(1.0 / 2_147_483_648.0),
-        _ => return None,
+    let scale: f32 = match frame.format() {
+        Sample::F32(_) => 1.0,
+        Sample::I16(_) => 1.0 / 32_768.0,
+        Sample::I32(_) => 1.0 / 2_147_483_648.0,
+        _ => return false,
     };
-    if channels == 0 {
-        return Some(Samples::new());
+    if channels == 0 || frames == 0 {
+        return true;
     }
-    let mut out = vec![0f32; frames * channels];
+    let start = out.len();
+    out.resize(start + frames * channels, 0.0);
+    let out = &mut out[start..];
     // SAFETY: a decoded frame holds one plane pointer per channel (planar)
     // or one interleaved plane, each valid for `frames` samples of its format.
     unsafe {
         let planes = (*frame.as_ptr()).extended_data;
-        let plane_count = if planar { channels } else { 1 };
-        for plane in 0..plane_count {
-            let data = *planes.add(plane);
-            let (step, first) = if planar { (channels, plane) } else { (1, 0) };
-            let values = if planar { frames } else { frames * channels };
-            let targets = out[first..].iter_mut().step_by(step).take(values);
-            match (frame.format(), scale) {
-                (Sample::F32(_), _) => {
-                    let samples = std::slice::from_raw_parts(data as *const f32, values);
-                    targets.zip(samples).for_each(|(t, &s)| *t = s);
+        let plane = |i: usize| *planes.add(i);
+        let values = frames * channels;
+        match (frame.format(), planar, channels) {
+            // The common case (MP3, AAC, Vorbis, Opus): two planes of f32.
+            (Sample::F32(_), true, 2) => {
+                let left = std::slice::from_raw_parts(plane(0) as *const f32, frames);
+                let right = std::slice::from_raw_parts(plane(1) as *const f32, frames);
+                for ((pair, &l), &r) in out.as_chunks_mut::<2>().0.iter_mut().zip(left).zip(right) {
+                    *pair = [l, r];
                 }
-                (Sample::I16(_), Some(k)) => {
-                    let samples = std::slice::from_raw_parts(data as *const i16, values);
-                    targets.zip(samples).for_each(|(t, &s)| *t = f32::from(s) * k);
+            }
+            (Sample::F32(_), false, _) => out.copy_from_slice(std::slice::from_raw_parts(plane(0) as *const f32, values)),
+            (format, _, _) => {
+                let (count, step) = if planar { (channels, channels) } else { (1, 1) };
+                let per_plane = if planar { frames } else { values };
+                for p in 0..count {
+                    let targets = out[p..].iter_mut().step_by(step).take(per_plane);
+                    let data = plane(p);
+                    match format {
+                        Sample::F32(_) => targets.zip(std::slice::from_raw_parts(data as *const f32, per_plane)).for_each(|(t, &s)| *t = s),
+                        Sample::I16(_) => targets.zip(std::slice::from_raw_parts(data as *const i16, per_plane)).for_each(|(t, &s)| *t = f32::from(s) * scale),
+                        _ => targets.zip(std::slice::from_raw_parts(data as *const i32, per_plane)).for_each(|(t, &s)| *t = s as f32 * scale),
+                    }
                 }
-                (_, Some(k)) => {
-                    let samples = std::slice::from_raw_parts(data as *const i32, values);
-                    targets.zip(samples).for_each(|(t, &s)| *t = s as f32 * k);
-                }
-                (_, None) => unreachable!("only f32 has no scale"),
             }
         }
     }
-    Some(out)
+    true
 }
 
 /// Interleaved `f32` bytes (one packed plane) as samples.

@@ -2,7 +2,7 @@
 
 use fileconv_core::{Audio, AudioSource, AudioSpec, Context, Error, Input, Picture, Result, Samples, Tags, Value};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, format::stream::Disposition, frame, media, Packet};
-use fileconv_ffmpeg::samples::{f32_samples, interleaved_f32, Converter, PcmFormat};
+use fileconv_ffmpeg::samples::{append_interleaved_f32, f32_samples, Converter, PcmFormat};
 use fileconv_ffmpeg::{decode_error, dict_entries, MediaInput};
 
 use super::segmented::{segmentable, Segmented, MAX_SEGMENT_WORKERS, SEGMENT_PACKETS};
@@ -118,17 +118,22 @@ impl FrameConverter {
         self.format
     }
 
+    pub(super) fn channels(&self) -> u16 {
+        self.spec.channels
+    }
+
     /// A converter for the same stream, for another thread.
     pub(super) fn fresh(&self) -> FrameConverter {
         FrameConverter { spec: self.spec, format: self.format, converter: None }
     }
 
-    pub(super) fn convert(&mut self, frame: &frame::Audio) -> Result<Samples> {
+    /// Appends `frame`'s samples to `out`.
+    pub(super) fn append(&mut self, frame: &frame::Audio, out: &mut Samples) -> Result<()> {
         if frame.channels() != self.spec.channels {
             return Err(Error::invalid_input(self.format, "the channel count changes mid-stream"));
         }
-        if let Some(samples) = interleaved_f32(frame) {
-            return Ok(samples);
+        if append_interleaved_f32(frame, out) {
+            return Ok(());
         }
         let from = PcmFormat { sample: frame.format(), channels: self.spec.channels, rate: self.spec.sample_rate };
         if self.converter.as_ref().is_none_or(|c| c.input() != from) {
@@ -137,7 +142,8 @@ impl FrameConverter {
         }
         let converter = self.converter.as_mut().expect("just set");
         let (planes, _) = converter.convert_frame(frame)?;
-        Ok(f32_samples(&planes))
+        out.extend(f32_samples(&planes));
+        Ok(())
     }
 }
 
@@ -170,7 +176,8 @@ impl AudioSource for Decoded {
         loop {
             match self.decoder.receive_frame(&mut self.frame) {
                 Ok(()) => {
-                    let chunk = self.converter.convert(&self.frame)?;
+                    let mut chunk = Samples::new();
+                    self.converter.append(&self.frame, &mut chunk)?;
                     if !chunk.is_empty() {
                         return Ok(Some(chunk));
                     }

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{mpsc, Arc, Mutex};
 
-use fileconv_core::{AudioSource, Error, Result, Samples};
+use fileconv_core::{AudioSource, Error, Result, Samples, READ_AHEAD_BATCH};
 use fileconv_ffmpeg::ffmpeg::{codec, decoder, frame, Error as FfmpegError, Packet};
 use fileconv_ffmpeg::{decode_error, MediaInput, EAGAIN};
 
@@ -51,6 +51,8 @@ struct Job {
 }
 
 struct Done {
+    /// The segment's samples in chunks of about [`READ_AHEAD_BATCH`], which
+    /// pass the encoder's read-ahead thread without being copied again.
     chunks: Vec<Samples>,
     corrupt: Corruption,
 }
@@ -231,6 +233,38 @@ fn refused(corrupt: &mut Corruption, run: &mut CorruptRun, format: &str) -> Resu
     run.corrupt(format)
 }
 
+/// Decoded frames gathered into chunks of at least [`READ_AHEAD_BATCH`] samples.
+struct Chunks {
+    full: Vec<Samples>,
+    open: Samples,
+    /// A batch and one more frame: no chunk grows by reallocating.
+    capacity: usize,
+}
+
+impl Chunks {
+    fn new(channels: u16) -> Self {
+        // An MPEG audio frame holds at most 1,152 samples per channel.
+        let capacity = READ_AHEAD_BATCH + 1152 * usize::from(channels);
+        Chunks { full: Vec::new(), open: Samples::with_capacity(capacity), capacity }
+    }
+
+    /// The chunk the next frame is appended to.
+    fn open(&mut self) -> &mut Samples {
+        if self.open.len() >= READ_AHEAD_BATCH {
+            let full = std::mem::replace(&mut self.open, Samples::with_capacity(self.capacity));
+            self.full.push(full);
+        }
+        &mut self.open
+    }
+
+    fn close(mut self) -> Vec<Samples> {
+        if !self.open.is_empty() {
+            self.full.push(self.open);
+        }
+        self.full
+    }
+}
+
 /// A worker: decodes the segments it is given until the queue closes.
 fn decode_segments(mut decoder: decoder::Audio, mut converter: FrameConverter, work: Arc<Mutex<mpsc::Receiver<Job>>>, report: mpsc::Sender<(u64, Result<Done>)>) {
     let mut frame = frame::Audio::empty();
@@ -252,7 +286,7 @@ fn decode_segments(mut decoder: decoder::Audio, mut converter: FrameConverter, w
 fn decode_segment(decoder: &mut decoder::Audio, converter: &mut FrameConverter, frame: &mut frame::Audio, job: Job) -> Result<Done> {
     let format = converter.format();
     decoder.flush();
-    let mut chunks = Vec::with_capacity(job.packets.len().saturating_sub(job.primes));
+    let mut chunks = Chunks::new(converter.channels());
     let mut corrupt = Corruption::default();
     let mut run = CorruptRun::default();
     for (position, packet) in job.packets.iter().enumerate() {
@@ -269,12 +303,7 @@ fn decode_segment(decoder: &mut decoder::Audio, converter: &mut FrameConverter, 
         }
         loop {
             match decoder.receive_frame(frame) {
-                Ok(()) if counted => {
-                    let chunk = converter.convert(frame)?;
-                    if !chunk.is_empty() {
-                        chunks.push(chunk);
-                    }
-                }
+                Ok(()) if counted => converter.append(frame, chunks.open())?,
                 Ok(()) => {}
                 Err(FfmpegError::Other { errno }) if errno == EAGAIN => break,
                 Err(FfmpegError::Eof) => break,
@@ -288,18 +317,13 @@ fn decode_segment(decoder: &mut decoder::Audio, converter: &mut FrameConverter, 
         let _ = decoder.send_eof();
         loop {
             match decoder.receive_frame(frame) {
-                Ok(()) => {
-                    let chunk = converter.convert(frame)?;
-                    if !chunk.is_empty() {
-                        chunks.push(chunk);
-                    }
-                }
+                Ok(()) => converter.append(frame, chunks.open())?,
                 Err(FfmpegError::InvalidData) => refused(&mut corrupt, &mut run, format)?,
                 Err(_) => break,
             }
         }
     }
-    Ok(Done { chunks, corrupt })
+    Ok(Done { chunks: chunks.close(), corrupt })
 }
 
 #[cfg(test)]
