@@ -148,7 +148,24 @@ fn adler32_combine(a: u32, b: u32, b_len: usize) -> u32 {
     ((sum2 << 16) | sum1) as u32
 }
 
+/// [`compress_segment_with`] compiled for AVX2 and BMI2 where the processor
+/// has them (wider filter and sum loops, shifts without flags in the bit
+/// writer), else for the baseline the program is built for.
 fn compress_segment(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, last: bool) -> Result<Segment> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("bmi2") {
+        #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+        fn avx2(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, last: bool) -> Result<Segment> {
+            compress_segment_with(rows, span, level, last)
+        }
+        // SAFETY: the features were detected just above.
+        return unsafe { avx2(rows, span, level, last) };
+    }
+    compress_segment_with(rows, span, level, last)
+}
+
+#[inline(always)]
+fn compress_segment_with(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, last: bool) -> Result<Segment> {
     let width = rows.row_bytes;
     let raw_len = span.len() * (width + 1);
     let mut filtered = Filtered::new(width, rows.pixel_bytes, rows.sixteen);
@@ -197,6 +214,7 @@ impl Filtered {
         std::mem::swap(&mut self.previous, &mut self.current);
     }
 
+    #[inline(always)]
     fn load(&mut self, row: &[u8]) {
         if self.sixteen {
             for (to, from) in self.current.chunks_exact_mut(2).zip(row.chunks_exact(2)) {
@@ -208,6 +226,7 @@ impl Filtered {
     }
 
     /// The row filtered: adaptively, or with no filter when `adaptive` is false (level 0).
+    #[inline(always)]
     fn next(&mut self, row: &[u8], adaptive: bool) -> &[u8] {
         self.load(row);
         let (current, previous) = (&self.current, &self.previous);
@@ -236,6 +255,7 @@ impl Filtered {
 }
 
 /// Sum of the bytes read as signed: small when a filter predicted well.
+#[inline(always)]
 fn absolute_sum(bytes: &[u8]) -> u64 {
     // 64 bytes of at most 128 each fit a u16: narrow sums vectorise.
     let mut chunks = bytes.chunks_exact(64);
@@ -261,6 +281,7 @@ enum Filter {
 
 impl Filter {
     /// Writes `current` filtered against `previous` (the row above) into `out`.
+    #[inline(always)]
     fn apply(self, bpp: usize, previous: &[u8], current: &[u8], out: &mut [u8]) {
         let n = current.len();
         let bpp = bpp.min(n);
@@ -330,6 +351,7 @@ impl Coder {
         })
     }
 
+    #[inline(always)]
     fn write(&mut self, data: &[u8]) -> Result<()> {
         match self {
             Coder::Fast(coder) => coder.write(data),
@@ -465,6 +487,7 @@ impl BitWriter {
     }
 
     /// `run` zeros: a literal zero, then matches of the zero before at distance 1.
+    #[inline(always)]
     fn zeros(&mut self, mut run: usize) {
         self.literal(0);
         run -= 1;
@@ -496,6 +519,7 @@ impl FastCoder {
         FastCoder { bits }
     }
 
+    #[inline(always)]
     fn write(&mut self, data: &[u8]) {
         let mut w = BitWriter { out: std::mem::take(&mut self.bits.out), ..self.bits };
         let mut run = 0;
@@ -661,6 +685,19 @@ mod tests {
             manual.extend(simd_adler32::adler32(&pixels.as_slice()).to_be_bytes());
             assert_eq!(inflate(&manual), pixels, "run {run}");
             assert_eq!(unfilter(&inflate(&stream(&rows, 1)), pixels.len(), 1), pixels, "run {run}");
+        }
+    }
+
+    #[test]
+    fn the_processor_specific_build_writes_the_baseline_bytes() {
+        let (width, height) = (300 * 3, 200);
+        let pixels = noise(width * height, 11);
+        let rows = Rows { pixels: &pixels, row_bytes: width, pixel_bytes: 3, sixteen: false };
+        for (level, span) in [(1, 0..height), (1, 57..height), (6, 1..90)] {
+            let dispatched = compress_segment(&rows, span.clone(), level, true).expect("compresses");
+            let baseline = compress_segment_with(&rows, span.clone(), level, true).expect("compresses");
+            assert_eq!(dispatched.deflated, baseline.deflated, "level {level}, rows {span:?}");
+            assert_eq!(dispatched.adler, baseline.adler);
         }
     }
 
