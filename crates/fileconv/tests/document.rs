@@ -1131,10 +1131,16 @@ fn notes_pages_follow_the_slides_as_libreoffice_prints_them() {
     // Without the option: the slides alone.
     assert_eq!(placed_words(&convert(&fixture("shapes.pptx"), "pptx", "pdf")).0.len(), 2);
     // Flowing text holds no speaker notes, and says so.
-    for (deck, format, from) in [("shapes.pptx", "pptx", "PowerPoint"), ("shapes.odp", "odp", "OpenDocument")] {
-        let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&fixture(deck)), format, "txt", &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+    let read = |deck: &str, format: &str| {
+        fileconv::engine().convert_stream(fileconv::Source::Bytes(&fixture(deck)), format, "txt", &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap()
+    };
+    for (deck, format, from) in [("shapes.pptx", "pptx", "PowerPoint"), ("shapes.odp", "odp", "OpenDocument"), ("shapes.ppt", "ppt", "PowerPoint 97-2003")] {
         let said = format!("the document's speaker notes are not read from {from} files into flowing text; they were left out");
-        assert!(report.notes.contains(&said), "{deck}: {:?}", report.notes);
+        assert!(read(deck, format).notes.contains(&said), "{deck}: {:?}", read(deck, format).notes);
+    }
+    // Notes slides without words (LibreOffice writes one for every slide) are not counted.
+    for (deck, format) in [("sample.ppt", "ppt"), ("slides.ppt", "ppt"), ("sample.pptx", "pptx")] {
+        assert!(!read(deck, format).notes.iter().any(|n| n.contains("speaker notes")), "{deck}");
     }
     // As page images too: the third page is the first slide's notes page.
     let png = fileconv::engine().convert_with(&fixture("shapes.pptx"), "pptx", "png", &options.clone().with("page", "3").with("dpi", "36")).unwrap();

@@ -29,6 +29,8 @@ const FORMAT: &str = "ppt";
 
 const DOCUMENT: u16 = 0x03E8;
 const SLIDE: u16 = 0x03EE;
+/// A notes slide: the slide image and the speaker notes' text box.
+const NOTES: u16 = 0x03F0;
 const SLIDE_LIST_WITH_TEXT: u16 = 0x0FF0;
 const SLIDE_PERSIST_ATOM: u16 = 0x03F3;
 const USER_EDIT_ATOM: u16 = 0x0FF5;
@@ -451,6 +453,19 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     if slides.is_empty() {
         return Err(invalid("the presentation has no slides"));
     }
+    // Instance 2 lists the notes slides; PowerPoint and LibreOffice write
+    // one for every slide, most holding no words.
+    let spoken = records(document.body)
+        .filter(|r| r.kind == SLIDE_LIST_WITH_TEXT && r.instance == 2)
+        .flat_map(|list| records(list.body).filter(|r| r.kind == SLIDE_PERSIST_ATOM).filter_map(|r| u32_at(r.body, 0)).collect::<Vec<_>>())
+        .filter_map(|id| object(id).filter(|r| r.kind == NOTES))
+        .any(|notes| {
+            let mut texts = Vec::new();
+            collect(notes.body, 0, &[], &mut 4, &mut texts, &mut None);
+            texts.iter().any(|t| t.text.chars().any(char::is_alphanumeric))
+        });
+    // Speaker notes become pages of their own (notes=true) only from PPTX and ODP.
+    super::note_unread(ctx, if spoken { &["speaker notes"] } else { &[] }, "PowerPoint 97-2003 files into flowing text");
     if pictures_left > 0 {
         ctx.note(format!("{pictures_left} picture(s) of the slides (metafiles, or missing from the Pictures stream) are not read from PowerPoint 97-2003 files; they were left out"));
     }
