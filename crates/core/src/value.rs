@@ -187,15 +187,15 @@ impl Raster {
         self.into_first()
     }
 
-    /// Takes the colour profile off for a target (`format`) that holds
-    /// none: a note says so unless the profile describes sRGB, which is
-    /// what viewers assume of pixels without one.
-    pub fn drop_profile(&mut self, format: &str, ctx: &Context<'_>) {
+    /// Takes the colour profile off for a target that cannot store it
+    /// (`why`: "BMP holds none"): a note says so unless the profile
+    /// describes sRGB, which is what viewers assume of pixels without one.
+    pub fn drop_profile(&mut self, why: &str, ctx: &Context<'_>) {
         if let Some(icc) = self.icc_profile.take() {
             let name = icc_description(&icc).unwrap_or_default();
             if !name.contains("sRGB") {
                 let named = if name.is_empty() { String::new() } else { format!(" ({name})") };
-                ctx.note(format!("the ICC colour profile{named} was left out: {format} holds none, so the colours are shown as sRGB"));
+                ctx.note(format!("the ICC colour profile{named} was left out: {why}, so the colours are shown as sRGB"));
             }
         }
     }

@@ -372,4 +372,6 @@ fn a_phone_heic_is_put_together_from_its_tiles_and_turned() {
     assert_eq!(common::decode_raster(&webp, "webp").icc_profile, raster.icc_profile, "WebP keeps the profile");
     let report = fileconv::engine().convert_stream(Source::Bytes(&bytes), "heic", "bmp", &mut Vec::new(), &small, &Control::default()).unwrap();
     assert!(report.notes.iter().any(|n| n == "the ICC colour profile (Display P3) was left out: BMP holds none, so the colours are shown as sRGB"), "{:?}", report.notes);
+    let report = fileconv::engine().convert_stream(Source::Bytes(&bytes), "heic", "jxl", &mut Vec::new(), &small, &Control::default()).unwrap();
+    assert!(report.notes.iter().any(|n| n == "the ICC colour profile (Display P3) was left out: the JPEG XL writer stores none, so the colours are shown as sRGB"), "{:?}", report.notes);
 }

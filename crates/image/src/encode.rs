@@ -153,7 +153,7 @@ pub(crate) fn encode_error(id: &str, err: ImageError) -> Error {
 /// [`fileconv_core::Error`] when `value` is not a raster.
 pub(crate) fn bare_still(value: fileconv_core::Value, format: &str, ctx: &fileconv_core::Context<'_>) -> Result<DynamicImage> {
     let mut raster = value.into_raster()?;
-    raster.drop_profile(format, ctx);
+    raster.drop_profile(&format!("{format} holds none"), ctx);
     Ok(raster.into_still(format, ctx))
 }
 

@@ -45,7 +45,7 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let mut raster = value.into_raster()?;
-    raster.drop_profile("GIF", ctx);
+    raster.drop_profile("GIF holds none", ctx);
     let (w, h) = (raster.width(), raster.height());
     if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
         return Err(Error::limit("GIF dimension (pixels)", u16::MAX.into(), w.max(h).into()));

@@ -120,10 +120,8 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
 /// [`Error::CannotKeep`] for an image one pixel wide or high (the encoder
 /// needs two); an encoder failure.
 fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
-    let raster = value.into_raster()?;
-    if raster.icc_profile.is_some() {
-        ctx.note("the ICC colour profile was left out: the JPEG XL writer stores none, so the samples are read as sRGB");
-    }
+    let mut raster = value.into_raster()?;
+    raster.drop_profile("the JPEG XL writer stores none", ctx);
     let image = fit_pixels(raster.into_still("JPEG XL", ctx), Accepts::UP_TO_SIXTEEN, ctx)?;
     let (width, height) = (image.width() as usize, image.height() as usize);
     if width < 2 || height < 2 {
