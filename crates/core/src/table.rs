@@ -142,13 +142,25 @@ impl Table {
         let source = &mut self.source;
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::sync_channel::<Vec<Row>>(4);
+            // Written batches go back to the reader, which drops their rows:
+            // memory is freed by the thread that allocated it (a free from
+            // another thread takes the allocator's lock of the reader's
+            // arena, and the two threads contended for it on every cell).
+            let (back_tx, back_rx) = mpsc::channel::<Vec<Row>>();
             let reader = scope.spawn(move || {
                 let mut batch = Vec::with_capacity(BATCH);
                 let read = source.read_sheet(index, &mut |row| {
                     batch.push(row);
                     if batch.len() == BATCH {
+                        let next = back_rx.try_recv().map_or_else(
+                            |_| Vec::with_capacity(BATCH),
+                            |mut written| {
+                                written.clear();
+                                written
+                            },
+                        );
                         // The receiver is gone only when the sink failed: its error is the one reported.
-                        tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| Error::Cancelled)?;
+                        tx.send(std::mem::replace(&mut batch, next)).map_err(|_| Error::Cancelled)?;
                     }
                     Ok(())
                 });
@@ -165,6 +177,7 @@ impl Table {
                         break 'batches;
                     }
                 }
+                let _ = back_tx.send(batch);
             }
             drop(rx);
             let read = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
