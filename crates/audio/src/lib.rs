@@ -17,6 +17,7 @@
 //! | ac3 | FFmpeg | no |
 //!
 //! Symphonia reads wav and falls back to FFmpeg when it lacks the codec; the other formats are read by FFmpeg, for the reasons their files give.
+//! Chapters read by FFmpeg are written to M4A, MP3 (ID3v2 `CHAP`) and Opus, cut with a trim, and named as left out by the other targets.
 //! The `audio` transform (trim, resample, remix) applies before every encoder.
 //! The `audio-track` adapter reads the audio of a video (a `Media` value).
 

@@ -64,7 +64,8 @@ impl AudioSource for Resampled {
     }
 }
 
-/// Keeps the part of `audio` from `start` seconds, at most `duration` long.
+/// Keeps the part of `audio` from `start` seconds, at most `duration` long,
+/// and its chapters cut to it.
 fn trim(audio: Audio, start: f64, duration: Option<f64>) -> Audio {
     let rate = f64::from(audio.spec.sample_rate);
     let skip = (start * rate).round() as u64;
@@ -74,8 +75,10 @@ fn trim(audio: Audio, start: f64, duration: Option<f64>) -> Audio {
         keep.map_or(left, |k| left.min(k))
     });
     let channels = usize::from(audio.spec.channels.max(1));
+    let mut tags = audio.tags;
+    tags.chapters = fileconv_core::cut_chapters(&tags.chapters, start, duration.map_or(f64::INFINITY, |d| start + d));
     let source = Trimmed { inner: audio.source, channels, skip, keep };
-    Audio { total_frames, source: Box::new(source), ..audio }
+    Audio { total_frames, tags, source: Box::new(source), ..audio }
 }
 
 struct Trimmed {

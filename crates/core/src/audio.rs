@@ -32,8 +32,34 @@ impl fmt::Debug for Picture {
     }
 }
 
+/// A titled span of a recording's timeline, in seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chapter {
+    pub start: f64,
+    pub end: f64,
+    pub title: String,
+}
+
+/// `chapters` for the part of the timeline from `from` seconds to `to`
+/// (a cut): shifted to start at `from`, clipped to the part, and those
+/// wholly outside it left out.
+pub fn cut_chapters(chapters: &[Chapter], from: f64, to: f64) -> Vec<Chapter> {
+    chapters
+        .iter()
+        .map(|c| Chapter { start: c.start.max(from) - from, end: c.end.min(to) - from, title: c.title.clone() })
+        .filter(|c| c.end > c.start)
+        .collect()
+}
+
+/// Notes that `count` chapters of the source are not written: `format` holds none.
+pub fn chapters_left_out(count: usize, format: &str, ctx: &crate::Context<'_>) {
+    if count > 0 {
+        ctx.note(format!("{count} chapter(s) of the source are left out: {} holds none", format.to_uppercase()));
+    }
+}
+
 /// Tags carried from source to target wherever both can hold them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tags {
     pub title: Option<String>,
     pub artist: Option<String>,
@@ -46,6 +72,8 @@ pub struct Tags {
     pub genre: Option<String>,
     pub comment: Option<String>,
     pub cover: Option<Picture>,
+    /// The recording's chapters, in order (M4A and MP3 write them).
+    pub chapters: Vec<Chapter>,
 }
 
 impl Tags {

@@ -32,7 +32,7 @@ pub mod code_page;
 pub use error::{panic_text, Error, ErrorKind, Result};
 pub use format::{Category, Container, FormatInfo};
 pub use value::{Frame, Raster, Value, ValueKind};
-pub use audio::{read_ahead, Audio, READ_AHEAD_BATCH, AudioSource, AudioSpec, MemorySource, Picture, Samples, Tags};
+pub use audio::{chapters_left_out, cut_chapters, read_ahead, Audio, AudioSource, AudioSpec, Chapter, MemorySource, Picture, Samples, Tags, READ_AHEAD_BATCH};
 pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
 pub use subtitles::{Cue, Span, SubtitleStyle, Subtitles};

@@ -466,6 +466,34 @@ pub unsafe fn dict_entries(dict: *const sys::AVDictionary) -> Vec<(String, Strin
     }
 }
 
+/// The chapters of an open input, in seconds; titles decoded as UTF-8 with
+/// replacement, as [`dict_entries`] reads them.
+pub fn chapters(input: &ffmpeg_next::format::context::Input) -> Vec<fileconv_core::Chapter> {
+    input
+        .chapters()
+        .map(|chapter| {
+            let base = chapter.time_base();
+            let seconds = |t: i64| t as f64 * f64::from(base.numerator()) / f64::from(base.denominator().max(1));
+            // SAFETY: the chapter's own metadata dictionary.
+            let tags = unsafe { dict_entries((*chapter.as_ptr()).metadata) };
+            let title = tags.into_iter().find(|(key, _)| key.eq_ignore_ascii_case("title")).map(|(_, value)| value).unwrap_or_default();
+            fileconv_core::Chapter { start: seconds(chapter.start()), end: seconds(chapter.end()), title }
+        })
+        .collect()
+}
+
+/// Adds `chapters` (times in seconds) to an output whose header is not written yet.
+///
+/// # Errors
+/// FFmpeg's, when it cannot add one.
+pub fn add_chapters(output: &mut ffmpeg_next::format::context::Output, chapters: &[fileconv_core::Chapter]) -> Result<(), ffmpeg_next::Error> {
+    for (index, chapter) in chapters.iter().enumerate() {
+        let ms = |seconds: f64| (seconds * 1000.0).round() as i64;
+        output.add_chapter(index as i64 + 1, ffmpeg_next::Rational::new(1, 1000), ms(chapter.start), ms(chapter.end), &chapter.title)?;
+    }
+    Ok(())
+}
+
 /// Sets a key in an FFmpeg dictionary pointer (metadata of a context or stream).
 ///
 /// # Safety

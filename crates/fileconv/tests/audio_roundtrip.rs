@@ -260,6 +260,46 @@ fn surround_mixed_down_for_a_stereo_target_says_so() {
 }
 
 #[test]
+fn chapters_are_carried_into_m4a_mp3_and_opus_cut_with_the_audio_or_named_where_left_out() {
+    // ffmpeg makes a 2 s M4A with two chapters, "One" and "Zwei Ü".
+    let dir = std::env::temp_dir().join(format!("fileconv-audio-chapters-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("chapters.txt"), ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle=Zwei Ü\n").unwrap();
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=2", "-i"])
+        .arg(dir.join("chapters.txt"))
+        .args(["-map_metadata", "1", "-c:a", "aac"])
+        .arg(dir.join("chaptered.m4a"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let m4a = std::fs::read(dir.join("chaptered.m4a")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let both = vec![(0, 1000, "One".to_string()), (1000, 2000, "Zwei Ü".to_string())];
+    assert_eq!(common::chapters(&m4a, "m4a"), both);
+    let convert = |bytes: &[u8], from: &str, to: &str, options: &Options| {
+        let mut out = Vec::new();
+        let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(bytes), from, to, &mut out, options, &fileconv::Control::default()).unwrap();
+        (out, report.notes)
+    };
+    let (mp3, _) = convert(&m4a, "m4a", "mp3", &Options::new());
+    assert_eq!(common::chapters(&mp3, "mp3"), both, "ID3v2 CHAP frames");
+    assert_eq!(common::chapters(&convert(&mp3, "mp3", "m4a", &Options::new()).0, "m4a"), both, "and back");
+    // Ogg Opus keeps each chapter's start; its reader ends the last at the end of the stream.
+    let opus = common::chapters(&convert(&m4a, "m4a", "opus", &Options::new()).0, "opus");
+    assert_eq!(opus.iter().map(|(start, _, title)| (*start, title.as_str())).collect::<Vec<_>>(), [(0, "One"), (1000, "Zwei Ü")]);
+    // Cut from 0.5 s for 1 s: both chapters, shifted and clipped.
+    let cut = Options::new().with("start", "0.5").with("duration", "1");
+    assert_eq!(common::chapters(&convert(&m4a, "m4a", "mp3", &cut).0, "mp3"), vec![(0, 500, "One".to_string()), (500, 1000, "Zwei Ü".to_string())]);
+    // Targets without chapters say so.
+    for target in ["wav", "flac", "ogg"] {
+        let (_, notes) = convert(&m4a, "m4a", target, &Options::new());
+        let said = format!("2 chapter(s) of the source are left out: {} holds none", target.to_uppercase());
+        assert!(notes.contains(&said), "{target}: {notes:?}");
+    }
+}
+
+#[test]
 fn progress_rises_and_cancellation_stops() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};

@@ -349,17 +349,6 @@ fn a_path_on_disk_converts_like_bytes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// ffprobe's chapters of a file: (start, end, title), times in ms.
-fn chapters(bytes: &[u8], ext: &str) -> Vec<(i64, i64, String)> {
-    let path = std::env::temp_dir().join(format!("fileconv-chapters-{}-{:?}.{ext}", std::process::id(), std::thread::current().id()));
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("ffprobe").args(["-v", "error", "-show_chapters", "-of", "json"]).arg(&path).output().unwrap();
-    let _ = std::fs::remove_file(&path);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ms = |v: &serde_json::Value| (v.as_str().unwrap().parse::<f64>().unwrap() * 1000.0).round() as i64;
-    json["chapters"].as_array().unwrap().iter().map(|c| (ms(&c["start_time"]), ms(&c["end_time"]), c["tags"]["title"].as_str().unwrap_or_default().to_string())).collect()
-}
-
 #[test]
 fn chapters_are_carried_cut_with_the_video_or_named_where_left_out() {
     // ffmpeg makes a 2 s Matroska file with two chapters, "One" and "Two".
@@ -377,13 +366,13 @@ fn chapters_are_carried_cut_with_the_video_or_named_where_left_out() {
     let mkv = std::fs::read(dir.join("chaptered.mkv")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let both = vec![(0, 1000, "One".to_string()), (1000, 2000, "Two".to_string())];
-    assert_eq!(chapters(&mkv, "mkv"), both);
+    assert_eq!(common::chapters(&mkv, "mkv"), both);
     for target in ["mp4", "mov", "mkv", "webm"] {
-        assert_eq!(chapters(&convert(&mkv, "mkv", target, &Options::new()), target), both, "{target}");
+        assert_eq!(common::chapters(&convert(&mkv, "mkv", target, &Options::new()), target), both, "{target}");
     }
     // Cut from 0.5 s for 1 s: both chapters, shifted and clipped.
     let cut = convert(&mkv, "mkv", "mp4", &options(&[("start", "0.5"), ("duration", "1")]));
-    assert_eq!(chapters(&cut, "mp4"), vec![(0, 500, "One".to_string()), (500, 1000, "Two".to_string())]);
+    assert_eq!(common::chapters(&cut, "mp4"), vec![(0, 500, "One".to_string()), (500, 1000, "Two".to_string())]);
     // A container without chapters says so.
     let mut avi = Vec::new();
     let report = fileconv::engine().convert_stream(Source::Bytes(&mkv), "mkv", "avi", &mut avi, &Options::new(), &Control::default()).unwrap();

@@ -485,31 +485,14 @@ fn holds_chapters(muxer: &str) -> bool {
 /// # Errors
 /// [`Error::Backend`] when FFmpeg cannot add a chapter.
 fn carry_chapters(input: &mut MediaInput, output: &mut MediaOutput, target: &Container, request: &Request, ctx: &Context<'_>) -> Result<()> {
-    let seconds = |t: i64, base: Rational| t as f64 * f64::from(base.numerator()) / f64::from(base.denominator().max(1));
-    let chapters: Vec<(i64, f64, f64, String)> = input
-        .context()
-        .chapters()
-        .map(|c| (c.id(), seconds(c.start(), c.time_base()), seconds(c.end(), c.time_base()), c.metadata().get("title").unwrap_or_default().to_string()))
-        .collect();
-    if chapters.is_empty() {
-        return Ok(());
-    }
+    let chapters = fileconv_ffmpeg::chapters(input.context());
     if !holds_chapters(target.muxer) {
-        ctx.note(format!("{} chapter(s) of the source are left out: {} holds none", chapters.len(), target.id.to_uppercase()));
+        fileconv_core::chapters_left_out(chapters.len(), target.id, ctx);
         return Ok(());
     }
     let from = request.start.unwrap_or(0.0);
     let to = request.duration.map_or(f64::INFINITY, |d| from + d);
-    for (id, start, end, title) in chapters {
-        let (start, end) = (start.max(from) - from, end.min(to) - from);
-        if end > start {
-            output
-                .context()
-                .add_chapter(id, Rational::new(1, 1000), (start * 1000.0).round() as i64, (end * 1000.0).round() as i64, title)
-                .map_err(|e| error(target.id, "cannot add a chapter", e))?;
-        }
-    }
-    Ok(())
+    fileconv_ffmpeg::add_chapters(output.context(), &fileconv_core::cut_chapters(&chapters, from, to)).map_err(|e| error(target.id, "cannot add a chapter", e))
 }
 
 /// Says which of the source's audio tracks the output does not carry.

@@ -27,6 +27,7 @@ const TARGET: Target = Target {
     codec: |_| "aac",
     rates: AAC_RATES,
     cover: Cover::Stream,
+    chapters: true,
     options: OPTIONS,
     ..Target::DEFAULT
 };

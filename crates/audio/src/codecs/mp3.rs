@@ -37,6 +37,7 @@ const TARGET: Target = Target {
     rates: &[8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000],
     max_channels: 2,
     cover: Cover::Stream,
+    chapters: true,
     options: OPTIONS,
     // LAME's -V scale: 0 best, 9 smallest.
     quality: Some(|q| (10 - q).clamp(0, 9) as f64),

@@ -25,6 +25,8 @@ const TARGET: Target = Target {
     rates: &[48_000],
     max_channels: 2,
     cover: Cover::VorbisComment,
+    // CHAPTERnnn comments, which FFmpeg's Ogg Opus reader finds again (its Vorbis reader does not).
+    chapters: true,
     options: OPTIONS,
     ..Target::DEFAULT
 };

@@ -37,6 +37,7 @@ pub(super) fn decode_segmenting(mut media: MediaInput, format: &'static str, seg
     for (k, v) in unsafe { dict_entries((*ctx.as_ptr()).metadata) } {
         tags.set_by_key(&k, &v);
     }
+    tags.chapters = fileconv_ffmpeg::chapters(ctx);
     let stream = ctx.streams().best(media::Type::Audio).ok_or_else(|| Error::invalid_input(format, "no audio stream"))?;
     let index = stream.index();
     // SAFETY: the stream's own metadata dictionary.

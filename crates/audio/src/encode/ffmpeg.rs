@@ -36,6 +36,8 @@ pub struct Target {
     pub rates: &'static [u32],
     pub max_channels: u16,
     pub cover: Cover,
+    /// Whether the muxer writes chapters that readers find again.
+    pub chapters: bool,
     /// The target's `bitrate` and `bitDepth` specs, as registered.
     pub options: &'static [OptionSpec],
     /// Maps `quality` (0-10) to FFmpeg's `global_quality` scale, when the codec has VBR.
@@ -60,6 +62,7 @@ impl Target {
         rates: &[],
         max_channels: 8,
         cover: Cover::None,
+        chapters: false,
         options: &[],
         quality: None,
         default_quality: None,
@@ -98,6 +101,11 @@ pub fn encode_ffmpeg(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, targ
     }
     let cover_index = add_cover(&mut output, &audio.tags, target.cover, ctx)?;
     write_tags(&mut output, &audio.tags, target.cover);
+    if target.chapters {
+        fileconv_ffmpeg::add_chapters(output.context(), &audio.tags.chapters).map_err(|e| error(id, "cannot add a chapter", e))?;
+    } else {
+        fileconv_core::chapters_left_out(audio.tags.chapters.len(), id, ctx);
+    }
     let mut options = Dictionary::new();
     for (k, v) in target.muxer_options {
         options.set(k, v);

@@ -18,6 +18,7 @@ use crate::tags::riff_info_chunk;
 pub fn encode_wav(value: Value, sink: &mut dyn Write, ctx: &Context<'_>, depth_spec: &OptionSpec) -> Result<()> {
     let audio = value.into_audio()?;
     super::cover_left_out(&audio.tags, "wav", ctx);
+    fileconv_core::chapters_left_out(audio.tags.chapters.len(), "wav", ctx);
     let depth = bit_depth(depth_spec, ctx.options, &audio, &[16, 24, 32])?;
     let spec = hound::WavSpec {
         channels: audio.spec.channels,

@@ -289,6 +289,17 @@ pub fn ffprobe(bytes: &[u8], ext: &str) -> (String, u32, u16, f64) {
     (fields[0].to_string(), rate, fields.get(2).and_then(|c| c.parse().ok()).unwrap_or(0), seconds)
 }
 
+/// ffprobe's chapters of a file: (start, end, title), times in ms.
+pub fn chapters(bytes: &[u8], ext: &str) -> Vec<(i64, i64, String)> {
+    let path = std::env::temp_dir().join(format!("fileconv-chapters-{}-{:?}.{ext}", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("ffprobe").args(["-v", "error", "-show_chapters", "-of", "json"]).arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ms = |v: &serde_json::Value| (v.as_str().unwrap().parse::<f64>().unwrap() * 1000.0).round() as i64;
+    json["chapters"].as_array().unwrap().iter().map(|c| (ms(&c["start_time"]), ms(&c["end_time"]), c["tags"]["title"].as_str().unwrap_or_default().to_string())).collect()
+}
+
 /// Every video fixture: (file name, format id, bytes).
 pub fn video_fixtures() -> Vec<(String, String, Vec<u8>)> {
     fixtures("video")
