@@ -100,6 +100,13 @@ pub trait TableSource: Send {
     /// [`Error::InvalidInput`] for malformed data, [`Error::LimitExceeded`]
     /// past [`Limits::max_cells`], or whatever `sink` returns.
     fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()>;
+
+    /// Cells of the sheets read so far whose value a formula computes:
+    /// their values are read, not the formulas. 0 for sources that hold
+    /// none or cannot tell.
+    fn formulas(&mut self) -> u64 {
+        0
+    }
 }
 
 /// A workbook: its sheets and the source that reads their rows.
@@ -183,6 +190,11 @@ impl Table {
             let read = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             written.and(read)
         })
+    }
+
+    /// See [`TableSource::formulas`].
+    pub fn formulas(&mut self) -> u64 {
+        self.source.formulas()
     }
 
     /// Every row of sheet `index`, collected (for small sheets and tests).

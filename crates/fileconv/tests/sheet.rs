@@ -211,6 +211,25 @@ fn options_pick_sheets_and_shape_text() {
 }
 
 #[test]
+fn formulas_left_out_of_a_workbook_target_are_counted() {
+    // book.* (LibreOffice) and gnumeric.xlsx (ssconvert), both from book.fods, hold 4 formulas; print.xlsx none.
+    let notes = |name: &str, from: &str, to: &str| {
+        let bytes = fixture(name);
+        let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&bytes), from, to, &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
+        report.notes
+    };
+    let said = "4 formula(s) were left out: their cells hold the values they last computed".to_string();
+    for (name, from) in [("book.xlsx", "xlsx"), ("book.xlsm", "xlsm"), ("book.ods", "ods"), ("book.xls", "xls"), ("gnumeric.xlsx", "xlsx")] {
+        for to in ["xlsx", "ods"] {
+            assert!(notes(name, from, to).contains(&said), "{name} to {to}: {:?}", notes(name, from, to));
+        }
+        // Text targets hold values only: nothing to say.
+        assert!(!notes(name, from, "csv").iter().any(|n| n.contains("formula")), "{name} to csv");
+    }
+    assert!(!notes("print.xlsx", "xlsx", "ods").iter().any(|n| n.contains("formula")));
+}
+
+#[test]
 fn every_spreadsheet_pair_is_registered() {
     let engine = fileconv::engine();
     for from in ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv", "tsv"] {

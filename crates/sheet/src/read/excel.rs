@@ -22,6 +22,8 @@ struct ExcelSource {
     names: Vec<String>,
     format: &'static str,
     budget: CellBudget,
+    /// The sheets read, whose formulas [`TableSource::formulas`] counts.
+    read: Vec<usize>,
 }
 
 /// Which calamine reader a format takes.
@@ -77,7 +79,7 @@ fn open(input: Input<'_>, ctx: &Context<'_>, format: &'static str, kind: Kind) -
     }
     let mut book = book;
     let sheets = names.iter().map(|name| SheetInfo { name: name.clone(), columns: declared_width(&mut book, name) }).collect();
-    let source = ExcelSource { book, names, format, budget: CellBudget::new(ctx.limits) };
+    let source = ExcelSource { book, names, format, budget: CellBudget::new(ctx.limits), read: Vec::new() };
     Ok(Value::Table(Table::new(sheets, Box::new(source))))
 }
 
@@ -97,7 +99,28 @@ fn declared_width(book: &mut Book, name: &str) -> Option<u32> {
 impl TableSource for ExcelSource {
     fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()> {
         let format = self.format;
+        self.read.push(index);
         guarded(format, || self.read(index, sink))
+    }
+
+    /// Counted when asked, from calamine's formula ranges (XLS keeps them
+    /// from opening the file; XLSB reads the sheet's formulas again).
+    fn formulas(&mut self) -> u64 {
+        let format = self.format;
+        let (names, book) = (&self.names, &mut self.book);
+        self.read
+            .iter()
+            .map(|&index| {
+                let name = &names[index];
+                let range = guarded(format, || {
+                    Ok(match book {
+                        Book::Xlsb(b) => b.worksheet_formula(name).ok(),
+                        Book::Xls(b) => b.worksheet_formula(name).ok(),
+                    })
+                });
+                range.ok().flatten().map_or(0, |r| r.used_cells().filter(|(_, _, f)| !f.is_empty()).count() as u64)
+            })
+            .sum()
     }
 }
 

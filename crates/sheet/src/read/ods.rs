@@ -23,6 +23,8 @@ const MAX_CELL_TEXT: usize = 1 << 20;
 struct OdsSource {
     zip: ZipArchive<Box<dyn ReadSeek>>,
     budget: CellBudget,
+    /// Cells with a `table:formula`, whose values are read.
+    formulas: u64,
 }
 
 /// Opens an ODS file as a [`Table`].
@@ -38,7 +40,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         return Err(Error::invalid_input(FORMAT, "the document has no table"));
     }
     let sheets = names.into_iter().map(|name| SheetInfo { name, columns: None }).collect();
-    let mut table = Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits) }));
+    let mut table = Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits), formulas: 0 }));
     table.pages = Some(pages);
     Ok(Value::Table(table))
 }
@@ -99,7 +101,7 @@ impl TableSource for OdsSource {
             match xml.read_event_into(&mut buf).map_err(xml_error)? {
                 Event::Start(e) if e.name().as_ref() == "table:table" => {
                     if seen == index {
-                        return read_table(&mut xml, budget, sink);
+                        return read_table(&mut xml, budget, &mut self.formulas, sink);
                     }
                     seen += 1;
                     let end = e.to_end().into_owned();
@@ -117,6 +119,10 @@ impl TableSource for OdsSource {
             buf.clear();
         }
     }
+
+    fn formulas(&mut self) -> u64 {
+        self.formulas
+    }
 }
 
 /// What a cell element says, before its repeats are applied.
@@ -127,6 +133,7 @@ struct CellStart {
     time: Option<String>,
     boolean: Option<String>,
     error: bool,
+    formula: bool,
     columns: u64,
 }
 
@@ -139,6 +146,7 @@ impl CellStart {
             time: attr(e, "office:time-value")?,
             boolean: attr(e, "office:boolean-value")?,
             error: attr(e, "calcext:value-type")?.as_deref() == Some("error"),
+            formula: attr(e, "table:formula")?.is_some(),
             columns: repeats(e, "table:number-columns-repeated")?,
         })
     }
@@ -185,7 +193,7 @@ fn duration(text: &str) -> Option<Cell> {
     Some(Cell::DateTime(DateTime::time(time)))
 }
 
-fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, sink: &mut RowOut<'_>) -> Result<()> {
+fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, formulas: &mut u64, sink: &mut RowOut<'_>) -> Result<()> {
     let mut buf = Vec::new();
     let mut row = Row::default();
     let mut row_index: u64 = 0;
@@ -229,6 +237,9 @@ fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, sink: &m
                 let start = CellStart::read(e)?;
                 let text = if matches!(event, Event::Start(_)) { cell_text(xml)? } else { String::new() };
                 let repeat = start.columns;
+                if start.formula {
+                    *formulas = formulas.saturating_add(repeat.saturating_mul(rows_repeated));
+                }
                 let cell = start.cell(text);
                 if !cell.is_empty() {
                     if col.saturating_add(repeat) > u64::from(MAX_COLUMNS) {

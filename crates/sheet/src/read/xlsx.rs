@@ -43,6 +43,7 @@ struct XlsxSource {
     date_styles: Vec<bool>,
     date1904: bool,
     budget: CellBudget,
+    formulas: u64,
 }
 
 /// Opens an XLSX or XLSM workbook as a [`Table`].
@@ -68,7 +69,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Resu
     for (name, path) in names.into_iter().zip(&paths) {
         infos.push(SheetInfo { name, columns: declared_width(&mut zip, path) });
     }
-    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits) };
+    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits), formulas: 0 };
     let mut table = Table::new(infos, Box::new(source));
     table.pages = Some(pages);
     Ok(Value::Table(table))
@@ -280,13 +281,14 @@ impl TableSource for XlsxSource {
         let format = self.format;
         let path = self.paths[index].clone();
         let mut entry = self.zip.by_name(&path).map_err(|e| Error::invalid_input(format, format!("{path}: {e}")))?;
-        let scanner = Scanner {
+        let mut scanner = Scanner {
             strings: &self.strings,
             date_styles: &self.date_styles,
             date1904: self.date1904,
             format,
             row: None,
             next_col: 0,
+            formulas: 0,
         };
         let mut rows = RowBuilder::new(format, &mut self.budget);
         // Inflate on a second thread, a megabyte ahead of the scanner.
@@ -308,7 +310,6 @@ impl TableSource for XlsxSource {
                     }
                 }
             });
-            let mut scanner = scanner;
             // What the last scan left: the start of an element the chunk cut.
             let mut tail: Vec<u8> = Vec::new();
             let mut done = false;
@@ -349,7 +350,12 @@ impl TableSource for XlsxSource {
             }
             Ok(())
         })?;
+        self.formulas += scanner.formulas;
         rows.flush(sink)
+    }
+
+    fn formulas(&mut self) -> u64 {
+        self.formulas
     }
 }
 
@@ -395,6 +401,8 @@ struct Scanner<'a> {
     row: Option<u32>,
     /// The column a cell without `r` takes.
     next_col: u32,
+    /// Cells with a formula (`<f>`), whose cached values are read.
+    formulas: u64,
 }
 
 impl Scanner<'_> {
@@ -461,6 +469,7 @@ impl Scanner<'_> {
         };
         self.next_col = col + 1;
         let kind = kind.unwrap_or(b"n");
+        self.formulas += u64::from(memchr::memmem::find(body, b"<f").is_some());
         let value = element_text(body, b"v");
         let cell = match kind {
             b"inlineStr" => Cell::String(inline_text(body)),
@@ -742,7 +751,7 @@ mod tests {
                 Ok(())
             };
             let mut rows = RowBuilder::new("xlsx", &mut budget);
-            let mut scanner = Scanner { strings: &[], date_styles: &[], date1904: false, format: "xlsx", row: None, next_col: 0 };
+            let mut scanner = Scanner { strings: &[], date_styles: &[], date1904: false, format: "xlsx", row: None, next_col: 0, formulas: 0 };
             let mut done = false;
             let mut buf = xml[..split].to_vec();
             let used = scanner.scan(&buf, &mut rows, &mut sink, &mut done).unwrap();
