@@ -469,7 +469,7 @@ impl Scanner<'_> {
         };
         self.next_col = col + 1;
         let kind = kind.unwrap_or(b"n");
-        self.formulas += u64::from(memchr::memmem::find(body, b"<f").is_some());
+        self.formulas += u64::from(memchr::memchr_iter(b'<', body).any(|at| body.get(at + 1) == Some(&b'f')));
         let value = element_text(body, b"v");
         let cell = match kind {
             b"inlineStr" => Cell::String(inline_text(body)),
