@@ -37,7 +37,7 @@ pub use io::{ReadSeek, Spool};
 pub use media::{AudioTrack, Media, VideoTrack};
 pub use subtitles::{Cue, Span, SubtitleStyle, Subtitles};
 pub use document::{escape_markup, plain_text, Block, Document, EmbeddedImage, Image, Inline, Numbering, Run, TableBlock};
-pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time};
+pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInfo, Table, TableSource, Time, Unread};
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
 pub use context::{Context, Control, MemoryBudget, Notes};

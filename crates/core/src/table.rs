@@ -101,12 +101,23 @@ pub trait TableSource: Send {
     /// past [`Limits::max_cells`], or whatever `sink` returns.
     fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()>;
 
-    /// Cells of the sheets read so far whose value a formula computes:
-    /// their values are read, not the formulas. 0 for sources that hold
-    /// none or cannot tell.
-    fn formulas(&mut self) -> u64 {
-        0
+    /// What the sheets read so far hold that their rows do not carry;
+    /// nothing for sources that hold none or cannot tell.
+    fn unread(&mut self) -> Unread {
+        Unread::default()
     }
+}
+
+/// What a [`TableSource`] found in the sheets it read that rows of values
+/// do not carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// Cells whose value a formula computes: the values are read, not the formulas.
+    pub formulas: u64,
+    /// Charts, shapes and pictures placed on the sheets.
+    pub drawings: u64,
+    /// Comments (notes) attached to cells.
+    pub comments: u64,
 }
 
 /// A workbook: its sheets and the source that reads their rows.
@@ -192,9 +203,29 @@ impl Table {
         })
     }
 
-    /// See [`TableSource::formulas`].
-    pub fn formulas(&mut self) -> u64 {
-        self.source.formulas()
+    /// See [`TableSource::unread`].
+    pub fn unread(&mut self) -> Unread {
+        self.source.unread()
+    }
+
+    /// Notes what the sheets read so far held that the rows written do
+    /// not: charts, shapes and pictures, comments, and, for a workbook
+    /// target (`workbook`), formulas (text holds values only, as expected).
+    pub fn note_unread(&mut self, workbook: bool, ctx: &crate::Context<'_>) {
+        let unread = self.unread();
+        let mut parts = Vec::new();
+        if workbook && unread.formulas > 0 {
+            parts.push(format!("{} formula(s) (their cells hold the values they last computed)", unread.formulas));
+        }
+        if unread.drawings > 0 {
+            parts.push(format!("{} chart(s), shape(s) or picture(s) placed on the sheets", unread.drawings));
+        }
+        if unread.comments > 0 {
+            parts.push(format!("{} comment(s) on cells", unread.comments));
+        }
+        if !parts.is_empty() {
+            ctx.note(format!("{} were left out", parts.join(", ")));
+        }
     }
 
     /// Every row of sheet `index`, collected (for small sheets and tests).

@@ -218,7 +218,7 @@ fn formulas_left_out_of_a_workbook_target_are_counted() {
         let report = fileconv::engine().convert_stream(fileconv::Source::Bytes(&bytes), from, to, &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap();
         report.notes
     };
-    let said = "4 formula(s) were left out: their cells hold the values they last computed".to_string();
+    let said = "4 formula(s) (their cells hold the values they last computed) were left out".to_string();
     for (name, from) in [("book.xlsx", "xlsx"), ("book.xlsm", "xlsm"), ("book.ods", "ods"), ("book.xls", "xls"), ("gnumeric.xlsx", "xlsx")] {
         for to in ["xlsx", "ods"] {
             assert!(notes(name, from, to).contains(&said), "{name} to {to}: {:?}", notes(name, from, to));
@@ -251,6 +251,47 @@ fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         w.write_all(data).unwrap();
     }
     w.finish().unwrap().into_inner()
+}
+
+/// The parts of a zip fixture, by name.
+fn parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = fileconv_zip::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+            (entry.name().unwrap().to_string(), data)
+        })
+        .collect()
+}
+
+#[test]
+fn comments_and_drawings_left_out_are_counted() {
+    let notes = |bytes: &[u8], from: &str, to: &str| {
+        fileconv::engine().convert_stream(fileconv::Source::Bytes(bytes), from, to, &mut Vec::new(), &Options::new(), &fileconv::Control::default()).unwrap().notes
+    };
+    // print.xlsx and print.ods (LibreOffice) place a picture on their first sheet.
+    for (name, from) in [("print.xlsx", "xlsx"), ("print.ods", "ods")] {
+        let said = notes(&fixture(name), from, "json");
+        assert!(said.iter().any(|n| n.contains("1 chart(s), shape(s) or picture(s) placed on the sheets were left out")), "{name}: {said:?}");
+    }
+    // book.xlsx with two comments on its first sheet, as Excel attaches them.
+    let mut xlsx = parts(&fixture("book.xlsx"));
+    xlsx.push(("xl/worksheets/_rels/sheet1.xml.rels".into(), br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="../comments1.xml"/></Relationships>"#.to_vec()));
+    xlsx.push(("xl/comments1.xml".into(), br#"<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>A</author></authors><commentList><comment ref="A1" authorId="0"><text><t>First</t></text></comment><comment ref="B2" authorId="0"><text><t>Second</t></text></comment></commentList></comments>"#.to_vec()));
+    let borrowed: Vec<(&str, &[u8])> = xlsx.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let said = notes(&zip(&borrowed), "xlsx", "ods");
+    assert!(said.contains(&"4 formula(s) (their cells hold the values they last computed), 2 comment(s) on cells were left out".to_string()), "{said:?}");
+    // An ODS cell's annotation: counted, and not read as the cell's text.
+    let content = br#"<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S"><table:table-row><table:table-cell office:value-type="string"><office:annotation><text:p>Hidden</text:p></office:annotation><text:p>Shown</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#;
+    let ods = zip(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", content)]);
+    assert_eq!(String::from_utf8(convert(&ods, "ods", "csv", &Options::new())).unwrap().trim(), "Shown");
+    assert!(notes(&ods, "ods", "csv").contains(&"1 comment(s) on cells were left out".to_string()));
+    // Cut inside the annotation: an error, not a reader waiting for its end.
+    let cut = &content[..content.windows(6).position(|w| w == b"Hidden").unwrap()];
+    let ods = zip(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", cut)]);
+    assert!(matches!(fileconv::engine().convert(&ods, "ods", "csv"), Err(Error::InvalidInput { .. })));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use calamine::{CellErrorType, Data, ExcelDateTime, Reader, SheetType, Xls, Xlsb};
-use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Time, Value};
+use fileconv_core::{panic_text, Cell, CellBudget, Context, Date, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Time, Unread, Value};
 
 use super::rows::RowBuilder;
 
@@ -103,12 +103,14 @@ impl TableSource for ExcelSource {
         guarded(format, || self.read(index, sink))
     }
 
-    /// Counted when asked, from calamine's formula ranges (XLS keeps them
-    /// from opening the file; XLSB reads the sheet's formulas again).
-    fn formulas(&mut self) -> u64 {
+    /// Formulas, counted when asked from calamine's formula ranges (XLS
+    /// keeps them from opening the file; XLSB reads the sheet's formulas
+    /// again); drawings and comments are not read from these formats.
+    fn unread(&mut self) -> Unread {
         let format = self.format;
         let (names, book) = (&self.names, &mut self.book);
-        self.read
+        let formulas = self
+            .read
             .iter()
             .map(|&index| {
                 let name = &names[index];
@@ -120,7 +122,8 @@ impl TableSource for ExcelSource {
                 });
                 range.ok().flatten().map_or(0, |r| r.used_cells().filter(|(_, _, f)| !f.is_empty()).count() as u64)
             })
-            .sum()
+            .sum();
+        Unread { formulas, ..Unread::default() }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, Row, RowOut, SheetInfo, Table, TableSource, Time, Value};
+use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, Row, RowOut, SheetInfo, Table, TableSource, Time, Unread, Value};
 use fileconv_zip::zip::ZipArchive;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -23,8 +23,9 @@ const MAX_CELL_TEXT: usize = 1 << 20;
 struct OdsSource {
     zip: ZipArchive<Box<dyn ReadSeek>>,
     budget: CellBudget,
-    /// Cells with a `table:formula`, whose values are read.
-    formulas: u64,
+    /// Formulas (`table:formula`, whose values are read), drawings and
+    /// annotations of the tables read.
+    unread: Unread,
 }
 
 /// Opens an ODS file as a [`Table`].
@@ -40,7 +41,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         return Err(Error::invalid_input(FORMAT, "the document has no table"));
     }
     let sheets = names.into_iter().map(|name| SheetInfo { name, columns: None }).collect();
-    let mut table = Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits), formulas: 0 }));
+    let mut table = Table::new(sheets, Box::new(OdsSource { zip, budget: CellBudget::new(ctx.limits), unread: Unread::default() }));
     table.pages = Some(pages);
     Ok(Value::Table(table))
 }
@@ -101,7 +102,7 @@ impl TableSource for OdsSource {
             match xml.read_event_into(&mut buf).map_err(xml_error)? {
                 Event::Start(e) if e.name().as_ref() == "table:table" => {
                     if seen == index {
-                        return read_table(&mut xml, budget, &mut self.formulas, sink);
+                        return read_table(&mut xml, budget, &mut self.unread, sink);
                     }
                     seen += 1;
                     let end = e.to_end().into_owned();
@@ -120,8 +121,8 @@ impl TableSource for OdsSource {
         }
     }
 
-    fn formulas(&mut self) -> u64 {
-        self.formulas
+    fn unread(&mut self) -> Unread {
+        self.unread
     }
 }
 
@@ -193,16 +194,27 @@ fn duration(text: &str) -> Option<Cell> {
     Some(Cell::DateTime(DateTime::time(time)))
 }
 
-fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, formulas: &mut u64, sink: &mut RowOut<'_>) -> Result<()> {
+fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, unread: &mut Unread, sink: &mut RowOut<'_>) -> Result<()> {
     let mut buf = Vec::new();
     let mut row = Row::default();
     let mut row_index: u64 = 0;
     let mut rows_repeated: u64 = 1;
     let mut col: u64 = 0;
     let mut nested = 0usize;
+    // Inside a drawn object (`table:shapes` holds those placed on the sheet): its depth.
+    let mut drawing = 0usize;
     loop {
         let event = xml.read_event_into(&mut buf).map_err(xml_error)?;
         match event {
+            Event::Eof => return Err(xml_error("the table is not closed")),
+            Event::Start(_) if drawing > 0 => drawing += 1,
+            Event::End(_) if drawing > 0 => drawing -= 1,
+            _ if drawing > 0 => {}
+            Event::Start(ref e) if is_drawing(e.name().as_ref()) => {
+                unread.drawings += 1;
+                drawing = 1;
+            }
+            Event::Empty(ref e) if is_drawing(e.name().as_ref()) => unread.drawings += 1,
             Event::Start(ref e) if e.name().as_ref() == "table:table" => nested += 1,
             Event::End(ref e) if e.name().as_ref() == "table:table" => {
                 if nested == 0 {
@@ -235,10 +247,10 @@ fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, formulas
                 if matches!(e.name().as_ref(), "table:table-cell" | "table:covered-table-cell") =>
             {
                 let start = CellStart::read(e)?;
-                let text = if matches!(event, Event::Start(_)) { cell_text(xml)? } else { String::new() };
+                let text = if matches!(event, Event::Start(_)) { cell_text(xml, unread)? } else { String::new() };
                 let repeat = start.columns;
                 if start.formula {
-                    *formulas = formulas.saturating_add(repeat.saturating_mul(rows_repeated));
+                    unread.formulas = unread.formulas.saturating_add(repeat.saturating_mul(rows_repeated));
                 }
                 let cell = start.cell(text);
                 if !cell.is_empty() {
@@ -251,16 +263,24 @@ fn read_table<R: BufRead>(xml: &mut Reader<R>, budget: &mut CellBudget, formulas
                 }
                 col = col.saturating_add(repeat);
             }
-            Event::Eof => return Err(xml_error("the table is not closed")),
             _ => {}
         }
         buf.clear();
     }
 }
 
+/// Whether an element is a drawn object: a frame (picture, chart, text
+/// box), a shape or a group of them.
+fn is_drawing(name: &str) -> bool {
+    matches!(
+        name,
+        "draw:frame" | "draw:custom-shape" | "draw:rect" | "draw:ellipse" | "draw:circle" | "draw:line" | "draw:connector" | "draw:polygon" | "draw:polyline" | "draw:path" | "draw:g" | "draw:caption" | "draw:measure"
+    )
+}
+
 /// The text of a cell: its paragraphs joined by line breaks, with `text:s`,
 /// `text:tab` and `text:line-break` spelled out; annotations are left out.
-fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
+fn cell_text<R: BufRead>(xml: &mut Reader<R>, unread: &mut Unread) -> Result<String> {
     let mut buf = Vec::new();
     let mut text = String::new();
     let mut paragraphs = 0usize;
@@ -273,7 +293,13 @@ fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
             Event::Start(e) => {
                 depth += 1;
                 let name = e.name();
-                if skip_depth.is_none() && name.as_ref() == "office:annotation" {
+                // A comment, or an object anchored to the cell: not the cell's text.
+                if skip_depth.is_none() && (name.as_ref() == "office:annotation" || is_drawing(name.as_ref())) {
+                    if name.as_ref() == "office:annotation" {
+                        unread.comments += 1;
+                    } else {
+                        unread.drawings += 1;
+                    }
                     skip_depth = Some(depth);
                 } else if skip_depth.is_none() && paragraph_depth.is_none() && name.as_ref() == "text:p" {
                     if paragraphs > 0 {
@@ -293,7 +319,10 @@ fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
                 }
                 depth -= 1;
             }
+            // Before the skipped parts: a file cut inside a comment ends too.
+            Event::Eof => return Err(xml_error("a cell is not closed")),
             _ if skip_depth.is_some() => {}
+            Event::Empty(e) if is_drawing(e.name().as_ref()) => unread.drawings += 1,
             Event::Empty(e) => match e.name().as_ref() {
                 "text:s" => {
                     let n = repeats(e, "text:c")?.min(1000) as usize;
@@ -313,7 +342,6 @@ fn cell_text<R: BufRead>(xml: &mut Reader<R>) -> Result<String> {
             Event::Text(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::GeneralRef(r) => fileconv_zip::xml::push_reference(r, &mut text).map_err(xml_error)?,
-            Event::Eof => return Err(xml_error("a cell is not closed")),
             _ => {}
         }
         if text.len() > MAX_CELL_TEXT {

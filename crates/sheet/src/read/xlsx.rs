@@ -8,10 +8,10 @@
 //! faster on the same file.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::sync::{mpsc, LazyLock};
 
-use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Value};
+use fileconv_core::{Cell, CellBudget, Context, DateTime, Error, Input, ReadSeek, Result, RowOut, SheetInfo, Table, TableSource, Unread, Value};
 use fileconv_zip::zip::ZipArchive;
 use memchr::memmem;
 use quick_xml::events::Event;
@@ -43,7 +43,8 @@ struct XlsxSource {
     date_styles: Vec<bool>,
     date1904: bool,
     budget: CellBudget,
-    formulas: u64,
+    /// Formulas (counted by the scanner), drawings and comments of the sheets read.
+    unread: Unread,
 }
 
 /// Opens an XLSX or XLSM workbook as a [`Table`].
@@ -69,7 +70,7 @@ pub fn decode(input: Input<'_>, ctx: &Context<'_>, format: &'static str) -> Resu
     for (name, path) in names.into_iter().zip(&paths) {
         infos.push(SheetInfo { name, columns: declared_width(&mut zip, path) });
     }
-    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits), formulas: 0 };
+    let source = XlsxSource { zip, format, paths, strings, date_styles, date1904, budget: CellBudget::new(ctx.limits), unread: Unread::default() };
     let mut table = Table::new(infos, Box::new(source));
     table.pages = Some(pages);
     Ok(Value::Table(table))
@@ -350,13 +351,58 @@ impl TableSource for XlsxSource {
             }
             Ok(())
         })?;
-        self.formulas += scanner.formulas;
-        rows.flush(sink)
+        self.unread.formulas += scanner.formulas;
+        rows.flush(sink)?;
+        let (drawings, comments) = placed_objects(&mut self.zip, &path, format);
+        self.unread.drawings += drawings;
+        self.unread.comments += comments;
+        Ok(())
     }
 
-    fn formulas(&mut self) -> u64 {
-        self.formulas
+    fn unread(&mut self) -> Unread {
+        self.unread
     }
+}
+
+/// The objects a worksheet's relationships attach to it: the anchored
+/// charts, shapes and pictures of its drawing, and its cells' comments
+/// (legacy notes and threaded comments' notes alike). Parts that cannot be
+/// read count as none.
+fn placed_objects<R: Read + Seek>(zip: &mut ZipArchive<R>, sheet_path: &str, format: &str) -> (u64, u64) {
+    let (dir, file) = sheet_path.rsplit_once('/').unwrap_or(("", sheet_path));
+    let Ok(Some(rels)) = fileconv_zip::read_optional(zip, &format!("{dir}/_rels/{file}.rels"), format) else { return (0, 0) };
+    let Ok(relations) = relationships(&rels) else { return (0, 0) };
+    let (mut drawings, mut comments) = (0, 0);
+    for (kind, target) in relations.values() {
+        let counted = if kind.ends_with("/drawing") {
+            &mut drawings
+        } else if kind.ends_with("/comments") {
+            &mut comments
+        } else {
+            continue;
+        };
+        let part = fileconv_zip::resolve(dir, target);
+        let Ok(Some(xml)) = fileconv_zip::read_optional(zip, &part, format) else { continue };
+        let mut reader = Reader::from_reader(xml.as_slice());
+        let mut depth = 0usize;
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) => {
+                    depth += 1;
+                    // The drawing's anchors are the root's children; the comments are in its list.
+                    let name = e.local_name();
+                    if (depth == 2 && name.as_ref().ends_with("Anchor")) || name.as_ref() == "comment" {
+                        *counted += 1;
+                    }
+                }
+                Ok(Event::Empty(e)) if depth == 1 && e.local_name().as_ref().ends_with("Anchor") => *counted += 1,
+                Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+                Ok(Event::Eof) | Err(_) => break,
+                _ => {}
+            }
+        }
+    }
+    (drawings, comments)
 }
 
 /// The namespace prefix of the first `<prefix:name` element, when there is one.

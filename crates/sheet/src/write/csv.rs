@@ -45,5 +45,6 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>, default_deli
         })?;
     }
     writer.flush()?;
+    table.note_unread(false, ctx);
     Ok(())
 }

@@ -55,6 +55,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     }
     out.write_all(b"</body>\n</html>\n")?;
     out.flush()?;
+    table.note_unread(false, ctx);
     Ok(())
 }
 

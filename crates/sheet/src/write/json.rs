@@ -53,6 +53,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
     }
     out.write_all(if keyed { b"\n}\n" } else { b"\n" })?;
     out.flush()?;
+    table.note_unread(false, ctx);
     Ok(())
 }
 

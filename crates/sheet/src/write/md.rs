@@ -58,6 +58,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         sheet_ctx.progress(1.0);
     }
     out.flush()?;
+    table.note_unread(false, ctx);
     Ok(())
 }
 

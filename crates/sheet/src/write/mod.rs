@@ -53,15 +53,6 @@ pub fn sheets<'a>(table: &Table, ctx: &Context<'a>, multi: bool) -> Result<Vec<(
     Ok(chosen.into_iter().enumerate().map(|(k, i)| (i, ctx.stage(k as f32 / n, (k + 1) as f32 / n))).collect())
 }
 
-/// Notes the formulas of the sheets read from `table` that a workbook
-/// target does not get: its cells hold the values they last computed.
-pub fn formulas_left_out(table: &mut Table, ctx: &Context<'_>) {
-    let formulas = table.formulas();
-    if formulas > 0 {
-        ctx.note(format!("{formulas} formula(s) were left out: their cells hold the values they last computed"));
-    }
-}
-
 /// The text style the options ask for.
 ///
 /// # Errors

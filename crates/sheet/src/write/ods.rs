@@ -94,7 +94,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
         zip.write_all(b"</table:table>")?;
     }
     zip.write_all(CONTENT_TAIL.as_bytes())?;
-    super::formulas_left_out(&mut table, ctx);
+    table.note_unread(true, ctx);
     package.finish(out)
 }
 

@@ -87,7 +87,7 @@ pub fn encode(value: Value, out: &mut dyn Write, ctx: &Context<'_>) -> Result<()
             sheet.set_freeze_panes(r + 1, 0).map_err(backend)?;
         }
     }
-    super::formulas_left_out(&mut table, ctx);
+    table.note_unread(true, ctx);
     let mut spool = ctx.output_spool();
     workbook.save_to_writer(&mut spool).map_err(|e| match e {
         XlsxError::IoError(_) if spool.exceeded() => Error::limit("output size (bytes)", spool.limit(), spool.limit()),
