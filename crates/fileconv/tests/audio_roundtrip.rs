@@ -262,19 +262,7 @@ fn surround_mixed_down_for_a_stereo_target_says_so() {
 #[test]
 fn chapters_are_carried_into_m4a_mp3_and_opus_cut_with_the_audio_or_named_where_left_out() {
     // ffmpeg makes a 2 s M4A with two chapters, "One" and "Zwei Ü".
-    let dir = std::env::temp_dir().join(format!("fileconv-audio-chapters-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("chapters.txt"), ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle=Zwei Ü\n").unwrap();
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=2", "-i"])
-        .arg(dir.join("chapters.txt"))
-        .args(["-map_metadata", "1", "-c:a", "aac"])
-        .arg(dir.join("chaptered.m4a"))
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let m4a = std::fs::read(dir.join("chaptered.m4a")).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let m4a = common::with_two_chapters(&["-f", "lavfi", "-i", "sine=d=2"], "Zwei Ü", &["-c:a", "aac"], "chaptered.m4a");
     let both = vec![(0, 1000, "One".to_string()), (1000, 2000, "Zwei Ü".to_string())];
     assert_eq!(common::chapters(&m4a, "m4a"), both);
     let convert = |bytes: &[u8], from: &str, to: &str, options: &Options| {

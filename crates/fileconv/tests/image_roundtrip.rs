@@ -361,8 +361,10 @@ fn jpeg_xl_is_written_losslessly_and_says_what_it_leaves_out() {
     let (_, jxl, notes) = convert("anim.gif", "gif");
     assert_eq!(decode_raster(&jxl, "jxl").frames.len(), 1);
     assert!(notes.iter().any(|n| n.contains("JPEG XL holds one image: the first of 3 frames")), "{notes:?}");
+    // An sRGB profile (Ghostscript's) left out changes nothing a viewer shows:
+    // nothing to say (a Display P3 one is named: the phone HEIC's test).
     let (_, _, notes) = convert("icc.jpg", "jpg");
-    assert!(notes.iter().any(|n| n.contains("ICC colour profile was left out")), "{notes:?}");
+    assert!(!notes.iter().any(|n| n.contains("ICC colour profile")), "{notes:?}");
     // One pixel wide: refused, not written wrong.
     let mut dot = Vec::new();
     fileconv::image::DynamicImage::new_rgb8(1, 5).write_to(&mut std::io::Cursor::new(&mut dot), fileconv::image::ImageFormat::Png).unwrap();

@@ -352,19 +352,12 @@ fn a_path_on_disk_converts_like_bytes() {
 #[test]
 fn chapters_are_carried_cut_with_the_video_or_named_where_left_out() {
     // ffmpeg makes a 2 s Matroska file with two chapters, "One" and "Two".
-    let dir = std::env::temp_dir().join(format!("fileconv-chaptered-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("chapters.txt"), ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle=Two\n").unwrap();
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=64x48:d=2", "-f", "lavfi", "-i", "sine=d=2", "-i"])
-        .arg(dir.join("chapters.txt"))
-        .args(["-map_metadata", "2", "-map", "0", "-map", "1", "-c:v", "libx264", "-c:a", "aac"])
-        .arg(dir.join("chaptered.mkv"))
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let mkv = std::fs::read(dir.join("chaptered.mkv")).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let mkv = common::with_two_chapters(
+        &["-f", "lavfi", "-i", "testsrc2=s=64x48:d=2", "-f", "lavfi", "-i", "sine=d=2"],
+        "Two",
+        &["-map", "0", "-map", "1", "-c:v", "libx264", "-c:a", "aac"],
+        "chaptered.mkv",
+    );
     let both = vec![(0, 1000, "One".to_string()), (1000, 2000, "Two".to_string())];
     assert_eq!(common::chapters(&mkv, "mkv"), both);
     for target in ["mp4", "mov", "mkv", "webm"] {

@@ -289,6 +289,31 @@ pub fn ffprobe(bytes: &[u8], ext: &str) -> (String, u32, u16, f64) {
     (fields[0].to_string(), rate, fields.get(2).and_then(|c| c.parse().ok()).unwrap_or(0), seconds)
 }
 
+/// A file ffmpeg makes as `name` from `inputs` (its input arguments),
+/// with two chapters, "One" (0-1 s) and `second` (1-2 s), then `output`
+/// (its output arguments).
+pub fn with_two_chapters(inputs: &[&str], second: &str, output: &[&str], name: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("fileconv-chaptered-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chapters = format!(";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle={second}\n");
+    std::fs::write(dir.join("chapters.txt"), chapters).unwrap();
+    let metadata = inputs.iter().filter(|a| **a == "-i").count().to_string();
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(inputs)
+        .arg("-i")
+        .arg(dir.join("chapters.txt"))
+        .args(["-map_metadata", &metadata])
+        .args(output)
+        .arg(dir.join(name))
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(made.success(), "ffmpeg made no {name}");
+    let bytes = std::fs::read(dir.join(name)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
 /// ffprobe's chapters of a file: (start, end, title), times in ms.
 pub fn chapters(bytes: &[u8], ext: &str) -> Vec<(i64, i64, String)> {
     let path = std::env::temp_dir().join(format!("fileconv-chapters-{}-{:?}.{ext}", std::process::id(), std::thread::current().id()));
