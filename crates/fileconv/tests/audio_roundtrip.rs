@@ -279,6 +279,37 @@ fn chapters_are_carried_into_m4a_mp3_and_opus_cut_with_the_audio_or_named_where_
     // Cut from 0.5 s for 1 s: both chapters, shifted and clipped.
     let cut = Options::new().with("start", "0.5").with("duration", "1");
     assert_eq!(common::chapters(&convert(&m4a, "m4a", "mp3", &cut).0, "mp3"), vec![(0, 500, "One".to_string()), (500, 1000, "Zwei Ü".to_string())]);
+    // A WAV's cue points, titled by their labels, as FFmpeg reads them:
+    // tone.wav (ffmpeg's) with a `cue ` chunk at 0.5 s and 1 s and a `LIST/adtl`.
+    let mut wav = std::fs::read(common::testdata().join("audio/tone.wav")).unwrap();
+    let rate = u32::from_le_bytes(wav[24..28].try_into().unwrap());
+    let mut cue = b"cue ".to_vec();
+    cue.extend(52u32.to_le_bytes());
+    cue.extend(2u32.to_le_bytes());
+    for (id, at) in [(3u32, rate / 2), (7, rate)] {
+        for field in [id, at, u32::from_le_bytes(*b"data"), 0, 0, at] {
+            cue.extend(field.to_le_bytes());
+        }
+    }
+    let mut adtl = b"adtl".to_vec();
+    for (id, label) in [(3u32, &b"Half\0"[..]), (7, &b"Second\0"[..])] {
+        adtl.extend(b"labl");
+        adtl.extend((4 + label.len() as u32).to_le_bytes());
+        adtl.extend(id.to_le_bytes());
+        adtl.extend(label);
+        if label.len() % 2 == 1 {
+            adtl.push(0);
+        }
+    }
+    wav.extend(cue);
+    wav.extend(b"LIST");
+    wav.extend((adtl.len() as u32).to_le_bytes());
+    wav.extend(adtl);
+    let riff = (wav.len() - 8) as u32;
+    wav[4..8].copy_from_slice(&riff.to_le_bytes());
+    let by_ffmpeg = common::chapters(&wav, "wav");
+    assert_eq!(by_ffmpeg.iter().map(|(s, _, t)| (*s, t.as_str())).collect::<Vec<_>>(), [(500, "Half"), (1000, "Second")]);
+    assert_eq!(common::chapters(&convert(&wav, "wav", "mp3", &Options::new()).0, "mp3"), by_ffmpeg);
     // Targets without chapters say so.
     for target in ["wav", "flac", "ogg"] {
         let (_, notes) = convert(&m4a, "m4a", target, &Options::new());

@@ -1,8 +1,9 @@
 //! WAV: PCM 8/16/24/32-bit, float, mu-law, A-law, ADPCM in; 16/24-bit and float out.
 
+use std::collections::HashMap;
 use std::io::Write;
 
-use fileconv_core::{sniff, Category, Context, Decoder, Encoder, Error, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
+use fileconv_core::{sniff, Category, Chapter, Context, Decoder, Encoder, Error, FormatInfo, Input, OptionSpec, Result, Value, ValueKind};
 
 use crate::options::bit_depth;
 
@@ -18,11 +19,66 @@ inventory::submit! { Encoder { format: ID, name: "hound", input: ValueKind::Audi
 
 fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     check_chunk_sizes(input.bytes)?;
-    if let Some((repaired, what)) = repair_sizes(input.bytes) {
-        ctx.note(format!("the WAV header's sizes are wrong ({what}); the audio is read to the end of the file"));
-        return crate::decode::decode(Input::from_bytes(&repaired), ctx, ID, "wav");
+    let mut value = match repair_sizes(input.bytes) {
+        Some((repaired, what)) => {
+            ctx.note(format!("the WAV header's sizes are wrong ({what}); the audio is read to the end of the file"));
+            crate::decode::decode(Input::from_bytes(&repaired), ctx, ID, "wav")?
+        }
+        None => crate::decode::decode(input, ctx, ID, "wav")?,
+    };
+    if let Value::Audio(audio) = &mut value {
+        if audio.tags.chapters.is_empty() {
+            audio.tags.chapters = cue_chapters(input.bytes, audio.spec.sample_rate, audio.total_frames);
+        }
     }
-    crate::decode::decode(input, ctx, ID, "wav")
+    Ok(value)
+}
+
+/// The cue points of the `cue ` chunk as chapters, titled by their `labl`
+/// in a `LIST/adtl` chunk, each ending where the next starts and the last
+/// at the end of the audio, as FFmpeg reads them (symphonia reads none).
+fn cue_chapters(bytes: &[u8], rate: u32, frames: Option<u64>) -> Vec<Chapter> {
+    let u32_at = |at: usize| bytes.get(at..at.checked_add(4)?).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    // (cue id, sample offset), and the labels by cue id.
+    let (mut points, mut labels): (Vec<(u32, u32)>, HashMap<u32, String>) = (Vec::new(), HashMap::new());
+    let mut pos = 12usize;
+    while let (Some(id), Some(size)) = (bytes.get(pos..pos + 4), u32_at(pos + 4)) {
+        let body = pos + 8;
+        let end = body.saturating_add(size as usize).min(bytes.len());
+        if id == b"cue " {
+            let count = u32_at(body).unwrap_or(0) as usize;
+            for at in (body + 4..end).step_by(24).take(count) {
+                if let (Some(cue), Some(offset)) = (u32_at(at).filter(|_| at + 24 <= end), u32_at(at + 20)) {
+                    points.push((cue, offset));
+                }
+            }
+        } else if id == b"LIST" && bytes.get(body..body + 4) == Some(b"adtl") {
+            let mut sub = body + 4;
+            while let (Some(kind), Some(len)) = (bytes.get(sub..sub + 4), u32_at(sub + 4)) {
+                let text_end = (sub + 8).saturating_add(len as usize).min(end);
+                if kind == b"labl" && sub + 12 <= text_end {
+                    let text = &bytes[sub + 12..text_end];
+                    let text = &text[..text.iter().position(|&b| b == 0).unwrap_or(text.len())];
+                    labels.insert(u32_at(sub + 8).unwrap_or(0), String::from_utf8_lossy(text).into_owned());
+                }
+                sub = (sub + 8).saturating_add(len as usize).saturating_add((len & 1) as usize);
+                if sub >= end {
+                    break;
+                }
+            }
+        }
+        pos = body.saturating_add(size as usize).saturating_add((size & 1) as usize);
+    }
+    points.sort_by_key(|&(_, offset)| offset);
+    let seconds = |frame: u64| frame as f64 / f64::from(rate.max(1));
+    let last = frames.map_or(f64::INFINITY, seconds);
+    let starts: Vec<f64> = points.iter().map(|&(_, offset)| seconds(u64::from(offset))).collect();
+    let chapters: Vec<Chapter> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (cue, _))| Chapter { start: starts[i], end: starts.get(i + 1).copied().unwrap_or(last), title: labels.remove(cue).unwrap_or_default() })
+        .collect();
+    fileconv_core::cut_chapters(&chapters, 0.0, last)
 }
 
 /// A copy with the RIFF and `data` sizes a streaming writer left unset:
