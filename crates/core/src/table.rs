@@ -102,8 +102,9 @@ pub trait TableSource: Send {
     fn read_sheet(&mut self, index: usize, sink: &mut RowOut<'_>) -> Result<()>;
 
     /// What the sheets read so far hold that their rows do not carry;
-    /// nothing for sources that hold none or cannot tell.
-    fn unread(&mut self) -> Unread {
+    /// nothing for sources that hold none or cannot tell. Formulas are
+    /// counted only when `formulas` asks (a source may read them again to count).
+    fn unread(&mut self, _formulas: bool) -> Unread {
         Unread::default()
     }
 }
@@ -204,15 +205,15 @@ impl Table {
     }
 
     /// See [`TableSource::unread`].
-    pub fn unread(&mut self) -> Unread {
-        self.source.unread()
+    pub fn unread(&mut self, formulas: bool) -> Unread {
+        self.source.unread(formulas)
     }
 
     /// Notes what the sheets read so far held that the rows written do
     /// not: charts, shapes and pictures, comments, and, for a workbook
     /// target (`workbook`), formulas (text holds values only, as expected).
     pub fn note_unread(&mut self, workbook: bool, ctx: &crate::Context<'_>) {
-        let unread = self.unread();
+        let unread = self.unread(workbook);
         let mut parts = Vec::new();
         if workbook && unread.formulas > 0 {
             parts.push(format!("{} formula(s) (their cells hold the values they last computed)", unread.formulas));

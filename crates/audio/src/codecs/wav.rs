@@ -34,6 +34,30 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     Ok(value)
 }
 
+/// A RIFF chunk: its id, where its body starts, and the size it declares.
+struct Chunk<'a> {
+    id: &'a [u8],
+    body: usize,
+    size: usize,
+}
+
+/// The chunks of `bytes[from..end]` in order, each as it declares itself
+/// (its size may run past `end`: each caller decides what that means),
+/// up to the first header that does not fit.
+fn chunks(bytes: &[u8], from: usize, end: usize) -> impl Iterator<Item = Chunk<'_>> {
+    let end = end.min(bytes.len());
+    let mut pos = from;
+    std::iter::from_fn(move || {
+        if pos.checked_add(8)? > end {
+            return None;
+        }
+        let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+        let chunk = Chunk { id: &bytes[pos..pos + 4], body: pos + 8, size };
+        pos = chunk.body.checked_add(size)?.checked_add(size & 1)?;
+        Some(chunk)
+    })
+}
+
 /// The cue points of the `cue ` chunk as chapters, titled by their `labl`
 /// in a `LIST/adtl` chunk, each ending where the next starts and the last
 /// at the end of the audio, as FFmpeg reads them (symphonia reads none).
@@ -41,33 +65,22 @@ fn cue_chapters(bytes: &[u8], rate: u32, frames: Option<u64>) -> Vec<Chapter> {
     let u32_at = |at: usize| bytes.get(at..at.checked_add(4)?).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     // (cue id, sample offset), and the labels by cue id.
     let (mut points, mut labels): (Vec<(u32, u32)>, HashMap<u32, String>) = (Vec::new(), HashMap::new());
-    let mut pos = 12usize;
-    while let (Some(id), Some(size)) = (bytes.get(pos..pos + 4), u32_at(pos + 4)) {
-        let body = pos + 8;
-        let end = body.saturating_add(size as usize).min(bytes.len());
-        if id == b"cue " {
-            let count = u32_at(body).unwrap_or(0) as usize;
-            for at in (body + 4..end).step_by(24).take(count) {
+    for chunk in chunks(bytes, 12, bytes.len()) {
+        let end = chunk.body.saturating_add(chunk.size).min(bytes.len());
+        if chunk.id == b"cue " {
+            let count = u32_at(chunk.body).unwrap_or(0) as usize;
+            for at in (chunk.body + 4..end).step_by(24).take(count) {
                 if let (Some(cue), Some(offset)) = (u32_at(at).filter(|_| at + 24 <= end), u32_at(at + 20)) {
                     points.push((cue, offset));
                 }
             }
-        } else if id == b"LIST" && bytes.get(body..body + 4) == Some(b"adtl") {
-            let mut sub = body + 4;
-            while let (Some(kind), Some(len)) = (bytes.get(sub..sub + 4), u32_at(sub + 4)) {
-                let text_end = (sub + 8).saturating_add(len as usize).min(end);
-                if kind == b"labl" && sub + 12 <= text_end {
-                    let text = &bytes[sub + 12..text_end];
-                    let text = &text[..text.iter().position(|&b| b == 0).unwrap_or(text.len())];
-                    labels.insert(u32_at(sub + 8).unwrap_or(0), String::from_utf8_lossy(text).into_owned());
-                }
-                sub = (sub + 8).saturating_add(len as usize).saturating_add((len & 1) as usize);
-                if sub >= end {
-                    break;
-                }
+        } else if chunk.id == b"LIST" && bytes.get(chunk.body..chunk.body + 4) == Some(b"adtl") {
+            for label in chunks(bytes, chunk.body + 4, end).filter(|c| c.id == b"labl" && c.size >= 4) {
+                let text = bytes.get(label.body + 4..label.body.saturating_add(label.size).min(end)).unwrap_or_default();
+                let text = &text[..text.iter().position(|&b| b == 0).unwrap_or(text.len())];
+                labels.insert(u32_at(label.body).unwrap_or(0), String::from_utf8_lossy(text).into_owned());
             }
         }
-        pos = body.saturating_add(size as usize).saturating_add((size & 1) as usize);
     }
     points.sort_by_key(|&(_, offset)| offset);
     let seconds = |frame: u64| frame as f64 / f64::from(rate.max(1));
@@ -91,12 +104,8 @@ fn repair_sizes(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
         return None;
     }
     let riff_size = u32_at(4)? as usize;
-    let mut pos = 12;
-    while bytes.get(pos..pos + 4)? != b"data" {
-        let size = u32_at(pos + 4)? as usize;
-        pos = pos.checked_add(8 + size + (size & 1))?;
-    }
-    let (data_size, data_body) = (u32_at(pos + 4)? as usize, pos + 8);
+    let data = chunks(bytes, 12, bytes.len()).find(|c| c.id == b"data")?;
+    let (data_size, data_body, pos) = (data.size, data.body, data.body - 8);
     let short_riff = riff_size.saturating_add(8) < data_body;
     // An empty `data` chunk followed by another chunk is just empty.
     let chunk_follows = bytes.get(data_body..data_body + 4).is_some_and(|id| id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' '));
@@ -121,15 +130,12 @@ fn repair_sizes(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
 /// # Errors
 /// [`Error::InvalidInput`] naming the chunk.
 fn check_chunk_sizes(bytes: &[u8]) -> Result<()> {
-    fn walk(bytes: &[u8], mut pos: usize, end: usize) -> Result<()> {
-        while pos + 8 <= end {
-            let id = &bytes[pos..pos + 4];
+    fn walk(bytes: &[u8], from: usize, end: usize) -> Result<()> {
+        for Chunk { id, body, size } in chunks(bytes, from, end) {
             if id == b"data" {
                 // May legitimately declare more than is there (streamed WAV).
                 return Ok(());
             }
-            let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
-            let body = pos + 8;
             if size > end - body {
                 let name = String::from_utf8_lossy(id);
                 return Err(Error::invalid_input(ID, format!("chunk '{name}' declares {size} bytes, {} remain", end - body)));
@@ -140,7 +146,6 @@ fn check_chunk_sizes(bytes: &[u8]) -> Result<()> {
             if id == b"fmt " && size >= 16 {
                 check_format(&bytes[body..body + size])?;
             }
-            pos = body + size + (size & 1);
         }
         Ok(())
     }

@@ -106,7 +106,10 @@ impl TableSource for ExcelSource {
     /// Formulas, counted when asked from calamine's formula ranges (XLS
     /// keeps them from opening the file; XLSB reads the sheet's formulas
     /// again); drawings and comments are not read from these formats.
-    fn unread(&mut self) -> Unread {
+    fn unread(&mut self, formulas: bool) -> Unread {
+        if !formulas {
+            return Unread::default();
+        }
         let format = self.format;
         let (names, book) = (&self.names, &mut self.book);
         let formulas = self

@@ -121,7 +121,7 @@ impl TableSource for OdsSource {
         }
     }
 
-    fn unread(&mut self) -> Unread {
+    fn unread(&mut self, _formulas: bool) -> Unread {
         self.unread
     }
 }

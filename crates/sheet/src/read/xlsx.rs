@@ -359,7 +359,7 @@ impl TableSource for XlsxSource {
         Ok(())
     }
 
-    fn unread(&mut self) -> Unread {
+    fn unread(&mut self, _formulas: bool) -> Unread {
         self.unread
     }
 }
