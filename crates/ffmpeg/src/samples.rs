@@ -174,26 +174,32 @@ pub fn append_interleaved_f32(frame: &frame::Audio, out: &mut Samples) -> bool {
     if channels == 0 || frames == 0 {
         return true;
     }
-    let start = out.len();
-    out.resize(start + frames * channels, 0.0);
-    let out = &mut out[start..];
+    let values = frames * channels;
     // SAFETY: a decoded frame holds one plane pointer per channel (planar)
     // or one interleaved plane, each valid for `frames` samples of its format.
     unsafe {
         let planes = (*frame.as_ptr()).extended_data;
         let plane = |i: usize| *planes.add(i);
-        let values = frames * channels;
         match (frame.format(), planar, channels) {
-            // The common case (MP3, AAC, Vorbis, Opus): two planes of f32.
+            // The common case (MP3, AAC, Vorbis, Opus): two planes of f32,
+            // written into the spare room (not zeroed first).
             (Sample::F32(_), true, 2) => {
                 let left = std::slice::from_raw_parts(plane(0) as *const f32, frames);
                 let right = std::slice::from_raw_parts(plane(1) as *const f32, frames);
-                for ((pair, &l), &r) in out.as_chunks_mut::<2>().0.iter_mut().zip(left).zip(right) {
-                    *pair = [l, r];
+                out.reserve(values);
+                let start = out.len();
+                let room = &mut out.spare_capacity_mut()[..values];
+                for ((pair, &l), &r) in room.as_chunks_mut::<2>().0.iter_mut().zip(left).zip(right) {
+                    *pair = [std::mem::MaybeUninit::new(l), std::mem::MaybeUninit::new(r)];
                 }
+                // The loop wrote all `values` (`frames` pairs).
+                out.set_len(start + values);
             }
-            (Sample::F32(_), false, _) => out.copy_from_slice(std::slice::from_raw_parts(plane(0) as *const f32, values)),
+            (Sample::F32(_), false, _) => out.extend_from_slice(std::slice::from_raw_parts(plane(0) as *const f32, values)),
             (format, _, _) => {
+                let start = out.len();
+                out.resize(start + values, 0.0);
+                let out = &mut out[start..];
                 let (count, step) = if planar { (channels, channels) } else { (1, 1) };
                 let per_plane = if planar { frames } else { values };
                 for p in 0..count {

@@ -192,9 +192,8 @@ struct Filtered {
     sixteen: bool,
     previous: Vec<u8>,
     current: Vec<u8>,
-    /// The best filtered row so far and a scratch row, each with its filter byte.
-    best: Vec<u8>,
-    trial: Vec<u8>,
+    /// The filtered row, its filter byte first.
+    filtered: Vec<u8>,
 }
 
 impl Filtered {
@@ -204,8 +203,7 @@ impl Filtered {
             sixteen,
             previous: vec![0; width],
             current: vec![0; width],
-            best: vec![0; width + 1],
-            trial: vec![0; width + 1],
+            filtered: vec![0; width + 1],
         }
     }
 
@@ -231,43 +229,70 @@ impl Filtered {
         self.load(row);
         let (current, previous) = (&self.current, &self.previous);
         if !adaptive {
-            self.best[0] = 0;
-            self.best[1..].copy_from_slice(current);
+            self.filtered[0] = 0;
+            self.filtered[1..].copy_from_slice(current);
         } else {
-            let mut best_cost = u64::MAX;
-            for filter in [Filter::Up, Filter::Sub, Filter::Average, Filter::Paeth] {
-                self.trial[0] = filter as u8;
-                filter.apply(self.pixel_bytes, previous, current, &mut self.trial[1..]);
-                let cost = absolute_sum(&self.trial[1..]);
-                if cost < best_cost {
-                    best_cost = cost;
-                    std::mem::swap(&mut self.best, &mut self.trial);
-                    if cost == 0 {
-                        break;
-                    }
+            let costs = costs(self.pixel_bytes, previous, current);
+            // The first of the cheapest, in this order (libpng's).
+            let mut best = 0;
+            for (i, &cost) in costs.iter().enumerate() {
+                if cost < costs[best] {
+                    best = i;
                 }
             }
+            let filter = [Filter::Up, Filter::Sub, Filter::Average, Filter::Paeth][best];
+            self.filtered[0] = filter as u8;
+            filter.apply(self.pixel_bytes, previous, current, &mut self.filtered[1..]);
         }
         // This row is the next one's "above".
         std::mem::swap(&mut self.previous, &mut self.current);
-        &self.best
+        &self.filtered
     }
 }
 
-/// Sum of the bytes read as signed: small when a filter predicted well.
+/// What each filter (Up, Sub, Average, Paeth) would cost the row `current`
+/// under `previous`: the sum of its output bytes read as signed, small when
+/// the filter predicts well. One pass computes all four, storing none.
 #[inline(always)]
-fn absolute_sum(bytes: &[u8]) -> u64 {
-    // 64 bytes of at most 128 each fit a u16: narrow sums vectorise.
-    let mut chunks = bytes.chunks_exact(64);
-    let mut sum = 0u64;
-    for chunk in &mut chunks {
-        let mut partial = 0u16;
-        for &b in chunk {
-            partial += u16::from((b as i8).unsigned_abs());
-        }
-        sum += u64::from(partial);
+fn costs(bpp: usize, previous: &[u8], current: &[u8]) -> [u64; 4] {
+    #[inline(always)]
+    fn residuals(x: u8, a: u8, b: u8, c: u8) -> [u16; 4] {
+        let average = (a & b) + ((a ^ b) >> 1);
+        [x.wrapping_sub(b), x.wrapping_sub(a), x.wrapping_sub(average), x.wrapping_sub(paeth(a, b, c))].map(|r| u16::from((r as i8).unsigned_abs()))
     }
-    sum + chunks.remainder().iter().map(|&b| u64::from((b as i8).unsigned_abs())).sum::<u64>()
+    let n = current.len();
+    let bpp = bpp.min(n);
+    let mut sums = [0u64; 4];
+    // The first pixel has no left neighbours: they count as zero.
+    for (&x, &b) in current[..bpp].iter().zip(previous) {
+        for (sum, r) in sums.iter_mut().zip(residuals(x, 0, b, 0)) {
+            *sum += u64::from(r);
+        }
+    }
+    let (x, a, b, c) = (&current[bpp..], &current[..n - bpp], &previous[bpp..n], &previous[..n - bpp]);
+    // 64 residuals of at most 128 each fit a u16: narrow sums vectorise.
+    const LANES: usize = 64;
+    let whole = x.len() / LANES * LANES;
+    fn lanes(row: &[u8]) -> std::slice::ChunksExact<'_, u8> {
+        row.chunks_exact(LANES)
+    }
+    for (((x, a), b), c) in lanes(x).zip(lanes(a)).zip(lanes(b)).zip(lanes(c)) {
+        let mut partial = [0u16; 4];
+        for i in 0..LANES {
+            for (p, r) in partial.iter_mut().zip(residuals(x[i], a[i], b[i], c[i])) {
+                *p += r;
+            }
+        }
+        for (sum, p) in sums.iter_mut().zip(partial) {
+            *sum += u64::from(p);
+        }
+    }
+    for i in whole..x.len() {
+        for (sum, r) in sums.iter_mut().zip(residuals(x[i], a[i], b[i], c[i])) {
+            *sum += u64::from(r);
+        }
+    }
+    sums
 }
 
 #[derive(Clone, Copy)]
@@ -446,25 +471,35 @@ const LENGTH_EXTRA: [u8; 28] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 
 /// fdeflate's coder: each byte a literal under [`CODES`], and runs of zeros
 /// as a literal zero and a match at distance 1.
 struct FastCoder {
-    bits: BitWriter,
-}
-
-/// Deflate's bit order: codes packed from the least significant bit up.
-/// Kept in a local while a row is coded, so the bit buffer stays in registers.
-struct BitWriter {
     out: Vec<u8>,
+    /// Bits not yet written out, and how many.
     bits: u64,
     nbits: u8,
 }
 
-impl BitWriter {
+/// Deflate's bit order: codes packed from the least significant bit up,
+/// whole words at a time into room reserved beforehand, so that a word
+/// written is a store and an add: no capacity check whose growth path would
+/// keep the bit buffer out of registers.
+struct Words<'a> {
+    spare: &'a mut [std::mem::MaybeUninit<u8>],
+    /// Bytes of `spare` written.
+    at: usize,
+    bits: u64,
+    nbits: u8,
+}
+
+impl Words<'_> {
     #[inline(always)]
     fn put(&mut self, bits: u64, nbits: u8) {
         debug_assert!(nbits <= 64 && self.nbits < 64);
         self.bits |= bits << self.nbits;
         self.nbits += nbits;
         if self.nbits >= 64 {
-            self.out.extend_from_slice(&self.bits.to_le_bytes());
+            for (to, byte) in self.spare[self.at..self.at + 8].iter_mut().zip(self.bits.to_le_bytes()) {
+                to.write(byte);
+            }
+            self.at += 8;
             self.nbits -= 64;
             self.bits = bits.checked_shr(u32::from(nbits - self.nbits)).unwrap_or(0);
         }
@@ -511,65 +546,84 @@ impl BitWriter {
 
 impl FastCoder {
     fn new(capacity: usize) -> Self {
-        let mut bits = BitWriter { out: Vec::with_capacity(capacity + BLOCK_HEADER.len() + 8), bits: 0, nbits: 0 };
+        let mut out = Vec::with_capacity(capacity + BLOCK_HEADER.len() + 8);
         // Not final: `finish` marks the last segment's block.
-        bits.out.push(BLOCK_HEADER[0] & !1);
-        bits.out.extend_from_slice(&BLOCK_HEADER[1..BLOCK_HEADER.len() - 1]);
-        bits.put(u64::from(BLOCK_HEADER[BLOCK_HEADER.len() - 1]), BLOCK_HEADER_LAST_BITS);
-        FastCoder { bits }
+        out.push(BLOCK_HEADER[0] & !1);
+        out.extend_from_slice(&BLOCK_HEADER[1..BLOCK_HEADER.len() - 1]);
+        let mut coder = FastCoder { out, bits: 0, nbits: 0 };
+        coder.words(0, |w| w.put(u64::from(BLOCK_HEADER[BLOCK_HEADER.len() - 1]), BLOCK_HEADER_LAST_BITS));
+        coder
+    }
+
+    /// Runs `code` with room for coding `bytes_in` bytes: at most 12 bits
+    /// each (the longest code; a run of zeros takes less per byte), after
+    /// the 63 bits pending at most, and the block's end.
+    #[inline(always)]
+    fn words<R>(&mut self, bytes_in: usize, code: impl FnOnce(&mut Words<'_>) -> R) -> R {
+        self.out.reserve(bytes_in + bytes_in / 2 + 32);
+        let mut w = Words { spare: self.out.spare_capacity_mut(), at: 0, bits: self.bits, nbits: self.nbits };
+        let result = code(&mut w);
+        let (written, bits, nbits) = (w.at, w.bits, w.nbits);
+        // SAFETY: `Words::put` initialised the first `written` bytes of the spare capacity.
+        unsafe { self.out.set_len(self.out.len() + written) };
+        (self.bits, self.nbits) = (bits, nbits);
+        result
     }
 
     #[inline(always)]
     fn write(&mut self, data: &[u8]) {
-        let mut w = BitWriter { out: std::mem::take(&mut self.bits.out), ..self.bits };
-        let mut run = 0;
-        let mut chunks = data.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            if word == 0 {
-                run += 8;
-                continue;
-            }
-            // Zero bytes at the word's start continue the run; at its end they start the next.
-            let leading = (word.trailing_zeros() / 8) as usize;
-            let trailing = (word.leading_zeros() / 8) as usize;
-            if run + leading > 0 {
-                w.zeros(run + leading);
-            }
-            run = trailing;
-            if leading == 0 && trailing == 0 {
-                w.literals(&chunk[..4]);
-                w.literals(&chunk[4..]);
-            } else {
-                for &b in &chunk[leading..8 - trailing] {
-                    w.literal(b);
+        // Inlined into the caller, so that it is built for the caller's processor features.
+        self.words(data.len(), #[inline(always)] |w| {
+            let mut run = 0;
+            let mut chunks = data.chunks_exact(8);
+            for chunk in &mut chunks {
+                let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                if word == 0 {
+                    run += 8;
+                    continue;
+                }
+                // Zero bytes at the word's start continue the run; at its end they start the next.
+                let leading = (word.trailing_zeros() / 8) as usize;
+                let trailing = (word.leading_zeros() / 8) as usize;
+                if run + leading > 0 {
+                    w.zeros(run + leading);
+                }
+                run = trailing;
+                if leading == 0 && trailing == 0 {
+                    w.literals(&chunk[..4]);
+                    w.literals(&chunk[4..]);
+                } else {
+                    for &b in &chunk[leading..8 - trailing] {
+                        w.literal(b);
+                    }
                 }
             }
-        }
-        if run > 0 {
-            w.zeros(run);
-        }
-        for &b in chunks.remainder() {
-            w.literal(b);
-        }
-        self.bits = w;
+            if run > 0 {
+                w.zeros(run);
+            }
+            for &b in chunks.remainder() {
+                w.literal(b);
+            }
+        });
     }
 
-    fn finish(self, last: bool) -> Vec<u8> {
-        let mut w = self.bits;
-        w.put(u64::from(CODES[256]), CODE_LENGTHS[256]);
+    fn finish(mut self, last: bool) -> Vec<u8> {
+        self.words(0, |w| {
+            w.put(u64::from(CODES[256]), CODE_LENGTHS[256]);
+            if !last {
+                // An empty stored block: header bits 000, then byte-aligned LEN 0, NLEN 0xffff.
+                w.put(0, 3);
+            }
+        });
         if last {
-            w.out[0] |= 1;
-        } else {
-            // An empty stored block: header bits 000, then byte-aligned LEN 0, NLEN 0xffff.
-            w.put(0, 3);
+            self.out[0] |= 1;
         }
-        let bytes = usize::from(w.nbits.div_ceil(8));
-        w.out.extend_from_slice(&w.bits.to_le_bytes()[..bytes]);
+        let bytes = usize::from(self.nbits.div_ceil(8));
+        self.out.extend_from_slice(&self.bits.to_le_bytes()[..bytes]);
         if !last {
-            w.out.extend_from_slice(&[0, 0, 0xff, 0xff]);
+            self.out.extend_from_slice(&[0, 0, 0xff, 0xff]);
         }
-        w.out
+        self.out
     }
 }
 
@@ -698,6 +752,28 @@ mod tests {
             let baseline = compress_segment_with(&rows, span.clone(), level, true).expect("compresses");
             assert_eq!(dispatched.deflated, baseline.deflated, "level {level}, rows {span:?}");
             assert_eq!(dispatched.adler, baseline.adler);
+        }
+    }
+
+    #[test]
+    fn the_one_pass_costs_are_each_filters_output_summed() {
+        for (width, bpp) in [(300 * 3, 3), (7, 1), (1, 1), (2, 4), (640 * 4 + 5, 4), (131 * 8, 8)] {
+            // Random bytes, and a smooth row under a noisy one.
+            let random = |seed: u64| noise(3000 + width, seed)[2 * 997..2 * 997 + width].to_vec();
+            let (previous, current) = (random(5), random(width as u64));
+            let ramp: Vec<u8> = (0..width).map(|i| (i * 7 % 256) as u8).collect();
+            for (previous, current) in [(&previous, &current), (&ramp, &current), (&current, &ramp)] {
+                check(bpp, previous, current);
+            }
+        }
+        fn check(bpp: usize, previous: &[u8], current: &[u8]) {
+            let width = current.len();
+            let mut out = vec![0; width];
+            for (i, filter) in [Filter::Up, Filter::Sub, Filter::Average, Filter::Paeth].into_iter().enumerate() {
+                filter.apply(bpp, previous, current, &mut out);
+                let sum: u64 = out.iter().map(|&b| u64::from((b as i8).unsigned_abs())).sum();
+                assert_eq!(costs(bpp, previous, current)[i], sum, "filter {} of a {width}-byte row", filter as u8);
+            }
         }
     }
 
