@@ -406,6 +406,15 @@ fn decode_with_fallbacks(registry: &Registry, first: &Decoder, input: Input<'_>,
 }
 
 fn run_path(registry: &Registry, path: &ConversionPath, input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
+    if let [Step::Decode(decoder), Step::Encode(encoder)] = path.steps[..] {
+        let transformed = path.transforms.iter().any(|t| t.kind == encoder.input && ctx.options.any_of(t.options));
+        if let Some(fused) = registry.fused_for(decoder, encoder).filter(|_| !transformed) {
+            if (fused.convert)(input, sink, ctx)? {
+                sink.flush()?;
+                return Ok(());
+            }
+        }
+    }
     let stages = path.steps.len() as f32;
     let mut value: Option<Value> = None;
     // Bytes of an intermediate file format, when the path passes through one.

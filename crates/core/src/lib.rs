@@ -41,7 +41,7 @@ pub use table::{Cell, CellBudget, Date, DateTime, Row, RowOut, RowSink, SheetInf
 pub use options::{OptionKind, OptionSpec, Options, Rgba};
 pub use limits::Limits;
 pub use context::{Context, Control, MemoryBudget, Notes};
-pub use registry::{Adapter, Decoder, Encoder, Input, Registry, Transform};
+pub use registry::{Adapter, Decoder, Encoder, Fused, FusedFn, Input, Registry, Transform};
 pub use graph::{Conversion, ConversionPath, Step};
 pub use engine::{on_conversion_thread, Engine, Report, Source, CONVERSION_STACK_BYTES, STRICT};
 

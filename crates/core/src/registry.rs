@@ -101,10 +101,38 @@ pub struct Transform {
     pub apply: AdaptFn,
 }
 
+/// Writes a file of one format straight from a file of another, for a pair
+/// whose intermediate value can go from the reader to the writer in pieces
+/// (a JPEG's rows compressed into a PNG while the rows below them are still
+/// being decoded) instead of whole. The engine offers it the input when the
+/// chosen path is exactly `decoder` of `from` then `encoder` of `to` and no
+/// transform is asked for.
+///
+/// Its contract: the same bytes and notes the two steps would give, or a
+/// decline (`Ok(false)`) with nothing written, after which the two steps run.
+#[derive(Debug)]
+pub struct Fused {
+    pub from: &'static str,
+    /// The [`Decoder::name`] of `from` whose step it replaces.
+    pub decoder: &'static str,
+    pub to: &'static str,
+    /// The [`Encoder::name`] of `to` whose step it replaces.
+    pub encoder: &'static str,
+    pub convert: FusedFn,
+}
+
+/// Converts the input into the sink, or declines (`Ok(false)`) having
+/// written nothing.
+///
+/// # Errors
+/// As the decoder's and the encoder's it replaces, once it has taken the file.
+pub type FusedFn = fn(Input<'_>, &mut dyn Write, &Context<'_>) -> Result<bool>;
+
 inventory::collect!(Decoder);
 inventory::collect!(Encoder);
 inventory::collect!(Adapter);
 inventory::collect!(Transform);
+inventory::collect!(Fused);
 
 /// A set of registrations. [`Registry::from_inventory`] gathers everything
 /// linked into the program; the builder methods let an embedder choose.
@@ -115,6 +143,7 @@ pub struct Registry {
     pub encoders: Vec<&'static Encoder>,
     pub adapters: Vec<&'static Adapter>,
     pub transforms: Vec<&'static Transform>,
+    pub fused: Vec<&'static Fused>,
 }
 
 impl Registry {
@@ -127,6 +156,7 @@ impl Registry {
             encoders: inventory::iter::<Encoder>.into_iter().collect(),
             adapters: inventory::iter::<Adapter>.into_iter().collect(),
             transforms: inventory::iter::<Transform>.into_iter().collect(),
+            fused: inventory::iter::<Fused>.into_iter().collect(),
         };
         r.sort();
         r
@@ -162,11 +192,26 @@ impl Registry {
         self
     }
 
+    pub fn fused(mut self, f: &'static Fused) -> Self {
+        self.fused.push(f);
+        self.sort();
+        self
+    }
+
+    /// The fused conversion that replaces `decoder` then `encoder`, if any.
+    pub fn fused_for(&self, decoder: &Decoder, encoder: &Encoder) -> Option<&'static Fused> {
+        self.fused
+            .iter()
+            .copied()
+            .find(|f| (f.from, f.decoder, f.to, f.encoder) == (decoder.format, decoder.name, encoder.format, encoder.name))
+    }
+
     fn sort(&mut self) {
         self.formats.sort_by_key(|f| f.id);
         self.decoders.sort_by_key(|d| (d.format, d.name));
         self.encoders.sort_by_key(|e| (e.format, e.name));
         self.adapters.sort_by_key(|a| a.name);
         self.transforms.sort_by_key(|t| t.name);
+        self.fused.sort_by_key(|f| (f.from, f.decoder, f.to, f.encoder));
     }
 }

@@ -34,13 +34,123 @@ const SEGMENT_BYTES: usize = 512 * 1024;
 
 /// The pixels to write: whole rows, top to bottom, packed as the PNG's
 /// colour type and bit depth say; 16-bit samples in native byte order.
+/// Either a whole picture, or a ring of rows that a decoder on another
+/// thread is still writing ([`Rows::arriving`]).
 pub struct Rows<'a> {
-    pub pixels: &'a [u8],
+    pixels: *const u8,
+    /// Rows in the picture.
+    count: usize,
+    /// Rows the buffer holds: row `i` is at `i % held`.
+    held: usize,
     pub row_bytes: usize,
     /// Bytes per complete pixel (the filters' left neighbour distance).
     pub pixel_bytes: usize,
     /// Samples are 16-bit: written big-endian, as PNG stores them.
     pub sixteen: bool,
+    /// Where the rows are still arriving: what says which are written.
+    gate: Option<&'a RowGate>,
+    _pixels: std::marker::PhantomData<&'a [u8]>,
+}
+
+// SAFETY: the rows are only read (through shared slices), and where they
+// are still being written, only once the gate says they are and until it
+// is told they are done with.
+unsafe impl Send for Rows<'_> {}
+// SAFETY: as for Send.
+unsafe impl Sync for Rows<'_> {}
+
+impl<'a> Rows<'a> {
+    /// A whole picture of `pixels.len() / row_bytes` rows.
+    pub fn whole(pixels: &'a [u8], row_bytes: usize, pixel_bytes: usize, sixteen: bool) -> Self {
+        let count = pixels.len().checked_div(row_bytes).unwrap_or(0);
+        Rows { pixels: pixels.as_ptr(), count, held: count.max(1), row_bytes, pixel_bytes, sixteen, gate: None, _pixels: std::marker::PhantomData }
+    }
+
+    /// `count` rows arriving in a ring of `held` rows at `ring`, written by
+    /// another thread as `gate` says.
+    ///
+    /// # Safety
+    /// `ring` must be valid for reads of `held * row_bytes` bytes for `'a`;
+    /// the writer must write row `i` only at `i % held`, only when
+    /// [`RowGate::room`] allows, and say so with [`RowGate::written`].
+    pub unsafe fn arriving(ring: *const u8, count: usize, held: usize, row_bytes: usize, pixel_bytes: usize, gate: &'a RowGate) -> Self {
+        Rows { pixels: ring, count, held: held.max(1), row_bytes, pixel_bytes, sixteen: false, gate: Some(gate), _pixels: std::marker::PhantomData }
+    }
+}
+
+/// Rows passed from a decoder writing them to the workers compressing
+/// them: how many are written, and how many the workers are done with (a
+/// row above a segment is read with it, so a row is done with when the
+/// segment below its own is written out).
+pub struct RowGate {
+    state: std::sync::Mutex<GateState>,
+    changed: std::sync::Condvar,
+    held: usize,
+}
+
+#[derive(Default)]
+struct GateState {
+    written: usize,
+    done_with: usize,
+    stopped: bool,
+}
+
+impl RowGate {
+    /// A gate for a ring of `held` rows.
+    pub fn new(held: usize) -> Self {
+        RowGate { state: Default::default(), changed: Default::default(), held: held.max(1) }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writer: rows `..rows` are written.
+    pub fn written(&self, rows: usize) {
+        self.state().written = rows;
+        self.changed.notify_all();
+    }
+
+    /// Writer: how many rows from row `from` may be written now, up to
+    /// `wanted`, waiting until at least one may; 0 once stopped.
+    pub fn room(&self, from: usize, wanted: usize) -> usize {
+        let mut state = self.state();
+        loop {
+            if state.stopped {
+                return 0;
+            }
+            let free = (state.done_with + self.held).saturating_sub(from).min(wanted);
+            if free > 0 || wanted == 0 {
+                return free;
+            }
+            state = self.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Either side: no more rows will be written or read.
+    pub fn stop(&self) {
+        self.state().stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// Reader: waits until rows `..end` are written; false once stopped.
+    fn wait_written(&self, end: usize) -> bool {
+        let mut state = self.state();
+        while state.written < end && !state.stopped {
+            state = self.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        state.written >= end
+    }
+
+    /// Reader: rows `..rows` will not be read again.
+    fn done_with(&self, rows: usize) {
+        let mut state = self.state();
+        if rows > state.done_with {
+            state.done_with = rows;
+            drop(state);
+            self.changed.notify_all();
+        }
+    }
 }
 
 /// Filters and compresses `rows` at `level` (0-9, 1 the fast coder) and
@@ -51,8 +161,16 @@ pub struct Rows<'a> {
 /// What `chunk` fails with; [`Error::Cancelled`] when the job is cancelled;
 /// [`Error::Internal`] if a compressor fails (a bug).
 pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-    let row_count = rows.pixels.len().checked_div(rows.row_bytes).unwrap_or(0);
-    let rows_per_segment = (SEGMENT_BYTES / rows.row_bytes.max(1)).max(1);
+    let written = write_segments(rows, level, ctx, chunk);
+    if let (Err(_), Some(gate)) = (&written, rows.gate) {
+        gate.stop();
+    }
+    written
+}
+
+fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    let row_count = rows.count;
+    let rows_per_segment = rows_per_segment(rows.row_bytes);
     let segments = row_count.div_ceil(rows_per_segment).max(1);
     let span = |index: usize| index * rows_per_segment..((index + 1) * rows_per_segment).min(row_count);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(segments).min(8);
@@ -63,6 +181,7 @@ pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMu
             ctx.checkpoint()?;
             let segment = compress_segment(rows, span(index), level, index + 1 == segments)?;
             joined.write(segment, index == 0, index + 1 == segments, chunk)?;
+            rows.done_with(span(index).end - 1);
         }
         return Ok(());
     }
@@ -71,9 +190,19 @@ pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMu
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Segment>)>();
-        for _ in 0..workers {
+        for worker in 0..workers {
             let (next, stop, done_tx) = (&next, &stop, done_tx.clone());
             scope.spawn(move || loop {
+                // While rows are arriving, the first worker keeps up with
+                // the writer and the others join it only when segments wait
+                // for them, so that the writer (the slowest single step)
+                // keeps its core whenever it could use it.
+                if let (Some(gate), true) = (rows.gate, worker > 0) {
+                    let ahead = (next.load(Ordering::Relaxed) + BACKLOG_SEGMENTS).min(segments);
+                    if ahead > 0 && !gate.wait_written(span(ahead - 1).end) {
+                        return;
+                    }
+                }
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 if index >= segments || stop.load(Ordering::Relaxed) {
                     return;
@@ -94,6 +223,7 @@ pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMu
                 while let Some(segment) = waiting.remove(&expected) {
                     ctx.checkpoint()?;
                     joined.write(segment, expected == 0, expected + 1 == segments, chunk)?;
+                    rows.done_with(span(expected).end - 1);
                     expected += 1;
                     ctx.progress(expected as f32 / segments as f32);
                 }
@@ -106,9 +236,22 @@ pub fn write(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn FnMu
         })();
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
+            // Workers waiting for rows wake up and leave.
+            if let Some(gate) = rows.gate {
+                gate.stop();
+            }
         }
         result
     })
+}
+
+/// Segments written and not yet taken that bring a second worker in while
+/// rows are arriving.
+const BACKLOG_SEGMENTS: usize = 4;
+
+/// Rows of `row_bytes` each in one segment (the last may have fewer).
+pub fn rows_per_segment(row_bytes: usize) -> usize {
+    (SEGMENT_BYTES / row_bytes.max(1)).max(1)
 }
 
 /// One segment's deflate blocks and the Adler-32 of its raw (filtered) bytes.
@@ -166,24 +309,44 @@ fn compress_segment(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, la
 
 #[inline(always)]
 fn compress_segment_with(rows: &Rows<'_>, span: std::ops::Range<usize>, level: u8, last: bool) -> Result<Segment> {
+    if let Some(gate) = rows.gate {
+        if !gate.wait_written(span.end) {
+            return Err(Error::Internal("the rows to compress stopped arriving".to_string()));
+        }
+    }
     let width = rows.row_bytes;
     let raw_len = span.len() * (width + 1);
     let mut filtered = Filtered::new(width, rows.pixel_bytes, rows.sixteen);
     if span.start > 0 {
-        filtered.set_previous(row(rows, span.start - 1));
+        filtered.set_previous(rows.row(span.start - 1));
     }
     let mut adler = simd_adler32::Adler32::new();
     let mut coder = Coder::new(level, raw_len)?;
     for index in span {
-        let line = filtered.next(row(rows, index), level > 0);
+        let line = filtered.next(rows.row(index), level > 0);
         adler.write(line);
         coder.write(line)?;
     }
     Ok(Segment { deflated: coder.finish(last)?, adler: adler.finish(), raw_len })
 }
 
-fn row<'a>(rows: &Rows<'a>, index: usize) -> &'a [u8] {
-    &rows.pixels[index * rows.row_bytes..(index + 1) * rows.row_bytes]
+impl Rows<'_> {
+    /// Row `index`, which must be below `count` and, where rows are
+    /// arriving, written and not yet done with.
+    fn row(&self, index: usize) -> &[u8] {
+        assert!(index < self.count, "row {index} of {}", self.count);
+        // SAFETY: the row lies inside the buffer (`index % held < held`),
+        // and no one writes it while it is read: a whole picture is
+        // borrowed shared, and an arriving row is read only between its
+        // `written` and the `done_with` of the segment below it.
+        unsafe { std::slice::from_raw_parts(self.pixels.add((index % self.held) * self.row_bytes), self.row_bytes) }
+    }
+
+    fn done_with(&self, rows: usize) {
+        if let Some(gate) = self.gate {
+            gate.done_with(rows);
+        }
+    }
 }
 
 /// Rows in, filtered rows (filter byte first) out.
@@ -706,7 +869,7 @@ mod tests {
     fn segments_join_into_one_valid_stream_at_every_level() {
         for (width, bpp, height) in [(300 * 3, 3, 1400), (7, 1, 3), (1, 1, 1), (640 * 4, 4, 900), (5000 * 8, 8, 40)] {
             let pixels = noise(width * height, width as u64);
-            let rows = Rows { pixels: &pixels, row_bytes: width, pixel_bytes: bpp, sixteen: false };
+            let rows = Rows::whole(&pixels, width, bpp, false);
             for level in [0, 1, 2, 6] {
                 let data = inflate(&stream(&rows, level));
                 assert_eq!(data.len(), height * (width + 1), "{width}x{height} level {level}");
@@ -719,7 +882,7 @@ mod tests {
     fn sixteen_bit_samples_are_written_big_endian() {
         let samples: Vec<u16> = (0..64 * 3 * 20).map(|i| (i * 97 % 65536) as u16).collect();
         let pixels: Vec<u8> = samples.iter().flat_map(|s| s.to_ne_bytes()).collect();
-        let rows = Rows { pixels: &pixels, row_bytes: 64 * 6, pixel_bytes: 6, sixteen: true };
+        let rows = Rows::whole(&pixels, 64 * 6, 6, true);
         let data = unfilter(&inflate(&stream(&rows, 1)), 64 * 6, 6);
         let expected: Vec<u8> = samples.iter().flat_map(|s| s.to_be_bytes()).collect();
         assert_eq!(data, expected);
@@ -731,7 +894,7 @@ mod tests {
             let mut pixels = vec![7u8; 16];
             pixels.extend(std::iter::repeat_n(0, run));
             pixels.extend([1, 2, 3]);
-            let rows = Rows { pixels: &pixels, row_bytes: pixels.len(), pixel_bytes: 1, sixteen: false };
+            let rows = Rows::whole(&pixels, pixels.len(), 1, false);
             let mut coder = FastCoder::new(0);
             coder.write(&pixels);
             let mut manual = vec![0x78, 0x01];
@@ -746,7 +909,7 @@ mod tests {
     fn the_processor_specific_build_writes_the_baseline_bytes() {
         let (width, height) = (300 * 3, 200);
         let pixels = noise(width * height, 11);
-        let rows = Rows { pixels: &pixels, row_bytes: width, pixel_bytes: 3, sixteen: false };
+        let rows = Rows::whole(&pixels, width, 3, false);
         for (level, span) in [(1, 0..height), (1, 57..height), (6, 1..90)] {
             let dispatched = compress_segment(&rows, span.clone(), level, true).expect("compresses");
             let baseline = compress_segment_with(&rows, span.clone(), level, true).expect("compresses");

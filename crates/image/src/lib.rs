@@ -21,6 +21,8 @@ mod decode;
 mod encode;
 mod idat;
 mod jpeg_bands;
+mod jpeg_rows;
+mod jpeg_to_png;
 mod jpeg_strips;
 mod png_rows;
 mod svg_guard;

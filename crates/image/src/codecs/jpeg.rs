@@ -12,6 +12,7 @@ use turbojpeg::{Colorspace, PixelFormat, Subsamp};
 use crate::decode::decode_still;
 use crate::encode::{fit_pixels, Accepts};
 use crate::jpeg_bands;
+use crate::jpeg_rows::Outcome;
 use crate::options::QUALITY;
 
 const ID: &str = "jpg";
@@ -50,7 +51,21 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         None => match turbojpeg::decompress(input.bytes, format) {
             Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
             Ok(_) => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
-            Err(e) => return decode_damaged(input, ctx, &e.to_string()),
+            // Damaged data that libjpeg decodes past (with warnings, which
+            // TurboJPEG makes errors): its rows, as viewers built on it
+            // show them; what it refuses, the zune decoder tries.
+            Err(e) => match crate::jpeg_rows::decode_whole(input.bytes, header.width, header.height, format.size()) {
+                (Outcome::Decoded, pixels) => pixels,
+                (Outcome::Damaged(warning), pixels) => {
+                    ctx.note(damaged_note(&warning));
+                    pixels
+                }
+                (Outcome::Cut { reason, rows }, pixels) => {
+                    ctx.note(cut_note(&reason, rows, header.height));
+                    pixels
+                }
+                _ => return decode_damaged(input, ctx, &e.to_string()),
+            },
         },
     };
     let mut image = if gray {
@@ -75,12 +90,27 @@ fn decode_damaged(input: Input<'_>, ctx: &Context<'_>, reason: &str) -> Result<V
     let reason = reason.trim_start_matches("TurboJPEG error: ").trim_end_matches('.').to_string();
     match decode_still(input, ctx, ImageFormat::Jpeg, ID) {
         Ok(value) => {
-            ctx.note(format!("the JPEG is damaged ({reason}); converted what could be decoded"));
+            ctx.note(damaged_note(&reason));
             Ok(value)
         }
         Err(e @ (Error::LimitExceeded { .. } | Error::Cancelled)) => Err(e),
         Err(_) => Err(Error::invalid_input(ID, reason)),
     }
+}
+
+/// What a conversion of a damaged JPEG says, `reason` being the decoder's.
+pub(crate) fn damaged_note(reason: &str) -> String {
+    format!("the JPEG is damaged ({}); converted what could be decoded", reason.trim_end_matches('.'))
+}
+
+/// What a conversion of a JPEG that libjpeg stopped decoding after `rows`
+/// rows of `height` says.
+pub(crate) fn cut_note(reason: &str, rows: usize, height: usize) -> String {
+    format!(
+        "the JPEG is damaged ({}); converted what could be decoded: the {} rows below row {rows} of {height} could not be, and are grey",
+        reason.trim_end_matches('.'),
+        height - rows
+    )
 }
 
 /// Images up to this many pixels (icons, sprites, pixel art) keep full
@@ -107,9 +137,9 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
 
 /// Application segments of interest in a JPEG header.
 #[derive(Default)]
-struct Markers {
-    icc: Option<Vec<u8>>,
-    exif: Option<Vec<u8>>,
+pub(crate) struct Markers {
+    pub(crate) icc: Option<Vec<u8>>,
+    pub(crate) exif: Option<Vec<u8>>,
 }
 
 const EXIF_TAG: &[u8] = b"Exif\0\0";
@@ -119,7 +149,7 @@ const ICC_CHUNK: usize = 65_519;
 
 impl Markers {
     /// Reads the segments before the first scan.
-    fn read(bytes: &[u8]) -> Markers {
+    pub(crate) fn read(bytes: &[u8]) -> Markers {
         let mut markers = Markers::default();
         let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
         for (marker, segment) in segments(bytes).map(|s| (s.marker, s.payload(bytes))) {

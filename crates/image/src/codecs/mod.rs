@@ -8,7 +8,7 @@ mod hdr;
 mod ico;
 pub(crate) mod jpeg;
 mod jxl;
-mod png;
+pub(crate) mod png;
 mod pnm;
 mod psd;
 mod qoi;

@@ -54,20 +54,36 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
         return encode_animation(raster, icc, level, sink, ctx);
     }
     let image = fit_pixels(raster.into_still("PNG", ctx), Accepts::UP_TO_SIXTEEN, ctx)?;
-    let (color, depth) = layout(image.color());
-    let mut info = png::Info::with_size(image.width(), image.height());
+    let pixel_bytes = usize::from(image.color().bytes_per_pixel());
+    let sixteen = pixel_bytes > usize::from(image.color().channel_count());
+    let rows = crate::idat::Rows::whole(image.as_bytes(), image.width() as usize * pixel_bytes, pixel_bytes, sixteen);
+    write_still(sink, image.width(), image.height(), image.color(), icc, &rows, level, ctx)
+}
+
+/// Writes a still PNG of `width` x `height` pixels laid out as `color`,
+/// with `icc` as its colour profile and `rows` as its pixels, deflated at
+/// `level` (0 stored, 1 the fast coder, 2-9 zlib's levels).
+///
+/// # Errors
+/// [`Error::Io`] when `sink` fails; as [`crate::idat::write`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_still(
+    sink: &mut dyn Write,
+    width: u32,
+    height: u32,
+    color: ColorType,
+    icc: Option<Vec<u8>>,
+    rows: &crate::idat::Rows<'_>,
+    level: u8,
+    ctx: &Context<'_>,
+) -> Result<()> {
+    let (color, depth) = layout(color);
+    let mut info = png::Info::with_size(width, height);
     info.color_type = color;
     info.bit_depth = depth;
     info.icc_profile = icc.map(Into::into);
     let mut writer = png::Encoder::with_info(sink, info).map_err(backend)?.write_header().map_err(backend)?;
-    let pixel_bytes = usize::from(image.color().bytes_per_pixel());
-    let rows = crate::idat::Rows {
-        pixels: image.as_bytes(),
-        row_bytes: image.width() as usize * pixel_bytes,
-        pixel_bytes,
-        sixteen: depth == png::BitDepth::Sixteen,
-    };
-    crate::idat::write(&rows, level, ctx, &mut |piece| writer.write_chunk(png::chunk::IDAT, piece).map_err(backend))?;
+    crate::idat::write(rows, level, ctx, &mut |piece| writer.write_chunk(png::chunk::IDAT, piece).map_err(backend))?;
     writer.finish().map_err(backend)
 }
 
