@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use fileconv::image::DynamicImage;
 use fileconv::{
-    Category, Context, Control, Decoder, Encoder, Engine, Error, ErrorKind, FormatInfo, Input, Options, Raster,
-    Registry, Result, Source, Value, ValueKind,
+    Category, Context, Control, Decoder, Encoder, Engine, Error, ErrorKind, FormatInfo, Fused, Input, OptionKind, OptionSpec, Options,
+    Raster, Registry, Result, Source, Transform, Value, ValueKind,
 };
 
 #[test]
@@ -160,6 +160,32 @@ fn lossless_paths_win_and_ties_break_by_name_in_any_registration_order() {
     let reversed = Engine::new(Registry::default().encoder(&EXACT).encoder(&EXACT_TWIN).encoder(&LOSSY).decoder(&DEC_T).format(&U).format(&T));
     assert_eq!(with_twin.path("t", "u").unwrap().to_string(), "t --t--> raster --also-dear--> u");
     assert_eq!(reversed.path("t", "u").unwrap().to_string(), "t --t--> raster --also-dear--> u");
+}
+
+fn fuse_t_to_u(input: Input<'_>, sink: &mut dyn Write, _: &Context<'_>) -> Result<bool> {
+    if input.bytes == b"decline" {
+        return Ok(false);
+    }
+    sink.write_all(b"fused")?;
+    Ok(true)
+}
+fn grow(value: Value, _: &Context<'_>) -> Result<Value> {
+    Ok(value)
+}
+static FUSED_DEAR: Fused = Fused { from: "t", decoder: "t", to: "u", encoder: "dear", convert: fuse_t_to_u };
+static FUSED_CHEAP: Fused = Fused { from: "t", decoder: "t", to: "u", encoder: "cheap", convert: fuse_t_to_u };
+static GROW_WIDTH: OptionSpec = OptionSpec { name: "grow", kind: OptionKind::Integer { min: 1, max: 9 }, default: "1", help: "" };
+static GROW: Transform = Transform { name: "grow", kind: ValueKind::Raster, options: std::slice::from_ref(&GROW_WIDTH), apply: grow };
+
+#[test]
+fn a_fused_conversion_replaces_its_two_steps_unless_it_declines_or_a_transform_is_asked() {
+    let registry = Registry::default().format(&T).format(&U).decoder(&DEC_T).encoder(&LOSSY).encoder(&EXACT).transform(&GROW);
+    let engine = Engine::new(registry.clone().fused(&FUSED_DEAR));
+    assert_eq!(engine.convert(b"", "t", "u").unwrap(), b"fused");
+    assert_eq!(engine.convert(b"decline", "t", "u").unwrap(), b"exact", "declined: the two steps");
+    assert_eq!(engine.convert_with(b"", "t", "u", &Options::new().with("grow", "2")).unwrap(), b"exact", "a transform: the two steps");
+    // Only for the decoder and encoder the path chose.
+    assert_eq!(Engine::new(registry.fused(&FUSED_CHEAP)).convert(b"", "t", "u").unwrap(), b"exact");
 }
 
 #[test]

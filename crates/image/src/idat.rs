@@ -420,8 +420,7 @@ impl Filtered {
 fn costs(bpp: usize, previous: &[u8], current: &[u8]) -> [u64; 4] {
     #[inline(always)]
     fn residuals(x: u8, a: u8, b: u8, c: u8) -> [u16; 4] {
-        let average = (a & b) + ((a ^ b) >> 1);
-        [x.wrapping_sub(b), x.wrapping_sub(a), x.wrapping_sub(average), x.wrapping_sub(paeth(a, b, c))].map(|r| u16::from((r as i8).unsigned_abs()))
+        [x.wrapping_sub(b), x.wrapping_sub(a), x.wrapping_sub(average(a, b)), x.wrapping_sub(paeth(a, b, c))].map(|r| u16::from((r as i8).unsigned_abs()))
     }
     let n = current.len();
     let bpp = bpp.min(n);
@@ -490,7 +489,7 @@ impl Filter {
                     out[i] = current[i].wrapping_sub(previous[i] >> 1);
                 }
                 for (((o, &c), &a), &b) in out[bpp..].iter_mut().zip(&current[bpp..]).zip(&current[..n - bpp]).zip(&previous[bpp..]) {
-                    *o = c.wrapping_sub((a & b) + ((a ^ b) >> 1));
+                    *o = c.wrapping_sub(average(a, b));
                 }
             }
             Filter::Paeth => {
@@ -506,6 +505,12 @@ impl Filter {
             }
         }
     }
+}
+
+/// The Average predictor, `(a + b) / 2` without overflow.
+#[inline(always)]
+pub(crate) fn average(a: u8, b: u8) -> u8 {
+    (a & b) + ((a ^ b) >> 1)
 }
 
 /// The Paeth predictor in unsigned bytes only (Luca Versari's form, as FPNGE

@@ -203,6 +203,14 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_offers_jpeg_to_png_to_it() {
+        let engine = Engine::from_inventory();
+        let path = engine.path("jpg", "png").unwrap();
+        let [fileconv_core::Step::Decode(decoder), fileconv_core::Step::Encode(encoder)] = path.steps[..] else { panic!("{path}") };
+        assert!(engine.registry().fused_for(decoder, encoder).is_some_and(|f| f.convert == convert as fileconv_core::FusedFn), "{path}");
+    }
+
+    #[test]
     fn the_png_is_the_two_steps_byte_for_byte() {
         for (width, height, subsamp) in [(1500, 1400, Subsamp::Sub2x2), (1031, 1111, Subsamp::Sub2x1), (1024, 1030, Subsamp::Gray)] {
             let jpeg = jpeg(width, height, subsamp);

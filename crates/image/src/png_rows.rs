@@ -17,7 +17,7 @@ use fileconv_core::image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, Rg
 use fileconv_core::{Context, Error, Frame, Input, Raster, Result, Value};
 
 use crate::decode::{profile_for, InputReader};
-use crate::idat::paeth;
+use crate::idat::{average, paeth};
 
 /// zlib's window: how far back a match may reach into earlier output.
 const LOOKBACK: usize = 32 * 1024;
@@ -294,7 +294,7 @@ fn unfilter<const B: usize>(filter: u8, previous: &[u8], current: &mut [u8]) -> 
             let mut left = [0u8; B];
             for (pixel, above) in current.chunks_exact_mut(B).zip(previous.chunks_exact(B)) {
                 for k in 0..B {
-                    pixel[k] = pixel[k].wrapping_add(((u16::from(left[k]) + u16::from(above[k])) / 2) as u8);
+                    pixel[k] = pixel[k].wrapping_add(average(left[k], above[k]));
                     left[k] = pixel[k];
                 }
             }
