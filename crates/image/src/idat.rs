@@ -192,24 +192,29 @@ fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn
         let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Segment>)>();
         for worker in 0..workers {
             let (next, stop, done_tx) = (&next, &stop, done_tx.clone());
-            scope.spawn(move || loop {
-                // While rows are arriving, the first worker keeps up with
-                // the writer and the others join it only when segments wait
-                // for them, so that the writer (the slowest single step)
-                // keeps its core whenever it could use it.
-                if let (Some(gate), true) = (rows.gate, worker > 0) {
-                    let ahead = (next.load(Ordering::Relaxed) + BACKLOG_SEGMENTS).min(segments);
-                    if ahead > 0 && !gate.wait_written(span(ahead - 1).end) {
+            scope.spawn(move || {
+                if rows.gate.is_some() {
+                    yield_to_the_writer();
+                }
+                loop {
+                    // While rows are arriving, the first worker keeps up with
+                    // the writer and the others join it only when segments wait
+                    // for them, so that the writer (the slowest single step)
+                    // keeps its core whenever it could use it.
+                    if let (Some(gate), true) = (rows.gate, worker > 0) {
+                        let ahead = (next.load(Ordering::Relaxed) + BACKLOG_SEGMENTS).min(segments);
+                        if ahead > 0 && !gate.wait_written(span(ahead - 1).end) {
+                            return;
+                        }
+                    }
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= segments || stop.load(Ordering::Relaxed) {
                         return;
                     }
-                }
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= segments || stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let segment = compress_segment(rows, span(index), level, index + 1 == segments);
-                if done_tx.send((index, segment)).is_err() {
-                    return;
+                    let segment = compress_segment(rows, span(index), level, index + 1 == segments);
+                    if done_tx.send((index, segment)).is_err() {
+                        return;
+                    }
                 }
             });
         }
@@ -243,6 +248,17 @@ fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn
         }
         result
     })
+}
+
+/// Lowers the calling worker thread's scheduling priority (nice 10), so
+/// that the thread writing the rows, the longest single step, is not
+/// preempted by the workers when they want the same core.
+fn yield_to_the_writer() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: changes only the calling thread's nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
 }
 
 /// Segments written and not yet taken that bring a second worker in while
