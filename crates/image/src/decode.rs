@@ -66,14 +66,25 @@ pub(crate) fn finish_still<D: ImageDecoder>(mut decoder: D, id: &str, ctx: &Cont
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Duration::ZERO }], icc_profile, exif }))
 }
 
+/// Sets an EXIF chunk's orientation to upright, as a reader does once it
+/// has turned the picture, and says whether it asked for a turn (the
+/// conversions that never hold the whole picture decline those).
+pub(crate) fn turn_upright(exif: Option<&mut Vec<u8>>) -> bool {
+    exif.and_then(|exif| Orientation::remove_from_exif_chunk(exif)).is_some_and(|o| o != Orientation::NoTransforms)
+}
+
 /// The ICC profile when it describes the decoded pixels: a CMYK or Lab
 /// profile does not describe the RGB the decoder made of CMYK or Lab
 /// samples, and a PNG, JPEG or TIFF that carried it would be wrong (Pillow
 /// refuses such a PNG). Said when left out.
 pub fn profile_for(icc: Option<Vec<u8>>, image: &DynamicImage, ctx: &Context<'_>) -> Option<Vec<u8>> {
+    profile_for_samples(icc, !image.color().has_color(), ctx)
+}
+
+/// [`profile_for`] pixels that are grey (`gray`) or RGB.
+pub(crate) fn profile_for_samples(icc: Option<Vec<u8>>, gray: bool, ctx: &Context<'_>) -> Option<Vec<u8>> {
     let icc = icc?;
     let space = icc.get(16..20)?;
-    let gray = !image.color().has_color();
     if (space == b"RGB " && !gray) || (space == b"GRAY" && gray) {
         return Some(icc);
     }

@@ -66,8 +66,8 @@ impl<'a> Rows<'a> {
         Rows { pixels: pixels.as_ptr(), count, held: count.max(1), row_bytes, pixel_bytes, sixteen, gate: None, _pixels: std::marker::PhantomData }
     }
 
-    /// `count` rows arriving in a ring of `held` rows at `ring`, written by
-    /// another thread as `gate` says.
+    /// `count` rows of 8-bit samples arriving in a ring of `held` rows at
+    /// `ring`, written by another thread as `gate` says.
     ///
     /// # Safety
     /// `ring` must be valid for reads of `held * row_bytes` bytes for `'a`;
@@ -194,7 +194,7 @@ fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn
             let (next, stop, done_tx) = (&next, &stop, done_tx.clone());
             scope.spawn(move || {
                 if rows.gate.is_some() {
-                    yield_to_the_writer();
+                    crate::yield_to_the_producer();
                 }
                 loop {
                     // While rows are arriving, the first worker keeps up with
@@ -248,17 +248,6 @@ fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn
         }
         result
     })
-}
-
-/// Lowers the calling worker thread's scheduling priority (nice 10), so
-/// that the thread writing the rows, the longest single step, is not
-/// preempted by the workers when they want the same core.
-fn yield_to_the_writer() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: changes only the calling thread's nice value.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-    }
 }
 
 /// Segments written and not yet taken that bring a second worker in while

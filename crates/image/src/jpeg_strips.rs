@@ -18,6 +18,12 @@ use turbojpeg::{Compressor, OwnedBuf, PixelFormat, Subsamp};
 
 /// Below this many pixels one compressor is quicker than starting threads.
 const MIN_PIXELS: u64 = 1 << 20;
+/// About how many pixels each strip holds: small enough that strips keep
+/// both cores busy to the end, and that a conversion which compresses rows
+/// as they are decoded ([`crate::png_to_jpeg`]) holds few of them; large
+/// enough that a strip's own compressor and restart marker cost nothing
+/// measurable (a 9 MP photo is 17 strips).
+const STRIP_PIXELS: usize = 1 << 19;
 
 /// What to encode: packed 8-bit pixels, top to bottom.
 pub struct Pixels<'a> {
@@ -27,39 +33,86 @@ pub struct Pixels<'a> {
     pub format: PixelFormat,
 }
 
-/// Encodes `pixels` as a baseline JPEG, in parallel strips when the image is
-/// large and there is more than one core.
+/// How a picture is cut into strips. It depends on the picture's size and
+/// sampling only, never on the machine, so that a file is encoded to the
+/// same bytes everywhere and whichever way its rows arrive.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Pixel rows per strip (the last may have fewer).
+    pub strip_rows: usize,
+    pub strips: usize,
+    /// MCUs per strip: the restart interval.
+    restart_interval: usize,
+    height: usize,
+}
+
+impl Plan {
+    /// The strips of a `width` x `height` picture sampled as `subsamp`, or
+    /// `None` when it is best encoded by one compressor (small pictures).
+    pub fn new(width: usize, height: usize, subsamp: Subsamp) -> Option<Plan> {
+        if (width as u64) * (height as u64) < MIN_PIXELS {
+            return None;
+        }
+        let (across, down) = subsamp.size();
+        let mcu_rows = 8 * down;
+        let mcu_columns = width.div_ceil(8 * across);
+        let bands = height.div_ceil(mcu_rows);
+        // The restart interval (MCUs per strip) is a 16-bit field.
+        let max_bands = usize::from(u16::MAX) / mcu_columns.max(1);
+        let bands_per_strip = STRIP_PIXELS.div_ceil(width * mcu_rows).min(max_bands);
+        if bands_per_strip == 0 || bands_per_strip >= bands {
+            return None;
+        }
+        let strip_rows = bands_per_strip * mcu_rows;
+        Some(Plan { strip_rows, strips: height.div_ceil(strip_rows), restart_interval: mcu_columns * bands_per_strip, height })
+    }
+
+    /// The pixel rows of strip `index`.
+    pub fn rows(&self, index: usize) -> std::ops::Range<usize> {
+        index * self.strip_rows..((index + 1) * self.strip_rows).min(self.height)
+    }
+
+    /// The strips' encoded JPEGs, in order, as one JPEG; `None` when their
+    /// tables differ (not seen with libjpeg-turbo 3).
+    pub fn join(&self, strips: Vec<Vec<u8>>) -> Option<Jpeg> {
+        (strips.len() == self.strips).then(|| join(strips, self.height, self.restart_interval))?
+    }
+}
+
+/// Encodes `pixels` as a baseline JPEG, in strips on every core when the
+/// picture is large ([`Plan`]).
 ///
 /// # Errors
 /// [`Error::Backend`] when libjpeg-turbo fails.
 pub fn compress(pixels: &Pixels<'_>, quality: i32, subsamp: Subsamp) -> Result<Jpeg> {
-    let (across, down) = subsamp.size();
-    let mcu_rows = 8 * down;
-    let mcu_columns = pixels.width.div_ceil(8 * across);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let band_count = pixels.height.div_ceil(mcu_rows);
-    // The restart interval (MCUs per strip) is a 16-bit field.
-    let max_bands = (usize::from(u16::MAX) / mcu_columns.max(1)).max(1);
-    let bands_per_strip = band_count.div_ceil(cores).min(max_bands).max(1);
-    let strips = band_count.div_ceil(bands_per_strip);
-    if cores < 2 || strips < 2 || (pixels.width as u64) * (pixels.height as u64) < MIN_PIXELS {
+    let Some(plan) = Plan::new(pixels.width, pixels.height, subsamp) else {
         return compress_strip(pixels, 0..pixels.height, quality, subsamp).map(Jpeg::whole);
-    }
-    let strip_rows = bands_per_strip * mcu_rows;
-    let encoded: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..strips)
-            .map(|i| {
-                let rows = i * strip_rows..((i + 1) * strip_rows).min(pixels.height);
-                // libjpeg-turbo's buffer cannot cross threads: copied out.
-                scope.spawn(move || compress_strip(pixels, rows, quality, subsamp).map(|jpeg| jpeg.to_vec()))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a JPEG strip encoder panicked".into())))).collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(plan.strips);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if index >= plan.strips {
+                return done;
+            }
+            // libjpeg-turbo's buffer cannot cross threads: copied out.
+            done.push((index, compress_strip(pixels, plan.rows(index), quality, subsamp).map(|jpeg| jpeg.to_vec())));
+        }
+    };
+    let mut encoded: Vec<(usize, Result<Vec<u8>>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..cores).map(|_| scope.spawn(work)).collect();
+        let mut encoded = work();
+        for helper in helpers {
+            encoded.extend(helper.join().unwrap_or_else(|_| vec![(0, Err(Error::Internal("a JPEG strip encoder panicked".into())))]));
+        }
+        encoded
     });
-    let encoded = encoded.into_iter().collect::<Result<Vec<_>>>()?;
-    match join(encoded, pixels.height, mcu_columns * bands_per_strip) {
+    encoded.sort_by_key(|(index, _)| *index);
+    let encoded = encoded.into_iter().map(|(_, strip)| strip).collect::<Result<Vec<_>>>()?;
+    match plan.join(encoded) {
         Some(joined) => Ok(joined),
-        // Strips whose tables differ (not seen with libjpeg-turbo 3): one compressor instead.
         None => compress_strip(pixels, 0..pixels.height, quality, subsamp).map(Jpeg::whole),
     }
 }
@@ -110,7 +163,11 @@ impl Jpeg {
     }
 }
 
-fn compress_strip(pixels: &Pixels<'_>, rows: std::ops::Range<usize>, quality: i32, subsamp: Subsamp) -> Result<OwnedBuf> {
+/// One compressor's JPEG of `rows` of `pixels`.
+///
+/// # Errors
+/// [`Error::Backend`] when libjpeg-turbo fails.
+pub fn compress_strip(pixels: &Pixels<'_>, rows: std::ops::Range<usize>, quality: i32, subsamp: Subsamp) -> Result<OwnedBuf> {
     let backend = |e: turbojpeg::Error| Error::backend("jpg", e);
     let mut compressor = Compressor::new().map_err(backend)?;
     compressor.set_quality(quality).map_err(backend)?;

@@ -15,10 +15,8 @@
 use std::io::Write;
 use std::sync::mpsc;
 
-use fileconv_core::image::metadata::Orientation;
 use fileconv_core::image::ColorType;
 use fileconv_core::{Context, Error, Fused, Input, Result};
-use turbojpeg::Colorspace;
 
 use crate::codecs::jpeg::{cut_note, damaged_note, Markers};
 use crate::idat::{RowGate, Rows};
@@ -41,21 +39,17 @@ fn convert_in_ring(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>, ri
     let jpeg = input.bytes;
     let Ok(header) = turbojpeg::read_header(jpeg) else { return Ok(false) };
     let (width, height) = (header.width, header.height);
-    let (components, color) = match header.colorspace {
-        Colorspace::Gray => (1, ColorType::L8),
-        Colorspace::CMYK | Colorspace::YCCK => return Ok(false),
-        _ => (3, ColorType::Rgb8),
-    };
+    let Some(format) = crate::codecs::jpeg::pixel_format(header.colorspace) else { return Ok(false) };
+    let components = format.size();
+    let color = if components == 1 { ColorType::L8 } else { ColorType::Rgb8 };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 || width.saturating_mul(height) < MIN_PIXELS {
         return Ok(false);
     }
-    let markers = Markers::read(jpeg);
-    if let Some(mut exif) = markers.exif {
-        // A turned picture is turned whole by the reader.
-        if Orientation::remove_from_exif_chunk(&mut exif).is_some_and(|o| o != Orientation::NoTransforms) {
-            return Ok(false);
-        }
+    let mut markers = Markers::read(jpeg);
+    // A turned picture is turned whole by the reader.
+    if crate::decode::turn_upright(markers.exif.as_mut()) {
+        return Ok(false);
     }
     let level = COMPRESSION.integer(ctx.options)? as u8;
     let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else { return Ok(false) };
@@ -174,8 +168,9 @@ unsafe impl Sync for RingPointer {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fused_tests::{assert_offered, two_steps};
     use crate::jpeg_strips::tests::picture;
-    use fileconv_core::{Control, Engine, Limits, MemoryBudget, Notes, Options, Registry};
+    use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
     use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
 
     fn jpeg(width: usize, height: usize, subsamp: Subsamp) -> Vec<u8> {
@@ -184,13 +179,6 @@ mod tests {
         compressor.set_quality(85).unwrap();
         compressor.set_subsamp(subsamp).unwrap();
         compressor.compress_to_vec(Image { pixels: pixels.as_slice(), width, pitch: width * 3, height, format: PixelFormat::RGB }).unwrap()
-    }
-
-    /// The engine without this fused conversion: the two steps.
-    fn two_steps() -> Engine {
-        let mut registry = Registry::from_inventory();
-        registry.fused.clear();
-        Engine::new(registry)
     }
 
     fn fused(jpeg: &[u8], ring_segments: usize, options: &Options) -> (Result<bool>, Vec<u8>) {
@@ -204,10 +192,7 @@ mod tests {
 
     #[test]
     fn the_engine_offers_jpeg_to_png_to_it() {
-        let engine = Engine::from_inventory();
-        let path = engine.path("jpg", "png").unwrap();
-        let [fileconv_core::Step::Decode(decoder), fileconv_core::Step::Encode(encoder)] = path.steps[..] else { panic!("{path}") };
-        assert!(engine.registry().fused_for(decoder, encoder).is_some_and(|f| f.convert == convert as fileconv_core::FusedFn), "{path}");
+        assert_offered("jpg", "png", convert);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod jpeg_rows;
 mod jpeg_to_png;
 mod jpeg_strips;
 mod png_rows;
+mod png_to_jpeg;
 mod svg_guard;
 pub mod options;
 mod transform;
@@ -56,7 +57,41 @@ pub(crate) fn pixel_buffer(len: usize) -> Vec<u8> {
     buffer
 }
 
+/// Lowers the calling worker thread's scheduling priority (nice 10), so
+/// that the thread producing what the workers consume (the rows a decoder
+/// writes), the longest single step, is not preempted by them when they
+/// want the same core.
+pub(crate) fn yield_to_the_producer() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: changes only the calling thread's nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
 /// Does nothing; calling it makes sure this crate, and so its registrations,
 /// are linked into the program.
 #[inline(never)]
 pub fn link() {}
+
+/// What the tests of fused conversions share.
+#[cfg(test)]
+pub(crate) mod fused_tests {
+    use fileconv_core::{Engine, FusedFn, Registry, Step};
+
+    /// The engine without fused conversions: the two steps.
+    pub fn two_steps() -> Engine {
+        let mut registry = Registry::from_inventory();
+        registry.fused.clear();
+        Engine::new(registry)
+    }
+
+    /// Asserts that the engine's path from `from` to `to` is one decoder
+    /// then one encoder, and that it offers that path to `convert`.
+    pub fn assert_offered(from: &str, to: &str, convert: FusedFn) {
+        let engine = Engine::from_inventory();
+        let path = engine.path(from, to).unwrap();
+        let [Step::Decode(decoder), Step::Encode(encoder)] = path.steps[..] else { panic!("{path}") };
+        assert!(engine.registry().fused_for(decoder, encoder).is_some_and(|f| std::ptr::fn_addr_eq(f.convert, convert)), "{path}");
+    }
+}

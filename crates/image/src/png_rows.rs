@@ -25,7 +25,29 @@ const LOOKBACK: usize = 32 * 1024;
 const BATCH_BYTES: usize = 128 * 1024;
 
 /// Why this reader gave a file back to the png crate.
-struct Declined;
+pub(crate) struct Declined;
+
+/// Where the unfiltered rows go: each row's place, asked for in order, once.
+pub(crate) trait RowTarget: Send {
+    /// Row `row`'s place, and the row above it, unfiltered (zeros above the first).
+    fn place(&mut self, row: usize) -> (&[u8], &mut [u8]);
+}
+
+/// The whole picture in one buffer.
+struct Picture {
+    pixels: Vec<u8>,
+    row_bytes: usize,
+    zeros: Vec<u8>,
+}
+
+impl RowTarget for Picture {
+    fn place(&mut self, row: usize) -> (&[u8], &mut [u8]) {
+        let row_bytes = self.row_bytes;
+        let (done, rest) = self.pixels.split_at_mut(row * row_bytes);
+        let above = if row == 0 { &self.zeros[..] } else { &done[(row - 1) * row_bytes..] };
+        (above, &mut rest[..row_bytes])
+    }
+}
 
 /// The decoded still image, or `None` when the file is not one this reader
 /// takes or it found fault with it (nothing is left charged then).
@@ -37,8 +59,10 @@ pub(crate) fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Option<Value
     let Some(header) = Header::read(input)? else { return Ok(None) };
     let bytes = u64::from(header.width) * u64::from(header.height) * header.channels as u64;
     ctx.charge_frame(header.width, header.height, header.channels as u64)?;
-    match decode_pixels(input, &header, ctx) {
-        Ok(Ok(pixels)) => finish(pixels, header, ctx).map(Some),
+    let row_bytes = header.width as usize * header.channels;
+    let picture = Picture { pixels: crate::pixel_buffer(row_bytes * header.height as usize), row_bytes, zeros: vec![0; row_bytes] };
+    match decode_rows(input, &header, ctx, picture) {
+        Ok(Ok(picture)) => finish(picture.pixels, header, ctx).map(Some),
         Ok(Err(Declined)) => {
             ctx.release_memory(bytes);
             Ok(None)
@@ -51,16 +75,20 @@ pub(crate) fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Option<Value
 }
 
 /// What the png crate read of the header and the chunks before the image data.
-struct Header {
-    width: u32,
-    height: u32,
-    channels: usize,
-    icc: Option<Vec<u8>>,
-    exif: Option<Vec<u8>>,
+pub(crate) struct Header {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) channels: usize,
+    pub(crate) icc: Option<Vec<u8>>,
+    pub(crate) exif: Option<Vec<u8>>,
 }
 
 impl Header {
-    fn read(input: Input<'_>) -> Result<Option<Header>> {
+    /// The header of a PNG this reader takes; `None` for any other file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the input's path cannot be opened again.
+    pub(crate) fn read(input: Input<'_>) -> Result<Option<Header>> {
         let Ok(reader) = png::Decoder::new(InputReader::open(input)?).read_info() else { return Ok(None) };
         let info = reader.info();
         let channels = match info.color_type {
@@ -109,8 +137,12 @@ fn finish(pixels: Vec<u8>, header: Header, ctx: &Context<'_>) -> Result<Value> {
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: std::time::Duration::ZERO }], icc_profile, exif }))
 }
 
-/// Inflates on this thread and unfilters on another.
-fn decode_pixels(input: Input<'_>, header: &Header, ctx: &Context<'_>) -> Result<std::result::Result<Vec<u8>, Declined>> {
+/// Inflates on this thread and unfilters on another into `target`, which
+/// is given back once every row is in it.
+///
+/// # Errors
+/// As [`decode`].
+pub(crate) fn decode_rows<T: RowTarget>(input: Input<'_>, header: &Header, ctx: &Context<'_>, mut target: T) -> Result<std::result::Result<T, Declined>> {
     let row_bytes = header.width as usize * header.channels;
     let height = header.height as usize;
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<u8>>(2);
@@ -118,18 +150,18 @@ fn decode_pixels(input: Input<'_>, header: &Header, ctx: &Context<'_>) -> Result
         // One batch: no second thread is worth starting (icons, sprites).
         let inflated = inflate_rows(input, row_bytes + 1, height, ctx, &batch_tx)?;
         drop(batch_tx);
-        return Ok(match (inflated, unfilter_rows(batch_rx, row_bytes, height, header.channels)) {
-            (Ok(()), Some(pixels)) => Ok(pixels),
+        return Ok(match (inflated, unfilter_rows(batch_rx, row_bytes, height, header.channels, &mut target)) {
+            (Ok(()), Some(())) => Ok(target),
             _ => Err(Declined),
         });
     }
     std::thread::scope(|scope| {
-        let unfilter = scope.spawn(move || unfilter_rows(batch_rx, row_bytes, height, header.channels));
+        let unfilter = scope.spawn(move || unfilter_rows(batch_rx, row_bytes, height, header.channels, &mut target).map(|()| target));
         let inflated = inflate_rows(input, row_bytes + 1, height, ctx, &batch_tx);
         drop(batch_tx);
-        let pixels = unfilter.join().map_err(|_| Error::Internal("the PNG unfiltering thread panicked".into()))?;
-        Ok(match (inflated?, pixels) {
-            (Ok(()), Some(pixels)) => Ok(pixels),
+        let target = unfilter.join().map_err(|_| Error::Internal("the PNG unfiltering thread panicked".into()))?;
+        Ok(match (inflated?, target) {
+            (Ok(()), Some(target)) => Ok(target),
             _ => Err(Declined),
         })
     })
@@ -248,62 +280,59 @@ fn send_rows(
     Ok(())
 }
 
-/// Undoes the filters of the rows as they arrive; `None` for an unknown
-/// filter type or too few rows.
-fn unfilter_rows(batches: mpsc::Receiver<Vec<u8>>, row_bytes: usize, height: usize, channels: usize) -> Option<Vec<u8>> {
-    let mut pixels = crate::pixel_buffer(row_bytes * height);
-    let zeros = vec![0u8; row_bytes];
+/// Undoes the filters of the rows as they arrive, into `target`; `None`
+/// for an unknown filter type or too few rows.
+fn unfilter_rows(batches: mpsc::Receiver<Vec<u8>>, row_bytes: usize, height: usize, channels: usize, target: &mut impl RowTarget) -> Option<()> {
     let mut row = 0;
     for batch in batches {
         for line in batch.chunks_exact(row_bytes + 1) {
-            let (done, rest) = pixels.split_at_mut(row * row_bytes);
-            let previous = if row == 0 { &zeros[..] } else { &done[(row - 1) * row_bytes..] };
-            let current = &mut rest[..row_bytes];
-            current.copy_from_slice(&line[1..]);
+            let (previous, current) = target.place(row);
+            let (filter, raw) = (line[0], &line[1..]);
             match channels {
-                1 => unfilter::<1>(line[0], previous, current)?,
-                2 => unfilter::<2>(line[0], previous, current)?,
-                3 => unfilter::<3>(line[0], previous, current)?,
-                _ => unfilter::<4>(line[0], previous, current)?,
+                1 => unfilter::<1>(filter, raw, previous, current)?,
+                2 => unfilter::<2>(filter, raw, previous, current)?,
+                3 => unfilter::<3>(filter, raw, previous, current)?,
+                _ => unfilter::<4>(filter, raw, previous, current)?,
             }
             row += 1;
         }
     }
-    (row == height).then_some(pixels)
+    (row == height).then_some(())
 }
 
-/// Undoes one row's filter in place; `B` bytes per pixel.
-fn unfilter<const B: usize>(filter: u8, previous: &[u8], current: &mut [u8]) -> Option<()> {
+/// Undoes one row's filter: `raw` is the row as filtered, `current` gets
+/// it unfiltered; `B` bytes per pixel.
+fn unfilter<const B: usize>(filter: u8, raw: &[u8], previous: &[u8], current: &mut [u8]) -> Option<()> {
     match filter {
-        0 => {}
+        0 => current.copy_from_slice(raw),
         1 => {
             let mut left = [0u8; B];
-            for pixel in current.chunks_exact_mut(B) {
+            for (pixel, raw) in current.chunks_exact_mut(B).zip(raw.chunks_exact(B)) {
                 for k in 0..B {
-                    pixel[k] = pixel[k].wrapping_add(left[k]);
+                    pixel[k] = raw[k].wrapping_add(left[k]);
                     left[k] = pixel[k];
                 }
             }
         }
         2 => {
-            for (x, &b) in current.iter_mut().zip(previous) {
-                *x = x.wrapping_add(b);
+            for ((x, &r), &b) in current.iter_mut().zip(raw).zip(previous) {
+                *x = r.wrapping_add(b);
             }
         }
         3 => {
             let mut left = [0u8; B];
-            for (pixel, above) in current.chunks_exact_mut(B).zip(previous.chunks_exact(B)) {
+            for ((pixel, raw), above) in current.chunks_exact_mut(B).zip(raw.chunks_exact(B)).zip(previous.chunks_exact(B)) {
                 for k in 0..B {
-                    pixel[k] = pixel[k].wrapping_add(average(left[k], above[k]));
+                    pixel[k] = raw[k].wrapping_add(average(left[k], above[k]));
                     left[k] = pixel[k];
                 }
             }
         }
         4 => {
             let (mut left, mut above_left) = ([0u8; B], [0u8; B]);
-            for (pixel, above) in current.chunks_exact_mut(B).zip(previous.chunks_exact(B)) {
+            for ((pixel, raw), above) in current.chunks_exact_mut(B).zip(raw.chunks_exact(B)).zip(previous.chunks_exact(B)) {
                 for k in 0..B {
-                    pixel[k] = pixel[k].wrapping_add(paeth(left[k], above[k], above_left[k]));
+                    pixel[k] = raw[k].wrapping_add(paeth(left[k], above[k], above_left[k]));
                     left[k] = pixel[k];
                     above_left[k] = above[k];
                 }

@@ -40,32 +40,27 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
         Err(e) => return decode_damaged(input, ctx, &e.to_string()),
     };
     let (w, h) = (header.width as u32, header.height as u32);
-    let gray = header.colorspace == Colorspace::Gray;
-    ctx.charge_frame(w, h, if gray { 1 } else { 3 })?;
-    if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
-        return decode_still(input, ctx, ImageFormat::Jpeg, ID);
-    }
-    let format = if gray { PixelFormat::GRAY } else { PixelFormat::RGB };
+    let format = pixel_format(header.colorspace);
+    ctx.charge_frame(w, h, format.map_or(3, |f| f.size() as u64))?;
+    let Some(format) = format else { return decode_still(input, ctx, ImageFormat::Jpeg, ID) };
+    let gray = format == PixelFormat::GRAY;
     let pixels = match jpeg_bands::decompress(input.bytes, &header, format) {
         Some(pixels) => pixels,
-        None => match turbojpeg::decompress(input.bytes, format) {
-            Ok(decoded) if decoded.pitch == decoded.width * format.size() => decoded.pixels,
-            Ok(_) => return decode_still(input, ctx, ImageFormat::Jpeg, ID),
-            // Damaged data that libjpeg decodes past (with warnings, which
-            // TurboJPEG makes errors): its rows, as viewers built on it
-            // show them; what it refuses, the zune decoder tries.
-            Err(e) => match crate::jpeg_rows::decode_whole(input.bytes, header.width, header.height, format.size()) {
-                (Outcome::Decoded, pixels) => pixels,
-                (Outcome::Damaged(warning), pixels) => {
-                    ctx.note(damaged_note(&warning));
-                    pixels
-                }
-                (Outcome::Cut { reason, rows }, pixels) => {
-                    ctx.note(cut_note(&reason, rows, header.height));
-                    pixels
-                }
-                _ => return decode_damaged(input, ctx, &e.to_string()),
-            },
+        // One decompressor. Damaged data that libjpeg decodes past (with
+        // warnings, which TurboJPEG makes errors) gives its rows, as viewers
+        // built on it show them; what it refuses, the zune decoder tries.
+        None => match crate::jpeg_rows::decode_whole(input.bytes, header.width, header.height, format.size()) {
+            (Outcome::Decoded, pixels) => pixels,
+            (Outcome::Damaged(warning), pixels) => {
+                ctx.note(damaged_note(&warning));
+                pixels
+            }
+            (Outcome::Cut { reason, rows }, pixels) => {
+                ctx.note(cut_note(&reason, rows, header.height));
+                pixels
+            }
+            (Outcome::Failed(reason), _) => return decode_damaged(input, ctx, &reason),
+            (Outcome::Stopped, _) => return Err(Error::Internal("the JPEG decoder stopped with room for every row".into())),
         },
     };
     let mut image = if gray {
@@ -82,6 +77,16 @@ fn decode(input: Input<'_>, ctx: &Context<'_>) -> Result<Value> {
     }
     ctx.progress(1.0);
     Ok(Value::Raster(Raster { frames: vec![Frame { image, delay: Default::default() }], icc_profile: markers.icc, exif }))
+}
+
+/// The pixels libjpeg-turbo decodes a JPEG of `colorspace` to here, grey
+/// or RGB; `None` for CMYK and YCCK, which the zune decoder reads.
+pub(crate) fn pixel_format(colorspace: Colorspace) -> Option<PixelFormat> {
+    match colorspace {
+        Colorspace::Gray => Some(PixelFormat::GRAY),
+        Colorspace::CMYK | Colorspace::YCCK => None,
+        _ => Some(PixelFormat::RGB),
+    }
 }
 
 /// A file libjpeg-turbo stops on: the zune decoder recovers what is there
@@ -123,15 +128,32 @@ fn encode(value: Value, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<()> {
     let (icc, exif) = (raster.icc_profile.take(), raster.exif.take());
     let quality = QUALITY.integer(ctx.options)? as i32;
     let image = fit_pixels(raster.into_still("JPEG", ctx), Accepts::EIGHT_BIT.without_alpha(), ctx)?;
-    let (format, subsamp) = match image {
-        DynamicImage::ImageLuma8(_) => (PixelFormat::GRAY, Subsamp::Gray),
-        _ if quality >= 90 || u64::from(image.width()) * u64::from(image.height()) <= FULL_CHROMA_PIXELS => (PixelFormat::RGB, Subsamp::None),
-        _ => (PixelFormat::RGB, Subsamp::Sub2x2),
-    };
+    let gray = matches!(image, DynamicImage::ImageLuma8(_));
+    let (format, subsamp) = sampling(gray, quality, u64::from(image.width()) * u64::from(image.height()));
     let pixels = crate::jpeg_strips::Pixels { bytes: image.as_bytes(), width: image.width() as usize, height: image.height() as usize, format };
     let jpeg = crate::jpeg_strips::compress(&pixels, quality, subsamp)?;
     ctx.progress(0.9);
-    write_with_markers(sink, jpeg.head(), icc.as_deref(), exif.as_deref())?;
+    write(sink, &jpeg, icc.as_deref(), exif.as_deref())
+}
+
+/// How a grey (`gray`) or RGB picture of `pixels` pixels is laid out and
+/// its chroma sampled when encoded at `quality`.
+pub(crate) fn sampling(gray: bool, quality: i32, pixels: u64) -> (PixelFormat, Subsamp) {
+    if gray {
+        (PixelFormat::GRAY, Subsamp::Gray)
+    } else if quality >= 90 || pixels <= FULL_CHROMA_PIXELS {
+        (PixelFormat::RGB, Subsamp::None)
+    } else {
+        (PixelFormat::RGB, Subsamp::Sub2x2)
+    }
+}
+
+/// Writes an encoded JPEG with `icc` and `exif` in its header.
+///
+/// # Errors
+/// [`Error::Io`] when `sink` fails.
+pub(crate) fn write(sink: &mut dyn Write, jpeg: &crate::jpeg_strips::Jpeg, icc: Option<&[u8]>, exif: Option<&[u8]>) -> Result<()> {
+    write_with_markers(sink, jpeg.head(), icc, exif)?;
     Ok(jpeg.write_rest(sink)?)
 }
 
