@@ -92,21 +92,18 @@ pub fn fit_pixels(image: DynamicImage, accepts: Accepts, ctx: &Context<'_>) -> R
 /// Composites an image with alpha onto an opaque `background`.
 pub(crate) fn flatten(image: DynamicImage, background: Rgba) -> DynamicImage {
     let [br, bg, bb, _] = background.0;
+    let (w, h) = (image.width(), image.height());
     match image {
-        DynamicImage::ImageLumaA8(img) if br == bg && bg == bb => {
-            let (w, h) = img.dimensions();
-            let pixels = img.pixels().map(|p| blend8(p.0[0], br, p.0[1])).collect();
-            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).expect("same dimensions"))
-        }
-        DynamicImage::ImageRgba8(_) | DynamicImage::ImageLumaA8(_) => {
-            let img = image.into_rgba8();
-            let (w, h) = img.dimensions();
-            let mut out = Vec::with_capacity(w as usize * h as usize * 3);
-            for p in img.pixels() {
-                let [r, g, b, a] = p.0;
-                out.extend_from_slice(&[blend8(r, br, a), blend8(g, bg, a), blend8(b, bb, a)]);
+        DynamicImage::ImageLumaA8(_) | DynamicImage::ImageRgba8(_) => {
+            let channels = usize::from(image.color().channel_count());
+            let out_channels = if channels == 2 && br == bg && bg == bb { 1 } else { 3 };
+            let mut out = vec![0; w as usize * h as usize * out_channels];
+            flatten8(image.as_bytes(), channels, [br, bg, bb], out_channels, &mut out);
+            if out_channels == 1 {
+                DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, out).expect("same dimensions"))
+            } else {
+                DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).expect("same dimensions"))
             }
-            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).expect("same dimensions"))
         }
         other => {
             let mut img = other.into_rgba32f();
@@ -119,6 +116,33 @@ pub(crate) fn flatten(image: DynamicImage, background: Rgba) -> DynamicImage {
                 p.0[3] = 1.0;
             }
             DynamicImage::ImageRgb32F(DynamicImage::ImageRgba32F(img).into_rgb32f())
+        }
+    }
+}
+
+/// Composites 8-bit pixels with alpha, `channels` (2: grey and alpha, 4:
+/// RGBA) samples each, onto `background`, into `out`: `out_channels` 1
+/// (grey, for grey pixels on a grey background) or 3 (RGB).
+pub(crate) fn flatten8(pixels: &[u8], channels: usize, background: [u8; 3], out_channels: usize, out: &mut [u8]) {
+    match (channels, out_channels) {
+        (2, 1) => {
+            for (o, p) in out.iter_mut().zip(pixels.chunks_exact(2)) {
+                *o = blend8(p[0], background[0], p[1]);
+            }
+        }
+        (2, _) => {
+            for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(2)) {
+                for c in 0..3 {
+                    o[c] = blend8(p[0], background[c], p[1]);
+                }
+            }
+        }
+        _ => {
+            for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(4)) {
+                for c in 0..3 {
+                    o[c] = blend8(p[c], background[c], p[3]);
+                }
+            }
         }
     }
 }

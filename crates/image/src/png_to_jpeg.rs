@@ -5,9 +5,10 @@
 //! are still being inflated. The picture is never whole in memory: a 9 MP
 //! photo's 27 MB raster becomes a few 1.5 MB strips in flight.
 //!
-//! Taken for the PNGs the fast reader takes, grey or RGB (alpha is
-//! flattened by the two steps), not turned by EXIF, large enough to be cut
-//! into strips. Nothing is written until every strip is compressed, so a
+//! Taken for the PNGs the fast reader takes (8-bit grey, grey and alpha,
+//! RGB, RGBA; alpha flattened onto the background row by row, as the
+//! encoder flattens the whole picture), not turned by EXIF, large enough to
+//! be cut into strips. Nothing is written until every strip is compressed, so a
 //! file the reader finds fault with half-way is still declined with
 //! nothing written, and the two steps give the png crate's reading of it.
 //! The output is the two steps' byte for byte (a test compares them): the
@@ -19,7 +20,7 @@ use std::sync::{mpsc, Mutex};
 use fileconv_core::{Context, Error, Fused, Input, Result};
 
 use crate::jpeg_strips::{Pixels, Plan};
-use crate::options::QUALITY;
+use crate::options::{BACKGROUND, QUALITY};
 use crate::png_rows::{Header, RowTarget};
 
 inventory::submit! { Fused { from: "png", decoder: "png", to: "jpg", encoder: "turbojpeg", convert } }
@@ -30,11 +31,16 @@ const QUEUED_STRIPS: usize = 4;
 fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<bool> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let Some(header) = Header::read(input)? else { return Ok(false) };
-    let gray = match header.channels {
-        1 => true,
-        3 => false,
-        _ => return Ok(false),
+    // Alpha is flattened onto the background as the encoder does: grey
+    // and alpha on a grey background stays grey.
+    let background = BACKGROUND.color(ctx.options)?.0;
+    let grey_background = background[0] == background[1] && background[1] == background[2];
+    let out_channels = match header.channels {
+        1 => 1,
+        2 if grey_background => 1,
+        _ => 3,
     };
+    let gray = out_channels == 1;
     let mut exif = header.exif.clone();
     // A turned picture is turned whole by the reader.
     if crate::decode::turn_upright(exif.as_mut()) {
@@ -49,7 +55,13 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
     }
     ctx.charge_frame(header.width, header.height, header.channels as u64)?;
     let charged = (width * height * header.channels) as u64;
-    let row_bytes = width * header.channels;
+    let (row_bytes, out_bytes) = (width * header.channels, width * out_channels);
+    let flatten = (header.channels % 2 == 0).then(|| Flatten {
+        rows: [vec![0; row_bytes], vec![0; row_bytes]],
+        channels: header.channels,
+        out_channels,
+        background: [background[0], background[1], background[2]],
+    });
 
     let (queue, queued) = mpsc::sync_channel::<(usize, Vec<u8>)>(QUEUED_STRIPS);
     let queued = Mutex::new(queued);
@@ -82,7 +94,8 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
             })
             .collect();
         drop(spare);
-        let strips = Strips { plan, row_bytes, strip: vec![0; plan.rows(0).len() * row_bytes], above: vec![0; row_bytes], index: 0, queue, spares };
+        let strip = vec![0; plan.rows(0).len() * out_bytes];
+        let strips = Strips { plan, out_bytes, strip, above: vec![0; out_bytes], flatten, last_row: 0, index: 0, queue, spares };
         // Ends the workers as it goes out of scope: every strip sent, or the reading given up.
         let decoded = crate::png_rows::decode_rows(input, &header, ctx, strips).map(|read| read.map(Strips::finish));
         let mut encoded = Vec::with_capacity(plan.strips);
@@ -108,7 +121,8 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
             return other.map(|_| false);
         }
     };
-    let icc = crate::decode::profile_for_samples(header.icc, gray, ctx);
+    // As the reader judged it: by the file's own samples.
+    let icc = crate::decode::profile_for_samples(header.icc, header.channels <= 2, ctx);
     ctx.progress(0.9);
     crate::codecs::jpeg::write(sink, &jpeg, icc.as_deref(), exif.as_deref())?;
     Ok(true)
@@ -118,43 +132,75 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
 /// complete.
 struct Strips {
     plan: Plan,
-    row_bytes: usize,
+    /// Bytes per row of a strip.
+    out_bytes: usize,
     strip: Vec<u8>,
-    /// The last row of the strip sent last: the row above this strip's first.
+    /// The last row of the strip sent last: the row above this strip's
+    /// first (without alpha, where strips hold the file's own samples).
     above: Vec<u8>,
+    flatten: Option<Flatten>,
+    last_row: usize,
     index: usize,
     queue: mpsc::SyncSender<(usize, Vec<u8>)>,
     spares: mpsc::Receiver<Vec<u8>>,
 }
 
+/// Rows with alpha: unfiltered here, then flattened into the strip.
+struct Flatten {
+    /// Two rows as the file has them: the one above and the one being unfiltered, by parity.
+    rows: [Vec<u8>; 2],
+    channels: usize,
+    out_channels: usize,
+    background: [u8; 3],
+}
+
 impl Strips {
+    /// Flattens row `row`, unfiltered, into its place in the strip.
+    fn flatten_into_strip(&mut self, row: usize) {
+        if let Some(f) = &self.flatten {
+            let at = row % self.plan.strip_rows * self.out_bytes;
+            crate::encode::flatten8(&f.rows[row % 2], f.channels, f.background, f.out_channels, &mut self.strip[at..at + self.out_bytes]);
+        }
+    }
+
     /// Sends the strip being read and starts the next.
     fn send(&mut self) {
         let mut next = self.spares.try_recv().unwrap_or_default();
-        next.resize(self.plan.rows(self.index + 1).len() * self.row_bytes, 0);
+        next.resize(self.plan.rows(self.index + 1).len() * self.out_bytes, 0);
         let full = std::mem::replace(&mut self.strip, next);
-        self.above.copy_from_slice(&full[full.len() - self.row_bytes..]);
+        if self.flatten.is_none() {
+            self.above.copy_from_slice(&full[full.len() - self.out_bytes..]);
+        }
         // Refused only when the workers have ended, which their join reports.
         let _ = self.queue.send((self.index, full));
         self.index += 1;
     }
 
     /// Sends the last strip.
-    fn finish(self) {
+    fn finish(mut self) {
+        self.flatten_into_strip(self.last_row);
         let _ = self.queue.send((self.index, self.strip));
     }
 }
 
 impl RowTarget for Strips {
     fn place(&mut self, row: usize) -> (&[u8], &mut [u8]) {
+        if row > 0 {
+            self.flatten_into_strip(row - 1);
+        }
+        self.last_row = row;
         let offset = row % self.plan.strip_rows;
         if offset == 0 && row > 0 {
             self.send();
         }
-        let row_bytes = self.row_bytes;
-        let (done, rest) = self.strip.split_at_mut(offset * row_bytes);
-        let above = if offset == 0 { &self.above[..] } else { &done[(offset - 1) * row_bytes..] };
-        (above, &mut rest[..row_bytes])
+        if let Some(f) = &mut self.flatten {
+            let [even, odd] = &mut f.rows;
+            return if row % 2 == 0 { (&odd[..], &mut even[..]) } else { (&even[..], &mut odd[..]) };
+        }
+        let out_bytes = self.out_bytes;
+        let (done, rest) = self.strip.split_at_mut(offset * out_bytes);
+        let above = if offset == 0 { &self.above[..] } else { &done[(offset - 1) * out_bytes..] };
+        (above, &mut rest[..out_bytes])
     }
 }
 
@@ -213,9 +259,12 @@ mod tests {
             (1500, 1400, png::ColorType::Rgb, vec![(b"iCCP", &iccp[..]), (b"eXIf", &exif[..])]),
             (1203, 1001, png::ColorType::Rgb, vec![]),
             (1100, 999, png::ColorType::Grayscale, vec![]),
+            (1500, 1400, png::ColorType::Rgba, vec![]),
+            (1100, 999, png::ColorType::GrayscaleAlpha, vec![]),
         ] {
             let file = png(width, height, color, &chunks);
-            for options in [Options::new(), Options::new().with("quality", "95"), Options::new().with("quality", "30")] {
+            let orange = Options::new().with("background", "#ff8000");
+            for options in [Options::new(), Options::new().with("quality", "95"), Options::new().with("quality", "30"), orange] {
                 let two = two_steps().convert_stream(fileconv_core::Source::Bytes(&file), "png", "jpg", &mut Vec::new(), &options, &Control::default()).unwrap();
                 let expected = two_steps().convert_with(&file, "png", "jpg", &options).unwrap();
                 let (taken, jpeg, notes) = fused(&file, &options, &Control::default());
@@ -248,8 +297,6 @@ mod tests {
         encoder.write_header().unwrap().write_image_data(&picture(1100, 1000, 6)).unwrap();
         for (what, file) in [
             ("small", png(300, 200, png::ColorType::Rgb, &[])),
-            ("alpha", png(1500, 1400, png::ColorType::Rgba, &[])),
-            ("grey and alpha", png(1500, 1400, png::ColorType::GrayscaleAlpha, &[])),
             ("turned", png(1500, 1400, png::ColorType::Rgb, &[(b"eXIf", &turned_exif[..])])),
             ("sixteen-bit", sixteen),
             ("damaged", flipped),
