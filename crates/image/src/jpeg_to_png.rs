@@ -168,7 +168,7 @@ unsafe impl Sync for RingPointer {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fused_tests::{assert_offered, two_steps};
+    use crate::fused_tests::{assert_offered, two_steps, Refuses};
     use crate::jpeg_strips::tests::picture;
     use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
     use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
@@ -276,15 +276,6 @@ mod tests {
 
     #[test]
     fn a_failing_sink_or_a_cancel_ends_it_with_that_error() {
-        struct Refuses;
-        impl Write for Refuses {
-            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-                Err(std::io::Error::other("disk full"))
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let jpeg = jpeg(1500, 1400, Subsamp::Sub2x2);
         let (options, limits, budget, notes) = (Options::new(), Limits::default(), MemoryBudget::default(), Notes::default());
         let control = Control::default();

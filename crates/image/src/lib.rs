@@ -79,6 +79,19 @@ pub fn link() {}
 pub(crate) mod fused_tests {
     use fileconv_core::{Engine, FusedFn, Registry, Step};
 
+    /// A sink whose every write fails, as a full disk's.
+    pub struct Refuses;
+
+    impl std::io::Write for Refuses {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// The engine without fused conversions: the two steps.
     pub fn two_steps() -> Engine {
         let mut registry = Registry::from_inventory();

@@ -207,7 +207,7 @@ impl RowTarget for Strips {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fused_tests::{assert_offered, two_steps};
+    use crate::fused_tests::{assert_offered, two_steps, Refuses};
     use crate::jpeg_strips::tests::picture;
     use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
 
@@ -311,15 +311,6 @@ mod tests {
 
     #[test]
     fn a_failing_sink_or_a_cancel_ends_it_with_that_error() {
-        struct Refuses;
-        impl Write for Refuses {
-            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-                Err(std::io::Error::other("disk full"))
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let file = png(1500, 1400, png::ColorType::Rgb, &[]);
         let (options, limits, control, budget, notes) = (Options::new(), Limits::default(), Control::default(), MemoryBudget::default(), Notes::default());
         let ctx = Context::new(&options, &limits, &control, &budget, &notes);
