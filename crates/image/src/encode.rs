@@ -96,7 +96,7 @@ pub(crate) fn flatten(image: DynamicImage, background: Rgba) -> DynamicImage {
     match image {
         DynamicImage::ImageLumaA8(_) | DynamicImage::ImageRgba8(_) => {
             let channels = usize::from(image.color().channel_count());
-            let out_channels = if channels == 2 && br == bg && bg == bb { 1 } else { 3 };
+            let out_channels = flattened_channels(channels, [br, bg, bb]);
             let mut out = vec![0; w as usize * h as usize * out_channels];
             flatten8(image.as_bytes(), channels, [br, bg, bb], out_channels, &mut out);
             if out_channels == 1 {
@@ -117,6 +117,17 @@ pub(crate) fn flatten(image: DynamicImage, background: Rgba) -> DynamicImage {
             }
             DynamicImage::ImageRgb32F(DynamicImage::ImageRgba32F(img).into_rgb32f())
         }
+    }
+}
+
+/// The channels pixels of `channels` (2: grey and alpha, 4: RGBA) keep
+/// once flattened onto `background`: grey (1) for grey pixels on a grey
+/// background, RGB (3) otherwise.
+pub(crate) fn flattened_channels(channels: usize, background: [u8; 3]) -> usize {
+    if channels == 2 && background[0] == background[1] && background[1] == background[2] {
+        1
+    } else {
+        3
     }
 }
 

@@ -72,10 +72,20 @@ impl Plan {
         index * self.strip_rows..((index + 1) * self.strip_rows).min(self.height)
     }
 
-    /// The strips' encoded JPEGs, in order, as one JPEG; `None` when their
-    /// tables differ (not seen with libjpeg-turbo 3).
-    pub fn join(&self, strips: Vec<Vec<u8>>) -> Option<Jpeg> {
-        (strips.len() == self.strips).then(|| join(strips, self.height, self.restart_interval))?
+    /// What the strip workers encoded, every strip once in any order, as
+    /// one JPEG; `Ok(None)` when the strips' tables differ (not seen with
+    /// libjpeg-turbo 3) or one is missing.
+    ///
+    /// # Errors
+    /// The first strip's error, in picture order; [`Error::Internal`] when a worker panicked.
+    pub fn assemble(&self, workers: impl IntoIterator<Item = std::thread::Result<Encoded>>) -> Result<Option<Jpeg>> {
+        let mut encoded = Vec::with_capacity(self.strips);
+        for worker in workers {
+            encoded.extend(worker.map_err(|_| Error::Internal("a JPEG strip encoder panicked".into()))?);
+        }
+        encoded.sort_by_key(|(index, _)| *index);
+        let strips = encoded.into_iter().map(|(_, strip)| strip).collect::<Result<Vec<_>>>()?;
+        Ok((strips.len() == self.strips).then(|| join(strips, self.height, self.restart_interval)).flatten())
     }
 }
 
@@ -101,21 +111,19 @@ pub fn compress(pixels: &Pixels<'_>, quality: i32, subsamp: Subsamp) -> Result<J
             done.push((index, compress_strip(pixels, plan.rows(index), quality, subsamp).map(|jpeg| jpeg.to_vec())));
         }
     };
-    let mut encoded: Vec<(usize, Result<Vec<u8>>)> = std::thread::scope(|scope| {
+    let joined = std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..cores).map(|_| scope.spawn(work)).collect();
-        let mut encoded = work();
-        for helper in helpers {
-            encoded.extend(helper.join().unwrap_or_else(|_| vec![(0, Err(Error::Internal("a JPEG strip encoder panicked".into())))]));
-        }
-        encoded
-    });
-    encoded.sort_by_key(|(index, _)| *index);
-    let encoded = encoded.into_iter().map(|(_, strip)| strip).collect::<Result<Vec<_>>>()?;
-    match plan.join(encoded) {
+        let first = work();
+        plan.assemble(std::iter::once(Ok(first)).chain(helpers.into_iter().map(|helper| helper.join())))
+    })?;
+    match joined {
         Some(joined) => Ok(joined),
         None => compress_strip(pixels, 0..pixels.height, quality, subsamp).map(Jpeg::whole),
     }
 }
+
+/// What one strip worker encoded: strips by index, in the order it took them.
+pub type Encoded = Vec<(usize, Result<Vec<u8>>)>;
 
 /// An encoded JPEG: its headers, through the scan header, and its strips'
 /// scan data, written out with restart markers between them. When one

@@ -17,9 +17,9 @@
 use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
-use fileconv_core::{Context, Error, Fused, Input, Result};
+use fileconv_core::{Context, Fused, Input, Result};
 
-use crate::jpeg_strips::{Pixels, Plan};
+use crate::jpeg_strips::{Encoded, Pixels, Plan};
 use crate::options::{BACKGROUND, QUALITY};
 use crate::png_rows::{Header, RowTarget};
 
@@ -34,11 +34,10 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
     // Alpha is flattened onto the background as the encoder does: grey
     // and alpha on a grey background stays grey.
     let background = BACKGROUND.color(ctx.options)?.0;
-    let grey_background = background[0] == background[1] && background[1] == background[2];
+    let background = [background[0], background[1], background[2]];
     let out_channels = match header.channels {
-        1 => 1,
-        2 if grey_background => 1,
-        _ => 3,
+        1 | 3 => header.channels,
+        channels => crate::encode::flattened_channels(channels, background),
     };
     let gray = out_channels == 1;
     let mut exif = header.exif.clone();
@@ -60,7 +59,7 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
         rows: [vec![0; row_bytes], vec![0; row_bytes]],
         channels: header.channels,
         out_channels,
-        background: [background[0], background[1], background[2]],
+        background,
     });
 
     let (queue, queued) = mpsc::sync_channel::<(usize, Vec<u8>)>(QUEUED_STRIPS);
@@ -74,11 +73,11 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
         let pixels = Pixels { bytes: rows, width, height, format };
         crate::jpeg_strips::compress_strip(&pixels, 0..height, quality, subsamp).map(|jpeg| jpeg.to_vec())
     };
-    let (decoded, mut encoded) = std::thread::scope(|scope| {
+    let (decoded, encoded) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..cores)
             .map(|_| {
                 let (spare, queued, compress) = (spare.clone(), &queued, &compress);
-                scope.spawn(move || {
+                scope.spawn(move || -> Encoded {
                     crate::yield_to_the_producer();
                     let mut done = Vec::new();
                     loop {
@@ -98,18 +97,11 @@ fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<
         let strips = Strips { plan, out_bytes, strip, above: vec![0; out_bytes], flatten, last_row: 0, index: 0, queue, spares };
         // Ends the workers as it goes out of scope: every strip sent, or the reading given up.
         let decoded = crate::png_rows::decode_rows(input, &header, ctx, strips).map(|read| read.map(Strips::finish));
-        let mut encoded = Vec::with_capacity(plan.strips);
-        for worker in workers {
-            encoded.extend(worker.join().unwrap_or_else(|_| vec![(0, Err(Error::Internal("a JPEG strip encoder panicked".into())))]));
-        }
+        let encoded: Vec<_> = workers.into_iter().map(|worker| worker.join()).collect();
         (decoded, encoded)
     });
     let joined = match decoded {
-        Ok(Ok(())) => {
-            encoded.sort_by_key(|(index, _)| *index);
-            let strips = encoded.into_iter().map(|(_, strip)| strip).collect::<Result<Vec<_>>>();
-            strips.map(|strips| plan.join(strips))
-        }
+        Ok(Ok(())) => plan.assemble(encoded),
         Ok(Err(_declined)) => Ok(None),
         Err(e) => Err(e),
     };
@@ -209,7 +201,7 @@ mod tests {
     use super::*;
     use crate::fused_tests::{assert_offered, two_steps, Refuses};
     use crate::jpeg_strips::tests::picture;
-    use fileconv_core::{Control, Limits, MemoryBudget, Notes, Options};
+    use fileconv_core::{Control, Error, Limits, MemoryBudget, Notes, Options};
 
     fn png(width: u32, height: u32, color: png::ColorType, chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
         let channels = match color {
