@@ -495,6 +495,11 @@ impl Scanner<'_> {
         // every sheet: the next byte is the next tag's.
         while let Some(offset) = if buf.get(at) == Some(&b'<') { Some(0) } else { memchr::memchr(b'<', &buf[at.min(buf.len())..]) } {
             let start = at + offset;
+            if let Some((used, parts)) = plain_cell(&buf[start..]) {
+                self.put_cell(parts, rows, sink)?;
+                at = start + used;
+                continue;
+            }
             let rest = &buf[start + 1..];
             let Some(tag_end) = find_near_or_far(rest, b'>').map(|i| start + 1 + i) else { return Ok(start) };
             let tag = &buf[start + 1..tag_end];
@@ -502,17 +507,8 @@ impl Scanner<'_> {
             let name_len = tag.iter().skip(1).position(|b| b.is_ascii_whitespace() || *b == b'/').map_or(tag.len(), |p| p + 1);
             match &tag[..name_len] {
                 b"c" => {
-                    let self_closing = tag.last() == Some(&b'/');
-                    let end = if self_closing {
-                        tag_end + 1
-                    } else {
-                        match find_cell_end(&buf[tag_end..]) {
-                            Some(i) => tag_end + i + 4,
-                            None => return Ok(start),
-                        }
-                    };
-                    let body = if self_closing { &[][..] } else { &buf[tag_end + 1..end - 4] };
-                    self.cell(&tag[name_len..], body, rows, sink)?;
+                    let Some((end, parts)) = cell_element(buf, tag_end, &tag[name_len..]) else { return Ok(start) };
+                    self.put_cell(parts, rows, sink)?;
                     at = end;
                     continue;
                 }
@@ -537,14 +533,8 @@ impl Scanner<'_> {
         Ok(buf.len())
     }
 
-    fn cell(&mut self, attrs: &[u8], body: &[u8], rows: &mut RowBuilder<'_>, sink: &mut RowOut<'_>) -> Result<()> {
-        let (mut reference, mut kind, mut style) = (None, None, None);
-        for_each_attribute(attrs, |key, value| match key {
-            b"r" => reference = Some(value),
-            b"t" => kind = Some(value),
-            b"s" => style = Some(value),
-            _ => {}
-        });
+    fn put_cell(&mut self, parts: CellParts<'_>, rows: &mut RowBuilder<'_>, sink: &mut RowOut<'_>) -> Result<()> {
+        let CellParts { reference, kind, style, value, body, formula } = parts;
         let (row, col) = match reference.and_then(cell_ref) {
             Some((Some(row), col)) => (row, col),
             Some((None, col)) => (self.row.unwrap_or(0), col),
@@ -552,8 +542,7 @@ impl Scanner<'_> {
         };
         self.next_col = col + 1;
         let kind = kind.unwrap_or(b"n");
-        self.formulas += u64::from(body.windows(2).any(|pair| pair == b"<f"));
-        let value = element_text(body, b"v");
+        self.formulas += u64::from(formula);
         let cell = match kind {
             b"inlineStr" => Cell::String(inline_text(body)),
             _ if value.is_none() => Cell::Empty,
@@ -588,6 +577,101 @@ impl Scanner<'_> {
     fn bad(&self, what: &str, text: &[u8]) -> Error {
         Error::invalid_input(self.format, format!("'{}' is not {what}", String::from_utf8_lossy(&text[..text.len().min(40)])))
     }
+}
+
+/// What a cell element says, as the scanner found it.
+#[derive(Debug, Default, PartialEq)]
+struct CellParts<'a> {
+    /// `r`: its reference (`B2`).
+    reference: Option<&'a [u8]>,
+    /// `t`: its type (`n` when absent).
+    kind: Option<&'a [u8]>,
+    /// `s`: its style's index.
+    style: Option<&'a [u8]>,
+    /// The raw text of its `<v>`.
+    value: Option<&'a [u8]>,
+    /// Everything between its tags (read for inline strings).
+    body: &'a [u8],
+    /// Whether its body holds a formula.
+    formula: bool,
+}
+
+impl<'a> CellParts<'a> {
+    fn attribute(&mut self, key: &[u8], value: &'a [u8]) {
+        match key {
+            b"r" => self.reference = Some(value),
+            b"t" => self.kind = Some(value),
+            b"s" => self.style = Some(value),
+            _ => {}
+        }
+    }
+}
+
+/// The cell whose start tag ends at `buf[tag_end]`, `attrs` being that
+/// tag's text after its name; with the end of the element. `None` when the
+/// element does not end in `buf`.
+fn cell_element<'a>(buf: &'a [u8], tag_end: usize, attrs: &'a [u8]) -> Option<(usize, CellParts<'a>)> {
+    let (end, body) = if attrs.last() == Some(&b'/') {
+        (tag_end + 1, &[][..])
+    } else {
+        let end = tag_end + find_cell_end(&buf[tag_end..])? + 4;
+        (end, &buf[tag_end + 1..end - 4])
+    };
+    let mut parts = CellParts { body, formula: body.windows(2).any(|pair| pair == b"<f"), value: element_text(body, b"v"), ..CellParts::default() };
+    for_each_attribute(attrs, |key, value| parts.attribute(key, value));
+    Some((end, parts))
+}
+
+/// A cell written as nearly every writer writes one, read in one pass:
+/// `<c` and attributes `name="value"` then `/>`, or `>` then
+/// `<v>text</v></c>`; with the bytes it takes. `None` for any other form,
+/// or one `buf` cuts short: the general reading then reads it, and reads
+/// this form the same way (a test holds the two to each other).
+#[inline]
+fn plain_cell(buf: &[u8]) -> Option<(usize, CellParts<'_>)> {
+    if buf.get(1) != Some(&b'c') || !buf.get(2)?.is_ascii_whitespace() {
+        return None;
+    }
+    let mut parts = CellParts::default();
+    let mut at = 3;
+    loop {
+        while buf.get(at)?.is_ascii_whitespace() {
+            at += 1;
+        }
+        match buf[at] {
+            b'>' => break,
+            b'/' => return (buf.get(at + 1)? == &b'>').then_some((at + 2, parts)),
+            _ => {}
+        }
+        let name_end = at + buf[at..].iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-')))?;
+        let quote = *buf.get(name_end + 1)?;
+        if name_end == at || buf[name_end] != b'=' || !matches!(quote, b'"' | b'\'') {
+            return None;
+        }
+        let value_start = name_end + 2;
+        let value_end = value_start + buf[value_start..].iter().position(|&b| b == quote || b == b'>' || b == b'<')?;
+        if buf[value_end] != quote {
+            return None;
+        }
+        parts.attribute(&buf[at..name_end], &buf[value_start..value_end]);
+        at = value_end + 1;
+        if !matches!(buf.get(at)?, b'>' | b'/') && !buf[at].is_ascii_whitespace() {
+            return None;
+        }
+    }
+    let body_start = at + 1;
+    let text_start = body_start + 3;
+    if buf.get(body_start..text_start)? != b"<v>" {
+        return None;
+    }
+    let text_end = text_start + find_near_or_far(&buf[text_start..], b'<')?;
+    let end = text_end + b"</v></c>".len();
+    if buf.get(text_end..end)? != b"</v></c>" {
+        return None;
+    }
+    parts.value = Some(&buf[text_start..text_end]);
+    parts.body = &buf[body_start..end - 4];
+    Some((end, parts))
 }
 
 /// Calls `f` with each attribute of a tag's attribute text (` r="B2" s="1"`).
@@ -831,6 +915,54 @@ mod tests {
         assert_eq!(find_near_or_far(b"r=\"A1\">", b'>'), Some(6));
         let body = [&b"<is><t>"[..], &vec![b'x'; 300], b"</t></is></c>"].concat();
         assert_eq!(find_cell_end(&body), Some(body.len() - 4));
+    }
+
+    /// The general reading of the cell `xml` starts with.
+    fn general_cell(xml: &[u8]) -> Option<(usize, CellParts<'_>)> {
+        let tag_end = xml.iter().position(|&b| b == b'>')?;
+        let tag = &xml[1..tag_end];
+        let name_len = tag.iter().skip(1).position(|b| b.is_ascii_whitespace() || *b == b'/').map_or(tag.len(), |p| p + 1);
+        cell_element(xml, tag_end, &tag[name_len..])
+    }
+
+    #[test]
+    fn plain_cells_read_as_the_general_reading_reads_them() {
+        let plain: [&[u8]; 9] = [
+            b"<c r=\"A5\" s=\"0\" t=\"n\"><v>4</v></c><c>",
+            b"<c r=\"B5\" t=\"s\"><v>24</v></c>",
+            b"<c r='C7' s='3'><v>1.5E-3</v></c>",
+            b"<c  r=\"D1\"   t=\"str\" ><v>a&amp;b&gt;c</v></c>",
+            b"<c r=\"E1\" s=\"2\"/>",
+            b"<c r=\"E1\" s=\"2\" />",
+            b"<c r=\"F1\" t=\"inlineStr\"><v>x</v></c>",
+            b"<c r=\"G1\" x14ac:dyDescent=\"0.25\" t=\"b\"><v>1</v></c>",
+            b"<c r=\"H1\"><v></v></c>",
+        ];
+        for xml in plain {
+            let fast = plain_cell(xml);
+            assert!(fast.is_some(), "{}", String::from_utf8_lossy(xml));
+            assert_eq!(fast, general_cell(xml), "{}", String::from_utf8_lossy(xml));
+        }
+        let other: [&[u8]; 12] = [
+            b"<c r=\"A1\"><f>SUM(B1)</f><v>3</v></c>",
+            b"<c r=\"A1\" t=\"inlineStr\"><is><t>a</t></is></c>",
+            b"<c r=\"A1\" t=\"a>b\"><v>1</v></c>",
+            b"<c r = \"A1\"><v>1</v></c>",
+            b"<c r=\"A1\"t=\"s\"><v>1</v></c>",
+            b"<c r=\"A1\"><v>1</v><extLst/></c>",
+            b"<c r=\"A1\"><v t=\"x\">1</v></c>",
+            b"<c r=\"A1\"></c>",
+            b"<cx r=\"A1\"><v>1</v></c>",
+            b"<c>",
+            b"<c r=\"A1\"><v>1</v></",
+            b"<c r=\"A1",
+        ];
+        for xml in other {
+            assert_eq!(plain_cell(xml), None, "{}", String::from_utf8_lossy(xml));
+        }
+        for cut in 0..plain[0].len() - 4 {
+            assert_eq!(plain_cell(&plain[0][..cut]), None, "cut at {cut}");
+        }
     }
 
     #[test]
