@@ -85,6 +85,51 @@ fn files_convert_through_paths_and_failures_leave_nothing() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// An output replaces what stood at its path as a rename would (the file
+/// is exchanged with the old one, which is then removed): another link of
+/// the old file keeps the old bytes, a symbolic link is replaced and not
+/// followed, a folder is refused and kept, and nothing is left beside them.
+#[test]
+fn outputs_replace_files_links_and_never_folders() {
+    let dir = std::env::temp_dir().join(format!("fileconv-replace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = common::testdata().join("image/rose.png");
+    let convert = |out: &std::path::Path| fileconv::engine().convert_file(&input, out, "png", "webp", &Options::new(), &Control::default());
+    let fresh = dir.join("fresh.webp");
+    convert(&fresh).unwrap();
+    let webp = std::fs::read(&fresh).unwrap();
+    assert_eq!(&webp[8..12], b"WEBP");
+
+    let old = dir.join("old.webp");
+    std::fs::write(&old, b"old bytes").unwrap();
+    let other_link = dir.join("other-link");
+    std::fs::hard_link(&old, &other_link).unwrap();
+    convert(&old).unwrap();
+    assert_eq!(std::fs::read(&old).unwrap(), webp);
+    assert_eq!(std::fs::read(&other_link).unwrap(), b"old bytes");
+
+    let target = dir.join("target");
+    std::fs::write(&target, b"target bytes").unwrap();
+    let link = dir.join("link.webp");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    convert(&link).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_file());
+    assert_eq!(std::fs::read(&link).unwrap(), webp);
+    assert_eq!(std::fs::read(&target).unwrap(), b"target bytes");
+
+    let folder = dir.join("folder.webp");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("inside"), b"kept").unwrap();
+    let err = convert(&folder).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert_eq!(std::fs::read(folder.join("inside")).unwrap(), b"kept");
+
+    let mut left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["folder.webp", "fresh.webp", "link.webp", "old.webp", "other-link", "target"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Writers that patch headers (WAV, MP4, XLSX) write a file destination in
 /// place, through its own spool, and the file holds exactly what a stream
 /// gets; a limit stops them there too, and a failure leaves nothing.
