@@ -43,6 +43,8 @@ fn find_near_or_far(hay: &[u8], byte: u8) -> Option<usize> {
 
 /// Bytes [`find_near_or_far`] looks at one by one.
 const NEAR: usize = 64;
+/// Longest start tag [`plain_cell`] reads (Excel's own are under 40 bytes).
+const PLAIN_TAG: usize = 256;
 
 /// Where the `</c>` that ends a cell's body starts.
 #[inline]
@@ -629,33 +631,36 @@ fn cell_element<'a>(buf: &'a [u8], tag_end: usize, attrs: &'a [u8]) -> Option<(u
 /// this form the same way (a test holds the two to each other).
 #[inline]
 fn plain_cell(buf: &[u8]) -> Option<(usize, CellParts<'_>)> {
-    if buf.get(1) != Some(&b'c') || !buf.get(2)?.is_ascii_whitespace() {
+    // A start tag longer than this is left to the general reading, which
+    // searches long spans at memchr's speed.
+    let tag = &buf[..buf.len().min(PLAIN_TAG)];
+    if tag.get(1) != Some(&b'c') || !tag.get(2)?.is_ascii_whitespace() {
         return None;
     }
     let mut parts = CellParts::default();
     let mut at = 3;
     loop {
-        while buf.get(at)?.is_ascii_whitespace() {
+        while tag.get(at)?.is_ascii_whitespace() {
             at += 1;
         }
-        match buf[at] {
+        match tag[at] {
             b'>' => break,
-            b'/' => return (buf.get(at + 1)? == &b'>').then_some((at + 2, parts)),
+            b'/' => return (tag.get(at + 1)? == &b'>').then_some((at + 2, parts)),
             _ => {}
         }
-        let name_end = at + buf[at..].iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-')))?;
-        let quote = *buf.get(name_end + 1)?;
-        if name_end == at || buf[name_end] != b'=' || !matches!(quote, b'"' | b'\'') {
+        let name_end = at + tag[at..].iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-')))?;
+        let quote = *tag.get(name_end + 1)?;
+        if name_end == at || tag[name_end] != b'=' || !matches!(quote, b'"' | b'\'') {
             return None;
         }
         let value_start = name_end + 2;
-        let value_end = value_start + buf[value_start..].iter().position(|&b| b == quote || b == b'>' || b == b'<')?;
-        if buf[value_end] != quote {
+        let value_end = value_start + tag[value_start..].iter().position(|&b| b == quote || b == b'>' || b == b'<')?;
+        if tag[value_end] != quote {
             return None;
         }
-        parts.attribute(&buf[at..name_end], &buf[value_start..value_end]);
+        parts.attribute(&tag[at..name_end], &tag[value_start..value_end]);
         at = value_end + 1;
-        if !matches!(buf.get(at)?, b'>' | b'/') && !buf[at].is_ascii_whitespace() {
+        if !matches!(tag.get(at)?, b'>' | b'/') && !tag[at].is_ascii_whitespace() {
             return None;
         }
     }
@@ -960,6 +965,9 @@ mod tests {
         for xml in other {
             assert_eq!(plain_cell(xml), None, "{}", String::from_utf8_lossy(xml));
         }
+        let long = [&b"<c r=\"A1\" x=\""[..], &[b'y'; PLAIN_TAG][..], b"\"><v>1</v></c>"].concat();
+        assert_eq!(plain_cell(&long), None);
+        assert_eq!(general_cell(&long).unwrap().1.value, Some(&b"1"[..]));
         for cut in 0..plain[0].len() - 4 {
             assert_eq!(plain_cell(&plain[0][..cut]), None, "cut at {cut}");
         }
