@@ -83,39 +83,6 @@ pub struct Engine {
     limits: Limits,
 }
 
-/// Puts the finished `tmp` in `output`'s place in one step, so a reader
-/// sees the old file or the new one, never part of either.
-///
-/// Over an existing file the two are exchanged (`renameat2` with
-/// `RENAME_EXCHANGE`) and the old one, now under `tmp`'s name, removed:
-/// ext4 writes a file's pages out when it is renamed over another (its
-/// guard for programs that replace files without flushing them), which
-/// took 25 ms of the 300 of a 5-minute MP3 to a WAV that replaced the last
-/// one; an exchange does not. [`Control::durable`] flushes before this.
-/// Where the file system cannot exchange, or `output` is not a file, a rename.
-///
-/// # Errors
-/// The rename's.
-fn replace(tmp: &Path, output: &Path) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let replaces_a_file = std::fs::symlink_metadata(output).is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink());
-        if replaces_a_file {
-            let from = std::ffi::CString::new(tmp.as_os_str().as_bytes())?;
-            let to = std::ffi::CString::new(output.as_os_str().as_bytes())?;
-            // SAFETY: both are NUL-terminated paths that live across the call.
-            let exchanged = unsafe { libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::RENAME_EXCHANGE) } == 0;
-            if exchanged {
-                // The new file is in place; the old one only lingers, hidden, if this fails.
-                let _ = std::fs::remove_file(tmp);
-                return Ok(());
-            }
-        }
-    }
-    std::fs::rename(tmp, output)
-}
-
 impl Engine {
     /// An engine over exactly these registrations.
     pub fn new(registry: Registry) -> Self {
@@ -364,6 +331,39 @@ impl Engine {
             })
         })
     }
+}
+
+/// Puts the finished `tmp` in `output`'s place in one step, so a reader
+/// sees the old file or the new one, never part of either.
+///
+/// Over an existing file the two are exchanged (`renameat2` with
+/// `RENAME_EXCHANGE`) and the old one, now under `tmp`'s name, removed:
+/// ext4 writes a file's pages out when it is renamed over another (its
+/// guard for programs that replace files without flushing them), which
+/// took 25 ms of the 300 of a 5-minute MP3 to a WAV that replaced the last
+/// one; an exchange does not. [`Control::durable`] flushes before this.
+/// Where the file system cannot exchange, or `output` is not a file, a rename.
+///
+/// # Errors
+/// The rename's.
+fn replace(tmp: &Path, output: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let replaces_a_file = std::fs::symlink_metadata(output).is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink());
+        if replaces_a_file {
+            let from = std::ffi::CString::new(tmp.as_os_str().as_bytes())?;
+            let to = std::ffi::CString::new(output.as_os_str().as_bytes())?;
+            // SAFETY: both are NUL-terminated paths that live across the call.
+            let exchanged = unsafe { libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::RENAME_EXCHANGE) } == 0;
+            if exchanged {
+                // The new file is in place; the old one only lingers, hidden, if this fails.
+                let _ = std::fs::remove_file(tmp);
+                return Ok(());
+            }
+        }
+    }
+    std::fs::rename(tmp, output)
 }
 
 fn with_input<T>(source: Source<'_>, limits: &Limits, f: impl FnOnce(Input<'_>) -> Result<T>) -> Result<T> {

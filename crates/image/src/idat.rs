@@ -173,7 +173,7 @@ fn write_segments(rows: &Rows<'_>, level: u8, ctx: &Context<'_>, chunk: &mut dyn
     let rows_per_segment = rows_per_segment(rows.row_bytes);
     let segments = row_count.div_ceil(rows_per_segment).max(1);
     let span = |index: usize| index * rows_per_segment..((index + 1) * rows_per_segment).min(row_count);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(segments).min(8);
+    let workers = crate::worker_cores().min(segments);
 
     let mut joined = Joined { adler: 1 };
     if workers <= 1 {

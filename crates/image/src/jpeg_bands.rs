@@ -24,7 +24,7 @@ const MIN_PIXELS: usize = 1 << 20;
 /// one core, progressive or several scans) or a band fails: the caller
 /// decodes it with one decompressor, which also gives its errors.
 pub fn decompress(jpeg: &[u8], header: &DecompressHeader, format: PixelFormat) -> Option<Vec<u8>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let cores = crate::worker_cores();
     let (width, height) = (header.width, header.height);
     if cores < 2 || width.checked_mul(height)? < MIN_PIXELS || !single_scan(jpeg) {
         return None;

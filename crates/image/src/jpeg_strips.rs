@@ -98,7 +98,7 @@ pub fn compress(pixels: &Pixels<'_>, quality: i32, subsamp: Subsamp) -> Result<J
     let Some(plan) = Plan::new(pixels.width, pixels.height, subsamp) else {
         return compress_strip(pixels, 0..pixels.height, quality, subsamp).map(Jpeg::whole);
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(plan.strips);
+    let cores = crate::worker_cores().min(plan.strips);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();

@@ -42,7 +42,7 @@ fn convert_in_ring(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>, ri
     let Some(format) = crate::codecs::jpeg::pixel_format(header.colorspace) else { return Ok(false) };
     let components = format.size();
     let color = if components == 1 { ColorType::L8 } else { ColorType::Rgb8 };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::worker_cores();
     if cores < 2 || width.saturating_mul(height) < MIN_PIXELS {
         return Ok(false);
     }

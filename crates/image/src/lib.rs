@@ -57,6 +57,15 @@ pub(crate) fn pixel_buffer(len: usize) -> Vec<u8> {
     buffer
 }
 
+/// The threads a conversion of this crate spreads its work over: the
+/// machine's cores, at most 8 (past that, one picture's strips and segments
+/// gain nothing). Read once: the standard library reads the cgroup's CPU
+/// quota from `/proc` and `/sys` at every call.
+pub(crate) fn worker_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8))
+}
+
 /// Lowers the calling worker thread's scheduling priority (nice 10), so
 /// that the thread producing what the workers consume (the rows a decoder
 /// writes), the longest single step, is not preempted by them when they

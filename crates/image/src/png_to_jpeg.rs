@@ -29,7 +29,7 @@ inventory::submit! { Fused { from: "png", decoder: "png", to: "jpg", encoder: "t
 const QUEUED_STRIPS: usize = 4;
 
 fn convert(input: Input<'_>, sink: &mut dyn Write, ctx: &Context<'_>) -> Result<bool> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let cores = crate::worker_cores();
     let Some(header) = Header::read(input)? else { return Ok(false) };
     // Alpha is flattened onto the background as the encoder does: grey
     // and alpha on a grey background stays grey.
